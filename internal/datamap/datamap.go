@@ -1,0 +1,393 @@
+// Package datamap is the one declarative list of every category of data the platform holds: where it
+// lives, whose data it is, which deletion scopes reach it and how long it may be kept. The erasure
+// engine, the retention sweep and every writer read their decisions from here, so there is one place
+// to change and one place to audit.
+package datamap
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Owner says whose data a category is, which decides how Lethe treats it.
+type Owner string
+
+const (
+	// OwnerAccount is the platform customer's own data, kept for the life of the account contract and
+	// destroyed by account deletion.
+	OwnerAccount Owner = "account"
+	// OwnerEndUser is data about a person who talks to a bot.
+	OwnerEndUser Owner = "end_user"
+	// OwnerRetained is data the law requires to be kept (payments, consents, legal holds).
+	OwnerRetained Owner = "retained"
+	// OwnerEvidence is the proof of a destruction (Roskomnadzor Order 179 act and journal).
+	OwnerEvidence Owner = "evidence"
+	// OwnerAnalytics is anonymous aggregates, kept by design and never deleted.
+	OwnerAnalytics Owner = "analytics"
+)
+
+// Scope is a kind of deletion request's reach (SPEC §3).
+type Scope string
+
+const (
+	ScopeAccount         Scope = "account"          // a whole account
+	ScopeBot             Scope = "bot"              // one bot and everything of its end users
+	ScopeConnection      Scope = "connection"       // one channel connection and the end users who came through it
+	ScopeEndUserFilter   Scope = "end_user_filter"  // Privacy module: bot or all bots, first-conversation range
+	ScopeEndUser         Scope = "end_user"         // one end user on one bot
+	ScopeChannelIdentity Scope = "channel_identity" // every end user tied to one channel identity (Meta ASID)
+	ScopeInboxMessage    Scope = "inbox_message"    // one inbox message and its attachments
+	ScopeActivityLogs    Scope = "activity_logs"    // selected activity-log entries
+)
+
+// AllScopes lists every scope, in the order of SPEC §3.
+var AllScopes = []Scope{ScopeAccount, ScopeBot, ScopeConnection, ScopeEndUserFilter, ScopeEndUser,
+	ScopeChannelIdentity, ScopeInboxMessage, ScopeActivityLogs}
+
+// endUserScopes reach every category about an end user.
+var endUserScopes = []Scope{ScopeAccount, ScopeBot, ScopeConnection, ScopeEndUserFilter, ScopeEndUser, ScopeChannelIdentity}
+
+// RetentionKind names a retention rule.
+type RetentionKind string
+
+const (
+	// Personal13Months: personal data, never stored past 13 months after its anchor.
+	Personal13Months RetentionKind = "personal_13_months"
+	// AccountLifetime: the customer's own account data, needed to provide the service; kept while the
+	// account exists and destroyed by account deletion. Carries no TTL: a dormant account is not
+	// silently destroyed without its act of destruction.
+	AccountLifetime RetentionKind = "account_lifetime"
+	// FiveYears: payment documents and accounting records (Federal Law "On Accounting", art. 29).
+	FiveYears RetentionKind = "five_years"
+	// FiveYearsAfterWithdrawal: consents and their withdrawals, 5 years from withdrawal; no expiry while
+	// the consent stands.
+	FiveYearsAfterWithdrawal RetentionKind = "five_years_after_withdrawal"
+	// ThreeYears: evidence of destruction (Order 179 documents).
+	ThreeYears RetentionKind = "three_years"
+	// UntilReleased: a legal hold record stays while the hold is active, then 3 years as evidence.
+	UntilReleased RetentionKind = "until_released"
+	// Never: anonymous analytics.
+	Never RetentionKind = "never"
+)
+
+// Retention is a category's rule: its kind and the item attribute its clock starts from.
+type Retention struct {
+	Kind RetentionKind
+	// Anchor is the attribute (of the item as stored) whose time starts the clock: for personal data
+	// the last time the item was written or the person was active.
+	Anchor string
+}
+
+// Location says where a category lives. Key patterns use {name} placeholders; an SK ending in a
+// placeholder is also the prefix that finds every item of the category in its partition.
+type Location struct {
+	Table string // logical id of the table in template.yaml; "" for S3-only data
+	PK    string
+	SK    string
+	// Indexes are the GSI keys the item carries: how scopes that do not know its partition key, and
+	// lookups by another attribute, find it.
+	Indexes []IndexKey
+	// Bucket and Prefix locate the S3 objects of a category (files and attachments).
+	Bucket string
+	Prefix string
+}
+
+// IndexKey is a GSI key pattern.
+type IndexKey struct {
+	Name string // GSI1, GSI2
+	PK   string
+	SK   string
+}
+
+// Category is one row of the data map.
+type Category struct {
+	Name      string
+	Title     string
+	Owner     Owner
+	Personal  bool // holds personal data (of the account's people or of end users)
+	Location  Location
+	Scopes    []Scope // deletion scopes that destroy it; empty for kept categories
+	Retention Retention
+}
+
+// Logical ids of the stores in template.yaml.
+const (
+	PlatformTable  = "PlatformTable"
+	LedgerTable    = "LedgerTable"
+	AnalyticsTable = "AnalyticsTable"
+	FilesBucket    = "FilesBucket"
+)
+
+// Category names; the item type attribute "cat" of every stored item holds one of these.
+const (
+	AccountProfile    = "account_profile"
+	TeamMember        = "team_member"
+	Bot               = "bot"
+	ChannelConnection = "channel_connection"
+	APIToken          = "api_token"
+	Webhook           = "webhook"
+	Integration       = "integration"
+	Template          = "template"
+	Tag               = "tag"
+	AccountFile       = "account_file"
+	ActivityLog       = "activity_log"
+	EndUserProfile    = "end_user_profile"
+	ChannelIdentity   = "channel_identity"
+	NameToken         = "name_token"
+	Conversation      = "conversation"
+	Message           = "message"
+	InboxMessage      = "inbox_message"
+	EndUserFile       = "end_user_file"
+	Contact           = "contact"
+	EndUserTag        = "end_user_tag"
+	Note              = "note"
+	Payment           = "payment"
+	Consent           = "consent"
+	LegalHold         = "legal_hold"
+	Evidence          = "deletion_evidence"
+	AnalyticsCounter  = "analytics_counter"
+)
+
+func account(name, title, sk string, scopes ...Scope) Category {
+	return Category{Name: name, Title: title, Owner: OwnerAccount, Personal: true,
+		Location:  Location{Table: PlatformTable, PK: "A#{account}", SK: sk},
+		Scopes:    append([]Scope{ScopeAccount}, scopes...),
+		Retention: Retention{Kind: AccountLifetime}}
+}
+
+func endUser(name, title string, loc Location, anchor string, extra ...Scope) Category {
+	if loc.Table == "" {
+		loc.Table = PlatformTable
+	}
+	return Category{Name: name, Title: title, Owner: OwnerEndUser, Personal: true, Location: loc,
+		Scopes: append(append([]Scope{}, endUserScopes...), extra...), Retention: Retention{Kind: Personal13Months, Anchor: anchor}}
+}
+
+// Categories is the data map. Order: account data, end-user data, kept data.
+var Categories = []Category{
+	account(AccountProfile, "Account profile (email, full name, settings, password hash)", "PROFILE"),
+	account(TeamMember, "Team members and their roles", "MEMBER#{member}"),
+	account(Bot, "Connected bots", "BOT#{bot}", ScopeBot),
+	{Name: ChannelConnection, Title: "Channel connections with their tokens, API keys and signing secrets", Owner: OwnerAccount, Personal: true,
+		Location: Location{Table: PlatformTable, PK: "C#{connection}", SK: "CONN",
+			Indexes: []IndexKey{
+				{Name: "GSI1", PK: "CHKEY#{channel}#{channelKey}", SK: "{connection}"},
+				{Name: "GSI2", PK: "A#{account}#CONN", SK: "{bot}#{connection}"}}},
+		Scopes:    []Scope{ScopeAccount, ScopeBot, ScopeConnection},
+		Retention: Retention{Kind: AccountLifetime}},
+	account(APIToken, "API tokens", "APITOKEN#{token}"),
+	account(Webhook, "Outgoing webhooks", "WEBHOOK#{webhook}"),
+	account(Integration, "Integration settings", "INTEGRATION#{integration}"),
+	account(Template, "Message templates", "TEMPLATE#{template}"),
+	account(Tag, "Tag definitions", "TAG#{tag}"),
+	{Name: AccountFile, Title: "Files and media uploaded by the account", Owner: OwnerAccount, Personal: true,
+		Location: Location{Table: PlatformTable, PK: "A#{account}", SK: "FILE#{file}",
+			Bucket: FilesBucket, Prefix: "accounts/{account}/files/"},
+		Scopes: []Scope{ScopeAccount}, Retention: Retention{Kind: AccountLifetime}},
+	{Name: ActivityLog, Title: "Activity logs (admin actions)", Owner: OwnerAccount, Personal: true,
+		Location: Location{Table: PlatformTable, PK: "L#{account}", SK: "{log}"},
+		Scopes:   []Scope{ScopeAccount, ScopeActivityLogs}, Retention: Retention{Kind: Personal13Months, Anchor: "at"}},
+
+	endUser(EndUserProfile, "End-user profile", Location{PK: "U#{endUser}", SK: "PROFILE",
+		Indexes: []IndexKey{
+			{Name: "GSI1", PK: "BOTU#{bot}", SK: "{firstConversationAt}#{endUser}"},
+			{Name: "GSI2", PK: "CONNU#{connection}", SK: "{endUser}"}}}, "lastActiveAt"),
+	endUser(ChannelIdentity, "Channel identities (Telegram id, Meta app-scoped id, phone number …)", Location{PK: "U#{endUser}", SK: "IDENT#{channel}#{externalId}",
+		Indexes: []IndexKey{{Name: "GSI1", PK: "IDENT#{channel}#{externalId}", SK: "{bot}#{endUser}"}}}, "lastActiveAt"),
+	endUser(NameToken, "Normalized name tokens for Conversations search", Location{PK: "U#{endUser}", SK: "NAME#{token}",
+		Indexes: []IndexKey{{Name: "GSI1", PK: "NAME#{bot}", SK: "{token}#{endUser}"}}}, "lastActiveAt"),
+	endUser(Conversation, "Conversations", Location{PK: "U#{endUser}", SK: "CONV#{conversation}"}, "lastMessageAt"),
+	endUser(Message, "Conversation messages", Location{PK: "V#{conversation}", SK: "{message}"}, "sentAt"),
+	endUser(InboxMessage, "Inbox messages and their attachments", Location{PK: "I#{message}", SK: "MSG",
+		Indexes: []IndexKey{{Name: "GSI2", PK: "INBOX#{endUser}", SK: "{message}"}},
+		Bucket:  FilesBucket, Prefix: "accounts/{account}/bots/{bot}/users/{endUser}/inbox/{message}/"}, "sentAt", ScopeInboxMessage),
+	endUser(EndUserFile, "Files the end user sent", Location{PK: "U#{endUser}", SK: "FILE#{file}",
+		Bucket: FilesBucket, Prefix: "accounts/{account}/bots/{bot}/users/{endUser}/files/"}, "createdAt"),
+	endUser(Contact, "End-customer contact details", Location{PK: "U#{endUser}", SK: "CONTACT#{contact}"}, "updatedAt"),
+	endUser(EndUserTag, "Tags applied to the end user", Location{PK: "U#{endUser}", SK: "TAG#{tag}"}, "updatedAt"),
+	endUser(Note, "Notes about the end user", Location{PK: "U#{endUser}", SK: "NOTE#{note}"}, "updatedAt"),
+
+	{Name: Payment, Title: "Payment documents and primary accounting records", Owner: OwnerRetained, Personal: true,
+		Location:  Location{Table: PlatformTable, PK: "P#{account}", SK: "{payment}"},
+		Retention: Retention{Kind: FiveYears, Anchor: "paidAt"}},
+	{Name: Consent, Title: "Personal-data processing consents and their withdrawals", Owner: OwnerRetained, Personal: true,
+		Location:  Location{Table: PlatformTable, PK: "K#{account}", SK: "{consent}"},
+		Retention: Retention{Kind: FiveYearsAfterWithdrawal, Anchor: "withdrawnAt"}},
+	{Name: LegalHold, Title: "Legal holds (lawful authority requests)", Owner: OwnerRetained,
+		Location: Location{Table: LedgerTable, PK: "H#{hold}", SK: "HOLD",
+			Indexes: []IndexKey{{Name: "GSI1", PK: "HOLDS#{account}", SK: "{hold}"}}},
+		Retention: Retention{Kind: UntilReleased, Anchor: "releasedAt"}},
+	{Name: Evidence, Title: "Act of destruction and journal extract (Order 179)", Owner: OwnerEvidence, Personal: true,
+		Location:  Location{Table: LedgerTable, PK: "R#{request}", SK: "EVIDENCE#{part}"},
+		Retention: Retention{Kind: ThreeYears, Anchor: "completedAt"}},
+	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
+		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}"},
+		Retention: Retention{Kind: Never}},
+}
+
+var byName = func() map[string]*Category {
+	m := make(map[string]*Category, len(Categories))
+	for i := range Categories {
+		m[Categories[i].Name] = &Categories[i]
+	}
+	return m
+}()
+
+// Lookup returns the category with that name.
+func Lookup(name string) (Category, bool) {
+	c, ok := byName[name]
+	if !ok {
+		return Category{}, false
+	}
+	return *c, true
+}
+
+// MustLookup is Lookup for names known at compile time (the constants above).
+func MustLookup(name string) Category {
+	c, ok := Lookup(name)
+	if !ok {
+		panic("datamap: unknown category " + name)
+	}
+	return c
+}
+
+// Reaching returns the categories a scope destroys, in data-map order.
+func Reaching(s Scope) []Category {
+	var out []Category
+	for _, c := range Categories {
+		if c.Reaches(s) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Reaches reports whether the scope destroys this category.
+func (c Category) Reaches(s Scope) bool {
+	for _, x := range c.Scopes {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Kept reports whether no deletion scope may ever destroy the category (it only expires).
+func (c Category) Kept() bool { return len(c.Scopes) == 0 }
+
+// SKPrefix is the fixed part of the sort-key pattern before its first placeholder: the
+// begins_with value that finds every item of the category in its partition.
+func (c Category) SKPrefix() string {
+	sk := c.Location.SK
+	if i := strings.IndexByte(sk, '{'); i >= 0 {
+		return sk[:i]
+	}
+	return sk
+}
+
+// Policy turns retention rules into expiry times. SafetyMargin is taken off personal-data expiry so
+// that DynamoDB's lag in removing expired items can never keep data past its limit.
+type Policy struct {
+	SafetyMargin time.Duration
+}
+
+// DefaultSafetyMargin allows for DynamoDB TTL deleting expired items "within a few days".
+const DefaultSafetyMargin = 7 * 24 * time.Hour
+
+// Limit is the legal limit of a retention rule from its anchor: the moment after which the item
+// must no longer exist. ok is false for rules with no limit.
+func Limit(k RetentionKind, anchor time.Time) (time.Time, bool) {
+	switch k {
+	case Personal13Months:
+		return anchor.AddDate(0, 13, 0), true
+	case FiveYears, FiveYearsAfterWithdrawal:
+		return anchor.AddDate(5, 0, 0), true
+	case ThreeYears, UntilReleased:
+		return anchor.AddDate(3, 0, 0), true
+	default:
+		return time.Time{}, false
+	}
+}
+
+// ExpiresAt is the TTL to stamp on an item of the category whose anchor time is anchor. ok is false
+// when the item must carry no TTL (account lifetime, analytics, an unwithdrawn consent, an active
+// hold: callers pass a zero anchor for the latter two).
+func (p Policy) ExpiresAt(c Category, anchor time.Time) (time.Time, bool) {
+	if anchor.IsZero() {
+		return time.Time{}, false
+	}
+	limit, ok := Limit(c.Retention.Kind, anchor)
+	if !ok {
+		return time.Time{}, false
+	}
+	if c.Retention.Kind == Personal13Months {
+		return limit.Add(-p.SafetyMargin), true
+	}
+	// Retained categories are kept exactly as long as the law says: expiring early would break it.
+	return limit, true
+}
+
+// Validate checks the data map's own consistency; a test runs it.
+func Validate() error {
+	seen := map[string]bool{}
+	var errs []string
+	for _, c := range Categories {
+		if seen[c.Name] {
+			errs = append(errs, "duplicate category "+c.Name)
+		}
+		seen[c.Name] = true
+		if c.Retention.Kind == "" {
+			errs = append(errs, c.Name+": no retention rule")
+		}
+		if c.Location.Table == "" && c.Location.Bucket == "" {
+			errs = append(errs, c.Name+": no location")
+		}
+		if c.Location.Table != "" && (c.Location.PK == "" || c.Location.SK == "") {
+			errs = append(errs, c.Name+": table location without key pattern")
+		}
+		if c.Owner == OwnerEndUser && c.Retention.Kind != Personal13Months {
+			errs = append(errs, c.Name+": end-user data must expire within 13 months")
+		}
+		if (c.Owner == OwnerRetained || c.Owner == OwnerEvidence || c.Owner == OwnerAnalytics) && len(c.Scopes) > 0 {
+			errs = append(errs, c.Name+": kept data must not be reachable by a deletion scope")
+		}
+		if c.Owner == OwnerAnalytics && c.Personal {
+			errs = append(errs, c.Name+": analytics may hold no personal data")
+		}
+		if c.Retention.Kind == Personal13Months && c.Retention.Anchor == "" {
+			errs = append(errs, c.Name+": 13-month rule without an anchor attribute")
+		}
+	}
+	sort.Strings(errs)
+	if len(errs) > 0 {
+		return fmt.Errorf("data map: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Fill replaces every {name} in a key pattern by vars[name]. A missing or empty value is an error:
+// a key with a hole would address the wrong partition.
+func Fill(pattern string, vars map[string]string) (string, error) {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(pattern, '{')
+		if i < 0 {
+			b.WriteString(pattern)
+			return b.String(), nil
+		}
+		j := strings.IndexByte(pattern[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("pattern %q: unclosed placeholder", pattern)
+		}
+		name := pattern[i+1 : i+j]
+		v := vars[name]
+		if v == "" {
+			return "", fmt.Errorf("pattern %q: no value for {%s}", pattern, name)
+		}
+		b.WriteString(pattern[:i])
+		b.WriteString(v)
+		pattern = pattern[i+j+1:]
+	}
+}
