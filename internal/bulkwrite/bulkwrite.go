@@ -1,0 +1,216 @@
+// Package bulkwrite sends DynamoDB writes in BatchWriteItem calls of 25 from a bounded pool of
+// workers, retrying unprocessed items and throttling with exponential backoff and full jitter until
+// every request is done. The seeder writes through it and the erasure engine deletes through it.
+package bulkwrite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+)
+
+// MaxBatch is DynamoDB's limit of requests in one BatchWriteItem call.
+const MaxBatch = 25
+
+// DB is the part of the DynamoDB client the writer needs; *dynamodb.Client satisfies it.
+type DB interface {
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+}
+
+// Request is one put or delete for one table.
+type Request struct {
+	Table string
+	Write types.WriteRequest
+}
+
+// Writer is configured once and may Run many times.
+type Writer struct {
+	DB      DB
+	Workers int // parallel BatchWriteItem calls; default 8
+	// BaseDelay and MaxDelay bound the backoff between retries; defaults 20 ms and 2 s.
+	BaseDelay, MaxDelay time.Duration
+	// MaxAttempts is how many times one batch is retried on throttling or server errors before Run
+	// fails; unprocessed items are retried without limit while they make progress. Default 30.
+	MaxAttempts int
+	// Done, if set, is called after each successful call with the number of requests it completed.
+	Done func(n int)
+}
+
+// Stats describes one Run.
+type Stats struct {
+	Written int64 // requests completed
+	Calls   int64 // BatchWriteItem calls made
+	Retries int64 // calls that were retries (unprocessed items or retryable errors)
+}
+
+// Run sends every request read from in until in is closed, and returns when all are written or the
+// first unrecoverable error (after which it drains in so the producer never blocks).
+func (w *Writer) Run(ctx context.Context, in <-chan Request) (Stats, error) {
+	workers := w.Workers
+	if workers <= 0 {
+		workers = 8
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var st Stats
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+			batch := make([]Request, 0, MaxBatch)
+			for {
+				batch = batch[:0]
+				r, ok := <-in
+				if !ok {
+					return
+				}
+				batch = append(batch, r)
+			fill:
+				for len(batch) < MaxBatch {
+					select {
+					case r, ok := <-in:
+						if !ok {
+							break fill
+						}
+						batch = append(batch, r)
+					default:
+						break fill
+					}
+				}
+				if ctx.Err() != nil {
+					continue // drain after failure
+				}
+				if err := w.send(ctx, rng, batch, &st); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return st, err
+	}
+	return st, ctx.Err()
+}
+
+// WriteAll is Run over a slice.
+func (w *Writer) WriteAll(ctx context.Context, reqs []Request) (Stats, error) {
+	ch := make(chan Request)
+	go func() {
+		defer close(ch)
+		for _, r := range reqs {
+			select {
+			case ch <- r:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return w.Run(ctx, ch)
+}
+
+func (w *Writer) send(ctx context.Context, rng *rand.Rand, batch []Request, st *Stats) error {
+	items := make(map[string][]types.WriteRequest, 1)
+	for _, r := range batch {
+		items[r.Table] = append(items[r.Table], r.Write)
+	}
+	maxAttempts := w.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 30
+	}
+	failures := 0
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			atomic.AddInt64(&st.Retries, 1)
+			if err := sleep(ctx, w.backoff(rng, attempt)); err != nil {
+				return err
+			}
+		}
+		atomic.AddInt64(&st.Calls, 1)
+		out, err := w.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: items})
+		if err != nil {
+			if !Retryable(err) {
+				return fmt.Errorf("batch write: %w", err)
+			}
+			failures++
+			if failures >= maxAttempts {
+				return fmt.Errorf("batch write: giving up after %d attempts: %w", failures, err)
+			}
+			continue
+		}
+		sent, left := count(items), count(out.UnprocessedItems)
+		if done := sent - left; done > 0 {
+			atomic.AddInt64(&st.Written, int64(done))
+			if w.Done != nil {
+				w.Done(done)
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		items = out.UnprocessedItems
+	}
+}
+
+func (w *Writer) backoff(rng *rand.Rand, attempt int) time.Duration {
+	base, maxd := w.BaseDelay, w.MaxDelay
+	if base <= 0 {
+		base = 20 * time.Millisecond
+	}
+	if maxd <= 0 {
+		maxd = 2 * time.Second
+	}
+	d := base << min(attempt, 16)
+	if d <= 0 || d > maxd {
+		d = maxd
+	}
+	return time.Duration(rng.Int64N(int64(d)) + 1) // full jitter
+}
+
+func count(m map[string][]types.WriteRequest) int {
+	n := 0
+	for _, v := range m {
+		n += len(v)
+	}
+	return n
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Retryable reports whether a DynamoDB error is worth retrying: throttling, capacity, and server-side
+// faults. Validation errors and the like are not.
+func Retryable(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+			"InternalServerError", "InternalFailure", "ServiceUnavailable", "LimitExceededException":
+			return true
+		}
+		return ae.ErrorFault() == smithy.FaultServer
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return true
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+// Package config reads Lethe's configuration from environment variables: the same names in
+// production (set by template.yaml from its parameters) and locally (set by `lethe local` from the
+// documented defaults, each overridable from the environment).
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+)
+
+// Config is everything a Lethe function may need. Handlers take the parts they use.
+type Config struct {
+	MetaAppSecret         string // META_APP_SECRET: verifies Meta signed_request
+	SlackSigningSecret    string // SLACK_SIGNING_SECRET
+	WhatsAppVerifyToken   string // WHATSAPP_VERIFY_TOKEN: the hub.challenge handshake
+	InfoAddress           string // INFO_ADDRESS: where people write (info@)
+	SenderAddress         string // SENDER_ADDRESS: From of every mail Lethe sends
+	PrivacyOfficerAddress string // PRIVACY_OFFICER_ADDRESS: escalations and reports
+	PublicBaseURL         string // PUBLIC_BASE_URL: links in mail and the Meta status URL
+
+	PlatformTable     string // PLATFORM_TABLE
+	LedgerTable       string // LEDGER_TABLE
+	AnalyticsTable    string // ANALYTICS_TABLE
+	FilesBucket       string // FILES_BUCKET
+	InboundMailBucket string // INBOUND_MAIL_BUCKET
+
+	// TTLSafetyMargin (TTL_SAFETY_MARGIN) is taken off 13-month expiry so DynamoDB's lag in removing
+	// expired items never keeps personal data past 13 months.
+	TTLSafetyMargin time.Duration
+}
+
+// Names of the variables, in one place so the template test can check each is set.
+const (
+	EnvMetaAppSecret         = "META_APP_SECRET"
+	EnvSlackSigningSecret    = "SLACK_SIGNING_SECRET"
+	EnvWhatsAppVerifyToken   = "WHATSAPP_VERIFY_TOKEN"
+	EnvInfoAddress           = "INFO_ADDRESS"
+	EnvSenderAddress         = "SENDER_ADDRESS"
+	EnvPrivacyOfficerAddress = "PRIVACY_OFFICER_ADDRESS"
+	EnvPublicBaseURL         = "PUBLIC_BASE_URL"
+	EnvPlatformTable         = "PLATFORM_TABLE"
+	EnvLedgerTable           = "LEDGER_TABLE"
+	EnvAnalyticsTable        = "ANALYTICS_TABLE"
+	EnvFilesBucket           = "FILES_BUCKET"
+	EnvInboundMailBucket     = "INBOUND_MAIL_BUCKET"
+	EnvTTLSafetyMargin       = "TTL_SAFETY_MARGIN"
+)
+
+// Load reads the configuration through getenv (os.Getenv in production). Missing values are an
+// error naming every one of them: a function must not start half-configured.
+func Load(getenv func(string) string) (Config, error) {
+	var missing []string
+	req := func(name string) string {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			missing = append(missing, name)
+		}
+		return v
+	}
+	c := Config{
+		MetaAppSecret:         req(EnvMetaAppSecret),
+		SlackSigningSecret:    req(EnvSlackSigningSecret),
+		WhatsAppVerifyToken:   req(EnvWhatsAppVerifyToken),
+		InfoAddress:           req(EnvInfoAddress),
+		SenderAddress:         req(EnvSenderAddress),
+		PrivacyOfficerAddress: req(EnvPrivacyOfficerAddress),
+		PublicBaseURL:         strings.TrimRight(req(EnvPublicBaseURL), "/"),
+		PlatformTable:         req(EnvPlatformTable),
+		LedgerTable:           req(EnvLedgerTable),
+		AnalyticsTable:        req(EnvAnalyticsTable),
+		FilesBucket:           req(EnvFilesBucket),
+		InboundMailBucket:     req(EnvInboundMailBucket),
+		TTLSafetyMargin:       datamap.DefaultSafetyMargin,
+	}
+	if v := strings.TrimSpace(getenv(EnvTTLSafetyMargin)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 30*24*time.Hour {
+			return Config{}, fmt.Errorf("%s: %q is not a duration between 0 and 720h", EnvTTLSafetyMargin, v)
+		}
+		c.TTLSafetyMargin = d
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return Config{}, fmt.Errorf("missing configuration: %s", strings.Join(missing, ", "))
+	}
+	return c, nil
+}
+
+// Policy is the retention policy this configuration gives.
+func (c Config) Policy() datamap.Policy { return datamap.Policy{SafetyMargin: c.TTLSafetyMargin} }
+
+// LocalDefaults are the values `make run` uses for whatever the environment does not set. The
+// secrets are local-only demo values, shown by GET /_local/demo so webhook calls can be signed.
+func LocalDefaults(apiPort int) map[string]string {
+	return map[string]string{
+		EnvMetaAppSecret:         "local-meta-app-secret",
+		EnvSlackSigningSecret:    "local-slack-signing-secret",
+		EnvWhatsAppVerifyToken:   "local-whatsapp-verify-token",
+		EnvInfoAddress:           "info@lethe.localhost",
+		EnvSenderAddress:         "no-reply@lethe.localhost",
+		EnvPrivacyOfficerAddress: "privacy-officer@lethe.localhost",
+		EnvPublicBaseURL:         fmt.Sprintf("http://127.0.0.1:%d", apiPort),
+		EnvTTLSafetyMargin:       datamap.DefaultSafetyMargin.String(),
+	}
+}
+
+// Names lists every variable Load reads.
+func Names() []string {
+	return []string{EnvMetaAppSecret, EnvSlackSigningSecret, EnvWhatsAppVerifyToken, EnvInfoAddress,
+		EnvSenderAddress, EnvPrivacyOfficerAddress, EnvPublicBaseURL, EnvPlatformTable, EnvLedgerTable,
+		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin}
+}

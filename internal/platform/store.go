@@ -1,0 +1,370 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/bulkwrite"
+	"github.com/lethe-dev/lethe/internal/datamap"
+)
+
+// Attribute names every stored item carries besides its own fields.
+const (
+	AttrPK        = "pk"
+	AttrSK        = "sk"
+	AttrCategory  = "cat"
+	AttrExpiresAt = "expiresAt" // the TTL attribute enabled on the tables in template.yaml
+)
+
+// ErrNotFound is returned when an item does not exist, has expired, or belongs to another account.
+var ErrNotFound = errors.New("not found")
+
+// DB is the part of the DynamoDB client the store uses; *dynamodb.Client satisfies it. It has no
+// Scan on purpose: every request scope is reachable by GetItem and Query, and this makes it so.
+type DB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+}
+
+// Tables maps the logical ids of template.yaml (datamap.PlatformTable …) to physical table names.
+type Tables map[string]string
+
+// Store reads and writes platform records.
+type Store struct {
+	db     DB
+	tables Tables
+	policy datamap.Policy
+	now    func() time.Time
+}
+
+// NewStore builds a store; now is the clock that decides expiry (the virtual clock locally).
+func NewStore(db DB, tables Tables, policy datamap.Policy, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, tables: tables, policy: policy, now: now}
+}
+
+// Key addresses one stored item.
+type Key struct {
+	Table string // physical name
+	PK    string
+	SK    string
+}
+
+// Attributes returns the key as DynamoDB attributes.
+func (k Key) Attributes() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: k.PK},
+		AttrSK: &types.AttributeValueMemberS{Value: k.SK},
+	}
+}
+
+// Table returns the physical name of a logical table.
+func (s *Store) Table(logical string) string { return s.tables[logical] }
+
+// Policy returns the retention policy the store stamps TTLs with.
+func (s *Store) Policy() datamap.Policy { return s.policy }
+
+// KeyOf returns where a record is stored.
+func (s *Store) KeyOf(r Record) (Key, error) {
+	c, ok := datamap.Lookup(r.Category())
+	if !ok {
+		return Key{}, fmt.Errorf("unknown category %q", r.Category())
+	}
+	vars := r.KeyVars()
+	pk, err := datamap.Fill(c.Location.PK, vars)
+	if err != nil {
+		return Key{}, fmt.Errorf("%s: %w", c.Name, err)
+	}
+	sk, err := datamap.Fill(c.Location.SK, vars)
+	if err != nil {
+		return Key{}, fmt.Errorf("%s: %w", c.Name, err)
+	}
+	return Key{Table: s.tables[c.Location.Table], PK: pk, SK: sk}, nil
+}
+
+// Encode turns a record into the item stored for it: its fields, its keys and index keys from the
+// data map's patterns, its category, and the TTL its retention rule gives.
+func Encode(r Record, p datamap.Policy) (map[string]types.AttributeValue, error) {
+	c, ok := datamap.Lookup(r.Category())
+	if !ok {
+		return nil, fmt.Errorf("unknown category %q", r.Category())
+	}
+	item, err := attributevalue.MarshalMap(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", c.Name, err)
+	}
+	vars := r.KeyVars()
+	set := func(attr, pattern string) error {
+		v, err := datamap.Fill(pattern, vars)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
+		}
+		item[attr] = &types.AttributeValueMemberS{Value: v}
+		return nil
+	}
+	if err := set(AttrPK, c.Location.PK); err != nil {
+		return nil, err
+	}
+	if err := set(AttrSK, c.Location.SK); err != nil {
+		return nil, err
+	}
+	for _, ix := range c.Location.Indexes {
+		pkAttr, skAttr, err := indexAttrs(ix.Name)
+		if err != nil {
+			return nil, err
+		}
+		if err := set(pkAttr, ix.PK); err != nil {
+			return nil, err
+		}
+		if err := set(skAttr, ix.SK); err != nil {
+			return nil, err
+		}
+	}
+	item[AttrCategory] = &types.AttributeValueMemberS{Value: c.Name}
+	if exp, ok := p.ExpiresAt(c, r.RetentionAnchor()); ok {
+		item[AttrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(exp.Unix(), 10)}
+	}
+	return item, nil
+}
+
+func indexAttrs(name string) (pk, sk string, err error) {
+	switch name {
+	case "GSI1":
+		return "gsi1pk", "gsi1sk", nil
+	case "GSI2":
+		return "gsi2pk", "gsi2sk", nil
+	}
+	return "", "", fmt.Errorf("unknown index %q", name)
+}
+
+// Decode reads an item into a record type.
+func Decode[T any](item map[string]types.AttributeValue) (T, error) {
+	var v T
+	err := attributevalue.UnmarshalMap(item, &v)
+	return v, err
+}
+
+// Put writes one record.
+func (s *Store) Put(ctx context.Context, r Record) error {
+	item, err := Encode(r, s.policy)
+	if err != nil {
+		return err
+	}
+	table := s.tableOf(r)
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
+		return fmt.Errorf("put %s: %w", r.Category(), err)
+	}
+	return nil
+}
+
+func (s *Store) tableOf(r Record) string {
+	return s.tables[datamap.MustLookup(r.Category()).Location.Table]
+}
+
+// PutRequest is the batch-write request that stores a record.
+func (s *Store) PutRequest(r Record) (bulkwrite.Request, error) {
+	item, err := Encode(r, s.policy)
+	if err != nil {
+		return bulkwrite.Request{}, err
+	}
+	return bulkwrite.Request{Table: s.tableOf(r), Write: types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}}, nil
+}
+
+// PutAll writes many records with parallel BatchWriteItem calls.
+func (s *Store) PutAll(ctx context.Context, rs []Record) error {
+	reqs := make([]bulkwrite.Request, 0, len(rs))
+	for _, r := range rs {
+		req, err := s.PutRequest(r)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, req)
+	}
+	w := bulkwrite.Writer{DB: s.db}
+	_, err := w.WriteAll(ctx, reqs)
+	return err
+}
+
+// Expired reports whether an item's TTL has passed at now: such an item may still be stored
+// (DynamoDB deletes expired items lazily) but must never be read.
+func Expired(item map[string]types.AttributeValue, now time.Time) bool {
+	n, ok := item[AttrExpiresAt].(*types.AttributeValueMemberN)
+	if !ok {
+		return false
+	}
+	exp, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return false
+	}
+	return exp <= now.Unix()
+}
+
+// get reads one item of a logical table, treating an expired item as absent.
+func get[T any](ctx context.Context, s *Store, logical, pk, sk string) (T, error) {
+	var zero T
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.tables[logical]),
+		Key:            Key{PK: pk, SK: sk}.Attributes(),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return zero, err
+	}
+	if out.Item == nil || Expired(out.Item, s.now()) {
+		return zero, ErrNotFound
+	}
+	return Decode[T](out.Item)
+}
+
+// Page is one page of a listing; Next is nil on the last page.
+type Page[T any] struct {
+	Items []T
+	Next  map[string]types.AttributeValue
+}
+
+// QuerySpec is one Query: a partition of the table or of an index, an optional sort-key condition.
+type QuerySpec struct {
+	Logical string // logical table
+	Index   string // "", "GSI1" or "GSI2"
+	PK      string
+	// SKPrefix, or SKFrom/SKTo (inclusive), restrict the sort key.
+	SKPrefix     string
+	SKFrom, SKTo string
+	Limit        int32
+	Start        map[string]types.AttributeValue
+	Descending   bool
+}
+
+func (s *Store) queryInput(q QuerySpec) (*dynamodb.QueryInput, error) {
+	pkAttr, skAttr := AttrPK, AttrSK
+	if q.Index != "" {
+		var err error
+		if pkAttr, skAttr, err = indexAttrs(q.Index); err != nil {
+			return nil, err
+		}
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables[q.Logical]),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: q.PK}},
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExclusiveStartKey:         q.Start,
+		ScanIndexForward:          aws.Bool(!q.Descending),
+	}
+	if q.Index != "" {
+		in.IndexName = aws.String(q.Index)
+	} else {
+		in.ConsistentRead = aws.Bool(true)
+	}
+	if q.Limit > 0 {
+		in.Limit = aws.Int32(q.Limit)
+	}
+	switch {
+	case q.SKPrefix != "":
+		in.ExpressionAttributeNames["#sk"] = skAttr
+		in.ExpressionAttributeValues[":p"] = &types.AttributeValueMemberS{Value: q.SKPrefix}
+		in.KeyConditionExpression = aws.String("#pk = :pk AND begins_with(#sk, :p)")
+	case q.SKFrom != "" || q.SKTo != "":
+		from, to := q.SKFrom, q.SKTo
+		if to == "" {
+			to = "\U0010FFFF"
+		}
+		in.ExpressionAttributeNames["#sk"] = skAttr
+		in.ExpressionAttributeValues[":a"] = &types.AttributeValueMemberS{Value: from}
+		in.ExpressionAttributeValues[":b"] = &types.AttributeValueMemberS{Value: to}
+		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :a AND :b")
+	}
+	return in, nil
+}
+
+// QueryItems runs one page of a query and returns the raw, unexpired items.
+func (s *Store) QueryItems(ctx context.Context, q QuerySpec) ([]map[string]types.AttributeValue, map[string]types.AttributeValue, error) {
+	in, err := s.queryInput(q)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, nil, fmt.Errorf("query %s %s: %w", q.Logical, q.Index, err)
+	}
+	now := s.now()
+	items := out.Items[:0:0]
+	for _, it := range out.Items {
+		if !Expired(it, now) {
+			items = append(items, it)
+		}
+	}
+	return items, out.LastEvaluatedKey, nil
+}
+
+// EachItem runs a query to its end, calling fn with every unexpired item.
+func (s *Store) EachItem(ctx context.Context, q QuerySpec, fn func(map[string]types.AttributeValue) error) error {
+	for {
+		items, next, err := s.QueryItems(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		q.Start = next
+	}
+}
+
+// queryPage runs one page of a query and decodes it.
+func queryPage[T any](ctx context.Context, s *Store, q QuerySpec) (Page[T], error) {
+	items, next, err := s.QueryItems(ctx, q)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	p := Page[T]{Items: make([]T, 0, len(items)), Next: next}
+	for _, it := range items {
+		v, err := Decode[T](it)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		p.Items = append(p.Items, v)
+	}
+	return p, nil
+}
+
+// queryAll runs a query to its end and decodes every item.
+func queryAll[T any](ctx context.Context, s *Store, q QuerySpec) ([]T, error) {
+	var all []T
+	err := s.EachItem(ctx, q, func(it map[string]types.AttributeValue) error {
+		v, err := Decode[T](it)
+		if err != nil {
+			return err
+		}
+		all = append(all, v)
+		return nil
+	})
+	return all, err
+}
+
+// keyOf fills a pattern with caller-given values; an empty value means the caller has nothing to
+// look up, which reads as "not found" rather than a key with a hole.
+func keyOf(p string, vars map[string]string) (string, error) {
+	v, err := datamap.Fill(p, vars)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNotFound, err)
+	}
+	return v, nil
+}
