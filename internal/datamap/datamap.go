@@ -167,7 +167,12 @@ func endUser(name, title string, loc Location, anchor string, extra ...Scope) Ca
 
 // Categories is the data map. Order: account data, end-user data, kept data.
 var Categories = []Category{
-	account(AccountProfile, "Account profile (email, full name, settings, password hash)", "PROFILE"),
+	func() Category {
+		c := account(AccountProfile, "Account profile (email, full name, settings, password hash)", "PROFILE")
+		// Mail to info@ names an account by its email: found by the lower-cased address.
+		c.Location.Indexes = []IndexKey{{Name: "GSI2", PK: "EMAIL#{email}", SK: "{account}"}}
+		return c
+	}(),
 	account(TeamMember, "Team members and their roles", "MEMBER#{member}"),
 	account(Bot, "Connected bots", "BOT#{bot}", ScopeBot),
 	{Name: ChannelConnection, Title: "Channel connections with their tokens, API keys and signing secrets", Owner: OwnerAccount, Personal: true,

@@ -17,7 +17,7 @@ var t0 = time.Date(2026, 5, 4, 10, 30, 0, 0, time.UTC)
 func sampleRecords() []Record {
 	withdrawn := t0.Add(24 * time.Hour)
 	return []Record{
-		Account{ID: "acc1", Email: "owner@example.ru", FullName: "Иван Петров", Locale: "ru", Status: AccountActive, CreatedAt: t0},
+		Account{ID: "acc1", Email: " Owner@Example.RU", FullName: "Иван Петров", Locale: "ru", Status: AccountActive, CreatedAt: t0},
 		TeamMember{AccountID: "acc1", Sub: "sub1", Role: RoleOwner, CreatedAt: t0},
 		Bot{AccountID: "acc1", ID: "bot1", Name: "Support", CreatedAt: t0},
 		ChannelConnection{AccountID: "acc1", BotID: "bot1", ID: "conn1", Channel: ChannelSlack, ChannelKey: "T0001", CreatedAt: t0},
@@ -54,7 +54,7 @@ func s(item map[string]types.AttributeValue, name string) string {
 
 func TestEncodeKeys(t *testing.T) {
 	want := map[string][6]string{ // pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk
-		datamap.AccountProfile:    {"A#acc1", "PROFILE"},
+		datamap.AccountProfile:    {"A#acc1", "PROFILE", "", "", "EMAIL#owner@example.ru", "acc1"},
 		datamap.TeamMember:        {"A#acc1", "MEMBER#sub1"},
 		datamap.Bot:               {"A#acc1", "BOT#bot1"},
 		datamap.ChannelConnection: {"C#conn1", "CONN", "CHKEY#slack#T0001", "conn1", "A#acc1#CONN", "bot1#conn1"},

@@ -80,3 +80,6 @@ func NameTokens(name string) []string {
 	}
 	return out
 }
+
+// NormalizeEmail is the form addresses are compared and indexed in: trimmed and lower-cased.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -40,6 +40,17 @@ func (s *Store) Account(ctx context.Context, accountID string) (Account, error) 
 	return getRecord[Account](ctx, s, datamap.AccountProfile, map[string]string{"account": accountID})
 }
 
+// AccountsByEmail finds the accounts whose profile email is this address (case-insensitive); at
+// most one in practice, but the caller decides what several would mean.
+func (s *Store) AccountsByEmail(ctx context.Context, email string) ([]Account, error) {
+	ix := loc(datamap.AccountProfile).Indexes[0]
+	pk, err := keyOf(ix.PK, map[string]string{"email": NormalizeEmail(email)})
+	if err != nil {
+		return nil, err
+	}
+	return queryAll[Account](ctx, s, QuerySpec{Logical: datamap.PlatformTable, Index: ix.Name, PK: pk})
+}
+
 // TeamMember reads one member of an account by JWT subject.
 func (s *Store) TeamMember(ctx context.Context, accountID, sub string) (TeamMember, error) {
 	return getRecord[TeamMember](ctx, s, datamap.TeamMember, map[string]string{"account": accountID, "member": sub})

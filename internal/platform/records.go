@@ -75,9 +75,11 @@ type Account struct {
 	UpdatedAt    time.Time       `dynamodbav:"updatedAt"`
 }
 
-func (Account) Category() string             { return datamap.AccountProfile }
-func (a Account) KeyVars() map[string]string { return map[string]string{"account": a.ID} }
-func (Account) RetentionAnchor() time.Time   { return time.Time{} }
+func (Account) Category() string { return datamap.AccountProfile }
+func (a Account) KeyVars() map[string]string {
+	return map[string]string{"account": a.ID, "email": NormalizeEmail(a.Email)}
+}
+func (Account) RetentionAnchor() time.Time { return time.Time{} }
 
 // TeamMember is a person with access to the account's dashboard; Sub is the JWT subject.
 type TeamMember struct {
