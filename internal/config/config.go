@@ -31,6 +31,10 @@ type Config struct {
 	// TTLSafetyMargin (TTL_SAFETY_MARGIN) is taken off 13-month expiry so DynamoDB's lag in removing
 	// expired items never keeps personal data past 13 months.
 	TTLSafetyMargin time.Duration
+
+	// JWTIssuer and JWTAudience (JWT_ISSUER, JWT_AUDIENCE) are what the API Gateway authorizer
+	// accepts; only the local gateway reads them, to verify tokens the same way.
+	JWTIssuer, JWTAudience string
 }
 
 // Names of the variables, in one place so the template test can check each is set.
@@ -48,6 +52,8 @@ const (
 	EnvFilesBucket           = "FILES_BUCKET"
 	EnvInboundMailBucket     = "INBOUND_MAIL_BUCKET"
 	EnvTTLSafetyMargin       = "TTL_SAFETY_MARGIN"
+	EnvJWTIssuer             = "JWT_ISSUER"
+	EnvJWTAudience           = "JWT_AUDIENCE"
 )
 
 // Load reads the configuration through getenv (os.Getenv in production). Missing values are an
@@ -75,6 +81,8 @@ func Load(getenv func(string) string) (Config, error) {
 		FilesBucket:           req(EnvFilesBucket),
 		InboundMailBucket:     req(EnvInboundMailBucket),
 		TTLSafetyMargin:       datamap.DefaultSafetyMargin,
+		JWTIssuer:             strings.TrimSpace(getenv(EnvJWTIssuer)),
+		JWTAudience:           strings.TrimSpace(getenv(EnvJWTAudience)),
 	}
 	if v := strings.TrimSpace(getenv(EnvTTLSafetyMargin)); v != "" {
 		d, err := time.ParseDuration(v)
@@ -105,6 +113,8 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvPrivacyOfficerAddress: "privacy-officer@lethe.localhost",
 		EnvPublicBaseURL:         fmt.Sprintf("http://127.0.0.1:%d", apiPort),
 		EnvTTLSafetyMargin:       datamap.DefaultSafetyMargin.String(),
+		EnvJWTIssuer:             fmt.Sprintf("http://127.0.0.1:%d/_local", apiPort),
+		EnvJWTAudience:           "lethe-dashboard",
 	}
 }
 
@@ -112,5 +122,5 @@ func LocalDefaults(apiPort int) map[string]string {
 func Names() []string {
 	return []string{EnvMetaAppSecret, EnvSlackSigningSecret, EnvWhatsAppVerifyToken, EnvInfoAddress,
 		EnvSenderAddress, EnvPrivacyOfficerAddress, EnvPublicBaseURL, EnvPlatformTable, EnvLedgerTable,
-		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin}
+		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvJWTIssuer, EnvJWTAudience}
 }
