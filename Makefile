@@ -1,0 +1,68 @@
+# Lethe. Needs only Go, Node 20 (with npm) and Java 17; `make deps` installs everything else into the
+# repository (tools/npm/node_modules, .tools/), and every target that needs it depends on it.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DELETE_ON_ERROR:
+
+GO      ?= go
+NPM     ?= npm
+NPM_DIR := tools/npm
+# DynamoDB Local's install folder; set LETHE_DYNAMODB_LOCAL_DIR to keep it elsewhere (internal/localaws
+# reads the same variable, relative paths are from the repository root).
+DYNAMODB_LOCAL_DIR := $(or $(LETHE_DYNAMODB_LOCAL_DIR),.tools/dynamodb-local)
+LETHE   := bin/lethe
+ASL     := $(wildcard statemachines/*.asl.json)
+GO_TEST_FLAGS ?= -count=1 -timeout 20m
+
+.PHONY: all deps build vet asl test run clean clean-data
+
+all: build
+
+## deps: npm tools (SES emulator, ASL validator), DynamoDB Local, Go modules
+deps: $(NPM_DIR)/node_modules/.package-lock.json $(DYNAMODB_LOCAL_DIR)/.installed
+	$(GO) mod download
+
+# npm ci rewrites node_modules/.package-lock.json; the touch makes it newer than the lock file even
+# when npm keeps the old timestamp.
+$(NPM_DIR)/node_modules/.package-lock.json: $(NPM_DIR)/package-lock.json $(NPM_DIR)/package.json
+	cd $(NPM_DIR) && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+$(DYNAMODB_LOCAL_DIR)/.installed: tools/fetch-dynamodb-local.sh
+	tools/fetch-dynamodb-local.sh $(DYNAMODB_LOCAL_DIR)
+
+build:
+	$(GO) build ./...
+
+vet:
+	$(GO) vet ./...
+
+# The lethe CLI, built rather than `go run` so that signals reach it directly.
+$(LETHE): FORCE
+	$(GO) build -o $@ ./cmd/lethe
+.PHONY: FORCE
+FORCE:
+
+## asl: validate every state machine definition with asl-validator
+asl: $(NPM_DIR)/node_modules/.package-lock.json
+ifneq ($(ASL),)
+	$(NPM_DIR)/node_modules/.bin/asl-validator $(addprefix --json-path ,$(ASL))
+else
+	@echo "asl: no statemachines/*.asl.json yet"
+endif
+
+## test: vet, ASL validation, then every Go test against one shared set of local emulators
+test: deps vet asl $(LETHE)
+	$(LETHE) testenv -- $(GO) test $(GO_TEST_FLAGS) ./...
+
+## run: the whole system on 127.0.0.1 until Ctrl-C
+run: deps $(LETHE)
+	$(LETHE) local
+
+## clean-data: forget make run's demo data (it is seeded again on the next run)
+clean-data:
+	rm -rf .local
+
+clean: clean-data
+	rm -rf bin .tools $(NPM_DIR)/node_modules
