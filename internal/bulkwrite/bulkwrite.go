@@ -51,9 +51,70 @@ type Stats struct {
 	Retries int64 // calls that were retries (unprocessed items or retryable errors)
 }
 
+// Linger is how long a partly filled batch waits for more requests before it is sent: long enough
+// that a producer enumerating keys fills batches of 25, short enough not to matter to latency.
+const Linger = 2 * time.Millisecond
+
 // Run sends every request read from in until in is closed, and returns when all are written or the
 // first unrecoverable error (after which it drains in so the producer never blocks).
 func (w *Writer) Run(ctx context.Context, in <-chan Request) (Stats, error) {
+	batches := make(chan []Request)
+	go func() {
+		defer close(batches)
+		batch := make([]Request, 0, MaxBatch)
+		timer := time.NewTimer(Linger)
+		timer.Stop()
+		flush := func() {
+			if len(batch) > 0 {
+				batches <- batch
+				batch = make([]Request, 0, MaxBatch)
+			}
+		}
+		for {
+			var timeout <-chan time.Time
+			if len(batch) > 0 {
+				timeout = timer.C
+			}
+			select {
+			case r, ok := <-in:
+				if !ok {
+					flush()
+					return
+				}
+				if len(batch) == 0 {
+					timer.Reset(Linger)
+				}
+				batch = append(batch, r)
+				if len(batch) == MaxBatch {
+					timer.Stop()
+					flush()
+				}
+			case <-timeout:
+				flush()
+			}
+		}
+	}()
+	return w.RunBatches(ctx, batches)
+}
+
+// WriteAll writes a slice of requests, cut into batches of 25.
+func (w *Writer) WriteAll(ctx context.Context, reqs []Request) (Stats, error) {
+	batches := make(chan []Request)
+	go func() {
+		defer close(batches)
+		for len(reqs) > 0 {
+			n := min(MaxBatch, len(reqs))
+			batches <- reqs[:n]
+			reqs = reqs[n:]
+		}
+	}()
+	return w.RunBatches(ctx, batches)
+}
+
+// RunBatches sends batches of at most 25 requests (a caller that already groups its keys uses it
+// directly) from the worker pool until batches is closed; after the first unrecoverable error it
+// drains the channel so the producer never blocks.
+func (w *Writer) RunBatches(ctx context.Context, batches <-chan []Request) (Stats, error) {
 	workers := w.Workers
 	if workers <= 0 {
 		workers = 8
@@ -63,60 +124,27 @@ func (w *Writer) Run(ctx context.Context, in <-chan Request) (Stats, error) {
 	var st Stats
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-			batch := make([]Request, 0, MaxBatch)
-			for {
-				batch = batch[:0]
-				r, ok := <-in
-				if !ok {
-					return
-				}
-				batch = append(batch, r)
-			fill:
-				for len(batch) < MaxBatch {
-					select {
-					case r, ok := <-in:
-						if !ok {
-							break fill
-						}
-						batch = append(batch, r)
-					default:
-						break fill
-					}
-				}
+			for batch := range batches {
 				if ctx.Err() != nil {
 					continue // drain after failure
+				}
+				if len(batch) > MaxBatch {
+					cancel(fmt.Errorf("batch of %d requests; at most %d", len(batch), MaxBatch))
+					continue
 				}
 				if err := w.send(ctx, rng, batch, &st); err != nil {
 					cancel(err)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return st, err
 	}
 	return st, ctx.Err()
-}
-
-// WriteAll is Run over a slice.
-func (w *Writer) WriteAll(ctx context.Context, reqs []Request) (Stats, error) {
-	ch := make(chan Request)
-	go func() {
-		defer close(ch)
-		for _, r := range reqs {
-			select {
-			case ch <- r:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return w.Run(ctx, ch)
 }
 
 func (w *Writer) send(ctx context.Context, rng *rand.Rand, batch []Request, st *Stats) error {
