@@ -228,7 +228,7 @@ var Categories = []Category{
 		Location:  Location{Table: LedgerTable, PK: "R#{request}", SK: "EVIDENCE#{part}"},
 		Retention: Retention{Kind: ThreeYears, Anchor: "completedAt"}},
 	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
-		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}"},
+		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}#{channel}"},
 		Retention: Retention{Kind: Never}},
 }
 

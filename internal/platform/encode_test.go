@@ -41,7 +41,7 @@ func sampleRecords() []Record {
 		Payment{AccountID: "acc1", ID: "p1", PaidAt: t0},
 		Consent{AccountID: "acc1", ID: "k1", GivenAt: t0, WithdrawnAt: &withdrawn},
 		LegalHold{AccountID: "acc1", ID: "h1", PlacedAt: t0},
-		AnalyticsCounter{BotID: "bot1", Metric: "messages_in", Day: "2026-05-04", Count: 3},
+		AnalyticsCounter{BotID: "bot1", Metric: "messages_in", Day: "2026-05-04", Channel: "telegram", Count: 3},
 	}
 }
 
@@ -78,7 +78,7 @@ func TestEncodeKeys(t *testing.T) {
 		datamap.Payment:           {"P#acc1", "p1"},
 		datamap.Consent:           {"K#acc1", "k1"},
 		datamap.LegalHold:         {"H#h1", "HOLD", "HOLDS#acc1", "h1"},
-		datamap.AnalyticsCounter:  {"M#bot1#messages_in", "2026-05-04"},
+		datamap.AnalyticsCounter:  {"M#bot1#messages_in", "2026-05-04#telegram"},
 	}
 	seen := map[string]bool{}
 	for _, r := range sampleRecords() {
@@ -175,6 +175,7 @@ func TestNormalizeName(t *testing.T) {
 		{"José Müller-Lüdenscheidt", "jose muller ludenscheidt"},
 		{"Ёлка", "елка"},
 		{"O'Brien", "o brien"},
+		{"Søren Łukasz Straße", "soren lukasz strasse"},
 	}
 	for _, tt := range tests {
 		if got := NormalizeName(tt.in); got != tt.want {
@@ -193,6 +194,10 @@ func TestIDsAreTimeOrderedAndBounded(t *testing.T) {
 	}
 	if lo, hi := IDLowerBound(t0), IDUpperBound(t0); !(lo <= a && a <= hi) {
 		t.Errorf("id %s outside [%s, %s]", a, lo, hi)
+	}
+	same := []string{NewID(t0), NewID(t0), NewID(t0)}
+	if !(same[0] < same[1] && same[1] < same[2]) {
+		t.Errorf("ids of one millisecond out of order: %v", same)
 	}
 	if hi := IDUpperBound(t0); !(hi < b) {
 		t.Errorf("upper bound of t0 %s not below an id of t0+1ms %s", hi, b)

@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"crypto/rand"
 	"io"
 	"strings"
 	"time"
@@ -14,12 +13,14 @@ import (
 )
 
 // NewID returns a new time-ordered id (a ULID): ids sort by creation time, so a time range of
-// activity logs or messages is a key range.
+// activity logs or messages is a key range. Ids made in the same millisecond still sort in the order
+// they were made (monotonic entropy).
 func NewID(t time.Time) string {
-	return ulid.MustNew(ulid.Timestamp(t), rand.Reader).String()
+	return ulid.MustNew(ulid.Timestamp(t), ulid.DefaultEntropy()).String()
 }
 
-// NewIDFrom returns a time-ordered id drawing its randomness from r (deterministic seeding).
+// NewIDFrom returns a time-ordered id drawing its randomness from r (deterministic seeding); pass a
+// ulid.Monotonic reader to keep order within one millisecond.
 func NewIDFrom(t time.Time, r io.Reader) string {
 	return ulid.MustNew(ulid.Timestamp(t), r).String()
 }
@@ -41,6 +42,8 @@ func IDUpperBound(t time.Time) string {
 	return id.String()
 }
 
+var latinFold = strings.NewReplacer("ø", "o", "ł", "l", "đ", "d", "ß", "ss", "æ", "ae", "œ", "oe", "þ", "th", "ı", "i")
+
 var foldMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 
 // NormalizeName folds a name for search: lower case, accents removed, Russian ё read as е, every
@@ -48,6 +51,8 @@ var foldMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), no
 func NormalizeName(s string) string {
 	s = strings.ToLower(s)
 	s = strings.ReplaceAll(s, "ё", "е")
+	// Letters that are not a base letter plus a mark, so NFD does not fold them.
+	s = latinFold.Replace(s)
 	// Keep й: removing its breve would make it и, a different letter in Russian.
 	s = strings.ReplaceAll(s, "й", "\x00")
 	s, _, _ = transform.String(foldMarks, s)

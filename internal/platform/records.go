@@ -510,13 +510,13 @@ func (h LegalHold) RetentionAnchor() time.Time {
 type AnalyticsCounter struct {
 	BotID   string `dynamodbav:"botId"`
 	Metric  string `dynamodbav:"metric"`
-	Day     string `dynamodbav:"day"` // 2006-01-02
-	Channel string `dynamodbav:"channel"`
+	Day     string `dynamodbav:"day"`     // 2006-01-02
+	Channel string `dynamodbav:"channel"` // a channel type, or "all"
 	Count   int64  `dynamodbav:"count"`
 }
 
 func (AnalyticsCounter) Category() string { return datamap.AnalyticsCounter }
 func (c AnalyticsCounter) KeyVars() map[string]string {
-	return map[string]string{"bot": c.BotID, "metric": c.Metric, "day": c.Day}
+	return map[string]string{"bot": c.BotID, "metric": c.Metric, "day": c.Day, "channel": c.Channel}
 }
 func (AnalyticsCounter) RetentionAnchor() time.Time { return time.Time{} }

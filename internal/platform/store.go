@@ -70,6 +70,9 @@ func (k Key) Attributes() map[string]types.AttributeValue {
 	}
 }
 
+// DB returns the client the store uses, for callers that stream writes through one bulkwrite.Writer.
+func (s *Store) DB() DB { return s.db }
+
 // Table returns the physical name of a logical table.
 func (s *Store) Table(logical string) string { return s.tables[logical] }
 
