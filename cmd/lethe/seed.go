@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/localaws"
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/samtemplate"
+	"github.com/lethe-dev/lethe/internal/seed"
+)
+
+func init() {
+	register(command{name: "seed", summary: "write deterministic demo or benchmark data into local DynamoDB and S3", run: runSeed})
+}
+
+// Endpoints of a running local stack (`lethe local` listens on these by default).
+const (
+	defaultDynamoDBEndpoint = "http://127.0.0.1:8000"
+	defaultS3Endpoint       = "http://127.0.0.1:8006"
+)
+
+func runSeed(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	seedN := fs.Uint64("seed", 1, "random seed: the same seed and --now give the same ids, secrets and data")
+	nowFlag := fs.String("now", "", "the time the data is generated at, RFC 3339 (default: now)")
+	demo := fs.Bool("demo", true, "the demo set of make run: a Russian-speaking and an English-speaking account")
+	messages := fs.Int64("messages", 0, "instead of the demo set, one account with about `N` conversation messages")
+	accounts := fs.Int("accounts", 0, "number of accounts (default: 2 for --demo, 1 for --messages)")
+	asJSON := fs.Bool("json", false, "print the manifest as JSON on stdout")
+	stack := fs.String("stack", samtemplate.DefaultStackName, "stack name the table and bucket names of template.yaml derive from")
+	pw := fs.String("password", seed.DefaultPassword, "the demo owners' password")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: lethe seed [flags]\n\n"+
+			"Writes into the stack's tables and buckets (created if missing) at $%s (default %s)\n"+
+			"and $%s (default %s).\n\n", localaws.EnvDynamoDBEndpoint, defaultDynamoDBEndpoint,
+			localaws.EnvS3Endpoint, defaultS3Endpoint)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+
+	opts := seed.Options{Seed: *seedN, Password: *pw}
+	switch {
+	case *messages > 0:
+		opts.Size = seed.SizeForMessages(*messages)
+	case *demo:
+		opts.Size = seed.DemoSize()
+	default:
+		return errors.New("nothing to seed: pass --demo or --messages N")
+	}
+	if *accounts > 0 {
+		opts.Size.Accounts = *accounts
+	}
+	opts.Now = time.Now().UTC().Truncate(time.Second)
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return fmt.Errorf("--now: %w", err)
+		}
+		opts.Now = t
+	}
+	policy := datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}
+	if v := os.Getenv(config.EnvTTLSafetyMargin); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", config.EnvTTLSafetyMargin, err)
+		}
+		policy.SafetyMargin = d
+	}
+
+	path, err := samtemplate.Find()
+	if err != nil {
+		return err
+	}
+	tmpl, err := samtemplate.Load(path)
+	if err != nil {
+		return err
+	}
+	tenv := samtemplate.Env{StackName: *stack}
+	tableSpecs, err := tmpl.Tables(tenv)
+	if err != nil {
+		return err
+	}
+	bucketSpecs, err := tmpl.Buckets(tenv)
+	if err != nil {
+		return err
+	}
+	tables := platform.Tables{}
+	for _, s := range tableSpecs {
+		tables[s.LogicalID] = aws.ToString(s.Input.TableName)
+	}
+	buckets := map[string]string{}
+	for _, b := range bucketSpecs {
+		buckets[b.LogicalID] = b.Name
+	}
+
+	local := localaws.Connect(envOr(localaws.EnvDynamoDBEndpoint, defaultDynamoDBEndpoint), "", envOr(localaws.EnvS3Endpoint, defaultS3Endpoint))
+	if err := localaws.CreateTables(ctx, local.DynamoDB(), tableSpecs); err != nil {
+		return fmt.Errorf("tables at %s: %w", local.DynamoDBEndpoint, err)
+	}
+	if err := localaws.CreateBuckets(ctx, local.S3(), bucketSpecs); err != nil {
+		return fmt.Errorf("buckets at %s: %w", local.S3Endpoint, err)
+	}
+	store := platform.NewStore(local.DynamoDB(), tables, policy, func() time.Time { return opts.Now })
+	m, st, err := seed.Write(ctx, store, local.S3(), buckets, opts, os.Stderr)
+	if err != nil {
+		return err
+	}
+
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(m); err != nil {
+			return err
+		}
+	} else {
+		for _, a := range m.Accounts {
+			fmt.Printf("account %s (%s)  %s  password %q  %d bots\n", a.ID, a.Locale, a.Email, a.Password, len(a.Bots))
+		}
+		fmt.Printf("shared Meta ASID %s; seed %d, now %s\n", m.MetaASIDShared, m.Seed, m.Now.Format(time.RFC3339))
+	}
+	fmt.Fprintf(os.Stderr, "lethe seed: %d records and %d objects in %v: %.0f records/s\n",
+		st.Records, st.Objects, st.Elapsed.Round(time.Millisecond), float64(st.Records)/st.Elapsed.Seconds())
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
