@@ -1,0 +1,152 @@
+package localrun
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/seed"
+)
+
+// demoTokenTTL is how long the tokens /_local/demo hands out stay valid.
+const demoTokenTTL = 12 * time.Hour
+
+// Handler serves the local-only control routes. Later capabilities mount the API and webhooks beside
+// them.
+func (s *System) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_local/health", s.health)
+	mux.HandleFunc("GET /_local/demo", s.demo)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found",
+			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+type componentHealth struct {
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// health checks each emulator for real: a table Lethe needs, the SES emulator's own health check, a
+// bucket Lethe needs.
+func (s *System) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]func(context.Context) error{
+		"dynamodb": func(ctx context.Context) error {
+			_, err := s.Stack.DynamoDB().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.Tables[datamap.PlatformTable])})
+			return err
+		},
+		"s3": func(ctx context.Context) error {
+			_, err := s.Stack.S3().HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.Buckets[datamap.FilesBucket])})
+			return err
+		},
+		"ses": func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Stack.SESEndpoint+"/health-check", nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("health check answered %d", resp.StatusCode)
+			}
+			return nil
+		},
+	}
+	out := struct {
+		Status     string                     `json:"status"`
+		Components map[string]componentHealth `json:"components"`
+	}{Status: "ok", Components: map[string]componentHealth{}}
+	code := http.StatusOK
+	for name, check := range checks {
+		if err := check(ctx); err != nil {
+			out.Components[name] = componentHealth{Status: "down", Detail: err.Error()}
+			out.Status, code = "degraded", http.StatusServiceUnavailable
+			continue
+		}
+		out.Components[name] = componentHealth{Status: "ok"}
+	}
+	writeJSON(w, code, out)
+}
+
+type demoMember struct {
+	seed.ManifestMember
+	Token string `json:"token"`
+}
+
+type demoAccount struct {
+	seed.ManifestAccount
+	Members []demoMember `json:"members"`
+	// Tokens is a ready bearer token per role of this account.
+	Tokens map[string]string `json:"tokens"`
+}
+
+// demo lists the seeded data a person needs to try Lethe by hand: accounts with their owner's email
+// and password, a bearer token per role, bots with connections and their webhook secrets, end users,
+// and the local values of the secrets of SPEC §8.
+func (s *System) demo(w http.ResponseWriter, r *http.Request) {
+	out := struct {
+		APIURL         string            `json:"apiUrl"`
+		SESUIURL       string            `json:"sesUiUrl"`
+		Seed           uint64            `json:"seed"`
+		Now            time.Time         `json:"now"`
+		Accounts       []demoAccount     `json:"accounts"`
+		MetaASIDShared string            `json:"metaAsidShared"`
+		Secrets        map[string]string `json:"secrets"`
+		Config         map[string]string `json:"config"`
+	}{APIURL: s.APIURL, SESUIURL: s.Stack.SESEndpoint, Seed: s.Manifest.Seed, Now: s.Manifest.Now,
+		MetaASIDShared: s.Manifest.MetaASIDShared, Secrets: map[string]string{}, Config: map[string]string{}}
+	for _, a := range s.Manifest.Accounts {
+		da := demoAccount{ManifestAccount: a, Tokens: map[string]string{}}
+		for _, m := range a.Members {
+			tok, err := s.Issuer.Mint(m.Sub, a.ID, demoTokenTTL)
+			if err != nil {
+				writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", "could not mint a demo token")
+				return
+			}
+			da.Members = append(da.Members, demoMember{ManifestMember: m, Token: tok})
+			if _, ok := da.Tokens[m.Role]; !ok {
+				da.Tokens[m.Role] = tok
+			}
+		}
+		out.Accounts = append(out.Accounts, da)
+	}
+	secret := map[string]bool{config.EnvMetaAppSecret: true, config.EnvSlackSigningSecret: true, config.EnvWhatsAppVerifyToken: true}
+	for _, k := range sortedKeys(s.Env) {
+		if secret[k] {
+			out.Secrets[k] = s.Env[k]
+		} else {
+			out.Config[k] = s.Env[k]
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// writeProblem answers with an RFC 9457 problem document.
+func writeProblem(w http.ResponseWriter, code int, typ, title, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{"type": typ, "title": title, "status": code, "detail": detail})
+}

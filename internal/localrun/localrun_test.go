@@ -1,0 +1,169 @@
+package localrun
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// start runs a whole local system on free ports over dataDir and returns it once it serves.
+func start(t *testing.T, dataDir string) (*System, func() error, *strings.Builder) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan *System, 1)
+	done := make(chan error, 1)
+	out := &strings.Builder{}
+	go func() {
+		done <- Run(ctx, Options{APIPort: -1, SESPort: -1, DynamoDBPort: -1, S3Port: -1, DataDir: dataDir,
+			Seed: 5, Now: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), Out: out, Ready: func(s *System) { ready <- s }})
+	}()
+	select {
+	case s := <-ready:
+		stop := func() error { cancel(); return <-done }
+		return s, stop, out
+	case err := <-done:
+		cancel()
+		t.Fatalf("local run failed to start: %v\n%s", err, out)
+	case <-time.After(3 * time.Minute):
+		cancel()
+		t.Fatalf("local run not ready after 3 minutes\n%s", out)
+	}
+	return nil, nil, nil
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("%s: %v in %s", url, err, body)
+	}
+	return resp.StatusCode
+}
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+func TestLocalRun(t *testing.T) {
+	dataDir := t.TempDir()
+	sys, stop, out := start(t, dataDir)
+
+	if !strings.Contains(out.String(), "lethe: ready at "+sys.APIURL) {
+		t.Errorf("no ready line in:\n%s", out)
+	}
+	var health struct {
+		Status     string
+		Components map[string]struct{ Status string }
+	}
+	if code := getJSON(t, sys.APIURL+"/_local/health", &health); code != 200 || health.Status != "ok" || len(health.Components) != 3 {
+		t.Errorf("health: %d %+v", code, health)
+	}
+
+	var demo struct {
+		Accounts []struct {
+			ID, Email, Password string
+			Tokens              map[string]string
+			Bots                []struct{ ID string }
+			EndUsers            []struct{ ID, Name string }
+		}
+		Secrets map[string]string
+		Config  map[string]string
+	}
+	if code := getJSON(t, sys.APIURL+"/_local/demo", &demo); code != 200 {
+		t.Fatalf("demo: %d", code)
+	}
+	if len(demo.Accounts) < 2 {
+		t.Fatalf("demo lists %d accounts", len(demo.Accounts))
+	}
+	for _, a := range demo.Accounts {
+		if a.Email == "" || a.Password == "" || len(a.Bots) == 0 || len(a.EndUsers) == 0 {
+			t.Errorf("account %s incomplete: %+v", a.ID, a)
+		}
+		for _, role := range []string{platform.RoleOwner, platform.RoleAccountAdmin, platform.RoleBotAdmin, platform.RoleMember} {
+			c, err := sys.Issuer.Verify(a.Tokens[role])
+			if err != nil || c.AccountID != a.ID {
+				t.Errorf("account %s: %s token does not verify: %v", a.ID, role, err)
+			}
+		}
+		// What /_local/demo lists is in the tables.
+		acc, err := sys.Store.Account(context.Background(), a.ID)
+		if err != nil || acc.Email != a.Email {
+			t.Errorf("demo account %s not in the platform table: %v", a.ID, err)
+		}
+	}
+	for _, k := range []string{config.EnvMetaAppSecret, config.EnvSlackSigningSecret, config.EnvWhatsAppVerifyToken} {
+		if demo.Secrets[k] == "" || demo.Secrets[k] != os.Getenv(k) {
+			t.Errorf("secret %s: demo shows %q, the process runs with %q", k, demo.Secrets[k], os.Getenv(k))
+		}
+	}
+	// Table names come from template.yaml's function environment for the local stack.
+	if got := demo.Config[config.EnvPlatformTable]; got != "lethe-local-platform" {
+		t.Errorf("PLATFORM_TABLE = %q", got)
+	}
+
+	resp, err := http.Get(sys.APIURL + "/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown route: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
+	objects := countObjects(t, sys)
+	if objects == 0 {
+		t.Error("demo data has no files in S3")
+	}
+
+	pids := sys.Stack.PIDs()
+	firstManifest := sys.Manifest
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	for name, pid := range pids {
+		if alive(pid) {
+			t.Errorf("%s (pid %d) still running after stop", name, pid)
+		}
+	}
+
+	// A restart over the same data folder finds the demo data and does not seed it again.
+	sys2, stop2, out2 := start(t, dataDir)
+	defer stop2()
+	if !strings.Contains(out2.String(), "already seeded") {
+		t.Errorf("restart seeded again:\n%s", out2)
+	}
+	if sys2.Manifest.Accounts[0].ID != firstManifest.Accounts[0].ID {
+		t.Error("restart describes different demo data")
+	}
+	if _, err := sys2.Store.Account(context.Background(), firstManifest.Accounts[0].ID); err != nil {
+		t.Errorf("demo data lost across restart: %v", err)
+	}
+	if got := countObjects(t, sys2); got != objects {
+		t.Errorf("S3 holds %d demo files after the restart, %d before", got, objects)
+	}
+}
+
+func countObjects(t *testing.T, sys *System) int {
+	t.Helper()
+	out, err := sys.Stack.S3().ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(sys.Buckets[datamap.FilesBucket])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Contents)
+}
