@@ -29,6 +29,9 @@ type DB interface {
 type Request struct {
 	Table string
 	Write types.WriteRequest
+	// Done, if set, is called once the request is written: callers that must delete children before
+	// their parents wait on it.
+	Done func()
 }
 
 // Writer is configured once and may Run many times.
@@ -184,6 +187,11 @@ func (w *Writer) send(ctx context.Context, rng *rand.Rand, batch []Request, st *
 			}
 		}
 		if left == 0 {
+			for _, r := range batch {
+				if r.Done != nil {
+					r.Done()
+				}
+			}
 			return nil
 		}
 		items = out.UnprocessedItems

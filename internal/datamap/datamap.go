@@ -147,6 +147,7 @@ const (
 	Consent           = "consent"
 	LegalHold         = "legal_hold"
 	Evidence          = "deletion_evidence"
+	DeletionRequest   = "deletion_request"
 	AnalyticsCounter  = "analytics_counter"
 )
 
@@ -227,6 +228,13 @@ var Categories = []Category{
 	{Name: Evidence, Title: "Act of destruction and journal extract (Order 179)", Owner: OwnerEvidence, Personal: true,
 		Location:  Location{Table: LedgerTable, PK: "R#{request}", SK: "EVIDENCE#{part}"},
 		Retention: Retention{Kind: ThreeYears, Anchor: "completedAt"}},
+	{Name: DeletionRequest, Title: "Deletion requests: scope, status history, deadlines, progress (the request ledger)", Owner: OwnerEvidence, Personal: true,
+		Location: Location{Table: LedgerTable, PK: "R#{request}", SK: "REQUEST",
+			Indexes: []IndexKey{
+				{Name: "GSI1", PK: "ACCTREQ#{account}", SK: "{createdAt}#{request}"},
+				{Name: "GSI2", PK: "STATUS#{status}", SK: "{updatedAt}#{request}"}}},
+		// Kept while open; then as long as its evidence. Anchor absent until completion.
+		Retention: Retention{Kind: ThreeYears, Anchor: "closedAt"}},
 	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
 		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}#{channel}"},
 		Retention: Retention{Kind: Never}},
@@ -331,7 +339,7 @@ func (p Policy) ExpiresAt(c Category, anchor time.Time) (time.Time, bool) {
 		return limit.Add(-p.SafetyMargin), true
 	}
 	// Retained categories are kept exactly as long as the law says: expiring early would break it.
-	return limit, true
+	return limit.Add(-p.SafetyMargin), true
 }
 
 // Validate checks the data map's own consistency; a test runs it.

@@ -22,7 +22,7 @@ func TestEveryCategoryOfTheSpecIsMapped(t *testing.T) {
 		Conversation: OwnerEndUser, Message: OwnerEndUser, InboxMessage: OwnerEndUser, EndUserFile: OwnerEndUser,
 		Contact: OwnerEndUser, EndUserTag: OwnerEndUser, Note: OwnerEndUser,
 		Payment: OwnerRetained, Consent: OwnerRetained, LegalHold: OwnerRetained,
-		Evidence: OwnerEvidence, AnalyticsCounter: OwnerAnalytics,
+		Evidence: OwnerEvidence, DeletionRequest: OwnerEvidence, AnalyticsCounter: OwnerAnalytics,
 	}
 	if len(Categories) != len(want) {
 		t.Errorf("data map has %d categories, the spec %d", len(Categories), len(want))
@@ -113,7 +113,7 @@ func TestScopesNeverReachKeptData(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{Payment, Consent, LegalHold, Evidence, AnalyticsCounter} {
+	for _, name := range []string{Payment, Consent, LegalHold, Evidence, DeletionRequest, AnalyticsCounter} {
 		if !MustLookup(name).Kept() {
 			t.Errorf("%s must be kept", name)
 		}

@@ -96,7 +96,7 @@ func TestEncodeKeys(t *testing.T) {
 		}
 	}
 	for _, c := range datamap.Categories {
-		if c.Location.Table != "" && c.Name != datamap.Evidence && !seen[c.Name] {
+		if c.Location.Table != "" && c.Name != datamap.Evidence && c.Name != datamap.DeletionRequest && !seen[c.Name] { // those two are the ledger's own records, tested there
 			t.Errorf("no record type exercised for category %s", c.Name)
 		}
 	}

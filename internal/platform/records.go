@@ -48,6 +48,15 @@ const (
 	AccountSoftDeleted = "soft_deleted"
 )
 
+// Bot and connection statuses.
+const (
+	BotRunning         = "running"
+	BotStopped         = "stopped"
+	ConnectionActive   = "active"
+	ConnectionDisabled = "disabled"
+	ConnectionRevoked  = "revoked"
+)
+
 // KeyTime is the fixed-width UTC form of times used inside keys, so they sort as strings.
 const KeyTime = "2006-01-02T15:04:05.000Z"
 
@@ -492,6 +501,33 @@ type LegalHold struct {
 	PlacedAt     time.Time  `dynamodbav:"placedAt"`
 	Until        *time.Time `dynamodbav:"until,omitempty"` // the authority's stated end, if any
 	ReleasedAt   *time.Time `dynamodbav:"releasedAt,omitempty"`
+	// Actions is the hold's own history: placed, released, with who and why.
+	Actions []HoldAction `dynamodbav:"actions"`
+}
+
+// HoldAction is one entry of a legal hold's history.
+type HoldAction struct {
+	At     time.Time `dynamodbav:"at" json:"at"`
+	Action string    `dynamodbav:"action" json:"action"` // placed, released
+	Actor  string    `dynamodbav:"actor" json:"actor"`
+	Note   string    `dynamodbav:"note,omitempty" json:"note,omitempty"`
+}
+
+// Covers reports whether an active hold keeps data of this account, bot or end user ("" = not known
+// at this level: an account-level check passes only account holds).
+func (h LegalHold) Covers(accountID, botID, endUserID string) bool {
+	if h.ReleasedAt != nil || h.AccountID != accountID {
+		return false
+	}
+	switch h.ScopeKind {
+	case HoldAccount:
+		return true
+	case HoldBot:
+		return botID != "" && h.ScopeID == botID
+	case HoldEndUser:
+		return endUserID != "" && h.ScopeID == endUserID
+	}
+	return false
 }
 
 func (LegalHold) Category() string { return datamap.LegalHold }

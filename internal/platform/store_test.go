@@ -13,6 +13,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/scopetest"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
@@ -47,70 +48,14 @@ func newFixture(t *testing.T) fixture {
 	return fixture{store: store, records: recs, manifest: m}
 }
 
-func keyString(k platform.Key) string { return k.Table + " " + k.PK + " " + k.SK }
+func keyString(k platform.Key) string { return scopetest.KeyString(k) }
 
 // expected computes, from the records alone, which stored items a scope must reach.
 func (f fixture) expected(t *testing.T, ref platform.ScopeRef) map[string]string {
 	t.Helper()
-	endUsers := map[string]platform.EndUser{}
-	idents := map[string][]string{} // channel#externalId → end users
-	for _, r := range f.records {
-		switch v := r.(type) {
-		case platform.EndUser:
-			endUsers[v.ID] = v
-		case platform.ChannelIdentity:
-			idents[v.Channel+"#"+v.ExternalID] = append(idents[v.Channel+"#"+v.ExternalID], v.EndUserID)
-		}
-	}
-	inScope := func(r platform.Record) bool {
-		c := datamap.MustLookup(r.Category())
-		if !c.Reaches(ref.Kind) {
-			return false
-		}
-		v := r.KeyVars()
-		eu, hasEU := endUsers[v["endUser"]]
-		switch ref.Kind {
-		case datamap.ScopeAccount:
-			return v["account"] == ref.AccountID
-		case datamap.ScopeBot:
-			return v["account"] == ref.AccountID && v["bot"] == ref.BotID
-		case datamap.ScopeConnection:
-			if r.Category() == datamap.ChannelConnection {
-				return v["connection"] == ref.ConnectionID && v["account"] == ref.AccountID
-			}
-			return hasEU && eu.ConnectionID == ref.ConnectionID && eu.AccountID == ref.AccountID
-		case datamap.ScopeEndUserFilter:
-			return hasEU && eu.AccountID == ref.AccountID && (ref.BotID == "" || eu.BotID == ref.BotID) &&
-				!eu.FirstConversationAt.Before(ref.From) && !eu.FirstConversationAt.After(ref.To)
-		case datamap.ScopeEndUser:
-			return hasEU && eu.ID == ref.EndUserID && eu.AccountID == ref.AccountID
-		case datamap.ScopeChannelIdentity:
-			for _, id := range idents[ref.Channel+"#"+ref.ExternalID] {
-				if id == v["endUser"] {
-					return true
-				}
-			}
-			return false
-		case datamap.ScopeInboxMessage:
-			return v["message"] == ref.MessageID && v["account"] == ref.AccountID
-		case datamap.ScopeActivityLogs:
-			for _, id := range ref.LogIDs {
-				if v["log"] == id && v["account"] == ref.AccountID {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	want := map[string]string{}
-	for _, r := range f.records {
-		if inScope(r) {
-			k, err := f.store.KeyOf(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want[keyString(k)] = r.Category()
-		}
+	want, err := scopetest.New(f.store, f.records).Items(ref, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return want
 }

@@ -1,0 +1,342 @@
+// Package erasure is the code that destroys data, and must never destroy the wrong data. Given a
+// deletion scope it enumerates what the data map says the scope reaches (GetItem and Query only),
+// skips what the law keeps and what a legal hold covers, and deletes the rest with parallel
+// BatchWriteItem and S3 DeleteObjects calls, in bounded slices that return a checkpoint. A slice can
+// die at any point and the next resumes from the last checkpoint: children are always deleted before
+// the items that lead to them, so whatever remains is still reachable from what is still stored.
+package erasure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lethe-dev/lethe/internal/bulkwrite"
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// DB is the part of the DynamoDB client the engine uses; *dynamodb.Client satisfies it. Like the
+// store's, it has no Scan.
+type DB interface {
+	platform.DB
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// S3 is the part of the S3 client the engine uses; *s3.Client satisfies it.
+type S3 interface {
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+}
+
+// Holds gives the active legal holds of an account; *ledger.Ledger satisfies it.
+type Holds interface {
+	ActiveHolds(ctx context.Context, accountID string) ([]platform.LegalHold, error)
+}
+
+// Engine deletes scopes. Build it once and share it.
+type Engine struct {
+	store   *platform.Store
+	db      DB
+	s3      S3
+	buckets map[string]string // logical → physical
+	holds   Holds
+	opts    Options
+}
+
+// Options tune the engine; zero values take the defaults.
+type Options struct {
+	Workers     int // parallel BatchWriteItem calls (default 8)
+	Subjects    int // end users deleted at once (default 16)
+	PageSize    int32
+	S3Retries   int // attempts for S3 keys that DeleteObjects reports as failed (default 10)
+	Now         func() time.Time
+	RetryBase   time.Duration // backoff base for S3 retries and the batch writer (default 20 ms)
+	RetryMaxGap time.Duration // backoff cap (default 2 s)
+}
+
+// New builds an engine.
+func New(store *platform.Store, db DB, s3c S3, buckets map[string]string, holds Holds, o Options) *Engine {
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Subjects <= 0 {
+		o.Subjects = 16
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 100
+	}
+	if o.S3Retries <= 0 {
+		o.S3Retries = 10
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 20 * time.Millisecond
+	}
+	if o.RetryMaxGap <= 0 {
+		o.RetryMaxGap = 2 * time.Second
+	}
+	return &Engine{store: store, db: db, s3: s3c, buckets: buckets, holds: holds, opts: o}
+}
+
+// Budget bounds one slice: it stops taking new work once either limit is reached (zero: no limit),
+// finishes what it started, and returns a checkpoint.
+type Budget struct {
+	Items    int64
+	Duration time.Duration
+}
+
+// Checkpoint is where a deletion stands between slices; it is plain JSON so a Step Functions state
+// can carry it.
+type Checkpoint struct {
+	Stage  int               `json:"stage"`
+	Source int               `json:"source"`
+	Cursor map[string]string `json:"cursor,omitempty"`
+	// Sources fixes, at the first slice, what the end-user stage walks (the account's bots …).
+	Sources []string `json:"sources,omitempty"`
+	// Deleted counts destroyed items per data-map category, and Objects the S3 objects.
+	Deleted map[string]int64 `json:"deleted"`
+	Objects int64            `json:"objects"`
+	// Held lists the holds that kept part of the scope, HeldSubjects how many end users they kept.
+	Held         []string  `json:"held,omitempty"`
+	HeldSubjects int64     `json:"heldSubjects"`
+	Withdrawn    int64     `json:"consentsWithdrawn"`
+	StartedAt    time.Time `json:"startedAt"`
+	Slices       int       `json:"slices"`
+	Done         bool      `json:"done"`
+}
+
+func (c Checkpoint) clone() Checkpoint {
+	out := c
+	out.Deleted = make(map[string]int64, len(c.Deleted))
+	for k, v := range c.Deleted {
+		out.Deleted[k] = v
+	}
+	if c.Cursor != nil {
+		out.Cursor = make(map[string]string, len(c.Cursor))
+		for k, v := range c.Cursor {
+			out.Cursor[k] = v
+		}
+	}
+	out.Sources = append([]string(nil), c.Sources...)
+	if c.Sources != nil && out.Sources == nil {
+		out.Sources = []string{}
+	}
+	out.Held = append([]string(nil), c.Held...)
+	return out
+}
+
+// Total is the number of items and objects destroyed so far.
+func (c Checkpoint) Total() int64 {
+	n := c.Objects
+	for _, v := range c.Deleted {
+		n += v
+	}
+	return n
+}
+
+// ErrUnknownScope is returned for a scope kind the engine does not know.
+var ErrUnknownScope = errors.New("unknown deletion scope")
+
+// Delete runs one slice of the deletion of ref from cp (the zero Checkpoint starts it) and returns
+// the checkpoint to pass to the next slice; Done is set when nothing in scope remains but what the
+// law or a hold keeps. Deleting twice is harmless: a finished scope finishes again at once.
+func (e *Engine) Delete(ctx context.Context, ref platform.ScopeRef, cp Checkpoint, b Budget) (Checkpoint, error) {
+	if cp.Done {
+		return cp, nil
+	}
+	// A failed slice hands back the checkpoint it was given: the work it did is either confirmed gone
+	// or still reachable, and the next attempt resumes from here.
+	orig := cp.clone()
+	cp = cp.clone()
+	plan, err := e.plan(ref)
+	if err != nil {
+		return cp, err
+	}
+	if cp.Deleted == nil {
+		cp.Deleted = map[string]int64{}
+	}
+	if cp.StartedAt.IsZero() {
+		cp.StartedAt = e.opts.Now().UTC()
+	}
+	cp.Slices++
+	s := &slice{e: e, ref: ref, cp: &cp, budget: b, start: time.Now(), holds: map[string][]platform.LegalHold{}}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.cancel = cancel
+	reqs := make(chan bulkwrite.Request, 4*bulkwrite.MaxBatch)
+	writeErr := make(chan error, 1)
+	go func() {
+		w := bulkwrite.Writer{DB: e.db, Workers: e.opts.Workers, BaseDelay: e.opts.RetryBase, MaxDelay: e.opts.RetryMaxGap}
+		_, err := w.Run(ctx, reqs)
+		if err != nil {
+			cancel(err)
+		}
+		writeErr <- err
+	}()
+	s.reqs = reqs
+	runErr := s.run(ctx, plan)
+	close(reqs)
+	werr := <-writeErr
+	s.flushCounts()
+	if runErr == nil {
+		runErr = werr
+	}
+	if runErr != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			runErr = cause
+		}
+		return orig, fmt.Errorf("delete %s scope: %w", ref.Kind, runErr)
+	}
+	return cp, nil
+}
+
+// slice is the state of one Delete call.
+type slice struct {
+	e      *Engine
+	ref    platform.ScopeRef
+	cp     *Checkpoint
+	budget Budget
+	start  time.Time
+	reqs   chan<- bulkwrite.Request
+	cancel context.CancelCauseFunc
+
+	mu      sync.Mutex
+	holds   map[string][]platform.LegalHold // by account
+	counts  sync.Map                        // category → *int64, confirmed deletions of this slice
+	objects atomic.Int64
+	items   atomic.Int64
+}
+
+func (s *slice) exhausted() bool {
+	if s.budget.Items > 0 && s.items.Load()+s.objects.Load() >= s.budget.Items {
+		return true
+	}
+	return s.budget.Duration > 0 && time.Since(s.start) >= s.budget.Duration
+}
+
+func (s *slice) count(category string, n int64) {
+	v, _ := s.counts.LoadOrStore(category, new(int64))
+	atomic.AddInt64(v.(*int64), n)
+	s.items.Add(n)
+}
+
+func (s *slice) flushCounts() {
+	s.counts.Range(func(k, v any) bool {
+		s.cp.Deleted[k.(string)] += atomic.LoadInt64(v.(*int64))
+		return true
+	})
+	s.cp.Objects += s.objects.Load()
+}
+
+// activeHolds returns (and caches for the slice) an account's active holds.
+func (s *slice) activeHolds(ctx context.Context, accountID string) ([]platform.LegalHold, error) {
+	s.mu.Lock()
+	hs, ok := s.holds[accountID]
+	s.mu.Unlock()
+	if ok {
+		return hs, nil
+	}
+	if s.e.holds == nil {
+		return nil, nil
+	}
+	hs, err := s.e.holds.ActiveHolds(ctx, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("read legal holds: %w", err)
+	}
+	s.mu.Lock()
+	s.holds[accountID] = hs
+	s.mu.Unlock()
+	return hs, nil
+}
+
+// held reports the first active hold covering the account, bot or end user, recording it.
+func (s *slice) held(ctx context.Context, accountID, botID, endUserID string) (bool, error) {
+	hs, err := s.activeHolds(ctx, accountID)
+	if err != nil {
+		return false, err
+	}
+	for _, h := range hs {
+		if h.Covers(accountID, botID, endUserID) {
+			s.mu.Lock()
+			found := false
+			for _, id := range s.cp.Held {
+				found = found || id == h.ID
+			}
+			if !found {
+				s.cp.Held = append(s.cp.Held, h.ID)
+			}
+			s.mu.Unlock()
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// send queues the deletion of one item; done (if set) is called once it is gone.
+func (s *slice) send(ctx context.Context, category string, k platform.Key, wg *sync.WaitGroup) error {
+	if wg != nil {
+		wg.Add(1)
+	}
+	r := bulkwrite.Request{Table: k.Table, Write: types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k.Attributes()}},
+		Done: func() {
+			s.count(category, 1)
+			if wg != nil {
+				wg.Done()
+			}
+		}}
+	select {
+	case s.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		if wg != nil {
+			wg.Done()
+		}
+		return context.Cause(ctx)
+	}
+}
+
+// wait blocks until every deletion sent with wg is confirmed, or the slice fails.
+func wait(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func str(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+// keyOfItem is the key of a stored item of a logical table.
+func (s *slice) keyOfItem(logical string, it map[string]types.AttributeValue) platform.Key {
+	return platform.Key{Table: s.e.store.Table(logical), PK: str(it[platform.AttrPK]), SK: str(it[platform.AttrSK])}
+}
+
+// assertDeletable is the last guard before anything is destroyed: a kept category never is.
+func assertDeletable(category string) error {
+	c, ok := datamap.Lookup(category)
+	if !ok {
+		return fmt.Errorf("refusing to delete an item of unknown category %q", category)
+	}
+	if c.Kept() {
+		return fmt.Errorf("refusing to delete %s: kept by law or by design", category)
+	}
+	return nil
+}

@@ -1,0 +1,330 @@
+package erasure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// stage is one step of a plan. step does one bounded piece of work, advancing s.cp.Source and
+// s.cp.Cursor, and returns finished once the stage has nothing left. Every deletion a step sends is
+// confirmed before it returns, so the checkpoint after it is always safe to resume from.
+type stage struct {
+	name string
+	step func(ctx context.Context, s *slice) (finished bool, err error)
+}
+
+// plan lists the stages of a scope, children before parents.
+func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
+	acc := ref.AccountID
+	switch ref.Kind {
+	case datamap.ScopeAccount:
+		return []stage{
+			{"held", guardHeld("", "")},
+			{"consents", withdrawConsents},
+			{"end users", users(accountBots, botEndUsers)},
+			{"connections", keys(func(*slice) (platform.QuerySpec, bool) {
+				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "A#" + acc + "#CONN"}, true
+			}, skipHeldBots)},
+			{"activity logs", keys(func(*slice) (platform.QuerySpec, bool) {
+				return platform.QuerySpec{Logical: datamap.PlatformTable, PK: "L#" + acc}, true
+			}, nil)},
+			{"account files", objects(accountPrefix)},
+			{"account", keys(func(*slice) (platform.QuerySpec, bool) {
+				return platform.QuerySpec{Logical: datamap.PlatformTable, PK: "A#" + acc}, true
+			}, func(ctx context.Context, s *slice, it map[string]types.AttributeValue) (bool, error) {
+				if str(it[platform.AttrSK]) == "PROFILE" {
+					return false, nil // last of all, once nothing else of the account is left
+				}
+				return skipHeldBots(ctx, s, it)
+			})},
+			{"profile", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {
+				return datamap.AccountProfile, platform.Key{Table: e.store.Table(datamap.PlatformTable), PK: "A#" + acc, SK: "PROFILE"}, true, nil
+			})},
+		}, nil
+	case datamap.ScopeBot:
+		return []stage{
+			{"held", guardHeld(ref.BotID, "")},
+			{"end users", users(oneBot, botEndUsers)},
+			{"connections", keys(func(*slice) (platform.QuerySpec, bool) {
+				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "A#" + acc + "#CONN", SKPrefix: ref.BotID + "#"}, ref.BotID != ""
+			}, nil)},
+			{"bot files", objects(func(context.Context, *slice) (string, bool, error) {
+				return "accounts/" + acc + "/bots/" + ref.BotID + "/", ref.BotID != "", nil
+			})},
+			{"bot", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {
+				return datamap.Bot, platform.Key{Table: e.store.Table(datamap.PlatformTable), PK: "A#" + acc, SK: "BOT#" + ref.BotID}, ref.BotID != "", nil
+			})},
+		}, nil
+	case datamap.ScopeConnection:
+		return []stage{
+			{"held", guardConnectionHeld},
+			{"end users", users(oneConnection, connectionEndUsers)},
+			{"connection", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {
+				c, err := e.store.Connection(ctx, ref.ConnectionID)
+				if err != nil || c.AccountID != acc {
+					return "", platform.Key{}, false, ignoreNotFound(err)
+				}
+				k, err := e.store.KeyOf(c)
+				return datamap.ChannelConnection, k, err == nil, err
+			})},
+		}, nil
+	case datamap.ScopeEndUserFilter:
+		return []stage{{"end users", users(filterBots, botEndUsers)}}, nil
+	case datamap.ScopeEndUser:
+		return []stage{{"end user", users(oneEndUser, singleEndUser)}}, nil
+	case datamap.ScopeChannelIdentity:
+		return []stage{{"end users", users(oneIdentity, identityEndUsers)}}, nil
+	case datamap.ScopeInboxMessage:
+		return []stage{
+			{"attachments", objects(inboxPrefix)},
+			{"inbox message", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {
+				m, ok, err := s.inboxMessage(ctx)
+				if !ok || err != nil {
+					return "", platform.Key{}, false, err
+				}
+				k, err := e.store.KeyOf(m)
+				return datamap.InboxMessage, k, err == nil, err
+			})},
+		}, nil
+	case datamap.ScopeActivityLogs:
+		return []stage{{"held", guardHeld("", "")}, {"activity logs", activityLogs}}, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownScope, ref.Kind)
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, platform.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// guardHeld ends the whole plan when a hold covers the account (or the given bot or end user): then
+// nothing of the scope is touched.
+func guardHeld(botID, endUserID string) func(ctx context.Context, s *slice) (bool, error) {
+	return func(ctx context.Context, s *slice) (bool, error) {
+		held, err := s.held(ctx, s.ref.AccountID, botID, endUserID)
+		if err != nil {
+			return false, err
+		}
+		if held {
+			s.cp.Stage = 1 << 30 // past every stage: done, with the hold recorded
+		}
+		return true, nil
+	}
+}
+
+func guardConnectionHeld(ctx context.Context, s *slice) (bool, error) {
+	c, err := s.e.store.Connection(ctx, s.ref.ConnectionID)
+	if err != nil {
+		return true, ignoreNotFound(err)
+	}
+	return guardHeld(c.BotID, "")(ctx, s)
+}
+
+// withdrawConsents records, when an account is deleted, the withdrawal of its consents: they are
+// kept, now with a TTL 5 years after the withdrawal.
+func withdrawConsents(ctx context.Context, s *slice) (bool, error) {
+	cs, err := s.e.store.Consents(ctx, s.ref.AccountID)
+	if err != nil {
+		return false, err
+	}
+	now := s.e.opts.Now().UTC()
+	for _, c := range cs {
+		if c.WithdrawnAt != nil {
+			continue
+		}
+		c.WithdrawnAt = &now
+		item, err := platform.Encode(c, s.e.store.Policy())
+		if err != nil {
+			return false, err
+		}
+		_, err = s.e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.e.store.Table(datamap.PlatformTable)), Item: item,
+			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(withdrawnAt)")})
+		var cf *types.ConditionalCheckFailedException
+		if err != nil && !errors.As(err, &cf) {
+			return false, fmt.Errorf("record consent withdrawal: %w", err)
+		}
+		if err == nil {
+			s.cp.Withdrawn++
+		}
+	}
+	return true, nil
+}
+
+// keys deletes every item a query finds (filtered), one page per step.
+func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Context, *slice, map[string]types.AttributeValue) (bool, error)) func(context.Context, *slice) (bool, error) {
+	return func(ctx context.Context, s *slice) (bool, error) {
+		q, ok := query(s)
+		if !ok {
+			return true, nil
+		}
+		q.Limit = s.e.opts.PageSize * 10
+		q.Start = decodeCursor(s.cp.Cursor)
+		items, next, err := s.e.store.QueryItems(ctx, q)
+		if err != nil {
+			return false, err
+		}
+		var wg sync.WaitGroup
+		for _, it := range items {
+			if keep != nil {
+				del, err := keep(ctx, s, it)
+				if err != nil {
+					return false, err
+				}
+				if !del {
+					continue
+				}
+			}
+			cat := str(it[platform.AttrCategory])
+			if err := assertDeletable(cat); err != nil {
+				return false, err
+			}
+			if err := s.send(ctx, cat, s.keyOfItem(q.Logical, it), &wg); err != nil {
+				return false, err
+			}
+		}
+		if err := wait(ctx, &wg); err != nil {
+			return false, err
+		}
+		s.cp.Cursor = encodeCursor(next)
+		return next == nil, nil
+	}
+}
+
+// skipHeldBots keeps the items of bots a legal hold covers (their BOT# record and connections).
+func skipHeldBots(ctx context.Context, s *slice, it map[string]types.AttributeValue) (bool, error) {
+	bot := str(it["botId"])
+	if bot == "" {
+		return true, nil
+	}
+	held, err := s.held(ctx, s.ref.AccountID, bot, "")
+	return !held, err
+}
+
+// item deletes one item.
+func item(find func(context.Context, *slice) (string, platform.Key, bool, error)) func(context.Context, *slice) (bool, error) {
+	return func(ctx context.Context, s *slice) (bool, error) {
+		cat, k, ok, err := find(ctx, s)
+		if err != nil || !ok {
+			return err == nil, err
+		}
+		if err := assertDeletable(cat); err != nil {
+			return false, err
+		}
+		out, err := s.e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &k.Table, Key: k.Attributes(), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return false, err
+		}
+		if out.Item == nil {
+			return true, nil // already gone
+		}
+		var wg sync.WaitGroup
+		if err := s.send(ctx, cat, k, &wg); err != nil {
+			return false, err
+		}
+		return true, wait(ctx, &wg)
+	}
+}
+
+func (s *slice) inboxMessage(ctx context.Context) (platform.InboxMessage, bool, error) {
+	m, err := s.e.store.InboxMessage(ctx, s.ref.MessageID)
+	if err != nil || m.AccountID != s.ref.AccountID || (s.ref.BotID != "" && m.BotID != s.ref.BotID) {
+		return platform.InboxMessage{}, false, ignoreNotFound(err)
+	}
+	held, err := s.held(ctx, m.AccountID, m.BotID, m.EndUserID)
+	if err != nil || held {
+		return platform.InboxMessage{}, false, err
+	}
+	return m, true, nil
+}
+
+func inboxPrefix(ctx context.Context, s *slice) (string, bool, error) {
+	m, ok, err := s.inboxMessage(ctx)
+	if !ok || err != nil {
+		return "", false, err
+	}
+	p, err := datamap.Fill(datamap.MustLookup(datamap.InboxMessage).Location.Prefix, m.KeyVars())
+	return p, err == nil, err
+}
+
+// accountPrefix is every object of the account — also files whose records already expired — unless
+// a hold keeps some of them; then only the account's own files.
+func accountPrefix(ctx context.Context, s *slice) (string, bool, error) {
+	hs, err := s.activeHolds(ctx, s.ref.AccountID)
+	if err != nil {
+		return "", false, err
+	}
+	if len(hs) > 0 {
+		return "accounts/" + s.ref.AccountID + "/files/", true, nil
+	}
+	return "accounts/" + s.ref.AccountID + "/", true, nil
+}
+
+// activityLogs deletes the selected log entries (ids) or a date range of them.
+func activityLogs(ctx context.Context, s *slice) (bool, error) {
+	if len(s.ref.LogIDs) == 0 {
+		q := platform.QuerySpec{Logical: datamap.PlatformTable, PK: "L#" + s.ref.AccountID}
+		if !s.ref.From.IsZero() {
+			q.SKFrom = platform.IDLowerBound(s.ref.From)
+		}
+		if !s.ref.To.IsZero() {
+			q.SKTo = platform.IDUpperBound(s.ref.To)
+		}
+		if q.SKFrom == "" && q.SKTo == "" {
+			return true, errors.New("activity-log deletion needs ids or a date range")
+		}
+		return keys(func(*slice) (platform.QuerySpec, bool) { return q, true }, nil)(ctx, s)
+	}
+	table := s.e.store.Table(datamap.PlatformTable)
+	var wg sync.WaitGroup
+	for _, id := range s.ref.LogIDs {
+		if strings.ContainsAny(id, "#") || id == "" {
+			continue // not an id of ours: reaches nothing
+		}
+		k := platform.Key{Table: table, PK: "L#" + s.ref.AccountID, SK: id}
+		out, err := s.e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: k.Attributes(), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return false, err
+		}
+		if out.Item == nil || str(out.Item[platform.AttrCategory]) != datamap.ActivityLog {
+			continue
+		}
+		if err := s.send(ctx, datamap.ActivityLog, k, &wg); err != nil {
+			return false, err
+		}
+	}
+	return true, wait(ctx, &wg)
+}
+
+func encodeCursor(k map[string]types.AttributeValue) map[string]string {
+	if k == nil {
+		return nil
+	}
+	out := make(map[string]string, len(k))
+	for name, v := range k {
+		out[name] = str(v)
+	}
+	return out
+}
+
+func decodeCursor(c map[string]string) map[string]types.AttributeValue {
+	if c == nil {
+		return nil
+	}
+	out := make(map[string]types.AttributeValue, len(c))
+	for name, v := range c {
+		out[name] = &types.AttributeValueMemberS{Value: v}
+	}
+	return out
+}

@@ -1,0 +1,340 @@
+package erasure
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// subject is one end user to delete.
+type subject struct{ AccountID, BotID, EndUserID string }
+
+type sourcesFn func(ctx context.Context, s *slice) ([]string, error)
+type listFn func(ctx context.Context, s *slice, source string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error)
+
+// users deletes the end users a scope reaches, many at once, page after page of its sources, until
+// the sources are exhausted or the slice's budget is.
+func users(sources sourcesFn, list listFn) func(context.Context, *slice) (bool, error) {
+	return func(ctx context.Context, s *slice) (bool, error) {
+		if s.cp.Sources == nil {
+			ids, err := sources(ctx, s)
+			if err != nil {
+				return false, err
+			}
+			s.cp.Sources = append([]string{}, ids...)
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		work := make(chan subject)
+		for range s.e.opts.Subjects {
+			g.Go(func() error {
+				for u := range work {
+					if err := s.deleteSubject(gctx, u); err != nil {
+						return fmt.Errorf("end user %s: %w", u.EndUserID, err)
+					}
+				}
+				return nil
+			})
+		}
+		finished, listErr := false, error(nil)
+	produce:
+		for {
+			if s.cp.Source >= len(s.cp.Sources) {
+				finished = true
+				break
+			}
+			if s.exhausted() {
+				break
+			}
+			page, next, err := list(gctx, s, s.cp.Sources[s.cp.Source], decodeCursor(s.cp.Cursor))
+			if err != nil {
+				listErr = err
+				break
+			}
+			for _, u := range page {
+				select {
+				case work <- u:
+				case <-gctx.Done():
+					break produce
+				}
+			}
+			if next == nil {
+				s.cp.Source++
+				s.cp.Cursor = nil
+			} else {
+				s.cp.Cursor = encodeCursor(next)
+			}
+		}
+		close(work)
+		if err := g.Wait(); err != nil {
+			return false, err
+		}
+		return finished, listErr
+	}
+}
+
+// deleteSubject destroys one end user, children before parents: messages, inbox messages and
+// objects first; then the rest of their partition; the profile (by which every scope finds them)
+// last.
+func (s *slice) deleteSubject(ctx context.Context, u subject) error {
+	held, err := s.held(ctx, u.AccountID, u.BotID, u.EndUserID)
+	if err != nil {
+		return err
+	}
+	if held {
+		s.mu.Lock()
+		s.cp.HeldSubjects++
+		s.mu.Unlock()
+		return nil
+	}
+	st := s.e.store
+	var partition []map[string]types.AttributeValue
+	if err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "U#" + u.EndUserID}, func(it map[string]types.AttributeValue) error {
+		partition = append(partition, it)
+		return nil
+	}); err != nil {
+		return err
+	}
+	var children sync.WaitGroup
+	for _, it := range partition {
+		if str(it[platform.AttrCategory]) != datamap.Conversation {
+			continue
+		}
+		err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "V#" + str(it["conversationId"])}, func(m map[string]types.AttributeValue) error {
+			return s.send(ctx, datamap.Message, s.keyOfItem(datamap.PlatformTable, m), &children)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	err = st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "INBOX#" + u.EndUserID}, func(m map[string]types.AttributeValue) error {
+		return s.send(ctx, datamap.InboxMessage, s.keyOfItem(datamap.PlatformTable, m), &children)
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.deletePrefix(ctx, "accounts/"+u.AccountID+"/bots/"+u.BotID+"/users/"+u.EndUserID+"/"); err != nil {
+		return err
+	}
+	if err := wait(ctx, &children); err != nil {
+		return err
+	}
+	var rest sync.WaitGroup
+	var profile map[string]types.AttributeValue
+	for _, it := range partition {
+		cat := str(it[platform.AttrCategory])
+		if err := assertDeletable(cat); err != nil {
+			return err
+		}
+		if cat == datamap.EndUserProfile {
+			profile = it
+			continue
+		}
+		if err := s.send(ctx, cat, s.keyOfItem(datamap.PlatformTable, it), &rest); err != nil {
+			return err
+		}
+	}
+	if err := wait(ctx, &rest); err != nil {
+		return err
+	}
+	if profile == nil {
+		return nil
+	}
+	var last sync.WaitGroup
+	if err := s.send(ctx, datamap.EndUserProfile, s.keyOfItem(datamap.PlatformTable, profile), &last); err != nil {
+		return err
+	}
+	return wait(ctx, &last)
+}
+
+// objects deletes every object under a prefix, up to 1000 per step.
+func objects(prefix func(context.Context, *slice) (string, bool, error)) func(context.Context, *slice) (bool, error) {
+	return func(ctx context.Context, s *slice) (bool, error) {
+		p, ok, err := prefix(ctx, s)
+		if err != nil || !ok {
+			return err == nil, err
+		}
+		n, err := s.deletePage(ctx, p)
+		return n == 0, err
+	}
+}
+
+// deletePrefix deletes every object under prefix in the files bucket.
+func (s *slice) deletePrefix(ctx context.Context, prefix string) error {
+	for {
+		n, err := s.deletePage(ctx, prefix)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// deletePage lists up to 1000 objects under prefix and deletes them with one DeleteObjects call,
+// retrying the keys S3 reports as failed with backoff. It returns how many it found. In the
+// versioned bucket this leaves noncurrent versions, which the lifecycle rule expires within 30 days
+// (backup rotation).
+func (s *slice) deletePage(ctx context.Context, prefix string) (int, error) {
+	if prefix == "" || prefix[len(prefix)-1] != '/' {
+		return 0, fmt.Errorf("refusing to delete under prefix %q", prefix)
+	}
+	bucket := s.e.buckets[datamap.FilesBucket]
+	out, err := s.e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix, MaxKeys: aws.Int32(1000)})
+	if err != nil {
+		return 0, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	if len(out.Contents) == 0 {
+		return 0, nil
+	}
+	ids := make([]s3types.ObjectIdentifier, 0, len(out.Contents))
+	for _, o := range out.Contents {
+		ids = append(ids, s3types.ObjectIdentifier{Key: o.Key})
+	}
+	for attempt := 0; len(ids) > 0; attempt++ {
+		if attempt > 0 {
+			if attempt >= s.e.opts.S3Retries {
+				return 0, fmt.Errorf("delete objects under %s: %d keys still failing", prefix, len(ids))
+			}
+			d := min(s.e.opts.RetryBase<<attempt, s.e.opts.RetryMaxGap)
+			if err := sleep(ctx, time.Duration(rand.Int64N(int64(d))+1)); err != nil {
+				return 0, err
+			}
+		}
+		res, err := s.e.s3.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &bucket, Delete: &s3types.Delete{Objects: ids}})
+		if err != nil {
+			continue // the whole call failed (throttled, 5xx): retry it
+		}
+		s.objects.Add(int64(len(res.Deleted)))
+		failed := map[string]bool{}
+		for _, e := range res.Errors {
+			failed[aws.ToString(e.Key)] = true
+		}
+		next := ids[:0]
+		for _, id := range ids {
+			if failed[aws.ToString(id.Key)] {
+				next = append(next, id)
+			}
+		}
+		ids = next
+	}
+	return len(out.Contents), nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// Sources and listings of end users for each scope.
+
+func accountBots(ctx context.Context, s *slice) ([]string, error) {
+	bots, err := s.e.store.Bots(ctx, s.ref.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(bots))
+	for _, b := range bots {
+		ids = append(ids, b.ID)
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+func oneBot(ctx context.Context, s *slice) ([]string, error) {
+	if _, err := s.e.store.Bot(ctx, s.ref.AccountID, s.ref.BotID); err != nil {
+		return []string{}, ignoreNotFound(err) // not this account's bot: reaches nothing
+	}
+	return []string{s.ref.BotID}, nil
+}
+
+func filterBots(ctx context.Context, s *slice) ([]string, error) {
+	if s.ref.BotID != "" {
+		return oneBot(ctx, s)
+	}
+	return accountBots(ctx, s)
+}
+
+func botEndUsers(ctx context.Context, s *slice, bot string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
+	q := platform.QuerySpec{Limit: s.e.opts.PageSize, Start: start}
+	from, to := s.ref.From, s.ref.To
+	if s.ref.Kind != datamap.ScopeEndUserFilter {
+		from, to = time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	page, err := s.e.store.EndUsersByFirstConversation(ctx, bot, from, to, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []subject
+	for _, u := range page.Items {
+		if u.AccountID == s.ref.AccountID {
+			out = append(out, subject{u.AccountID, u.BotID, u.ID})
+		}
+	}
+	return out, page.Next, nil
+}
+
+func oneConnection(ctx context.Context, s *slice) ([]string, error) {
+	c, err := s.e.store.Connection(ctx, s.ref.ConnectionID)
+	if err != nil || c.AccountID != s.ref.AccountID {
+		return []string{}, ignoreNotFound(err)
+	}
+	return []string{c.ID}, nil
+}
+
+func connectionEndUsers(ctx context.Context, s *slice, conn string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
+	items, next, err := s.e.store.QueryItems(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "CONNU#" + conn, Limit: s.e.opts.PageSize, Start: start})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []subject
+	for _, it := range items {
+		if str(it["accountId"]) == s.ref.AccountID {
+			out = append(out, subject{str(it["accountId"]), str(it["botId"]), str(it["endUserId"])})
+		}
+	}
+	return out, next, nil
+}
+
+func oneEndUser(context.Context, *slice) ([]string, error) { return []string{"end user"}, nil }
+
+func singleEndUser(ctx context.Context, s *slice, _ string, _ map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
+	u, err := s.e.store.EndUser(ctx, s.ref.EndUserID)
+	if err != nil || u.AccountID != s.ref.AccountID || (s.ref.BotID != "" && u.BotID != s.ref.BotID) {
+		return nil, nil, ignoreNotFound(err)
+	}
+	return []subject{{u.AccountID, u.BotID, u.ID}}, nil, nil
+}
+
+func oneIdentity(context.Context, *slice) ([]string, error) { return []string{"identity"}, nil }
+
+func identityEndUsers(ctx context.Context, s *slice, _ string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
+	items, next, err := s.e.store.QueryItems(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1",
+		PK: "IDENT#" + s.ref.Channel + "#" + s.ref.ExternalID, Limit: s.e.opts.PageSize, Start: start})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []subject
+	for _, it := range items {
+		if s.ref.AccountID != "" && str(it["accountId"]) != s.ref.AccountID {
+			continue
+		}
+		out = append(out, subject{str(it["accountId"]), str(it["botId"]), str(it["endUserId"])})
+	}
+	return out, next, nil
+}

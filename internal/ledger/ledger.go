@@ -1,0 +1,295 @@
+// Package ledger is the request ledger: every deletion request with its scope, status and
+// timestamped history, deadlines, execution, progress and evidence reference, and the legal holds
+// that pause deletions. Status changes are conditional writes, so two actors racing on one request
+// (a cancel against the start of a hard delete) have exactly one winner.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// Status is a request's state (SPEC §3).
+type Status string
+
+const (
+	StatusReceived               Status = "received"
+	StatusAwaitingVerification   Status = "awaiting_verification"
+	StatusScheduled              Status = "scheduled"
+	StatusSoftDeleted            Status = "soft_deleted"
+	StatusCancelled              Status = "cancelled"
+	StatusHardDeleting           Status = "hard_deleting"
+	StatusAwaitingBackupRotation Status = "awaiting_backup_rotation"
+	StatusCompleted              Status = "completed"
+	StatusHeld                   Status = "held"
+	StatusDeclined               Status = "declined"
+	StatusFailed                 Status = "failed"
+)
+
+// Closed reports whether nothing more will happen to a request in this status.
+func (s Status) Closed() bool {
+	return s == StatusCompleted || s == StatusCancelled || s == StatusDeclined
+}
+
+// Kind is what a request asks for.
+type Kind string
+
+const (
+	KindAccountDeletion    Kind = "account_deletion"
+	KindBotDeletion        Kind = "bot_deletion"
+	KindConnectionWipe     Kind = "connection_wipe"
+	KindEndUserFilter      Kind = "end_user_filter"
+	KindEndUserDeletion    Kind = "end_user_deletion"
+	KindChannelIdentity    Kind = "channel_identity_deletion"
+	KindInboxMessage       Kind = "inbox_message_deletion"
+	KindActivityLogs       Kind = "activity_log_deletion"
+	KindEndCustomerRequest Kind = "end_customer_request"
+)
+
+// Event is one entry of a request's history.
+type Event struct {
+	At     time.Time `dynamodbav:"at" json:"at"`
+	Status Status    `dynamodbav:"status" json:"status"`
+	Actor  string    `dynamodbav:"actor" json:"actor"` // "owner:<sub>", "system", "operator:<name>", "email", "webhook:meta" …
+	Note   string    `dynamodbav:"note,omitempty" json:"note,omitempty"`
+}
+
+// Request is one deletion request.
+type Request struct {
+	ID        string            `dynamodbav:"requestId"`
+	AccountID string            `dynamodbav:"accountId"`
+	Kind      Kind              `dynamodbav:"kind"`
+	Source    string            `dynamodbav:"source"` // dashboard, email, webhook:<channel>, retention, operator
+	Scope     platform.ScopeRef `dynamodbav:"scope"`
+	Status    Status            `dynamodbav:"status"`
+	History   []Event           `dynamodbav:"history"`
+	// Deadlines by name (start, soft_delete_ends, hard_delete_by, backups_rotated_by, …).
+	Deadlines    map[string]time.Time `dynamodbav:"deadlines,omitempty"`
+	ExecutionARN string               `dynamodbav:"executionArn,omitempty"`
+	// Progress counts destroyed items per data-map category.
+	Progress map[string]int64 `dynamodbav:"progress,omitempty"`
+	// HeldBy lists the legal holds that keep part of the scope.
+	HeldBy    []string   `dynamodbav:"heldBy,omitempty,stringset"`
+	Locale    string     `dynamodbav:"locale,omitempty"`
+	CreatedAt time.Time  `dynamodbav:"createdAt"`
+	UpdatedAt time.Time  `dynamodbav:"updatedAt"`
+	ClosedAt  *time.Time `dynamodbav:"closedAt,omitempty"`
+	Version   int64      `dynamodbav:"version"` // incremented by every write
+}
+
+func (Request) Category() string { return datamap.DeletionRequest }
+func (r Request) KeyVars() map[string]string {
+	return map[string]string{"request": r.ID, "account": r.AccountID, "status": string(r.Status),
+		"createdAt": r.CreatedAt.UTC().Format(platform.KeyTime), "updatedAt": r.UpdatedAt.UTC().Format(platform.KeyTime)}
+}
+func (r Request) RetentionAnchor() time.Time {
+	if r.ClosedAt == nil {
+		return time.Time{}
+	}
+	return *r.ClosedAt
+}
+
+// Errors callers branch on.
+var (
+	ErrNotFound = errors.New("request not found")
+	ErrExists   = errors.New("request already exists")
+	// ErrConflict: the request is not in a status the change may start from (someone else won).
+	ErrConflict = errors.New("request status changed")
+)
+
+// DB is the part of the DynamoDB client the ledger uses; *dynamodb.Client satisfies it.
+type DB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// Ledger reads and writes requests and holds in the ledger table.
+type Ledger struct {
+	db     DB
+	table  string
+	policy datamap.Policy
+	now    func() time.Time
+}
+
+// New builds a ledger over the ledger table.
+func New(db DB, table string, policy datamap.Policy, now func() time.Time) *Ledger {
+	if now == nil {
+		now = time.Now
+	}
+	return &Ledger{db: db, table: table, policy: policy, now: now}
+}
+
+// Now is the ledger's clock.
+func (l *Ledger) Now() time.Time { return l.now() }
+
+func key(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		platform.AttrPK: &types.AttributeValueMemberS{Value: "R#" + id},
+		platform.AttrSK: &types.AttributeValueMemberS{Value: "REQUEST"},
+	}
+}
+
+// Create records a new request in status r.Status (received if empty). A request id that exists is
+// ErrExists, so an intake delivered twice makes one request.
+func (l *Ledger) Create(ctx context.Context, r Request) (Request, error) {
+	now := l.now().UTC()
+	if r.ID == "" || r.AccountID == "" && r.Kind != KindChannelIdentity {
+		return Request{}, errors.New("a request needs an id and an account")
+	}
+	if r.Status == "" {
+		r.Status = StatusReceived
+	}
+	r.CreatedAt, r.UpdatedAt, r.Version = now, now, 1
+	if r.AccountID == "" {
+		r.AccountID = "-" // platform-wide (a Meta identity spans accounts)
+	}
+	if len(r.History) == 0 {
+		r.History = []Event{{At: now, Status: r.Status, Actor: r.Source}}
+	}
+	item, err := platform.Encode(r, l.policy)
+	if err != nil {
+		return Request{}, err
+	}
+	_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &l.table, Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	var cf *types.ConditionalCheckFailedException
+	if errors.As(err, &cf) {
+		return Request{}, ErrExists
+	}
+	if err != nil {
+		return Request{}, fmt.Errorf("create request: %w", err)
+	}
+	return r, nil
+}
+
+// Get reads a request.
+func (l *Ledger) Get(ctx context.Context, id string) (Request, error) {
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: key(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Request{}, fmt.Errorf("get request: %w", err)
+	}
+	if out.Item == nil {
+		return Request{}, ErrNotFound
+	}
+	return platform.Decode[Request](out.Item)
+}
+
+// Update applies change to the current request and writes it back only if nobody else wrote it in
+// between (optimistic concurrency on Version); change returns an error to refuse. It retries when it
+// loses a race and change still accepts the newer state.
+func (l *Ledger) Update(ctx context.Context, id string, change func(*Request) error) (Request, error) {
+	for attempt := 0; ; attempt++ {
+		r, err := l.Get(ctx, id)
+		if err != nil {
+			return Request{}, err
+		}
+		prev := r.Version
+		if err := change(&r); err != nil {
+			return Request{}, err
+		}
+		r.Version = prev + 1
+		r.UpdatedAt = l.now().UTC()
+		if r.Status.Closed() && r.ClosedAt == nil {
+			t := r.UpdatedAt
+			r.ClosedAt = &t
+		}
+		item, err := platform.Encode(r, l.policy)
+		if err != nil {
+			return Request{}, err
+		}
+		_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &l.table, Item: item,
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(prev, 10)}}})
+		var cf *types.ConditionalCheckFailedException
+		if errors.As(err, &cf) {
+			if attempt >= 20 {
+				return Request{}, fmt.Errorf("update request %s: %w", id, ErrConflict)
+			}
+			continue // someone else wrote: re-read and ask change again
+		}
+		if err != nil {
+			return Request{}, fmt.Errorf("update request: %w", err)
+		}
+		return r, nil
+	}
+}
+
+// Transition moves a request to status to, only from one of the statuses in from; otherwise
+// ErrConflict and nothing changes.
+func (l *Ledger) Transition(ctx context.Context, id string, from []Status, to Status, actor, note string) (Request, error) {
+	return l.Update(ctx, id, func(r *Request) error {
+		ok := false
+		for _, f := range from {
+			ok = ok || r.Status == f
+		}
+		if !ok {
+			return fmt.Errorf("%w: %s is %s, not one of %v", ErrConflict, id, r.Status, from)
+		}
+		r.Status = to
+		r.History = append(r.History, Event{At: l.now().UTC(), Status: to, Actor: actor, Note: note})
+		return nil
+	})
+}
+
+// Note appends a history entry without changing the status (progress, hold actions …).
+func (l *Ledger) Note(ctx context.Context, id, actor, note string) (Request, error) {
+	return l.Update(ctx, id, func(r *Request) error {
+		r.History = append(r.History, Event{At: l.now().UTC(), Status: r.Status, Actor: actor, Note: note})
+		return nil
+	})
+}
+
+// ByAccount lists an account's requests, newest first, one page at a time.
+func (l *Ledger) ByAccount(ctx context.Context, accountID string, limit int32, start map[string]types.AttributeValue) ([]Request, map[string]types.AttributeValue, error) {
+	in := &dynamodb.QueryInput{TableName: &l.table, IndexName: aws.String("GSI1"),
+		KeyConditionExpression:    aws.String("gsi1pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "ACCTREQ#" + accountID}},
+		ScanIndexForward:          aws.Bool(false), ExclusiveStartKey: start}
+	if limit > 0 {
+		in.Limit = aws.Int32(limit)
+	}
+	out, err := l.db.Query(ctx, in)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list requests: %w", err)
+	}
+	var rs []Request
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &rs); err != nil {
+		return nil, nil, err
+	}
+	return rs, out.LastEvaluatedKey, nil
+}
+
+// ByStatus lists every request in a status (GSI2), oldest change first.
+func (l *Ledger) ByStatus(ctx context.Context, s Status) ([]Request, error) {
+	var all []Request
+	in := &dynamodb.QueryInput{TableName: &l.table, IndexName: aws.String("GSI2"),
+		KeyConditionExpression:    aws.String("gsi2pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "STATUS#" + string(s)}}}
+	for {
+		out, err := l.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list %s requests: %w", s, err)
+		}
+		var rs []Request
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &rs); err != nil {
+			return nil, err
+		}
+		all = append(all, rs...)
+		if out.LastEvaluatedKey == nil {
+			return all, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
