@@ -339,7 +339,7 @@ func (p Policy) ExpiresAt(c Category, anchor time.Time) (time.Time, bool) {
 		return limit.Add(-p.SafetyMargin), true
 	}
 	// Retained categories are kept exactly as long as the law says: expiring early would break it.
-	return limit.Add(-p.SafetyMargin), true
+	return limit, true
 }
 
 // Validate checks the data map's own consistency; a test runs it.
