@@ -45,6 +45,9 @@ type Writer struct {
 	MaxAttempts int
 	// Done, if set, is called after each successful call with the number of requests it completed.
 	Done func(n int)
+	// Fail, if set, is called at once with the first unrecoverable error, while Run still drains its
+	// input: a producer waiting for its requests to be confirmed must stop waiting then.
+	Fail func(error)
 }
 
 // Stats describes one Run.
@@ -139,6 +142,9 @@ func (w *Writer) RunBatches(ctx context.Context, batches <-chan []Request) (Stat
 				}
 				if err := w.send(ctx, rng, batch, &st); err != nil {
 					cancel(err)
+					if w.Fail != nil {
+						w.Fail(err)
+					}
 				}
 			}
 		})

@@ -147,12 +147,27 @@ func (c Checkpoint) Total() int64 {
 // ErrUnknownScope is returned for a scope kind the engine does not know.
 var ErrUnknownScope = errors.New("unknown deletion scope")
 
+// Subject is a person whose data a slice destroyed: the account owner, a team member, an end user.
+type Subject struct {
+	Kind    string `json:"kind"` // account_owner, team_member, end_user
+	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"`
+	Channel string `json:"channel,omitempty"`
+}
+
 // Delete runs one slice of the deletion of ref from cp (the zero Checkpoint starts it) and returns
 // the checkpoint to pass to the next slice; Done is set when nothing in scope remains but what the
 // law or a hold keeps. Deleting twice is harmless: a finished scope finishes again at once.
 func (e *Engine) Delete(ctx context.Context, ref platform.ScopeRef, cp Checkpoint, b Budget) (Checkpoint, error) {
+	cp, _, err := e.Slice(ctx, ref, cp, b)
+	return cp, err
+}
+
+// Slice is Delete that also returns the subjects whose data the slice destroyed (their profile, or
+// the account's, is gone), for the journal the evidence is drawn from.
+func (e *Engine) Slice(ctx context.Context, ref platform.ScopeRef, cp Checkpoint, b Budget) (Checkpoint, []Subject, error) {
 	if cp.Done {
-		return cp, nil
+		return cp, nil, nil
 	}
 	// A failed slice hands back the checkpoint it was given: the work it did is either confirmed gone
 	// or still reachable, and the next attempt resumes from here.
@@ -160,7 +175,7 @@ func (e *Engine) Delete(ctx context.Context, ref platform.ScopeRef, cp Checkpoin
 	cp = cp.clone()
 	plan, err := e.plan(ref)
 	if err != nil {
-		return cp, err
+		return cp, nil, err
 	}
 	if cp.Deleted == nil {
 		cp.Deleted = map[string]int64{}
@@ -176,7 +191,8 @@ func (e *Engine) Delete(ctx context.Context, ref platform.ScopeRef, cp Checkpoin
 	reqs := make(chan bulkwrite.Request, 4*bulkwrite.MaxBatch)
 	writeErr := make(chan error, 1)
 	go func() {
-		w := bulkwrite.Writer{DB: e.db, Workers: e.opts.Workers, BaseDelay: e.opts.RetryBase, MaxDelay: e.opts.RetryMaxGap}
+		w := bulkwrite.Writer{DB: e.db, Workers: e.opts.Workers, BaseDelay: e.opts.RetryBase, MaxDelay: e.opts.RetryMaxGap,
+			Fail: cancel} // stop the slice at once: it may be waiting for deletions that will not come
 		_, err := w.Run(ctx, reqs)
 		if err != nil {
 			cancel(err)
@@ -195,9 +211,9 @@ func (e *Engine) Delete(ctx context.Context, ref platform.ScopeRef, cp Checkpoin
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 			runErr = cause
 		}
-		return orig, fmt.Errorf("delete %s scope: %w", ref.Kind, runErr)
+		return orig, nil, fmt.Errorf("delete %s scope: %w", ref.Kind, runErr)
 	}
-	return cp, nil
+	return cp, s.subjects, nil
 }
 
 // slice is the state of one Delete call.
@@ -210,11 +226,13 @@ type slice struct {
 	reqs   chan<- bulkwrite.Request
 	cancel context.CancelCauseFunc
 
-	mu      sync.Mutex
-	holds   map[string][]platform.LegalHold // by account
-	counts  sync.Map                        // category → *int64, confirmed deletions of this slice
-	objects atomic.Int64
-	items   atomic.Int64
+	mu        sync.Mutex
+	holds     map[string][]platform.LegalHold // by account
+	heldPaths map[string]heldPath             // by account
+	counts    sync.Map                        // category → *int64, confirmed deletions of this slice
+	subjects  []Subject                       // whose data this slice destroyed
+	objects   atomic.Int64
+	items     atomic.Int64
 }
 
 func (s *slice) exhausted() bool {
@@ -282,14 +300,85 @@ func (s *slice) held(ctx context.Context, accountID, botID, endUserID string) (b
 	return false, nil
 }
 
-// send queues the deletion of one item; done (if set) is called once it is gone.
-func (s *slice) send(ctx context.Context, category string, k platform.Key, wg *sync.WaitGroup) error {
+// subjectOf is the person whose data an item's deletion destroys, for the items that name one: an
+// account profile or connection (the account owner), a team member or their logged action, an
+// end-user profile or inbox message.
+func subjectOf(category string, it map[string]types.AttributeValue) *Subject {
+	switch category {
+	case datamap.AccountProfile:
+		return &Subject{Kind: "account_owner", ID: str(it["accountId"]), Name: str(it["fullName"])}
+	case datamap.TeamMember:
+		return &Subject{Kind: "team_member", ID: str(it["sub"]), Name: str(it["fullName"])}
+	case datamap.EndUserProfile:
+		return &Subject{Kind: "end_user", ID: str(it["endUserId"]), Name: str(it["displayName"]), Channel: str(it["channel"])}
+	case datamap.InboxMessage:
+		return &Subject{Kind: "end_user", ID: str(it["endUserId"])}
+	case datamap.ActivityLog:
+		return &Subject{Kind: "team_member", ID: str(it["actorSub"]), Name: str(it["actorName"])}
+	case datamap.ChannelConnection:
+		return &Subject{Kind: "account_owner", ID: str(it["accountId"])}
+	}
+	return nil
+}
+
+// heldPath is what leads to held data: the bots and connections that data hangs from. They are kept
+// while the hold stands, or the deletion that finishes after its release could not find the data.
+type heldPath struct{ bots, conns map[string]bool }
+
+func (s *slice) pathsToHeld(ctx context.Context, accountID string) (heldPath, error) {
+	s.mu.Lock()
+	p, ok := s.heldPaths[accountID]
+	s.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	hs, err := s.activeHolds(ctx, accountID)
+	if err != nil {
+		return heldPath{}, err
+	}
+	p = heldPath{bots: map[string]bool{}, conns: map[string]bool{}}
+	for _, h := range hs {
+		switch h.ScopeKind {
+		case platform.HoldBot:
+			p.bots[h.ScopeID] = true
+		case platform.HoldEndUser:
+			u, err := s.e.store.EndUser(ctx, h.ScopeID)
+			if errors.Is(err, platform.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return heldPath{}, err
+			}
+			p.bots[u.BotID], p.conns[u.ConnectionID] = true, true
+		}
+	}
+	s.mu.Lock()
+	if s.heldPaths == nil {
+		s.heldPaths = map[string]heldPath{}
+	}
+	s.heldPaths[accountID] = p
+	s.mu.Unlock()
+	return p, nil
+}
+
+// send queues the deletion of one item and counts it (and the person it stands for, given the item)
+// once it is confirmed gone; wg, if set, is released then.
+func (s *slice) send(ctx context.Context, category string, k platform.Key, wg *sync.WaitGroup, item ...map[string]types.AttributeValue) error {
 	if wg != nil {
 		wg.Add(1)
+	}
+	var who *Subject
+	if len(item) > 0 {
+		who = subjectOf(category, item[0])
 	}
 	r := bulkwrite.Request{Table: k.Table, Write: types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k.Attributes()}},
 		Done: func() {
 			s.count(category, 1)
+			if who != nil {
+				s.mu.Lock()
+				s.subjects = append(s.subjects, *who)
+				s.mu.Unlock()
+			}
 			if wg != nil {
 				wg.Done()
 			}

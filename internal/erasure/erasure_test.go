@@ -355,6 +355,36 @@ func TestLegalHoldKeepsItsScopeUntilReleased(t *testing.T) {
 	}
 }
 
+// A hold on one end user keeps that person's data and the bot record and connection that lead to
+// it, and nothing else, item by item.
+func TestEndUserHoldKeepsThePersonAndThePathToThem(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.manifest.Accounts[1]
+	heldUser := a.EndUsers[3]
+	if _, err := w.ledger.PlaceHold(ctx, platform.LegalHold{AccountID: a.ID, ScopeKind: platform.HoldEndUser, ScopeID: heldUser.ID,
+		Reason: "police request", AuthorityRef: "МВД 55/2026"}, "operator:test"); err != nil {
+		t.Fatal(err)
+	}
+	heldFn := func(acc, _, eu string) bool { return acc == a.ID && eu == heldUser.ID }
+	for _, ref := range []platform.ScopeRef{
+		{Kind: datamap.ScopeAccount, AccountID: a.ID},
+	} {
+		before := w.snapshot(t)
+		goneItems, goneObjects := w.expectGone(t, ref, heldFn)
+		cp := w.run(t, w.engine, ref, erasure.Budget{Items: 150})
+		if cp.HeldSubjects != 1 {
+			t.Errorf("%d end users held, want 1", cp.HeldSubjects)
+		}
+		for _, d := range scopetest.Diff(before, w.snapshot(t), goneItems, goneObjects, consentWithdrawn) {
+			t.Error(d)
+		}
+		if left, err := w.engine.Verify(ctx, ref); err != nil || !left.Empty() {
+			t.Errorf("verification outside the hold found %v (%v)", left, err)
+		}
+	}
+}
+
 // An account hold stops the whole account deletion; nothing is destroyed.
 func TestAccountHoldDestroysNothing(t *testing.T) {
 	w := newWorld(t)

@@ -34,7 +34,7 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 			{"end users", users(accountBots, botEndUsers)},
 			{"connections", keys(func(*slice) (platform.QuerySpec, bool) {
 				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "A#" + acc + "#CONN"}, true
-			}, skipHeldBots)},
+			}, skipHeldConnections)},
 			{"activity logs", keys(func(*slice) (platform.QuerySpec, bool) {
 				return platform.QuerySpec{Logical: datamap.PlatformTable, PK: "L#" + acc}, true
 			}, nil)},
@@ -57,11 +57,15 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 			{"end users", users(oneBot, botEndUsers)},
 			{"connections", keys(func(*slice) (platform.QuerySpec, bool) {
 				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "A#" + acc + "#CONN", SKPrefix: ref.BotID + "#"}, ref.BotID != ""
-			}, nil)},
+			}, skipHeldConnections)},
 			{"bot files", objects(func(context.Context, *slice) (string, bool, error) {
 				return "accounts/" + acc + "/bots/" + ref.BotID + "/", ref.BotID != "", nil
 			})},
 			{"bot", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {
+				p, err := s.pathsToHeld(ctx, acc)
+				if err != nil || p.bots[ref.BotID] {
+					return "", platform.Key{}, false, err // it leads to held end users: kept with them
+				}
 				return datamap.Bot, platform.Key{Table: e.store.Table(datamap.PlatformTable), PK: "A#" + acc, SK: "BOT#" + ref.BotID}, ref.BotID != "", nil
 			})},
 		}, nil
@@ -73,6 +77,9 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 				c, err := e.store.Connection(ctx, ref.ConnectionID)
 				if err != nil || c.AccountID != acc {
 					return "", platform.Key{}, false, ignoreNotFound(err)
+				}
+				if p, err := s.pathsToHeld(ctx, acc); err != nil || p.conns[c.ID] {
+					return "", platform.Key{}, false, err // it leads to held end users: kept with them
 				}
 				k, err := e.store.KeyOf(c)
 				return datamap.ChannelConnection, k, err == nil, err
@@ -190,7 +197,7 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 			if err := assertDeletable(cat); err != nil {
 				return false, err
 			}
-			if err := s.send(ctx, cat, s.keyOfItem(q.Logical, it), &wg); err != nil {
+			if err := s.send(ctx, cat, s.keyOfItem(q.Logical, it), &wg, it); err != nil {
 				return false, err
 			}
 		}
@@ -202,13 +209,24 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 	}
 }
 
-// skipHeldBots keeps the items of bots a legal hold covers (their BOT# record and connections).
+// skipHeldBots keeps the bot records and connections that lead to held data (a held bot, or a bot
+// with a held end user); the hold itself was recorded when its end users were skipped.
 func skipHeldBots(ctx context.Context, s *slice, it map[string]types.AttributeValue) (bool, error) {
 	bot := str(it["botId"])
 	if bot == "" {
 		return true, nil
 	}
-	held, err := s.held(ctx, s.ref.AccountID, bot, "")
+	p, err := s.pathsToHeld(ctx, s.ref.AccountID)
+	return !p.bots[bot], err
+}
+
+// skipHeldConnections keeps the connections of a held bot and those held end users came through.
+func skipHeldConnections(ctx context.Context, s *slice, it map[string]types.AttributeValue) (bool, error) {
+	p, err := s.pathsToHeld(ctx, s.ref.AccountID)
+	if err != nil || p.conns[str(it["connectionId"])] {
+		return false, err
+	}
+	held, err := s.held(ctx, s.ref.AccountID, str(it["botId"]), "")
 	return !held, err
 }
 
@@ -230,7 +248,7 @@ func item(find func(context.Context, *slice) (string, platform.Key, bool, error)
 			return true, nil // already gone
 		}
 		var wg sync.WaitGroup
-		if err := s.send(ctx, cat, k, &wg); err != nil {
+		if err := s.send(ctx, cat, k, &wg, out.Item); err != nil {
 			return false, err
 		}
 		return true, wait(ctx, &wg)
@@ -300,7 +318,7 @@ func activityLogs(ctx context.Context, s *slice) (bool, error) {
 		if out.Item == nil || str(out.Item[platform.AttrCategory]) != datamap.ActivityLog {
 			continue
 		}
-		if err := s.send(ctx, datamap.ActivityLog, k, &wg); err != nil {
+		if err := s.send(ctx, datamap.ActivityLog, k, &wg, out.Item); err != nil {
 			return false, err
 		}
 	}

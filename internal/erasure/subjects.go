@@ -152,7 +152,7 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 		return nil
 	}
 	var last sync.WaitGroup
-	if err := s.send(ctx, datamap.EndUserProfile, s.keyOfItem(datamap.PlatformTable, profile), &last); err != nil {
+	if err := s.send(ctx, datamap.EndUserProfile, s.keyOfItem(datamap.PlatformTable, profile), &last, profile); err != nil {
 		return err
 	}
 	return wait(ctx, &last)
@@ -200,10 +200,11 @@ func (s *slice) deletePage(ctx context.Context, prefix string) (int, error) {
 	for _, o := range out.Contents {
 		ids = append(ids, s3types.ObjectIdentifier{Key: o.Key})
 	}
+	var lastErr error
 	for attempt := 0; len(ids) > 0; attempt++ {
 		if attempt > 0 {
 			if attempt >= s.e.opts.S3Retries {
-				return 0, fmt.Errorf("delete objects under %s: %d keys still failing", prefix, len(ids))
+				return 0, fmt.Errorf("delete objects under %s: %d keys still failing: %w", prefix, len(ids), lastErr)
 			}
 			d := min(s.e.opts.RetryBase<<attempt, s.e.opts.RetryMaxGap)
 			if err := sleep(ctx, time.Duration(rand.Int64N(int64(d))+1)); err != nil {
@@ -212,12 +213,14 @@ func (s *slice) deletePage(ctx context.Context, prefix string) (int, error) {
 		}
 		res, err := s.e.s3.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &bucket, Delete: &s3types.Delete{Objects: ids}})
 		if err != nil {
+			lastErr = err
 			continue // the whole call failed (throttled, 5xx): retry it
 		}
 		s.objects.Add(int64(len(res.Deleted)))
 		failed := map[string]bool{}
 		for _, e := range res.Errors {
 			failed[aws.ToString(e.Key)] = true
+			lastErr = fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message))
 		}
 		next := ids[:0]
 		for _, id := range ids {

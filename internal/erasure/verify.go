@@ -68,6 +68,14 @@ func (e *Engine) itemHeld(ctx context.Context, s *slice, t platform.Target) (boo
 	}
 	acc, bot, eu := str(out.Item["accountId"]), str(out.Item["botId"]), str(out.Item["endUserId"])
 	if t.Category == datamap.Bot || t.Category == datamap.ChannelConnection {
+		// Kept while they lead to held data, as the deletion keeps them.
+		p, err := s.pathsToHeld(ctx, acc)
+		if err != nil {
+			return false, err
+		}
+		if t.Category == datamap.Bot && p.bots[bot] || t.Category == datamap.ChannelConnection && p.conns[str(out.Item["connectionId"])] {
+			return true, nil
+		}
 		eu = ""
 	}
 	return s.held(ctx, acc, bot, eu)

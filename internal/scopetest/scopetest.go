@@ -72,12 +72,22 @@ func (o *Oracle) reaches(ref platform.ScopeRef, r platform.Record, held Holds) b
 	eu, hasEU := o.endUsers[v["endUser"]]
 	if held != nil {
 		bot := v["bot"]
-		if r.Category() != datamap.Bot && r.Category() != datamap.ChannelConnection && hasEU {
+		switch {
+		case r.Category() != datamap.Bot && r.Category() != datamap.ChannelConnection && hasEU:
 			if held(eu.AccountID, eu.BotID, eu.ID) {
 				return false
 			}
-		} else if held(v["account"], bot, "") {
+		case held(v["account"], bot, ""):
 			return false
+		default:
+			// A bot or connection that held end users hang from is kept with them: it is the path by
+			// which the deletion finishes once the hold is released.
+			for _, u := range o.endUsers {
+				if held(u.AccountID, u.BotID, u.ID) && u.AccountID == v["account"] &&
+					(r.Category() == datamap.Bot && u.BotID == bot || r.Category() == datamap.ChannelConnection && u.ConnectionID == v["connection"]) {
+					return false
+				}
+			}
 		}
 	}
 	switch ref.Kind {
