@@ -32,6 +32,10 @@ type Config struct {
 	// expired items never keeps personal data past 13 months.
 	TTLSafetyMargin time.Duration
 
+	// The personal-data operator named in every act of destruction (OPERATOR_NAME, OPERATOR_ADDRESS,
+	// OPERATOR_INN; the INN may be empty).
+	OperatorName, OperatorAddress, OperatorINN string
+
 	// JWTIssuer and JWTAudience (JWT_ISSUER, JWT_AUDIENCE) are what the API Gateway authorizer
 	// accepts; only the local gateway reads them, to verify tokens the same way.
 	JWTIssuer, JWTAudience string
@@ -52,6 +56,9 @@ const (
 	EnvFilesBucket           = "FILES_BUCKET"
 	EnvInboundMailBucket     = "INBOUND_MAIL_BUCKET"
 	EnvTTLSafetyMargin       = "TTL_SAFETY_MARGIN"
+	EnvOperatorName          = "OPERATOR_NAME"
+	EnvOperatorAddress       = "OPERATOR_ADDRESS"
+	EnvOperatorINN           = "OPERATOR_INN"
 	EnvJWTIssuer             = "JWT_ISSUER"
 	EnvJWTAudience           = "JWT_AUDIENCE"
 )
@@ -81,6 +88,9 @@ func Load(getenv func(string) string) (Config, error) {
 		FilesBucket:           req(EnvFilesBucket),
 		InboundMailBucket:     req(EnvInboundMailBucket),
 		TTLSafetyMargin:       datamap.DefaultSafetyMargin,
+		OperatorName:          req(EnvOperatorName),
+		OperatorAddress:       req(EnvOperatorAddress),
+		OperatorINN:           strings.TrimSpace(getenv(EnvOperatorINN)),
 		JWTIssuer:             strings.TrimSpace(getenv(EnvJWTIssuer)),
 		JWTAudience:           strings.TrimSpace(getenv(EnvJWTAudience)),
 	}
@@ -113,6 +123,9 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvPrivacyOfficerAddress: "privacy-officer@lethe.localhost",
 		EnvPublicBaseURL:         fmt.Sprintf("http://127.0.0.1:%d", apiPort),
 		EnvTTLSafetyMargin:       datamap.DefaultSafetyMargin.String(),
+		EnvOperatorName:          "ООО «Демо Боты» (local demo operator)",
+		EnvOperatorAddress:       "127001, Москва, ул. Локальная, д. 1",
+		EnvOperatorINN:           "7700000000",
 		EnvJWTIssuer:             fmt.Sprintf("http://127.0.0.1:%d/_local", apiPort),
 		EnvJWTAudience:           "lethe-dashboard",
 	}
@@ -122,5 +135,5 @@ func LocalDefaults(apiPort int) map[string]string {
 func Names() []string {
 	return []string{EnvMetaAppSecret, EnvSlackSigningSecret, EnvWhatsAppVerifyToken, EnvInfoAddress,
 		EnvSenderAddress, EnvPrivacyOfficerAddress, EnvPublicBaseURL, EnvPlatformTable, EnvLedgerTable,
-		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvJWTIssuer, EnvJWTAudience}
+		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN, EnvJWTIssuer, EnvJWTAudience}
 }

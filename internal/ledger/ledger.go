@@ -80,7 +80,10 @@ type Request struct {
 	// Progress counts destroyed items per data-map category.
 	Progress map[string]int64 `dynamodbav:"progress,omitempty"`
 	// HeldBy lists the legal holds that keep part of the scope.
-	HeldBy    []string   `dynamodbav:"heldBy,omitempty,stringset"`
+	HeldBy []string `dynamodbav:"heldBy,omitempty,stringset"`
+	// Evidence lists the ids the evidence of each round of destruction is stored under (a request a
+	// hold paused is finished in a second round after the release).
+	Evidence  []string   `dynamodbav:"evidence,omitempty"`
 	Locale    string     `dynamodbav:"locale,omitempty"`
 	CreatedAt time.Time  `dynamodbav:"createdAt"`
 	UpdatedAt time.Time  `dynamodbav:"updatedAt"`

@@ -136,7 +136,8 @@ func TestBucketsOfRealTemplate(t *testing.T) {
 func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 	tmpl := loadReal(t)
 	vars := tmpl.Raw()["Globals"].(map[string]any)["Function"].(map[string]any)["Environment"].(map[string]any)["Variables"]
-	secrets := map[string]string{"MetaAppSecret": "m", "SlackSigningSecret": "s", "WhatsAppVerifyToken": "w"}
+	secrets := map[string]string{"MetaAppSecret": "m", "SlackSigningSecret": "s", "WhatsAppVerifyToken": "w",
+		"OperatorName": "ООО «Оператор»", "OperatorAddress": "Москва"}
 	got, err := tmpl.Resolve(vars, Env{StackName: "t1", AccountID: "111122223333", Parameters: secrets})
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +155,9 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"SENDER_ADDRESS":          "no-reply@example.com",
 		"PRIVACY_OFFICER_ADDRESS": "privacy@example.com",
 		"PUBLIC_BASE_URL":         "https://lethe.example.com",
+		"OPERATOR_NAME":           "ООО «Оператор»",
+		"OPERATOR_ADDRESS":        "Москва",
+		"OPERATOR_INN":            "",
 		"JWT_ISSUER":              "https://auth.example.com/",
 		"JWT_AUDIENCE":            "lethe-dashboard",
 		"TTL_SAFETY_MARGIN":       "168h",
@@ -173,8 +177,12 @@ func TestParametersOfRealTemplate(t *testing.T) {
 	tmpl := loadReal(t)
 	params := tmpl.Raw()["Parameters"].(map[string]any)
 	secrets := map[string]bool{"MetaAppSecret": true, "SlackSigningSecret": true, "WhatsAppVerifyToken": true}
+	// The operator's legal identity is stated in every act of destruction: a deploy must name it,
+	// never fall back to a placeholder.
+	required := map[string]bool{"OperatorName": true, "OperatorAddress": true}
 	for _, name := range []string{"MetaAppSecret", "SlackSigningSecret", "WhatsAppVerifyToken", "InfoAddress",
-		"SenderAddress", "PrivacyOfficerAddress", "PublicBaseUrl", "JwtIssuer", "JwtAudience", "TtlSafetyMargin"} {
+		"SenderAddress", "PrivacyOfficerAddress", "PublicBaseUrl", "JwtIssuer", "JwtAudience", "TtlSafetyMargin",
+		"OperatorName", "OperatorAddress", "OperatorInn"} {
 		if _, ok := params[name]; !ok {
 			t.Errorf("parameter %s is missing", name)
 		}
@@ -188,6 +196,12 @@ func TestParametersOfRealTemplate(t *testing.T) {
 		if secrets[name] {
 			if p["NoEcho"] != true || hasDefault {
 				t.Errorf("%s: NoEcho %v, has default %v; want a masked secret without default", name, p["NoEcho"], hasDefault)
+			}
+			continue
+		}
+		if required[name] {
+			if hasDefault {
+				t.Errorf("%s: must be given at deploy time, has default %v", name, p["Default"])
 			}
 			continue
 		}

@@ -1,0 +1,385 @@
+// Package deletion carries out a request's hard delete: it runs the erasure engine slice by slice
+// for the request's scope, records progress and whose data went in the request ledger, and when the
+// scope is done verifies it, draws up the Order 179 evidence and moves the request on. It is what the
+// workflow's tasks and the operator's CLI call; it decides nothing about when deletion may start.
+package deletion
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/erasure"
+	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// Version names the engine in every act it draws up.
+const Version = "1.0"
+
+// InformationSystem is the system the acts say the data left.
+const InformationSystem = "Платформа чат-ботов: хранилища DynamoDB и S3 (Lethe) / Chatbot platform data stores (DynamoDB, S3)"
+
+// Errors the workflow names in its Retry and Catch.
+var (
+	// ErrNotDeleting: the request is not in hard_deleting (cancelled, already done …): stop.
+	ErrNotDeleting = errors.New("request is not being hard-deleted")
+	// ErrNotVerified: the verification pass still found data in scope: run the deletion again.
+	ErrNotVerified = erasure.ErrNotVerified
+)
+
+// Service is built once and shared.
+type Service struct {
+	Ledger   *ledger.Ledger
+	Engine   *erasure.Engine
+	Store    *platform.Store
+	Operator evidence.Operator
+	Now      func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Step runs one slice of a request's deletion and returns the checkpoint for the next. It refuses
+// unless the request is hard_deleting, so a cancelled request is never touched.
+func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpoint, b erasure.Budget) (erasure.Checkpoint, error) {
+	req, err := s.Ledger.Get(ctx, requestID)
+	if err != nil {
+		return cp, err
+	}
+	if req.Status != ledger.StatusHardDeleting {
+		return cp, fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, req.Status)
+	}
+	next, subjects, err := s.Engine.Slice(ctx, req.Scope, cp, b)
+	if err != nil {
+		return cp, err
+	}
+	if len(subjects) > 0 {
+		body, err := json.Marshal(subjects)
+		if err != nil {
+			return cp, err
+		}
+		part := fmt.Sprintf("%s%03d#%05d", journalPrefix, len(req.Evidence)+1, next.Slices)
+		if err := s.Store.Put(ctx, evidence.Item{RequestID: req.ID, Part: part, Body: string(body), CompletedAt: s.now()}); err != nil {
+			return cp, fmt.Errorf("journal subjects: %w", err)
+		}
+	}
+	_, err = s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
+		if r.Status != ledger.StatusHardDeleting {
+			return fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, r.Status)
+		}
+		r.Progress = progress(next)
+		r.HeldBy = next.Held
+		return nil
+	})
+	if err != nil {
+		return cp, err
+	}
+	return next, nil
+}
+
+// journalPrefix names the parts recording, slice by slice, whose data went: journal#<round>#<slice>.
+const journalPrefix = "journal#"
+
+func progress(cp erasure.Checkpoint) map[string]int64 {
+	p := map[string]int64{}
+	for k, v := range cp.Deleted {
+		p[k] = v
+	}
+	if cp.Objects > 0 {
+		p["s3_objects"] = cp.Objects
+	}
+	return p
+}
+
+// Complete ends a request's deletion once the engine reports the scope done: it verifies that
+// nothing in scope is left outside holds (else ErrNotVerified), stores the evidence of what was
+// destroyed, and moves the request to held (a hold keeps part), awaiting_backup_rotation (account
+// deletion) or completed.
+func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Checkpoint) (ledger.Request, error) {
+	req, err := s.Ledger.Get(ctx, requestID)
+	if err != nil {
+		return ledger.Request{}, err
+	}
+	if req.Status != ledger.StatusHardDeleting {
+		return req, fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, req.Status)
+	}
+	if !cp.Done {
+		return req, errors.New("the deletion has not finished: run more slices")
+	}
+	left, err := s.Engine.Verify(ctx, req.Scope)
+	if err != nil {
+		return req, err
+	}
+	if !left.Empty() {
+		return req, fmt.Errorf("%w: %v", ErrNotVerified, left)
+	}
+	round := len(req.Evidence) + 1
+	evidenceID := req.ID
+	if round > 1 {
+		evidenceID = fmt.Sprintf("%s-%d", req.ID, round)
+	}
+	stored := false
+	if cp.Total() > 0 {
+		if err := s.writeEvidence(ctx, req, evidenceID, round, cp); err != nil {
+			return req, err
+		}
+		stored = true
+	}
+	now := s.now()
+	return s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
+		if r.Status != ledger.StatusHardDeleting {
+			return fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, r.Status)
+		}
+		if stored {
+			r.Evidence = append(r.Evidence, evidenceID)
+		}
+		r.Progress = progress(cp)
+		r.HeldBy = cp.Held
+		note := fmt.Sprintf("destroyed %d items and %d files; verified", cp.Total()-cp.Objects, cp.Objects)
+		switch {
+		case len(cp.Held) > 0:
+			r.Status = ledger.StatusHeld
+			note += fmt.Sprintf("; %d end users and their data kept under legal hold %s", cp.HeldSubjects, strings.Join(cp.Held, ", "))
+		case r.Kind == ledger.KindAccountDeletion:
+			r.Status = ledger.StatusAwaitingBackupRotation
+			if r.Deadlines == nil {
+				r.Deadlines = map[string]time.Time{}
+			}
+			r.Deadlines["backups_rotated_by"] = now.Add(BackupRotation)
+		default:
+			r.Status = ledger.StatusCompleted
+		}
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: note})
+		return nil
+	})
+}
+
+// BackupRotation is how long destroyed data may still exist in backups: point-in-time recovery keeps
+// 30 days and the files bucket's noncurrent versions expire after 30 days.
+const BackupRotation = 30 * 24 * time.Hour
+
+// writeEvidence draws up the act and journal extract of one round of destruction.
+func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenceID string, round int, cp erasure.Checkpoint) error {
+	subjects, err := s.journal(ctx, req.ID, round)
+	if err != nil {
+		return err
+	}
+	if len(subjects) == 0 {
+		subjects = []evidence.Subject{scopeSubject(req)}
+	}
+	var destroyed []evidence.CategoryCount
+	for _, cat := range sortedKeys(cp.Deleted) {
+		if cp.Deleted[cat] > 0 {
+			destroyed = append(destroyed, evidence.CategoryCount{Category: cat, Count: cp.Deleted[cat]})
+		}
+	}
+	var kept []evidence.Kept
+	if req.Kind == ledger.KindAccountDeletion {
+		if pays, err := s.Store.Payments(ctx, req.AccountID); err == nil && len(pays) > 0 {
+			kept = append(kept, evidence.Kept{Category: datamap.Payment, Reason: evidence.KeptLawAccounting5y, Count: int64(len(pays))})
+		}
+		if cons, err := s.Store.Consents(ctx, req.AccountID); err == nil && len(cons) > 0 {
+			kept = append(kept, evidence.Kept{Category: datamap.Consent, Reason: evidence.KeptConsentWithdrawal5y, Count: int64(len(cons))})
+		}
+	}
+	if cp.HeldSubjects > 0 {
+		kept = append(kept, evidence.Kept{Category: datamap.EndUserProfile, Reason: evidence.KeptLegalHold, Count: cp.HeldSubjects})
+	}
+	inline := subjects[:min(len(subjects), evidence.MaxInlineSubjects)]
+	performed := "Lethe erasure engine " + Version + ", request " + req.ID
+	if req.ExecutionARN != "" {
+		performed += ", execution " + req.ExecutionARN
+	}
+	rec := evidence.Record{
+		RequestID: evidenceID, RequestKind: string(req.Kind), Reason: reason(req),
+		Operator: s.Operator, InformationSystem: InformationSystem,
+		Subjects: inline, SubjectCount: int64(len(subjects)), Destroyed: destroyed, Kept: kept,
+		Method: evidence.MethodLogicalErasure, AuthorizedBy: authorizedBy(req), PerformedBy: performed,
+		StartedAt: cp.StartedAt, CompletedAt: s.now(),
+	}
+	if err := rec.Validate(); err != nil {
+		return fmt.Errorf("evidence of %s: %w", req.ID, err)
+	}
+	items := evidence.Items(rec, subjects)
+	recs := make([]platform.Record, len(items))
+	for i, it := range items {
+		recs[i] = it
+	}
+	if err := s.Store.PutAll(ctx, recs); err != nil {
+		return fmt.Errorf("store evidence: %w", err)
+	}
+	return nil
+}
+
+// journal reads, in order, the subjects the slices of one round recorded, each once.
+func (s *Service) journal(ctx context.Context, requestID string, round int) ([]evidence.Subject, error) {
+	var out []evidence.Subject
+	seen := map[string]int{}
+	q := platform.QuerySpec{Logical: datamap.LedgerTable, PK: "R#" + requestID, SKPrefix: fmt.Sprintf("EVIDENCE#%s%03d#", journalPrefix, round)}
+	err := s.Store.EachItem(ctx, q, func(it map[string]types.AttributeValue) error {
+		var item evidence.Item
+		if err := attributevalue.UnmarshalMap(it, &item); err != nil {
+			return err
+		}
+		var subs []erasure.Subject
+		if err := json.Unmarshal([]byte(item.Body), &subs); err != nil {
+			return fmt.Errorf("journal part %s: %w", item.Part, err)
+		}
+		for _, x := range subs {
+			k := x.Kind + "/" + x.ID
+			if i, ok := seen[k]; ok {
+				// One person recorded twice (a connection names the owner by id, the profile by name):
+				// keep what names them best.
+				if out[i].Name == "" {
+					out[i].Name = x.Name
+				}
+				if out[i].Channel == "" {
+					out[i].Channel = x.Channel
+				}
+				continue
+			}
+			seen[k] = len(out)
+			out = append(out, evidence.Subject{Kind: x.Kind, ID: x.ID, Name: x.Name, Channel: x.Channel})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// scopeSubject identifies the person a scope concerns when no profile of theirs was destroyed (one
+// inbox message, activity logs, a connection): by identifier, never more.
+func scopeSubject(r ledger.Request) evidence.Subject {
+	switch {
+	case r.Scope.EndUserID != "":
+		return evidence.Subject{Kind: evidence.SubjectEndUser, ID: r.Scope.EndUserID}
+	default:
+		return evidence.Subject{Kind: evidence.SubjectAccountOwner, ID: r.AccountID}
+	}
+}
+
+func reason(r ledger.Request) string {
+	switch {
+	case r.Source == "retention":
+		return evidence.ReasonRetentionExpired
+	case r.Kind == ledger.KindEndCustomerRequest:
+		return evidence.ReasonEndCustomerRequest
+	case r.Kind == ledger.KindChannelIdentity:
+		return evidence.ReasonSubjectRequest
+	case r.Kind == ledger.KindConnectionWipe && strings.HasPrefix(r.Source, "webhook"):
+		return evidence.ReasonChannelRevoked
+	default:
+		return evidence.ReasonAccountOwnerRequest
+	}
+}
+
+func authorizedBy(r ledger.Request) string {
+	who := r.Source
+	if len(r.History) > 0 && r.History[0].Actor != "" {
+		who = r.History[0].Actor
+	}
+	return fmt.Sprintf("%s (request %s, %s)", who, r.ID, r.CreatedAt.UTC().Format("2006-01-02"))
+}
+
+func sortedKeys(m map[string]int64) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// Run takes a hard_deleting request through every slice and completion (the CLI and the tests; in
+// production each slice is its own workflow task).
+func (s *Service) Run(ctx context.Context, requestID string, b erasure.Budget) (ledger.Request, error) {
+	var cp erasure.Checkpoint
+	for !cp.Done {
+		next, err := s.Step(ctx, requestID, cp, b)
+		if err != nil {
+			return ledger.Request{}, err
+		}
+		cp = next
+	}
+	return s.Complete(ctx, requestID, cp)
+}
+
+// Evidence reads back the evidence of every round of a request's destruction.
+func (s *Service) Evidence(ctx context.Context, requestID string) ([]evidence.Record, error) {
+	req, err := s.Ledger.Get(ctx, requestID)
+	if err != nil {
+		return nil, err
+	}
+	var out []evidence.Record
+	for _, id := range req.Evidence {
+		var items []evidence.Item
+		err := s.Store.EachItem(ctx, platform.QuerySpec{Logical: datamap.LedgerTable, PK: "R#" + id, SKPrefix: "EVIDENCE#"},
+			func(it map[string]types.AttributeValue) error {
+				var item evidence.Item
+				if err := attributevalue.UnmarshalMap(it, &item); err != nil {
+					return err
+				}
+				if !strings.HasPrefix(item.Part, journalPrefix) {
+					items = append(items, item)
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		rec, _, err := evidence.FromItems(items)
+		if err != nil {
+			return nil, fmt.Errorf("evidence %s: %w", id, err)
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// ReleaseHold releases a legal hold and finishes every request it held: each goes back to
+// hard_deleting and runs to completion, now destroying what the hold kept.
+func (s *Service) ReleaseHold(ctx context.Context, holdID, actor, note string, b erasure.Budget) ([]ledger.Request, error) {
+	h, err := s.Ledger.ReleaseHold(ctx, holdID, actor, note)
+	if err != nil {
+		return nil, err
+	}
+	held, err := s.Ledger.ByStatus(ctx, ledger.StatusHeld)
+	if err != nil {
+		return nil, err
+	}
+	var done []ledger.Request
+	for _, r := range held {
+		if r.AccountID != h.AccountID && r.Kind != ledger.KindChannelIdentity {
+			continue
+		}
+		covered := false
+		for _, id := range r.HeldBy {
+			covered = covered || id == h.ID
+		}
+		if !covered {
+			continue
+		}
+		if _, err := s.Ledger.Transition(ctx, r.ID, []ledger.Status{ledger.StatusHeld}, ledger.StatusHardDeleting, actor, "legal hold "+h.ID+" released: finishing the deletion"); err != nil {
+			return done, err
+		}
+		out, err := s.Run(ctx, r.ID, b)
+		if err != nil {
+			return done, err
+		}
+		done = append(done, out)
+	}
+	return done, nil
+}

@@ -1,0 +1,249 @@
+package deletion_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/deletion"
+	"github.com/lethe-dev/lethe/internal/erasure"
+	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/seed"
+	"github.com/lethe-dev/lethe/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+var now = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+func clock() time.Time { return now }
+
+type world struct {
+	env      *testenv.Env
+	svc      *deletion.Service
+	manifest seed.Manifest
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	env := testenv.New(t)
+	policy := datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}
+	store := platform.NewStore(env.DynamoDB, platform.Tables(env.Tables), policy, clock)
+	led := ledger.New(env.DynamoDB, env.Tables[datamap.LedgerTable], policy, clock)
+	eng := erasure.New(store, env.DynamoDB, env.S3, env.Buckets, led, erasure.Options{Now: clock})
+	m, _, err := seed.Write(context.Background(), store, env.S3, env.Buckets, seed.Options{Seed: 21, Now: now, Size: seed.DemoSize()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{env: env, manifest: m, svc: &deletion.Service{Ledger: led, Engine: eng, Store: store, Now: clock,
+		Operator: evidence.Operator{Name: "ООО «Тест»", Address: "Москва, ул. Тестовая, 1", INN: "7700000000"}}}
+}
+
+func (w *world) request(t *testing.T, id string, kind ledger.Kind, ref platform.ScopeRef) {
+	t.Helper()
+	_, err := w.svc.Ledger.Create(context.Background(), ledger.Request{ID: id, AccountID: ref.AccountID, Kind: kind,
+		Source: "dashboard", Scope: ref, Status: ledger.StatusHardDeleting, Locale: "ru",
+		History: []ledger.Event{{At: now, Status: ledger.StatusHardDeleting, Actor: "owner:sub-1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAccountDeletionEndsWithEvidenceAndBackupRotation(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.manifest.Accounts[0]
+	w.request(t, "req-acc", ledger.KindAccountDeletion, platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID})
+	r, err := w.svc.Run(ctx, "req-acc", erasure.Budget{Items: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != ledger.StatusAwaitingBackupRotation || !r.Deadlines["backups_rotated_by"].Equal(now.Add(30*24*time.Hour)) {
+		t.Errorf("status %s, deadlines %v", r.Status, r.Deadlines)
+	}
+	if r.Progress[datamap.Message] == 0 || r.Progress["s3_objects"] == 0 {
+		t.Errorf("progress %v", r.Progress)
+	}
+	recs, err := w.svc.Evidence(ctx, "req-acc")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("evidence: %d, %v", len(recs), err)
+	}
+	ev := recs[0]
+	owner := false
+	for _, s := range ev.Subjects {
+		owner = owner || s.Kind == evidence.SubjectAccountOwner && s.Name == a.FullName
+	}
+	if !owner {
+		t.Errorf("the act does not name the account owner %q: %+v", a.FullName, ev.Subjects[:min(3, len(ev.Subjects))])
+	}
+	var destroyed int64
+	for _, c := range ev.Destroyed {
+		destroyed += c.Count
+	}
+	if destroyed != r.Progress[datamap.Message]+sumExcept(r.Progress, datamap.Message, "s3_objects") {
+		t.Errorf("act counts %d items, progress %v", destroyed, r.Progress)
+	}
+	kept := map[string]bool{}
+	for _, k := range ev.Kept {
+		kept[k.Reason] = true
+	}
+	if !kept[evidence.KeptLawAccounting5y] || !kept[evidence.KeptConsentWithdrawal5y] {
+		t.Errorf("act keeps %+v; want payments and consents", ev.Kept)
+	}
+	for _, loc := range []string{"ru", "en"} {
+		md, err := evidence.RenderMarkdown(ev, loc)
+		if err != nil || !strings.Contains(md, a.FullName) || !strings.Contains(md, "ООО «Тест»") {
+			t.Errorf("%s act: %v\n%.300s", loc, err, md)
+		}
+	}
+	// Evidence is kept 3 years from completion, no longer.
+	out, err := w.env.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(w.env.Tables[datamap.LedgerTable]),
+		Key: platform.Key{PK: "R#req-acc", SK: "EVIDENCE#" + evidence.PartRecord}.Attributes()})
+	if err != nil || out.Item == nil {
+		t.Fatalf("evidence record item: %v", err)
+	}
+	if exp := out.Item[platform.AttrExpiresAt].(*types.AttributeValueMemberN).Value; exp != strconv.FormatInt(now.AddDate(3, 0, 0).Unix(), 10) {
+		t.Errorf("evidence expires at %s, want completion + 3 years", exp)
+	}
+}
+
+func sumExcept(m map[string]int64, skip ...string) int64 {
+	var n int64
+outer:
+	for k, v := range m {
+		for _, s := range skip {
+			if k == s {
+				continue outer
+			}
+		}
+		n += v
+	}
+	return n
+}
+
+func TestPrivacyFilterDeletionNamesItsEndUsers(t *testing.T) {
+	w := newWorld(t)
+	a := w.manifest.Accounts[1]
+	w.request(t, "req-f", ledger.KindEndUserFilter, platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: a.ID, From: now.AddDate(-1, 0, 0), To: now})
+	r, err := w.svc.Run(context.Background(), "req-f", erasure.Budget{Items: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != ledger.StatusCompleted {
+		t.Fatalf("status %s", r.Status)
+	}
+	recs, err := w.svc.Evidence(context.Background(), "req-f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := recs[0].SubjectCount; n != r.Progress[datamap.EndUserProfile] || n == 0 {
+		t.Errorf("act names %d subjects, %d profiles destroyed", n, r.Progress[datamap.EndUserProfile])
+	}
+}
+
+// Nothing is deleted for a request that is not hard_deleting (a cancelled one above all).
+func TestCancelledRequestIsNeverTouched(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.manifest.Accounts[0]
+	w.request(t, "req-c", ledger.KindAccountDeletion, platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID})
+	if _, err := w.svc.Ledger.Transition(ctx, "req-c", []ledger.Status{ledger.StatusHardDeleting}, ledger.StatusCancelled, "owner:sub-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.svc.Step(ctx, "req-c", erasure.Checkpoint{}, erasure.Budget{})
+	if !errors.Is(err, deletion.ErrNotDeleting) {
+		t.Fatalf("want ErrNotDeleting, got %v", err)
+	}
+	if _, err := w.svc.Store.Account(ctx, a.ID); err != nil {
+		t.Errorf("account touched: %v", err)
+	}
+}
+
+func TestHeldRequestFinishesWhenTheHoldIsReleased(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.manifest.Accounts[0]
+	h, err := w.svc.Ledger.PlaceHold(ctx, platform.LegalHold{AccountID: a.ID, ScopeKind: platform.HoldEndUser, ScopeID: a.EndUsers[0].ID,
+		Reason: "court order", AuthorityRef: "A40-1/2026"}, "operator:ivanov")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.request(t, "req-h", ledger.KindAccountDeletion, platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID})
+	r, err := w.svc.Run(ctx, "req-h", erasure.Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != ledger.StatusHeld || len(r.HeldBy) != 1 || r.HeldBy[0] != h.ID {
+		t.Fatalf("status %s held by %v", r.Status, r.HeldBy)
+	}
+	if _, err := w.svc.Store.EndUser(ctx, a.EndUsers[0].ID); err != nil {
+		t.Errorf("held end user destroyed: %v", err)
+	}
+	done, err := w.svc.ReleaseHold(ctx, h.ID, "operator:ivanov", "proceedings closed", erasure.Budget{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 1 || done[0].Status != ledger.StatusAwaitingBackupRotation || len(done[0].Evidence) != 2 {
+		t.Fatalf("after release: %+v", done)
+	}
+	if _, err := w.svc.Store.EndUser(ctx, a.EndUsers[0].ID); !errors.Is(err, platform.ErrNotFound) {
+		t.Errorf("released end user still there: %v", err)
+	}
+	recs, err := w.svc.Evidence(ctx, "req-h")
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("two rounds of evidence: %d, %v", len(recs), err)
+	}
+	// Every hold action is in the request's history.
+	var notes []string
+	for _, e := range done[0].History {
+		notes = append(notes, e.Note)
+	}
+	joined := strings.Join(notes, " | ")
+	for _, want := range []string{"legal hold " + h.ID + " released", "kept under legal hold " + h.ID} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("history lacks %q: %s", want, joined)
+		}
+	}
+}
+
+func TestOneInboxMessageNamesItsEndUser(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.manifest.Accounts[0]
+	var msg platform.InboxMessage
+	for _, u := range a.EndUsers {
+		ms, err := w.svc.Store.InboxMessages(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) > 0 {
+			msg = ms[0]
+			break
+		}
+	}
+	if msg.ID == "" {
+		t.Fatal("no inbox message in the demo data")
+	}
+	w.request(t, "req-i", ledger.KindInboxMessage, platform.ScopeRef{Kind: datamap.ScopeInboxMessage, AccountID: a.ID, MessageID: msg.ID})
+	if _, err := w.svc.Run(ctx, "req-i", erasure.Budget{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := w.svc.Evidence(ctx, "req-i")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("evidence: %v", err)
+	}
+	if s := recs[0].Subjects; len(s) != 1 || s[0].ID != msg.EndUserID {
+		t.Errorf("subjects %+v, want end user %s", s, msg.EndUserID)
+	}
+}

@@ -1,0 +1,206 @@
+package ledger_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+func newLedger(t *testing.T) *ledger.Ledger {
+	env := testenv.New(t)
+	now := t0
+	var mu sync.Mutex
+	return ledger.New(env.DynamoDB, env.Tables[datamap.LedgerTable], datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}, func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Second)
+		return now
+	})
+}
+
+func req(id, account string) ledger.Request {
+	return ledger.Request{ID: id, AccountID: account, Kind: ledger.KindAccountDeletion, Source: "dashboard",
+		Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: account}, Status: ledger.StatusSoftDeleted}
+}
+
+func TestCreateIsIdempotentByID(t *testing.T) {
+	l := newLedger(t)
+	ctx := context.Background()
+	if _, err := l.Create(ctx, req("r1", "a1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Create(ctx, req("r1", "a1")); !errors.Is(err, ledger.ErrExists) {
+		t.Fatalf("second create: %v, want ErrExists", err)
+	}
+	got, err := l.Get(ctx, "r1")
+	if err != nil || got.Status != ledger.StatusSoftDeleted || len(got.History) != 1 || got.Scope.AccountID != "a1" {
+		t.Fatalf("Get = %+v, %v", got, err)
+	}
+	if _, err := l.Get(ctx, "nope"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("missing request: %v", err)
+	}
+}
+
+// A cancel and the start of the hard delete race on one request: exactly one wins, every time.
+func TestTransitionsHaveExactlyOneWinner(t *testing.T) {
+	l := newLedger(t)
+	ctx := context.Background()
+	for i := range 20 {
+		id := fmt.Sprintf("race-%d", i)
+		if _, err := l.Create(ctx, req(id, "a1")); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		results := make([]error, 2)
+		for j, to := range []ledger.Status{ledger.StatusCancelled, ledger.StatusHardDeleting} {
+			wg.Go(func() {
+				_, results[j] = l.Transition(ctx, id, []ledger.Status{ledger.StatusSoftDeleted}, to, "test", "")
+			})
+		}
+		wg.Wait()
+		wins := 0
+		for _, err := range results {
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, ledger.ErrConflict):
+				t.Fatalf("unexpected error %v", err)
+			}
+		}
+		got, _ := l.Get(ctx, id)
+		if wins != 1 || len(got.History) != 2 {
+			t.Fatalf("race %d: %d winners, history %+v", i, wins, got.History)
+		}
+	}
+}
+
+func TestUpdateRetriesOnAConcurrentWrite(t *testing.T) {
+	l := newLedger(t)
+	ctx := context.Background()
+	if _, err := l.Create(ctx, req("r2", "a1")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			if _, err := l.Note(ctx, "r2", "test", fmt.Sprintf("note %d", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, _ := l.Get(ctx, "r2")
+	if len(got.History) != 9 || got.Version != 9 {
+		t.Errorf("history %d entries, version %d; want every concurrent note kept", len(got.History), got.Version)
+	}
+}
+
+func TestClosedRequestsGetTheirRetention(t *testing.T) {
+	l := newLedger(t)
+	ctx := context.Background()
+	if _, err := l.Create(ctx, req("r3", "a1")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := l.Transition(ctx, "r3", []ledger.Status{ledger.StatusSoftDeleted}, ledger.StatusCancelled, "owner", "changed my mind")
+	if err != nil || r.ClosedAt == nil {
+		t.Fatalf("closed request: %+v %v", r, err)
+	}
+	if got, ok := r.RetentionAnchor(), true; !ok || !got.Equal(*r.ClosedAt) {
+		t.Errorf("retention anchor %v, want the closing time", got)
+	}
+	cancelled, err := l.ByStatus(ctx, ledger.StatusCancelled)
+	if err != nil || len(cancelled) != 1 || cancelled[0].ID != "r3" {
+		t.Errorf("ByStatus = %+v, %v", cancelled, err)
+	}
+}
+
+func TestByAccountNewestFirst(t *testing.T) {
+	l := newLedger(t)
+	ctx := context.Background()
+	for _, id := range []string{"x1", "x2", "x3"} {
+		if _, err := l.Create(ctx, req(id, "acc")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Create(ctx, req("other", "acc2")); err != nil {
+		t.Fatal(err)
+	}
+	page, next, err := l.ByAccount(ctx, "acc", 2, nil)
+	if err != nil || len(page) != 2 || page[0].ID != "x3" || page[1].ID != "x2" || next == nil {
+		t.Fatalf("page 1: %v %v", ids(page), err)
+	}
+	page, next, err = l.ByAccount(ctx, "acc", 2, next)
+	if err != nil || len(page) != 1 || page[0].ID != "x1" {
+		t.Fatalf("page 2: %v %v %v", ids(page), next, err)
+	}
+}
+
+func ids(rs []ledger.Request) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func TestHolds(t *testing.T) {
+	l := newLedger(t)
+	ctx := context.Background()
+	if _, err := l.Create(ctx, req("open", "acc")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.PlaceHold(ctx, platform.LegalHold{AccountID: "acc", ScopeKind: "galaxy"}, "")
+	if !errors.Is(err, ledger.ErrInvalidHold) {
+		t.Fatalf("invalid hold: %v", err)
+	}
+	for _, want := range []string{"scope kind", "reason", "authority reference", "operator"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	h, err := l.PlaceHold(ctx, platform.LegalHold{AccountID: "acc", ScopeKind: platform.HoldBot, ScopeID: "bot1",
+		Reason: "investigation", AuthorityRef: "СК 1/2026"}, "operator:petrova")
+	if err != nil {
+		t.Fatal(err)
+	}
+	active, err := l.ActiveHolds(ctx, "acc")
+	if err != nil || len(active) != 1 || !active[0].Covers("acc", "bot1", "") || active[0].Covers("acc", "bot2", "") {
+		t.Fatalf("active holds %+v, %v", active, err)
+	}
+	released, err := l.ReleaseHold(ctx, h.ID, "operator:petrova", "closed")
+	if err != nil || released.ReleasedAt == nil || len(released.Actions) != 2 {
+		t.Fatalf("release: %+v %v", released, err)
+	}
+	if _, err := l.ReleaseHold(ctx, h.ID, "operator:petrova", "again"); !errors.Is(err, ledger.ErrHoldReleased) {
+		t.Errorf("second release: %v", err)
+	}
+	if active, _ := l.ActiveHolds(ctx, "acc"); len(active) != 0 {
+		t.Errorf("released hold still active")
+	}
+	// Both actions are in the open request's history.
+	r, _ := l.Get(ctx, "open")
+	var notes []string
+	for _, e := range r.History {
+		notes = append(notes, e.Note)
+	}
+	if j := strings.Join(notes, "|"); !strings.Contains(j, h.ID+" placed") || !strings.Contains(j, h.ID+" released") {
+		t.Errorf("open request history: %s", j)
+	}
+	if _, err := l.Hold(ctx, "missing"); !errors.Is(err, ledger.ErrHoldNotFound) {
+		t.Errorf("missing hold: %v", err)
+	}
+}
