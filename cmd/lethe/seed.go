@@ -9,25 +9,14 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"github.com/lethe-dev/lethe/internal/config"
-	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
-	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
 )
 
 func init() {
 	register(command{name: "seed", summary: "write deterministic demo or benchmark data into local DynamoDB and S3", run: runSeed})
 }
-
-// Endpoints of a running local stack (`lethe local` listens on these by default).
-const (
-	defaultDynamoDBEndpoint = "http://127.0.0.1:8000"
-	defaultS3Endpoint       = "http://127.0.0.1:8006"
-)
 
 func runSeed(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
@@ -37,7 +26,7 @@ func runSeed(ctx context.Context, args []string) error {
 	messages := fs.Int64("messages", 0, "instead of the demo set, one account with about `N` conversation messages")
 	accounts := fs.Int("accounts", 0, "number of accounts (default: 2 for --demo, 1 for --messages)")
 	asJSON := fs.Bool("json", false, "print the manifest as JSON on stdout")
-	stack := fs.String("stack", samtemplate.DefaultStackName, "stack name the table and bucket names of template.yaml derive from")
+	tf := addTargetFlags(fs)
 	pw := fs.String("password", seed.DefaultPassword, "the demo owners' password")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: lethe seed [flags]\n\n"+
@@ -73,50 +62,15 @@ func runSeed(ctx context.Context, args []string) error {
 		}
 		opts.Now = t
 	}
-	policy := datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}
-	if v := os.Getenv(config.EnvTTLSafetyMargin); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("%s: %w", config.EnvTTLSafetyMargin, err)
-		}
-		policy.SafetyMargin = d
-	}
-
-	path, err := samtemplate.Find()
+	t, err := tf.open(ctx)
 	if err != nil {
 		return err
 	}
-	tmpl, err := samtemplate.Load(path)
-	if err != nil {
+	if err := t.ensureLocal(ctx); err != nil {
 		return err
 	}
-	tenv := samtemplate.Env{StackName: *stack}
-	tableSpecs, err := tmpl.Tables(tenv)
-	if err != nil {
-		return err
-	}
-	bucketSpecs, err := tmpl.Buckets(tenv)
-	if err != nil {
-		return err
-	}
-	tables := platform.Tables{}
-	for _, s := range tableSpecs {
-		tables[s.LogicalID] = aws.ToString(s.Input.TableName)
-	}
-	buckets := map[string]string{}
-	for _, b := range bucketSpecs {
-		buckets[b.LogicalID] = b.Name
-	}
-
-	local := localaws.Connect(envOr(localaws.EnvDynamoDBEndpoint, defaultDynamoDBEndpoint), "", envOr(localaws.EnvS3Endpoint, defaultS3Endpoint))
-	if err := localaws.CreateTables(ctx, local.DynamoDB(), tableSpecs); err != nil {
-		return fmt.Errorf("tables at %s: %w", local.DynamoDBEndpoint, err)
-	}
-	if err := localaws.CreateBuckets(ctx, local.S3(), bucketSpecs); err != nil {
-		return fmt.Errorf("buckets at %s: %w", local.S3Endpoint, err)
-	}
-	store := platform.NewStore(local.DynamoDB(), tables, policy, func() time.Time { return opts.Now })
-	m, st, err := seed.Write(ctx, store, local.S3(), buckets, opts, os.Stderr)
+	store := platform.NewStore(t.db, t.tables, t.policy, func() time.Time { return opts.Now })
+	m, st, err := seed.Write(ctx, store, t.s3, t.buckets, opts, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -136,11 +90,4 @@ func runSeed(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "lethe seed: %d records and %d objects in %v: %.0f records/s\n",
 		st.Records, st.Objects, st.Elapsed.Round(time.Millisecond), float64(st.Records)/st.Elapsed.Seconds())
 	return nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
