@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -414,5 +416,46 @@ func TestUnknownScopeIsRefused(t *testing.T) {
 	_, err := w.engine.Delete(context.Background(), platform.ScopeRef{Kind: "everything", AccountID: "x"}, erasure.Checkpoint{}, erasure.Budget{})
 	if err == nil || !strings.Contains(err.Error(), "unknown deletion scope") {
 		t.Fatalf("want ErrUnknownScope, got %v", err)
+	}
+}
+
+// Items whose TTL has passed but that DynamoDB still stores are still personal data: a deletion
+// destroys them and verification sees them, though no reader returns them.
+func TestExpiredButStoredDataIsDestroyed(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.manifest.Accounts[0]
+	bot := a.Bots[0]
+	old := now.AddDate(0, -14, 0)
+	ghost := platform.EndUser{AccountID: a.ID, BotID: bot.ID, ConnectionID: bot.Connections[0].ID, ID: platform.NewID(old),
+		Channel: bot.Connections[0].Channel, DisplayName: "Призрак", NormalizedName: "призрак", FirstConversationAt: old, LastActiveAt: old}
+	conv := platform.Conversation{AccountID: a.ID, BotID: bot.ID, EndUserID: ghost.ID, ID: platform.NewID(old), StartedAt: old, LastMessageAt: old}
+	live := a.EndUsers[0]
+	convs, err := w.store.Conversations(ctx, live.ID)
+	if err != nil || len(convs) == 0 {
+		t.Fatalf("live end user's conversations: %v", err)
+	}
+	recs := []platform.Record{ghost, conv,
+		platform.Message{AccountID: a.ID, BotID: bot.ID, EndUserID: ghost.ID, ConversationID: conv.ID, ID: platform.NewID(old), SentAt: old},
+		platform.Message{AccountID: a.ID, BotID: live.BotID, EndUserID: live.ID, ConversationID: convs[0].ID, ID: platform.NewID(old), SentAt: old},
+	}
+	if err := w.store.PutAll(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.store.EndUser(ctx, ghost.ID); err != platform.ErrNotFound {
+		t.Fatalf("the expired end user must be invisible to readers: %v", err)
+	}
+	ref := platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID}
+	left, err := w.engine.Verify(ctx, ref)
+	if err != nil || left[datamap.EndUserProfile] == 0 {
+		t.Fatalf("verification before deletion must count stored expired data: %v (%v)", left, err)
+	}
+	w.run(t, w.engine, ref, erasure.Budget{})
+	for _, r := range recs {
+		k, _ := w.store.KeyOf(r)
+		out, err := w.env.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(k.Table), Key: k.Attributes()})
+		if err != nil || out.Item != nil {
+			t.Errorf("%s still stored after the account deletion (%v)", r.Category(), err)
+		}
 	}
 }

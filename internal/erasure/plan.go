@@ -74,9 +74,13 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 			{"held", guardConnectionHeld},
 			{"end users", users(oneConnection, connectionEndUsers)},
 			{"connection", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {
-				c, err := e.store.Connection(ctx, ref.ConnectionID)
+				it, ok, err := s.getItem(ctx, "C#"+ref.ConnectionID, "CONN")
+				if err != nil || !ok {
+					return "", platform.Key{}, false, err
+				}
+				c, err := platform.Decode[platform.ChannelConnection](it)
 				if err != nil || c.AccountID != acc {
-					return "", platform.Key{}, false, ignoreNotFound(err)
+					return "", platform.Key{}, false, err
 				}
 				if p, err := s.pathsToHeld(ctx, acc); err != nil || p.conns[c.ID] {
 					return "", platform.Key{}, false, err // it leads to held end users: kept with them
@@ -178,6 +182,7 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 		}
 		q.Limit = s.e.opts.PageSize * 10
 		q.Start = decodeCursor(s.cp.Cursor)
+		q.IncludeExpired, q.Projection = true, keyAttrs
 		items, next, err := s.e.store.QueryItems(ctx, q)
 		if err != nil {
 			return false, err
@@ -255,10 +260,18 @@ func item(find func(context.Context, *slice) (string, platform.Key, bool, error)
 	}
 }
 
+// keyAttrs are what the keys stage reads of an account's items: enough to keep held paths and name
+// the people whose data goes.
+var keyAttrs = []string{"accountId", "botId", "connectionId", "sub", "fullName", "actorSub", "actorName"}
+
 func (s *slice) inboxMessage(ctx context.Context) (platform.InboxMessage, bool, error) {
-	m, err := s.e.store.InboxMessage(ctx, s.ref.MessageID)
+	it, ok, err := s.getItem(ctx, "I#"+s.ref.MessageID, "MSG")
+	if err != nil || !ok {
+		return platform.InboxMessage{}, false, err
+	}
+	m, err := platform.Decode[platform.InboxMessage](it)
 	if err != nil || m.AccountID != s.ref.AccountID || (s.ref.BotID != "" && m.BotID != s.ref.BotID) {
-		return platform.InboxMessage{}, false, ignoreNotFound(err)
+		return platform.InboxMessage{}, false, err
 	}
 	held, err := s.held(ctx, m.AccountID, m.BotID, m.EndUserID)
 	if err != nil || held {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -100,7 +101,8 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 	}
 	st := s.e.store
 	var partition []map[string]types.AttributeValue
-	if err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "U#" + u.EndUserID}, func(it map[string]types.AttributeValue) error {
+	if err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "U#" + u.EndUserID, IncludeExpired: true,
+		Projection: subjectAttrs}, func(it map[string]types.AttributeValue) error {
 		partition = append(partition, it)
 		return nil
 	}); err != nil {
@@ -111,14 +113,17 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 		if str(it[platform.AttrCategory]) != datamap.Conversation {
 			continue
 		}
-		err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "V#" + str(it["conversationId"])}, func(m map[string]types.AttributeValue) error {
+		// Keys only: a message's text is not needed to destroy it.
+		err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "V#" + str(it["conversationId"]), IncludeExpired: true,
+			Projection: []string{}}, func(m map[string]types.AttributeValue) error {
 			return s.send(ctx, datamap.Message, s.keyOfItem(datamap.PlatformTable, m), &children)
 		})
 		if err != nil {
 			return err
 		}
 	}
-	err = st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "INBOX#" + u.EndUserID}, func(m map[string]types.AttributeValue) error {
+	err = st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "INBOX#" + u.EndUserID, IncludeExpired: true,
+		Projection: []string{"endUserId"}}, func(m map[string]types.AttributeValue) error {
 		return s.send(ctx, datamap.InboxMessage, s.keyOfItem(datamap.PlatformTable, m), &children)
 	})
 	if err != nil {
@@ -274,61 +279,24 @@ func filterBots(ctx context.Context, s *slice) ([]string, error) {
 }
 
 func botEndUsers(ctx context.Context, s *slice, bot string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
-	q := platform.QuerySpec{Limit: s.e.opts.PageSize, Start: start}
-	from, to := s.ref.From, s.ref.To
-	if s.ref.Kind != datamap.ScopeEndUserFilter {
-		from, to = time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1", PK: "BOTU#" + bot, Limit: s.e.opts.PageSize, Start: start,
+		IncludeExpired: true, Projection: listAttrs}
+	if s.ref.Kind == datamap.ScopeEndUserFilter {
+		q.SKFrom = s.ref.From.UTC().Format(platform.KeyTime)
+		q.SKTo = s.ref.To.UTC().Format(platform.KeyTime) + "#\U0010FFFF"
 	}
-	page, err := s.e.store.EndUsersByFirstConversation(ctx, bot, from, to, q)
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []subject
-	for _, u := range page.Items {
-		if u.AccountID == s.ref.AccountID {
-			out = append(out, subject{u.AccountID, u.BotID, u.ID})
-		}
-	}
-	return out, page.Next, nil
+	return s.listed(ctx, q)
 }
 
-func oneConnection(ctx context.Context, s *slice) ([]string, error) {
-	c, err := s.e.store.Connection(ctx, s.ref.ConnectionID)
-	if err != nil || c.AccountID != s.ref.AccountID {
-		return []string{}, ignoreNotFound(err)
-	}
-	return []string{c.ID}, nil
-}
+// Attributes the engine reads: enough to find, authorize and name what it deletes, no more.
+var (
+	listAttrs    = []string{"accountId", "botId", "endUserId"}
+	subjectAttrs = []string{"accountId", "botId", "endUserId", "conversationId", "displayName", "channel"}
+)
 
-func connectionEndUsers(ctx context.Context, s *slice, conn string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
-	items, next, err := s.e.store.QueryItems(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "CONNU#" + conn, Limit: s.e.opts.PageSize, Start: start})
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []subject
-	for _, it := range items {
-		if str(it["accountId"]) == s.ref.AccountID {
-			out = append(out, subject{str(it["accountId"]), str(it["botId"]), str(it["endUserId"])})
-		}
-	}
-	return out, next, nil
-}
-
-func oneEndUser(context.Context, *slice) ([]string, error) { return []string{"end user"}, nil }
-
-func singleEndUser(ctx context.Context, s *slice, _ string, _ map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
-	u, err := s.e.store.EndUser(ctx, s.ref.EndUserID)
-	if err != nil || u.AccountID != s.ref.AccountID || (s.ref.BotID != "" && u.BotID != s.ref.BotID) {
-		return nil, nil, ignoreNotFound(err)
-	}
-	return []subject{{u.AccountID, u.BotID, u.ID}}, nil, nil
-}
-
-func oneIdentity(context.Context, *slice) ([]string, error) { return []string{"identity"}, nil }
-
-func identityEndUsers(ctx context.Context, s *slice, _ string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
-	items, next, err := s.e.store.QueryItems(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1",
-		PK: "IDENT#" + s.ref.Channel + "#" + s.ref.ExternalID, Limit: s.e.opts.PageSize, Start: start})
+// listed runs one page of a listing of end users and keeps those of the scope's account.
+func (s *slice) listed(ctx context.Context, q platform.QuerySpec) ([]subject, map[string]types.AttributeValue, error) {
+	items, next, err := s.e.store.QueryItems(ctx, q)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -340,4 +308,44 @@ func identityEndUsers(ctx context.Context, s *slice, _ string, start map[string]
 		out = append(out, subject{str(it["accountId"]), str(it["botId"]), str(it["endUserId"])})
 	}
 	return out, next, nil
+}
+
+func oneConnection(ctx context.Context, s *slice) ([]string, error) {
+	c, err := s.e.store.Connection(ctx, s.ref.ConnectionID)
+	if err != nil || c.AccountID != s.ref.AccountID {
+		return []string{}, ignoreNotFound(err)
+	}
+	return []string{c.ID}, nil
+}
+
+func connectionEndUsers(ctx context.Context, s *slice, conn string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
+	return s.listed(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "CONNU#" + conn, Limit: s.e.opts.PageSize,
+		Start: start, IncludeExpired: true, Projection: listAttrs})
+}
+
+func oneEndUser(context.Context, *slice) ([]string, error) { return []string{"end user"}, nil }
+
+func singleEndUser(ctx context.Context, s *slice, _ string, _ map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
+	u, ok, err := s.getItem(ctx, "U#"+s.ref.EndUserID, "PROFILE")
+	if err != nil || !ok || str(u["accountId"]) != s.ref.AccountID || (s.ref.BotID != "" && str(u["botId"]) != s.ref.BotID) {
+		return nil, nil, err
+	}
+	return []subject{{str(u["accountId"]), str(u["botId"]), s.ref.EndUserID}}, nil, nil
+}
+
+// getItem reads one platform item whether or not its TTL has passed (still stored: still to destroy).
+func (s *slice) getItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, bool, error) {
+	table := s.e.store.Table(datamap.PlatformTable)
+	out, err := s.e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: platform.Key{PK: pk, SK: sk}.Attributes(), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, false, err
+	}
+	return out.Item, out.Item != nil, nil
+}
+
+func oneIdentity(context.Context, *slice) ([]string, error) { return []string{"identity"}, nil }
+
+func identityEndUsers(ctx context.Context, s *slice, _ string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
+	return s.listed(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1", PK: "IDENT#" + s.ref.Channel + "#" + s.ref.ExternalID,
+		Limit: s.e.opts.PageSize, Start: start, IncludeExpired: true, Projection: listAttrs})
 }

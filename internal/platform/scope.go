@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -36,8 +38,9 @@ type Target struct {
 func (t Target) IsObjects() bool { return t.Prefix != "" }
 
 // Walk calls fn with every item and S3 prefix the scope reaches, found with GetItem and Query alone.
-// It reads only: the erasure engine decides what to do with each target. Kept categories (payments,
-// consents) live in partitions no scope walks, so they can never be handed out.
+// It reads only: the erasure engine decides what to do with each target. Unlike the readers it also
+// hands out items whose TTL has passed but that are still stored: they are still data to destroy.
+// Kept categories (payments, consents) live in partitions no scope walks, so they are never handed out.
 func (s *Store) Walk(ctx context.Context, ref ScopeRef, fn func(Target) error) error {
 	w := walker{s: s, fn: fn}
 	switch ref.Kind {
@@ -50,33 +53,27 @@ func (s *Store) Walk(ctx context.Context, ref ScopeRef, fn func(Target) error) e
 	case datamap.ScopeEndUserFilter:
 		return w.filter(ctx, ref)
 	case datamap.ScopeEndUser:
-		u, err := s.EndUser(ctx, ref.EndUserID)
-		if err != nil || u.AccountID != ref.AccountID || (ref.BotID != "" && u.BotID != ref.BotID) {
-			return nil // nothing of this account to reach
+		u, ok, err := w.get(ctx, "U#"+ref.EndUserID, "PROFILE")
+		if err != nil || !ok || str(u["accountId"]) != ref.AccountID || (ref.BotID != "" && str(u["botId"]) != ref.BotID) {
+			return err // nothing of this account to reach
 		}
-		return w.endUser(ctx, u.AccountID, u.BotID, u.ID)
+		return w.endUser(ctx, ref.AccountID, str(u["botId"]), ref.EndUserID)
 	case datamap.ScopeChannelIdentity:
-		ids, err := s.IdentitiesOf(ctx, ref.Channel, ref.ExternalID)
-		if err != nil {
+		seen := map[string]bool{}
+		return w.each(ctx, QuerySpec{Index: "GSI1", PK: "IDENT#" + ref.Channel + "#" + ref.ExternalID}, func(it map[string]types.AttributeValue) error {
+			acc, eu := str(it["accountId"]), str(it["endUserId"])
+			if seen[eu] || (ref.AccountID != "" && acc != ref.AccountID) {
+				return nil
+			}
+			seen[eu] = true
+			return w.endUser(ctx, acc, str(it["botId"]), eu)
+		})
+	case datamap.ScopeInboxMessage:
+		m, ok, err := w.get(ctx, "I#"+ref.MessageID, "MSG")
+		if err != nil || !ok || str(m["accountId"]) != ref.AccountID || (ref.BotID != "" && str(m["botId"]) != ref.BotID) {
 			return err
 		}
-		seen := map[string]bool{}
-		for _, id := range ids {
-			if seen[id.EndUserID] || (ref.AccountID != "" && id.AccountID != ref.AccountID) {
-				continue
-			}
-			seen[id.EndUserID] = true
-			if err := w.endUser(ctx, id.AccountID, id.BotID, id.EndUserID); err != nil {
-				return err
-			}
-		}
-		return nil
-	case datamap.ScopeInboxMessage:
-		m, err := s.InboxMessage(ctx, ref.MessageID)
-		if err != nil || m.AccountID != ref.AccountID || (ref.BotID != "" && m.BotID != ref.BotID) {
-			return nil
-		}
-		return w.inboxMessage(ctx, m)
+		return w.inboxMessage(m)
 	case datamap.ScopeActivityLogs:
 		return w.logs(ctx, ref)
 	}
@@ -88,10 +85,26 @@ type walker struct {
 	fn func(Target) error
 }
 
-func (w walker) item(it map[string]types.AttributeValue, logical string) error {
+// each runs a query of the platform table to its end, expired items included.
+func (w walker) each(ctx context.Context, q QuerySpec, fn func(map[string]types.AttributeValue) error) error {
+	q.Logical, q.IncludeExpired = datamap.PlatformTable, true
+	return w.s.EachItem(ctx, q, fn)
+}
+
+// get reads one item of the platform table, expired or not.
+func (w walker) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, bool, error) {
+	out, err := w.s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(w.s.tables[datamap.PlatformTable]),
+		Key: Key{PK: pk, SK: sk}.Attributes(), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, false, err
+	}
+	return out.Item, out.Item != nil, nil
+}
+
+func (w walker) item(it map[string]types.AttributeValue) error {
 	return w.fn(Target{
 		Category: str(it[AttrCategory]),
-		Key:      Key{Table: w.s.tables[logical], PK: str(it[AttrPK]), SK: str(it[AttrSK])},
+		Key:      Key{Table: w.s.tables[datamap.PlatformTable], PK: str(it[AttrPK]), SK: str(it[AttrSK])},
 	})
 }
 
@@ -112,16 +125,15 @@ func str(v types.AttributeValue) string {
 }
 
 func (w walker) account(ctx context.Context, accountID string) error {
-	pk, err := keyOf(loc(datamap.AccountProfile).PK, map[string]string{"account": accountID})
-	if err != nil {
-		return err
+	if accountID == "" {
+		return nil
 	}
 	var bots []string
-	err = w.s.EachItem(ctx, QuerySpec{Logical: datamap.PlatformTable, PK: pk}, func(it map[string]types.AttributeValue) error {
+	err := w.each(ctx, QuerySpec{PK: "A#" + accountID}, func(it map[string]types.AttributeValue) error {
 		if str(it[AttrCategory]) == datamap.Bot {
 			bots = append(bots, str(it["botId"]))
 		}
-		return w.item(it, datamap.PlatformTable)
+		return w.item(it)
 	})
 	if err != nil {
 		return err
@@ -144,20 +156,11 @@ func (w walker) account(ctx context.Context, accountID string) error {
 }
 
 func (w walker) bot(ctx context.Context, accountID, botID string) error {
-	l := loc(datamap.Bot)
-	vars := map[string]string{"account": accountID, "bot": botID}
-	pk, err := keyOf(l.PK, vars)
-	if err != nil {
-		return err
+	b, ok, err := w.get(ctx, "A#"+accountID, "BOT#"+botID)
+	if err != nil || !ok || accountID == "" || botID == "" {
+		return err // not this account's bot: nothing reached
 	}
-	sk, err := keyOf(l.SK, vars)
-	if err != nil {
-		return err
-	}
-	if _, err := w.s.Bot(ctx, accountID, botID); err != nil {
-		return nil // not this account's bot: nothing reached
-	}
-	if err := w.fn(Target{Category: datamap.Bot, Key: Key{Table: w.s.tables[l.Table], PK: pk, SK: sk}}); err != nil {
+	if err := w.item(b); err != nil {
 		return err
 	}
 	if err := w.connections(ctx, accountID, botID); err != nil {
@@ -167,59 +170,44 @@ func (w walker) bot(ctx context.Context, accountID, botID string) error {
 }
 
 func (w walker) connections(ctx context.Context, accountID, botID string) error {
-	conns, err := w.s.Connections(ctx, accountID, botID)
-	if err != nil {
-		return err
+	q := QuerySpec{Index: "GSI2", PK: "A#" + accountID + "#CONN"}
+	if botID != "" {
+		q.SKPrefix = botID + "#"
 	}
-	for _, c := range conns {
-		k, err := w.s.KeyOf(c)
-		if err != nil {
-			return err
-		}
-		if err := w.fn(Target{Category: datamap.ChannelConnection, Key: k}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.each(ctx, q, w.item)
 }
 
 func (w walker) connection(ctx context.Context, accountID, connectionID string) error {
-	c, err := w.s.Connection(ctx, connectionID)
-	if err != nil || c.AccountID != accountID {
-		return nil
-	}
-	k, err := w.s.KeyOf(c)
-	if err != nil {
+	c, ok, err := w.get(ctx, "C#"+connectionID, "CONN")
+	if err != nil || !ok || str(c["accountId"]) != accountID {
 		return err
 	}
-	if err := w.fn(Target{Category: datamap.ChannelConnection, Key: k}); err != nil {
+	if err := w.item(c); err != nil {
 		return err
 	}
-	users, err := w.s.EndUsersByConnection(ctx, connectionID)
-	if err != nil {
-		return err
-	}
-	for _, u := range users {
-		if err := w.endUser(ctx, u.AccountID, u.BotID, u.ID); err != nil {
-			return err
+	return w.each(ctx, QuerySpec{Index: "GSI2", PK: "CONNU#" + connectionID}, func(u map[string]types.AttributeValue) error {
+		if str(u["accountId"]) != accountID {
+			return nil
 		}
-	}
-	return nil
+		return w.endUser(ctx, accountID, str(u["botId"]), str(u["endUserId"]))
+	})
 }
 
 func (w walker) filter(ctx context.Context, ref ScopeRef) error {
-	bots := []string{ref.BotID}
-	if ref.BotID == "" {
-		all, err := w.s.Bots(ctx, ref.AccountID)
+	var bots []string
+	if ref.BotID != "" {
+		if _, ok, err := w.get(ctx, "A#"+ref.AccountID, "BOT#"+ref.BotID); err != nil || !ok {
+			return err
+		}
+		bots = []string{ref.BotID}
+	} else {
+		err := w.each(ctx, QuerySpec{PK: "A#" + ref.AccountID, SKPrefix: "BOT#"}, func(it map[string]types.AttributeValue) error {
+			bots = append(bots, str(it["botId"]))
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		bots = bots[:0]
-		for _, b := range all {
-			bots = append(bots, b.ID)
-		}
-	} else if _, err := w.s.Bot(ctx, ref.AccountID, ref.BotID); err != nil {
-		return nil
 	}
 	for _, b := range bots {
 		if err := w.endUsersOfBot(ctx, ref.AccountID, b, ref.From, ref.To); err != nil {
@@ -232,117 +220,81 @@ func (w walker) filter(ctx context.Context, ref ScopeRef) error {
 // endUsersOfBot walks every end user of a bot whose first conversation is in [from, to] (zero times:
 // unbounded).
 func (w walker) endUsersOfBot(ctx context.Context, accountID, botID string, from, to time.Time) error {
-	if to.IsZero() {
-		to = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := QuerySpec{Index: "GSI1", PK: "BOTU#" + botID, SKFrom: from.UTC().Format(KeyTime)}
+	if !to.IsZero() {
+		q.SKTo = to.UTC().Format(KeyTime) + "#\U0010FFFF"
 	}
-	q := QuerySpec{}
-	for {
-		page, err := w.s.EndUsersByFirstConversation(ctx, botID, from, to, q)
-		if err != nil {
-			return err
-		}
-		for _, u := range page.Items {
-			if u.AccountID != accountID {
-				continue
-			}
-			if err := w.endUser(ctx, accountID, botID, u.ID); err != nil {
-				return err
-			}
-		}
-		if page.Next == nil {
+	return w.each(ctx, q, func(u map[string]types.AttributeValue) error {
+		if str(u["accountId"]) != accountID {
 			return nil
 		}
-		q.Start = page.Next
-	}
+		return w.endUser(ctx, accountID, botID, str(u["endUserId"]))
+	})
 }
 
 // endUser walks one end user: their partition (profile, identities, name tokens, conversation
 // headers, files, contacts, tags, notes), each conversation's messages, their inbox messages, and
 // their objects in S3.
 func (w walker) endUser(ctx context.Context, accountID, botID, endUserID string) error {
-	pk, err := keyOf(loc(datamap.EndUserProfile).PK, map[string]string{"endUser": endUserID})
-	if err != nil {
-		return err
+	if endUserID == "" {
+		return nil
 	}
 	var convs []string
-	err = w.s.EachItem(ctx, QuerySpec{Logical: datamap.PlatformTable, PK: pk}, func(it map[string]types.AttributeValue) error {
+	err := w.each(ctx, QuerySpec{PK: "U#" + endUserID}, func(it map[string]types.AttributeValue) error {
 		if str(it[AttrCategory]) == datamap.Conversation {
 			convs = append(convs, str(it["conversationId"]))
 		}
-		return w.item(it, datamap.PlatformTable)
+		return w.item(it)
 	})
 	if err != nil {
 		return err
 	}
 	for _, c := range convs {
-		mpk, err := keyOf(loc(datamap.Message).PK, map[string]string{"conversation": c})
-		if err != nil {
-			return err
-		}
-		if err := w.s.EachItem(ctx, QuerySpec{Logical: datamap.PlatformTable, PK: mpk}, func(it map[string]types.AttributeValue) error {
-			return w.item(it, datamap.PlatformTable)
-		}); err != nil {
+		if err := w.each(ctx, QuerySpec{PK: "V#" + c}, w.item); err != nil {
 			return err
 		}
 	}
-	inbox, err := w.s.InboxMessages(ctx, endUserID)
-	if err != nil {
+	if err := w.each(ctx, QuerySpec{Index: "GSI2", PK: "INBOX#" + endUserID}, w.inboxMessage); err != nil {
 		return err
-	}
-	for _, m := range inbox {
-		if err := w.inboxMessage(ctx, m); err != nil {
-			return err
-		}
 	}
 	return w.objects(datamap.EndUserFile, map[string]string{"account": accountID, "bot": botID, "endUser": endUserID})
 }
 
-func (w walker) inboxMessage(_ context.Context, m InboxMessage) error {
-	k, err := w.s.KeyOf(m)
-	if err != nil {
+func (w walker) inboxMessage(m map[string]types.AttributeValue) error {
+	if err := w.item(m); err != nil {
 		return err
 	}
-	if err := w.fn(Target{Category: datamap.InboxMessage, Key: k}); err != nil {
-		return err
-	}
-	return w.objects(datamap.InboxMessage, m.KeyVars())
+	return w.objects(datamap.InboxMessage, map[string]string{"account": str(m["accountId"]), "bot": str(m["botId"]),
+		"endUser": str(m["endUserId"]), "message": str(m["messageId"])})
 }
 
 func (w walker) logs(ctx context.Context, ref ScopeRef) error {
+	if ref.AccountID == "" {
+		return nil
+	}
 	if len(ref.LogIDs) > 0 {
 		for _, id := range ref.LogIDs {
-			l, err := getRecord[ActivityLog](ctx, w.s, datamap.ActivityLog, map[string]string{"account": ref.AccountID, "log": id})
-			if err != nil {
-				continue // unknown or another account's id reaches nothing
+			if id == "" {
+				continue
 			}
-			k, err := w.s.KeyOf(l)
+			l, ok, err := w.get(ctx, "L#"+ref.AccountID, id)
 			if err != nil {
 				return err
 			}
-			if err := w.fn(Target{Category: datamap.ActivityLog, Key: k}); err != nil {
-				return err
+			if ok && str(l[AttrCategory]) == datamap.ActivityLog {
+				if err := w.item(l); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	}
-	q := QuerySpec{}
-	for {
-		page, err := w.s.ActivityLogs(ctx, ref.AccountID, ref.From, ref.To, q)
-		if err != nil {
-			return err
-		}
-		for _, l := range page.Items {
-			k, err := w.s.KeyOf(l)
-			if err != nil {
-				return err
-			}
-			if err := w.fn(Target{Category: datamap.ActivityLog, Key: k}); err != nil {
-				return err
-			}
-		}
-		if page.Next == nil {
-			return nil
-		}
-		q.Start = page.Next
+	q := QuerySpec{PK: "L#" + ref.AccountID}
+	if !ref.From.IsZero() {
+		q.SKFrom = IDLowerBound(ref.From)
 	}
+	if !ref.To.IsZero() {
+		q.SKTo = IDUpperBound(ref.To)
+	}
+	return w.each(ctx, q, w.item)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -248,6 +249,11 @@ type QuerySpec struct {
 	Limit        int32
 	Start        map[string]types.AttributeValue
 	Descending   bool
+	// Projection limits the attributes read (pk, sk and cat are always read).
+	Projection []string
+	// IncludeExpired also returns items whose TTL has passed but that DynamoDB still stores: what
+	// deletes and verifies must see, and no reader may.
+	IncludeExpired bool
 }
 
 func (s *Store) queryInput(q QuerySpec) (*dynamodb.QueryInput, error) {
@@ -273,6 +279,15 @@ func (s *Store) queryInput(q QuerySpec) (*dynamodb.QueryInput, error) {
 	}
 	if q.Limit > 0 {
 		in.Limit = aws.Int32(q.Limit)
+	}
+	if len(q.Projection) > 0 {
+		attrs := append([]string{AttrPK, AttrSK, AttrCategory, AttrExpiresAt}, q.Projection...)
+		names := make([]string, len(attrs))
+		for i, a := range attrs {
+			names[i] = fmt.Sprintf("#p%d", i)
+			in.ExpressionAttributeNames[names[i]] = a
+		}
+		in.ProjectionExpression = aws.String(strings.Join(names, ", "))
 	}
 	switch {
 	case q.SKPrefix != "":
@@ -301,6 +316,9 @@ func (s *Store) QueryItems(ctx context.Context, q QuerySpec) ([]map[string]types
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
 		return nil, nil, fmt.Errorf("query %s %s: %w", q.Logical, q.Index, err)
+	}
+	if q.IncludeExpired {
+		return out.Items, out.LastEvaluatedKey, nil
 	}
 	now := s.now()
 	items := out.Items[:0:0]
