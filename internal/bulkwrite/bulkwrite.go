@@ -169,7 +169,7 @@ func (w *Writer) send(ctx context.Context, rng *rand.Rand, batch []Request, st *
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			atomic.AddInt64(&st.Retries, 1)
-			if err := sleep(ctx, w.backoff(rng, attempt)); err != nil {
+			if err := Sleep(ctx, w.backoff(rng, attempt)); err != nil {
 				return err
 			}
 		}
@@ -205,7 +205,12 @@ func (w *Writer) send(ctx context.Context, rng *rand.Rand, batch []Request, st *
 }
 
 func (w *Writer) backoff(rng *rand.Rand, attempt int) time.Duration {
-	base, maxd := w.BaseDelay, w.MaxDelay
+	return Backoff(rng, attempt, w.BaseDelay, w.MaxDelay)
+}
+
+// Backoff is exponential backoff with full jitter: a random wait up to base·2^attempt, capped at
+// maxd (defaults 20 ms and 2 s).
+func Backoff(rng *rand.Rand, attempt int, base, maxd time.Duration) time.Duration {
 	if base <= 0 {
 		base = 20 * time.Millisecond
 	}
@@ -216,7 +221,7 @@ func (w *Writer) backoff(rng *rand.Rand, attempt int) time.Duration {
 	if d <= 0 || d > maxd {
 		d = maxd
 	}
-	return time.Duration(rng.Int64N(int64(d)) + 1) // full jitter
+	return time.Duration(rng.Int64N(int64(d)) + 1)
 }
 
 func count(m map[string][]types.WriteRequest) int {
@@ -227,14 +232,15 @@ func count(m map[string][]types.WriteRequest) int {
 	return n
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or less if ctx ends first (then it returns the context's cause).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return context.Cause(ctx)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,6 +14,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lethe-dev/lethe/internal/bulkwrite"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
@@ -206,13 +206,13 @@ func (s *slice) deletePage(ctx context.Context, prefix string) (int, error) {
 		ids = append(ids, s3types.ObjectIdentifier{Key: o.Key})
 	}
 	var lastErr error
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	for attempt := 0; len(ids) > 0; attempt++ {
 		if attempt > 0 {
 			if attempt >= s.e.opts.S3Retries {
 				return 0, fmt.Errorf("delete objects under %s: %d keys still failing: %w", prefix, len(ids), lastErr)
 			}
-			d := min(s.e.opts.RetryBase<<attempt, s.e.opts.RetryMaxGap)
-			if err := sleep(ctx, time.Duration(rand.Int64N(int64(d))+1)); err != nil {
+			if err := bulkwrite.Sleep(ctx, bulkwrite.Backoff(rng, attempt, s.e.opts.RetryBase, s.e.opts.RetryMaxGap)); err != nil {
 				return 0, err
 			}
 		}
@@ -236,17 +236,6 @@ func (s *slice) deletePage(ctx context.Context, prefix string) (int, error) {
 		ids = next
 	}
 	return len(out.Contents), nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }
 
 // Sources and listings of end users for each scope.
