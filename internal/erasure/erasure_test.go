@@ -363,13 +363,25 @@ func TestEndUserHoldKeepsThePersonAndThePathToThem(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	a := w.manifest.Accounts[1]
-	heldUser := a.EndUsers[3]
+	// A held person with files, so a deletion of their bot's whole prefix would show.
+	var heldUser seed.ManifestEndUser
+	for _, u := range a.EndUsers {
+		for _, k := range w.objects {
+			if strings.Contains(k, "/users/"+u.ID+"/") {
+				heldUser = u
+			}
+		}
+	}
+	if heldUser.ID == "" {
+		t.Fatal("no end user with files in the demo data")
+	}
 	if _, err := w.ledger.PlaceHold(ctx, platform.LegalHold{AccountID: a.ID, ScopeKind: platform.HoldEndUser, ScopeID: heldUser.ID,
 		Reason: "police request", AuthorityRef: "МВД 55/2026"}, "operator:test"); err != nil {
 		t.Fatal(err)
 	}
 	heldFn := func(acc, _, eu string) bool { return acc == a.ID && eu == heldUser.ID }
 	for _, ref := range []platform.ScopeRef{
+		{Kind: datamap.ScopeBot, AccountID: a.ID, BotID: heldUser.BotID}, // the held person's own bot first
 		{Kind: datamap.ScopeAccount, AccountID: a.ID},
 	} {
 		before := w.snapshot(t)

@@ -27,13 +27,20 @@ func (w *world) engineOver(tr *faults.Transport) *erasure.Engine {
 // completion, and the end state is exact.
 func TestFaultsAreRetriedToAnExactEnd(t *testing.T) {
 	w := newWorld(t)
-	ref := platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: w.manifest.Accounts[0].ID}
+	acc := w.manifest.Accounts[0].ID
+	// A Privacy-filter deletion (files deleted end user by end user), then the whole account.
+	refs := []platform.ScopeRef{
+		{Kind: datamap.ScopeEndUserFilter, AccountID: acc, From: now.AddDate(-1, 0, 0), To: now.AddDate(0, -2, 0)},
+		{Kind: datamap.ScopeAccount, AccountID: acc},
+	}
 	tr := faults.NewTransport(nil, faults.Plan{Seed: 42, Throttle: 0.15, ServerError: 0.1, Unprocessed: 0.3, PartialDelete: 0.3,
 		Operations: []string{"BatchWriteItem", "DeleteObjects"}})
 	e := w.engineOver(tr)
 	before := w.snapshot(t)
-	goneItems, goneObjects := w.expectGone(t, ref, nil)
-	w.run(t, e, ref, erasure.Budget{Items: 300})
+	goneItems, goneObjects := w.expectGone(t, refs[1], nil) // the account scope covers the filter's too
+	for _, ref := range refs {
+		w.run(t, e, ref, erasure.Budget{Items: 300})
+	}
 	st := tr.Stats()
 	if st.Throttled == 0 || st.ServerErrors == 0 || st.Unprocessed == 0 || st.PartialDeletes == 0 {
 		t.Fatalf("not every fault was injected: %+v", st.Counts)

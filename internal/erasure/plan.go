@@ -58,7 +58,13 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 			{"connections", keys(func(*slice) (platform.QuerySpec, bool) {
 				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "A#" + acc + "#CONN", SKPrefix: ref.BotID + "#"}, ref.BotID != ""
 			}, skipHeldConnections)},
-			{"bot files", objects(func(context.Context, *slice) (string, bool, error) {
+			{"bot files", objects(func(ctx context.Context, s *slice) (string, bool, error) {
+				// The whole bot's prefix, unless a held end user's files are under it: then each end
+				// user's own were deleted with them.
+				p, err := s.pathsToHeld(ctx, acc)
+				if err != nil || p.bots[ref.BotID] {
+					return "", false, err
+				}
 				return "accounts/" + acc + "/bots/" + ref.BotID + "/", ref.BotID != "", nil
 			})},
 			{"bot", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {

@@ -129,8 +129,12 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deletePrefix(ctx, "accounts/"+u.AccountID+"/bots/"+u.BotID+"/users/"+u.EndUserID+"/"); err != nil {
-		return err
+	// Files are leaves nothing leads from: when the scope ends by deleting the whole account's or
+	// bot's prefix (nothing held), they go then, without listing every end user's prefix now.
+	if !s.filesGoLast(ctx) {
+		if err := s.deletePrefix(ctx, "accounts/"+u.AccountID+"/bots/"+u.BotID+"/users/"+u.EndUserID+"/"); err != nil {
+			return err
+		}
 	}
 	if err := wait(ctx, &children); err != nil {
 		return err
@@ -161,6 +165,16 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 		return err
 	}
 	return wait(ctx, &last)
+}
+
+// filesGoLast reports whether the scope's last stages delete every object under the account's or
+// bot's prefix: an account or bot scope of an account with no active hold.
+func (s *slice) filesGoLast(ctx context.Context) bool {
+	if s.ref.Kind != datamap.ScopeAccount && s.ref.Kind != datamap.ScopeBot {
+		return false
+	}
+	hs, err := s.activeHolds(ctx, s.ref.AccountID)
+	return err == nil && len(hs) == 0
 }
 
 // objects deletes every object under a prefix, up to 1000 per step.
