@@ -60,6 +60,11 @@ test: deps vet asl $(LETHE)
 run: deps $(LETHE)
 	$(LETHE) local
 
+## bench: benchmarks on a stack of their own → bench/results.json, BENCHMARKS.md (BENCH_QUICK=1: under 3 min)
+.PHONY: bench
+bench: deps $(LETHE)
+	$(LETHE) bench
+
 ## clean-data: forget make run's demo data (it is seeded again on the next run)
 clean-data:
 	rm -rf .local

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/lethe-dev/lethe/internal/bench"
+	"github.com/lethe-dev/lethe/internal/bench/harddelete"
+)
+
+func init() {
+	register(command{name: "bench", summary: "run the benchmarks; write bench/results.json and BENCHMARKS.md (BENCH_QUICK=1: reduced set)", run: runBench})
+}
+
+// eraseWorker is the hidden subcommand the hard-delete benchmark runs the engine in.
+const eraseWorker = "erase-worker"
+
+func runBench(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == eraseWorker {
+		return harddelete.RunWorker(ctx, args[1:], os.Stdout)
+	}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	quick := fs.Bool("quick", envBool("BENCH_QUICK"), "the reduced set, under 3 minutes (default from BENCH_QUICK)")
+	sizes := fs.String("sizes", "", "hard-delete account sizes in items, comma-separated (10k,100k,1m); default 10k,100k,1m (quick: 10k,100k)")
+	profile := fs.Bool("profile", false, "write a CPU profile of each erase worker under <out>/tmp/")
+	out := fs.String("out", "bench", "folder for results.json and the plots")
+	report := fs.String("report", "BENCHMARKS.md", "the Markdown report to write")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: lethe bench [flags]\n\n"+
+			"Starts its own in-memory local stack, runs the benchmarks, prints a table, and writes\n"+
+			"<out>/results.json, the plots and the report.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	hd := harddelete.Options{Worker: []string{exe, "bench", eraseWorker}, Profile: *profile}
+	if *sizes != "" {
+		if hd.Sizes, err = parseSizes(*sizes); err != nil {
+			return err
+		}
+	}
+	command := "make bench"
+	if *quick {
+		command = "BENCH_QUICK=1 make bench"
+	}
+	if len(args) > 0 {
+		command = "bin/lethe bench " + strings.Join(args, " ")
+	}
+	return bench.Run(ctx, bench.Options{Quick: *quick, OutDir: *out, Report: *report, Command: command},
+		harddelete.Benchmark(hd))
+}
+
+func envBool(name string) bool {
+	v, err := strconv.ParseBool(os.Getenv(name))
+	return err == nil && v
+}
+
+// parseSizes reads "10k,100k,1m".
+func parseSizes(s string) ([]int64, error) {
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		mult := int64(1)
+		switch {
+		case strings.HasSuffix(f, "k"):
+			mult, f = 1_000, strings.TrimSuffix(f, "k")
+		case strings.HasSuffix(f, "m"):
+			mult, f = 1_000_000, strings.TrimSuffix(f, "m")
+		}
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("-sizes: %q is not a size", f)
+		}
+		out = append(out, n*mult)
+	}
+	return out, nil
+}
