@@ -9,7 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -182,7 +183,7 @@ func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenc
 		subjects = []evidence.Subject{scopeSubject(req)}
 	}
 	var destroyed []evidence.CategoryCount
-	for _, cat := range sortedKeys(cp.Deleted) {
+	for _, cat := range slices.Sorted(maps.Keys(cp.Deleted)) {
 		if cp.Deleted[cat] > 0 {
 			destroyed = append(destroyed, evidence.CategoryCount{Category: cat, Count: cp.Deleted[cat]})
 		}
@@ -292,15 +293,6 @@ func authorizedBy(r ledger.Request) string {
 		who = r.History[0].Actor
 	}
 	return fmt.Sprintf("%s (request %s, %s)", who, r.ID, r.CreatedAt.UTC().Format("2006-01-02"))
-}
-
-func sortedKeys(m map[string]int64) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // Run takes a hard_deleting request through every slice and completion (the CLI and the tests; in

@@ -306,17 +306,17 @@ func (s *slice) held(ctx context.Context, accountID, botID, endUserID string) (b
 func subjectOf(category string, it map[string]types.AttributeValue) *Subject {
 	switch category {
 	case datamap.AccountProfile:
-		return &Subject{Kind: "account_owner", ID: str(it["accountId"]), Name: str(it["fullName"])}
+		return &Subject{Kind: "account_owner", ID: platform.AttrString(it["accountId"]), Name: platform.AttrString(it["fullName"])}
 	case datamap.TeamMember:
-		return &Subject{Kind: "team_member", ID: str(it["sub"]), Name: str(it["fullName"])}
+		return &Subject{Kind: "team_member", ID: platform.AttrString(it["sub"]), Name: platform.AttrString(it["fullName"])}
 	case datamap.EndUserProfile:
-		return &Subject{Kind: "end_user", ID: str(it["endUserId"]), Name: str(it["displayName"]), Channel: str(it["channel"])}
+		return &Subject{Kind: "end_user", ID: platform.AttrString(it["endUserId"]), Name: platform.AttrString(it["displayName"]), Channel: platform.AttrString(it["channel"])}
 	case datamap.InboxMessage:
-		return &Subject{Kind: "end_user", ID: str(it["endUserId"])}
+		return &Subject{Kind: "end_user", ID: platform.AttrString(it["endUserId"])}
 	case datamap.ActivityLog:
-		return &Subject{Kind: "team_member", ID: str(it["actorSub"]), Name: str(it["actorName"])}
+		return &Subject{Kind: "team_member", ID: platform.AttrString(it["actorSub"]), Name: platform.AttrString(it["actorName"])}
 	case datamap.ChannelConnection:
-		return &Subject{Kind: "account_owner", ID: str(it["accountId"])}
+		return &Subject{Kind: "account_owner", ID: platform.AttrString(it["accountId"])}
 	}
 	return nil
 }
@@ -406,16 +406,9 @@ func wait(ctx context.Context, wg *sync.WaitGroup) error {
 	}
 }
 
-func str(v types.AttributeValue) string {
-	if s, ok := v.(*types.AttributeValueMemberS); ok {
-		return s.Value
-	}
-	return ""
-}
-
 // keyOfItem is the key of a stored item of a logical table.
 func (s *slice) keyOfItem(logical string, it map[string]types.AttributeValue) platform.Key {
-	return platform.Key{Table: s.e.store.Table(logical), PK: str(it[platform.AttrPK]), SK: str(it[platform.AttrSK])}
+	return platform.Key{Table: s.e.store.Table(logical), PK: platform.AttrString(it[platform.AttrPK]), SK: platform.AttrString(it[platform.AttrSK])}
 }
 
 // assertDeletable is the last guard before anything is destroyed: a kept category never is.

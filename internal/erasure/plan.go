@@ -42,7 +42,7 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 			{"account", keys(func(*slice) (platform.QuerySpec, bool) {
 				return platform.QuerySpec{Logical: datamap.PlatformTable, PK: "A#" + acc}, true
 			}, func(ctx context.Context, s *slice, it map[string]types.AttributeValue) (bool, error) {
-				if str(it[platform.AttrSK]) == "PROFILE" {
+				if platform.AttrString(it[platform.AttrSK]) == "PROFILE" {
 					return false, nil // last of all, once nothing else of the account is left
 				}
 				return skipHeldBots(ctx, s, it)
@@ -204,7 +204,7 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 					continue
 				}
 			}
-			cat := str(it[platform.AttrCategory])
+			cat := platform.AttrString(it[platform.AttrCategory])
 			if err := assertDeletable(cat); err != nil {
 				return false, err
 			}
@@ -223,7 +223,7 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 // skipHeldBots keeps the bot records and connections that lead to held data (a held bot, or a bot
 // with a held end user); the hold itself was recorded when its end users were skipped.
 func skipHeldBots(ctx context.Context, s *slice, it map[string]types.AttributeValue) (bool, error) {
-	bot := str(it["botId"])
+	bot := platform.AttrString(it["botId"])
 	if bot == "" {
 		return true, nil
 	}
@@ -234,10 +234,10 @@ func skipHeldBots(ctx context.Context, s *slice, it map[string]types.AttributeVa
 // skipHeldConnections keeps the connections of a held bot and those held end users came through.
 func skipHeldConnections(ctx context.Context, s *slice, it map[string]types.AttributeValue) (bool, error) {
 	p, err := s.pathsToHeld(ctx, s.ref.AccountID)
-	if err != nil || p.conns[str(it["connectionId"])] {
+	if err != nil || p.conns[platform.AttrString(it["connectionId"])] {
 		return false, err
 	}
-	held, err := s.held(ctx, s.ref.AccountID, str(it["botId"]), "")
+	held, err := s.held(ctx, s.ref.AccountID, platform.AttrString(it["botId"]), "")
 	return !held, err
 }
 
@@ -334,7 +334,7 @@ func activityLogs(ctx context.Context, s *slice) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if out.Item == nil || str(out.Item[platform.AttrCategory]) != datamap.ActivityLog {
+		if out.Item == nil || platform.AttrString(out.Item[platform.AttrCategory]) != datamap.ActivityLog {
 			continue
 		}
 		if err := s.send(ctx, datamap.ActivityLog, k, &wg, out.Item); err != nil {
@@ -350,7 +350,7 @@ func encodeCursor(k map[string]types.AttributeValue) map[string]string {
 	}
 	out := make(map[string]string, len(k))
 	for name, v := range k {
-		out[name] = str(v)
+		out[name] = platform.AttrString(v)
 	}
 	return out
 }

@@ -110,11 +110,11 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 	}
 	var children sync.WaitGroup
 	for _, it := range partition {
-		if str(it[platform.AttrCategory]) != datamap.Conversation {
+		if platform.AttrString(it[platform.AttrCategory]) != datamap.Conversation {
 			continue
 		}
 		// Keys only: a message's text is not needed to destroy it.
-		err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "V#" + str(it["conversationId"]), IncludeExpired: true,
+		err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "V#" + platform.AttrString(it["conversationId"]), IncludeExpired: true,
 			Projection: []string{}}, func(m map[string]types.AttributeValue) error {
 			return s.send(ctx, datamap.Message, s.keyOfItem(datamap.PlatformTable, m), &children)
 		})
@@ -142,7 +142,7 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 	var rest sync.WaitGroup
 	var profile map[string]types.AttributeValue
 	for _, it := range partition {
-		cat := str(it[platform.AttrCategory])
+		cat := platform.AttrString(it[platform.AttrCategory])
 		if err := assertDeletable(cat); err != nil {
 			return err
 		}
@@ -305,10 +305,10 @@ func (s *slice) listed(ctx context.Context, q platform.QuerySpec) ([]subject, ma
 	}
 	var out []subject
 	for _, it := range items {
-		if s.ref.AccountID != "" && str(it["accountId"]) != s.ref.AccountID {
+		if s.ref.AccountID != "" && platform.AttrString(it["accountId"]) != s.ref.AccountID {
 			continue
 		}
-		out = append(out, subject{str(it["accountId"]), str(it["botId"]), str(it["endUserId"])})
+		out = append(out, subject{platform.AttrString(it["accountId"]), platform.AttrString(it["botId"]), platform.AttrString(it["endUserId"])})
 	}
 	return out, next, nil
 }
@@ -330,10 +330,10 @@ func oneEndUser(context.Context, *slice) ([]string, error) { return []string{"en
 
 func singleEndUser(ctx context.Context, s *slice, _ string, _ map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
 	u, ok, err := s.getItem(ctx, "U#"+s.ref.EndUserID, "PROFILE")
-	if err != nil || !ok || str(u["accountId"]) != s.ref.AccountID || (s.ref.BotID != "" && str(u["botId"]) != s.ref.BotID) {
+	if err != nil || !ok || platform.AttrString(u["accountId"]) != s.ref.AccountID || (s.ref.BotID != "" && platform.AttrString(u["botId"]) != s.ref.BotID) {
 		return nil, nil, err
 	}
-	return []subject{{str(u["accountId"]), str(u["botId"]), s.ref.EndUserID}}, nil, nil
+	return []subject{{platform.AttrString(u["accountId"]), platform.AttrString(u["botId"]), s.ref.EndUserID}}, nil, nil
 }
 
 // getItem reads one platform item whether or not its TTL has passed (still stored: still to destroy).

@@ -53,12 +53,12 @@ func (e *Engine) flip(ctx context.Context, accountID, requestID string, off bool
 	table := e.store.Table(datamap.PlatformTable)
 	done := Suspension{}
 	visit := func(it map[string]types.AttributeValue) error {
-		cat := str(it[platform.AttrCategory])
+		cat := platform.AttrString(it[platform.AttrCategory])
 		sw, ok := switchable[cat]
 		if !ok {
 			return nil
 		}
-		in := &dynamodb.UpdateItemInput{TableName: &table, Key: platform.Key{PK: str(it[platform.AttrPK]), SK: str(it[platform.AttrSK])}.Attributes(),
+		in := &dynamodb.UpdateItemInput{TableName: &table, Key: platform.Key{PK: platform.AttrString(it[platform.AttrPK]), SK: platform.AttrString(it[platform.AttrSK])}.Attributes(),
 			ExpressionAttributeNames: map[string]string{"#a": sw.attr, "#by": AttrSuspendedBy}}
 		if off {
 			in.UpdateExpression = aws.String("SET #a = :off, #by = :req")

@@ -66,14 +66,14 @@ func (e *Engine) itemHeld(ctx context.Context, s *slice, t platform.Target) (boo
 	if err != nil || out.Item == nil {
 		return false, err
 	}
-	acc, bot, eu := str(out.Item["accountId"]), str(out.Item["botId"]), str(out.Item["endUserId"])
+	acc, bot, eu := platform.AttrString(out.Item["accountId"]), platform.AttrString(out.Item["botId"]), platform.AttrString(out.Item["endUserId"])
 	if t.Category == datamap.Bot || t.Category == datamap.ChannelConnection {
 		// Kept while they lead to held data, as the deletion keeps them.
 		p, err := s.pathsToHeld(ctx, acc)
 		if err != nil {
 			return false, err
 		}
-		if t.Category == datamap.Bot && p.bots[bot] || t.Category == datamap.ChannelConnection && p.conns[str(out.Item["connectionId"])] {
+		if t.Category == datamap.Bot && p.bots[bot] || t.Category == datamap.ChannelConnection && p.conns[platform.AttrString(out.Item["connectionId"])] {
 			return true, nil
 		}
 		eu = ""

@@ -27,8 +27,6 @@ func TestMintVerify(t *testing.T) {
 	wrongAud, _ := New("http://127.0.0.1:3000/_local", "someone-else", clock)
 	wrongIss, _ := New("https://evil.example", "lethe-dashboard", clock)
 	forged, _ := other.Mint("sub-1", "acc-1", time.Hour)
-	badAud, _ := wrongAud.Mint("sub-1", "acc-1", time.Hour)
-	badIss, _ := wrongIss.Mint("sub-1", "acc-1", time.Hour)
 	parts := strings.Split(tok, ".")
 	tampered := parts[0] + "." + strings.TrimRight(parts[1], "=") + "x." + parts[2]
 	for name, bad := range map[string]string{"other key": forged, "tampered": tampered, "garbage": "a.b.c"} {
@@ -38,8 +36,8 @@ func TestMintVerify(t *testing.T) {
 	}
 	// Same key but wrong audience or issuer: mint with our key and other claims.
 	wrongAud.key, wrongIss.key = iss.key, iss.key
-	badAud, _ = wrongAud.Mint("sub-1", "acc-1", time.Hour)
-	badIss, _ = wrongIss.Mint("sub-1", "acc-1", time.Hour)
+	badAud, _ := wrongAud.Mint("sub-1", "acc-1", time.Hour)
+	badIss, _ := wrongIss.Mint("sub-1", "acc-1", time.Hour)
 	for name, bad := range map[string]string{"audience": badAud, "issuer": badIss} {
 		if _, err := iss.Verify(bad); err == nil {
 			t.Errorf("wrong %s: verified", name)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -126,7 +128,7 @@ func (s *System) demo(w http.ResponseWriter, r *http.Request) {
 		out.Accounts = append(out.Accounts, da)
 	}
 	secret := map[string]bool{config.EnvMetaAppSecret: true, config.EnvSlackSigningSecret: true, config.EnvWhatsAppVerifyToken: true}
-	for _, k := range sortedKeys(s.Env) {
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		if secret[k] {
 			out.Secrets[k] = s.Env[k]
 		} else {

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"time"
 
@@ -314,14 +313,4 @@ func seedOnce(ctx context.Context, sys *System, o Options) (seed.Manifest, error
 		return seed.Manifest{}, fmt.Errorf("write demo marker: %w", err)
 	}
 	return m, nil
-}
-
-// sortedKeys returns a map's keys in order (stable JSON and output).
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -54,23 +54,23 @@ func (s *Store) Walk(ctx context.Context, ref ScopeRef, fn func(Target) error) e
 		return w.filter(ctx, ref)
 	case datamap.ScopeEndUser:
 		u, ok, err := w.get(ctx, "U#"+ref.EndUserID, "PROFILE")
-		if err != nil || !ok || str(u["accountId"]) != ref.AccountID || (ref.BotID != "" && str(u["botId"]) != ref.BotID) {
+		if err != nil || !ok || AttrString(u["accountId"]) != ref.AccountID || (ref.BotID != "" && AttrString(u["botId"]) != ref.BotID) {
 			return err // nothing of this account to reach
 		}
-		return w.endUser(ctx, ref.AccountID, str(u["botId"]), ref.EndUserID)
+		return w.endUser(ctx, ref.AccountID, AttrString(u["botId"]), ref.EndUserID)
 	case datamap.ScopeChannelIdentity:
 		seen := map[string]bool{}
 		return w.each(ctx, QuerySpec{Index: "GSI1", PK: "IDENT#" + ref.Channel + "#" + ref.ExternalID}, func(it map[string]types.AttributeValue) error {
-			acc, eu := str(it["accountId"]), str(it["endUserId"])
+			acc, eu := AttrString(it["accountId"]), AttrString(it["endUserId"])
 			if seen[eu] || (ref.AccountID != "" && acc != ref.AccountID) {
 				return nil
 			}
 			seen[eu] = true
-			return w.endUser(ctx, acc, str(it["botId"]), eu)
+			return w.endUser(ctx, acc, AttrString(it["botId"]), eu)
 		})
 	case datamap.ScopeInboxMessage:
 		m, ok, err := w.get(ctx, "I#"+ref.MessageID, "MSG")
-		if err != nil || !ok || str(m["accountId"]) != ref.AccountID || (ref.BotID != "" && str(m["botId"]) != ref.BotID) {
+		if err != nil || !ok || AttrString(m["accountId"]) != ref.AccountID || (ref.BotID != "" && AttrString(m["botId"]) != ref.BotID) {
 			return err
 		}
 		return w.inboxMessage(m)
@@ -103,8 +103,8 @@ func (w walker) get(ctx context.Context, pk, sk string) (map[string]types.Attrib
 
 func (w walker) item(it map[string]types.AttributeValue) error {
 	return w.fn(Target{
-		Category: str(it[AttrCategory]),
-		Key:      Key{Table: w.s.tables[datamap.PlatformTable], PK: str(it[AttrPK]), SK: str(it[AttrSK])},
+		Category: AttrString(it[AttrCategory]),
+		Key:      Key{Table: w.s.tables[datamap.PlatformTable], PK: AttrString(it[AttrPK]), SK: AttrString(it[AttrSK])},
 	})
 }
 
@@ -117,7 +117,8 @@ func (w walker) objects(category string, vars map[string]string) error {
 	return w.fn(Target{Category: category, Bucket: l.Bucket, Prefix: p})
 }
 
-func str(v types.AttributeValue) string {
+// AttrString is the value of a string attribute, "" for any other or a missing one.
+func AttrString(v types.AttributeValue) string {
 	if s, ok := v.(*types.AttributeValueMemberS); ok {
 		return s.Value
 	}
@@ -130,8 +131,8 @@ func (w walker) account(ctx context.Context, accountID string) error {
 	}
 	var bots []string
 	err := w.each(ctx, QuerySpec{PK: "A#" + accountID}, func(it map[string]types.AttributeValue) error {
-		if str(it[AttrCategory]) == datamap.Bot {
-			bots = append(bots, str(it["botId"]))
+		if AttrString(it[AttrCategory]) == datamap.Bot {
+			bots = append(bots, AttrString(it["botId"]))
 		}
 		return w.item(it)
 	})
@@ -179,17 +180,17 @@ func (w walker) connections(ctx context.Context, accountID, botID string) error 
 
 func (w walker) connection(ctx context.Context, accountID, connectionID string) error {
 	c, ok, err := w.get(ctx, "C#"+connectionID, "CONN")
-	if err != nil || !ok || str(c["accountId"]) != accountID {
+	if err != nil || !ok || AttrString(c["accountId"]) != accountID {
 		return err
 	}
 	if err := w.item(c); err != nil {
 		return err
 	}
 	return w.each(ctx, QuerySpec{Index: "GSI2", PK: "CONNU#" + connectionID}, func(u map[string]types.AttributeValue) error {
-		if str(u["accountId"]) != accountID {
+		if AttrString(u["accountId"]) != accountID {
 			return nil
 		}
-		return w.endUser(ctx, accountID, str(u["botId"]), str(u["endUserId"]))
+		return w.endUser(ctx, accountID, AttrString(u["botId"]), AttrString(u["endUserId"]))
 	})
 }
 
@@ -202,7 +203,7 @@ func (w walker) filter(ctx context.Context, ref ScopeRef) error {
 		bots = []string{ref.BotID}
 	} else {
 		err := w.each(ctx, QuerySpec{PK: "A#" + ref.AccountID, SKPrefix: "BOT#"}, func(it map[string]types.AttributeValue) error {
-			bots = append(bots, str(it["botId"]))
+			bots = append(bots, AttrString(it["botId"]))
 			return nil
 		})
 		if err != nil {
@@ -225,10 +226,10 @@ func (w walker) endUsersOfBot(ctx context.Context, accountID, botID string, from
 		q.SKTo = to.UTC().Format(KeyTime) + "#\U0010FFFF"
 	}
 	return w.each(ctx, q, func(u map[string]types.AttributeValue) error {
-		if str(u["accountId"]) != accountID {
+		if AttrString(u["accountId"]) != accountID {
 			return nil
 		}
-		return w.endUser(ctx, accountID, botID, str(u["endUserId"]))
+		return w.endUser(ctx, accountID, botID, AttrString(u["endUserId"]))
 	})
 }
 
@@ -241,8 +242,8 @@ func (w walker) endUser(ctx context.Context, accountID, botID, endUserID string)
 	}
 	var convs []string
 	err := w.each(ctx, QuerySpec{PK: "U#" + endUserID}, func(it map[string]types.AttributeValue) error {
-		if str(it[AttrCategory]) == datamap.Conversation {
-			convs = append(convs, str(it["conversationId"]))
+		if AttrString(it[AttrCategory]) == datamap.Conversation {
+			convs = append(convs, AttrString(it["conversationId"]))
 		}
 		return w.item(it)
 	})
@@ -264,8 +265,8 @@ func (w walker) inboxMessage(m map[string]types.AttributeValue) error {
 	if err := w.item(m); err != nil {
 		return err
 	}
-	return w.objects(datamap.InboxMessage, map[string]string{"account": str(m["accountId"]), "bot": str(m["botId"]),
-		"endUser": str(m["endUserId"]), "message": str(m["messageId"])})
+	return w.objects(datamap.InboxMessage, map[string]string{"account": AttrString(m["accountId"]), "bot": AttrString(m["botId"]),
+		"endUser": AttrString(m["endUserId"]), "message": AttrString(m["messageId"])})
 }
 
 func (w walker) logs(ctx context.Context, ref ScopeRef) error {
@@ -281,7 +282,7 @@ func (w walker) logs(ctx context.Context, ref ScopeRef) error {
 			if err != nil {
 				return err
 			}
-			if ok && str(l[AttrCategory]) == datamap.ActivityLog {
+			if ok && AttrString(l[AttrCategory]) == datamap.ActivityLog {
 				if err := w.item(l); err != nil {
 					return err
 				}

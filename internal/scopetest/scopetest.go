@@ -194,7 +194,7 @@ func Take(ctx context.Context, db Scanner, tables []string, s3c Lister, buckets 
 				return snap, err
 			}
 			for _, it := range out.Items {
-				snap.Items[KeyString(platform.Key{Table: t, PK: str(it[platform.AttrPK]), SK: str(it[platform.AttrSK])})] = it
+				snap.Items[KeyString(platform.Key{Table: t, PK: platform.AttrString(it[platform.AttrPK]), SK: platform.AttrString(it[platform.AttrSK])})] = it
 			}
 			if out.LastEvaluatedKey == nil {
 				break
@@ -323,11 +323,4 @@ func equalValue(a, b types.AttributeValue) bool {
 		return ok && string(x.Value) == string(y.Value)
 	}
 	return false
-}
-
-func str(v types.AttributeValue) string {
-	if s, ok := v.(*types.AttributeValueMemberS); ok {
-		return s.Value
-	}
-	return ""
 }

@@ -53,7 +53,6 @@ type template struct{ name, text string }
 
 type fileKind struct {
 	name, ext, contentType string
-	body                   []byte
 }
 
 // locale is everything language-specific the generator writes.
