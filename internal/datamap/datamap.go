@@ -148,6 +148,8 @@ const (
 	LegalHold         = "legal_hold"
 	Evidence          = "deletion_evidence"
 	DeletionRequest   = "deletion_request"
+	RequestSlot       = "request_slot"
+	RequestReference  = "request_reference"
 	AnalyticsCounter  = "analytics_counter"
 )
 
@@ -235,6 +237,16 @@ var Categories = []Category{
 				{Name: "GSI2", PK: "STATUS#{status}", SK: "{updatedAt}#{request}"}}},
 		// Kept while open; then as long as its evidence. Anchor absent until completion.
 		Retention: Retention{Kind: ThreeYears, Anchor: "closedAt"}},
+	// One open request of a kind per subject (one account deletion per account): an intake delivered
+	// twice finds the slot taken and gets the open request back.
+	{Name: RequestSlot, Title: "Open-request slots (one open account deletion per account)", Owner: OwnerEvidence,
+		Location:  Location{Table: LedgerTable, PK: "SLOT#{slot}", SK: "SLOT"},
+		Retention: Retention{Kind: ThreeYears, Anchor: "createdAt"}},
+	// What an email reply or link names a request by: the SHA-256 of an action token, or the SES
+	// message id a reply's In-Reply-To carries. No personal data: opaque ids only.
+	{Name: RequestReference, Title: "Email action tokens and message ids that lead to a request (hashed)", Owner: OwnerEvidence,
+		Location:  Location{Table: LedgerTable, PK: "REF#{ref}", SK: "REF"},
+		Retention: Retention{Kind: ThreeYears, Anchor: "createdAt"}},
 	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
 		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}#{channel}"},
 		Retention: Retention{Kind: Never}},

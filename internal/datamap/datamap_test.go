@@ -23,6 +23,8 @@ func TestEveryCategoryOfTheSpecIsMapped(t *testing.T) {
 		Contact: OwnerEndUser, EndUserTag: OwnerEndUser, Note: OwnerEndUser,
 		Payment: OwnerRetained, Consent: OwnerRetained, LegalHold: OwnerRetained,
 		Evidence: OwnerEvidence, DeletionRequest: OwnerEvidence, AnalyticsCounter: OwnerAnalytics,
+		// The ledger's own bookkeeping: open-request slots and email references.
+		RequestSlot: OwnerEvidence, RequestReference: OwnerEvidence,
 	}
 	if len(Categories) != len(want) {
 		t.Errorf("data map has %d categories, the spec %d", len(Categories), len(want))

@@ -57,6 +57,14 @@ const (
 	KindEndCustomerRequest Kind = "end_customer_request"
 )
 
+// Decision is the answer to an end-customer request.
+type Decision struct {
+	Approved bool      `dynamodbav:"approved" json:"approved"`
+	By       string    `dynamodbav:"by" json:"by"` // "owner:<sub>", "privacy_officer:<sub>"
+	At       time.Time `dynamodbav:"at" json:"at"`
+	Reason   string    `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
+}
+
 // Event is one entry of a request's history.
 type Event struct {
 	At     time.Time `dynamodbav:"at" json:"at"`
@@ -83,12 +91,24 @@ type Request struct {
 	HeldBy []string `dynamodbav:"heldBy,omitempty,stringset"`
 	// Evidence lists the ids the evidence of each round of destruction is stored under (a request a
 	// hold paused is finished in a second round after the release).
-	Evidence  []string   `dynamodbav:"evidence,omitempty"`
-	Locale    string     `dynamodbav:"locale,omitempty"`
-	CreatedAt time.Time  `dynamodbav:"createdAt"`
-	UpdatedAt time.Time  `dynamodbav:"updatedAt"`
-	ClosedAt  *time.Time `dynamodbav:"closedAt,omitempty"`
-	Version   int64      `dynamodbav:"version"` // incremented by every write
+	Evidence []string `dynamodbav:"evidence,omitempty"`
+	Locale   string   `dynamodbav:"locale,omitempty"`
+	// RequestedBy is the dashboard user (token sub) who asked, for the mail that says it is done.
+	RequestedBy string `dynamodbav:"requestedBy,omitempty"`
+	// Requester is the address an end customer or an emailed request wrote from: the one piece of
+	// contact data the ledger keeps, to tell them each outcome.
+	Requester string `dynamodbav:"requester,omitempty"`
+	// TaskToken is the Step Functions token of the decision the workflow waits for.
+	TaskToken string `dynamodbav:"taskToken,omitempty"`
+	// Decision records the bot owner's or privacy officer's answer to an end-customer request.
+	Decision *Decision `dynamodbav:"decision,omitempty"`
+	// Mail holds, per mail template, the SES message id of what was sent, so that a second delivery of
+	// a task sends nothing and replies can be matched by In-Reply-To.
+	Mail      map[string]string `dynamodbav:"mail,omitempty"`
+	CreatedAt time.Time         `dynamodbav:"createdAt"`
+	UpdatedAt time.Time         `dynamodbav:"updatedAt"`
+	ClosedAt  *time.Time        `dynamodbav:"closedAt,omitempty"`
+	Version   int64             `dynamodbav:"version"` // incremented by every write
 }
 
 func (Request) Category() string { return datamap.DeletionRequest }
@@ -113,6 +133,7 @@ var (
 
 // DB is the part of the DynamoDB client the ledger uses; *dynamodb.Client satisfies it.
 type DB interface {
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
@@ -147,21 +168,7 @@ func key(id string) map[string]types.AttributeValue {
 // Create records a new request in status r.Status (received if empty). A request id that exists is
 // ErrExists, so an intake delivered twice makes one request.
 func (l *Ledger) Create(ctx context.Context, r Request) (Request, error) {
-	now := l.now().UTC()
-	if r.ID == "" || r.AccountID == "" && r.Kind != KindChannelIdentity {
-		return Request{}, errors.New("a request needs an id and an account")
-	}
-	if r.Status == "" {
-		r.Status = StatusReceived
-	}
-	r.CreatedAt, r.UpdatedAt, r.Version = now, now, 1
-	if r.AccountID == "" {
-		r.AccountID = "-" // platform-wide (a Meta identity spans accounts)
-	}
-	if len(r.History) == 0 {
-		r.History = []Event{{At: now, Status: r.Status, Actor: r.Source}}
-	}
-	item, err := platform.Encode(r, l.policy)
+	r, item, err := l.prepare(r)
 	if err != nil {
 		return Request{}, err
 	}
@@ -175,6 +182,26 @@ func (l *Ledger) Create(ctx context.Context, r Request) (Request, error) {
 		return Request{}, fmt.Errorf("create request: %w", err)
 	}
 	return r, nil
+}
+
+// prepare fills a new request's defaults and encodes it.
+func (l *Ledger) prepare(r Request) (Request, map[string]types.AttributeValue, error) {
+	now := l.now().UTC()
+	if r.ID == "" || r.AccountID == "" && r.Kind != KindChannelIdentity {
+		return Request{}, nil, errors.New("a request needs an id and an account")
+	}
+	if r.Status == "" {
+		r.Status = StatusReceived
+	}
+	r.CreatedAt, r.UpdatedAt, r.Version = now, now, 1
+	if r.AccountID == "" {
+		r.AccountID = "-" // platform-wide (a Meta identity spans accounts)
+	}
+	if len(r.History) == 0 {
+		r.History = []Event{{At: now, Status: r.Status, Actor: r.Source}}
+	}
+	item, err := platform.Encode(r, l.policy)
+	return r, item, err
 }
 
 // Get reads a request.

@@ -1,0 +1,173 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// slot marks the one open request a subject may have of a kind (one account deletion per account).
+type slot struct {
+	Slot      string    `dynamodbav:"slot"`
+	RequestID string    `dynamodbav:"requestId"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+}
+
+func (slot) Category() string             { return datamap.RequestSlot }
+func (s slot) KeyVars() map[string]string { return map[string]string{"slot": s.Slot} }
+func (s slot) RetentionAnchor() time.Time { return s.CreatedAt }
+func slotKey(name string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		platform.AttrPK: &types.AttributeValueMemberS{Value: "SLOT#" + name},
+		platform.AttrSK: &types.AttributeValueMemberS{Value: "SLOT"},
+	}
+}
+
+// AccountDeletionSlot names the slot of an account's deletion.
+func AccountDeletionSlot(accountID string) string { return "account_deletion#" + accountID }
+
+// CreateUnique records r unless the slot already names an open request, in which case it returns
+// that request and created=false: a request made twice (two clicks, an email delivered twice) makes
+// one request. A slot naming a closed request is taken over.
+func (l *Ledger) CreateUnique(ctx context.Context, r Request, slotName string) (out Request, created bool, err error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		cur, err := l.slotRequest(ctx, slotName)
+		if err != nil {
+			return Request{}, false, err
+		}
+		if cur != nil && !cur.Status.Closed() {
+			return *cur, false, nil
+		}
+		out, err := l.createWithSlot(ctx, r, slotName, cur)
+		if errors.Is(err, errSlotRace) {
+			continue
+		}
+		return out, err == nil, err
+	}
+	return Request{}, false, fmt.Errorf("slot %s: %w", slotName, ErrConflict)
+}
+
+var errSlotRace = errors.New("slot changed")
+
+func (l *Ledger) slotRequest(ctx context.Context, name string) (*Request, error) {
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: slotKey(name), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read slot: %w", err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	id := platform.AttrString(out.Item["requestId"])
+	r, err := l.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		// The request expired with its retention: the slot is free, but must still be taken over.
+		return &Request{ID: id, Status: StatusCompleted}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (l *Ledger) createWithSlot(ctx context.Context, r Request, name string, stale *Request) (Request, error) {
+	r, item, err := l.prepare(r)
+	if err != nil {
+		return Request{}, err
+	}
+	slotItem, err := platform.Encode(slot{Slot: name, RequestID: r.ID, CreatedAt: r.CreatedAt}, l.policy)
+	if err != nil {
+		return Request{}, err
+	}
+	slotPut := &types.Put{TableName: &l.table, Item: slotItem, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if stale != nil {
+		slotPut.ConditionExpression = aws.String("requestId = :stale")
+		slotPut.ExpressionAttributeValues = map[string]types.AttributeValue{":stale": &types.AttributeValueMemberS{Value: stale.ID}}
+	}
+	_, err = l.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: slotPut},
+		{Put: &types.Put{TableName: &l.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) {
+		for i, reason := range tc.CancellationReasons {
+			if reason.Code != nil && *reason.Code == "ConditionalCheckFailed" {
+				if i == 1 {
+					return Request{}, ErrExists
+				}
+				return Request{}, errSlotRace
+			}
+		}
+		return Request{}, fmt.Errorf("create request: %w", err)
+	}
+	if err != nil {
+		return Request{}, fmt.Errorf("create request: %w", err)
+	}
+	return r, nil
+}
+
+// reference leads from an email action token (hashed) or an SES message id to a request.
+type reference struct {
+	Ref       string    `dynamodbav:"ref"`
+	RequestID string    `dynamodbav:"requestId"`
+	Action    string    `dynamodbav:"action"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+}
+
+func (reference) Category() string             { return datamap.RequestReference }
+func (r reference) KeyVars() map[string]string { return map[string]string{"ref": r.Ref} }
+func (r reference) RetentionAnchor() time.Time { return r.CreatedAt }
+
+// Reference kinds.
+const (
+	RefToken   = "token"   // an action token from a link or a Reply-To plus-address
+	RefMessage = "message" // the SES message id a reply's In-Reply-To carries
+)
+
+func refName(kind, value string) string {
+	if kind == RefToken {
+		// Only the hash is stored: a read of the ledger does not hand out working links.
+		sum := sha256.Sum256([]byte(value))
+		value = hex.EncodeToString(sum[:])
+	}
+	return kind + "#" + value
+}
+
+// ErrUnknownReference: no request answers to that token or message id.
+var ErrUnknownReference = errors.New("unknown request reference")
+
+// PutReference records that value (of kind RefToken or RefMessage) leads to request id for action.
+func (l *Ledger) PutReference(ctx context.Context, kind, value, requestID, action string) error {
+	item, err := platform.Encode(reference{Ref: refName(kind, value), RequestID: requestID, Action: action, CreatedAt: l.now().UTC()}, l.policy)
+	if err != nil {
+		return err
+	}
+	if _, err := l.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &l.table, Item: item}); err != nil {
+		return fmt.Errorf("store reference: %w", err)
+	}
+	return nil
+}
+
+// Reference resolves a token or message id to its request id and action.
+func (l *Ledger) Reference(ctx context.Context, kind, value string) (requestID, action string, err error) {
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: map[string]types.AttributeValue{
+		platform.AttrPK: &types.AttributeValueMemberS{Value: "REF#" + refName(kind, value)},
+		platform.AttrSK: &types.AttributeValueMemberS{Value: "REF"},
+	}})
+	if err != nil {
+		return "", "", fmt.Errorf("read reference: %w", err)
+	}
+	if out.Item == nil {
+		return "", "", ErrUnknownReference
+	}
+	return platform.AttrString(out.Item["requestId"]), platform.AttrString(out.Item["action"]), nil
+}
