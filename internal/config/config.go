@@ -39,6 +39,12 @@ type Config struct {
 	// JWTIssuer and JWTAudience (JWT_ISSUER, JWT_AUDIENCE) are what the API Gateway authorizer
 	// accepts; only the local gateway reads them, to verify tokens the same way.
 	JWTIssuer, JWTAudience string
+	// The deletion state machines (ACCOUNT_DELETION_STATE_MACHINE_ARN, END_USER_DELETION_…,
+	// CONNECTION_WIPE_…, END_CUSTOMER_REQUEST_…): what intake starts.
+	AccountDeletionMachine, EndUserDeletionMachine, ConnectionWipeMachine, EndCustomerRequestMachine string
+	// Business-calendar adjustments on top of the built-in decrees (BUSINESS_CALENDAR_EXTRA_HOLIDAYS,
+	// BUSINESS_CALENDAR_EXTRA_WORKDAYS: comma-separated YYYY-MM-DD), parsed by internal/calendar.
+	ExtraHolidays, ExtraWorkdays string
 }
 
 // Names of the variables, in one place so the template test can check each is set.
@@ -61,6 +67,13 @@ const (
 	EnvOperatorINN           = "OPERATOR_INN"
 	EnvJWTIssuer             = "JWT_ISSUER"
 	EnvJWTAudience           = "JWT_AUDIENCE"
+
+	EnvAccountDeletionMachine    = "ACCOUNT_DELETION_STATE_MACHINE_ARN"
+	EnvEndUserDeletionMachine    = "END_USER_DELETION_STATE_MACHINE_ARN"
+	EnvConnectionWipeMachine     = "CONNECTION_WIPE_STATE_MACHINE_ARN"
+	EnvEndCustomerRequestMachine = "END_CUSTOMER_REQUEST_STATE_MACHINE_ARN"
+	EnvExtraHolidays             = "BUSINESS_CALENDAR_EXTRA_HOLIDAYS"
+	EnvExtraWorkdays             = "BUSINESS_CALENDAR_EXTRA_WORKDAYS"
 )
 
 // Load reads the configuration through getenv (os.Getenv in production). Missing values are an
@@ -93,6 +106,13 @@ func Load(getenv func(string) string) (Config, error) {
 		OperatorINN:           strings.TrimSpace(getenv(EnvOperatorINN)),
 		JWTIssuer:             strings.TrimSpace(getenv(EnvJWTIssuer)),
 		JWTAudience:           strings.TrimSpace(getenv(EnvJWTAudience)),
+
+		AccountDeletionMachine:    req(EnvAccountDeletionMachine),
+		EndUserDeletionMachine:    req(EnvEndUserDeletionMachine),
+		ConnectionWipeMachine:     req(EnvConnectionWipeMachine),
+		EndCustomerRequestMachine: req(EnvEndCustomerRequestMachine),
+		ExtraHolidays:             strings.TrimSpace(getenv(EnvExtraHolidays)),
+		ExtraWorkdays:             strings.TrimSpace(getenv(EnvExtraWorkdays)),
 	}
 	if v := strings.TrimSpace(getenv(EnvTTLSafetyMargin)); v != "" {
 		d, err := time.ParseDuration(v)
@@ -135,5 +155,7 @@ func LocalDefaults(apiPort int) map[string]string {
 func Names() []string {
 	return []string{EnvMetaAppSecret, EnvSlackSigningSecret, EnvWhatsAppVerifyToken, EnvInfoAddress,
 		EnvSenderAddress, EnvPrivacyOfficerAddress, EnvPublicBaseURL, EnvPlatformTable, EnvLedgerTable,
-		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN, EnvJWTIssuer, EnvJWTAudience}
+		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN, EnvJWTIssuer, EnvJWTAudience,
+		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
+		EnvExtraHolidays, EnvExtraWorkdays}
 }

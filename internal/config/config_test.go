@@ -10,7 +10,8 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func full() map[string]string {
 	m := LocalDefaults(3000)
-	for _, n := range []string{EnvPlatformTable, EnvLedgerTable, EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket} {
+	for _, n := range []string{EnvPlatformTable, EnvLedgerTable, EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket,
+		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine} {
 		m[n] = strings.ToLower(n)
 	}
 	return m

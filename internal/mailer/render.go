@@ -1,0 +1,582 @@
+package mailer
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/evidence"
+)
+
+// Locales the mail is written in.
+const (
+	LocaleRU = "ru"
+	LocaleEN = "en"
+)
+
+// Rendered is a mail ready to send.
+type Rendered struct {
+	Template    Template
+	Locale      string // the locale actually used
+	RequestID   string
+	Subject     string
+	Text, HTML  string
+	Attachments []Attachment
+}
+
+// Attachment is a file sent with the mail.
+type Attachment struct {
+	Name        string
+	ContentType string
+	Content     []byte
+}
+
+// ErrActMismatch: the act given belongs to another request than the mail; sending it would
+// disclose someone else's data.
+var ErrActMismatch = errors.New("mailer: the act of destruction belongs to another request")
+
+// Moscow is the time zone every date in a mail is stated in (the service's users are in Russia).
+var Moscow = time.FixedZone("MSK", 3*3600)
+
+// Render writes the mail's subject, plain-text and HTML bodies (and attachments) in its locale.
+// baseURL resolves links given as paths. It fails, with a *MissingDataError, when the template
+// lacks a fact it must state.
+func Render(ml Mail, baseURL string) (Rendered, error) {
+	sets, ok := parsed[ml.Template]
+	if !ok {
+		return Rendered{}, fmt.Errorf("%w %q", ErrUnknownTemplate, ml.Template)
+	}
+	loc := normLocale(ml.Locale)
+	d := ml.Data
+	if d.RequestID == "" && d.Act != nil {
+		d.RequestID = d.Act.RequestID
+	}
+	for _, n := range append([]need{{"Data.RequestID", func(d *Data) bool { return has(d.RequestID) }}}, needs[ml.Template]...) {
+		if !n.ok(&d) {
+			return Rendered{}, &MissingDataError{Template: ml.Template, Field: n.field}
+		}
+	}
+	v, err := buildView(ml.Template, loc, d, baseURL)
+	if err != nil {
+		return Rendered{}, err
+	}
+	r := Rendered{Template: ml.Template, Locale: loc, RequestID: v.RequestID}
+	set := sets[loc]
+	var b strings.Builder
+	if err := set.text.ExecuteTemplate(&b, "subject", v); err != nil {
+		return Rendered{}, fmt.Errorf("render %s subject: %w", ml.Template, err)
+	}
+	r.Subject = strings.Join(strings.Fields(b.String()), " ")
+	b.Reset()
+	if err := set.text.ExecuteTemplate(&b, "text", v); err != nil {
+		return Rendered{}, fmt.Errorf("render %s text: %w", ml.Template, err)
+	}
+	r.Text = tidyText(b.String())
+	b.Reset()
+	if err := set.html.ExecuteTemplate(&b, "html", v); err != nil {
+		return Rendered{}, fmt.Errorf("render %s html: %w", ml.Template, err)
+	}
+	r.HTML = b.String()
+	if d.Act != nil && ml.Template == AccountDeletionCompleted {
+		js, err := evidence.RenderJSON(*d.Act)
+		if err != nil {
+			return Rendered{}, fmt.Errorf("mailer: %s: act of destruction: %w", ml.Template, err)
+		}
+		r.Attachments = append(r.Attachments, Attachment{Name: v.ActFile, ContentType: "application/json", Content: js})
+	}
+	return r, nil
+}
+
+// need is one fact a template must have.
+type need struct {
+	field string
+	ok    func(*Data) bool
+}
+
+func has(s string) bool { return strings.TrimSpace(s) != "" }
+
+func field(name string, get func(*Data) string) need {
+	return need{"Data." + name, func(d *Data) bool { return has(get(d)) }}
+}
+
+func milestone(name string) need {
+	return need{"Data.Timeline[" + name + "]", func(d *Data) bool { _, ok := find(d.Timeline, name); return ok }}
+}
+
+var (
+	needCancelURL   = field("CancelURL", func(d *Data) string { return d.CancelURL })
+	needConfirmURL  = field("ConfirmURL", func(d *Data) string { return d.ConfirmURL })
+	needDecisionURL = field("DecisionURL", func(d *Data) string { return d.DecisionURL })
+	needBotName     = field("BotName", func(d *Data) string { return d.BotName })
+	needEndUserRef  = field("EndUserRef", func(d *Data) string { return d.EndUserRef })
+	needChannel     = field("Channel", func(d *Data) string { return d.Channel })
+	needReason      = field("Reason", func(d *Data) string { return d.Reason })
+	needState       = field("State", func(d *Data) string { return d.State })
+	needError       = field("Error", func(d *Data) string { return d.Error })
+	needCounts      = need{"Data.Counts", func(d *Data) bool { return d.Counts != nil }}
+	needAct         = need{"Data.Act", func(d *Data) bool { return d.Act != nil }}
+)
+
+// needs are what each template cannot be sent without, beyond the request id: every date and
+// link its wording promises.
+var needs = map[Template][]need{
+	AccountDeletionConfirmation: {needCancelURL, milestone(MilestoneSoftDeleteEnds), milestone(MilestoneHardDeleteBy),
+		milestone(MilestoneBackupsRotatedBy)},
+	AccountDeletionCancelled: {},
+	AccountDeleted:           {milestone(MilestoneBackupsRotatedBy)},
+	AccountDeletionCompleted: {needAct},
+	EndUserDeletionDone:      {needCounts},
+	ConnectionWiped:          {needChannel, needCounts},
+	EndCustomerOwnerNotice:   {needBotName, needEndUserRef, needDecisionURL, milestone(MilestoneEscalateAt)},
+	EndCustomerEscalation:    {needBotName, needEndUserRef, needDecisionURL},
+	EndCustomerReceived:      {needBotName, milestone(MilestoneCompleteBy)},
+	EndCustomerApproved:      {needBotName, needCounts},
+	EndCustomerDeclined:      {needBotName, needReason},
+	VerificationRequest:      {needConfirmURL},
+	WorkflowFailureAlert:     {needState, needError},
+}
+
+// find is the named milestone; a zero time counts as absent.
+func find(ms []Milestone, name string) (time.Time, bool) {
+	for _, m := range ms {
+		if m.Name == name && !m.At.IsZero() {
+			return m.At, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// view is what the templates see: every value already worded, formatted and cleaned, so the
+// templates only place text.
+type view struct {
+	Lang         string
+	RequestID    string
+	RequestKind  string
+	Name         string
+	AccountEmail string
+	Timeline     []line // Label: the milestone, Value: the date
+	Deleted      []string
+	Kept         []line // Label: the category, Value: why it is kept
+	Counts       []line // Label: the category, Value: the count
+	CancelURL    string
+	ConfirmURL   string
+	DecisionURL  string
+	StatusURL    string
+	BotName      string
+	Channel      string
+	EndUserRef   string
+	Reason       string
+	State        string
+	Error        string
+	ActText      string
+	ActHTML      htmltemplate.HTML // produced by evidence.RenderHTML, escaped there
+	ActFile      string
+
+	dates map[string]string
+}
+
+type line struct{ Label, Value string }
+
+// Date is the named milestone's date, "" when the timeline lacks it.
+func (v *view) Date(name string) string { return v.dates[name] }
+
+func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
+	v := &view{
+		Lang:         loc,
+		RequestID:    cleanLine(d.RequestID),
+		Name:         cleanLine(d.RecipientName),
+		AccountEmail: cleanLine(d.AccountEmail),
+		BotName:      cleanLine(d.BotName),
+		Channel:      channelTitle(d.Channel, loc),
+		EndUserRef:   cleanLine(d.EndUserRef),
+		Reason:       cleanText(d.Reason),
+		State:        cleanLine(d.State),
+		Error:        cleanLine(d.Error),
+		dates:        map[string]string{},
+	}
+	if t == WorkflowFailureAlert {
+		// The alert goes to people who need the request's state, not whose data it is.
+		v.Name, v.AccountEmail, v.BotName, v.EndUserRef, v.Reason = "", "", "", "", ""
+		v.Error = errorName(d.Error)
+	}
+	if d.RequestKind != "" {
+		v.RequestKind = titleOr(evidence.RequestKindTitle, d.RequestKind, loc)
+	}
+	var err error
+	for _, u := range []struct {
+		dst *string
+		src string
+	}{{&v.CancelURL, d.CancelURL}, {&v.ConfirmURL, d.ConfirmURL}, {&v.DecisionURL, d.DecisionURL}, {&v.StatusURL, d.StatusURL}} {
+		if *u.dst, err = resolveURL(baseURL, u.src); err != nil {
+			return nil, err
+		}
+	}
+
+	ms := slices.Clone(d.Timeline)
+	slices.SortStableFunc(ms, func(a, b Milestone) int { return a.At.Compare(b.At) })
+	for _, m := range ms {
+		if m.At.IsZero() {
+			continue
+		}
+		s := formatTime(m.At, loc)
+		v.Timeline = append(v.Timeline, line{milestoneTitle(m.Name, loc), s})
+		if _, dup := v.dates[m.Name]; !dup {
+			v.dates[m.Name] = s
+		}
+	}
+
+	accountScope := t == AccountDeletionConfirmation || t == AccountDeleted
+	deleted := d.Deleted
+	if len(deleted) == 0 && t == AccountDeletionConfirmation {
+		// The account scope reaches exactly these; stating them needs nothing from the caller.
+		for _, c := range datamap.Reaching(datamap.ScopeAccount) {
+			deleted = append(deleted, c.Name)
+		}
+	}
+	for _, c := range inMapOrder(deleted) {
+		v.Deleted = append(v.Deleted, titleOr(evidence.CategoryTitle, c, loc))
+	}
+
+	kept := slices.Clone(d.Kept)
+	if accountScope {
+		// The law's exceptions apply to every account, whatever the caller listed.
+		kept = append(kept, statutoryKept...)
+	}
+	seen := map[Kept]bool{}
+	kept = slices.DeleteFunc(kept, func(k Kept) bool {
+		// Analytics are stated once, in their own sentence; they are not personal data.
+		drop := seen[k] || k.Category == datamap.AnalyticsCounter || k.Reason == evidence.KeptAnalyticsAnonymous
+		seen[k] = true
+		return drop
+	})
+	slices.SortStableFunc(kept, func(a, b Kept) int { return mapIndex(a.Category) - mapIndex(b.Category) })
+	for _, k := range kept {
+		v.Kept = append(v.Kept, line{titleOr(evidence.CategoryTitle, k.Category, loc), titleOr(evidence.KeptReasonTitle, k.Reason, loc)})
+	}
+
+	keys := make([]string, 0, len(d.Counts))
+	for k, n := range d.Counts {
+		if n > 0 { // a category with nothing in it was not "deleted"
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range inMapOrder(keys) {
+		title := titleOr(evidence.CategoryTitle, k, loc)
+		if k == CountS3Objects {
+			title = s3Title.in(loc)
+		}
+		v.Counts = append(v.Counts, line{title, formatCount(d.Counts[k], loc)})
+	}
+
+	if t == AccountDeletionCompleted {
+		if d.Act.RequestID != d.RequestID {
+			return nil, fmt.Errorf("%w: mail for %s, act of %s", ErrActMismatch, d.RequestID, d.Act.RequestID)
+		}
+		if v.ActText, err = evidence.RenderMarkdown(*d.Act, loc); err != nil {
+			return nil, fmt.Errorf("mailer: %s: act of destruction: %w", t, err)
+		}
+		page, err := evidence.RenderHTML(*d.Act, loc)
+		if err != nil {
+			return nil, fmt.Errorf("mailer: %s: act of destruction: %w", t, err)
+		}
+		body, ok := htmlBody(page)
+		if !ok {
+			return nil, fmt.Errorf("mailer: %s: the act's HTML has no body", t)
+		}
+		v.ActHTML = htmltemplate.HTML(body) // evidence.RenderHTML escaped every value already
+		v.ActFile = "act-" + fileSafe.ReplaceAllString(d.RequestID, "_") + ".json"
+		if v.RequestKind == "" {
+			v.RequestKind = titleOr(evidence.RequestKindTitle, d.Act.RequestKind, loc)
+		}
+	}
+	return v, nil
+}
+
+// errorName keeps the leading name of an error ("States.TaskFailed", "ErrThrottled") and drops any
+// message after it, which could quote personal data.
+func errorName(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexFunc(s, func(r rune) bool {
+		return !(r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) || strings.ContainsRune("._-:/", r))
+	}); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimRight(s, ":")
+	if len(s) > 128 {
+		s = s[:128]
+	}
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+var fileSafe = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+// htmlBody is what lies between <body> and </body>: the act goes inside the mail's own page.
+func htmlBody(page string) (string, bool) {
+	i := strings.Index(page, "<body>")
+	j := strings.LastIndex(page, "</body>")
+	if i < 0 || j < i {
+		return "", false
+	}
+	return page[i+len("<body>") : j], true
+}
+
+// statutoryKept are the exceptions 152-FZ and the accounting law impose on every account deletion.
+var statutoryKept = []Kept{
+	{datamap.Payment, evidence.KeptLawAccounting5y},
+	{datamap.Consent, evidence.KeptConsentWithdrawal5y},
+	{datamap.LegalHold, evidence.KeptLegalHold},
+}
+
+// inMapOrder orders categories as the data map does, unknown ones after (by name), and S3 objects
+// last; duplicates go.
+func inMapOrder(cs []string) []string {
+	out := slices.Clone(cs)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := rank(out[i]), rank(out[j])
+		if a != b {
+			return a < b
+		}
+		return out[i] < out[j]
+	})
+	return slices.Compact(out)
+}
+
+func rank(c string) int {
+	if c == CountS3Objects {
+		return len(datamap.Categories) + 1
+	}
+	if i := mapIndex(c); i >= 0 {
+		return i
+	}
+	return len(datamap.Categories)
+}
+
+func mapIndex(name string) int {
+	i := slices.IndexFunc(datamap.Categories, func(c datamap.Category) bool { return c.Name == name })
+	if i < 0 {
+		return len(datamap.Categories)
+	}
+	return i
+}
+
+// titleOr is a key's wording, or the key itself (cleaned) when it has none: a mail never fails
+// for want of a wording, and a raw key is visible enough to be noticed.
+func titleOr(title func(key, locale string) (string, bool), key, loc string) string {
+	if s, ok := title(key, loc); ok {
+		return s
+	}
+	return cleanLine(key)
+}
+
+// resolveURL makes a link absolute against baseURL; only http and https links are sent.
+func resolveURL(baseURL, link string) (string, error) {
+	link = strings.TrimSpace(link)
+	if link == "" {
+		return "", nil
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q: %v", ErrBadURL, link, err)
+	}
+	if !u.IsAbs() {
+		b, err := url.Parse(baseURL)
+		if err != nil || !b.IsAbs() || (b.Scheme != "http" && b.Scheme != "https") {
+			return "", fmt.Errorf("%w: %q is relative and PUBLIC_BASE_URL %q is not an http(s) URL", ErrBadURL, link, baseURL)
+		}
+		link = strings.TrimRight(baseURL, "/") + "/" + strings.TrimLeft(link, "/")
+		if u, err = url.Parse(link); err != nil {
+			return "", fmt.Errorf("%w: %q: %v", ErrBadURL, link, err)
+		}
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("%w: %q is not an http(s) URL", ErrBadURL, link)
+	}
+	return u.String(), nil
+}
+
+// normLocale: "en", "EN", "en-GB", "en_US" are English; everything else is Russian.
+func normLocale(locale string) string {
+	l := strings.ToLower(strings.TrimSpace(locale))
+	if i := strings.IndexAny(l, "-_"); i >= 0 {
+		l = l[:i]
+	}
+	if l == LocaleEN {
+		return LocaleEN
+	}
+	return LocaleRU
+}
+
+// cleanLine makes a value safe as one line of a mail: line breaks and control characters become
+// spaces (no forged lines in the text body), and bidirectional overrides go (text that reads
+// differently from what it is).
+func cleanLine(s string) string {
+	return strings.TrimSpace(cleanText(strings.NewReplacer("\n", " ", "\u2028", " ", "\u2029", " ").Replace(s)))
+}
+
+// cleanText is cleanLine that keeps line breaks, for free text such as a decline reason.
+func cleanText(s string) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\r\n", "\n")
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case unicode.Is(unicode.Bidi_Control, r):
+			return -1
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+var multiBlank = regexp.MustCompile(`\n{3,}`)
+
+// tidyText trims trailing spaces and keeps at most one blank line between paragraphs, so the
+// templates can be laid out for reading rather than for exact whitespace.
+func tidyText(s string) string {
+	ls := strings.Split(s, "\n")
+	for i, l := range ls {
+		ls[i] = strings.TrimRight(l, " \t")
+	}
+	return strings.TrimSpace(multiBlank.ReplaceAllString(strings.Join(ls, "\n"), "\n\n")) + "\n"
+}
+
+// wording is a text in both languages.
+type wording struct{ ru, en string }
+
+func (w wording) in(loc string) string {
+	if loc == LocaleEN {
+		return w.en
+	}
+	return w.ru
+}
+
+var milestoneTitles = map[string]wording{
+	MilestoneReceived:         {"Заявка получена", "Request received"},
+	MilestoneSoftDeleteEnds:   {"Окончание срока, в течение которого учётную запись можно восстановить", "Restore window ends"},
+	MilestoneHardDeleteBy:     {"Окончательное удаление данных — не позднее", "Data permanently deleted by"},
+	MilestoneBackupsRotatedBy: {"Удаление данных из резервных копий — не позднее", "Data gone from backups by"},
+	MilestoneStartBy:          {"Начало обработки заявки — не позднее", "Processing starts by"},
+	MilestoneCompleteBy:       {"Исполнение заявки — не позднее", "Request completed by"},
+	MilestoneEscalateAt:       {"Передача заявки ответственному за организацию обработки персональных данных", "Referred to the privacy officer on"},
+	MilestoneDecideBy:         {"Решение по заявке — не позднее", "Decision due by"},
+}
+
+func milestoneTitle(name, loc string) string {
+	if w, ok := milestoneTitles[name]; ok {
+		return w.in(loc)
+	}
+	return cleanLine(name)
+}
+
+var s3Title = wording{"Файлы в хранилище (объекты S3)", "Files in storage (S3 objects)"}
+
+var channelTitles = map[string]wording{
+	"telegram":  {"Telegram", "Telegram"},
+	"whatsapp":  {"WhatsApp", "WhatsApp"},
+	"messenger": {"Messenger", "Messenger"},
+	"instagram": {"Instagram", "Instagram"},
+	"vk":        {"ВКонтакте", "VK"},
+	"viber":     {"Viber", "Viber"},
+	"slack":     {"Slack", "Slack"},
+}
+
+func channelTitle(ch, loc string) string {
+	if w, ok := channelTitles[strings.ToLower(ch)]; ok {
+		return w.in(loc)
+	}
+	return cleanLine(ch)
+}
+
+var monthsGenitiveRU = [...]string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля",
+	"августа", "сентября", "октября", "ноября", "декабря"}
+
+var monthsEN = [...]string{"January", "February", "March", "April", "May", "June", "July", "August",
+	"September", "October", "November", "December"}
+
+// formatDate is the Moscow date: "2 января 2027 г." or "2 January 2027".
+func formatDate(t time.Time, loc string) string {
+	t = t.In(Moscow)
+	if loc == LocaleEN {
+		return fmt.Sprintf("%d %s %d", t.Day(), monthsEN[t.Month()-1], t.Year())
+	}
+	return fmt.Sprintf("%d %s %d г.", t.Day(), monthsGenitiveRU[t.Month()-1], t.Year())
+}
+
+// formatTime is the Moscow date and time with the zone stated: deadlines are instants, and a
+// reader abroad must not be a day off.
+func formatTime(t time.Time, loc string) string {
+	if loc == LocaleEN {
+		return formatDate(t, loc) + ", " + t.In(Moscow).Format("15:04") + " Moscow time (UTC+3)"
+	}
+	return formatDate(t, loc) + ", " + t.In(Moscow).Format("15:04") + " по московскому времени"
+}
+
+// formatCount groups thousands: "12 345" (no-break space) or "12,345".
+func formatCount(n int64, loc string) string {
+	sep := ","
+	if loc == LocaleRU {
+		sep = "\u00a0"
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+//go:embed templates
+var templateFS embed.FS
+
+// templateSet is one template in one locale, parsed by both engines from the same files: the
+// text and HTML versions sit side by side, so their wording cannot drift unnoticed.
+type templateSet struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// parsed holds every template × locale, parsed once; a broken template fails at start-up (and in
+// every test), not when a deletion is half done.
+var parsed = func() map[Template]map[string]templateSet {
+	out := map[Template]map[string]templateSet{}
+	for _, t := range Templates {
+		out[t] = map[string]templateSet{}
+		for _, loc := range []string{LocaleRU, LocaleEN} {
+			files := []string{"templates/" + loc + "/layout.tmpl", "templates/" + loc + "/" + string(t) + ".tmpl"}
+			for _, f := range files {
+				if _, err := fs.Stat(templateFS, f); err != nil {
+					panic(fmt.Sprintf("mailer: template %s: %v", f, err))
+				}
+			}
+			out[t][loc] = templateSet{
+				text: texttemplate.Must(texttemplate.New(string(t)).Option("missingkey=error").ParseFS(templateFS, files...)),
+				html: htmltemplate.Must(htmltemplate.New(string(t)).Option("missingkey=error").ParseFS(templateFS, files...)),
+			}
+		}
+	}
+	return out
+}()
