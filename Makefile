@@ -60,6 +60,17 @@ test: deps vet asl $(LETHE)
 run: deps $(LETHE)
 	$(LETHE) local
 
+# sam build (BuildMethod: makefile) runs `make build-<LogicalId>` with ARTIFACTS_DIR set: the function
+# OpenRequestFunction is built from functions/open-request as the arm64 `bootstrap` binary.
+build-%Function:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+		-o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr 'A-Z' 'a-z')
+
+## deploy: build every function and deploy the stack with AWS SAM (sam CLI and credentials required)
+.PHONY: deploy
+deploy:
+	sam build && sam deploy --guided
+
 ## bench: benchmarks on a stack of their own → bench/results.json, BENCHMARKS.md (BENCH_QUICK=1: under 3 min)
 .PHONY: bench
 bench: deps $(LETHE)

@@ -171,3 +171,15 @@ func (l *Ledger) Reference(ctx context.Context, kind, value string) (requestID, 
 	}
 	return platform.AttrString(out.Item["requestId"]), platform.AttrString(out.Item["action"]), nil
 }
+
+// InSlot returns the request a slot names (open or not); ErrNotFound if the slot was never taken.
+func (l *Ledger) InSlot(ctx context.Context, slotName string) (Request, error) {
+	r, err := l.slotRequest(ctx, slotName)
+	if err != nil {
+		return Request{}, err
+	}
+	if r == nil || r.AccountID == "" {
+		return Request{}, ErrNotFound
+	}
+	return *r, nil
+}

@@ -161,6 +161,13 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"JWT_ISSUER":              "https://auth.example.com/",
 		"JWT_AUDIENCE":            "lethe-dashboard",
 		"TTL_SAFETY_MARGIN":       "168h",
+
+		"BUSINESS_CALENDAR_EXTRA_HOLIDAYS":       "",
+		"BUSINESS_CALENDAR_EXTRA_WORKDAYS":       "",
+		"ACCOUNT_DELETION_STATE_MACHINE_ARN":     "arn:aws:states:us-east-1:111122223333:stateMachine:t1-account-deletion",
+		"END_USER_DELETION_STATE_MACHINE_ARN":    "arn:aws:states:us-east-1:111122223333:stateMachine:t1-end-user-deletion",
+		"CONNECTION_WIPE_STATE_MACHINE_ARN":      "arn:aws:states:us-east-1:111122223333:stateMachine:t1-connection-wipe",
+		"END_CUSTOMER_REQUEST_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:111122223333:stateMachine:t1-end-customer-request",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", dump(got), dump(want))

@@ -1,0 +1,20 @@
+// Command erase-slice is the Lambda behind the deletion workflows' EraseSlice task (workflow.Tasks.EraseSlice).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lethe-dev/lethe/internal/system"
+	"github.com/lethe-dev/lethe/internal/workflow"
+)
+
+func main() {
+	sys, err := system.FromEnvironment(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(workflow.Lambda(sys.Tasks.EraseSlice))
+}

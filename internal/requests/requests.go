@@ -1,0 +1,329 @@
+// Package requests is where deletion requests begin and where people act on them: an owner asks for
+// or cancels an account deletion, an admin deletes end users, a channel revokes a connection, an end
+// customer asks and the bot owner decides. Each records a request in the ledger and starts (or
+// stops, or answers) its workflow; the workflow does the rest on its timeline.
+package requests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/erasure"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/workflow"
+)
+
+// Errors the HTTP edge maps to statuses.
+var (
+	// ErrNoRequest: nothing to act on (404).
+	ErrNoRequest = errors.New("no such deletion request")
+	// ErrTooLate: the request can no longer be cancelled or decided (409).
+	ErrTooLate = errors.New("the request can no longer be changed")
+	// ErrInvalid: the request as asked cannot be made (400/422).
+	ErrInvalid = errors.New("invalid deletion request")
+)
+
+// Restorer puts a soft-deleted account back (internal/erasure).
+type Restorer interface {
+	Restore(ctx context.Context, accountID, requestID string) (erasure.Suspension, error)
+}
+
+// Service is built once and shared.
+type Service struct {
+	Ledger   *ledger.Ledger
+	Store    *platform.Store
+	Starter  *workflow.Starter
+	Accounts Restorer
+	Mail     workflow.Mailer
+	Now      func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// AccountDeletion is an owner's request to delete their account.
+type AccountDeletion struct {
+	AccountID   string
+	Source      string // "dashboard" or "email"
+	Actor       string // "owner:<sub>", "email"
+	RequestedBy string // the owner's sub, when known
+}
+
+// RequestAccountDeletion records the request and starts its workflow. An account has at most one
+// open deletion: asking again returns it (created=false) and starts nothing new.
+func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion) (req ledger.Request, created bool, err error) {
+	if in.AccountID == "" || in.Source == "" {
+		return ledger.Request{}, false, fmt.Errorf("%w: an account deletion needs an account and a source", ErrInvalid)
+	}
+	acct, err := s.Store.Account(ctx, in.AccountID)
+	if errors.Is(err, platform.ErrNotFound) {
+		return ledger.Request{}, false, ErrNoRequest
+	}
+	if err != nil {
+		return ledger.Request{}, false, err
+	}
+	actor := in.Actor
+	if actor == "" {
+		actor = in.Source
+	}
+	r := ledger.Request{ID: platform.NewID(s.now()), AccountID: in.AccountID, Kind: ledger.KindAccountDeletion,
+		Source: in.Source, Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: in.AccountID},
+		Status: ledger.StatusScheduled, Locale: acct.Locale, RequestedBy: in.RequestedBy,
+		History: []ledger.Event{{At: s.now(), Status: ledger.StatusScheduled, Actor: actor, Note: "account deletion requested"}}}
+	req, created, err = s.Ledger.CreateUnique(ctx, r, ledger.AccountDeletionSlot(in.AccountID))
+	if err != nil {
+		return ledger.Request{}, false, err
+	}
+	if req.Status == ledger.StatusAwaitingVerification {
+		return req, created, nil // waits for the emailed confirmation link
+	}
+	arn, err := s.Starter.Start(ctx, req)
+	if err != nil {
+		return req, created, err
+	}
+	req.ExecutionARN = arn
+	return req, created, nil
+}
+
+// CurrentAccountDeletion is the account's open deletion request, or its last one.
+func (s *Service) CurrentAccountDeletion(ctx context.Context, accountID string) (ledger.Request, error) {
+	r, err := s.Ledger.InSlot(ctx, ledger.AccountDeletionSlot(accountID))
+	if errors.Is(err, ledger.ErrNotFound) || err == nil && r.AccountID != accountID {
+		return ledger.Request{}, ErrNoRequest
+	}
+	return r, err
+}
+
+// cancellable are the statuses a cancel may start from; soft_deleted only inside the window.
+var cancellable = []ledger.Status{ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled, ledger.StatusSoftDeleted}
+
+// CancelAccountDeletion cancels the account's deletion inside the soft-delete window: one
+// conditional write decides it against the start of the hard delete. The winner restores the
+// account at once, mails the owner and stops the workflow; a cancel that loses gets ErrTooLate and
+// restores nothing.
+func (s *Service) CancelAccountDeletion(ctx context.Context, accountID, actor string) (ledger.Request, error) {
+	cur, err := s.CurrentAccountDeletion(ctx, accountID)
+	if err != nil {
+		return ledger.Request{}, err
+	}
+	return s.cancel(ctx, cur.ID, actor)
+}
+
+func (s *Service) cancel(ctx context.Context, requestID, actor string) (ledger.Request, error) {
+	now := s.now()
+	req, err := s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
+		if r.Kind != ledger.KindAccountDeletion {
+			return ErrNoRequest
+		}
+		if r.Status == ledger.StatusCancelled {
+			return errAlreadyCancelled
+		}
+		ok := false
+		for _, st := range cancellable {
+			ok = ok || r.Status == st
+		}
+		if !ok {
+			return fmt.Errorf("%w: %s is %s", ErrTooLate, r.ID, r.Status)
+		}
+		if ends, set := r.Deadlines[workflow.DeadlineSoftDeleteEnds]; r.Status == ledger.StatusSoftDeleted && set && now.After(ends) {
+			return fmt.Errorf("%w: the soft-delete window of %s ended at %s", ErrTooLate, r.ID, ends.Format(time.RFC3339))
+		}
+		r.Status = ledger.StatusCancelled
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: actor, Note: "cancelled inside the soft-delete window; account restored"})
+		return nil
+	})
+	if errors.Is(err, errAlreadyCancelled) {
+		return s.Ledger.Get(ctx, requestID) // a second click: same answer, nothing more done
+	}
+	if err != nil {
+		return ledger.Request{}, err
+	}
+	if _, err := s.Accounts.Restore(ctx, req.AccountID, req.ID); err != nil {
+		return req, fmt.Errorf("restore the account of %s: %w", req.ID, err)
+	}
+	if req.Requester != "" {
+		if err := workflow.SendOnce(ctx, s.Ledger, s.Mail, req, mailer.Mail{Template: mailer.AccountDeletionCancelled,
+			To: []string{req.Requester}, Data: mailer.Data{AccountEmail: req.Requester}}, ""); err != nil {
+			return req, err
+		}
+	}
+	if err := workflow.Stop(ctx, s.Starter.SFN, req.ExecutionARN, "account deletion cancelled by "+actor); err != nil {
+		return req, fmt.Errorf("stop the workflow of %s: %w", req.ID, err)
+	}
+	return s.Ledger.Get(ctx, req.ID)
+}
+
+var errAlreadyCancelled = errors.New("already cancelled")
+
+// EmailAction carries out the action of a link or a reply token from a mail: "cancel" cancels the
+// account deletion it was sent for; "confirm" confirms a request that waited for verification.
+func (s *Service) EmailAction(ctx context.Context, token, actor string) (ledger.Request, string, error) {
+	id, action, err := s.Ledger.Reference(ctx, ledger.RefToken, strings.ToLower(strings.TrimSpace(token)))
+	if errors.Is(err, ledger.ErrUnknownReference) {
+		return ledger.Request{}, "", ErrNoRequest
+	}
+	if err != nil {
+		return ledger.Request{}, "", err
+	}
+	switch action {
+	case "cancel":
+		r, err := s.cancel(ctx, id, actor)
+		return r, action, err
+	case "confirm":
+		r, err := s.confirm(ctx, id, actor)
+		return r, action, err
+	}
+	return ledger.Request{}, action, fmt.Errorf("%w: unknown action %q", ErrInvalid, action)
+}
+
+// confirm starts a request that waited for its emailed confirmation.
+func (s *Service) confirm(ctx context.Context, id, actor string) (ledger.Request, error) {
+	req, err := s.Ledger.Transition(ctx, id, []ledger.Status{ledger.StatusAwaitingVerification}, ledger.StatusScheduled, actor, "confirmed by the link mailed to the account's address")
+	if errors.Is(err, ledger.ErrConflict) {
+		cur, gerr := s.Ledger.Get(ctx, id)
+		if gerr == nil && cur.Status != ledger.StatusAwaitingVerification && cur.ExecutionARN != "" {
+			return cur, nil // confirmed twice
+		}
+		return ledger.Request{}, fmt.Errorf("%w: %v", ErrTooLate, err)
+	}
+	if err != nil {
+		return ledger.Request{}, err
+	}
+	if _, err := s.Starter.Start(ctx, req); err != nil {
+		return req, err
+	}
+	return s.Ledger.Get(ctx, id)
+}
+
+// Deletion is a request to delete a scope that cannot be cancelled: end users (by filter, one, or a
+// Meta identity), a channel connection.
+type Deletion struct {
+	// ID, when set, makes the request idempotent: a webhook delivery id, a preview token.
+	ID          string
+	Kind        ledger.Kind
+	Scope       platform.ScopeRef
+	Source      string // "dashboard", "webhook:<channel>", "email"
+	Actor       string
+	RequestedBy string
+	Locale      string
+}
+
+// RequestDeletion records the request and starts its workflow; the same ID twice makes one request.
+func (s *Service) RequestDeletion(ctx context.Context, in Deletion) (ledger.Request, bool, error) {
+	if in.Kind == "" || in.Source == "" || in.Scope.Kind == "" {
+		return ledger.Request{}, false, fmt.Errorf("%w: a deletion needs a kind, a scope and a source", ErrInvalid)
+	}
+	if _, err := s.Starter.Machines.For(in.Kind); err != nil {
+		return ledger.Request{}, false, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	id := in.ID
+	if id == "" {
+		id = platform.NewID(s.now())
+	}
+	actor := in.Actor
+	if actor == "" {
+		actor = in.Source
+	}
+	r := ledger.Request{ID: id, AccountID: in.Scope.AccountID, Kind: in.Kind, Source: in.Source, Scope: in.Scope,
+		Status: ledger.StatusScheduled, RequestedBy: in.RequestedBy, Locale: in.Locale,
+		History: []ledger.Event{{At: s.now(), Status: ledger.StatusScheduled, Actor: actor}}}
+	return s.createAndStart(ctx, r)
+}
+
+func (s *Service) createAndStart(ctx context.Context, r ledger.Request) (ledger.Request, bool, error) {
+	req, err := s.Ledger.Create(ctx, r)
+	created := err == nil
+	if errors.Is(err, ledger.ErrExists) {
+		req, err = s.Ledger.Get(ctx, r.ID)
+	}
+	if err != nil {
+		return ledger.Request{}, false, err
+	}
+	arn, err := s.Starter.Start(ctx, req)
+	if err != nil {
+		return req, created, err
+	}
+	req.ExecutionARN = arn
+	return req, created, nil
+}
+
+// EndCustomer is an end customer's request to delete their data on one bot.
+type EndCustomer struct {
+	ID        string // optional: the intake's dedupe key (a message id)
+	AccountID string
+	BotID     string
+	EndUserID string
+	Requester string // where to tell them each outcome
+	Locale    string
+}
+
+// SubmitEndCustomer records an end customer's request and starts its workflow: the bot owner is
+// asked at once.
+func (s *Service) SubmitEndCustomer(ctx context.Context, in EndCustomer) (ledger.Request, bool, error) {
+	if in.AccountID == "" || in.BotID == "" || in.EndUserID == "" || in.Requester == "" {
+		return ledger.Request{}, false, fmt.Errorf("%w: an end-customer request needs the account, bot, end user and the requester's address", ErrInvalid)
+	}
+	id := in.ID
+	if id == "" {
+		id = platform.NewID(s.now())
+	}
+	r := ledger.Request{ID: id, AccountID: in.AccountID, Kind: ledger.KindEndCustomerRequest, Source: "email",
+		Scope:  platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: in.AccountID, BotID: in.BotID, EndUserID: in.EndUserID},
+		Status: ledger.StatusReceived, Requester: in.Requester, Locale: in.Locale}
+	return s.createAndStart(ctx, r)
+}
+
+// Decide records the bot owner's (or the privacy officer's) answer to an end-customer request and
+// hands it to the waiting workflow. A request of another account is ErrNoRequest.
+func (s *Service) Decide(ctx context.Context, accountID, requestID, actor string, approve bool, reason string) (ledger.Request, error) {
+	if !approve && strings.TrimSpace(reason) == "" {
+		return ledger.Request{}, fmt.Errorf("%w: a decline needs a reason", ErrInvalid)
+	}
+	now := s.now()
+	req, err := s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
+		if r.Kind != ledger.KindEndCustomerRequest || r.AccountID != accountID {
+			return ErrNoRequest
+		}
+		if r.Status != ledger.StatusAwaitingVerification || r.Decision != nil {
+			return fmt.Errorf("%w: %s is %s", ErrTooLate, r.ID, r.Status)
+		}
+		r.Decision = &ledger.Decision{Approved: approve, By: actor, At: now, Reason: strings.TrimSpace(reason)}
+		note := "approved by " + actor
+		r.Status = ledger.StatusHardDeleting
+		if !approve {
+			r.Status, note = ledger.StatusDeclined, "declined by "+actor
+		}
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: actor, Note: note})
+		return nil
+	})
+	if errors.Is(err, ledger.ErrNotFound) {
+		return ledger.Request{}, ErrNoRequest
+	}
+	if err != nil {
+		return ledger.Request{}, err
+	}
+	if req.TaskToken != "" {
+		err := workflow.HandOver(ctx, s.Starter.SFN, req.TaskToken, approve)
+		var stale1 *types.InvalidToken
+		var stale2 *types.TaskTimedOut
+		var stale3 *types.TaskDoesNotExist
+		// A token that just timed out (the escalation is starting): the next wait finds the decision
+		// on the request and hands it over itself.
+		if err != nil && !errors.As(err, &stale1) && !errors.As(err, &stale2) && !errors.As(err, &stale3) {
+			return req, fmt.Errorf("hand the decision on %s to its workflow: %w", req.ID, err)
+		}
+	}
+	return req, nil
+}

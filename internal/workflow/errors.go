@@ -1,0 +1,141 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/smithy-go"
+
+	"github.com/lethe-dev/lethe/internal/deletion"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/mailer"
+)
+
+// Error names the state machines' Retry and Catch match. A handler's error reaches Step Functions
+// as its name (the Lambda errorType), so these are the only words the ASL and the code share.
+const (
+	// ErrNameTransient: throttling, a 5xx or a dropped connection; retried with backoff.
+	ErrNameTransient = "Transient"
+	// ErrNameWindowOpen: a hard delete was asked to start before the soft-delete window ended.
+	ErrNameWindowOpen = "WindowStillOpen"
+	// ErrNameNotVerified: the verification pass still found data in scope; the scope is erased again.
+	ErrNameNotVerified = "NotVerified"
+	// ErrNameNotDeleting: the request left hard_deleting under the task (an operator intervened).
+	ErrNameNotDeleting = "NotDeleting"
+	// ErrNameConflict: the request is in a status the task cannot start from.
+	ErrNameConflict = "StatusConflict"
+	// ErrNameNotFound: the request does not exist.
+	ErrNameNotFound = "RequestNotFound"
+	// ErrNameBadInput: the task's input or the data a mail needs is missing or malformed.
+	ErrNameBadInput = "BadInput"
+	// ErrNameInternal: anything else; not retried, caught as a failure.
+	ErrNameInternal = "Internal"
+)
+
+// OwnErrorNames are the names Classify can give.
+var OwnErrorNames = []string{ErrNameTransient, ErrNameWindowOpen, ErrNameNotVerified, ErrNameNotDeleting,
+	ErrNameConflict, ErrNameNotFound, ErrNameBadInput, ErrNameInternal}
+
+// ServiceErrorNames are the errors AWS itself raises around a task, as the Step Functions and
+// Lambda documentation name them: the Lambda service's own failures (retry them), a function that
+// ran out of time, and the States.* errors of the runtime.
+var ServiceErrorNames = []string{
+	"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+	"Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException", "Sandbox.Timedout",
+	"States.ALL", "States.TaskFailed", "States.Timeout", "States.HeartbeatTimeout", "States.Runtime",
+	"States.DataLimitExceeded",
+	// The failure path writes the ledger and mails the privacy officer straight from the machine.
+	"DynamoDB.ConditionalCheckFailedException", "DynamoDB.ProvisionedThroughputExceededException",
+	"DynamoDB.ThrottlingException", "DynamoDB.InternalServerErrorException", "DynamoDB.AmazonDynamoDBException",
+	"SesV2.TooManyRequestsException", "SesV2.SesV2Exception",
+	// Hand-off to a child execution.
+	"StepFunctions.ExecutionLimitExceededException", "StepFunctions.SfnException",
+}
+
+// Error is a task failure with the name Step Functions will see.
+type Error struct {
+	Name string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Name + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrWindowOpen is returned when a hard delete would start inside the soft-delete window.
+var ErrWindowOpen = errors.New("the soft-delete window has not ended")
+
+// Classify names an error for the state machine.
+func Classify(err error) string {
+	var named *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &named):
+		return named.Name
+	case errors.Is(err, ErrWindowOpen):
+		return ErrNameWindowOpen
+	case errors.Is(err, deletion.ErrNotVerified):
+		return ErrNameNotVerified
+	case errors.Is(err, deletion.ErrNotDeleting):
+		return ErrNameNotDeleting
+	case errors.Is(err, ledger.ErrNotFound):
+		return ErrNameNotFound
+	case errors.Is(err, ledger.ErrConflict):
+		return ErrNameConflict
+	case errors.Is(err, mailer.ErrMissingData):
+		return ErrNameBadInput
+	case transient(err):
+		return ErrNameTransient
+	}
+	return ErrNameInternal
+}
+
+// transientCodes are AWS error codes that mean "try again later".
+var transientCodes = map[string]bool{
+	"ThrottlingException": true, "ProvisionedThroughputExceededException": true, "RequestLimitExceeded": true,
+	"InternalServerError": true, "InternalFailure": true, "ServiceUnavailable": true, "TooManyRequestsException": true,
+	"TransactionConflictException": true, "SlowDown": true, "RequestTimeout": true, "LimitExceededException": true,
+}
+
+func transient(err error) bool {
+	var api smithy.APIError
+	if errors.As(err, &api) && transientCodes[api.ErrorCode()] {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// Lambda wraps a task for the Lambda runtime: its errors reach Step Functions under their names.
+func Lambda[In, Out any](fn func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
+	return func(ctx context.Context, in In) (Out, error) {
+		out, err := fn(ctx, in)
+		if err != nil {
+			return out, messages.InvokeResponse_Error{Type: Classify(err), Message: err.Error()}
+		}
+		return out, nil
+	}
+}
+
+// Raw is Lambda over raw JSON, the shape the local engine invokes functions in, so the local run
+// calls exactly the handler the Lambda runtime would.
+func Raw[In, Out any](fn func(context.Context, In) (Out, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
+	h := Lambda(fn)
+	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+		var in In
+		if len(payload) > 0 {
+			if err := json.Unmarshal(payload, &in); err != nil {
+				return nil, messages.InvokeResponse_Error{Type: ErrNameBadInput, Message: fmt.Sprintf("decode input: %v", err)}
+			}
+		}
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(out)
+	}
+}

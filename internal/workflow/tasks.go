@@ -1,0 +1,663 @@
+package workflow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/deletion"
+	"github.com/lethe-dev/lethe/internal/erasure"
+	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// Timeline of SPEC §3.
+const (
+	SoftDeleteWindow     = 30 * 24 * time.Hour
+	HardDeleteDays       = 15 // business days after the window
+	EmailStartDays       = 5  // business days to start an emailed request
+	EscalationDays       = 10 // business days a bot owner has to answer
+	CompletionDays       = 30 // calendar days for connection wipes and end-customer requests
+	BackupRotationDays   = 30 // calendar days for backups to rotate
+	defaultSliceDuration = 10 * time.Minute
+)
+
+// Deadline names stored on requests (and shown in mail).
+const (
+	DeadlineStartBy          = mailer.MilestoneStartBy
+	DeadlineSoftDeleteEnds   = mailer.MilestoneSoftDeleteEnds
+	DeadlineHardDeleteBy     = mailer.MilestoneHardDeleteBy
+	DeadlineBackupsRotatedBy = mailer.MilestoneBackupsRotatedBy
+	DeadlineCompleteBy       = mailer.MilestoneCompleteBy
+	DeadlineEscalateAt       = mailer.MilestoneEscalateAt
+)
+
+// Calendar computes deadlines (internal/calendar on the Russian production calendar).
+type Calendar interface {
+	AddBusinessDays(from time.Time, n int) time.Time
+	AddCalendarDays(from time.Time, n int) time.Time
+}
+
+// Deleter carries out hard deletes (internal/deletion).
+type Deleter interface {
+	Step(ctx context.Context, requestID string, cp erasure.Checkpoint, b erasure.Budget) (erasure.Checkpoint, error)
+	Complete(ctx context.Context, requestID string, cp erasure.Checkpoint) (ledger.Request, error)
+	Evidence(ctx context.Context, requestID string) ([]evidence.Record, error)
+}
+
+// Suspender deactivates an account for the soft-delete window and puts it back (internal/erasure).
+type Suspender interface {
+	SoftDelete(ctx context.Context, accountID, requestID string) (erasure.Suspension, error)
+	Restore(ctx context.Context, accountID, requestID string) (erasure.Suspension, error)
+}
+
+// errCancelled: the request was cancelled under the task.
+var errCancelled = errors.New("request cancelled")
+
+// Mailer sends mail (internal/mailer).
+type Mailer interface {
+	Send(ctx context.Context, m mailer.Mail) (string, error)
+}
+
+// Tasks are the handlers of the state machines' Task states. Build it once and share it.
+type Tasks struct {
+	Ledger   *ledger.Ledger
+	Store    *platform.Store
+	Deleter  Deleter
+	Accounts Suspender
+	Mail     Mailer
+	Calendar Calendar
+	SFN      Client
+	// PrivacyOfficer decides end-customer requests a bot owner left unanswered.
+	PrivacyOfficer string
+	// SliceDuration bounds one erase slice (it also stops short of the Lambda's own deadline);
+	// SliceItems, when set, bounds it by items (tests use it to force many slices).
+	SliceDuration time.Duration
+	SliceItems    int64
+	Now           func() time.Time
+}
+
+func (t *Tasks) now() time.Time { return now(t.Now).get() }
+
+// State is the data every machine carries: the request, and the erase loop's checkpoint.
+type State struct {
+	RequestID string `json:"requestId"`
+	Erase     *Erase `json:"erase,omitempty"`
+}
+
+// Erase is where the erase loop stands. Iterations counts the slices of this execution: the machine
+// hands the rest to a child execution before its history could approach the 25,000-event limit.
+type Erase struct {
+	Checkpoint *erasure.Checkpoint `json:"checkpoint"`
+	Done       bool                `json:"done"`
+	Iterations int                 `json:"iterations"`
+	// Rescans counts how often verification sent the scope back to be erased again.
+	Rescans int `json:"rescans"`
+}
+
+// Opened is Open's result.
+type Opened struct {
+	// SoftDeleteEndsAt is when the account deletion's Wait ends (RFC 3339).
+	SoftDeleteEndsAt string `json:"softDeleteEndsAt,omitempty"`
+	// EscalateAfterSeconds and DecideWithinSeconds time the waits for a bot owner's and then the
+	// privacy officer's decision on an end-customer request.
+	EscalateAfterSeconds int64 `json:"escalateAfterSeconds,omitempty"`
+	DecideWithinSeconds  int64 `json:"decideWithinSeconds,omitempty"`
+}
+
+// Began is BeginHardDelete's result: whether the request is still wanted.
+type Began struct {
+	Proceed bool `json:"proceed"`
+}
+
+// Completed is Complete's result.
+type Completed struct {
+	Status           ledger.Status `json:"status"`
+	BackupsRotatedBy string        `json:"backupsRotatedBy,omitempty"`
+}
+
+// Await is the input of a task that waits for a decision.
+type Await struct {
+	RequestID string `json:"requestId"`
+	TaskToken string `json:"taskToken"`
+	Stage     string `json:"stage"` // StageOwner or StageOfficer
+}
+
+// Decision stages.
+const (
+	StageOwner   = "owner"
+	StageOfficer = "officer"
+)
+
+// DecisionOutput is what SendTaskSuccess hands the waiting machine.
+type DecisionOutput struct {
+	Approved bool `json:"approved"`
+}
+
+// Done is the result of tasks that only report the request's status.
+type Done struct {
+	Status ledger.Status `json:"status"`
+}
+
+func badInput(format string, a ...any) error {
+	return &Error{Name: ErrNameBadInput, Err: fmt.Errorf(format, a...)}
+}
+
+func (t *Tasks) request(ctx context.Context, id string) (ledger.Request, error) {
+	if id == "" {
+		return ledger.Request{}, badInput("no requestId in the task input")
+	}
+	return t.Ledger.Get(ctx, id)
+}
+
+// Open starts a request's workflow: it sets the deadlines, and
+//   - account deletion: soft-deletes the account (deactivated, restorable) and sends the
+//     confirmation with every date and how to cancel;
+//   - end-customer request: waits for the bot owner, telling the requester it was received;
+//   - any other kind: moves straight to hard_deleting (nothing to cancel).
+//
+// It is safe to run twice: what is done is not done again.
+func (t *Tasks) Open(ctx context.Context, in State) (Opened, error) {
+	req, err := t.request(ctx, in.RequestID)
+	if err != nil {
+		return Opened{}, err
+	}
+	switch req.Kind {
+	case ledger.KindAccountDeletion:
+		return t.openAccountDeletion(ctx, req)
+	case ledger.KindEndCustomerRequest:
+		return t.openEndCustomer(ctx, req)
+	}
+	now := t.now()
+	_, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+		switch r.Status {
+		case ledger.StatusHardDeleting:
+			return nil
+		case ledger.StatusReceived, ledger.StatusScheduled:
+		default:
+			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
+		}
+		setDeadline(r, DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, CompletionDays))
+		r.Status = ledger.StatusHardDeleting
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "deletion started"})
+		return nil
+	})
+	return Opened{}, err
+}
+
+func setDeadline(r *ledger.Request, name string, at time.Time) {
+	if r.Deadlines == nil {
+		r.Deadlines = map[string]time.Time{}
+	}
+	if _, ok := r.Deadlines[name]; !ok {
+		r.Deadlines[name] = at.UTC()
+	}
+}
+
+func (t *Tasks) openAccountDeletion(ctx context.Context, req ledger.Request) (Opened, error) {
+	now := t.now()
+	if req.Status == ledger.StatusCancelled {
+		// Cancelled before the workflow got here: the Wait passes at once and BeginHardDelete ends it.
+		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
+	}
+	acct, err := t.Store.Account(ctx, req.AccountID)
+	if err != nil && req.Status != ledger.StatusSoftDeleted {
+		return Opened{}, fmt.Errorf("account of %s: %w", req.ID, err)
+	}
+	req, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+		switch r.Status {
+		case ledger.StatusSoftDeleted:
+			return nil
+		case ledger.StatusCancelled:
+			return errCancelled
+		case ledger.StatusReceived, ledger.StatusScheduled:
+		default:
+			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
+		}
+		ends := now.Add(SoftDeleteWindow)
+		hardBy := t.Calendar.AddBusinessDays(ends, HardDeleteDays)
+		if r.Source == "email" {
+			setDeadline(r, DeadlineStartBy, t.Calendar.AddBusinessDays(r.CreatedAt, EmailStartDays))
+		}
+		setDeadline(r, DeadlineSoftDeleteEnds, ends)
+		setDeadline(r, DeadlineHardDeleteBy, hardBy)
+		setDeadline(r, DeadlineBackupsRotatedBy, t.Calendar.AddCalendarDays(hardBy, BackupRotationDays))
+		// The address the mails of the whole timeline go to, kept only until the final mail: the
+		// account profile itself is destroyed by the hard delete.
+		r.Requester, r.Locale = acct.Email, acct.Locale
+		r.Status = ledger.StatusSoftDeleted
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system",
+			Note: "account deactivated: sign-in, team members, API tokens and webhooks blocked, bots stopped; restorable until " + ends.Format(time.RFC3339)})
+		return nil
+	})
+	if errors.Is(err, errCancelled) {
+		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
+	}
+	if err != nil {
+		return Opened{}, err
+	}
+	if _, err := t.Accounts.SoftDelete(ctx, req.AccountID, req.ID); err != nil {
+		return Opened{}, fmt.Errorf("soft delete %s: %w", req.ID, err)
+	}
+	// A cancel that won while the account was being switched off may have restored it before the
+	// switch-off finished: look again, and restore what this task switched off.
+	if cur, err := t.Ledger.Get(ctx, req.ID); err != nil {
+		return Opened{}, err
+	} else if cur.Status == ledger.StatusCancelled {
+		if _, err := t.Accounts.Restore(ctx, req.AccountID, req.ID); err != nil {
+			return Opened{}, fmt.Errorf("restore %s after a cancel: %w", req.ID, err)
+		}
+		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
+	}
+	err = t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeletionConfirmation, To: []string{req.Requester},
+		Data: mailer.Data{AccountEmail: req.Requester, Deleted: accountCategories(), Kept: t.kept(ctx, req)}}, "cancel")
+	if err != nil {
+		return Opened{}, err
+	}
+	return Opened{SoftDeleteEndsAt: req.Deadlines[DeadlineSoftDeleteEnds].Format(time.RFC3339Nano)}, nil
+}
+
+// accountCategories are the data-map categories an account deletion destroys.
+func accountCategories() []string {
+	var out []string
+	for _, c := range datamap.Categories {
+		if (c.Owner == datamap.OwnerAccount || c.Owner == datamap.OwnerEndUser) && c.Reaches(datamap.ScopeAccount) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// kept lists what an account deletion keeps, and why.
+func (t *Tasks) kept(ctx context.Context, req ledger.Request) []mailer.Kept {
+	out := []mailer.Kept{
+		{Category: datamap.Payment, Reason: evidence.KeptLawAccounting5y},
+		{Category: datamap.Consent, Reason: evidence.KeptConsentWithdrawal5y},
+	}
+	if holds, err := t.Ledger.ActiveHolds(ctx, req.AccountID); err == nil && len(holds) > 0 {
+		out = append(out, mailer.Kept{Category: datamap.LegalHold, Reason: evidence.KeptLegalHold})
+	}
+	return append(out, mailer.Kept{Category: datamap.AnalyticsCounter, Reason: evidence.KeptAnalyticsAnonymous})
+}
+
+func (t *Tasks) openEndCustomer(ctx context.Context, req ledger.Request) (Opened, error) {
+	now := t.now()
+	req, err := t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+		switch r.Status {
+		case ledger.StatusAwaitingVerification:
+			return nil
+		case ledger.StatusReceived, ledger.StatusScheduled:
+		default:
+			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
+		}
+		setDeadline(r, DeadlineEscalateAt, t.Calendar.AddBusinessDays(r.CreatedAt, EscalationDays))
+		setDeadline(r, DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, CompletionDays))
+		r.Status = ledger.StatusAwaitingVerification
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "waiting for the bot owner's decision"})
+		return nil
+	})
+	if err != nil {
+		return Opened{}, err
+	}
+	if req.Requester != "" {
+		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+		err = t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerReceived, To: []string{req.Requester},
+			Data: mailer.Data{BotName: bot.Name}}, "")
+		if err != nil {
+			return Opened{}, err
+		}
+	}
+	escalate, complete := req.Deadlines[DeadlineEscalateAt], req.Deadlines[DeadlineCompleteBy]
+	return Opened{
+		EscalateAfterSeconds: max(1, int64(escalate.Sub(now)/time.Second)),
+		DecideWithinSeconds:  max(1, int64(complete.Sub(escalate)/time.Second)),
+	}, nil
+}
+
+// BeginHardDelete ends the soft-delete window: soft_deleted → hard_deleting as one conditional
+// write, so that it and a cancel racing it have exactly one winner. A cancelled request answers
+// proceed=false and is never touched.
+func (t *Tasks) BeginHardDelete(ctx context.Context, in State) (Began, error) {
+	req, err := t.request(ctx, in.RequestID)
+	if err != nil {
+		return Began{}, err
+	}
+	switch req.Status {
+	case ledger.StatusCancelled:
+		return Began{Proceed: false}, nil
+	case ledger.StatusHardDeleting:
+		return Began{Proceed: true}, nil // a retry after the transition
+	case ledger.StatusSoftDeleted:
+	default:
+		return Began{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
+	}
+	if ends := req.Deadlines[DeadlineSoftDeleteEnds]; ends.IsZero() || t.now().Before(ends) {
+		return Began{}, fmt.Errorf("%w: %s until %s", ErrWindowOpen, req.ID, ends.Format(time.RFC3339))
+	}
+	_, err = t.Ledger.Transition(ctx, req.ID, []ledger.Status{ledger.StatusSoftDeleted}, ledger.StatusHardDeleting, "system", "soft-delete window ended: hard delete started")
+	if errors.Is(err, ledger.ErrConflict) {
+		if cur, gerr := t.Ledger.Get(ctx, req.ID); gerr == nil && cur.Status == ledger.StatusCancelled {
+			return Began{Proceed: false}, nil // the cancel won
+		}
+	}
+	if err != nil {
+		return Began{}, err
+	}
+	return Began{Proceed: true}, nil
+}
+
+// EraseSlice runs one slice of the hard delete and returns the next checkpoint.
+func (t *Tasks) EraseSlice(ctx context.Context, in State) (Erase, error) {
+	var cur Erase
+	if in.Erase != nil {
+		cur = *in.Erase
+	}
+	var cp erasure.Checkpoint
+	if cur.Checkpoint != nil {
+		cp = *cur.Checkpoint
+	}
+	budget := erasure.Budget{Duration: t.SliceDuration, Items: t.SliceItems}
+	if budget.Duration == 0 {
+		budget.Duration = defaultSliceDuration
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		// Stop taking new work well before the function's own timeout.
+		budget.Duration = min(budget.Duration, max(time.Second, time.Until(dl)*2/3))
+	}
+	next, err := t.Deleter.Step(ctx, in.RequestID, cp, budget)
+	if err != nil {
+		return cur, err
+	}
+	return Erase{Checkpoint: &next, Done: next.Done, Iterations: cur.Iterations + 1, Rescans: cur.Rescans}, nil
+}
+
+// Complete verifies the scope, stores the evidence and tells whoever asked.
+func (t *Tasks) Complete(ctx context.Context, in State) (Completed, error) {
+	if in.Erase == nil || in.Erase.Checkpoint == nil || !in.Erase.Done {
+		return Completed{}, badInput("complete %s: the erase loop has not finished", in.RequestID)
+	}
+	req, err := t.Deleter.Complete(ctx, in.RequestID, *in.Erase.Checkpoint)
+	if errors.Is(err, deletion.ErrNotDeleting) {
+		// A retry after the completion was written: carry on from the stored status.
+		cur, gerr := t.Ledger.Get(ctx, in.RequestID)
+		if gerr != nil || !afterCompletion(cur.Status) {
+			return Completed{}, err
+		}
+		req, err = cur, nil
+	}
+	if err != nil {
+		return Completed{}, err
+	}
+	if err := t.announce(ctx, req); err != nil {
+		return Completed{}, err
+	}
+	out := Completed{Status: req.Status}
+	if at, ok := req.Deadlines[DeadlineBackupsRotatedBy]; ok && req.Status == ledger.StatusAwaitingBackupRotation {
+		out.BackupsRotatedBy = at.Format(time.RFC3339Nano)
+	}
+	return out, nil
+}
+
+func afterCompletion(s ledger.Status) bool {
+	return s == ledger.StatusAwaitingBackupRotation || s == ledger.StatusCompleted || s == ledger.StatusHeld
+}
+
+// announce sends the "done" mail of a completed deletion to whoever should hear of it.
+func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
+	counts := map[string]int64{}
+	for k, v := range req.Progress {
+		counts[k] = v
+	}
+	switch req.Kind {
+	case ledger.KindAccountDeletion:
+		if req.Status != ledger.StatusAwaitingBackupRotation {
+			return nil
+		}
+		return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeleted, To: []string{req.Requester},
+			Data: mailer.Data{AccountEmail: req.Requester, Counts: counts}}, "")
+	case ledger.KindEndUserFilter, ledger.KindEndUserDeletion:
+		if req.RequestedBy == "" {
+			return nil // a deletion no dashboard user asked for (a Meta callback) has its status page
+		}
+		to, err := t.memberAddress(ctx, req)
+		if err != nil {
+			return err
+		}
+		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+		return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndUserDeletionDone, To: []string{to},
+			Data: mailer.Data{Counts: counts, BotName: bot.Name}}, "")
+	case ledger.KindConnectionWipe:
+		acct, err := t.Store.Account(ctx, req.AccountID)
+		if err != nil {
+			return fmt.Errorf("owner of %s: %w", req.ID, err)
+		}
+		return t.sendOnce(ctx, withLocale(req, acct.Locale), mailer.Mail{Template: mailer.ConnectionWiped, To: []string{acct.Email},
+			Data: mailer.Data{Counts: counts, Channel: req.Scope.Channel}}, "")
+	case ledger.KindEndCustomerRequest:
+		if req.Requester == "" {
+			return nil
+		}
+		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+		return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerApproved, To: []string{req.Requester},
+			Data: mailer.Data{Counts: counts, BotName: bot.Name}}, "")
+	}
+	return nil
+}
+
+// memberAddress is the address of the dashboard user who asked, or the account owner's.
+func (t *Tasks) memberAddress(ctx context.Context, req ledger.Request) (string, error) {
+	if m, err := t.Store.TeamMember(ctx, req.AccountID, req.RequestedBy); err == nil && m.Email != "" && !m.Disabled {
+		return m.Email, nil
+	}
+	acct, err := t.Store.Account(ctx, req.AccountID)
+	if err != nil {
+		return "", fmt.Errorf("who to tell of %s: %w", req.ID, err)
+	}
+	return acct.Email, nil
+}
+
+// Finish ends an account deletion once backups have rotated: the final mail carries the act of
+// destruction, and the one address the ledger kept is forgotten.
+func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
+	req, err := t.request(ctx, in.RequestID)
+	if err != nil {
+		return Done{}, err
+	}
+	if req.Status == ledger.StatusCompleted {
+		return Done{Status: req.Status}, nil
+	}
+	if req.Status != ledger.StatusAwaitingBackupRotation {
+		return Done{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
+	}
+	acts, err := t.Deleter.Evidence(ctx, req.ID)
+	if err != nil {
+		return Done{}, err
+	}
+	if len(acts) == 0 {
+		return Done{}, badInput("finish %s: no act of destruction", req.ID)
+	}
+	act := acts[len(acts)-1]
+	if err := t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeletionCompleted, To: []string{req.Requester},
+		Data: mailer.Data{AccountEmail: req.Requester, Act: &act}}, ""); err != nil {
+		return Done{}, err
+	}
+	now := t.now()
+	req, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+		if r.Status != ledger.StatusAwaitingBackupRotation {
+			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
+		}
+		r.Status, r.Requester = ledger.StatusCompleted, ""
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "backups rotated; final mail with the act sent"})
+		return nil
+	})
+	return Done{Status: req.Status}, err
+}
+
+// AwaitDecision is the task an end-customer request waits in: it keeps the task token on the request
+// and asks the bot owner (or, after 10 business days, the privacy officer) to decide. A decision made
+// before the token was stored is handed over at once.
+func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
+	if in.TaskToken == "" || (in.Stage != StageOwner && in.Stage != StageOfficer) {
+		return Done{}, badInput("await decision: need a task token and a stage (owner or officer)")
+	}
+	now := t.now()
+	req, err := t.Ledger.Update(ctx, in.RequestID, func(r *ledger.Request) error {
+		r.TaskToken = in.TaskToken
+		if in.Stage == StageOfficer && r.Decision == nil && !strings.Contains(lastNote(r), "privacy officer") {
+			r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system",
+				Note: "the bot owner did not answer within 10 business days: escalated to the privacy officer"})
+		}
+		return nil
+	})
+	if err != nil {
+		return Done{}, err
+	}
+	if req.Decision != nil {
+		return Done{Status: req.Status}, HandOver(ctx, t.SFN, in.TaskToken, req.Decision.Approved)
+	}
+	bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+	data := mailer.Data{BotName: bot.Name, EndUserRef: req.Scope.EndUserID, DecisionURL: "/v1/end-customer-requests/" + req.ID}
+	if in.Stage == StageOwner {
+		acct, err := t.Store.Account(ctx, req.AccountID)
+		if err != nil {
+			return Done{}, fmt.Errorf("owner of %s: %w", req.ID, err)
+		}
+		return Done{Status: req.Status}, t.sendOnce(ctx, withLocale(req, acct.Locale), mailer.Mail{
+			Template: mailer.EndCustomerOwnerNotice, To: []string{acct.Email}, Data: data}, "")
+	}
+	if t.PrivacyOfficer == "" {
+		return Done{}, badInput("no privacy officer address configured")
+	}
+	return Done{Status: req.Status}, t.sendOnce(ctx, req, mailer.Mail{
+		Template: mailer.EndCustomerEscalation, To: []string{t.PrivacyOfficer}, Data: data}, "")
+}
+
+func lastNote(r *ledger.Request) string {
+	if len(r.History) == 0 {
+		return ""
+	}
+	return r.History[len(r.History)-1].Note
+}
+
+// HandOver answers a waiting task with a decision.
+func HandOver(ctx context.Context, c Client, token string, approved bool) error {
+	out, _ := json.Marshal(DecisionOutput{Approved: approved})
+	_, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(out))})
+	return err
+}
+
+// NotifyDeclined tells the end customer their request was declined, and why.
+func (t *Tasks) NotifyDeclined(ctx context.Context, in State) (Done, error) {
+	req, err := t.request(ctx, in.RequestID)
+	if err != nil {
+		return Done{}, err
+	}
+	if req.Status != ledger.StatusDeclined || req.Decision == nil {
+		return Done{}, fmt.Errorf("%w: %s is %s, not declined", ledger.ErrConflict, req.ID, req.Status)
+	}
+	if req.Requester != "" {
+		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+		err = t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerDeclined, To: []string{req.Requester},
+			Data: mailer.Data{BotName: bot.Name, Reason: req.Decision.Reason}}, "")
+	}
+	return Done{Status: req.Status}, err
+}
+
+// sendOnce sends a mail of a request unless the ledger says it was sent: a retried task mails once.
+// The SES message id is kept so that replies can be matched (In-Reply-To). With action set, the mail
+// carries a fresh action token in its Reply-To and links (cancel, confirm).
+func (t *Tasks) sendOnce(ctx context.Context, req ledger.Request, m mailer.Mail, action string) error {
+	return SendOnce(ctx, t.Ledger, t.Mail, req, m, action)
+}
+
+// SendOnce is sendOnce for callers outside the workflow (the cancel, the intake).
+func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req ledger.Request, m mailer.Mail, action string) error {
+	key := string(m.Template)
+	if req.Mail[key] != "" {
+		return nil
+	}
+	if m.Locale == "" {
+		m.Locale = req.Locale
+	}
+	m.Data.RequestID, m.Data.RequestKind = req.ID, string(req.Kind)
+	if m.Data.StatusURL == "" {
+		m.Data.StatusURL = "/v1/deletion-requests/" + req.ID
+	}
+	m.Data.Timeline = timeline(req)
+	for _, id := range req.Mail {
+		m.InReplyTo = id // thread the mails of one request
+		break
+	}
+	if action != "" {
+		tok, err := NewToken()
+		if err != nil {
+			return err
+		}
+		if err := l.PutReference(ctx, ledger.RefToken, tok, req.ID, action); err != nil {
+			return err
+		}
+		m.ReplyToken = tok
+		link := "/v1/email-actions/" + tok
+		switch action {
+		case "cancel":
+			m.Data.CancelURL = link
+		case "confirm":
+			m.Data.ConfirmURL = link
+		}
+	}
+	id, err := mail.Send(ctx, m)
+	if err != nil {
+		return fmt.Errorf("mail %s of %s: %w", m.Template, req.ID, err)
+	}
+	if err := l.PutReference(ctx, ledger.RefMessage, id, req.ID, "reply"); err != nil {
+		return err
+	}
+	_, err = l.Update(ctx, req.ID, func(r *ledger.Request) error {
+		if r.Mail == nil {
+			r.Mail = map[string]string{}
+		}
+		r.Mail[key] = id
+		return nil
+	})
+	return err
+}
+
+// timeline is the request's dates in the order a reader follows them.
+func timeline(r ledger.Request) []mailer.Milestone {
+	out := []mailer.Milestone{{Name: mailer.MilestoneReceived, At: r.CreatedAt}}
+	for _, name := range []string{DeadlineStartBy, DeadlineSoftDeleteEnds, DeadlineHardDeleteBy, DeadlineEscalateAt, DeadlineCompleteBy, DeadlineBackupsRotatedBy} {
+		if at, ok := r.Deadlines[name]; ok {
+			out = append(out, mailer.Milestone{Name: name, At: at})
+		}
+	}
+	return out
+}
+
+// NewToken is an unguessable action token: lower-case base32, so that mail systems that change the
+// case of an address cannot break it.
+func NewToken() (string, error) {
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+}
+
+// withLocale is req with the locale its mail is written in (the account's, for mail to the owner).
+func withLocale(req ledger.Request, locale string) ledger.Request {
+	if locale != "" {
+		req.Locale = locale
+	}
+	return req
+}

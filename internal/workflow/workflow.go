@@ -1,0 +1,132 @@
+// Package workflow is what the deletion state machines run: one handler per Task, each translating
+// its state input into a call on the ledger, the erasure engine or the mailer and naming its errors
+// for the machine's Retry and Catch; and the one interface production (the sfn client) and the local
+// engine share for starting executions and answering the tasks they wait on.
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/lethe-dev/lethe/internal/ledger"
+)
+
+// Client is the part of the Step Functions API Lethe uses; *sfn.Client and the local engine both
+// satisfy it.
+type Client interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	StopExecution(ctx context.Context, in *sfn.StopExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+	SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+}
+
+// Machines are the ARNs of the deletion state machines.
+type Machines struct {
+	AccountDeletion, EndUserDeletion, ConnectionWipe, EndCustomerRequest string
+}
+
+// For names the machine that runs a request of kind k.
+func (m Machines) For(k ledger.Kind) (string, error) {
+	var arn string
+	switch k {
+	case ledger.KindAccountDeletion:
+		arn = m.AccountDeletion
+	case ledger.KindEndUserFilter, ledger.KindEndUserDeletion, ledger.KindChannelIdentity, ledger.KindBotDeletion:
+		arn = m.EndUserDeletion
+	case ledger.KindConnectionWipe:
+		arn = m.ConnectionWipe
+	case ledger.KindEndCustomerRequest:
+		arn = m.EndCustomerRequest
+	default:
+		return "", fmt.Errorf("no workflow runs %s requests", k)
+	}
+	if arn == "" {
+		return "", fmt.Errorf("the state machine for %s requests is not configured", k)
+	}
+	return arn, nil
+}
+
+// Starter starts the workflow of a recorded request.
+type Starter struct {
+	SFN      Client
+	Ledger   *ledger.Ledger
+	Machines Machines
+}
+
+// Input is what every execution starts with.
+type Input struct {
+	RequestID string `json:"requestId"`
+}
+
+// Start starts req's execution, named after the request so that a second start of the same request
+// (an intake delivered twice, a retried call) is recognised: ExecutionAlreadyExists means "already
+// started", and the same execution ARN is returned.
+func (s *Starter) Start(ctx context.Context, req ledger.Request) (string, error) {
+	machine, err := s.Machines.For(req.Kind)
+	if err != nil {
+		return "", err
+	}
+	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machine), Name: aws.String(ExecutionName(req.ID)),
+		Input: aws.String(`{"requestId":"` + req.ID + `"}`)})
+	var exists *types.ExecutionAlreadyExists
+	var arn string
+	switch {
+	case errors.As(err, &exists):
+		arn = ExecutionARN(machine, ExecutionName(req.ID))
+	case err != nil:
+		return "", fmt.Errorf("start the workflow of %s: %w", req.ID, err)
+	default:
+		arn = aws.ToString(out.ExecutionArn)
+	}
+	if req.ExecutionARN == arn {
+		return arn, nil
+	}
+	_, err = s.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+		r.ExecutionARN = arn
+		return nil
+	})
+	return arn, err
+}
+
+// ExecutionName is the execution of a request: its id (a ULID, within the 80 characters and the
+// alphabet Step Functions allows).
+func ExecutionName(requestID string) string { return requestID }
+
+// ExecutionARN is the ARN of execution name of a state machine.
+func ExecutionARN(machineARN, name string) string {
+	return strings.Replace(machineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+}
+
+// Stop ends a request's execution (a cancelled account deletion): an execution that already ended
+// is not an error.
+func Stop(ctx context.Context, c Client, executionARN, cause string) error {
+	if executionARN == "" {
+		return nil
+	}
+	_, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(executionARN),
+		Error: aws.String("Cancelled"), Cause: aws.String(cause)})
+	var missing *types.ExecutionDoesNotExist
+	if errors.As(err, &missing) {
+		return nil
+	}
+	return err
+}
+
+// now is a clock that may be replaced in tests and by the local engine's virtual clock.
+type now func() time.Time
+
+func (n now) get() time.Time {
+	if n == nil {
+		return time.Now().UTC()
+	}
+	return n().UTC()
+}
