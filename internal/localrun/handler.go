@@ -27,6 +27,9 @@ func (s *System) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_local/health", s.health)
 	mux.HandleFunc("GET /_local/demo", s.demo)
+	mux.HandleFunc("POST /_local/token", s.token)
+	mux.HandleFunc("POST /_local/clock/advance", s.advanceClock)
+	mux.HandleFunc("GET /_local/executions", s.executions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found",
 			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
@@ -151,4 +154,64 @@ func writeProblem(w http.ResponseWriter, code int, typ, title, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]any{"type": typ, "title": title, "status": code, "detail": detail})
+}
+
+// token mints a dashboard token as the authorizer would accept it: {"sub","account_id"} → {"token"}.
+func (s *System) token(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Sub       string `json:"sub"`
+		AccountID string `json:"account_id"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || in.Sub == "" || in.AccountID == "" {
+		writeProblem(w, http.StatusBadRequest, "https://lethe.dev/problems/bad-request", "Bad Request", `send {"sub": "...", "account_id": "..."}`)
+		return
+	}
+	tok, err := s.Issuer.Mint(in.Sub, in.AccountID, demoTokenTTL)
+	if err != nil {
+		writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", "could not mint a token")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+}
+
+// maxAdvance bounds one clock step: a year covers every timeline of SPEC §3.
+const maxAdvance = 366 * 24 * time.Hour
+
+// advanceClock moves the virtual clock on ({"duration":"720h"}): every Wait, timeout and retry due
+// in between happens, in time order, before it answers with the new time.
+func (s *System) advanceClock(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Duration string `json:"duration"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
+		writeProblem(w, http.StatusBadRequest, "https://lethe.dev/problems/bad-request", "Bad Request", `send {"duration": "720h"}`)
+		return
+	}
+	d, err := time.ParseDuration(in.Duration)
+	if err != nil || d <= 0 || d > maxAdvance {
+		writeProblem(w, http.StatusBadRequest, "https://lethe.dev/problems/bad-request", "Bad Request",
+			fmt.Sprintf("duration %q: want a positive Go duration up to %s", in.Duration, maxAdvance))
+		return
+	}
+	now, err := s.Workflows.Engine.Advance(r.Context(), d)
+	if err != nil {
+		writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"now": now, "advancedBy": d.String()})
+}
+
+// executions lists every execution with its state, transitions and estimated AWS cost.
+func (s *System) executions(w http.ResponseWriter, r *http.Request) {
+	execs := s.Workflows.Engine.Executions()
+	total := struct {
+		Executions  int     `json:"executions"`
+		Transitions int     `json:"transitions"`
+		CostUSD     float64 `json:"costUsd"`
+	}{Executions: len(execs)}
+	for _, e := range execs {
+		total.Transitions += e.Transitions
+		total.CostUSD += e.CostUSD
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"now": s.Workflows.Engine.Clock().Now(), "executions": execs, "total": total})
 }

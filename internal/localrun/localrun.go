@@ -24,9 +24,12 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/localauth"
 	"github.com/lethe-dev/lethe/internal/localaws"
+	"github.com/lethe-dev/lethe/internal/localflow"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
+	"github.com/lethe-dev/lethe/internal/statemachine"
+	"github.com/lethe-dev/lethe/internal/system"
 )
 
 // StackName is the stack name template.yaml is evaluated for locally.
@@ -85,6 +88,8 @@ type System struct {
 	Env      map[string]string // what template.yaml sets for every function, evaluated locally
 	Manifest seed.Manifest
 	Issuer   *localauth.Issuer
+	// Workflows are the deletion state machines on the local engine, and the services they call.
+	Workflows *localflow.Stack
 }
 
 func port(p int) int {
@@ -115,7 +120,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	defer ln.Close()
 	apiURL := "http://" + ln.Addr().String()
 
-	env, err := functionEnv(tpl, apiURL)
+	tenv, env, err := functionEnv(tpl, apiURL)
 	if err != nil {
 		return err
 	}
@@ -159,7 +164,6 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 	}()
 
-	tenv := samtemplate.Env{StackName: StackName}
 	tables, err := tpl.Tables(tenv)
 	if err != nil {
 		return err
@@ -181,7 +185,17 @@ func Run(ctx context.Context, o Options) (err error) {
 	for _, b := range buckets {
 		sys.Buckets[b.LogicalID] = b.Name
 	}
-	sys.Store = platform.NewStore(stack.DynamoDB(), platform.Tables(sys.Tables), cfg.Policy(), time.Now)
+	// The workflows' clock follows the wall, and /_local/clock/advance moves it on: every service
+	// reads it, so a 30-day Wait and the deadlines it checks move together.
+	flow, err := localflow.Start(localflow.Options{Template: tpl, Env: tenv, Config: cfg,
+		Clients:          system.Clients{DynamoDB: stack.DynamoDB(), S3: stack.S3(), SES: stack.SES()},
+		DynamoDBEndpoint: stack.DynamoDBEndpoint, SESEndpoint: stack.SESEndpoint,
+		Clock: statemachine.NewClock(time.Now(), true)})
+	if err != nil {
+		return err
+	}
+	defer flow.Engine.Close()
+	sys.Workflows, sys.Store = flow, flow.System.Store
 
 	if sys.Manifest, err = seedOnce(ctx, sys, o); err != nil {
 		return err
@@ -199,8 +213,8 @@ func Run(ctx context.Context, o Options) (err error) {
 		_ = srv.Shutdown(sctx)
 	}()
 
-	fmt.Fprintf(o.Out, "\n  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
-		apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
+	fmt.Fprintf(o.Out, "\n  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
+		apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
 	fmt.Fprintf(o.Out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)
 	if o.Ready != nil {
 		o.Ready(sys)
@@ -216,41 +230,20 @@ func Run(ctx context.Context, o Options) (err error) {
 }
 
 // functionEnv evaluates the environment template.yaml gives every function (Globals) for the local
-// stack. A variable set in the process environment overrides the parameter it comes from; the
-// others take the local defaults.
-func functionEnv(tpl *samtemplate.Template, apiURL string) (map[string]string, error) {
-	raw := tpl.Raw()
-	vars, _ := dig(raw, "Globals", "Function", "Environment", "Variables").(map[string]any)
-	if len(vars) == 0 {
-		return nil, errors.New("template.yaml: no Globals.Function.Environment.Variables")
-	}
+// stack, and the template evaluation it comes from. A variable set in the process environment
+// overrides the parameter it comes from; the others take the local defaults.
+func functionEnv(tpl *samtemplate.Template, apiURL string) (samtemplate.Env, map[string]string, error) {
 	_, apiPort, _ := net.SplitHostPort(apiURL[len("http://"):])
 	p, _ := strconv.Atoi(apiPort)
-	defaults := config.LocalDefaults(p)
-	params := map[string]string{}
-	for name, v := range vars {
-		ref, ok := v.(map[string]any)["Ref"].(string)
-		if !ok {
-			continue
-		}
-		if _, isParam := dig(raw, "Parameters", ref).(map[string]any); !isParam {
-			continue
-		}
-		if val := os.Getenv(name); val != "" {
-			params[ref] = val
-		} else if val, ok := defaults[name]; ok {
-			params[ref] = val
+	values := config.LocalDefaults(p)
+	for _, name := range config.Names() {
+		if v := os.Getenv(name); v != "" {
+			values[name] = v
 		}
 	}
-	resolved, err := tpl.Resolve(vars, samtemplate.Env{StackName: StackName, Parameters: params})
-	if err != nil {
-		return nil, fmt.Errorf("template.yaml function environment: %w", err)
-	}
-	out := map[string]string{}
-	for k, v := range resolved.(map[string]any) {
-		out[k] = fmt.Sprint(v)
-	}
-	return out, nil
+	tenv := samtemplate.Env{StackName: StackName, Parameters: localflow.Parameters(tpl, values)}
+	env, err := localflow.FunctionEnv(tpl, tenv)
+	return tenv, env, err
 }
 
 func dig(v any, path ...string) any {

@@ -16,7 +16,9 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/requests"
 )
 
 // start runs a whole local system on free ports over dataDir and returns it once it serves.
@@ -166,4 +168,70 @@ func countObjects(t *testing.T, sys *System) int {
 		t.Fatal(err)
 	}
 	return len(out.Contents)
+}
+
+func postJSON(t *testing.T, url, body string, v any) int {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// The workflows run inside `make run`: an account deletion waits out its window when the clock is
+// advanced through /_local/clock/advance, and /_local/executions shows it with its cost.
+func TestLocalRunWorkflowsAndClock(t *testing.T) {
+	sys, stop, _ := start(t, t.TempDir())
+	defer stop()
+	ctx := context.Background()
+	a := sys.Manifest.Accounts[0]
+	req, _, err := sys.Workflows.System.Requests.RequestAccountDeletion(ctx, requests.AccountDeletion{AccountID: a.ID, Source: "dashboard"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.Workflows.Engine.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Executions []struct {
+			Name, Status, CurrentState string
+			Transitions                int
+			CostUSD                    float64
+		}
+	}
+	if code := getJSON(t, sys.APIURL+"/_local/executions", &list); code != 200 || len(list.Executions) != 1 ||
+		list.Executions[0].Name != req.ID || list.Executions[0].CurrentState != "SoftDeleteWindow" {
+		t.Fatalf("executions: %d %+v", code, list)
+	}
+	var bad map[string]any
+	if code := postJSON(t, sys.APIURL+"/_local/clock/advance", `{"duration":"soon"}`, &bad); code != 400 {
+		t.Errorf("a bad duration answered %d", code)
+	}
+	var adv struct{ Now time.Time }
+	before := sys.Workflows.Engine.Clock().Now()
+	if code := postJSON(t, sys.APIURL+"/_local/clock/advance", `{"duration":"721h"}`, &adv); code != 200 || adv.Now.Sub(before) < 721*time.Hour {
+		t.Fatalf("advance: %d, now %v (was %v)", code, adv.Now, before)
+	}
+	r, err := sys.Workflows.System.Ledger.Get(ctx, req.ID)
+	if err != nil || r.Status != ledger.StatusAwaitingBackupRotation {
+		t.Fatalf("after 30 days: %s %v", r.Status, err)
+	}
+	if code := getJSON(t, sys.APIURL+"/_local/executions", &list); code != 200 || list.Executions[0].CurrentState != "BackupRotation" ||
+		list.Executions[0].Transitions < 6 || list.Executions[0].CostUSD <= 0 {
+		t.Fatalf("executions after the window: %+v", list)
+	}
+	var tok struct{ Token string }
+	if code := postJSON(t, sys.APIURL+"/_local/token", `{"sub":"s-1","account_id":"`+a.ID+`"}`, &tok); code != 200 {
+		t.Fatalf("token: %d", code)
+	}
+	if c, err := sys.Issuer.Verify(tok.Token); err != nil || c.AccountID != a.ID {
+		t.Fatalf("minted token: %v", err)
+	}
 }
