@@ -10,6 +10,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/bench"
 	"github.com/lethe-dev/lethe/internal/bench/harddelete"
+	"github.com/lethe-dev/lethe/internal/bench/lifecycle"
 )
 
 func init() {
@@ -59,7 +60,7 @@ func runBench(ctx context.Context, args []string) error {
 		command = "bin/lethe bench " + strings.Join(args, " ")
 	}
 	return bench.Run(ctx, bench.Options{Quick: *quick, OutDir: *out, Report: *report, Command: command},
-		harddelete.Benchmark(hd))
+		lifecycle.Benchmark(), harddelete.Benchmark(hd))
 }
 
 func envBool(name string) bool {
