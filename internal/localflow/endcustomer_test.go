@@ -58,7 +58,7 @@ func TestEndCustomerRequestApprovedByTheOwner(t *testing.T) {
 	}
 	w.settle()
 	r = w.request(r.ID)
-	if r.Status != ledger.StatusCompleted || r.Decision == nil || !r.Decision.Approved {
+	if r.Status != ledger.StatusCompleted || r.Decision == nil || !r.Decision.Approved || r.Requester != "" {
 		t.Fatalf("status %s decision %+v", r.Status, r.Decision)
 	}
 	if left := w.remaining(scope); len(left) > 0 {
@@ -89,6 +89,9 @@ func TestEndCustomerRequestDeclinedByTheOwner(t *testing.T) {
 	r = w.request(r.ID)
 	if r.Status != ledger.StatusDeclined {
 		t.Fatalf("status %s", r.Status)
+	}
+	if w.settle(); w.request(r.ID).Requester != "" {
+		t.Fatalf("the requester's address is kept after the last mail")
 	}
 	if after := w.remaining(scope); len(after) != len(before) {
 		t.Fatalf("a declined request deleted data: %v → %v", before, after)

@@ -91,6 +91,9 @@ func TestAccountDeletionCancelledInTheWindowIsFullyRestored(t *testing.T) {
 	if e := w.execution(r.ExecutionARN); e.Status != "ABORTED" {
 		t.Errorf("execution %s, want ABORTED", e.Status)
 	}
+	if got := w.request(req.ID); got.Requester != "" {
+		t.Errorf("the ledger still keeps the owner's address after the cancel")
+	}
 	// Past the end of the window nothing happens: the account is exactly as it was.
 	w.advance(60 * 24 * time.Hour)
 	after, err := scopetest.Take(w.ctx, w.env.DynamoDB, tables, w.env.S3, []string{w.env.Buckets[datamap.FilesBucket]})
@@ -188,4 +191,25 @@ func mustHistory(t *testing.T, w *world, arn string) []statemachine.Event {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// An emailed request must start within 5 business days: received on 29 December 2025, that is
+// 30 December and 12–15 January 2026 (31 December and 1–11 January are holidays).
+func TestEmailedAccountDeletionHasItsStartDeadline(t *testing.T) {
+	received := time.Date(2025, 12, 29, 8, 0, 0, 0, time.UTC)
+	w := newWorld(t, received, nil)
+	a := w.seedDemo(smallDemo())
+	req, _, err := w.sys.Requests.RequestAccountDeletion(w.ctx, requests.AccountDeletion{AccountID: a.ID, Source: "email", Actor: "email"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	r := w.request(req.ID)
+	want := time.Date(2026, 1, 15, 23, 59, 59, 999999999, time.FixedZone("MSK", 3*3600))
+	if !r.Deadlines[workflow.DeadlineStartBy].Equal(want) {
+		t.Errorf("start_by %v, want %v", r.Deadlines[workflow.DeadlineStartBy], want)
+	}
+	if r.Status != ledger.StatusSoftDeleted {
+		t.Errorf("status %s: a verified emailed request starts at once", r.Status)
+	}
 }

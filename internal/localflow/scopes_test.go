@@ -56,6 +56,17 @@ func TestEndUserDeletionByFiltersMailsTheAdminTheCounts(t *testing.T) {
 	if e := w.execution(r.ExecutionARN); e.Status != "SUCCEEDED" {
 		t.Fatalf("execution %s %s", e.Status, e.Cause)
 	}
+	// Started again after it finished (a redelivered intake): ExecutionAlreadyExists means "already
+	// started"; the same execution, nothing new runs, nothing more is mailed.
+	n := len(w.eng.Executions())
+	arn, err := w.sys.Starter.Start(w.ctx, r)
+	if err != nil || arn != r.ExecutionARN || len(w.eng.Executions()) != n {
+		t.Fatalf("restart: %s (was %s), %d executions (was %d), %v", arn, r.ExecutionARN, len(w.eng.Executions()), n, err)
+	}
+	w.settle()
+	if got := len(w.mailTo("member-" + strings.ToLower(admin.Sub))); got != 1 {
+		t.Fatalf("%d mails after a second start", got)
+	}
 }
 
 func TestConnectionWipeHasItsDeadlineAndTellsTheOwner(t *testing.T) {

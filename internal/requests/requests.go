@@ -158,6 +158,9 @@ func (s *Service) cancel(ctx context.Context, requestID, actor string) (ledger.R
 			To: []string{req.Requester}, Data: mailer.Data{AccountEmail: req.Requester}}, ""); err != nil {
 			return req, err
 		}
+		if err := workflow.ForgetRequester(ctx, s.Ledger, req.ID); err != nil {
+			return req, err
+		}
 	}
 	if err := workflow.Stop(ctx, s.Starter.SFN, req.ExecutionARN, "account deletion cancelled by "+actor); err != nil {
 		return req, fmt.Errorf("stop the workflow of %s: %w", req.ID, err)

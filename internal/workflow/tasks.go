@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -449,8 +450,11 @@ func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
 			return nil
 		}
 		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
-		return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerApproved, To: []string{req.Requester},
-			Data: mailer.Data{Counts: counts, BotName: bot.Name}}, "")
+		if err := t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerApproved, To: []string{req.Requester},
+			Data: mailer.Data{Counts: counts, BotName: bot.Name}}, ""); err != nil {
+			return err
+		}
+		return ForgetRequester(ctx, t.Ledger, req.ID)
 	}
 	return nil
 }
@@ -570,6 +574,9 @@ func (t *Tasks) NotifyDeclined(ctx context.Context, in State) (Done, error) {
 		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
 		err = t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerDeclined, To: []string{req.Requester},
 			Data: mailer.Data{BotName: bot.Name, Reason: req.Decision.Reason}}, "")
+		if err == nil {
+			err = ForgetRequester(ctx, t.Ledger, req.ID)
+		}
 	}
 	return Done{Status: req.Status}, err
 }
@@ -595,10 +602,7 @@ func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req ledger.Req
 		m.Data.StatusURL = "/v1/deletion-requests/" + req.ID
 	}
 	m.Data.Timeline = timeline(req)
-	for _, id := range req.Mail {
-		m.InReplyTo = id // thread the mails of one request
-		break
-	}
+	m.InReplyTo = threadRoot(req) // the mails of one request form one thread
 	if action != "" {
 		tok, err := NewToken()
 		if err != nil {
@@ -628,6 +632,34 @@ func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req ledger.Req
 			r.Mail = map[string]string{}
 		}
 		r.Mail[key] = id
+		return nil
+	})
+	return err
+}
+
+// threadRoot is the SES message id of a request's first mail: the acknowledgement, or else the
+// earliest other mail by template name, so the choice is stable.
+func threadRoot(r ledger.Request) string {
+	for _, t := range []mailer.Template{mailer.AccountDeletionConfirmation, mailer.EndCustomerReceived, mailer.VerificationRequest} {
+		if id := r.Mail[string(t)]; id != "" {
+			return id
+		}
+	}
+	keys := make([]string, 0, len(r.Mail))
+	for k := range r.Mail {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if len(keys) == 0 {
+		return ""
+	}
+	return r.Mail[keys[0]]
+}
+
+// ForgetRequester drops the one contact address the ledger kept once its last mail is sent.
+func ForgetRequester(ctx context.Context, l *ledger.Ledger, id string) error {
+	_, err := l.Update(ctx, id, func(r *ledger.Request) error {
+		r.Requester = ""
 		return nil
 	})
 	return err
