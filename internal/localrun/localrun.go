@@ -246,17 +246,6 @@ func functionEnv(tpl *samtemplate.Template, apiURL string) (samtemplate.Env, map
 	return tenv, env, err
 }
 
-func dig(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
-}
-
 // The marker that says the demo set is in the tables, with what it was generated from, so a restart
 // over on-disk data regenerates the same manifest instead of seeding again.
 var markerKey = map[string]types.AttributeValue{

@@ -145,12 +145,6 @@ func (x *execution) async(seq uint64, fn func() (any, *stateError)) {
 	}()
 }
 
-func (x *execution) running() bool {
-	x.e.mu.Lock()
-	defer x.e.mu.Unlock()
-	return x.status == types.ExecutionStatusRunning
-}
-
 // addEvent appends an event to the history. It reports false when the execution is closed or has
 // just failed on the history limit, and the interpreter must stop.
 func (x *execution) addEvent(ev Event) bool {
