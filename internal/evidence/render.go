@@ -385,21 +385,21 @@ func buildPage(r Record, locale string) (page, error) {
 				channel = clean(s.Channel)
 			}
 		}
-		subjects.Rows = append(subjects.Rows, []string{formatCount(int64(i+1), loc), name, clean(s.ID),
+		subjects.Rows = append(subjects.Rows, []string{FormatCount(int64(i+1), loc), name, clean(s.ID),
 			must(subjectKinds, s.Kind), channel})
 	}
 	var more []string
 	if extra := r.SubjectCount - int64(len(r.Subjects)); extra > 0 {
 		more = []string{moreSubjects(extra, loc) + ".", sentence(fmt.Sprintf(t.fullList, id))}
 	}
-	total := fmt.Sprintf(t.totalSubjects, formatCount(r.SubjectCount, loc))
+	total := fmt.Sprintf(t.totalSubjects, FormatCount(r.SubjectCount, loc))
 
 	categories := &table{Head: t.categoryHead}
 	var categoryList []string
 	for _, d := range destroyedInMapOrder(r.Destroyed) {
 		title := must(categoryTitles, d.Category)
-		n := formatCount(d.Count, loc)
-		categories.Rows = append(categories.Rows, []string{formatCount(int64(len(categories.Rows)+1), loc), title, n})
+		n := FormatCount(d.Count, loc)
+		categories.Rows = append(categories.Rows, []string{FormatCount(int64(len(categories.Rows)+1), loc), title, n})
 		categoryList = append(categoryList, title+" ("+n+")")
 	}
 
@@ -410,7 +410,7 @@ func buildPage(r Record, locale string) (page, error) {
 		kept.Table = &table{Head: t.keptHead}
 		for _, k := range ks {
 			kept.Table.Rows = append(kept.Table.Rows, []string{must(categoryTitles, k.Category),
-				capitalize(must(keptReasons, k.Reason)), formatCount(k.Count, loc)})
+				capitalize(must(keptReasons, k.Reason)), FormatCount(k.Count, loc)})
 		}
 	}
 
@@ -444,7 +444,7 @@ func buildPage(r Record, locale string) (page, error) {
 				{t.fCategories, strings.Join(categoryList, "; ")},
 				{t.fMethod, capitalize(method)},
 				{t.fBy, performer},
-				{t.fSubjectCount, formatCount(r.SubjectCount, loc)},
+				{t.fSubjectCount, FormatCount(r.SubjectCount, loc)},
 			}}},
 			{Heading: t.hExtractSubjects, Table: subjects, After: more},
 		},

@@ -34,7 +34,7 @@ func required(r Record, loc string) []string {
 	for _, d := range r.Destroyed {
 		if d.Count > 0 {
 			title, _ := CategoryTitle(d.Category, loc)
-			want = append(want, title, formatCount(d.Count, loc))
+			want = append(want, title, FormatCount(d.Count, loc))
 		}
 	}
 	for _, k := range r.Kept {
@@ -177,7 +177,7 @@ func TestSubjectsBeyondTheInlineListAreSummarized(t *testing.T) {
 			if !strings.Contains(doc, "eu-00999") {
 				t.Errorf("%s/%s: last inline subject missing", rd.name, loc)
 			}
-			if !strings.Contains(doc, formatCount(r.SubjectCount, loc)) {
+			if !strings.Contains(doc, FormatCount(r.SubjectCount, loc)) {
 				t.Errorf("%s/%s: total count missing", rd.name, loc)
 			}
 		}

@@ -212,8 +212,8 @@ func formatTime(t time.Time, locale string) string {
 	return formatDate(t, locale) + sep + t.UTC().Format("15:04:05") + " UTC"
 }
 
-// formatCount groups thousands: "12 345" or "12,345".
-func formatCount(n int64, locale string) string {
+// FormatCount groups thousands as each language writes them: "12 345" (ru) or "12,345" (en).
+func FormatCount(n int64, locale string) string {
 	sep := ","
 	if locale == LocaleRU {
 		sep = " "
@@ -237,12 +237,12 @@ func formatCount(n int64, locale string) string {
 // moreSubjects summarizes the subjects not named inline.
 func moreSubjects(n int64, locale string) string {
 	if locale == LocaleRU {
-		return "и ещё " + formatCount(n, locale) + " " + pluralRU(n, "субъект", "субъекта", "субъектов")
+		return "и ещё " + FormatCount(n, locale) + " " + pluralRU(n, "субъект", "субъекта", "субъектов")
 	}
 	if n == 1 {
 		return "and 1 more subject"
 	}
-	return "and " + formatCount(n, locale) + " more subjects"
+	return "and " + FormatCount(n, locale) + " more subjects"
 }
 
 // pluralRU picks the Russian form for n: 1 субъект, 2 субъекта, 5 субъектов, 11 субъектов, 21 субъект.

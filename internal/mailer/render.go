@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -527,26 +526,10 @@ func formatTime(t time.Time, loc string) string {
 	return formatDate(t, loc) + ", " + t.In(Moscow).Format("15:04") + " по московскому времени"
 }
 
-// formatCount groups thousands: "12 345" (no-break space) or "12,345".
+// formatCount groups thousands as the act does, with no-break spaces in Russian so a number never
+// breaks across lines: "12 345" or "12,345".
 func formatCount(n int64, loc string) string {
-	sep := ","
-	if loc == LocaleRU {
-		sep = "\u00a0"
-	}
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return strings.ReplaceAll(evidence.FormatCount(n, loc), " ", "\u00a0")
 }
 
 //go:embed templates
