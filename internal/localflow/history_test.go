@@ -2,6 +2,8 @@ package localflow_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -20,6 +22,7 @@ import (
 // what is under test is the machines' history, not DynamoDB's speed.
 type vastScope struct {
 	items, perSlice int64
+	failAt          int64 // the slice that fails for good (0: none)
 	led             *ledger.Ledger
 	slices          atomic.Int64
 }
@@ -27,6 +30,9 @@ type vastScope struct {
 func (v *vastScope) Step(ctx context.Context, id string, cp erasure.Checkpoint, _ erasure.Budget) (erasure.Checkpoint, error) {
 	if cp.Deleted == nil {
 		cp.Deleted = map[string]int64{}
+	}
+	if v.failAt > 0 && int64(cp.Slices)+1 == v.failAt {
+		return cp, errors.New("disk on fire")
 	}
 	cp.Deleted[datamap.Message] += min(v.perSlice, v.items-cp.Deleted[datamap.Message])
 	cp.Slices++
@@ -86,5 +92,47 @@ func TestNoExecutionNearsTheHistoryLimitOnAScopeOfMillions(t *testing.T) {
 	}
 	if maxEvents > statemachine.HistoryLimit/5 {
 		t.Errorf("an execution's history reached %d events (limit %d)", maxEvents, statemachine.HistoryLimit)
+	}
+}
+
+// A slice that fails for good inside a child execution is recorded once: the child marks the request
+// failed and alerts the privacy officer; the parent ends without a second record or alert.
+func TestAFailureInAChildExecutionIsRecordedOnce(t *testing.T) {
+	vast := &vastScope{items: 1_000_000, perSlice: 1_000, failAt: 700}
+	w := newWorld(t, lateNovember2025, func(s *system.System) {
+		vast.led = s.Ledger
+		s.Tasks.Deleter = vast
+	})
+	req, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{Kind: ledger.KindEndUserDeletion, Source: "dashboard",
+		Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: "A-vast", BotID: "B", EndUserID: "U"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	r := w.request(req.ID)
+	if r.Status != ledger.StatusFailed {
+		t.Fatalf("status %s, want failed", r.Status)
+	}
+	failures := 0
+	for _, h := range r.History {
+		if h.Status == ledger.StatusFailed {
+			failures++
+			if !strings.Contains(h.Note, "Internal") {
+				t.Errorf("failure note %q does not name the error", h.Note)
+			}
+		}
+	}
+	if failures != 1 {
+		t.Errorf("%d failure entries in the history, want 1", failures)
+	}
+	if alerts := w.mailTo("privacy"); len(alerts) != 1 {
+		t.Errorf("%d alerts to the privacy officer, want 1", len(alerts))
+	}
+	parent := w.execution(r.ExecutionARN)
+	if parent.Status != "FAILED" || parent.Error != "DeletionFailed" {
+		t.Errorf("parent %s %s", parent.Status, parent.Error)
+	}
+	if got := vast.slices.Load(); got != 699 {
+		t.Errorf("%d slices ran, want 699 before the failure", got)
 	}
 }
