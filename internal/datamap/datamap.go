@@ -26,6 +26,9 @@ const (
 	OwnerEvidence Owner = "evidence"
 	// OwnerAnalytics is anonymous aggregates, kept by design and never deleted.
 	OwnerAnalytics Owner = "analytics"
+	// OwnerService is Lethe's own short-lived bookkeeping (password re-entry attempts, idempotency
+	// records): no personal data beyond opaque ids, gone within days.
+	OwnerService Owner = "service"
 )
 
 // Scope is a kind of deletion request's reach (SPEC §3).
@@ -70,6 +73,8 @@ const (
 	UntilReleased RetentionKind = "until_released"
 	// Never: anonymous analytics.
 	Never RetentionKind = "never"
+	// TwoDays: Lethe's short-lived bookkeeping, expired two days after its anchor.
+	TwoDays RetentionKind = "two_days"
 )
 
 // Retention is a category's rule: its kind and the item attribute its clock starts from.
@@ -150,6 +155,8 @@ const (
 	DeletionRequest   = "deletion_request"
 	RequestSlot       = "request_slot"
 	RequestReference  = "request_reference"
+	ReauthAttempts    = "reauth_attempts"
+	IdempotencyRecord = "idempotency_record"
 	AnalyticsCounter  = "analytics_counter"
 )
 
@@ -247,6 +254,14 @@ var Categories = []Category{
 	{Name: RequestReference, Title: "Email action tokens and message ids that lead to a request (hashed)", Owner: OwnerEvidence,
 		Location:  Location{Table: LedgerTable, PK: "REF#{ref}", SK: "REF"},
 		Retention: Retention{Kind: ThreeYears, Anchor: "createdAt"}},
+	// Failed password re-entries before a destructive action (5 failures lock it for 15 minutes).
+	{Name: ReauthAttempts, Title: "Failed password re-entries before account deletion (lockout counter)", Owner: OwnerService,
+		Location:  Location{Table: LedgerTable, PK: "REAUTH#{account}#{action}", SK: "REAUTH"},
+		Retention: Retention{Kind: TwoDays, Anchor: "updatedAt"}},
+	// The first response to a mutating call with an Idempotency-Key, returned again to a retry.
+	{Name: IdempotencyRecord, Title: "Responses kept for Idempotency-Key retries", Owner: OwnerService,
+		Location:  Location{Table: LedgerTable, PK: "IDEM#{account}#{key}", SK: "IDEM"},
+		Retention: Retention{Kind: TwoDays, Anchor: "createdAt"}},
 	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
 		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}#{channel}"},
 		Retention: Retention{Kind: Never}},
@@ -331,6 +346,8 @@ func Limit(k RetentionKind, anchor time.Time) (time.Time, bool) {
 		return anchor.AddDate(5, 0, 0), true
 	case ThreeYears, UntilReleased:
 		return anchor.AddDate(3, 0, 0), true
+	case TwoDays:
+		return anchor.Add(48 * time.Hour), true
 	default:
 		return time.Time{}, false
 	}

@@ -60,6 +60,8 @@ var categoryTitles = map[string]wording{
 	datamap.Evidence:          {"Акты об уничтожении персональных данных и выгрузки из журнала регистрации событий", "Acts of destruction and event-log extracts (Order 179)"},
 	datamap.DeletionRequest:   {"Заявки на удаление: охват, история статусов, сроки, ход выполнения", "Deletion requests: scope, status history, deadlines, progress"},
 	datamap.RequestSlot:       {"Отметки открытых заявок (одна заявка на удаление аккаунта)", "Open-request slots (one account deletion per account)"},
+	datamap.ReauthAttempts:    {"Неудачные повторные вводы пароля (счётчик блокировки)", "Failed password re-entries (lockout counter)"},
+	datamap.IdempotencyRecord: {"Ответы, сохранённые для повторов с Idempotency-Key", "Responses kept for Idempotency-Key retries"},
 	datamap.RequestReference:  {"Ссылки из писем на заявки (хэши токенов, идентификаторы писем)", "Email references to requests (token hashes, message ids)"},
 	datamap.AnalyticsCounter:  {"Анонимные агрегированные счётчики", "Anonymous aggregated counters"},
 }
