@@ -15,6 +15,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/gateway"
 	"github.com/lethe-dev/lethe/internal/seed"
 )
 
@@ -30,10 +31,13 @@ func (s *System) Handler() http.Handler {
 	mux.HandleFunc("POST /_local/token", s.token)
 	mux.HandleFunc("POST /_local/clock/advance", s.advanceClock)
 	mux.HandleFunc("GET /_local/executions", s.executions)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/_local/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found",
 			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 	})
+	// Everything else goes through the local API Gateway, to the handlers the Lambdas run.
+	mux.Handle("/", &gateway.Gateway{Routes: s.Workflows.System.API().Routes(), Authorizer: gateway.JWTAuthorizer(s.Issuer),
+		Now: s.Workflows.Engine.Clock().Now})
 	return mux
 }
 

@@ -119,13 +119,27 @@ func TestLocalRun(t *testing.T) {
 		t.Errorf("PLATFORM_TABLE = %q", got)
 	}
 
-	resp, err := http.Get(sys.APIURL + "/nope")
+	resp, err := http.Get(sys.APIURL + "/_local/nope")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown local route: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// Outside /_local/ the local API Gateway answers, as AWS would.
+	resp, err = http.Get(sys.APIURL + "/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("unknown route: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// The dashboard API is served with the demo tokens.
+	var cur map[string]any
+	if code := getJSONAuth(t, sys.APIURL+"/v1/account/deletion", demo.Accounts[0].Tokens[platform.RoleOwner], &cur); code != 404 {
+		t.Errorf("GET /v1/account/deletion with the owner's demo token: %d %v", code, cur)
 	}
 
 	objects := countObjects(t, sys)
@@ -234,4 +248,20 @@ func TestLocalRunWorkflowsAndClock(t *testing.T) {
 	if c, err := sys.Issuer.Verify(tok.Token); err != nil || c.AccountID != a.ID {
 		t.Fatalf("minted token: %v", err)
 	}
+}
+
+func getJSONAuth(t *testing.T, url, token string, v any) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_ = json.NewDecoder(resp.Body).Decode(v)
+	return resp.StatusCode
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/lethe-dev/lethe/internal/api"
 	"github.com/lethe-dev/lethe/internal/calendar"
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -25,6 +26,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/reauth"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
@@ -50,6 +52,8 @@ type System struct {
 	Starter  *workflow.Starter
 	Tasks    *workflow.Tasks
 	Requests *requests.Service
+	Reauth   *reauth.Guard
+	Now      func() time.Time
 }
 
 // New builds the services; now is the clock every one of them reads (the virtual clock locally).
@@ -81,6 +85,8 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 		Tasks: &workflow.Tasks{Ledger: led, Store: store, Deleter: del, Accounts: eng, Mail: mail, Calendar: cal,
 			SFN: c.SFN, PrivacyOfficer: cfg.PrivacyOfficerAddress, Now: now},
 		Requests: &requests.Service{Ledger: led, Store: store, Starter: starter, Accounts: eng, Mail: mail, Now: now},
+		Reauth:   reauth.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now),
+		Now:      now,
 	}, nil
 }
 
@@ -97,6 +103,12 @@ func FromEnvironment(ctx context.Context) (*System, error) {
 	}
 	return New(cfg, Clients{DynamoDB: dynamodb.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg),
 		SES: sesv2.NewFromConfig(awsCfg), SFN: sfn.NewFromConfig(awsCfg)}, nil)
+}
+
+// API is the dashboard API over the services.
+func (s *System) API() *api.API {
+	return api.New(api.Services{Store: s.Store, Ledger: s.Ledger, Requests: s.Requests, Deletion: s.Deletion,
+		Reauth: s.Reauth, Now: s.Now})
 }
 
 // TaskHandlers are the workflow tasks by the logical id of the function that runs each in

@@ -1,0 +1,19 @@
+// Command api is the Lambda behind the dashboard API's HTTP API routes (internal/api).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lethe-dev/lethe/internal/system"
+)
+
+func main() {
+	sys, err := system.FromEnvironment(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(sys.API().Handle)
+}

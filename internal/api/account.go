@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/reauth"
+	"github.com/lethe-dev/lethe/internal/requests"
+)
+
+func (a *API) accountRoutes() {
+	owner := []string{platform.RoleOwner}
+	a.add(&route{method: http.MethodPost, path: "/v1/account/deletion", roles: owner, whileSuspended: true, idempotent: true, h: a.requestAccountDeletion})
+	a.add(&route{method: http.MethodGet, path: "/v1/account/deletion", roles: []string{platform.RoleOwner, platform.RoleAccountAdmin}, whileSuspended: true, h: a.getAccountDeletion})
+	a.add(&route{method: http.MethodPost, path: "/v1/account/deletion/cancel", roles: owner, whileSuspended: true, idempotent: true, h: a.cancelAccountDeletion})
+}
+
+// requestAccountDeletion: the owner re-enters the password (5 failures lock it for 15 minutes),
+// then the request is recorded and its workflow started; asking again answers the open request.
+func (a *API) requestAccountDeletion(ctx context.Context, c *Call) (Response, error) {
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := decode(c.Req, &in); err != nil {
+		return Response{}, err
+	}
+	if in.Password == "" || len(in.Password) > 1024 {
+		return Response{}, badRequest("password", "the current password, re-entered")
+	}
+	acct, err := a.s.Store.Account(ctx, c.Acct)
+	if err != nil {
+		return Response{}, err
+	}
+	if err := a.s.Reauth.Check(ctx, c.Acct, reauth.ActionAccountDeletion, in.Password, acct.PasswordHash); err != nil {
+		var locked *reauth.LockedError
+		if errors.As(err, &locked) {
+			r := problemFor(http.StatusLocked, "too many wrong passwords: try again later")
+			r.Headers = map[string]string{"retry-after": strconv.Itoa(max(1, int(locked.Until.Sub(a.s.Now()).Seconds())))}
+			return r, nil
+		}
+		return Response{}, err
+	}
+	req, _, err := a.s.Requests.RequestAccountDeletion(ctx, requests.AccountDeletion{AccountID: c.Acct, Source: "dashboard",
+		Actor: "owner:" + c.Sub, RequestedBy: c.Sub})
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: http.StatusAccepted, Body: viewOf(req), Headers: map[string]string{"location": "/v1/deletion-requests/" + req.ID}}, nil
+}
+
+func (a *API) getAccountDeletion(ctx context.Context, c *Call) (Response, error) {
+	req, err := a.s.Requests.CurrentAccountDeletion(ctx, c.Acct)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: http.StatusOK, Body: viewOf(req)}, nil
+}
+
+func (a *API) cancelAccountDeletion(ctx context.Context, c *Call) (Response, error) {
+	req, err := a.s.Requests.CancelAccountDeletion(ctx, c.Acct, "owner:"+c.Sub)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: http.StatusOK, Body: viewOf(req)}, nil
+}

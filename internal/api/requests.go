@@ -1,0 +1,153 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+func (a *API) requestRoutes() {
+	admins := []string{platform.RoleOwner, platform.RoleAccountAdmin}
+	a.add(&route{method: http.MethodGet, path: "/v1/deletion-requests", roles: admins, h: a.listRequests})
+	a.add(&route{method: http.MethodGet, path: "/v1/deletion-requests/{id}", roles: admins, h: a.getRequest})
+	a.add(&route{method: http.MethodGet, path: "/v1/deletion-requests/{id}/evidence", roles: admins, h: a.getEvidence})
+}
+
+var validStatus = map[ledger.Status]bool{}
+var validKind = map[ledger.Kind]bool{}
+
+func init() {
+	for _, s := range []ledger.Status{ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled,
+		ledger.StatusSoftDeleted, ledger.StatusCancelled, ledger.StatusHardDeleting, ledger.StatusAwaitingBackupRotation,
+		ledger.StatusCompleted, ledger.StatusHeld, ledger.StatusDeclined, ledger.StatusFailed} {
+		validStatus[s] = true
+	}
+	for _, k := range []ledger.Kind{ledger.KindAccountDeletion, ledger.KindBotDeletion, ledger.KindConnectionWipe,
+		ledger.KindEndUserFilter, ledger.KindEndUserDeletion, ledger.KindChannelIdentity, ledger.KindInboxMessage,
+		ledger.KindActivityLogs, ledger.KindEndCustomerRequest} {
+		validKind[k] = true
+	}
+}
+
+// listRequests pages through the account's requests, newest first, keeping those that match the
+// filters; the cursor is the last request shown.
+func (a *API) listRequests(ctx context.Context, c *Call) (Response, error) {
+	q := c.Req.QueryStringParameters
+	status, kind := ledger.Status(q["status"]), ledger.Kind(q["kind"])
+	if status != "" && !validStatus[status] {
+		return Response{}, badRequest("status", "not a request status")
+	}
+	if kind != "" && !validKind[kind] {
+		return Response{}, badRequest("kind", "not a request kind")
+	}
+	limit, err := parseLimit(q["limit"])
+	if err != nil {
+		return Response{}, err
+	}
+	cur, err := parseCursor(q["cursor"])
+	if err != nil {
+		return Response{}, err
+	}
+	var start map[string]types.AttributeValue
+	if cur.ID != "" {
+		start = map[string]types.AttributeValue{
+			platform.AttrPK: &types.AttributeValueMemberS{Value: "R#" + cur.ID},
+			platform.AttrSK: &types.AttributeValueMemberS{Value: "REQUEST"},
+			"gsi1pk":        &types.AttributeValueMemberS{Value: "ACCTREQ#" + c.Acct},
+			"gsi1sk":        &types.AttributeValueMemberS{Value: cur.After},
+		}
+	}
+	out := page[requestView]{Items: []requestView{}}
+	for {
+		rs, next, err := a.s.Ledger.ByAccount(ctx, c.Acct, int32(limit+1), start)
+		if err != nil {
+			return Response{}, err
+		}
+		for _, r := range rs {
+			if status != "" && r.Status != status || kind != "" && r.Kind != kind {
+				continue
+			}
+			if len(out.Items) == limit {
+				last := out.Items[len(out.Items)-1]
+				out.NextCursor = cursor{After: last.CreatedAt.UTC().Format(platform.KeyTime) + "#" + last.ID, ID: last.ID}.encode()
+				return Response{Status: http.StatusOK, Body: out}, nil
+			}
+			out.Items = append(out.Items, viewOf(r))
+		}
+		if next == nil {
+			return Response{Status: http.StatusOK, Body: out}, nil
+		}
+		start = next
+	}
+}
+
+// own reads a request of the caller's account; another account's id is 404, as if it did not exist.
+func (a *API) own(ctx context.Context, c *Call) (ledger.Request, error) {
+	id := c.Req.PathParameters["id"]
+	r, err := a.s.Ledger.Get(ctx, id)
+	if errors.Is(err, ledger.ErrNotFound) || err == nil && r.AccountID != c.Acct {
+		return ledger.Request{}, notFound("no such deletion request")
+	}
+	return r, err
+}
+
+func (a *API) getRequest(ctx context.Context, c *Call) (Response, error) {
+	r, err := a.own(ctx, c)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: http.StatusOK, Body: viewOf(r)}, nil
+}
+
+// getEvidence answers the acts of destruction: JSON, or the readable documents by Accept.
+func (a *API) getEvidence(ctx context.Context, c *Call) (Response, error) {
+	r, err := a.own(ctx, c)
+	if err != nil {
+		return Response{}, err
+	}
+	acts, err := a.s.Deletion.Evidence(ctx, r.ID)
+	if err != nil {
+		return Response{}, err
+	}
+	if len(acts) == 0 {
+		return Response{}, notFound("nothing has been destroyed yet")
+	}
+	locale := r.Locale
+	if locale == "" {
+		locale = evidence.LocaleRU
+	}
+	accept := header(c.Req, "accept")
+	switch {
+	case strings.Contains(accept, "text/html"):
+		var b strings.Builder
+		for _, act := range acts {
+			doc, err := evidence.RenderHTML(act, locale)
+			if err != nil {
+				return Response{}, err
+			}
+			b.WriteString(doc)
+		}
+		return Response{Status: http.StatusOK, Raw: []byte(b.String()), ContentType: "text/html; charset=utf-8"}, nil
+	case strings.Contains(accept, "text/markdown"):
+		var parts []string
+		for _, act := range acts {
+			doc, err := evidence.RenderMarkdown(act, locale)
+			if err != nil {
+				return Response{}, err
+			}
+			parts = append(parts, doc)
+		}
+		return Response{Status: http.StatusOK, Raw: []byte(strings.Join(parts, "\n\n---\n\n")), ContentType: "text/markdown; charset=utf-8"}, nil
+	}
+	return Response{Status: http.StatusOK, Body: struct {
+		RequestID string            `json:"requestId"`
+		Acts      []evidence.Record `json:"acts"`
+	}{r.ID, acts}}, nil
+}

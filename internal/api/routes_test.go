@@ -1,0 +1,53 @@
+package api_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lethe-dev/lethe/internal/api"
+	"github.com/lethe-dev/lethe/internal/apispec"
+	"github.com/lethe-dev/lethe/internal/samtemplate"
+)
+
+// The routes the API serves are routes of api/openapi.yaml (with the JWT), and exactly the HttpApi
+// events template.yaml gives ApiFunction: a route cannot be deployed undocumented or served locally
+// but not in AWS.
+func TestRoutesMatchTheDocumentAndTheTemplate(t *testing.T) {
+	served := api.New(api.Services{}).RouteKeys()
+	doc, err := apispec.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, r := range apispec.Routes(doc) {
+		if r.Auth {
+			documented[r.Method+" "+r.Path] = true
+		}
+	}
+	for _, k := range served {
+		if !documented[k] {
+			t.Errorf("%s is served but not documented as a dashboard route", k)
+		}
+	}
+	path, err := samtemplate.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := samtemplate.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, _ := tpl.Raw()["Resources"].(map[string]any)["ApiFunction"].(map[string]any)
+	events, _ := fn["Properties"].(map[string]any)["Events"].(map[string]any)
+	var deployed []string
+	for _, e := range events {
+		p := e.(map[string]any)["Properties"].(map[string]any)
+		deployed = append(deployed, strings.ToUpper(p["Method"].(string))+" "+p["Path"].(string))
+	}
+	slices.Sort(deployed)
+	slices.Sort(served)
+	if !slices.Equal(deployed, served) {
+		t.Errorf("template.yaml deploys %v, the API serves %v", deployed, served)
+	}
+}

@@ -1,0 +1,109 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/lethe-dev/lethe/internal/ledger"
+)
+
+// requestView is a deletion request as the API shows it (api/openapi.yaml DeletionRequest): no
+// execution ARN, no hold ids, no requester address, no channel identifier of a person.
+type requestView struct {
+	ID        string               `json:"id"`
+	Kind      ledger.Kind          `json:"kind"`
+	Source    string               `json:"source"`
+	Scope     scopeView            `json:"scope"`
+	Status    ledger.Status        `json:"status"`
+	History   []ledger.Event       `json:"history"`
+	Deadlines map[string]time.Time `json:"deadlines"`
+	Progress  map[string]int64     `json:"progress"`
+	Evidence  []string             `json:"evidence"`
+	Decision  *ledger.Decision     `json:"decision,omitempty"`
+	CreatedAt time.Time            `json:"createdAt"`
+	UpdatedAt time.Time            `json:"updatedAt"`
+	ClosedAt  *time.Time           `json:"closedAt,omitempty"`
+}
+
+type scopeView struct {
+	Kind         string     `json:"kind"`
+	BotID        string     `json:"botId,omitempty"`
+	ConnectionID string     `json:"connectionId,omitempty"`
+	EndUserID    string     `json:"endUserId,omitempty"`
+	Channel      string     `json:"channel,omitempty"`
+	MessageID    string     `json:"messageId,omitempty"`
+	From         *time.Time `json:"from,omitempty"`
+	To           *time.Time `json:"to,omitempty"`
+	LogIDs       []string   `json:"logIds,omitempty"`
+}
+
+func viewOf(r ledger.Request) requestView {
+	v := requestView{ID: r.ID, Kind: r.Kind, Source: r.Source, Status: r.Status, History: r.History,
+		Deadlines: r.Deadlines, Progress: r.Progress, Evidence: r.Evidence, Decision: r.Decision,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt,
+		Scope: scopeView{Kind: string(r.Scope.Kind), BotID: r.Scope.BotID, ConnectionID: r.Scope.ConnectionID,
+			EndUserID: r.Scope.EndUserID, Channel: r.Scope.Channel, MessageID: r.Scope.MessageID, LogIDs: r.Scope.LogIDs}}
+	if !r.Scope.From.IsZero() {
+		v.Scope.From = &r.Scope.From
+	}
+	if !r.Scope.To.IsZero() {
+		v.Scope.To = &r.Scope.To
+	}
+	if v.History == nil {
+		v.History = []ledger.Event{}
+	}
+	if v.Deadlines == nil {
+		v.Deadlines = map[string]time.Time{}
+	}
+	if v.Progress == nil {
+		v.Progress = map[string]int64{}
+	}
+	if v.Evidence == nil {
+		v.Evidence = []string{}
+	}
+	return v
+}
+
+// page is a list answer.
+type page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// cursor is where a listing stands, opaque to clients. It holds only the sort key of the last item
+// shown; the partition is always rebuilt from the token's account, so a cursor cannot reach another
+// account's data.
+type cursor struct {
+	After string `json:"a"`
+	ID    string `json:"i"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func parseCursor(s string) (cursor, error) {
+	var c cursor
+	if s == "" {
+		return c, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 2048 || json.Unmarshal(b, &c) != nil || c.After == "" || c.ID == "" {
+		return cursor{}, badRequest("cursor", "not a cursor this API gave out")
+	}
+	return c, nil
+}
+
+func parseLimit(s string) (int, error) {
+	if s == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 100 {
+		return 0, badRequest("limit", "an integer from 1 to 100")
+	}
+	return n, nil
+}
