@@ -148,12 +148,14 @@ func (a *API) admit(ctx context.Context, r *route, c *Call) (Response, bool) {
 	if err != nil {
 		return problemOf(err), true
 	}
-	suspended := acct.Status == platform.AccountSoftDeleted
-	if suspended && !r.whileSuspended {
+	if acct.Status == platform.AccountSoftDeleted && !r.whileSuspended {
 		return problemFor(http.StatusForbidden, "the account is deactivated while its deletion is pending"), true
 	}
 	m, err := a.s.Store.TeamMember(ctx, c.Acct, c.Sub)
-	if errors.Is(err, platform.ErrNotFound) || err == nil && m.Disabled && !(suspended && r.whileSuspended) {
+	// A member the account's soft delete switched off keeps the deletion's own routes, whether or not
+	// the account's own flag has flipped yet (the soft delete switches members first).
+	suspendedMember := m.Disabled && m.SuspendedBy != ""
+	if errors.Is(err, platform.ErrNotFound) || err == nil && m.Disabled && !(suspendedMember && r.whileSuspended) {
 		return problemFor(http.StatusForbidden, "not a member of this account"), true
 	}
 	if err != nil {

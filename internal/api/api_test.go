@@ -400,3 +400,32 @@ func repoRoot(t *testing.T) string {
 	}
 	return root
 }
+
+// A soft delete switches the members off before the account itself: in between, the owner still
+// reaches the deletion's own routes (to see and cancel it), and nothing else.
+func TestAMemberSwitchedOffByTheSoftDeleteKeepsTheDeletionRoutes(t *testing.T) {
+	w := newWorld(t)
+	a := w.manifest.Accounts[0]
+	m, err := w.sys.Store.TeamMember(w.ctx, a.ID, w.member(0, platform.RoleOwner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Disabled, m.SuspendedBy = true, "R-in-progress"
+	if err := w.sys.Store.Put(w.ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	owner := w.token(0, platform.RoleOwner)
+	if r := w.call("GET", "/v1/account/deletion", owner, ""); r.status != 404 {
+		t.Errorf("the deletion's own route: %d, want 404 (no request yet)", r.status)
+	}
+	if r := w.call("GET", "/v1/deletion-requests", owner, ""); r.status != 403 {
+		t.Errorf("another route: %d, want 403", r.status)
+	}
+	m.SuspendedBy = "" // switched off by someone, not by a deletion
+	if err := w.sys.Store.Put(w.ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.call("GET", "/v1/account/deletion", owner, ""); r.status != 403 {
+		t.Errorf("a member disabled otherwise: %d, want 403", r.status)
+	}
+}

@@ -92,14 +92,17 @@ func (Account) RetentionAnchor() time.Time { return time.Time{} }
 
 // TeamMember is a person with access to the account's dashboard; Sub is the JWT subject.
 type TeamMember struct {
-	AccountID string    `dynamodbav:"accountId"`
-	Sub       string    `dynamodbav:"sub"`
-	Email     string    `dynamodbav:"email"`
-	FullName  string    `dynamodbav:"fullName"`
-	Role      string    `dynamodbav:"role"`
-	BotIDs    []string  `dynamodbav:"botIds,omitempty,stringset"` // bots a bot_admin administers
-	Disabled  bool      `dynamodbav:"disabled"`
-	CreatedAt time.Time `dynamodbav:"createdAt"`
+	AccountID string   `dynamodbav:"accountId"`
+	Sub       string   `dynamodbav:"sub"`
+	Email     string   `dynamodbav:"email"`
+	FullName  string   `dynamodbav:"fullName"`
+	Role      string   `dynamodbav:"role"`
+	BotIDs    []string `dynamodbav:"botIds,omitempty,stringset"` // bots a bot_admin administers
+	Disabled  bool     `dynamodbav:"disabled"`
+	// SuspendedBy names the deletion request whose soft delete disabled the member (erasure's
+	// AttrSuspendedBy): such a member may still see and cancel that deletion.
+	SuspendedBy string    `dynamodbav:"suspendedBy,omitempty"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
 }
 
 func (TeamMember) Category() string { return datamap.TeamMember }
