@@ -76,6 +76,8 @@ func New(s Services) *API {
 	a := &API{s: s, routes: map[string]*route{}, idem: &idempotency{ledger: s.Ledger, store: s.Store, now: s.Now}}
 	a.accountRoutes()
 	a.requestRoutes()
+	a.conversationRoutes()
+	a.endCustomerRoutes()
 	return a
 }
 

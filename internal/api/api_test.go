@@ -82,7 +82,7 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Cleanup(stack.Engine.Close)
 	m, _, err := seed.Write(context.Background(), stack.System.Store, env.S3, env.Buckets, seed.Options{Seed: 9, Now: start.Add(-time.Hour),
-		Size: seed.Size{Accounts: 2, BotsPerAccount: 1, EndUsersPerBot: 4, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
+		Size: seed.Size{Accounts: 2, BotsPerAccount: 2, EndUsersPerBot: 4, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
 			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 3, PaymentsPerAccount: 1}, Password: "owner-password"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -428,4 +428,13 @@ func TestAMemberSwitchedOffByTheSoftDeleteKeepsTheDeletionRoutes(t *testing.T) {
 	if r := w.call("GET", "/v1/account/deletion", owner, ""); r.status != 403 {
 		t.Errorf("a member disabled otherwise: %d, want 403", r.status)
 	}
+}
+
+func (w *world) remaining(ref platform.ScopeRef) map[string]int64 {
+	w.t.Helper()
+	left, err := w.sys.Engine.Verify(w.ctx, ref)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return left
 }

@@ -36,8 +36,7 @@ func init() {
 	}
 }
 
-// listRequests pages through the account's requests, newest first, keeping those that match the
-// filters; the cursor is the last request shown.
+// listRequests pages through the account's requests, newest first, filtered by status and kind.
 func (a *API) listRequests(ctx context.Context, c *Call) (Response, error) {
 	q := c.Req.QueryStringParameters
 	status, kind := ledger.Status(q["status"]), ledger.Kind(q["kind"])
@@ -47,6 +46,15 @@ func (a *API) listRequests(ctx context.Context, c *Call) (Response, error) {
 	if kind != "" && !validKind[kind] {
 		return Response{}, badRequest("kind", "not a request kind")
 	}
+	return a.list(ctx, c, func(r ledger.Request) bool {
+		return (status == "" || r.Status == status) && (kind == "" || r.Kind == kind)
+	})
+}
+
+// list pages through the account's requests, newest first, keeping those keep accepts; the
+// cursor is the last request shown.
+func (a *API) list(ctx context.Context, c *Call, keep func(ledger.Request) bool) (Response, error) {
+	q := c.Req.QueryStringParameters
 	limit, err := parseLimit(q["limit"])
 	if err != nil {
 		return Response{}, err
@@ -71,7 +79,7 @@ func (a *API) listRequests(ctx context.Context, c *Call) (Response, error) {
 			return Response{}, err
 		}
 		for _, r := range rs {
-			if status != "" && r.Status != status || kind != "" && r.Kind != kind {
+			if !keep(r) {
 				continue
 			}
 			if len(out.Items) == limit {
