@@ -78,6 +78,9 @@ func New(s Services) *API {
 	a.requestRoutes()
 	a.conversationRoutes()
 	a.endCustomerRoutes()
+	a.privacyRoutes()
+	a.searchRoutes()
+	a.activityLogRoutes()
 	return a
 }
 

@@ -157,6 +157,7 @@ const (
 	RequestReference  = "request_reference"
 	ReauthAttempts    = "reauth_attempts"
 	IdempotencyRecord = "idempotency_record"
+	PreviewToken      = "preview_token"
 	AnalyticsCounter  = "analytics_counter"
 )
 
@@ -261,6 +262,11 @@ var Categories = []Category{
 	// The first response to a mutating call with an Idempotency-Key, returned again to a retry.
 	{Name: IdempotencyRecord, Title: "Responses kept for Idempotency-Key retries", Owner: OwnerService,
 		Location:  Location{Table: LedgerTable, PK: "IDEM#{account}#{key}", SK: "IDEM"},
+		Retention: Retention{Kind: TwoDays, Anchor: "createdAt"}},
+	// A Privacy-module preview: the filters it counted, which the bulk deletion it authorizes takes
+	// as they were (the token is stored hashed; it is valid for minutes).
+	{Name: PreviewToken, Title: "Privacy-module deletion previews (hashed token, the filters previewed)", Owner: OwnerService,
+		Location:  Location{Table: LedgerTable, PK: "PREVIEW#{token}", SK: "PREVIEW"},
 		Retention: Retention{Kind: TwoDays, Anchor: "createdAt"}},
 	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
 		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}#{channel}"},

@@ -1,0 +1,4 @@
+package api
+
+// activityLogRoutes registers its routes (being written).
+func (a *API) activityLogRoutes() {}

@@ -1,0 +1,4 @@
+package api
+
+// privacyRoutes registers its routes (being written).
+func (a *API) privacyRoutes() {}

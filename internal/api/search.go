@@ -1,0 +1,4 @@
+package api
+
+// searchRoutes registers its routes (being written).
+func (a *API) searchRoutes() {}
