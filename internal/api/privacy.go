@@ -1,4 +1,629 @@
 package api
 
-// privacyRoutes registers its routes (being written).
-func (a *API) privacyRoutes() {}
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/requests"
+)
+
+// The Privacy module (SPEC §3 "end-user deletion by filters"): list the end users whose first
+// conversation falls in a range, on one bot or on every bot the caller may administer; preview
+// what a deletion by those filters would destroy; start it with the preview's token.
+//
+// The filters mean exactly what the erasure engine's ScopeEndUserFilter means (internal/erasure
+// subjects.go filterBots/botEndUsers, platform.Store.Walk): GSI1 `BOTU#{bot}`, sort key
+// `{firstConversationAt}#{endUser}` BETWEEN from (KeyTime) and to (KeyTime) + "#\U0010FFFF", both
+// ends inclusive at millisecond precision, end users of the caller's account only; with no bot,
+// every bot of the account. Times are truncated to the millisecond on input so that what the API
+// shows and what the key range selects are the same thing.
+
+func (a *API) privacyRoutes() {
+	a.add(&route{method: http.MethodGet, path: "/v1/privacy/end-users", roles: botRoles, h: a.listPrivacyEndUsers})
+	a.add(&route{method: http.MethodPost, path: "/v1/privacy/deletions/preview", roles: botRoles, idempotent: true, h: a.previewPrivacyDeletion})
+	a.add(&route{method: http.MethodPost, path: "/v1/privacy/deletions", roles: botRoles, idempotent: true, h: a.startPrivacyDeletion})
+}
+
+const (
+	// defaultPrivacyWindow is the Privacy module's default view: the last 7 days.
+	defaultPrivacyWindow = 7 * 24 * time.Hour
+	// previewValidity is how long a preview token starts its deletion (by the service clock).
+	previewValidity = 15 * time.Minute
+	// countWorkers bounds the end users a preview counts at once.
+	countWorkers = 16
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+
+// endUserSummary is api/openapi.yaml EndUserSummary: no channel identifiers, no locale, no
+// normalized name.
+type endUserSummary struct {
+	ID                  string    `json:"id"`
+	BotID               string    `json:"botId"`
+	ConnectionID        string    `json:"connectionId"`
+	Channel             string    `json:"channel"`
+	DisplayName         string    `json:"displayName"`
+	Username            string    `json:"username,omitempty"`
+	Blocked             bool      `json:"blocked"`
+	FirstConversationAt time.Time `json:"firstConversationAt"`
+	LastActiveAt        time.Time `json:"lastActiveAt"`
+}
+
+// summaryAttrs are the attributes a listing reads: what the summary shows, and the account to
+// check it against.
+var summaryAttrs = []string{"accountId", "botId", "connectionId", "endUserId", "channel", "displayName", "username",
+	"blocked", "firstConversationAt", "lastActiveAt"}
+
+// parseTime reads an RFC 3339 time of a field, truncated to the millisecond of the keys.
+func parseTime(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, badRequest(field, "an RFC 3339 date-time, such as 2026-03-01T00:00:00Z")
+	}
+	t = t.UTC().Truncate(time.Millisecond)
+	if t.Year() < 1970 || t.Year() > 9999 {
+		return time.Time{}, badRequest(field, "a date-time between the years 1970 and 9999")
+	}
+	return t, nil
+}
+
+// window reads the from/to filters; an absent end defaults to the last 7 days up to now (or up to
+// to). from must be before to.
+func (a *API) window(fromS, toS string) (from, to time.Time, err error) {
+	if toS == "" {
+		to = a.s.Now().UTC().Truncate(time.Millisecond)
+	} else if to, err = parseTime("to", toS); err != nil {
+		return from, to, err
+	}
+	if fromS == "" {
+		from = to.Add(-defaultPrivacyWindow)
+	} else if from, err = parseTime("from", fromS); err != nil {
+		return from, to, err
+	}
+	if !from.Before(to) {
+		return from, to, badRequest("to", "must be after from")
+	}
+	return from, to, nil
+}
+
+// accountBots lists the account's bots, by id: the order a listing walks them in.
+func (a *API) accountBots(ctx context.Context, acct string) ([]platform.Bot, error) {
+	bots, err := a.s.Store.Bots(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(bots, func(i, j int) bool { return bots[i].ID < bots[j].ID })
+	return bots, nil
+}
+
+// oneBotOf checks a bot of the filters: it must be the account's (404 otherwise, as if it did not
+// exist, whoever's it is) and the caller must administer it (403).
+func (a *API) oneBotOf(ctx context.Context, c *Call, botID string) (platform.Bot, error) {
+	if !idPattern.MatchString(botID) {
+		return platform.Bot{}, badRequest("botId", "a bot id")
+	}
+	b, err := a.s.Store.Bot(ctx, c.Acct, botID)
+	if errors.Is(err, platform.ErrNotFound) {
+		return b, notFound("no such bot")
+	}
+	if err != nil {
+		return b, err
+	}
+	if !canAdminBot(c.Member, b.ID) {
+		return b, &statusError{status: http.StatusForbidden, detail: "only an admin of this bot may do this"}
+	}
+	return b, nil
+}
+
+// visibleBots are the bots a listing without botId walks: every bot of the account for the owner
+// and account admins, the bots of their record for a bot admin.
+func (a *API) visibleBots(ctx context.Context, c *Call) ([]platform.Bot, error) {
+	all, err := a.accountBots(ctx, c.Acct)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0:0]
+	for _, b := range all {
+		if canAdminBot(c.Member, b.ID) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// privacyCursor is where a Privacy listing stands, opaque to clients: the bot being walked and the
+// GSI1 sort key and end user of the last item shown, plus the filters the listing was started with
+// (the default window is fixed by the first page, so that "now" moving does not shift the pages).
+// The partition is always rebuilt from the caller's account: the bot must be one the caller may
+// list, so a cursor cannot reach another account's or another bot's data.
+type privacyCursor struct {
+	Bot     string `json:"b"`
+	Key     string `json:"k"`
+	EndUser string `json:"u"`
+	BotID   string `json:"q,omitempty"` // the botId filter
+	From    string `json:"f"`
+	To      string `json:"t"`
+}
+
+func (pc privacyCursor) encode() string {
+	b, _ := json.Marshal(pc)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func parsePrivacyCursor(s string) (*privacyCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	bad := badRequest("cursor", "not a cursor this API gave out")
+	if len(s) > 2048 {
+		return nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	var pc privacyCursor
+	if json.Unmarshal(b, &pc) != nil || !idPattern.MatchString(pc.Bot) || pc.EndUser == "" || !strings.HasSuffix(pc.Key, "#"+pc.EndUser) ||
+		(pc.BotID != "" && pc.BotID != pc.Bot) {
+		return nil, bad
+	}
+	return &pc, nil
+}
+
+// listPrivacyEndUsers pages through the end users whose first conversation falls in [from, to], bot
+// after bot (by id), oldest first within a bot. Readers never see an item whose TTL has passed.
+func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error) {
+	q := c.Req.QueryStringParameters
+	limit, err := parseLimit(q["limit"])
+	if err != nil {
+		return Response{}, err
+	}
+	cur, err := parsePrivacyCursor(q["cursor"])
+	if err != nil {
+		return Response{}, err
+	}
+	fromS, toS := q["from"], q["to"]
+	if cur != nil {
+		// The cursor's window holds; filters given again must be the same.
+		if q["botId"] != cur.BotID {
+			return Response{}, badRequest("cursor", "the cursor is of a listing with other filters")
+		}
+		if fromS == "" && toS == "" {
+			fromS, toS = cur.From, cur.To
+		}
+	}
+	from, to, err := a.window(fromS, toS)
+	if err != nil {
+		return Response{}, err
+	}
+	if cur != nil && (from.Format(time.RFC3339Nano) != cur.From || to.Format(time.RFC3339Nano) != cur.To) {
+		return Response{}, badRequest("cursor", "the cursor is of a listing with other filters")
+	}
+	var bots []platform.Bot
+	if id := q["botId"]; id != "" {
+		b, err := a.oneBotOf(ctx, c, id)
+		if err != nil {
+			return Response{}, err
+		}
+		bots = []platform.Bot{b}
+	} else if bots, err = a.visibleBots(ctx, c); err != nil {
+		return Response{}, err
+	}
+	first, start := 0, map[string]types.AttributeValue(nil)
+	if cur != nil {
+		first = slices.IndexFunc(bots, func(b platform.Bot) bool { return b.ID == cur.Bot })
+		if first < 0 {
+			return Response{}, badRequest("cursor", "the cursor is of a listing with other filters")
+		}
+		start = map[string]types.AttributeValue{
+			platform.AttrPK: &types.AttributeValueMemberS{Value: fill(datamap.EndUserProfile, "", map[string]string{"endUser": cur.EndUser})},
+			platform.AttrSK: &types.AttributeValueMemberS{Value: datamap.MustLookup(datamap.EndUserProfile).Location.SK},
+			"gsi1pk":        &types.AttributeValueMemberS{Value: fill(datamap.EndUserProfile, "GSI1", map[string]string{"bot": cur.Bot})},
+			"gsi1sk":        &types.AttributeValueMemberS{Value: cur.Key},
+		}
+	}
+	out := page[endUserSummary]{Items: []endUserSummary{}}
+	var last platform.EndUser
+	for i := first; i < len(bots); i++ {
+		bot := bots[i].ID
+		for {
+			p, err := a.s.Store.EndUsersByFirstConversation(ctx, bot, from, to,
+				platform.QuerySpec{Limit: int32(limit - len(out.Items) + 1), Start: start, Projection: summaryAttrs})
+			if err != nil {
+				return Response{}, err
+			}
+			for _, u := range p.Items {
+				if u.AccountID != c.Acct || u.BotID != bot {
+					continue
+				}
+				if len(out.Items) == limit {
+					out.NextCursor = privacyCursor{Bot: last.BotID, EndUser: last.ID,
+						Key: last.FirstConversationAt.UTC().Format(platform.KeyTime) + "#" + last.ID, BotID: q["botId"],
+						From: from.Format(time.RFC3339Nano), To: to.Format(time.RFC3339Nano)}.encode()
+					return Response{Status: http.StatusOK, Body: out}, nil
+				}
+				out.Items = append(out.Items, endUserSummary{ID: u.ID, BotID: u.BotID, ConnectionID: u.ConnectionID, Channel: u.Channel,
+					DisplayName: u.DisplayName, Username: u.Username, Blocked: u.Blocked,
+					FirstConversationAt: u.FirstConversationAt.UTC(), LastActiveAt: u.LastActiveAt.UTC()})
+				last = u
+			}
+			if p.Next == nil {
+				break
+			}
+			start = p.Next
+		}
+		start = nil
+	}
+	return Response{Status: http.StatusOK, Body: out}, nil
+}
+
+// fill is a key of a category (or of one of its indexes) from the data map's pattern.
+func fill(category, index string, vars map[string]string) string {
+	l := datamap.MustLookup(category).Location
+	pattern := l.PK
+	for _, ix := range l.Indexes {
+		if ix.Name == index {
+			pattern = ix.PK
+		}
+	}
+	v, _ := datamap.Fill(pattern, vars)
+	return v
+}
+
+// previewRecord is a Privacy preview (data map PreviewToken): the SHA-256 of its token, never the
+// token; the filters it counted, which the deletion it authorizes takes as they were; who made it.
+type previewRecord struct {
+	TokenHash     string    `dynamodbav:"tokenHash"`
+	AccountID     string    `dynamodbav:"accountId"`
+	Sub           string    `dynamodbav:"sub"`
+	BotID         string    `dynamodbav:"botId,omitempty"` // "" = every bot of the account
+	From          time.Time `dynamodbav:"from"`
+	To            time.Time `dynamodbav:"to"`
+	EndUsers      int64     `dynamodbav:"endUsers"`
+	Conversations int64     `dynamodbav:"conversations"`
+	Messages      int64     `dynamodbav:"messages"`
+	// ValidUntil ends the token's use (15 minutes); the item itself expires by the data map's
+	// TwoDays rule ("expiresAt" is the store's TTL attribute).
+	ValidUntil time.Time `dynamodbav:"validUntil"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+}
+
+func (previewRecord) Category() string { return datamap.PreviewToken }
+func (r previewRecord) KeyVars() map[string]string {
+	return map[string]string{"token": r.TokenHash}
+}
+func (r previewRecord) RetentionAnchor() time.Time { return r.CreatedAt }
+
+type previewView struct {
+	EndUsers      int64     `json:"endUsers"`
+	Conversations int64     `json:"conversations"`
+	Messages      int64     `json:"messages"`
+	PreviewToken  string    `json:"previewToken"`
+	ExpiresAt     time.Time `json:"expiresAt"`
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// scopeBot decides which bots a deletion by filters reaches for this caller: botId given, that bot
+// (checked as oneBotOf does); absent, every bot the caller administers. A ScopeEndUserFilter reaches
+// one bot or every bot of the account, so a bot admin of some bots but not all must choose one.
+func (a *API) scopeBot(ctx context.Context, c *Call, botID string) (string, error) {
+	if botID != "" {
+		b, err := a.oneBotOf(ctx, c, botID)
+		return b.ID, err
+	}
+	if c.Member.Role != platform.RoleBotAdmin {
+		return "", nil
+	}
+	all, err := a.accountBots(ctx, c.Acct)
+	if err != nil {
+		return "", err
+	}
+	var mine []string
+	for _, b := range all {
+		if canAdminBot(c.Member, b.ID) {
+			mine = append(mine, b.ID)
+		}
+	}
+	switch {
+	case len(mine) == 0:
+		return "", &statusError{status: http.StatusForbidden, detail: "you administer none of the account's bots"}
+	case len(mine) == len(all):
+		return "", nil
+	case len(mine) == 1:
+		return mine[0], nil
+	}
+	return "", badRequest("botId", "choose one bot: a deletion reaches one bot or every bot of the account, and you administer some of them")
+}
+
+// mayDeleteScope reports whether the caller may (still) delete what a preview's scope reaches: its
+// bot, or, for every bot of the account, every bot the account has now.
+func (a *API) mayDeleteScope(ctx context.Context, c *Call, botID string) error {
+	forbidden := &statusError{status: http.StatusForbidden, detail: "only an admin of the preview's bots may start this deletion"}
+	if botID != "" {
+		if _, err := a.s.Store.Bot(ctx, c.Acct, botID); errors.Is(err, platform.ErrNotFound) {
+			return &statusError{status: http.StatusConflict, detail: "the preview's bot is gone: preview again"}
+		} else if err != nil {
+			return err
+		}
+		if !canAdminBot(c.Member, botID) {
+			return forbidden
+		}
+		return nil
+	}
+	if c.Member.Role != platform.RoleBotAdmin {
+		return nil
+	}
+	all, err := a.accountBots(ctx, c.Acct)
+	if err != nil {
+		return err
+	}
+	for _, b := range all {
+		if !canAdminBot(c.Member, b.ID) {
+			return forbidden
+		}
+	}
+	return nil
+}
+
+// previewPrivacyDeletion counts what a deletion by these filters would destroy and hands out a
+// token that starts exactly that deletion for 15 minutes. It deletes nothing.
+func (a *API) previewPrivacyDeletion(ctx context.Context, c *Call) (Response, error) {
+	var in struct {
+		BotID *string `json:"botId"`
+		From  *string `json:"from"`
+		To    *string `json:"to"`
+	}
+	if err := decode(c.Req, &in); err != nil {
+		return Response{}, err
+	}
+	if in.From == nil || *in.From == "" {
+		return Response{}, badRequest("from", "required: an RFC 3339 date-time")
+	}
+	if in.To == nil || *in.To == "" {
+		return Response{}, badRequest("to", "required: an RFC 3339 date-time")
+	}
+	from, to, err := a.window(*in.From, *in.To)
+	if err != nil {
+		return Response{}, err
+	}
+	botID := ""
+	if in.BotID != nil {
+		if *in.BotID == "" {
+			return Response{}, badRequest("botId", "a bot id, or leave it out for every bot")
+		}
+		botID = *in.BotID
+	}
+	scopeBot, err := a.scopeBot(ctx, c, botID)
+	if err != nil {
+		return Response{}, err
+	}
+	counts, err := a.countFilter(ctx, platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: c.Acct, BotID: scopeBot, From: from, To: to})
+	if err != nil {
+		return Response{}, err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return Response{}, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	now := a.s.Now().UTC()
+	rec := previewRecord{TokenHash: hashToken(token), AccountID: c.Acct, Sub: c.Sub, BotID: scopeBot, From: from, To: to,
+		EndUsers: counts.endUsers.Load(), Conversations: counts.conversations.Load(), Messages: counts.messages.Load(),
+		ValidUntil: now.Add(previewValidity), CreatedAt: now}
+	if err := a.s.Store.Put(ctx, rec); err != nil {
+		return Response{}, err
+	}
+	return Response{Status: http.StatusOK, Body: previewView{EndUsers: rec.EndUsers, Conversations: rec.Conversations,
+		Messages: rec.Messages, PreviewToken: token, ExpiresAt: rec.ValidUntil}}, nil
+}
+
+type filterCounts struct{ endUsers, conversations, messages atomic.Int64 }
+
+// countFilter counts the end users, conversations and messages the erasure engine would destroy for
+// a ScopeEndUserFilter: the same bots (filterBots), the same key range and account check
+// (botEndUsers, listed), items past their TTL included (still stored, so still destroyed), and the
+// end users an active legal hold keeps left out (deleteSubject skips them). Everything in a
+// conversation's partition is a message the deletion destroys.
+//
+// Cost: it reads, never deletes, and reads only keys and the few attributes it needs (projections;
+// the messages by Select COUNT, which returns no items but DynamoDB still meters every item it
+// counts). Per end user that is one Query of their partition's conversation headers, and per
+// conversation one COUNT Query (more for partitions over 1 MB): O(end users + conversations)
+// requests and read units in proportion to the data's size, 16 end users at a time. Fine for the
+// thousands a dashboard previews; for millions of end users it takes minutes and would outrun the
+// API Gateway's 30-second limit — such a scope needs counters kept as data is written (the
+// conversation header's messageCount is such a counter, but it is not exact after message-level
+// expiry, so it is not used here) or an asynchronous preview.
+//
+// The counts describe the scope when the preview ran: end users whose first conversation falls in
+// the range after it (a range reaching into the future) are deleted too when the deletion starts.
+func (a *API) countFilter(ctx context.Context, ref platform.ScopeRef) (*filterCounts, error) {
+	var bots []string
+	if ref.BotID != "" {
+		if _, err := a.s.Store.Bot(ctx, ref.AccountID, ref.BotID); err != nil {
+			if errors.Is(err, platform.ErrNotFound) {
+				return &filterCounts{}, nil
+			}
+			return nil, err
+		}
+		bots = []string{ref.BotID}
+	} else {
+		all, err := a.accountBots(ctx, ref.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range all {
+			bots = append(bots, b.ID)
+		}
+	}
+	holds, err := a.s.Ledger.ActiveHolds(ctx, ref.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	counts := &filterCounts{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(countWorkers)
+	for _, bot := range bots {
+		err := a.s.Store.EachItem(gctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1",
+			PK:     fill(datamap.EndUserProfile, "GSI1", map[string]string{"bot": bot}),
+			SKFrom: ref.From.UTC().Format(platform.KeyTime), SKTo: ref.To.UTC().Format(platform.KeyTime) + "#\U0010FFFF",
+			IncludeExpired: true, Projection: []string{"accountId", "botId", "endUserId"}}, func(it map[string]types.AttributeValue) error {
+			acct, botID, eu := platform.AttrString(it["accountId"]), platform.AttrString(it["botId"]), platform.AttrString(it["endUserId"])
+			if acct != ref.AccountID || eu == "" {
+				return nil
+			}
+			for _, h := range holds {
+				if h.Covers(acct, botID, eu) {
+					return nil
+				}
+			}
+			counts.endUsers.Add(1)
+			g.Go(func() error { return a.countEndUser(gctx, eu, counts) })
+			return nil
+		})
+		if err != nil {
+			if werr := g.Wait(); werr != nil {
+				return nil, werr // the cause, rather than the cancellation it led to
+			}
+			return nil, err
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// countEndUser counts one end user's conversations and their messages, expired items included.
+func (a *API) countEndUser(ctx context.Context, endUserID string, counts *filterCounts) error {
+	var convs []string
+	err := a.s.Store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable,
+		PK:       fill(datamap.Conversation, "", map[string]string{"endUser": endUserID}),
+		SKPrefix: datamap.MustLookup(datamap.Conversation).SKPrefix(), IncludeExpired: true,
+		Projection: []string{"conversationId"}}, func(it map[string]types.AttributeValue) error {
+		if platform.AttrString(it[platform.AttrCategory]) == datamap.Conversation {
+			convs = append(convs, platform.AttrString(it["conversationId"]))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	counts.conversations.Add(int64(len(convs)))
+	table := a.s.Store.Table(datamap.PlatformTable)
+	for _, conv := range convs {
+		if conv == "" {
+			continue
+		}
+		in := &dynamodb.QueryInput{TableName: &table, Select: types.SelectCount, ConsistentRead: aws.Bool(true),
+			KeyConditionExpression:    aws.String("#pk = :pk"),
+			ExpressionAttributeNames:  map[string]string{"#pk": platform.AttrPK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: fill(datamap.Message, "", map[string]string{"conversation": conv})}}}
+		for {
+			out, err := a.s.Store.DB().Query(ctx, in)
+			if err != nil {
+				return err
+			}
+			counts.messages.Add(int64(out.Count))
+			if out.LastEvaluatedKey == nil {
+				break
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
+		}
+	}
+	return nil
+}
+
+// startPrivacyDeletion starts the deletion a preview described. The request is named after the
+// token's hash, so the same token twice makes one request. An unknown token, another account's,
+// or an expired one is a 409 (api/openapi.yaml: preview again) — the same answer for all three, so
+// a token of another account reveals nothing and touches nothing.
+func (a *API) startPrivacyDeletion(ctx context.Context, c *Call) (Response, error) {
+	var in struct {
+		PreviewToken string `json:"previewToken"`
+	}
+	if err := decode(c.Req, &in); err != nil {
+		return Response{}, err
+	}
+	if in.PreviewToken == "" || len(in.PreviewToken) > 512 {
+		return Response{}, badRequest("previewToken", "the previewToken of a preview")
+	}
+	unknown := &statusError{status: http.StatusConflict, detail: "no such preview, or it has expired: preview again"}
+	hash := hashToken(in.PreviewToken)
+	key, err := a.s.Store.KeyOf(previewRecord{TokenHash: hash})
+	if err != nil {
+		return Response{}, err
+	}
+	out, err := a.s.Store.DB().GetItem(ctx, &dynamodb.GetItemInput{TableName: &key.Table, Key: key.Attributes(), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Response{}, err
+	}
+	now := a.s.Now()
+	if out.Item == nil || platform.Expired(out.Item, now) || platform.AttrString(out.Item[platform.AttrCategory]) != datamap.PreviewToken {
+		return Response{}, unknown
+	}
+	rec, err := platform.Decode[previewRecord](out.Item)
+	if err != nil {
+		return Response{}, err
+	}
+	if rec.AccountID != c.Acct || rec.TokenHash != hash {
+		return Response{}, unknown
+	}
+	if err := a.mayDeleteScope(ctx, c, rec.BotID); err != nil {
+		return Response{}, err
+	}
+	id := privacyRequestID(hash)
+	// The same token again (a retry, a double click) answers the request it started, even once the
+	// token's 15 minutes are over.
+	if existing, err := a.s.Ledger.Get(ctx, id); err == nil && existing.AccountID == c.Acct {
+		return accepted(existing), nil
+	} else if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		return Response{}, err
+	}
+	if !now.Before(rec.ValidUntil) {
+		return Response{}, unknown
+	}
+	acct, err := a.s.Store.Account(ctx, c.Acct)
+	if err != nil {
+		return Response{}, err
+	}
+	req, _, err := a.s.Requests.RequestDeletion(ctx, requests.Deletion{ID: id, Kind: ledger.KindEndUserFilter,
+		Scope: platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: c.Acct, BotID: rec.BotID,
+			From: rec.From.UTC(), To: rec.To.UTC()},
+		Source: "dashboard", Actor: c.Member.Role + ":" + c.Sub, RequestedBy: c.Sub, Locale: acct.Locale})
+	if err != nil {
+		return Response{}, err
+	}
+	return accepted(req), nil
+}
+
+// privacyRequestID names the request a preview token starts: derived from the token's hash (not
+// the hash itself, which keys the preview record).
+func privacyRequestID(tokenHash string) string {
+	sum := sha256.Sum256([]byte("privacy-deletion\n" + tokenHash))
+	return "privacy-" + hex.EncodeToString(sum[:16])
+}

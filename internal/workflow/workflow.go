@@ -39,7 +39,9 @@ func (m Machines) For(k ledger.Kind) (string, error) {
 	switch k {
 	case ledger.KindAccountDeletion:
 		arn = m.AccountDeletion
-	case ledger.KindEndUserFilter, ledger.KindEndUserDeletion, ledger.KindChannelIdentity, ledger.KindBotDeletion:
+	case ledger.KindEndUserFilter, ledger.KindEndUserDeletion, ledger.KindChannelIdentity, ledger.KindBotDeletion,
+		ledger.KindActivityLogs, ledger.KindInboxMessage:
+		// The end-user machine is the plain erase: open, erase in slices, verify, act, tell who asked.
 		arn = m.EndUserDeletion
 	case ledger.KindConnectionWipe:
 		arn = m.ConnectionWipe
