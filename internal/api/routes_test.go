@@ -10,7 +10,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 )
 
-// The routes the API serves are routes of api/openapi.yaml (with the JWT), and exactly the HttpApi
+// The routes the API serves are exactly the dashboard routes of api/openapi.yaml (with the JWT), and the HttpApi
 // events template.yaml gives ApiFunction: a route cannot be deployed undocumented or served locally
 // but not in AWS.
 func TestRoutesMatchTheDocumentAndTheTemplate(t *testing.T) {
@@ -29,6 +29,10 @@ func TestRoutesMatchTheDocumentAndTheTemplate(t *testing.T) {
 		if !documented[k] {
 			t.Errorf("%s is served but not documented as a dashboard route", k)
 		}
+		delete(documented, k)
+	}
+	for k := range documented {
+		t.Errorf("%s is documented as a dashboard route but not served", k)
 	}
 	path, err := samtemplate.Find()
 	if err != nil {
