@@ -102,7 +102,18 @@ type demoAccount struct {
 	Members []demoMember `json:"members"`
 	// Tokens is a ready bearer token per role of this account.
 	Tokens map[string]string `json:"tokens"`
+	// Inbox lists a few inbox messages (no dashboard route lists them) to try the Inbox deletion on.
+	Inbox []demoInboxMessage `json:"inbox"`
 }
+
+type demoInboxMessage struct {
+	ID        string `json:"id"`
+	BotID     string `json:"botId"`
+	EndUserID string `json:"endUserId"`
+}
+
+// demoInboxLimit bounds the inbox messages /_local/demo lists per account.
+const demoInboxLimit = 5
 
 // demo lists the seeded data a person needs to try Lethe by hand: accounts with their owner's email
 // and password, a bearer token per role, bots with connections and their webhook secrets, end users,
@@ -120,7 +131,18 @@ func (s *System) demo(w http.ResponseWriter, r *http.Request) {
 	}{APIURL: s.APIURL, SESUIURL: s.Stack.SESEndpoint, Seed: s.Manifest.Seed, Now: s.Manifest.Now,
 		MetaASIDShared: s.Manifest.MetaASIDShared, Secrets: map[string]string{}, Config: map[string]string{}}
 	for _, a := range s.Manifest.Accounts {
-		da := demoAccount{ManifestAccount: a, Tokens: map[string]string{}}
+		da := demoAccount{ManifestAccount: a, Tokens: map[string]string{}, Inbox: []demoInboxMessage{}}
+		for _, eu := range a.EndUsers {
+			if len(da.Inbox) >= demoInboxLimit {
+				break
+			}
+			msgs, _ := s.Store.InboxMessages(r.Context(), eu.ID) // an end user deleted meanwhile has none
+			for _, m := range msgs {
+				if len(da.Inbox) < demoInboxLimit {
+					da.Inbox = append(da.Inbox, demoInboxMessage{ID: m.ID, BotID: m.BotID, EndUserID: m.EndUserID})
+				}
+			}
+		}
 		for _, m := range a.Members {
 			tok, err := s.Issuer.Mint(m.Sub, a.ID, demoTokenTTL)
 			if err != nil {

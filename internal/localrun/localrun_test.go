@@ -83,6 +83,7 @@ func TestLocalRun(t *testing.T) {
 			Tokens              map[string]string
 			Bots                []struct{ ID string }
 			EndUsers            []struct{ ID, Name string }
+			Inbox               []struct{ ID, BotID, EndUserID string }
 		}
 		Secrets map[string]string
 		Config  map[string]string
@@ -94,7 +95,7 @@ func TestLocalRun(t *testing.T) {
 		t.Fatalf("demo lists %d accounts", len(demo.Accounts))
 	}
 	for _, a := range demo.Accounts {
-		if a.Email == "" || a.Password == "" || len(a.Bots) == 0 || len(a.EndUsers) == 0 {
+		if a.Email == "" || a.Password == "" || len(a.Bots) == 0 || len(a.EndUsers) == 0 || len(a.Inbox) == 0 {
 			t.Errorf("account %s incomplete: %+v", a.ID, a)
 		}
 		for _, role := range []string{platform.RoleOwner, platform.RoleAccountAdmin, platform.RoleBotAdmin, platform.RoleMember} {
