@@ -188,6 +188,11 @@ func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenc
 			destroyed = append(destroyed, evidence.CategoryCount{Category: cat, Count: cp.Deleted[cat]})
 		}
 	}
+	if len(destroyed) == 0 && cp.Objects > 0 {
+		// Only files went (their records were destroyed by another request first): the act still
+		// records them, under the category whose files they are.
+		destroyed = append(destroyed, evidence.CategoryCount{Category: filesCategory(req.Scope.Kind), Count: cp.Objects})
+	}
 	var kept []evidence.Kept
 	if req.Kind == ledger.KindAccountDeletion {
 		if pays, err := s.Store.Payments(ctx, req.AccountID); err == nil && len(pays) > 0 {
@@ -224,6 +229,17 @@ func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenc
 		return fmt.Errorf("store evidence: %w", err)
 	}
 	return nil
+}
+
+// filesCategory is the data-map category of the S3 files a scope reaches.
+func filesCategory(k datamap.Scope) string {
+	switch k {
+	case datamap.ScopeInboxMessage:
+		return datamap.InboxMessage
+	case datamap.ScopeAccount:
+		return datamap.AccountFile
+	}
+	return datamap.EndUserFile
 }
 
 // journal reads, in order, the subjects the slices of one round recorded, each once.

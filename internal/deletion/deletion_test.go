@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -245,5 +246,59 @@ func TestOneInboxMessageNamesItsEndUser(t *testing.T) {
 	}
 	if s := recs[0].Subjects; len(s) != 1 || s[0].ID != msg.EndUserID {
 		t.Errorf("subjects %+v, want end user %s", s, msg.EndUserID)
+	}
+}
+
+// A deletion that finds only files left (another request destroyed their records first) still
+// completes, and its act records the files.
+func TestOnlyFilesLeftStillMakeAnAct(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.manifest.Accounts[0]
+	var msg platform.InboxMessage
+	for _, eu := range a.EndUsers {
+		ms, err := w.svc.Store.InboxMessages(ctx, eu.ID)
+		if err == nil {
+			for _, m := range ms {
+				if len(m.AttachmentKeys) > 0 {
+					msg = m
+				}
+			}
+		}
+		if msg.ID != "" {
+			break
+		}
+	}
+	if msg.ID == "" {
+		t.Skip("no inbox message with attachments in the demo data")
+	}
+	ref := platform.ScopeRef{Kind: datamap.ScopeInboxMessage, AccountID: a.ID, BotID: msg.BotID, EndUserID: msg.EndUserID, MessageID: msg.ID}
+	// The record goes first, as another request would take it.
+	k, err := w.svc.Store.KeyOf(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.env.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(k.Table), Key: map[string]types.AttributeValue{
+		platform.AttrPK: &types.AttributeValueMemberS{Value: k.PK}, platform.AttrSK: &types.AttributeValueMemberS{Value: k.SK}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Its attachments were deleted by this request's slice before the record vanished.
+	for _, key := range msg.AttachmentKeys {
+		if _, err := w.env.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(w.env.Buckets[datamap.FilesBucket]), Key: aws.String(key)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.request(t, "req-files", ledger.KindInboxMessage, ref)
+	cp := erasure.Checkpoint{Done: true, Deleted: map[string]int64{}, Objects: int64(len(msg.AttachmentKeys)), StartedAt: now}
+	r, err := w.svc.Complete(ctx, "req-files", cp)
+	if err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	if r.Status != ledger.StatusCompleted || len(r.Evidence) != 1 {
+		t.Fatalf("status %s, evidence %v", r.Status, r.Evidence)
+	}
+	recs, err := w.svc.Evidence(ctx, "req-files")
+	if err != nil || len(recs) != 1 || len(recs[0].Destroyed) != 1 || recs[0].Destroyed[0].Category != datamap.InboxMessage {
+		t.Fatalf("evidence %+v, %v", recs, err)
 	}
 }
