@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -138,7 +139,12 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 func (a *API) run(ctx context.Context, r *route, c *Call) Response {
 	resp, err := r.h(ctx, c)
 	if err != nil {
-		return problemOf(err)
+		resp = problemOf(err)
+		if resp.Status >= 500 {
+			// For operators: the route and the error, which names ids and never a person's data; the
+			// caller gets no detail.
+			slog.Error("api: request failed", "route", r.method+" "+r.path, "account", c.Acct, "err", err)
+		}
 	}
 	return resp
 }

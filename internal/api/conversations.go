@@ -83,6 +83,14 @@ func (a *API) deleteInboxMessage(ctx context.Context, c *Call) (Response, error)
 		return Response{}, err
 	}
 	id := c.Req.PathParameters["messageId"]
+	if prev, err := a.s.Ledger.Get(ctx, "inbox-"+id); err == nil && prev.AccountID == c.Acct && prev.Scope.BotID == b.ID &&
+		prev.Status == ledger.StatusHardDeleting {
+		// A deletion of this message that did not finish (its answer was an error): finish it.
+		if _, err := a.s.Deletion.Run(ctx, prev.ID, erasure.Budget{}); err != nil {
+			return Response{}, err
+		}
+		return Response{Status: http.StatusNoContent}, nil
+	}
 	msg, err := a.s.Store.InboxMessage(ctx, id)
 	if errors.Is(err, platform.ErrNotFound) || err == nil && (msg.AccountID != c.Acct || msg.BotID != b.ID) {
 		return Response{}, notFound("no such inbox message on this bot")
