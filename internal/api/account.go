@@ -37,7 +37,7 @@ func (a *API) requestAccountDeletion(ctx context.Context, c *Call) (Response, er
 	if err := a.s.Reauth.Check(ctx, c.Acct, reauth.ActionAccountDeletion, in.Password, acct.PasswordHash); err != nil {
 		var locked *reauth.LockedError
 		if errors.As(err, &locked) {
-			r := problemFor(http.StatusLocked, "too many wrong passwords: try again later")
+			r := problemFor(http.StatusTooManyRequests, "too many wrong passwords: try again later")
 			r.Headers = map[string]string{"retry-after": strconv.Itoa(max(1, int(locked.Until.Sub(a.s.Now()).Seconds())))}
 			return r, nil
 		}

@@ -265,10 +265,10 @@ func TestFiveWrongPasswordsLockAccountDeletion(t *testing.T) {
 		}
 	}
 	r := w.call("POST", "/v1/account/deletion", owner, `{"password":"guess"}`)
-	if r.status != 423 || r.header.Get("Retry-After") == "" {
+	if r.status != 429 || r.header.Get("Retry-After") == "" {
 		t.Fatalf("fifth guess: %d retry-after %q", r.status, r.header.Get("Retry-After"))
 	}
-	if r := w.call("POST", "/v1/account/deletion", owner, `{"password":"owner-password"}`); r.status != 423 {
+	if r := w.call("POST", "/v1/account/deletion", owner, `{"password":"owner-password"}`); r.status != 429 {
 		t.Fatalf("right password while locked: %d", r.status)
 	}
 	if _, err := w.sys.Requests.CurrentAccountDeletion(w.ctx, w.manifest.Accounts[0].ID); err == nil {

@@ -35,7 +35,6 @@ var problemTypes = map[int]struct{ slug, title string }{
 	http.StatusForbidden:           {"forbidden", "Forbidden"},
 	http.StatusNotFound:            {"not-found", "Not Found"},
 	http.StatusConflict:            {"conflict", "Conflict"},
-	http.StatusLocked:              {"locked", "Locked"},
 	http.StatusTooManyRequests:     {"too-many-requests", "Too Many Requests"},
 	http.StatusInternalServerError: {"internal", "Internal Server Error"},
 }
@@ -82,7 +81,7 @@ func problemOf(err error) Response {
 	case errors.As(err, &st):
 		return problemFor(st.status, st.detail)
 	case errors.As(err, &locked):
-		r := problemFor(http.StatusLocked, "too many wrong passwords: try again later")
+		r := problemFor(http.StatusTooManyRequests, "too many wrong passwords: try again later")
 		secs := int(time.Until(locked.Until).Seconds())
 		r.Headers = map[string]string{"retry-after": strconv.Itoa(max(1, secs))}
 		return r

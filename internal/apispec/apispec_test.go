@@ -220,7 +220,7 @@ func TestPagination(t *testing.T) {
 // problemSlugs are the stable problem types by status.
 var problemSlugs = map[int]string{
 	400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-	409: "conflict", 423: "locked", 429: "too-many-requests", 500: "internal",
+	409: "conflict", 429: "too-many-requests", 500: "internal",
 }
 
 // enumOf collects the enum a schema places on a property, through allOf.
