@@ -16,16 +16,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lethe-dev/lethe/internal/apispec"
-	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/gateway"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/localauth"
 	"github.com/lethe-dev/lethe/internal/localaws"
-	"github.com/lethe-dev/lethe/internal/localflow"
+	"github.com/lethe-dev/lethe/internal/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
-	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/statemachine"
 	"github.com/lethe-dev/lethe/internal/system"
@@ -51,36 +49,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	env := testenv.New(t)
-	path, err := samtemplate.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := samtemplate.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	values := config.LocalDefaults(3000)
-	values[config.EnvInfoAddress] = env.Address("info")
-	values[config.EnvSenderAddress] = env.Address("no-reply")
-	values[config.EnvPrivacyOfficerAddress] = env.Address("privacy")
-	tenv := env.TemplateEnv
-	tenv.Parameters = localflow.Parameters(tpl, values)
-	fenv, err := localflow.FunctionEnv(tpl, tenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(func(k string) string { return fenv[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack, err := localflow.Start(localflow.Options{Template: tpl, Env: tenv, Config: cfg,
-		Clients:          system.Clients{DynamoDB: env.DynamoDB, S3: env.S3, SES: env.SES},
-		DynamoDBEndpoint: env.DynamoDBEndpoint, SESEndpoint: env.SESEndpoint, Clock: statemachine.NewClock(start, false), Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stack.Engine.Close)
+	env, stack := flowtest.Start(t, start, nil)
 	m, _, err := seed.Write(context.Background(), stack.System.Store, env.S3, env.Buckets, seed.Options{Seed: 9, Now: start.Add(-time.Hour),
 		Size: seed.Size{Accounts: 2, BotsPerAccount: 2, EndUsersPerBot: 4, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
 			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 3, PaymentsPerAccount: 1}, Password: "owner-password"}, nil)

@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-dev/lethe/internal/config"
-	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/localflow"
+	"github.com/lethe-dev/lethe/internal/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/platform"
-	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/statemachine"
 	"github.com/lethe-dev/lethe/internal/system"
@@ -35,42 +33,8 @@ type world struct {
 
 func newWorld(t *testing.T, start time.Time, tune func(*system.System)) *world {
 	t.Helper()
-	env := testenv.New(t)
-	path, err := samtemplate.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := samtemplate.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	values := config.LocalDefaults(3000)
-	values[config.EnvInfoAddress] = env.Address("info")
-	values[config.EnvSenderAddress] = env.Address("no-reply")
-	values[config.EnvPrivacyOfficerAddress] = env.Address("privacy")
-	tenv := env.TemplateEnv
-	tenv.Parameters = localflow.Parameters(tpl, values)
-	fenv, err := localflow.FunctionEnv(tpl, tenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for logical, name := range env.Tables {
-		fenv[map[string]string{datamap.PlatformTable: config.EnvPlatformTable, datamap.LedgerTable: config.EnvLedgerTable, datamap.AnalyticsTable: config.EnvAnalyticsTable}[logical]] = name
-	}
-	cfg, err := config.Load(func(k string) string { return fenv[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := statemachine.NewClock(start, false)
-	stack, err := localflow.Start(localflow.Options{Template: tpl, Env: tenv, Config: cfg,
-		Clients:          system.Clients{DynamoDB: env.DynamoDB, S3: env.S3, SES: env.SES},
-		DynamoDBEndpoint: env.DynamoDBEndpoint, SESEndpoint: env.SESEndpoint, Clock: clock, Seed: 7, Tune: tune})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stack.Engine.Close)
-	w := &world{t: t, ctx: context.Background(), env: env, stack: stack, sys: stack.System, eng: stack.Engine}
-	return w
+	env, stack := flowtest.Start(t, start, tune)
+	return &world{t: t, ctx: context.Background(), env: env, stack: stack, sys: stack.System, eng: stack.Engine}
 }
 
 // seedDemo writes the demo data set, as of the clock's now, and gives the first account's owner and
