@@ -67,7 +67,9 @@ type route struct {
 	// see and cancel the deletion); every other route is blocked then.
 	whileSuspended bool
 	idempotent     bool // POST that honours Idempotency-Key
-	h              func(ctx context.Context, c *Call) (Response, error)
+	// public: no JWT; the route checks what it is given itself (an email action token).
+	public bool
+	h      func(ctx context.Context, c *Call) (Response, error)
 }
 
 // New builds the API with every route.
@@ -83,6 +85,7 @@ func New(s Services) *API {
 	a.privacyRoutes()
 	a.searchRoutes()
 	a.activityLogRoutes()
+	a.emailActionRoutes()
 	return a
 }
 
@@ -95,7 +98,7 @@ func (a *API) add(r *route) {
 func (a *API) Routes() []gateway.Route {
 	out := make([]gateway.Route, 0, len(a.order))
 	for _, r := range a.order {
-		out = append(out, gateway.Route{Method: r.method, Path: r.path, Auth: true, Handler: a.Handle})
+		out = append(out, gateway.Route{Method: r.method, Path: r.path, Auth: !r.public, Handler: a.Handle})
 	}
 	return out
 }
@@ -115,6 +118,9 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 	r, ok := a.routes[req.RouteKey]
 	if !ok {
 		return render(problemFor(http.StatusNotFound, "no such route")), nil
+	}
+	if r.public {
+		return render(a.run(ctx, r, &Call{Req: req})), nil
 	}
 	claims := req.RequestContext.Authorizer
 	var sub, acct string

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -159,17 +160,33 @@ func (l *Ledger) PutReference(ctx context.Context, kind, value, requestID, actio
 
 // Reference resolves a token or message id to its request id and action.
 func (l *Ledger) Reference(ctx context.Context, kind, value string) (requestID, action string, err error) {
+	r, err := l.ReferenceInfo(ctx, kind, value)
+	return r.RequestID, r.Action, err
+}
+
+// Ref is what a token or message id leads to, and since when.
+type Ref struct {
+	RequestID, Action string
+	CreatedAt         time.Time
+}
+
+// ReferenceInfo is Reference with the time the reference was made (links expire).
+func (l *Ledger) ReferenceInfo(ctx context.Context, kind, value string) (Ref, error) {
 	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: map[string]types.AttributeValue{
 		platform.AttrPK: &types.AttributeValueMemberS{Value: "REF#" + refName(kind, value)},
 		platform.AttrSK: &types.AttributeValueMemberS{Value: "REF"},
 	}})
 	if err != nil {
-		return "", "", fmt.Errorf("read reference: %w", err)
+		return Ref{}, fmt.Errorf("read reference: %w", err)
 	}
 	if out.Item == nil {
-		return "", "", ErrUnknownReference
+		return Ref{}, ErrUnknownReference
 	}
-	return platform.AttrString(out.Item["requestId"]), platform.AttrString(out.Item["action"]), nil
+	var r reference
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return Ref{}, err
+	}
+	return Ref{RequestID: r.RequestID, Action: r.Action, CreatedAt: r.CreatedAt}, nil
 }
 
 // InSlot returns the request a slot names (open or not); ErrNotFound if the slot was never taken.

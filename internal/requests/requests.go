@@ -170,15 +170,22 @@ func (s *Service) cancel(ctx context.Context, requestID, actor string) (ledger.R
 
 var errAlreadyCancelled = errors.New("already cancelled")
 
+// ConfirmLinkValidity is how long a verification link works (SPEC §4).
+const ConfirmLinkValidity = 72 * time.Hour
+
 // EmailAction carries out the action of a link or a reply token from a mail: "cancel" cancels the
 // account deletion it was sent for; "confirm" confirms a request that waited for verification.
 func (s *Service) EmailAction(ctx context.Context, token, actor string) (ledger.Request, string, error) {
-	id, action, err := s.Ledger.Reference(ctx, ledger.RefToken, strings.ToLower(strings.TrimSpace(token)))
+	ref, err := s.Ledger.ReferenceInfo(ctx, ledger.RefToken, strings.ToLower(strings.TrimSpace(token)))
 	if errors.Is(err, ledger.ErrUnknownReference) {
 		return ledger.Request{}, "", ErrNoRequest
 	}
 	if err != nil {
 		return ledger.Request{}, "", err
+	}
+	id, action := ref.RequestID, ref.Action
+	if action == "confirm" && s.now().Sub(ref.CreatedAt) > ConfirmLinkValidity {
+		return ledger.Request{}, action, fmt.Errorf("%w: the confirmation link expired", ErrNoRequest)
 	}
 	switch action {
 	case "cancel":

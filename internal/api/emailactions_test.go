@@ -1,0 +1,96 @@
+package api_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/requests"
+)
+
+var replyToken = regexp.MustCompile(`\+([a-z0-9]+)@`)
+
+// The cancel link of the confirmation mail: opening it asks, the button cancels, again is the same.
+func TestTheCancelLinkOfTheConfirmationMail(t *testing.T) {
+	w := newWorld(t)
+	a := w.manifest.Accounts[0]
+	req, _, err := w.sys.Requests.RequestAccountDeletion(w.ctx, requests.AccountDeletion{AccountID: a.ID, Source: "dashboard"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	token := ""
+	for _, m := range w.env.AllSentMail(t) {
+		if strings.Contains(m.Subject, req.ID) && len(m.ReplyTo) > 0 {
+			if mm := replyToken.FindStringSubmatch(m.ReplyTo[0]); mm != nil {
+				token = mm[1]
+			}
+		}
+	}
+	if token == "" {
+		t.Fatal("no confirmation mail with a reply token")
+	}
+	link := "/v1/email-actions/" + token
+	ask := w.call("GET", link, "", "")
+	if ask.status != 200 || !strings.Contains(string(ask.body), "?do=1") {
+		t.Fatalf("opening the link: %d", ask.status)
+	}
+	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != ledger.StatusSoftDeleted {
+		t.Fatalf("opening the link acted: %s", got.Status)
+	}
+	if r := w.call("GET", link+"?do=1", "", ""); r.status != 200 || !strings.Contains(string(r.body), req.ID) {
+		t.Fatalf("the button: %d %s", r.status, r.body)
+	}
+	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != ledger.StatusCancelled {
+		t.Fatalf("after the button: %s", got.Status)
+	}
+	if acct, _ := w.sys.Store.Account(w.ctx, a.ID); acct.Status != platform.AccountActive {
+		t.Fatalf("account %s after the cancel", acct.Status)
+	}
+	if r := w.call("GET", link+"?do=1", "", ""); r.status != 200 {
+		t.Fatalf("the button again: %d", r.status)
+	}
+	if r := w.call("GET", "/v1/email-actions/not-a-token?do=1", "", ""); r.status != 404 {
+		t.Fatalf("unknown token: %d", r.status)
+	}
+}
+
+// A verification link works for 72 hours, then it is unknown; within them it starts the request.
+func TestAConfirmLinkExpiresAfter72Hours(t *testing.T) {
+	w := newWorld(t)
+	make := func(i int, token string) ledger.Request {
+		a := w.manifest.Accounts[i]
+		r, _, err := w.sys.Ledger.CreateUnique(w.ctx, ledger.Request{ID: platform.NewID(start), AccountID: a.ID, Kind: ledger.KindAccountDeletion,
+			Source: "email", Status: ledger.StatusAwaitingVerification, Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID}},
+			ledger.AccountDeletionSlot(a.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.sys.Ledger.PutReference(w.ctx, ledger.RefToken, token, r.ID, "confirm"); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	stale := make(0, "stale0token")
+	if _, err := w.eng.Advance(w.ctx, 73*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	fresh := make(1, "fresh1token")
+	if r := w.call("GET", "/v1/email-actions/stale0token?do=1", "", ""); r.status != 404 {
+		t.Fatalf("a 73-hour-old link: %d", r.status)
+	}
+	if got, _ := w.sys.Ledger.Get(w.ctx, stale.ID); got.Status != ledger.StatusAwaitingVerification {
+		t.Fatalf("an expired link acted: %s", got.Status)
+	}
+	if r := w.call("GET", "/v1/email-actions/fresh1token?do=1", "", ""); r.status != 200 {
+		t.Fatalf("a fresh link: %d %s", r.status, r.body)
+	}
+	w.settle()
+	if got, _ := w.sys.Ledger.Get(w.ctx, fresh.ID); got.Status != ledger.StatusSoftDeleted || got.ExecutionARN == "" {
+		t.Fatalf("after confirming: %s, execution %q", got.Status, got.ExecutionARN)
+	}
+}
