@@ -44,7 +44,11 @@ func IDUpperBound(t time.Time) string {
 
 var latinFold = strings.NewReplacer("ø", "o", "ł", "l", "đ", "d", "ß", "ss", "æ", "ae", "œ", "oe", "þ", "th", "ı", "i")
 
-var foldMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// foldMarks removes combining marks. A transform.Chain keeps state between calls and must not be
+// shared by goroutines (names are normalized concurrently, by parallel writers): a new one each time.
+func foldMarks() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // NormalizeName folds a name for search: lower case, accents removed, Russian ё read as е, every
 // run of non-letters and non-digits one space.
@@ -55,7 +59,7 @@ func NormalizeName(s string) string {
 	s = latinFold.Replace(s)
 	// Keep й: removing its breve would make it и, a different letter in Russian.
 	s = strings.ReplaceAll(s, "й", "\x00")
-	s, _, _ = transform.String(foldMarks, s)
+	s, _, _ = transform.String(foldMarks(), s)
 	s = strings.ReplaceAll(s, "\x00", "й")
 	var b strings.Builder
 	space := false
