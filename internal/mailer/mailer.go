@@ -53,6 +53,10 @@ const (
 	AccountDeletionConfirmation Template = "account_deletion_confirmation"
 	// AccountDeletionCancelled: the deletion was cancelled and the account restored.
 	AccountDeletionCancelled Template = "account_deletion_cancelled"
+	// CancelTooLate: to the account owner who asked to cancel (replied, or opened the cancel link)
+	// after the restore window ended: the deletion can no longer be cancelled; when the window
+	// ended, by when the data are deleted and gone from backups, and that the act will follow.
+	CancelTooLate Template = "cancel_too_late"
 	// AccountDeleted: the hard delete is done and verified; backups rotate by a date.
 	AccountDeleted Template = "account_deleted"
 	// AccountDeletionCompleted: the final mail, with the act of destruction in the body and as a
@@ -75,15 +79,20 @@ const (
 	EndCustomerDeclined Template = "end_customer_declined"
 	// VerificationRequest: a mailed request could not be trusted; nothing happens until confirmed.
 	VerificationRequest Template = "verification_request"
+	// IntakeReceived: the neutral answer to an authenticated sender who asked info@ for deletion
+	// when Lethe must not reveal whether an account exists (none is known, or the sender is not
+	// its address): received; if it concerns data on the platform, the registered address was
+	// written to. It states the request id and nothing else about the request: no name, no address.
+	IntakeReceived Template = "intake_received"
 	// WorkflowFailureAlert: to the privacy officer, a request's workflow failed; no personal data.
 	WorkflowFailureAlert Template = "workflow_failure_alert"
 )
 
 // Templates lists every template, in the order above.
-var Templates = []Template{AccountDeletionConfirmation, AccountDeletionCancelled, AccountDeleted,
-	AccountDeletionCompleted, EndUserDeletionDone, ConnectionWiped, EndCustomerOwnerNotice,
-	EndCustomerEscalation, EndCustomerReceived, EndCustomerApproved, EndCustomerDeclined,
-	VerificationRequest, WorkflowFailureAlert}
+var Templates = []Template{AccountDeletionConfirmation, AccountDeletionCancelled, CancelTooLate,
+	AccountDeleted, AccountDeletionCompleted, EndUserDeletionDone, ConnectionWiped,
+	EndCustomerOwnerNotice, EndCustomerEscalation, EndCustomerReceived, EndCustomerApproved,
+	EndCustomerDeclined, VerificationRequest, IntakeReceived, WorkflowFailureAlert}
 
 // Milestone names the ledger's deadlines use; each has a wording in both languages.
 const (

@@ -134,6 +134,7 @@ var needs = map[Template][]need{
 	AccountDeletionConfirmation: {needCancelURL, milestone(MilestoneSoftDeleteEnds), milestone(MilestoneHardDeleteBy),
 		milestone(MilestoneBackupsRotatedBy)},
 	AccountDeletionCancelled: {},
+	CancelTooLate:            {milestone(MilestoneSoftDeleteEnds)},
 	AccountDeleted:           {milestone(MilestoneBackupsRotatedBy)},
 	AccountDeletionCompleted: {needAct},
 	EndUserDeletionDone:      {needCounts},
@@ -144,6 +145,7 @@ var needs = map[Template][]need{
 	EndCustomerApproved:      {needBotName, needCounts},
 	EndCustomerDeclined:      {needBotName, needReason},
 	VerificationRequest:      {needConfirmURL},
+	IntakeReceived:           {},
 	WorkflowFailureAlert:     {needState, needError},
 }
 
@@ -209,6 +211,12 @@ func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
 		// The alert goes to people who need the request's state, not whose data it is.
 		v.Name, v.AccountEmail, v.BotName, v.EndUserRef, v.Reason = "", "", "", "", ""
 		v.Error = errorName(d.Error)
+	}
+	if t == IntakeReceived {
+		// The neutral answer may reach someone who is not the account's owner: anything drawn
+		// from an account (its address, its owner's name, its bots, its dates) would tell them
+		// the account exists. The mail states the request id and nothing else.
+		return &view{Lang: loc, RequestID: v.RequestID, dates: map[string]string{}}, nil
 	}
 	if d.RequestKind != "" {
 		v.RequestKind = titleOr(evidence.RequestKindTitle, d.RequestKind, loc)

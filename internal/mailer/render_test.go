@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,22 @@ var expected = map[Template]struct{ subject, body facts }{
 		body: facts{"ru": {"ivan@example.com", "восстановлена полностью", "https://lethe.example/deletion-status/code-1"},
 			"en": {"ivan@example.com", "fully restored", "https://lethe.example/deletion-status/code-1"}},
 	},
+	CancelTooLate: {
+		subject: facts{"ru": {"Удаление учётной записи уже нельзя отменить"}, "en": {"Account deletion can no longer be cancelled"}},
+		body: facts{
+			"ru": {"ivan@example.com", "отменить его уже нельзя", "30 календарных дней",
+				"истёк", "2 января 2027 г., 12:30 по московскому времени", "окончательно удаляются",
+				"23 января 2027 г., 12:30 по московскому времени", "резервных копий они исчезнут",
+				"22 февраля 2027 г., 12:30 по московскому времени",
+				"итоговое письмо с актом об уничтожении персональных данных",
+				"Окончание срока, в течение которого учётную запись можно восстановить"},
+			"en": {"ivan@example.com", "can no longer be cancelled", "30-day restore window",
+				"ended on", "2 January 2027, 12:30 Moscow time (UTC+3)", "permanently deleted",
+				"23 January 2027, 12:30 Moscow time (UTC+3)", "leave our backups as these rotate",
+				"22 February 2027, 12:30 Moscow time (UTC+3)",
+				"final email with the act of destruction of personal data", "Restore window ends"},
+		},
+	},
 	AccountDeleted: {
 		subject: facts{"ru": {"Данные учётной записи удалены"}, "en": {"Account data deleted"}},
 		body: facts{"ru": {"безвозвратно удалены", "проверили", "22 февраля 2027 г.", "12\u00a0345", "Сообщения диалогов",
@@ -158,6 +175,18 @@ var expected = map[Template]struct{ subject, body facts }{
 		subject: facts{"ru": {"Подтвердите запрос на удаление данных"}, "en": {"Please confirm your data deletion request"}},
 		body: facts{"ru": {"https://lethe.example/v1/email-actions/confirm-tok", "ничего не будет удалено", "удаление учётной записи", "ivan@example.com"},
 			"en": {"https://lethe.example/v1/email-actions/confirm-tok", "nothing will be deleted", "account deletion", "ivan@example.com"}},
+	},
+	IntakeReceived: {
+		subject: facts{"ru": {"Мы получили ваш запрос на удаление данных"}, "en": {"We have received your data deletion request"}},
+		body: facts{
+			"ru": {"Мы получили ваш запрос на удаление данных (№ req-42)", "мы написали на адрес электронной почты, зарегистрированный для них",
+				"Ничего не будет удалено, пока владелец этого адреса не подтвердит запрос",
+				"с адреса электронной почты этой учётной записи", "«Настройки» → «Удалить учётную запись»",
+				"ничего делать не нужно"},
+			"en": {"We have received your request to delete data (ref. ", "we have written to the email address registered for it",
+				"Nothing will be deleted unless the owner of that address confirms the request",
+				"own email address", "Settings → Delete account", "no further action is needed"},
+		},
 	},
 	WorkflowFailureAlert: {
 		subject: facts{"ru": {"Сбой обработки заявки"}, "en": {"Deletion request processing failed"}},
@@ -263,10 +292,12 @@ func TestRenderEscapesHTMLButNotText(t *testing.T) {
 			if strings.Contains(r.HTML, "<script") {
 				t.Errorf("%s/%s: html contains an unescaped <script>", tm, loc)
 			}
-			if tm != WorkflowFailureAlert && !strings.Contains(r.HTML, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+			// The alert and the neutral intake answer show no name at all.
+			showsName := tm != WorkflowFailureAlert && tm != IntakeReceived
+			if showsName && !strings.Contains(r.HTML, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
 				t.Errorf("%s/%s: html does not show the escaped name", tm, loc)
 			}
-			if tm != WorkflowFailureAlert && !strings.Contains(r.Text, evil) {
+			if showsName && !strings.Contains(r.Text, evil) {
 				t.Errorf("%s/%s: text does not show the name as written", tm, loc)
 			}
 		}
@@ -553,6 +584,9 @@ func TestMissingData(t *testing.T) {
 		{AccountDeletionConfirmation, without(MilestoneHardDeleteBy), "Data.Timeline[hard_delete_by]"},
 		{AccountDeletionConfirmation, without(MilestoneBackupsRotatedBy), "Data.Timeline[backups_rotated_by]"},
 		{AccountDeletionCancelled, func(d *Data) { d.RequestID, d.Act = "", nil }, "Data.RequestID"},
+		{CancelTooLate, func(d *Data) { d.RequestID, d.Act = "", nil }, "Data.RequestID"},
+		{CancelTooLate, without(MilestoneSoftDeleteEnds), "Data.Timeline[soft_delete_ends]"},
+		{CancelTooLate, func(d *Data) { d.Timeline = nil }, "Data.Timeline[soft_delete_ends]"},
 		{AccountDeleted, without(MilestoneBackupsRotatedBy), "Data.Timeline[backups_rotated_by]"},
 		{AccountDeletionCompleted, func(d *Data) { d.Act = nil }, "Data.Act"},
 		{EndUserDeletionDone, func(d *Data) { d.Counts = nil }, "Data.Counts"},
@@ -570,6 +604,7 @@ func TestMissingData(t *testing.T) {
 		{EndCustomerDeclined, func(d *Data) { d.Reason = "" }, "Data.Reason"},
 		{EndCustomerDeclined, func(d *Data) { d.BotName = "" }, "Data.BotName"},
 		{VerificationRequest, func(d *Data) { d.ConfirmURL = "" }, "Data.ConfirmURL"},
+		{IntakeReceived, func(d *Data) { d.RequestID, d.Act = " ", nil }, "Data.RequestID"},
 		{WorkflowFailureAlert, func(d *Data) { d.State = "" }, "Data.State"},
 		{WorkflowFailureAlert, func(d *Data) { d.Error = "" }, "Data.Error"},
 	} {
@@ -616,5 +651,93 @@ func TestMinimalDataRenders(t *testing.T) {
 				t.Errorf("%s/%s: an empty value left a gap:\n%s", tm, loc, r.Text)
 			}
 		}
+	}
+}
+
+func TestIntakeReceivedDoesNotRevealTheAccount(t *testing.T) {
+	// The neutral answer goes to whoever wrote to info@; what it says must not depend on whether an
+	// account exists, so nothing the caller knows about one may show.
+	full := fullData()
+	full.AccountEmail = "Ivan.Petrov@Example.COM"
+	for _, loc := range []string{LocaleRU, LocaleEN} {
+		r, err := Render(Mail{Template: IntakeReceived, Locale: loc, Data: full}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := r.Subject + "\n" + r.Text + "\n" + r.HTML
+		for _, leak := range []string{full.AccountEmail, "Ivan.Petrov", "example.com", "Example.COM", full.RecipientName,
+			full.BotName, full.EndUserRef, full.Reason, full.CancelURL, full.ConfirmURL, full.StatusURL,
+			formatDate(softEnds, loc), formatDate(received, loc), "Telegram"} {
+			if strings.Contains(strings.ToLower(all), strings.ToLower(leak)) {
+				t.Errorf("%s: the neutral mail shows %q", loc, leak)
+			}
+		}
+		if strings.Contains(strings.ToLower(all), strings.ToLower(htmlEscape(full.AccountEmail))) {
+			t.Errorf("%s: the neutral mail's html shows the account's address", loc)
+		}
+		// Word for word the mail a sender gets when no account is known.
+		bare, err := Render(Mail{Template: IntakeReceived, Locale: loc, Data: Data{RequestID: full.RequestID}}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Subject != bare.Subject || r.Text != bare.Text || r.HTML != bare.HTML || len(r.Attachments)+len(bare.Attachments) != 0 {
+			t.Errorf("%s: the mail differs when account data are given:\n%s\n---\n%s", loc, r.Text, bare.Text)
+		}
+		checkWellFormed(t, r, loc)
+	}
+}
+
+func TestCancelTooLateStatesTheDatesItIsGiven(t *testing.T) {
+	soft := []Milestone{{MilestoneSoftDeleteEnds, softEnds}}
+	all := append(slices.Clone(soft), Milestone{MilestoneHardDeleteBy, hardBy}, Milestone{MilestoneBackupsRotatedBy, backupsBy})
+	for _, tc := range []struct {
+		name      string
+		timeline  []Milestone
+		loc       string
+		want, not []string
+	}{
+		{"all dates", all, LocaleRU, []string{
+			"отменить его уже нельзя", "истёк 2 января 2027 г., 12:30 по московскому времени.",
+			"файлового хранилища — не позднее 23 января 2027 г., 12:30 по московскому времени.",
+			"Из резервных копий они исчезнут при их плановой ротации — не позднее 22 февраля 2027 г., 12:30 по московскому времени.",
+			"- Окончание срока, в течение которого учётную запись можно восстановить: 2 января 2027 г., 12:30 по московскому времени",
+			"- Окончательное удаление данных — не позднее: 23 января 2027 г.",
+			"- Удаление данных из резервных копий — не позднее: 22 февраля 2027 г.",
+		}, nil},
+		{"all dates", all, LocaleEN, []string{
+			"can no longer be cancelled", "ended on 2 January 2027, 12:30 Moscow time (UTC+3).",
+			"file storage, by 23 January 2027, 12:30 Moscow time (UTC+3).",
+			"They leave our backups as these rotate — by 22 February 2027, 12:30 Moscow time (UTC+3).",
+			"- Restore window ends: 2 January 2027, 12:30 Moscow time (UTC+3)",
+			"- Data permanently deleted by: 23 January 2027", "- Data gone from backups by: 22 February 2027",
+		}, nil},
+		// hard_delete_by and backups_rotated_by are optional: without them the mail promises no date.
+		{"restore window only", soft, LocaleRU, []string{
+			"вашей учётной записи", "истёк 2 января 2027 г., 12:30 по московскому времени.",
+			"окончательно удаляются из рабочих баз данных и файлового хранилища. Данные, которые", "актом об уничтожении",
+		}, []string{"не позднее", "резервных копий"}},
+		{"restore window only", soft, LocaleEN, []string{
+			"your account", "ended on 2 January 2027, 12:30 Moscow time (UTC+3).",
+			"permanently deleted from our production databases and file storage. Data the law", "act of destruction",
+		}, []string{" by ", "backups"}},
+	} {
+		t.Run(tc.name+"/"+tc.loc, func(t *testing.T) {
+			d := Data{RequestID: "req-9", Timeline: tc.timeline}
+			r, err := Render(Mail{Template: CancelTooLate, Locale: tc.loc, Data: d}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkWellFormed(t, r, tc.loc)
+			for _, s := range tc.want {
+				if !strings.Contains(r.Text, s) {
+					t.Errorf("text lacks %q\n%s", s, r.Text)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(r.Text, s) {
+					t.Errorf("text promises a date it was not given (%q)\n%s", s, r.Text)
+				}
+			}
+		})
 	}
 }
