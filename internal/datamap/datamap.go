@@ -158,6 +158,7 @@ const (
 	ReauthAttempts    = "reauth_attempts"
 	IdempotencyRecord = "idempotency_record"
 	PreviewToken      = "preview_token"
+	InboundMail       = "inbound_mail"
 	AnalyticsCounter  = "analytics_counter"
 )
 
@@ -185,7 +186,13 @@ var Categories = []Category{
 		return c
 	}(),
 	account(TeamMember, "Team members and their roles", "MEMBER#{member}"),
-	account(Bot, "Connected bots", "BOT#{bot}", ScopeBot),
+	func() Category {
+		c := account(Bot, "Connected bots", "BOT#{bot}", ScopeBot)
+		// An end customer's mail to info@ names a bot by its name alone: found, across accounts, by
+		// the normalized name (platform.NormalizeName).
+		c.Location.Indexes = []IndexKey{{Name: "GSI1", PK: "BOTNAME#{botName}", SK: "{account}#{bot}"}}
+		return c
+	}(),
 	{Name: ChannelConnection, Title: "Channel connections with their tokens, API keys and signing secrets", Owner: OwnerAccount, Personal: true,
 		Location: Location{Table: PlatformTable, PK: "C#{connection}", SK: "CONN",
 			Indexes: []IndexKey{
@@ -268,6 +275,12 @@ var Categories = []Category{
 	{Name: PreviewToken, Title: "Privacy-module deletion previews (hashed token, the filters previewed)", Owner: OwnerService,
 		Location:  Location{Table: LedgerTable, PK: "PREVIEW#{token}", SK: "PREVIEW"},
 		Retention: Retention{Kind: TwoDays, Anchor: "createdAt"}},
+	// One entry per mail the info@ mailbox received (SES message id, hashed): what became of it and
+	// the request it made. It makes a second delivery of the same mail a no-op, and answers "what
+	// happened to the mail I sent?" without keeping the mail: no addresses, no content.
+	{Name: InboundMail, Title: "Inbound mail journal (hashed SES message id, outcome, request made; no content or addresses)", Owner: OwnerEvidence,
+		Location:  Location{Table: LedgerTable, PK: "INMAIL#{mail}", SK: "INMAIL"},
+		Retention: Retention{Kind: ThreeYears, Anchor: "receivedAt"}},
 	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
 		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}#{channel}"},
 		Retention: Retention{Kind: Never}},

@@ -22,9 +22,11 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/localauth"
 	"github.com/lethe-dev/lethe/internal/localaws"
 	"github.com/lethe-dev/lethe/internal/localflow"
+	"github.com/lethe-dev/lethe/internal/localsmtp"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
@@ -41,12 +43,13 @@ const (
 	EnvSESPort      = "LETHE_SES_PORT"
 	EnvDynamoDBPort = "LETHE_DYNAMODB_PORT"
 	EnvS3Port       = "LETHE_S3_PORT"
+	EnvSMTPPort     = "LETHE_SMTP_PORT"
 	EnvDataDir      = "LETHE_DATA_DIR"
 )
 
 // Options configure one local run. Zero ports take the defaults; tests pass -1 for "any free port".
 type Options struct {
-	APIPort, SESPort, DynamoDBPort, S3Port int
+	APIPort, SESPort, DynamoDBPort, S3Port, SMTPPort int
 	// DataDir holds DynamoDB Local's files and the local signing key; "" keeps everything in memory
 	// and in a temporary folder (tests).
 	DataDir string
@@ -61,8 +64,8 @@ type Options struct {
 
 // OptionsFromEnv reads ports and the data folder from the environment, with SPEC §6's defaults.
 func OptionsFromEnv(root string) (Options, error) {
-	o := Options{APIPort: 3000, SESPort: 8005, DynamoDBPort: 8000, S3Port: 8006, DataDir: filepath.Join(root, ".local")}
-	for name, dst := range map[string]*int{EnvAPIPort: &o.APIPort, EnvSESPort: &o.SESPort, EnvDynamoDBPort: &o.DynamoDBPort, EnvS3Port: &o.S3Port} {
+	o := Options{APIPort: 3000, SESPort: 8005, DynamoDBPort: 8000, S3Port: 8006, SMTPPort: 2525, DataDir: filepath.Join(root, ".local")}
+	for name, dst := range map[string]*int{EnvAPIPort: &o.APIPort, EnvSESPort: &o.SESPort, EnvDynamoDBPort: &o.DynamoDBPort, EnvS3Port: &o.S3Port, EnvSMTPPort: &o.SMTPPort} {
 		if v := os.Getenv(name); v != "" {
 			p, err := strconv.Atoi(v)
 			if err != nil || p < 1 || p > 65535 {
@@ -79,7 +82,10 @@ func OptionsFromEnv(root string) (Options, error) {
 
 // System is a running local Lethe.
 type System struct {
-	APIURL   string
+	APIURL string
+	// SMTPAddr is where the local SMTP receiver listens: mail sent there goes through the intake as
+	// SES receipt would deliver it.
+	SMTPAddr string
 	Stack    *localaws.Stack
 	Config   config.Config
 	Store    *platform.Store
@@ -204,6 +210,17 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 
+	// Mail to info@ (and its plus-addresses) as the SES receipt rule takes it: the raw message into
+	// the inbound bucket under the rule's prefix, then the intake with the SES event.
+	smtpSrv := &localsmtp.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port(o.SMTPPort)), S3: stack.S3(),
+		Bucket: sys.Buckets["InboundMailBucket"], Prefix: intake.ObjectPrefix, Recipients: []string{cfg.InfoAddress},
+		FunctionARN: "arn:aws:lambda:local:000000000000:function:" + StackName + "-InboundEmailFunction",
+		Handler:     flow.System.Intake.Handle, Now: flow.Engine.Clock().Now}
+	if sys.SMTPAddr, err = smtpSrv.Start(ctx); err != nil {
+		return fmt.Errorf("SMTP port: %w (set %s to use another)", err, EnvSMTPPort)
+	}
+	defer smtpSrv.Close()
+
 	srv := &http.Server{Handler: sys.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -213,7 +230,8 @@ func Run(ctx context.Context, o Options) (err error) {
 		_ = srv.Shutdown(sctx)
 	}()
 
-	fmt.Fprintf(o.Out, "\n  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
+	fmt.Fprintf(o.Out, "\n  mail to %s  smtp://%s\n", cfg.InfoAddress, sys.SMTPAddr)
+	fmt.Fprintf(o.Out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
 		apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
 	fmt.Fprintf(o.Out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)
 	if o.Ready != nil {

@@ -211,15 +211,20 @@ func (s *Server) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// accepts reports whether the receipt rule covers addr.
+// accepts reports whether the receipt rule covers addr. An address entry also covers its
+// plus-addresses (info@ covers info+label@), as SES's recipient matching does: Lethe's reply
+// tokens travel in such labels.
 func (s *Server) accepts(addr string) bool {
-	_, domain, ok := strings.Cut(addr, "@")
+	local, domain, ok := strings.Cut(addr, "@")
 	if !ok {
 		return false
 	}
+	if base, _, labelled := strings.Cut(local, "+"); labelled {
+		local = base
+	}
 	for _, r := range s.Recipients {
 		if strings.Contains(r, "@") {
-			if strings.EqualFold(r, addr) {
+			if strings.EqualFold(r, addr) || strings.EqualFold(r, local+"@"+domain) {
 				return true
 			}
 		} else if strings.EqualFold(r, domain) {

@@ -71,6 +71,20 @@ func (s *Store) Bots(ctx context.Context, accountID string) ([]Bot, error) {
 	return partitionOf[Bot](ctx, s, datamap.Bot, map[string]string{"account": accountID})
 }
 
+// BotsByName finds the bots, of any account, whose name is name once both are normalized
+// (NormalizeName): how an end customer's mail, which names a bot and nothing else, finds it.
+func (s *Store) BotsByName(ctx context.Context, name string) ([]Bot, error) {
+	if NormalizeName(name) == "" {
+		return nil, nil
+	}
+	ix := loc(datamap.Bot).Indexes[0]
+	pk, err := keyOf(ix.PK, map[string]string{"botName": botNameKey(name)})
+	if err != nil {
+		return nil, err
+	}
+	return queryAll[Bot](ctx, s, QuerySpec{Logical: datamap.PlatformTable, Index: ix.Name, PK: pk})
+}
+
 // APITokens lists an account's API tokens.
 func (s *Store) APITokens(ctx context.Context, accountID string) ([]APIToken, error) {
 	return partitionOf[APIToken](ctx, s, datamap.APIToken, map[string]string{"account": accountID})

@@ -123,7 +123,15 @@ type Bot struct {
 
 func (Bot) Category() string { return datamap.Bot }
 func (b Bot) KeyVars() map[string]string {
-	return map[string]string{"account": b.AccountID, "bot": b.ID}
+	return map[string]string{"account": b.AccountID, "bot": b.ID, "botName": botNameKey(b.Name)}
+}
+
+// botNameKey is the name index's key of a bot name; a name with no letter or digit is "-".
+func botNameKey(name string) string {
+	if n := NormalizeName(name); n != "" {
+		return n
+	}
+	return "-"
 }
 func (Bot) RetentionAnchor() time.Time { return time.Time{} }
 

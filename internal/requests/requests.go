@@ -43,6 +43,8 @@ type Service struct {
 	Starter  *workflow.Starter
 	Accounts Restorer
 	Mail     workflow.Mailer
+	// Calendar dates the start deadline of requests that wait for verification.
+	Calendar workflow.Calendar
 	Now      func() time.Time
 }
 
@@ -55,10 +57,17 @@ func (s *Service) now() time.Time {
 
 // AccountDeletion is an owner's request to delete their account.
 type AccountDeletion struct {
+	// ID, when set, names the request (an intake derives it from the mail, so a redelivery cannot
+	// make a second one); a new id otherwise.
+	ID          string
 	AccountID   string
 	Source      string // "dashboard" or "email"
 	Actor       string // "owner:<sub>", "email"
 	RequestedBy string // the owner's sub, when known
+	// Verify: the request could not be trusted (a mail that failed authentication, or not from the
+	// account's address). It waits in awaiting_verification, with its start deadline recorded,
+	// until the link mailed to the account's address confirms it; nothing is switched off before.
+	Verify bool
 }
 
 // RequestAccountDeletion records the request and starts its workflow. An account has at most one
@@ -78,13 +87,43 @@ func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion
 	if actor == "" {
 		actor = in.Source
 	}
-	r := ledger.Request{ID: platform.NewID(s.now()), AccountID: in.AccountID, Kind: ledger.KindAccountDeletion,
+	id := in.ID
+	if id == "" {
+		id = platform.NewID(s.now())
+	}
+	now := s.now()
+	r := ledger.Request{ID: id, AccountID: in.AccountID, Kind: ledger.KindAccountDeletion,
 		Source: in.Source, Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: in.AccountID},
 		Status: ledger.StatusScheduled, Locale: acct.Locale, RequestedBy: in.RequestedBy,
-		History: []ledger.Event{{At: s.now(), Status: ledger.StatusScheduled, Actor: actor, Note: "account deletion requested"}}}
-	req, created, err = s.Ledger.CreateUnique(ctx, r, ledger.AccountDeletionSlot(in.AccountID))
-	if err != nil {
-		return ledger.Request{}, false, err
+		History: []ledger.Event{{At: now, Status: ledger.StatusScheduled, Actor: actor, Note: "account deletion requested"}}}
+	if in.Verify {
+		r.Status = ledger.StatusAwaitingVerification
+		r.History[0].Status, r.History[0].Note = r.Status, "account deletion requested; waits for confirmation by the link mailed to the account's address"
+		s.setStartDeadline(&r, now)
+	}
+	for attempt := 0; ; attempt++ {
+		req, created, err = s.Ledger.CreateUnique(ctx, r, ledger.AccountDeletionSlot(in.AccountID))
+		if err != nil {
+			return ledger.Request{}, false, err
+		}
+		if created || req.Status != ledger.StatusAwaitingVerification || attempt > 0 {
+			break
+		}
+		// The open request is one that still waits for its confirmation link.
+		if !in.Verify {
+			// Now the owner asks themselves (the dashboard, or an authenticated mail): that is the
+			// confirmation an unverified request waited for.
+			req, err = s.confirm(ctx, req.ID, actor)
+			return req, false, err
+		}
+		if now.Sub(req.CreatedAt) <= ConfirmLinkValidity {
+			return req, false, nil // its link still works: one request, one verification mail
+		}
+		// Its link expired unconfirmed: close it, so this request can be verified afresh.
+		if _, err := s.Ledger.Transition(ctx, req.ID, []ledger.Status{ledger.StatusAwaitingVerification}, ledger.StatusCancelled,
+			"system", "not confirmed within 72 hours; nothing was deleted"); err != nil && !errors.Is(err, ledger.ErrConflict) {
+			return ledger.Request{}, false, err
+		}
 	}
 	if req.Status == ledger.StatusAwaitingVerification {
 		return req, created, nil // waits for the emailed confirmation link
@@ -95,6 +134,18 @@ func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion
 	}
 	req.ExecutionARN = arn
 	return req, created, nil
+}
+
+// setStartDeadline records when processing of an emailed request must start: 5 business days
+// after it was received (SPEC §3).
+func (s *Service) setStartDeadline(r *ledger.Request, received time.Time) {
+	if s.Calendar == nil {
+		return
+	}
+	if r.Deadlines == nil {
+		r.Deadlines = map[string]time.Time{}
+	}
+	r.Deadlines[workflow.DeadlineStartBy] = s.Calendar.AddBusinessDays(received, workflow.EmailStartDays).UTC()
 }
 
 // CurrentAccountDeletion is the account's open deletion request, or its last one.
@@ -119,6 +170,12 @@ func (s *Service) CancelAccountDeletion(ctx context.Context, accountID, actor st
 		return ledger.Request{}, err
 	}
 	return s.cancel(ctx, cur.ID, actor)
+}
+
+// Cancel cancels one account deletion by its id (a reply to its mails names it), under the same
+// rules as CancelAccountDeletion.
+func (s *Service) Cancel(ctx context.Context, requestID, actor string) (ledger.Request, error) {
+	return s.cancel(ctx, requestID, actor)
 }
 
 func (s *Service) cancel(ctx context.Context, requestID, actor string) (ledger.Request, error) {
@@ -228,6 +285,9 @@ type Deletion struct {
 	Actor       string
 	RequestedBy string
 	Locale      string
+	// Verify: recorded in awaiting_verification and not started until the link mailed to the
+	// account's address confirms it (an emailed request that could not be trusted).
+	Verify bool
 }
 
 // RequestDeletion records the request and starts its workflow; the same ID twice makes one request.
@@ -249,6 +309,17 @@ func (s *Service) RequestDeletion(ctx context.Context, in Deletion) (ledger.Requ
 	r := ledger.Request{ID: id, AccountID: in.Scope.AccountID, Kind: in.Kind, Source: in.Source, Scope: in.Scope,
 		Status: ledger.StatusScheduled, RequestedBy: in.RequestedBy, Locale: in.Locale,
 		History: []ledger.Event{{At: s.now(), Status: ledger.StatusScheduled, Actor: actor}}}
+	if in.Verify {
+		r.Status = ledger.StatusAwaitingVerification
+		r.History[0].Status, r.History[0].Note = r.Status, "waits for confirmation by the link mailed to the account's address"
+		s.setStartDeadline(&r, s.now())
+		req, err := s.Ledger.Create(ctx, r)
+		if errors.Is(err, ledger.ErrExists) {
+			req, err = s.Ledger.Get(ctx, r.ID)
+			return req, false, err
+		}
+		return req, err == nil, err
+	}
 	return s.createAndStart(ctx, r)
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -53,7 +54,9 @@ type System struct {
 	Tasks    *workflow.Tasks
 	Requests *requests.Service
 	Reauth   *reauth.Guard
-	Now      func() time.Time
+	// Intake acts on the mail the info@ mailbox receives (the SES receipt rule's Lambda action).
+	Intake *intake.Service
+	Now    func() time.Time
 }
 
 // New builds the services; now is the clock every one of them reads (the virtual clock locally).
@@ -80,13 +83,16 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 	starter := &workflow.Starter{SFN: c.SFN, Ledger: led, Machines: workflow.Machines{
 		AccountDeletion: cfg.AccountDeletionMachine, EndUserDeletion: cfg.EndUserDeletionMachine,
 		ConnectionWipe: cfg.ConnectionWipeMachine, EndCustomerRequest: cfg.EndCustomerRequestMachine}}
+	reqs := &requests.Service{Ledger: led, Store: store, Starter: starter, Accounts: eng, Mail: mail, Calendar: cal, Now: now}
 	return &System{
 		Config: cfg, Store: store, Ledger: led, Engine: eng, Deletion: del, Mailer: mail, Calendar: cal, Starter: starter,
 		Tasks: &workflow.Tasks{Ledger: led, Store: store, Deleter: del, Accounts: eng, Mail: mail, Calendar: cal,
 			SFN: c.SFN, PrivacyOfficer: cfg.PrivacyOfficerAddress, Now: now},
-		Requests: &requests.Service{Ledger: led, Store: store, Starter: starter, Accounts: eng, Mail: mail, Now: now},
-		Reauth:   reauth.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now),
-		Now:      now,
+		Requests: reqs,
+		Intake: &intake.Service{S3: c.S3, Bucket: cfg.InboundMailBucket, Ledger: led, Store: store, Requests: reqs, Mail: mail,
+			Info: cfg.InfoAddress, PrivacyOfficer: cfg.PrivacyOfficerAddress, Now: now},
+		Reauth: reauth.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now),
+		Now:    now,
 	}, nil
 }
 
