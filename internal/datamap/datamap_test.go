@@ -24,7 +24,7 @@ func TestEveryCategoryOfTheSpecIsMapped(t *testing.T) {
 		Payment: OwnerRetained, Consent: OwnerRetained, LegalHold: OwnerRetained,
 		Evidence: OwnerEvidence, DeletionRequest: OwnerEvidence, AnalyticsCounter: OwnerAnalytics,
 		// The ledger's own bookkeeping: open-request slots and email references.
-		RequestSlot: OwnerEvidence, RequestReference: OwnerEvidence,
+		RequestSlot: OwnerEvidence, RequestReference: OwnerEvidence, InboundMail: OwnerEvidence,
 		ReauthAttempts: OwnerService, IdempotencyRecord: OwnerService, PreviewToken: OwnerService,
 	}
 	if len(Categories) != len(want) {

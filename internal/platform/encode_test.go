@@ -56,7 +56,7 @@ func TestEncodeKeys(t *testing.T) {
 	want := map[string][6]string{ // pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk
 		datamap.AccountProfile:    {"A#acc1", "PROFILE", "", "", "EMAIL#owner@example.ru", "acc1"},
 		datamap.TeamMember:        {"A#acc1", "MEMBER#sub1"},
-		datamap.Bot:               {"A#acc1", "BOT#bot1"},
+		datamap.Bot:               {"A#acc1", "BOT#bot1", "BOTNAME#support", "acc1#bot1"},
 		datamap.ChannelConnection: {"C#conn1", "CONN", "CHKEY#slack#T0001", "conn1", "A#acc1#CONN", "bot1#conn1"},
 		datamap.APIToken:          {"A#acc1", "APITOKEN#tok1"},
 		datamap.Webhook:           {"A#acc1", "WEBHOOK#wh1"},
@@ -97,7 +97,7 @@ func TestEncodeKeys(t *testing.T) {
 	}
 	for _, c := range datamap.Categories {
 		ledgerOwn := c.Name == datamap.Evidence || c.Name == datamap.DeletionRequest || c.Name == datamap.RequestSlot || c.Name == datamap.RequestReference ||
-			c.Owner == datamap.OwnerService
+			c.Name == datamap.InboundMail || c.Owner == datamap.OwnerService
 		if c.Location.Table != "" && !ledgerOwn && !seen[c.Name] { // the ledger's own records are tested there
 			t.Errorf("no record type exercised for category %s", c.Name)
 		}
