@@ -276,6 +276,7 @@ var nameProperties = map[string]string{
 	"AWS::SNS::Topic":                  "TopicName",
 	"AWS::IAM::Role":                   "RoleName",
 	"AWS::Logs::LogGroup":              "LogGroupName",
+	"AWS::SES::ReceiptRuleSet":         "RuleSetName",
 }
 
 // genericNameProperties are tried, in order, for other resource types.
