@@ -122,13 +122,15 @@ func (s *System) demo(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		APIURL         string            `json:"apiUrl"`
 		SESUIURL       string            `json:"sesUiUrl"`
+		SMTP           string            `json:"smtp"`        // host:port of the local SMTP receiver
+		InfoAddress    string            `json:"infoAddress"` // where deletion requests are mailed
 		Seed           uint64            `json:"seed"`
 		Now            time.Time         `json:"now"`
 		Accounts       []demoAccount     `json:"accounts"`
 		MetaASIDShared string            `json:"metaAsidShared"`
 		Secrets        map[string]string `json:"secrets"`
 		Config         map[string]string `json:"config"`
-	}{APIURL: s.APIURL, SESUIURL: s.Stack.SESEndpoint, Seed: s.Manifest.Seed, Now: s.Manifest.Now,
+	}{APIURL: s.APIURL, SESUIURL: s.Stack.SESEndpoint, SMTP: s.SMTPAddr, InfoAddress: s.Config.InfoAddress, Seed: s.Manifest.Seed, Now: s.Manifest.Now,
 		MetaASIDShared: s.Manifest.MetaASIDShared, Secrets: map[string]string{}, Config: map[string]string{}}
 	for _, a := range s.Manifest.Accounts {
 		da := demoAccount{ManifestAccount: a, Tokens: map[string]string{}, Inbox: []demoInboxMessage{}}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/smtp"
 	"os"
 	"strings"
 	"syscall"
@@ -248,6 +249,51 @@ func TestLocalRunWorkflowsAndClock(t *testing.T) {
 	}
 	if c, err := sys.Issuer.Verify(tok.Token); err != nil || c.AccountID != a.ID {
 		t.Fatalf("minted token: %v", err)
+	}
+}
+
+// Mail sent with any SMTP client to the local port goes through the intake: an authenticated
+// "Data deletion" from the owner starts the deletion, and the confirmation shows in the SES
+// emulator's store; the raw message is gone from the inbound bucket.
+func TestLocalRunTakesMailOnItsSMTPPort(t *testing.T) {
+	sys, stop, out := start(t, t.TempDir())
+	defer stop()
+	ctx := context.Background()
+	if !strings.Contains(out.String(), "smtp://"+sys.SMTPAddr) {
+		t.Errorf("the SMTP address is not printed:\n%s", out)
+	}
+	var demo struct{ SMTP, InfoAddress string }
+	if code := getJSON(t, sys.APIURL+"/_local/demo", &demo); code != 200 || demo.SMTP != sys.SMTPAddr || demo.InfoAddress != sys.Config.InfoAddress {
+		t.Fatalf("demo: %d %+v", code, demo)
+	}
+	a := sys.Manifest.Accounts[1]
+	msg := "From: " + a.Email + "\r\nTo: " + demo.InfoAddress + "\r\nSubject: =?UTF-8?B?0KPQtNCw0LvQtdC90LjQtSDQtNCw0L3QvdGL0YU=?=\r\n" +
+		"Message-ID: <local-run-1@example.net>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nФИО: " + a.FullName + "\r\nEmail: " + a.Email + "\r\n"
+	if err := smtp.SendMail(demo.SMTP, nil, a.Email, []string{demo.InfoAddress}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.Workflows.Engine.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	req, err := sys.Workflows.System.Requests.CurrentAccountDeletion(ctx, a.ID)
+	if err != nil || req.Status != ledger.StatusSoftDeleted || req.Source != "email" {
+		t.Fatalf("after the mail: %+v %v", req.Status, err)
+	}
+	resp, err := http.Get(sys.Stack.SESEndpoint + "/store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), a.Email) || !strings.Contains(string(body), "account_deletion_confirmation") {
+		t.Errorf("the SES emulator's store has no confirmation to %s", a.Email)
+	}
+	left, err := sys.Stack.S3().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(sys.Buckets["InboundMailBucket"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left.Contents) != 0 {
+		t.Errorf("%d raw messages left in the inbound bucket", len(left.Contents))
 	}
 }
 
