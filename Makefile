@@ -52,9 +52,24 @@ else
 	@echo "asl: no statemachines/*.asl.json yet"
 endif
 
-## test: vet, ASL validation, then every Go test against one shared set of local emulators
+# Fuzz targets of the parsers of untrusted input, each given FUZZ_TIME of new inputs in `make test`
+# (their seed corpora already run as ordinary tests); `make fuzz FUZZ_TIME=10m` digs deeper.
+FUZZ_TIME ?= 15s
+FUZZ_TARGETS := ./internal/inmail:FuzzParseClassify
+
+## test: vet, ASL validation, every Go test against one shared set of local emulators, short fuzzing
 test: deps vet asl $(LETHE)
 	$(LETHE) testenv -- $(GO) test $(GO_TEST_FLAGS) ./...
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: run every fuzz target for FUZZ_TIME
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZ_TIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZ_TIME) $$pkg || exit 1; \
+	done
 
 ## run: the whole system on 127.0.0.1 until Ctrl-C
 run: deps $(LETHE)
