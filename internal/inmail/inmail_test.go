@@ -8,7 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -398,5 +401,50 @@ func TestLabels(t *testing.T) {
 	exp := fields{name: "Петров Пётр", email: "Petya@Example.com", bot: "Shop Bot", username: "@petya", date: "5 марта 2026"}
 	if f != exp {
 		t.Errorf("labelledFields = %+v, want %+v", f, exp)
+	}
+}
+
+// A message at SES's limit is parsed holding about one decoded copy of its attachment besides what
+// enmime reads through: the heap in use never reaches three times the message's size. (The peak is
+// sampled while Parse runs, so it can only be under-estimated: the bound cannot fail spuriously.)
+func TestParseAtTheLimitKeepsMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("38 MB message")
+	}
+	const size = 38 << 20
+	debug.FreeOSMemory()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	m, err := Parse(bigMessage(size))
+	close(done)
+	<-sampled
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := Classify(m, testInfo); c.Kind != KindAccountDeletion {
+		t.Fatalf("kind %s", c.Kind)
+	}
+	grew := peak.Load() - min(peak.Load(), before.HeapInuse)
+	t.Logf("%d MB message: heap in use grew by at most %d MB while parsing", size>>20, grew>>20)
+	if grew > 3*size {
+		t.Fatalf("parsing a %d MB message took %d MB of heap: more than three copies", size>>20, grew>>20)
 	}
 }
