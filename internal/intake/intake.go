@@ -54,6 +54,15 @@ const ObjectPrefix = "inbound/"
 // Lambda's asynchronous invocation tries an event once and retries it twice.
 const MaxAttempts = 3
 
+// Lease is how long one attempt holds a message: a duplicate delivery of the same message arriving
+// meanwhile gets ErrInProgress (and is retried) instead of acting a second time. Handling a message
+// takes seconds; an attempt that crashed frees it when the lease runs out, before Lambda's first
+// retry (one minute after the failure).
+const Lease = 60 * time.Second
+
+// ErrInProgress: another attempt is handling the same message right now; try again later.
+var ErrInProgress = errors.New("intake: the message is being handled by another attempt")
+
 // ErrBadEvent: the event is not an SES receipt event Lethe can act on (no message id, or one that
 // cannot name an S3 object). Nothing is read and nothing changes.
 var ErrBadEvent = errors.New("intake: not an SES receipt event")
@@ -164,7 +173,10 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 		if e.State == ledger.InboundDone || e.State == ledger.InboundFailed {
 			return errHandled
 		}
-		e.State, e.Attempts = ledger.InboundProcessing, e.Attempts+1
+		if e.LeaseUntil.After(s.now()) {
+			return ErrInProgress
+		}
+		e.State, e.Attempts, e.LeaseUntil = ledger.InboundProcessing, e.Attempts+1, s.now().Add(Lease)
 		return nil
 	})
 	if errors.Is(err, errHandled) {
@@ -190,7 +202,7 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 		name := errorName(perr)
 		failed := entry.Attempts >= MaxAttempts
 		if _, err := s.Ledger.UpdateInbound(ctx, msgID, received, func(e *ledger.Inbound) error {
-			e.Error = name
+			e.Error, e.LeaseUntil = name, time.Time{}
 			if failed {
 				e.State = ledger.InboundFailed
 			}
@@ -207,7 +219,7 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 		return Result{}, fmt.Errorf("intake %s: %w", ledger.InboundKey(msgID)[:16], perr)
 	}
 	if _, err := s.Ledger.UpdateInbound(ctx, msgID, received, func(e *ledger.Inbound) error {
-		e.State, e.Kind, e.Outcome, e.Requests, e.Error = ledger.InboundDone, res.Kind, res.Outcome, res.Requests, ""
+		e.State, e.Kind, e.Outcome, e.Requests, e.Error, e.LeaseUntil = ledger.InboundDone, res.Kind, res.Outcome, res.Requests, "", time.Time{}
 		if res.Replied != "" {
 			e.Replied = res.Replied
 		}

@@ -102,6 +102,20 @@ func (r *rig) send(m mail) error {
 	if m.To == "" {
 		m.To = r.sys.Config.InfoAddress
 	}
+	err := smtp.SendMail(r.smtp, nil, bareAddress(m.From), []string{bareAddress(m.To)}, []byte(r.raw(m)))
+	if err == nil {
+		if serr := r.eng.Settle(r.ctx); serr != nil {
+			r.t.Fatal(serr)
+		}
+	}
+	return err
+}
+
+// raw is m as an RFC 5322 message with a Message-ID of its own.
+func (r *rig) raw(m mail) string {
+	if m.To == "" {
+		m.To = r.sys.Config.InfoAddress
+	}
 	msgSeq++
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <t%d.%d@%s>\r\nMIME-Version: 1.0\r\n",
@@ -113,13 +127,7 @@ func (r *rig) send(m mail) error {
 		b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n")
 	}
 	b.WriteString("\r\n" + strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n"))
-	err := smtp.SendMail(r.smtp, nil, bareAddress(m.From), []string{bareAddress(m.To)}, []byte(b.String()))
-	if err == nil {
-		if serr := r.eng.Settle(r.ctx); serr != nil {
-			r.t.Fatal(serr)
-		}
-	}
-	return err
+	return b.String()
 }
 
 func (r *rig) mustSend(m mail) {
@@ -283,6 +291,16 @@ func TestAuthenticatedOwnerMailStartsTheDeletionOnceAndTheReplyCancelsIt(t *test
 	if _, err := r.eng.Advance(r.ctx, 10*24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	// A forged "reply": the confirmation's Message-ID in In-Reply-To (message ids leak), From the
+	// owner, but failing authentication. It cancels nothing.
+	r.mustSend(mail{From: r.owner(), Subject: "Re: " + confirmation.Subject, Body: "cancel", Headers: map[string]string{
+		"In-Reply-To": "<" + confirmation.MessageID + "@email.amazonses.com>", localsmtp.VerdictHeader: "spf=FAIL, dkim=PASS, dmarc=FAIL"}})
+	if st := r.only(ledger.KindAccountDeletion).Status; st != ledger.StatusSoftDeleted {
+		t.Fatalf("an unauthenticated reply changed the request to %s", st)
+	}
+	if j := r.journal(r.lastEvent()); j.Kind != intake.KindReply || j.Outcome != intake.OutcomeIgnoredUntrusted {
+		t.Fatalf("journal of the forged reply %+v", j)
+	}
 	r.mustSend(mail{From: r.owner(), To: confirmation.ReplyTo[0], Subject: "Re: " + confirmation.Subject,
 		Body: "I changed my mind, keep the account.\n\n> " + strings.ReplaceAll(confirmation.Text, "\n", "\n> ")})
 	req = r.only(ledger.KindAccountDeletion)
@@ -417,6 +435,13 @@ func TestAThirdPartyLearnsNothingAndTheOwnerDecides(t *testing.T) {
 	known := r.mailTo("stranger")
 	if len(known) != 1 || r.templateCount("stranger", "intake_received") != 1 {
 		t.Fatalf("%d mails to the sender, want the neutral answer", len(known))
+	}
+	// Delivered again: no second answer, no second verification.
+	if err := r.sys.Intake.Handle(r.ctx, r.lastEvent()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.mailTo("stranger")) != 1 || len(r.mailTo("owner")) != 1 || len(r.requests()) != 1 {
+		t.Fatalf("a redelivery answered again: %d to the sender, %d to the owner", len(r.mailTo("stranger")), len(r.mailTo("owner")))
 	}
 	// The same sender names an account that does not exist: the same answer, word for word but for
 	// the reference.
@@ -649,5 +674,53 @@ func TestALargeAttachmentIsParsedAndTheMailActedOn(t *testing.T) {
 	}
 	if r.stored(r.lastEvent()) {
 		t.Error("the raw message was kept")
+	}
+}
+
+// The same message delivered twice at the same moment (Lambda may run a duplicate event alongside
+// the first): one attempt acts, the other is told to come back, and there is one answer.
+func TestConcurrentDuplicatesAnswerOnce(t *testing.T) {
+	r := newRig(t)
+	m := mail{From: "Someone <stranger@" + r.env.MailDomain + ">", Subject: "Data deletion", Body: "Account email: nobody@" + r.env.MailDomain + "\n"}
+	raw := r.raw(m)
+	ev := events.SimpleEmailEvent{Records: []events.SimpleEmailRecord{{EventSource: "aws:ses", SES: events.SimpleEmailService{
+		Mail: events.SimpleEmailMessage{MessageID: "dup0dup0dup0dup0dup0dup0dup0dup0dup0dup0", Timestamp: monday},
+		Receipt: events.SimpleEmailReceipt{Timestamp: monday, Recipients: []string{r.sys.Config.InfoAddress},
+			SPFVerdict: events.SimpleEmailVerdict{Status: "PASS"}, DKIMVerdict: events.SimpleEmailVerdict{Status: "PASS"}, DMARCVerdict: events.SimpleEmailVerdict{Status: "PASS"},
+			SpamVerdict: events.SimpleEmailVerdict{Status: "PASS"}, VirusVerdict: events.SimpleEmailVerdict{Status: "PASS"}}}}}}
+	if _, err := r.env.S3.PutObject(r.ctx, &s3.PutObjectInput{Bucket: aws.String(r.env.Buckets["InboundMailBucket"]),
+		Key: aws.String(intake.ObjectPrefix + ev.Records[0].SES.Mail.MessageID), Body: strings.NewReader(raw)}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- r.sys.Intake.Handle(r.ctx, ev) }()
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, intake.ErrInProgress):
+			t.Fatalf("a duplicate failed otherwise: %v", err)
+		}
+	}
+	if ok == 0 {
+		t.Fatal("no attempt succeeded")
+	}
+	// The retries of the ones told to wait find it done.
+	if err := r.sys.Intake.Handle(r.ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.templateCount("stranger", "intake_received"); got != 1 {
+		t.Fatalf("%d answers to one message delivered %d times at once, want 1", got, n)
+	}
+	if j := r.journal(ev); j.State != ledger.InboundDone || !j.LeaseUntil.IsZero() {
+		t.Fatalf("journal %+v", j)
 	}
 }

@@ -43,6 +43,9 @@ type Inbound struct {
 	// own mails are recorded on it), so a retry does not answer twice.
 	Replied  string `dynamodbav:"replied,omitempty"`
 	Attempts int    `dynamodbav:"attempts"`
+	// LeaseUntil: an attempt is under way until then; a duplicate delivery arriving meanwhile waits
+	// rather than acting twice. A crashed attempt's lease simply runs out.
+	LeaseUntil time.Time `dynamodbav:"leaseUntil,omitempty"`
 	// Error is the name of the last failure, never its message (which could quote the mail).
 	Error      string    `dynamodbav:"error,omitempty"`
 	ReceivedAt time.Time `dynamodbav:"receivedAt"`
