@@ -479,7 +479,7 @@ func (s *Service) accountRequest(ctx context.Context, in *mailIn) (Result, error
 			}
 			req, isNew, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: in.requestID("connection#" + conn.ID),
 				Kind: ledger.KindConnectionWipe, Source: "email", Actor: "email", Locale: acct.Locale, Verify: !trusted,
-				Scope: platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: acct.ID, BotID: conn.BotID, ConnectionID: conn.ID}})
+				Scope: platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: acct.ID, BotID: conn.BotID, ConnectionID: conn.ID, Channel: conn.Channel}})
 			if err != nil {
 				return res, err
 			}
