@@ -268,7 +268,14 @@ func errorName(err error) string {
 			return named.name
 		}
 	}
-	return fmt.Sprintf("%T", errors.Unwrap(err))
+	// The innermost error's type: what failed, never what it said.
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return fmt.Sprintf("%T", err)
+		}
+		err = inner
+	}
 }
 
 // verdicts are SES's authentication results of one message.

@@ -2,10 +2,12 @@ package intake_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/smtp"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -722,5 +724,46 @@ func TestConcurrentDuplicatesAnswerOnce(t *testing.T) {
 	}
 	if j := r.journal(ev); j.State != ledger.InboundDone || !j.LeaseUntil.IsZero() {
 		t.Fatalf("journal %+v", j)
+	}
+}
+
+// The sample events of events/inbound-email, exactly as a receipt rule delivers them, drive the
+// handler: the message they name (stored where the S3 action puts it) is acted on by their verdicts.
+func TestTheSampleEventsDriveTheHandler(t *testing.T) {
+	for file, want := range map[string]string{
+		"ses-receipt.json":         intake.OutcomeRequestCreated,
+		"ses-receipt-spoofed.json": intake.OutcomeVerificationSent,
+	} {
+		t.Run(file, func(t *testing.T) {
+			r := newRig(t)
+			data, err := os.ReadFile(filepath.Join("..", "..", "events", "inbound-email", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.SimpleEmailEvent
+			if err := json.Unmarshal(data, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if len(ev.Records) != 1 || ev.Records[0].EventSource != "aws:ses" {
+				t.Fatalf("sample: %+v", ev)
+			}
+			raw := r.raw(mail{From: r.owner(), Subject: "Data deletion", Body: r.deletionBody()})
+			if _, err := r.env.S3.PutObject(r.ctx, &s3.PutObjectInput{Bucket: aws.String(r.env.Buckets["InboundMailBucket"]),
+				Key: aws.String(intake.ObjectPrefix + ev.Records[0].SES.Mail.MessageID), Body: strings.NewReader(raw)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.sys.Intake.Handle(r.ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.eng.Settle(r.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if j := r.journal(ev); j.Outcome != want {
+				t.Fatalf("journal %+v, want %s", j, want)
+			}
+			if r.stored(ev) {
+				t.Error("the raw message is still stored")
+			}
+		})
 	}
 }
