@@ -60,15 +60,7 @@ func TestCorpusOutcomes(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := newRig(t)
-			eu := r.acct.EndUsers[0]
-			u, err := r.sys.Store.EndUser(r.ctx, eu.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bot, err := r.sys.Store.Bot(r.ctx, r.acct.ID, eu.BotID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, u, bot := r.endUser()
 			channel := r.acct.Bots[0].Connections[0].Channel
 			raw := strings.NewReplacer(
 				"{{INFO}}", r.sys.Config.InfoAddress, "{{OWNER}}", r.env.Address("owner"), "{{NAME}}", r.acct.FullName,

@@ -507,17 +507,24 @@ func TestMachinesAreNeverAnswered(t *testing.T) {
 	}
 }
 
-func TestEndCustomerMailGoesToTheBotOwner(t *testing.T) {
-	r := newRig(t)
+// endUser is the first seeded end user of the account and their bot, as an end customer names them.
+func (r *rig) endUser() (seed.ManifestEndUser, platform.EndUser, platform.Bot) {
+	r.t.Helper()
 	eu := r.acct.EndUsers[0]
 	u, err := r.sys.Store.EndUser(r.ctx, eu.ID)
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
 	bot, err := r.sys.Store.Bot(r.ctx, r.acct.ID, eu.BotID)
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
+	return eu, u, bot
+}
+
+func TestEndCustomerMailGoesToTheBotOwner(t *testing.T) {
+	r := newRig(t)
+	eu, u, bot := r.endUser()
 	if u.Username == "" {
 		t.Fatal("the seeded end user has no username")
 	}
