@@ -159,6 +159,7 @@ const (
 	IdempotencyRecord = "idempotency_record"
 	PreviewToken      = "preview_token"
 	InboundMail       = "inbound_mail"
+	WebhookDelivery   = "webhook_delivery"
 	AnalyticsCounter  = "analytics_counter"
 )
 
@@ -281,6 +282,11 @@ var Categories = []Category{
 	{Name: InboundMail, Title: "Inbound mail journal (hashed SES message id, outcome, request made; no content or addresses)", Owner: OwnerEvidence,
 		Location:  Location{Table: LedgerTable, PK: "INMAIL#{mail}", SK: "INMAIL"},
 		Retention: Retention{Kind: ThreeYears, Anchor: "receivedAt"}},
+	// A channel's webhook delivery seen (by the channel's own delivery id, hashed), and what it was
+	// answered: a redelivery makes no second request and gets the same answer.
+	{Name: WebhookDelivery, Title: "Webhook deliveries seen (hashed delivery id, the answer given)", Owner: OwnerService,
+		Location:  Location{Table: LedgerTable, PK: "HOOK#{delivery}", SK: "HOOK"},
+		Retention: Retention{Kind: TwoDays, Anchor: "createdAt"}},
 	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
 		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}#{channel}"},
 		Retention: Retention{Kind: Never}},

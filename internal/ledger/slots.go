@@ -132,10 +132,13 @@ func (r reference) RetentionAnchor() time.Time { return r.CreatedAt }
 const (
 	RefToken   = "token"   // an action token from a link or a Reply-To plus-address
 	RefMessage = "message" // the SES message id a reply's In-Reply-To carries
+	// RefStatus is the confirmation code of a deletion a channel asked for (Meta's data-deletion
+	// callback): it opens the public status page, so it is stored hashed like a token.
+	RefStatus = "status"
 )
 
 func refName(kind, value string) string {
-	if kind == RefToken {
+	if kind == RefToken || kind == RefStatus {
 		// Only the hash is stored: a read of the ledger does not hand out working links.
 		sum := sha256.Sum256([]byte(value))
 		value = hex.EncodeToString(sum[:])
