@@ -54,8 +54,10 @@ endif
 
 # Fuzz targets of the parsers of untrusted input, each given FUZZ_TIME of new inputs in `make test`
 # (their seed corpora already run as ordinary tests); `make fuzz FUZZ_TIME=10m` digs deeper.
-FUZZ_TIME ?= 15s
-FUZZ_TARGETS := ./internal/inmail:FuzzParseClassify
+FUZZ_TIME ?= 10s
+FUZZ_TARGETS := ./internal/inmail:FuzzParseClassify \
+	./internal/channels:FuzzParseSignedRequest ./internal/channels:FuzzParseWhatsApp ./internal/channels:FuzzSlack \
+	./internal/channels:FuzzParseTelegram ./internal/channels:FuzzParseVK ./internal/channels:FuzzParseViber
 
 ## test: vet, ASL validation, every Go test against one shared set of local emulators, short fuzzing
 test: deps vet asl $(LETHE)

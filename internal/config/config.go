@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -45,7 +46,13 @@ type Config struct {
 	// Business-calendar adjustments on top of the built-in decrees (BUSINESS_CALENDAR_EXTRA_HOLIDAYS,
 	// BUSINESS_CALENDAR_EXTRA_WORKDAYS: comma-separated YYYY-MM-DD), parsed by internal/calendar.
 	ExtraHolidays, ExtraWorkdays string
+	// TelegramAPIBaseURL (TELEGRAM_API_BASE_URL, optional) is the Telegram Bot API the token sweep
+	// asks getMe of; DefaultTelegramAPIBaseURL when unset or empty. Tests point it at a fake.
+	TelegramAPIBaseURL string
 }
+
+// DefaultTelegramAPIBaseURL is Telegram's Bot API, what TELEGRAM_API_BASE_URL defaults to.
+const DefaultTelegramAPIBaseURL = "https://api.telegram.org"
 
 // Names of the variables, in one place so the template test can check each is set.
 const (
@@ -74,6 +81,7 @@ const (
 	EnvEndCustomerRequestMachine = "END_CUSTOMER_REQUEST_STATE_MACHINE_ARN"
 	EnvExtraHolidays             = "BUSINESS_CALENDAR_EXTRA_HOLIDAYS"
 	EnvExtraWorkdays             = "BUSINESS_CALENDAR_EXTRA_WORKDAYS"
+	EnvTelegramAPIBaseURL        = "TELEGRAM_API_BASE_URL"
 )
 
 // Load reads the configuration through getenv (os.Getenv in production). Missing values are an
@@ -121,11 +129,32 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.TTLSafetyMargin = d
 	}
+	tg, err := telegramBaseURL(getenv(EnvTelegramAPIBaseURL))
+	if err != nil {
+		return Config{}, err
+	}
+	c.TelegramAPIBaseURL = tg
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return Config{}, fmt.Errorf("missing configuration: %s", strings.Join(missing, ", "))
 	}
 	return c, nil
+}
+
+// telegramBaseURL reads TELEGRAM_API_BASE_URL: empty means the default; anything else must be an
+// absolute http(s) URL with no query, kept without its trailing slash. The sweep sends bot tokens
+// there, so a value that is not plainly a URL is refused rather than guessed at.
+func telegramBaseURL(v string) (string, error) {
+	v = strings.TrimRight(strings.TrimSpace(v), "/")
+	if v == "" {
+		return DefaultTelegramAPIBaseURL, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		// The value is not repeated: it may hold credentials.
+		return "", fmt.Errorf("%s is not an http(s) base URL (scheme://host[:port][/path], no credentials or query)", EnvTelegramAPIBaseURL)
+	}
+	return v, nil
 }
 
 // Policy is the retention policy this configuration gives.
@@ -148,6 +177,8 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvOperatorINN:           "7700000000",
 		EnvJWTIssuer:             fmt.Sprintf("http://127.0.0.1:%d/_local", apiPort),
 		EnvJWTAudience:           "lethe-dashboard",
+		// The real Bot API: `make run` has no sweep schedule, and tests start their own fake.
+		EnvTelegramAPIBaseURL: DefaultTelegramAPIBaseURL,
 	}
 }
 
@@ -157,5 +188,5 @@ func Names() []string {
 		EnvSenderAddress, EnvPrivacyOfficerAddress, EnvPublicBaseURL, EnvPlatformTable, EnvLedgerTable,
 		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN, EnvJWTIssuer, EnvJWTAudience,
 		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
-		EnvExtraHolidays, EnvExtraWorkdays}
+		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL}
 }

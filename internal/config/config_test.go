@@ -63,3 +63,33 @@ func TestNamesCoverLoad(t *testing.T) {
 		t.Errorf("Load reads %s, which Names does not list", n)
 	}
 }
+
+func TestTelegramAPIBaseURL(t *testing.T) {
+	m := full()
+	delete(m, EnvTelegramAPIBaseURL)
+	c, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TelegramAPIBaseURL != DefaultTelegramAPIBaseURL {
+		t.Errorf("unset: got %q, want the default %q", c.TelegramAPIBaseURL, DefaultTelegramAPIBaseURL)
+	}
+	for v, want := range map[string]string{
+		"":                          DefaultTelegramAPIBaseURL,
+		"  ":                        DefaultTelegramAPIBaseURL,
+		"http://127.0.0.1:8081/":    "http://127.0.0.1:8081",
+		"https://tg-proxy.internal": "https://tg-proxy.internal",
+	} {
+		m[EnvTelegramAPIBaseURL] = v
+		c, err := Load(env(m))
+		if err != nil || c.TelegramAPIBaseURL != want {
+			t.Errorf("%q: got %q, %v; want %q", v, c.TelegramAPIBaseURL, err, want)
+		}
+	}
+	for _, v := range []string{"api.telegram.org", "ftp://api.telegram.org", "https://", "https://u:p@api.telegram.org", "https://api.telegram.org?x=1"} {
+		m[EnvTelegramAPIBaseURL] = v
+		if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), EnvTelegramAPIBaseURL) {
+			t.Errorf("%q: want an error naming %s, got %v", v, EnvTelegramAPIBaseURL, err)
+		}
+	}
+}

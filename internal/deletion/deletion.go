@@ -296,7 +296,11 @@ func reason(r ledger.Request) string {
 		return evidence.ReasonEndCustomerRequest
 	case r.Kind == ledger.KindChannelIdentity:
 		return evidence.ReasonSubjectRequest
-	case r.Kind == ledger.KindConnectionWipe && strings.HasPrefix(r.Source, "webhook"):
+	case r.Kind == ledger.KindConnectionWipe && (strings.HasPrefix(r.Source, "webhook") || strings.HasPrefix(r.Source, "sweep:")):
+		// The channel revoked access: a webhook said so, or the token sweep found the token dead.
+		return evidence.ReasonChannelRevoked
+	case r.Kind == ledger.KindEndUserDeletion && strings.HasPrefix(r.Source, "webhook"):
+		// The end user blocked the bot, and the account deletes the data of those who do.
 		return evidence.ReasonChannelRevoked
 	default:
 		return evidence.ReasonAccountOwnerRequest

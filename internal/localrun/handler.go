@@ -36,7 +36,8 @@ func (s *System) Handler() http.Handler {
 			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 	})
 	// Everything else goes through the local API Gateway, to the handlers the Lambdas run.
-	mux.Handle("/", &gateway.Gateway{Routes: s.Workflows.System.API().Routes(), Authorizer: gateway.JWTAuthorizer(s.Issuer),
+	routes := append(s.Workflows.System.API().Routes(), s.Workflows.System.Webhooks.Routes()...)
+	mux.Handle("/", &gateway.Gateway{Routes: routes, Authorizer: gateway.JWTAuthorizer(s.Issuer),
 		Now: s.Workflows.Engine.Clock().Now})
 	return mux
 }

@@ -29,6 +29,8 @@ import (
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
 	"github.com/lethe-dev/lethe/internal/requests"
+	"github.com/lethe-dev/lethe/internal/tgsweep"
+	"github.com/lethe-dev/lethe/internal/webhooks"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
@@ -56,7 +58,11 @@ type System struct {
 	Reauth   *reauth.Guard
 	// Intake acts on the mail the info@ mailbox receives (the SES receipt rule's Lambda action).
 	Intake *intake.Service
-	Now    func() time.Time
+	// TelegramSweep wipes the connections whose bot token Telegram refuses (functions/telegram-sweep).
+	TelegramSweep *tgsweep.Sweep
+	// Webhooks serves the channels' public routes (functions/channel-webhook).
+	Webhooks *webhooks.Service
+	Now      func() time.Time
 }
 
 // New builds the services; now is the clock every one of them reads (the virtual clock locally).
@@ -91,6 +97,10 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 		Requests: reqs,
 		Intake: &intake.Service{S3: c.S3, Bucket: cfg.InboundMailBucket, Ledger: led, Store: store, Requests: reqs, Mail: mail,
 			Info: cfg.InfoAddress, PrivacyOfficer: cfg.PrivacyOfficerAddress, Now: now},
+		Webhooks: &webhooks.Service{Ledger: led, Store: store, Requests: reqs, MetaAppSecret: cfg.MetaAppSecret,
+			SlackSigningSecret: cfg.SlackSigningSecret, WhatsAppVerifyToken: cfg.WhatsAppVerifyToken, PublicBaseURL: cfg.PublicBaseURL, Now: now},
+		TelegramSweep: &tgsweep.Sweep{DB: c.DynamoDB, Table: cfg.PlatformTable, Store: store, Requests: reqs,
+			Client: &tgsweep.Client{BaseURL: cfg.TelegramAPIBaseURL}, Now: now},
 		Reauth: reauth.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now),
 		Now:    now,
 	}, nil

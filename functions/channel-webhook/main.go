@@ -1,0 +1,21 @@
+// Command channel-webhook is the Lambda behind the public channel routes of the HTTP API: Meta's
+// data-deletion and deauthorize callbacks, WhatsApp, Slack, Telegram, VK and Viber webhooks, and the
+// deletion status page (internal/webhooks).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lethe-dev/lethe/internal/system"
+)
+
+func main() {
+	sys, err := system.FromEnvironment(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(sys.Webhooks.Handle)
+}

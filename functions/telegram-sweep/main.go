@@ -1,0 +1,21 @@
+// Command telegram-sweep is the Lambda EventBridge Scheduler invokes every hour: it asks Telegram's
+// getMe about the bot token of every active Telegram connection and requests a connection wipe for
+// each token Telegram refuses (internal/tgsweep).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lethe-dev/lethe/internal/system"
+)
+
+func main() {
+	sys, err := system.FromEnvironment(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(sys.TelegramSweep.Handle)
+}

@@ -1,0 +1,165 @@
+package tgsweep_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/samtemplate"
+)
+
+var deployed = samtemplate.Env{StackName: "t1", Region: "eu-west-1", AccountID: "111122223333"}
+
+// TestTemplateFunction: the function is built like every other, runs hourly from EventBridge
+// Scheduler with the sample event's input, and may read the platform table, update (never put or
+// delete) its items, write the ledger and start the connection-wipe machine, and nothing else.
+func TestTemplateFunction(t *testing.T) {
+	path, err := samtemplate.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := samtemplate.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(path)
+	resolve := func(v any) any {
+		t.Helper()
+		out, err := tmpl.Resolve(v, deployed)
+		if err != nil {
+			t.Fatalf("resolve %v: %v", v, err)
+		}
+		return out
+	}
+	decl, _ := tmpl.Raw()["Resources"].(map[string]any)["TelegramSweepFunction"].(map[string]any)
+	if decl == nil || decl["Type"] != "AWS::Serverless::Function" {
+		t.Fatalf("template.yaml has no function TelegramSweepFunction: %v", decl)
+	}
+	props := decl["Properties"].(map[string]any)
+	if props["CodeUri"] != "." || dig(decl, "Metadata", "BuildMethod") != "makefile" || props["Timeout"] != 300 {
+		t.Errorf("CodeUri %v, BuildMethod %v, Timeout %v", props["CodeUri"], dig(decl, "Metadata", "BuildMethod"), props["Timeout"])
+	}
+	// make's build-TelegramSweepFunction builds functions/telegram-sweep, whose main starts the sweep.
+	main, err := os.ReadFile(filepath.Join(root, "functions", "telegram-sweep", "main.go"))
+	if err != nil || !strings.Contains(string(main), "lambda.Start(sys.TelegramSweep.Handle)") {
+		t.Errorf("functions/telegram-sweep/main.go does not start sys.TelegramSweep.Handle (%v)", err)
+	}
+	if got := dig(props, "Environment", "Variables", config.EnvTelegramAPIBaseURL); got != config.DefaultTelegramAPIBaseURL {
+		t.Errorf("%s = %v, want %s", config.EnvTelegramAPIBaseURL, got, config.DefaultTelegramAPIBaseURL)
+	}
+
+	events, _ := props["Events"].(map[string]any)
+	if len(events) != 1 {
+		t.Fatalf("events %v, want one schedule", events)
+	}
+	for _, ev := range events {
+		ev := ev.(map[string]any)
+		if ev["Type"] != "ScheduleV2" || dig(ev, "Properties", "ScheduleExpression") != "rate(1 hour)" {
+			t.Errorf("event %v, want an hourly ScheduleV2", ev)
+		}
+		sample, err := os.ReadFile(filepath.Join(root, "events", "telegram-sweep", "scheduled.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in, want any
+		if err := json.Unmarshal([]byte(dig(ev, "Properties", "Input").(string)), &in); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(sample, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(in, want) {
+			t.Errorf("the schedule's Input %v is not the sample event %v", in, want)
+		}
+	}
+
+	var statements []any
+	templates := map[string][]string{}
+	for _, p := range resolve(props["Policies"]).([]any) {
+		p := p.(map[string]any)
+		if st, ok := p["Statement"].([]any); ok {
+			statements = append(statements, st...)
+			continue
+		}
+		for name, arg := range p {
+			templates[name] = append(templates[name], arg.(map[string]any)["TableName"].(string))
+		}
+	}
+	if want := map[string][]string{"DynamoDBReadPolicy": {"t1-platform"}, "DynamoDBCrudPolicy": {"t1-ledger"}}; !reflect.DeepEqual(templates, want) {
+		t.Errorf("policy templates %v, want %v", templates, want)
+	}
+	platformARN := "arn:aws:dynamodb:eu-west-1:111122223333:table/t1-platform"
+	machine := func(name string) string {
+		return "arn:aws:states:eu-west-1:111122223333:stateMachine:t1-" + name
+	}
+	for _, c := range []struct {
+		action, resource string
+		want             bool
+	}{
+		{"dynamodb:UpdateItem", platformARN, true},
+		{"dynamodb:PutItem", platformARN, false},
+		{"dynamodb:DeleteItem", platformARN, false},
+		{"dynamodb:BatchWriteItem", platformARN, false},
+		{"states:StartExecution", machine("connection-wipe"), true},
+		{"states:StartExecution", machine("account-deletion"), false},
+		{"states:StartExecution", machine("end-user-deletion"), false},
+		{"states:StopExecution", machine("connection-wipe"), false},
+		{"ses:SendEmail", "arn:aws:ses:eu-west-1:111122223333:identity/example.com", false},
+	} {
+		if got := grants(statements, c.action, c.resource); got != c.want {
+			t.Errorf("%s on %s: granted %v, want %v", c.action, c.resource, got, c.want)
+		}
+	}
+}
+
+func grants(statements []any, action, resource string) bool {
+	for _, s := range statements {
+		st, _ := s.(map[string]any)
+		if st["Effect"] != "Allow" {
+			continue
+		}
+		if slices.ContainsFunc(strList(st["Action"]), func(a string) bool { return iamMatch(a, action) }) &&
+			slices.ContainsFunc(strList(st["Resource"]), func(r string) bool { return iamMatch(r, resource) }) {
+			return true
+		}
+	}
+	return false
+}
+
+func iamMatch(pattern, s string) bool {
+	re := strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, `.*`)
+	return regexp.MustCompile(`(?i)^` + re + `$`).MatchString(s)
+}
+
+func strList(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
