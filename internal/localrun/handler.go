@@ -31,6 +31,9 @@ func (s *System) Handler() http.Handler {
 	mux.HandleFunc("POST /_local/token", s.token)
 	mux.HandleFunc("POST /_local/clock/advance", s.advanceClock)
 	mux.HandleFunc("GET /_local/executions", s.executions)
+	mux.HandleFunc("POST /_local/sweeps/{name}", s.runSweep)
+	mux.HandleFunc("GET "+localTelegramPath+"/{bot}/getMe", s.telegram.getMe)
+	mux.HandleFunc("POST "+localTelegramPath+"/revoke", s.revokeTelegram)
 	mux.HandleFunc("/_local/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found",
 			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -96,6 +97,8 @@ type System struct {
 	Issuer   *localauth.Issuer
 	// Workflows are the deletion state machines on the local engine, and the services they call.
 	Workflows *localflow.Stack
+
+	telegram *localTelegram
 }
 
 func port(p int) int {
@@ -129,6 +132,11 @@ func Run(ctx context.Context, o Options) (err error) {
 	tenv, env, err := functionEnv(tpl, apiURL)
 	if err != nil {
 		return err
+	}
+	// The token sweep talks to the local stand-in for Telegram's Bot API unless told otherwise (a
+	// value this function set on an earlier run in the process is not "told otherwise").
+	if v := os.Getenv(config.EnvTelegramAPIBaseURL); v == "" || strings.HasSuffix(v, localTelegramPath) {
+		env[config.EnvTelegramAPIBaseURL] = apiURL + localTelegramPath
 	}
 	// Components read their configuration from the process environment exactly as a Lambda does.
 	for k, v := range env {
@@ -184,7 +192,8 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err := localaws.CreateBuckets(ctx, stack.S3(), buckets); err != nil {
 		return err
 	}
-	sys := &System{APIURL: apiURL, Stack: stack, Config: cfg, Env: env, Tables: map[string]string{}, Buckets: map[string]string{}}
+	sys := &System{APIURL: apiURL, Stack: stack, Config: cfg, Env: env, Tables: map[string]string{}, Buckets: map[string]string{},
+		telegram: &localTelegram{revoked: map[string]bool{}}}
 	for _, t := range tables {
 		sys.Tables[t.LogicalID] = *t.Input.TableName
 	}
@@ -231,8 +240,8 @@ func Run(ctx context.Context, o Options) (err error) {
 	}()
 
 	fmt.Fprintf(o.Out, "\n  mail to %s  smtp://%s\n", cfg.InfoAddress, sys.SMTPAddr)
-	fmt.Fprintf(o.Out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
-		apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
+	fmt.Fprintf(o.Out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/telegram\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
+		apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
 	fmt.Fprintf(o.Out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)
 	if o.Ready != nil {
 		o.Ready(sys)

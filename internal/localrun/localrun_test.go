@@ -250,6 +250,35 @@ func TestLocalRunWorkflowsAndClock(t *testing.T) {
 	if c, err := sys.Issuer.Verify(tok.Token); err != nil || c.AccountID != a.ID {
 		t.Fatalf("minted token: %v", err)
 	}
+
+	// The Telegram token sweep runs on demand against the local stand-in for Telegram's Bot API:
+	// nothing is revoked, nothing is wiped; a token revoked there is found and its connection wiped.
+	var conn string
+	for _, b := range sys.Manifest.Accounts[1].Bots {
+		for _, c := range b.Connections {
+			if c.Channel == platform.ChannelTelegram && conn == "" {
+				conn = c.ID
+			}
+		}
+	}
+	var rep struct{ Checked, Revoked, Requested, Errors int }
+	if code := postJSON(t, sys.APIURL+"/_local/sweeps/telegram", ``, &rep); code != 200 || rep.Checked == 0 || rep.Revoked != 0 || rep.Errors != 0 {
+		t.Fatalf("sweep with no token revoked: %d %+v", code, rep)
+	}
+	var revoked map[string]string
+	if code := postJSON(t, sys.APIURL+"/_local/telegram/revoke", `{"connectionId":"`+conn+`"}`, &revoked); code != 200 {
+		t.Fatalf("revoke: %d %v", code, revoked)
+	}
+	if code := postJSON(t, sys.APIURL+"/_local/sweeps/telegram", ``, &rep); code != 200 || rep.Revoked != 1 || rep.Requested != 1 {
+		t.Fatalf("sweep after a revocation: %d %+v", code, rep)
+	}
+	if _, err := sys.Store.Connection(ctx, conn); err == nil {
+		t.Error("the revoked connection is still there after the sweep's wipe")
+	}
+	var nope map[string]any
+	if code := postJSON(t, sys.APIURL+"/_local/sweeps/nothing", ``, &nope); code != 404 {
+		t.Errorf("an unknown sweep answered %d", code)
+	}
 }
 
 // Mail sent with any SMTP client to the local port goes through the intake: an authenticated
