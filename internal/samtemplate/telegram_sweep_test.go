@@ -1,37 +1,34 @@
-package tgsweep_test
+package samtemplate
 
 import (
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lethe-dev/lethe/internal/config"
-	"github.com/lethe-dev/lethe/internal/samtemplate"
 )
 
-var deployed = samtemplate.Env{StackName: "t1", Region: "eu-west-1", AccountID: "111122223333"}
+var sweepDeployed = Env{StackName: "t1", Region: "eu-west-1", AccountID: "111122223333"}
 
 // TestTemplateFunction: the function is built like every other, runs hourly from EventBridge
 // Scheduler with the sample event's input, and may read the platform table, update (never put or
 // delete) its items, write the ledger and start the connection-wipe machine, and nothing else.
-func TestTemplateFunction(t *testing.T) {
-	path, err := samtemplate.Find()
+func TestTelegramSweepFunction(t *testing.T) {
+	path, err := Find()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := samtemplate.Load(path)
+	tmpl, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	root := filepath.Dir(path)
 	resolve := func(v any) any {
 		t.Helper()
-		out, err := tmpl.Resolve(v, deployed)
+		out, err := tmpl.Resolve(v, sweepDeployed)
 		if err != nil {
 			t.Fatalf("resolve %v: %v", v, err)
 		}
@@ -116,41 +113,6 @@ func TestTemplateFunction(t *testing.T) {
 			t.Errorf("%s on %s: granted %v, want %v", c.action, c.resource, got, c.want)
 		}
 	}
-}
-
-func grants(statements []any, action, resource string) bool {
-	for _, s := range statements {
-		st, _ := s.(map[string]any)
-		if st["Effect"] != "Allow" {
-			continue
-		}
-		if slices.ContainsFunc(strList(st["Action"]), func(a string) bool { return iamMatch(a, action) }) &&
-			slices.ContainsFunc(strList(st["Resource"]), func(r string) bool { return iamMatch(r, resource) }) {
-			return true
-		}
-	}
-	return false
-}
-
-func iamMatch(pattern, s string) bool {
-	re := strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, `.*`)
-	return regexp.MustCompile(`(?i)^` + re + `$`).MatchString(s)
-}
-
-func strList(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []any:
-		var out []string
-		for _, e := range v {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 func dig(v any, keys ...string) any {
