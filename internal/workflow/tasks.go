@@ -26,11 +26,11 @@ import (
 // Timeline of SPEC §3.
 const (
 	SoftDeleteWindow     = 30 * 24 * time.Hour
-	HardDeleteDays       = 15 // business days after the window
-	EmailStartDays       = 5  // business days to start an emailed request
-	EscalationDays       = 10 // business days a bot owner has to answer
-	CompletionDays       = 30 // calendar days for connection wipes and end-customer requests
-	BackupRotationDays   = 30 // calendar days for backups to rotate
+	HardDeleteDays       = 15                                              // business days after the window
+	EmailStartDays       = 5                                               // business days to start an emailed request
+	EscalationDays       = 10                                              // business days a bot owner has to answer
+	CompletionDays       = 30                                              // calendar days for connection wipes and end-customer requests
+	BackupRotationDays   = int(deletion.BackupRotation / (24 * time.Hour)) // calendar days for backups to rotate: one constant
 	defaultSliceDuration = 10 * time.Minute
 )
 
