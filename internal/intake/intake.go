@@ -158,7 +158,7 @@ var errHandled = errors.New("already handled")
 func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailService) (Result, error) {
 	msgID := rec.Mail.MessageID
 	if !messageIDPattern.MatchString(msgID) || strings.Contains(msgID, "..") {
-		return Result{}, fmt.Errorf("%w: message id %q", ErrBadEvent, msgID)
+		return Result{}, fmt.Errorf("%w: the message id is not an SES message id", ErrBadEvent)
 	}
 	received := rec.Receipt.Timestamp
 	if received.IsZero() {
@@ -216,7 +216,7 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 				perr = errors.Join(perr, err)
 			}
 		}
-		return Result{}, fmt.Errorf("intake %s: %w", ledger.InboundKey(msgID)[:16], perr)
+		return Result{}, &failure{mail: ledger.InboundKey(msgID)[:16], name: name, err: perr}
 	}
 	if _, err := s.Ledger.UpdateInbound(ctx, msgID, received, func(e *ledger.Inbound) error {
 		e.State, e.Kind, e.Outcome, e.Requests, e.Error, e.LeaseUntil = ledger.InboundDone, res.Kind, res.Outcome, res.Requests, "", time.Time{}
@@ -253,6 +253,17 @@ func (s *Service) reportFailure(ctx context.Context, msgID, errName string) erro
 		Data: mailer.Data{RequestID: "inbound-" + ledger.InboundKey(msgID)[:16], State: "InboundEmail", Error: errName}})
 	return err
 }
+
+// failure is what a failed message returns to Lambda (which logs it): the hashed message id and
+// the failure's name, never its text, which could quote an address from the mail. errors.Is and
+// errors.As still see the cause.
+type failure struct {
+	mail, name string
+	err        error
+}
+
+func (f *failure) Error() string { return "intake " + f.mail + ": " + f.name }
+func (f *failure) Unwrap() error { return f.err }
 
 // errorName is a failure's type, not its text (which could quote the mail).
 func errorName(err error) string {
