@@ -552,6 +552,17 @@ func TestCompletedMailRefusesAnotherRequestsAct(t *testing.T) {
 		t.Errorf("err = %v, want ErrActMismatch", err)
 	}
 	d = fullData()
+	d.RequestID = "req-4" // a prefix of req-42, but not its request
+	if _, err := Render(Mail{Template: AccountDeletionCompleted, Data: d}, ""); !errors.Is(err, ErrActMismatch) {
+		t.Errorf("err = %v, want ErrActMismatch", err)
+	}
+	// The act of a second round (after a legal hold was released) is this request's.
+	d = fullData()
+	d.Act.RequestID = "req-42-2"
+	if _, err := Render(Mail{Template: AccountDeletionCompleted, Data: d}, ""); err != nil {
+		t.Errorf("second-round act: %v", err)
+	}
+	d = fullData()
 	d.RequestID = "" // taken from the act
 	if r, err := Render(Mail{Template: AccountDeletionCompleted, Data: d}, ""); err != nil || !strings.Contains(r.Subject, "req-42") {
 		t.Errorf("without a request id: %v, %q", err, r.Subject)
