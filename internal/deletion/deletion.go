@@ -21,6 +21,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -141,7 +142,7 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 		stored = true
 	}
 	now := s.now()
-	return s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
+	done, err := s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
 		if r.Status != ledger.StatusHardDeleting {
 			return fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, r.Status)
 		}
@@ -167,6 +168,14 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: note})
 		return nil
 	})
+	if err != nil {
+		return done, err
+	}
+	// What this round destroyed, per data-map category (CloudWatch: Lethe/ItemsDeleted).
+	for category, n := range progress(cp) {
+		obs.Counter("ItemsDeleted", n, map[string]string{"Category": category, "Kind": string(done.Kind)})
+	}
+	return done, nil
 }
 
 // BackupRotation is how long destroyed data may still exist in backups: point-in-time recovery keeps

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -181,7 +183,24 @@ func (l *Ledger) Create(ctx context.Context, r Request) (Request, error) {
 	if err != nil {
 		return Request{}, fmt.Errorf("create request: %w", err)
 	}
+	created(r)
 	return r, nil
+}
+
+// created counts a new request (CloudWatch: Lethe/RequestsCreated by kind and source).
+func created(r Request) {
+	obs.Counter("RequestsCreated", 1, map[string]string{"Kind": string(r.Kind), "Source": sourceDimension(r.Source)})
+}
+
+// sourceDimension keeps a source's kind ("webhook:telegram", "email"), never anything after a
+// second colon.
+func sourceDimension(s string) string {
+	if i := strings.Index(s, ":"); i >= 0 {
+		if j := strings.Index(s[i+1:], ":"); j >= 0 {
+			return s[:i+1+j]
+		}
+	}
+	return s
 }
 
 // prepare fills a new request's defaults and encodes it.

@@ -113,6 +113,7 @@ func (l *Ledger) createWithSlot(ctx context.Context, r Request, name string, sta
 	if err != nil {
 		return Request{}, fmt.Errorf("create request: %w", err)
 	}
+	created(r)
 	return r, nil
 }
 

@@ -1,0 +1,97 @@
+// Package obs is Lethe's observability: CloudWatch metrics written as embedded metric format (EMF)
+// log lines, which CloudWatch Logs turns into metrics without an API call from the function.
+//
+// Metrics go to the writer set with SetOutput: standard output in a Lambda (system.FromEnvironment
+// sets it), nothing by default, so tests and `make run` print no metric lines unless they ask for
+// them. Dimensions and values never carry personal data: kinds, sources, categories, deadline names.
+package obs
+
+import (
+	"encoding/json"
+	"io"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Namespace is the CloudWatch namespace of every Lethe metric.
+const Namespace = "Lethe"
+
+// Units this package uses (CloudWatch's names).
+const (
+	Count   = "Count"
+	Seconds = "Seconds"
+)
+
+var (
+	mu  sync.Mutex
+	out io.Writer = io.Discard
+	now           = time.Now
+)
+
+// SetOutput sends metric lines to w (os.Stdout in a Lambda); nil discards them.
+func SetOutput(w io.Writer) {
+	mu.Lock()
+	defer mu.Unlock()
+	if w == nil {
+		w = io.Discard
+	}
+	out = w
+}
+
+// Metric is one value.
+type Metric struct {
+	Name  string
+	Unit  string
+	Value float64
+}
+
+// Emit writes one EMF line: the metrics under the given dimensions (one dimension set made of all
+// of them). See "Specification: Embedded metric format" in the CloudWatch user guide:
+//
+//	{"_aws":{"Timestamp":1700000000000,"CloudWatchMetrics":[{"Namespace":"Lethe",
+//	  "Dimensions":[["Kind"]],"Metrics":[{"Name":"RequestsCreated","Unit":"Count"}]}]},
+//	 "Kind":"account_deletion","RequestsCreated":1}
+func Emit(dims map[string]string, metrics ...Metric) {
+	if len(metrics) == 0 {
+		return
+	}
+	keys := slices.Sorted(maps.Keys(dims))
+	if keys == nil {
+		keys = []string{}
+	}
+	defs := make([]map[string]string, 0, len(metrics))
+	line := map[string]any{}
+	for k, v := range dims {
+		line[k] = v
+	}
+	for _, m := range metrics {
+		unit := m.Unit
+		if unit == "" {
+			unit = Count
+		}
+		defs = append(defs, map[string]string{"Name": m.Name, "Unit": unit})
+		line[m.Name] = m.Value
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	line["_aws"] = map[string]any{
+		"Timestamp": now().UnixMilli(),
+		"CloudWatchMetrics": []map[string]any{{
+			"Namespace":  Namespace,
+			"Dimensions": [][]string{keys},
+			"Metrics":    defs,
+		}},
+	}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return
+	}
+	_, _ = out.Write(append(b, '\n'))
+}
+
+// Counter is Emit of one count.
+func Counter(name string, n int64, dims map[string]string) {
+	Emit(dims, Metric{Name: name, Unit: Count, Value: float64(n)})
+}

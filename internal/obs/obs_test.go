@@ -1,0 +1,63 @@
+package obs
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEmitWritesEmbeddedMetricFormat(t *testing.T) {
+	var buf bytes.Buffer
+	SetOutput(&buf)
+	defer SetOutput(nil)
+	now = func() time.Time { return time.UnixMilli(1772442000123) }
+	defer func() { now = time.Now }()
+
+	Emit(map[string]string{"Kind": "account_deletion", "Source": "email"}, Metric{Name: "RequestsCreated", Value: 1},
+		Metric{Name: "Latency", Unit: Seconds, Value: 2.5})
+	Counter("ItemsDeleted", 0, nil) // zero is a value too
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %q", len(lines), buf.String())
+	}
+	var got struct {
+		AWS struct {
+			Timestamp         int64
+			CloudWatchMetrics []struct {
+				Namespace  string
+				Dimensions [][]string
+				Metrics    []struct{ Name, Unit string }
+			}
+		} `json:"_aws"`
+		Kind, Source    string
+		RequestsCreated float64
+		Latency         float64
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
+		t.Fatal(err)
+	}
+	cw := got.AWS.CloudWatchMetrics
+	if got.AWS.Timestamp != 1772442000123 || len(cw) != 1 || cw[0].Namespace != "Lethe" ||
+		len(cw[0].Dimensions) != 1 || strings.Join(cw[0].Dimensions[0], ",") != "Kind,Source" ||
+		len(cw[0].Metrics) != 2 || cw[0].Metrics[0].Name != "RequestsCreated" || cw[0].Metrics[0].Unit != "Count" || cw[0].Metrics[1].Unit != "Seconds" {
+		t.Fatalf("EMF metadata %+v", got.AWS)
+	}
+	if got.Kind != "account_deletion" || got.Source != "email" || got.RequestsCreated != 1 || got.Latency != 2.5 {
+		t.Fatalf("values %+v", got)
+	}
+	var second map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
+		t.Fatal(err)
+	}
+	dims := second["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Dimensions"].([]any)
+	if len(dims) != 1 || len(dims[0].([]any)) != 0 || second["ItemsDeleted"] != float64(0) {
+		t.Fatalf("a metric without dimensions: %v", second)
+	}
+}
+
+func TestDiscardedByDefault(t *testing.T) {
+	SetOutput(nil)
+	Counter("X", 1, nil) // must not panic or print
+}
