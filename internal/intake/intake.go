@@ -184,7 +184,7 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 		if gerr != nil {
 			return Result{}, gerr
 		}
-		log.Info("intake: delivered again; already handled", "state", cur.State, "outcome", cur.Outcome)
+		log.InfoContext(ctx, "intake: delivered again; already handled", "state", cur.State, "outcome", cur.Outcome)
 		if cur.State == ledger.InboundDone {
 			// The first attempt may have stopped between its journal entry and the delete.
 			if err := s.deleteObject(ctx, msgID); err != nil {
@@ -210,7 +210,7 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 		}); err != nil {
 			perr = errors.Join(perr, err)
 		}
-		log.Error("intake: message not handled", "attempt", entry.Attempts, "final", failed, "error", name)
+		log.ErrorContext(ctx, "intake: message not handled", "attempt", entry.Attempts, "final", failed, "error", name)
 		if failed {
 			if err := s.reportFailure(ctx, msgID, name); err != nil {
 				perr = errors.Join(perr, err)
@@ -227,7 +227,7 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 	}); err != nil {
 		return res, err
 	}
-	log.Info("intake: handled", "kind", res.Kind, "outcome", res.Outcome, "requests", res.Requests)
+	log.InfoContext(ctx, "intake: handled", "kind", res.Kind, "outcome", res.Outcome, "requests", res.Requests)
 	// The raw message is personal data: gone once it has been acted on.
 	if err := s.deleteObject(ctx, msgID); err != nil {
 		return res, err

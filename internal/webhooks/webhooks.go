@@ -205,7 +205,7 @@ func (s *Service) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	a, err := h(ctx, &call{req: req, body: body})
 	if err != nil {
-		s.log().Error("webhook failed", "route", req.RouteKey, "error", fmt.Sprintf("%T", errors.Unwrap(err)))
+		s.log().ErrorContext(ctx, "webhook failed", "route", req.RouteKey, "error", fmt.Sprintf("%T", errors.Unwrap(err)))
 		return render(problem(http.StatusInternalServerError, "")), nil
 	}
 	return render(a), nil
