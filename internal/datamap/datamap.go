@@ -160,6 +160,7 @@ const (
 	PreviewToken      = "preview_token"
 	InboundMail       = "inbound_mail"
 	WebhookDelivery   = "webhook_delivery"
+	SweepCheckpoint   = "sweep_checkpoint"
 	AnalyticsCounter  = "analytics_counter"
 )
 
@@ -287,6 +288,12 @@ var Categories = []Category{
 	{Name: WebhookDelivery, Title: "Webhook deliveries seen (hashed delivery id, the answer given)", Owner: OwnerService,
 		Location:  Location{Table: LedgerTable, PK: "HOOK#{delivery}", SK: "HOOK"},
 		Retention: Retention{Kind: TwoDays, Anchor: "createdAt"}},
+	// Where the daily retention sweep (internal/retention) stands: the position of each parallel Scan
+	// segment, the counts so far and the ledger request of the run, so that a run cut short by its
+	// time budget or a failure resumes where it stopped. Opaque keys and counts only.
+	{Name: SweepCheckpoint, Title: "Retention-sweep checkpoints (scan positions and counts; no personal data)", Owner: OwnerService,
+		Location:  Location{Table: LedgerTable, PK: "SWEEP#{sweep}", SK: "CHECKPOINT"},
+		Retention: Retention{Kind: TwoDays, Anchor: "updatedAt"}},
 	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
 		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}#{channel}"},
 		Retention: Retention{Kind: Never}},

@@ -1,0 +1,606 @@
+// Package retention is the daily retention sweep: the third of the three ways personal data never
+// outlives its retention (SPEC §2–§3, issue 8). Every item carries the TTL its data-map rule gives and
+// every read hides expired items; the sweep scans the platform and ledger tables in parallel
+// segments and deletes what has expired but DynamoDB has not removed yet (with the S3 objects the
+// item points at), repairs personal items that carry no TTL, and expires the retained categories
+// (payments, consents, evidence) by their own rules, never earlier.
+//
+// A run that its time budget stops before the scan ends stores a checkpoint (the position of every
+// segment, the counts so far) in the ledger table; the next invocation resumes it. A finished run is
+// recorded as one completed ledger request (Source "retention", kind retention_expiry) with
+// per-category counts in its progress and its history, and, when it destroyed data naming a
+// subject, an Order 179 act of destruction (reason retention_expired) under that request.
+package retention
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// Source is the source and actor of the requests the sweep records; internal/deletion maps it to
+// the reason evidence.ReasonRetentionExpired.
+const Source = "retention"
+
+// KindRetentionExpiry is the kind of the ledger request that records a sweep run. The ledger has no
+// kind for an automatic expiry; this one is defined here rather than in internal/ledger.
+const KindRetentionExpiry ledger.Kind = "retention_expiry"
+
+// Defaults.
+const (
+	DefaultSegments = 4
+	// deleteConcurrency bounds the conditional deletes in flight per segment.
+	deleteConcurrency = 8
+	// DefaultBudget is the scanning time of one invocation of the deployed function (Timeout 900 s):
+	// it leaves minutes for the pages in flight, the checkpoint and the request.
+	DefaultBudget = 12 * time.Minute
+	// reserve is kept of an invocation's deadline to store the checkpoint and the request.
+	reserve = time.Minute
+)
+
+// Tables scanned: the analytics table holds no personal data and is never touched.
+var sweptTables = []string{datamap.PlatformTable, datamap.LedgerTable}
+
+// DB is the part of the DynamoDB client the sweep uses; *dynamodb.Client satisfies it. The platform
+// store has no Scan on purpose; the sweep is one of the few jobs that must see every item.
+type DB interface {
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// S3 is the part of the S3 client the sweep uses; *s3.Client satisfies it.
+type S3 interface {
+	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+}
+
+// Sweep is the retention sweep.
+type Sweep struct {
+	DB DB
+	// Tables maps logical table ids (datamap.PlatformTable, datamap.LedgerTable) to physical names.
+	Tables map[string]string
+	S3     S3
+	// Buckets maps logical bucket ids (datamap.FilesBucket) to physical names.
+	Buckets map[string]string
+	Ledger  *ledger.Ledger
+	Policy  datamap.Policy
+	// Operator is the personal-data operator the acts of destruction name.
+	Operator evidence.Operator
+	// Now is the clock expiry is judged by (the virtual clock locally); time.Now when nil.
+	Now func() time.Time
+	// Log gets one line per run and per undatable category, never personal data; slog.Default when nil.
+	Log *slog.Logger
+	// Segments is the number of parallel Scan segments per table; DefaultSegments when 0.
+	Segments int
+	// Budget is the wall-clock time one invocation may scan; it then stops, stores the checkpoint and
+	// returns. Zero: until the context's deadline less a minute. Every segment scans at least one
+	// page per invocation, so a run always progresses.
+	Budget time.Duration
+	// PageSize limits the items of one Scan page (0: DynamoDB's 1 MB pages).
+	PageSize int32
+}
+
+// Input is what an invocation receives. EventBridge Scheduler sends {"sweep": "retention"}: no
+// checkpoint, so the stored one (if a run is unfinished) or a new run is used.
+type Input struct {
+	// Checkpoint resumes a run from this position rather than the stored one (a Step Functions loop
+	// or an operator passes back the Result's checkpoint).
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
+}
+
+// CategoryReport is what the run did with one category. No personal data: counts and a date.
+type CategoryReport struct {
+	Deleted      int64 `json:"deleted,omitempty"`
+	Objects      int64 `json:"objects,omitempty"` // S3 objects deleted with the items
+	Repaired     int64 `json:"repaired,omitempty"`
+	Unrepairable int64 `json:"unrepairable,omitempty"`
+	// Oldest is the retention anchor of the oldest personal item of the category left stored.
+	Oldest *time.Time `json:"oldest,omitempty"`
+}
+
+func (c *CategoryReport) add(o *CategoryReport) {
+	c.Deleted += o.Deleted
+	c.Objects += o.Objects
+	c.Repaired += o.Repaired
+	c.Unrepairable += o.Unrepairable
+	if o.Oldest != nil && (c.Oldest == nil || o.Oldest.Before(*c.Oldest)) {
+		t := *o.Oldest
+		c.Oldest = &t
+	}
+}
+
+// Result is what one invocation returns: the run's totals so far (the monthly report's content), and
+// the checkpoint to resume from when the run is not finished.
+type Result struct {
+	RunID      string                     `json:"runId"`
+	Categories map[string]*CategoryReport `json:"categories"`
+	// Partial: the budget ended before the scan; Checkpoint says where to resume.
+	Partial    bool        `json:"partial,omitempty"`
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
+	// Invocations is how many invocations the run has taken so far.
+	Invocations int `json:"invocations"`
+	// Errors counts items the run could not delete or repair; the next run tries them again.
+	Errors int64 `json:"errors,omitempty"`
+}
+
+// Handle is the Lambda handler (EventBridge Scheduler, daily).
+func (s *Sweep) Handle(ctx context.Context, raw json.RawMessage) (Result, error) {
+	var in Input
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return Result{}, fmt.Errorf("retention sweep: input: %w", err)
+		}
+	}
+	return s.Run(ctx, in)
+}
+
+// Run sweeps until the scan ends or the budget does.
+func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
+	if s.DB == nil || s.Ledger == nil || s.Tables[datamap.PlatformTable] == "" || s.Tables[datamap.LedgerTable] == "" {
+		return Result{}, errors.New("retention sweep: not configured")
+	}
+	log := s.log()
+	cp := in.Checkpoint
+	if cp == nil {
+		stored, err := s.loadCheckpoint(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		cp = stored
+	}
+	// A stored checkpoint whose scan is done is a run whose recording failed: it is recorded now.
+	if cp == nil {
+		var err error
+		if cp, err = s.begin(ctx); err != nil {
+			return Result{}, err
+		}
+	}
+	if cp.RunID == "" || cp.Segments <= 0 {
+		return Result{}, errors.New("retention sweep: the checkpoint has no run id or segments")
+	}
+	for _, t := range sweptTables {
+		if len(cp.Positions[t]) != cp.Segments {
+			return Result{}, fmt.Errorf("retention sweep: the checkpoint has %d positions for %s, not %d", len(cp.Positions[t]), t, cp.Segments)
+		}
+	}
+	cp.Invocations++
+	if cp.Categories == nil {
+		cp.Categories = map[string]*CategoryReport{}
+	}
+	deadline := s.deadline(ctx)
+
+	r := &run{s: s, cp: cp, deadline: deadline, oldest: map[string]time.Time{}}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, logical := range sweptTables {
+		for seg := range cp.Segments {
+			if cp.Positions[logical][seg].Done {
+				continue
+			}
+			g.Go(func() error { return r.segment(gctx, logical, seg) })
+		}
+	}
+	scanErr := g.Wait()
+
+	// Oldest remaining: only a finished scan has seen every item; a partial one reports what it saw.
+	for cat, t := range r.oldest {
+		rep := cp.Categories[cat]
+		if rep == nil {
+			rep = &CategoryReport{}
+			cp.Categories[cat] = rep
+		}
+		rep.add(&CategoryReport{Oldest: &t})
+	}
+	res := Result{RunID: cp.RunID, Categories: cp.clone().Categories, Errors: r.errors, Invocations: cp.Invocations}
+	if err := s.record(ctx, cp); err != nil {
+		return res, err
+	}
+	if !cp.Done() {
+		res.Partial, res.Checkpoint = true, cp.clone()
+	} else {
+		// The report of a finished run, one line per category: counts and the date of the oldest
+		// personal item left (what the privacy officer's monthly report states).
+		for _, name := range slices.Sorted(maps.Keys(cp.Categories)) {
+			c := cp.Categories[name]
+			attrs := []any{"run", cp.RunID, "category", name, "deleted", c.Deleted, "objects", c.Objects,
+				"repaired", c.Repaired, "unrepairable", c.Unrepairable}
+			if c.Oldest != nil {
+				attrs = append(attrs, "oldest", c.Oldest.UTC().Format(time.DateOnly))
+			}
+			log.Info("retention sweep report", attrs...)
+		}
+	}
+	log.Info("retention sweep", "run", cp.RunID, "at", s.now(), "partial", res.Partial, "invocation", cp.Invocations,
+		"deleted", total(cp, func(c *CategoryReport) int64 { return c.Deleted }),
+		"objects", total(cp, func(c *CategoryReport) int64 { return c.Objects }),
+		"repaired", total(cp, func(c *CategoryReport) int64 { return c.Repaired }),
+		"unrepairable", total(cp, func(c *CategoryReport) int64 { return c.Unrepairable }),
+		"errors", r.errors)
+	if scanErr != nil {
+		return res, scanErr
+	}
+	return res, nil
+}
+
+// begin starts a new run: a new run id, a checkpoint at the start of every segment.
+func (s *Sweep) begin(ctx context.Context) (*Checkpoint, error) {
+	now := s.now()
+	segs := s.Segments
+	if segs <= 0 {
+		segs = DefaultSegments
+	}
+	cp := &Checkpoint{RunID: platform.NewID(now), StartedAt: now, Segments: segs,
+		Positions: map[string][]Position{}, Categories: map[string]*CategoryReport{}}
+	for _, t := range sweptTables {
+		cp.Positions[t] = make([]Position, segs)
+	}
+	if err := s.saveCheckpoint(ctx, cp); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// record stores the checkpoint of an unfinished run. A finished run gets its act of destruction
+// and its ledger request, and only then is its checkpoint removed: a failure on the way leaves the
+// checkpoint, and the next invocation finishes the recording.
+//
+// The request is written once the run is finished, already completed, with the run's start in its
+// history: an open request without a workflow execution would be taken by the SLA sweep for a
+// stalled deletion. While a run is unfinished, its progress is in the checkpoint.
+func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
+	if !cp.Done() {
+		return s.saveCheckpoint(ctx, cp)
+	}
+	stored, err := s.writeEvidence(ctx, cp)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	progress := map[string]int64{}
+	var objects int64
+	for cat, c := range cp.Categories {
+		if c.Deleted > 0 {
+			progress[cat] = c.Deleted
+		}
+		objects += c.Objects
+	}
+	if objects > 0 {
+		progress["s3_objects"] = objects
+	}
+	req := ledger.Request{ID: cp.RunID, AccountID: "-", Kind: KindRetentionExpiry, Source: Source,
+		Status: ledger.StatusCompleted, Progress: progress, ClosedAt: &now,
+		History: []ledger.Event{
+			{At: cp.StartedAt, Status: ledger.StatusHardDeleting, Actor: Source,
+				Note: "daily retention sweep: personal data past its retention rule (13 months; payments 5 years; consents 5 years after withdrawal; evidence 3 years)"},
+			{At: now, Status: ledger.StatusCompleted, Actor: "system", Note: summary(cp)}}}
+	if stored {
+		req.Evidence = []string{cp.RunID}
+	}
+	_, err = s.Ledger.Create(ctx, req)
+	if errors.Is(err, ledger.ErrExists) {
+		err = nil // recorded by an invocation that failed after it
+	}
+	if err != nil {
+		return fmt.Errorf("retention sweep: record the run: %w", err)
+	}
+	return s.clearCheckpoint(ctx)
+}
+
+func summary(cp *Checkpoint) string {
+	var parts []string
+	for _, cat := range slices.Sorted(maps.Keys(cp.Categories)) {
+		c := cp.Categories[cat]
+		if c.Deleted+c.Repaired+c.Unrepairable == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d deleted, %d files, %d repaired, %d undatable", cat, c.Deleted, c.Objects, c.Repaired, c.Unrepairable))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("retention sweep done in %d invocations: nothing past retention", cp.Invocations)
+	}
+	return fmt.Sprintf("retention sweep done in %d invocations: %s", cp.Invocations, strings.Join(parts, "; "))
+}
+
+func total(cp *Checkpoint, f func(*CategoryReport) int64) int64 {
+	var n int64
+	for _, c := range cp.Categories {
+		n += f(c)
+	}
+	return n
+}
+
+func (s *Sweep) deadline(ctx context.Context) time.Time {
+	var dl time.Time
+	if s.Budget > 0 {
+		dl = time.Now().Add(s.Budget)
+	}
+	if cdl, ok := ctx.Deadline(); ok {
+		c := cdl.Add(-reserve)
+		if time.Until(cdl) <= 2*reserve {
+			c = cdl.Add(-time.Until(cdl) / 4)
+		}
+		if dl.IsZero() || c.Before(dl) {
+			dl = c
+		}
+	}
+	return dl
+}
+
+// run is one invocation's shared state.
+type run struct {
+	s        *Sweep
+	cp       *Checkpoint
+	deadline time.Time
+
+	mu     sync.Mutex
+	oldest map[string]time.Time
+	errors int64
+}
+
+// segment scans one segment of one table from its position until its end or the deadline, one page
+// at a time: each page is acted on, then the position after it recorded and stored.
+func (r *run) segment(ctx context.Context, logical string, seg int) error {
+	s := r.s
+	r.mu.Lock()
+	pos := r.cp.Positions[logical][seg]
+	r.mu.Unlock()
+	in := &dynamodb.ScanInput{TableName: aws.String(s.Tables[logical]), Segment: aws.Int32(int32(seg)),
+		TotalSegments: aws.Int32(int32(r.cp.Segments)), ExclusiveStartKey: pos.startKey()}
+	// Eventually consistent reads (half the cost): an item read stale is at worst refreshed since,
+	// and the conditional delete then spares it; one written since is seen by the next run.
+	if s.PageSize > 0 {
+		in.Limit = aws.Int32(s.PageSize)
+	}
+	for first := true; ; first = false {
+		if !first && !r.deadline.IsZero() && time.Now().After(r.deadline) {
+			return nil
+		}
+		page, err := s.DB.Scan(ctx, in)
+		if err != nil {
+			return fmt.Errorf("retention sweep: scan %s segment %d: %w", logical, seg, err)
+		}
+		counts, err := r.page(ctx, page.Items)
+		if err != nil {
+			return err
+		}
+		next := positionAfter(page.LastEvaluatedKey)
+		r.mu.Lock()
+		for cat, c := range counts {
+			rep := r.cp.Categories[cat]
+			if rep == nil {
+				rep = &CategoryReport{}
+				r.cp.Categories[cat] = rep
+			}
+			rep.add(c)
+		}
+		r.cp.Positions[logical][seg] = next
+		err = s.saveCheckpoint(ctx, r.cp)
+		r.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if next.Done {
+			return nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// page acts on one page of items and returns what it did per category.
+func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue) (map[string]*CategoryReport, error) {
+	s := r.s
+	now := s.now()
+	counts := map[string]*CategoryReport{}
+	get := func(cat string) *CategoryReport {
+		c := counts[cat]
+		if c == nil {
+			c = &CategoryReport{}
+			counts[cat] = c
+		}
+		return c
+	}
+	type removal struct {
+		item map[string]types.AttributeValue
+		d    decision
+	}
+	var removals []removal
+	subjects := map[evidence.Subject]bool{}
+	for _, it := range items {
+		d := decide(s.Policy, it, now)
+		cat := d.category.Name
+		switch d.action {
+		case skip:
+		case keep:
+			r.noteOldest(cat, d.anchor)
+		case unrepairable:
+			get(cat).Unrepairable++
+			s.log().Warn("retention sweep: a personal item cannot be dated (no retention anchor); left as it is",
+				"category", cat, "anchor", d.category.Retention.Anchor)
+		case repair:
+			ok, err := s.repair(ctx, it, d)
+			switch {
+			case err != nil:
+				r.fail()
+				s.log().Error("retention sweep: could not set a TTL", "category", cat, "err", err)
+			case ok:
+				get(cat).Repaired++
+			}
+			r.noteOldest(cat, d.anchor)
+		case remove:
+			removals = append(removals, removal{item: it, d: d})
+		}
+	}
+	// Each expired item goes with a conditional DeleteItem: only if it still holds the TTL it was
+	// scanned with, so an item a writer refreshed in between (a conversation that got a message) is
+	// not destroyed. Its S3 objects go first: an item is never removed while its files remain.
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(deleteConcurrency)
+	for _, rm := range removals {
+		g.Go(func() error {
+			cat := rm.d.category.Name
+			var objects int64
+			if keys := objectKeys(rm.item); len(keys) > 0 {
+				n, err := s.deleteObjects(gctx, rm.d.category, keys)
+				objects = n
+				if err != nil {
+					// The item stays, pointing at what is left of its files: the next run tries again.
+					mu.Lock()
+					get(cat).Objects += objects
+					mu.Unlock()
+					r.fail()
+					s.log().Error("retention sweep: could not delete an item's files", "category", cat, "err", err)
+					return nil
+				}
+			}
+			deleted, err := s.deleteItem(gctx, rm.item, rm.d)
+			mu.Lock()
+			defer mu.Unlock()
+			c := get(cat)
+			c.Objects += objects
+			switch {
+			case err != nil:
+				r.fail()
+				s.log().Error("retention sweep: could not delete an expired item", "category", cat, "err", err)
+			case deleted:
+				c.Deleted++
+				if sub, ok := subjectOf(rm.item); ok {
+					subjects[sub] = true
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		return counts, err
+	}
+	if err := s.journal(ctx, r.cp.RunID, subjects); err != nil {
+		return counts, err
+	}
+	return counts, nil
+}
+
+func (r *run) noteOldest(cat string, anchor time.Time) {
+	if anchor.IsZero() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o, ok := r.oldest[cat]; !ok || anchor.Before(o) {
+		r.oldest[cat] = anchor.UTC()
+	}
+}
+
+func (r *run) fail() {
+	r.mu.Lock()
+	r.errors++
+	r.mu.Unlock()
+}
+
+// repair sets expiresAt from the rule, only if the item still exists and its expiresAt is what was
+// scanned (a writer in between set its own). ok is false when the item changed.
+func (s *Sweep) repair(ctx context.Context, item map[string]types.AttributeValue, d decision) (bool, error) {
+	cond := "attribute_exists(#pk) AND attribute_not_exists(#exp)"
+	vals := map[string]types.AttributeValue{
+		":e": &types.AttributeValueMemberN{Value: fmt.Sprint(d.expires.Unix())},
+	}
+	if d.stored != "" {
+		cond = "attribute_exists(#pk) AND #exp = :old"
+		vals[":old"] = &types.AttributeValueMemberN{Value: d.stored}
+	}
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Tables[d.category.Location.Table]),
+		Key:                       map[string]types.AttributeValue{platform.AttrPK: item[platform.AttrPK], platform.AttrSK: item[platform.AttrSK]},
+		UpdateExpression:          aws.String("SET #exp = :e"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#pk": platform.AttrPK, "#exp": platform.AttrExpiresAt},
+		ExpressionAttributeValues: vals,
+	})
+	var cf *types.ConditionalCheckFailedException
+	if errors.As(err, &cf) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// deleteItem deletes an expired item if it is still stored with the TTL it was scanned with.
+// deleted is false when it changed or went in between.
+func (s *Sweep) deleteItem(ctx context.Context, item map[string]types.AttributeValue, d decision) (bool, error) {
+	cond := "attribute_exists(#pk) AND attribute_not_exists(#exp)"
+	var vals map[string]types.AttributeValue
+	if d.stored != "" {
+		cond = "attribute_exists(#pk) AND #exp = :old"
+		vals = map[string]types.AttributeValue{":old": &types.AttributeValueMemberN{Value: d.stored}}
+	}
+	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(s.Tables[d.category.Location.Table]),
+		Key:                       map[string]types.AttributeValue{platform.AttrPK: item[platform.AttrPK], platform.AttrSK: item[platform.AttrSK]},
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#pk": platform.AttrPK, "#exp": platform.AttrExpiresAt},
+		ExpressionAttributeValues: vals,
+	})
+	var cf *types.ConditionalCheckFailedException
+	if errors.As(err, &cf) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// deleteObjects deletes an expired item's S3 objects from its category's bucket; n counts those
+// deleted (an absent object counts: S3 reports it deleted).
+func (s *Sweep) deleteObjects(ctx context.Context, c datamap.Category, keys []string) (int64, error) {
+	bucket := s.Buckets[c.Location.Bucket]
+	if s.S3 == nil || bucket == "" {
+		return 0, fmt.Errorf("no bucket for %s", c.Name)
+	}
+	ids := make([]s3types.ObjectIdentifier, len(keys))
+	for i, k := range keys {
+		ids[i] = s3types.ObjectIdentifier{Key: aws.String(k)}
+	}
+	out, err := s.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(bucket),
+		Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)}})
+	if err != nil {
+		return 0, err
+	}
+	if len(out.Errors) > 0 {
+		return int64(len(keys) - len(out.Errors)), fmt.Errorf("%d of %d objects not deleted", len(out.Errors), len(keys))
+	}
+	return int64(len(keys)), nil
+}
+
+func (s *Sweep) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Sweep) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
