@@ -1,0 +1,541 @@
+// Package slasweep is the hourly SLA sweep (issue 8, item 2): it finds open deletion requests past
+// or near a deadline of SPEC §3, escalates each missed deadline once to the privacy officer (a mail
+// without personal data, and a CloudWatch embedded-metric-format metric), and reconciles requests
+// with their workflows: a request that needs a running execution and has none (never started, or
+// ended while the request is still open) is started again.
+package slasweep
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/workflow"
+)
+
+// Actor is the history actor of what the sweep records on a request.
+const Actor = "sweep:sla"
+
+// Defaults of the Sweep's tunables.
+const (
+	DefaultNear = 24 * time.Hour
+	// DefaultGrace: a deadline counts as missed only this long after it passed. The workflows reach
+	// several milestones exactly at their deadline (the soft-delete window's Wait ends at
+	// soft_delete_ends, the backup-rotation Wait at backups_rotated_by); a run landing in the
+	// seconds between must not alert.
+	DefaultGrace = time.Hour
+	// DefaultMinAge: a request written this recently is not reconciled; its execution may be
+	// starting (intake writes the request, then starts it) or its synchronous deletion running.
+	DefaultMinAge = 15 * time.Minute
+	// DefaultMaxRedrives bounds how often the sweep starts one request again; after that it is left
+	// to the privacy officer (its deadlines still escalate).
+	DefaultMaxRedrives = 3
+)
+
+// History notes the sweep writes (and reads back to do nothing twice).
+const (
+	escalatedPrefix = "SLA deadline missed, privacy officer alerted: "
+	redrivenPrefix  = "re-driven by the SLA sweep: "
+)
+
+// OpenStatuses are the statuses of requests that are not closed: the ones the sweep examines.
+var OpenStatuses = []ledger.Status{
+	ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled, ledger.StatusSoftDeleted,
+	ledger.StatusHardDeleting, ledger.StatusAwaitingBackupRotation, ledger.StatusHeld, ledger.StatusFailed,
+}
+
+// Mailer sends mail (internal/mailer).
+type Mailer interface {
+	Send(ctx context.Context, m mailer.Mail) (string, error)
+}
+
+// Finisher ends an account deletion once backups have rotated (workflow.Tasks.Finish): the final mail
+// with the act, and completed.
+type Finisher interface {
+	Finish(ctx context.Context, in workflow.State) (workflow.Done, error)
+}
+
+// Sweep is the SLA sweep.
+type Sweep struct {
+	Ledger  *ledger.Ledger
+	Starter *workflow.Starter
+	// SFN describes executions and starts the re-drives under a fresh name (a closed execution's
+	// name cannot be used again, so Starter.Start cannot re-drive one that ended).
+	SFN            workflow.Client
+	Mail           Mailer
+	PrivacyOfficer string
+	// Finisher, if set, finishes an account deletion left in awaiting_backup_rotation with no
+	// execution (a held request whose hold was released) once its backups_rotated_by has passed;
+	// re-driving the account-deletion machine would not: its Open refuses that status and the
+	// request would be marked failed.
+	Finisher Finisher
+	// Now is the clock (the virtual clock locally); time.Now when nil.
+	Now func() time.Time
+	// Log receives one line per breach, near deadline, re-drive or error, naming requests by id
+	// only; slog.Default when nil.
+	Log *slog.Logger
+	// Metrics receives the EMF lines; os.Stdout (CloudWatch Logs, in Lambda) when nil.
+	Metrics io.Writer
+	// Near is how close a deadline counts as near (DefaultNear when 0); Grace, MinAge and
+	// MaxRedrives default to DefaultGrace, DefaultMinAge and DefaultMaxRedrives when 0.
+	Near, Grace, MinAge time.Duration
+	MaxRedrives         int
+}
+
+// Report counts what one run found and did. It holds request counts only, no personal data.
+type Report struct {
+	// Checked is the number of open requests examined.
+	Checked int `json:"checked"`
+	// Near counts deadlines not yet met that fall within Near.
+	Near int `json:"near"`
+	// Breached counts deadlines not met and past (the ones already escalated by an earlier run
+	// included); Breaches has them by deadline name.
+	Breached int            `json:"breached"`
+	Breaches map[string]int `json:"breaches,omitempty"`
+	// Escalated is the number of mails this run sent to the privacy officer.
+	Escalated int `json:"escalated"`
+	// Redriven counts executions this run started for requests whose workflow was missing or had
+	// ended; Finished, account deletions it finished after backup rotation (the hold-release gap).
+	Redriven int `json:"redriven"`
+	Finished int `json:"finished"`
+	// Stalled counts requests with no running workflow the sweep does not start again (not safe for
+	// their status, or re-driven MaxRedrives times already): their deadlines escalate.
+	Stalled int `json:"stalled"`
+	// Held counts requests under legal hold: a hold lawfully pauses the deletion, so their deadlines
+	// are not escalated and nothing is re-driven.
+	Held int `json:"held"`
+	// Errors counts requests the run could not handle; the next run tries again.
+	Errors int `json:"errors"`
+}
+
+// Handle is the Lambda handler: EventBridge Scheduler invokes it hourly with the schedule's input,
+// which it ignores.
+func (s *Sweep) Handle(ctx context.Context, _ json.RawMessage) (Report, error) {
+	return s.Run(ctx)
+}
+
+// Run sweeps once. Per-request failures are counted and logged, not returned; the error is for a
+// run that could not do its job (not configured, a listing failed, the context ended).
+func (s *Sweep) Run(ctx context.Context) (Report, error) {
+	rep := Report{Breaches: map[string]int{}}
+	if s.Ledger == nil || s.Starter == nil || s.SFN == nil || s.Mail == nil || s.PrivacyOfficer == "" {
+		return rep, errors.New("sla sweep: not configured")
+	}
+	now := s.now()
+	seen := map[string]bool{}
+	for _, st := range OpenStatuses {
+		rs, err := s.Ledger.ByStatus(ctx, st)
+		if err != nil {
+			return rep, err
+		}
+		for _, r := range rs {
+			if err := ctx.Err(); err != nil {
+				return rep, err
+			}
+			if seen[r.ID] { // moved between statuses while the run listed them
+				continue
+			}
+			seen[r.ID] = true
+			if err := s.one(ctx, r.ID, now, &rep); err != nil {
+				rep.Errors++
+				s.log().Error("sla sweep: request not handled", "request", r.ID, "err", err)
+			}
+		}
+	}
+	if err := s.emit(now, rep); err != nil {
+		s.log().Error("sla sweep: metrics not written", "err", err)
+	}
+	s.log().Info("sla sweep done", "checked", rep.Checked, "near", rep.Near, "breached", rep.Breached,
+		"escalated", rep.Escalated, "redriven", rep.Redriven, "finished", rep.Finished, "stalled", rep.Stalled,
+		"held", rep.Held, "errors", rep.Errors)
+	return rep, nil
+}
+
+// emit writes one EMF line per deadline with breaches: SLABreaches is the number of requests past
+// that deadline at this run, so an alarm on it stays in alarm until every one is resolved.
+func (s *Sweep) emit(now time.Time, rep Report) error {
+	w := s.Metrics
+	if w == nil {
+		w = os.Stdout
+	}
+	for _, name := range slices.Sorted(maps.Keys(rep.Breaches)) {
+		if err := WriteEMF(w, now, Namespace, map[string]string{"Deadline": name},
+			Metric{Name: "SLABreaches", Unit: "Count", Value: float64(rep.Breaches[name])}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// one examines one request: reconciliation first (a re-drive or finish changes what is pending),
+// then its deadlines.
+func (s *Sweep) one(ctx context.Context, id string, now time.Time, rep *Report) error {
+	r, err := s.Ledger.Get(ctx, id) // the index is eventually consistent: act on the request itself
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if r.Status.Closed() {
+		return nil
+	}
+	rep.Checked++
+	if r.Status == ledger.StatusHeld {
+		rep.Held++
+		return nil
+	}
+	if r, err = s.reconcile(ctx, r, now, rep); err != nil {
+		return err
+	}
+	if r.Status.Closed() {
+		return nil
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(r.Deadlines)) {
+		at := r.Deadlines[name]
+		if !pending(name, r) {
+			continue
+		}
+		switch {
+		case now.After(at.Add(s.grace())):
+			rep.Breached++
+			rep.Breaches[name]++
+			sent, err := s.escalate(ctx, r, name, at, now)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if sent {
+				rep.Escalated++
+				s.log().Warn("sla breach escalated", "request", r.ID, "kind", r.Kind, "status", r.Status, "deadline", name, "due", at)
+			}
+		case at.Sub(now) <= s.near():
+			rep.Near++
+			s.log().Info("sla deadline near", "request", r.ID, "kind", r.Kind, "status", r.Status, "deadline", name, "due", at)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// rank orders the statuses along the deletion's path (SPEC §3).
+func rank(s ledger.Status) int {
+	switch s {
+	case ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled:
+		return 0
+	case ledger.StatusSoftDeleted:
+		return 1
+	case ledger.StatusHardDeleting:
+		return 2
+	case ledger.StatusAwaitingBackupRotation:
+		return 3
+	default: // completed, cancelled, declined
+		return 4
+	}
+}
+
+// stage is where a request stands on its path; a failed request stands where it failed.
+func stage(r ledger.Request) ledger.Status {
+	if r.Status != ledger.StatusFailed {
+		return r.Status
+	}
+	for i := len(r.History) - 1; i >= 0; i-- {
+		if st := r.History[i].Status; st != ledger.StatusFailed && st != ledger.StatusHeld {
+			return st
+		}
+	}
+	return ledger.StatusReceived
+}
+
+// pending reports whether deadline name of r is still to be met: a deadline is met once the request
+// is past the stage it bounds.
+func pending(name string, r ledger.Request) bool {
+	st := stage(r)
+	switch name {
+	case workflow.DeadlineStartBy:
+		return rank(st) < 1
+	case workflow.DeadlineSoftDeleteEnds:
+		return rank(st) < 2
+	case workflow.DeadlineHardDeleteBy:
+		return rank(st) < 3
+	case workflow.DeadlineEscalateAt:
+		// The end-customer workflow itself hands an undecided request to the privacy officer at
+		// this date; it is missed only if that did not happen.
+		if st != ledger.StatusAwaitingVerification || r.Decision != nil {
+			return false
+		}
+		for _, e := range r.History {
+			if strings.Contains(e.Note, "escalated to the privacy officer") {
+				return false
+			}
+		}
+		return true
+	default: // backups_rotated_by, complete_by, and any other: until the request is closed
+		return !r.Status.Closed()
+	}
+}
+
+func escalationNote(name string, at time.Time) string {
+	return escalatedPrefix + name + " was due " + at.UTC().Format(time.RFC3339)
+}
+
+func hasNote(r *ledger.Request, note string) bool {
+	return slices.ContainsFunc(r.History, func(e ledger.Event) bool { return e.Note == note })
+}
+
+var errAlready = errors.New("already escalated")
+
+// escalate mails the privacy officer about a missed deadline once per request, deadline and due
+// date (a deadline set again, as backups_rotated_by is by a second round, escalates again). The
+// note on the request is written first, conditionally, so two runs cannot both mail; a mail that
+// fails takes its note back, so the next run tries again.
+func (s *Sweep) escalate(ctx context.Context, r ledger.Request, name string, at, now time.Time) (bool, error) {
+	note := escalationNote(name, at)
+	if hasNote(&r, note) {
+		return false, nil
+	}
+	_, err := s.Ledger.Update(ctx, r.ID, func(x *ledger.Request) error {
+		if hasNote(x, note) {
+			return errAlready
+		}
+		x.History = append(x.History, ledger.Event{At: now.UTC(), Status: x.Status, Actor: Actor, Note: note})
+		return nil
+	})
+	if errors.Is(err, errAlready) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = s.Mail.Send(ctx, mailer.Mail{Template: mailer.WorkflowFailureAlert, Locale: "ru", To: []string{s.PrivacyOfficer},
+		Data: mailer.Data{RequestID: r.ID, RequestKind: string(r.Kind),
+			State: fmt.Sprintf("%s; %s %s", r.Status, name, at.UTC().Format(time.RFC3339)),
+			Error: "SLADeadlineMissed:" + name}})
+	if err == nil {
+		return true, nil
+	}
+	_, uerr := s.Ledger.Update(ctx, r.ID, func(x *ledger.Request) error {
+		x.History = slices.DeleteFunc(x.History, func(e ledger.Event) bool { return e.Note == note && e.Actor == Actor })
+		return nil
+	})
+	return false, errors.Join(fmt.Errorf("escalate %s of %s: %w", name, r.ID, err), uerr)
+}
+
+// needsWorkflow reports whether r should have a running execution.
+func needsWorkflow(r ledger.Request) bool {
+	switch r.Status {
+	case ledger.StatusReceived, ledger.StatusScheduled, ledger.StatusSoftDeleted, ledger.StatusHardDeleting,
+		ledger.StatusAwaitingBackupRotation:
+		return true
+	}
+	// awaiting_verification waits for a person; held for a hold's release; failed for an operator
+	// (the workflow retried and alerted already).
+	return false
+}
+
+// redrivable reports whether starting r's machine again is safe: each machine starts with Open,
+// which accepts received and scheduled for every kind, soft_deleted for an account deletion (the
+// switch-off is conditional and the confirmation is sent once, so only the window's Wait is re-armed) and hard_deleting for the plain
+// erase machines (the erase resumes; what is gone stays gone). An account deletion or an
+// end-customer request in hard_deleting, and an account deletion in awaiting_backup_rotation, make
+// Open fail, and the machine would mark the request failed: those are not re-driven.
+func redrivable(r ledger.Request) bool {
+	switch r.Status {
+	case ledger.StatusReceived, ledger.StatusScheduled:
+		return true
+	case ledger.StatusSoftDeleted:
+		return r.Kind == ledger.KindAccountDeletion
+	case ledger.StatusHardDeleting:
+		return r.Kind != ledger.KindAccountDeletion && r.Kind != ledger.KindEndCustomerRequest
+	}
+	return false
+}
+
+// execution says what became of an execution: "" if it runs, else why it does not.
+func (s *Sweep) execution(ctx context.Context, arn string) (string, error) {
+	if arn == "" {
+		return "no execution", nil
+	}
+	out, err := s.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	var missing *types.ExecutionDoesNotExist
+	if errors.As(err, &missing) {
+		return "execution does not exist", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("describe %s: %w", arn, err)
+	}
+	switch out.Status {
+	case types.ExecutionStatusRunning, types.ExecutionStatusPendingRedrive:
+		return "", nil
+	}
+	return "execution " + strings.ToLower(string(out.Status)), nil
+}
+
+func redrives(r ledger.Request) int {
+	n := 0
+	for _, e := range r.History {
+		if strings.HasPrefix(e.Note, redrivenPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// reconcile starts r's workflow again when it should run and does not, and returns r as it now is.
+func (s *Sweep) reconcile(ctx context.Context, r ledger.Request, now time.Time, rep *Report) (ledger.Request, error) {
+	if !needsWorkflow(r) || now.Sub(r.UpdatedAt) < s.minAge() {
+		return r, nil
+	}
+	why, err := s.execution(ctx, r.ExecutionARN)
+	if err != nil || why == "" {
+		return r, err
+	}
+	if r.Kind == ledger.KindAccountDeletion && r.Status == ledger.StatusAwaitingBackupRotation {
+		return s.finish(ctx, r, why, now, rep)
+	}
+	n := redrives(r) + 1
+	if !redrivable(r) || n > s.maxRedrives() {
+		rep.Stalled++
+		s.log().Warn("sla sweep: request has no running workflow and is not re-driven", "request", r.ID, "kind", r.Kind,
+			"status", r.Status, "why", why, "redrives", n-1)
+		return r, nil
+	}
+	name, err := s.start(ctx, r, n)
+	if err != nil {
+		return r, err
+	}
+	rep.Redriven++
+	s.log().Warn("sla sweep: workflow re-driven", "request", r.ID, "kind", r.Kind, "status", r.Status, "why", why, "execution", name)
+	return s.Ledger.Note(ctx, r.ID, Actor, fmt.Sprintf("%s%s; started execution %s", redrivenPrefix, why, name))
+}
+
+// finish closes the hold-release gap: an account deletion whose last round of destruction ended
+// outside the workflow (a released hold) waits in awaiting_backup_rotation with no execution to send
+// the final mail. Once backups_rotated_by has passed, the sweep does what the machine's Finish
+// state would: nothing destructive, only the final mail with the act and completed.
+func (s *Sweep) finish(ctx context.Context, r ledger.Request, why string, now time.Time, rep *Report) (ledger.Request, error) {
+	at, ok := r.Deadlines[workflow.DeadlineBackupsRotatedBy]
+	if !ok || now.Before(at) {
+		return r, nil // still rotating: nothing is due
+	}
+	if s.Finisher == nil || redrives(r) >= s.maxRedrives() {
+		rep.Stalled++
+		s.log().Warn("sla sweep: account deletion awaits its final mail and is not finished here", "request", r.ID, "why", why,
+			"finisher", s.Finisher != nil, "attempts", redrives(r))
+		return r, nil
+	}
+	if _, err := s.Ledger.Note(ctx, r.ID, Actor, redrivenPrefix+why+"; backups rotated: finishing (final mail with the act)"); err != nil {
+		return r, err
+	}
+	if _, err := s.Finisher.Finish(ctx, workflow.State{RequestID: r.ID}); err != nil {
+		return r, fmt.Errorf("finish %s: %w", r.ID, err)
+	}
+	rep.Finished++
+	s.log().Warn("sla sweep: account deletion finished after backup rotation", "request", r.ID, "why", why)
+	return s.Ledger.Get(ctx, r.ID)
+}
+
+// start starts r's machine: under the request's own name if it never had an execution (Starter.Start,
+// a no-op if one is running), else under a fresh name, since Step Functions refuses the name of a
+// closed execution. It records the execution on the request and returns the name started.
+func (s *Sweep) start(ctx context.Context, r ledger.Request, n int) (string, error) {
+	if r.ExecutionARN == "" {
+		arn, err := s.Starter.Start(ctx, r)
+		if err != nil {
+			return "", err
+		}
+		why, err := s.execution(ctx, arn)
+		if err != nil {
+			return "", err
+		}
+		if why == "" {
+			return workflow.ExecutionName(r.ID), nil
+		}
+		// The request's own name belongs to a closed execution that was never recorded: a fresh name.
+	}
+	machine, err := s.Starter.Machines.For(r.Kind)
+	if err != nil {
+		return "", err
+	}
+	name := redriveName(r.ID, n)
+	input, err := json.Marshal(workflow.Input{RequestID: r.ID})
+	if err != nil {
+		return "", err
+	}
+	arn := workflow.ExecutionARN(machine, name)
+	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine),
+		Name: aws.String(name), Input: aws.String(string(input))})
+	var exists *types.ExecutionAlreadyExists
+	switch {
+	case errors.As(err, &exists):
+		// Started by an earlier run that could not record it: fine while it runs.
+		if why, derr := s.execution(ctx, arn); derr != nil || why != "" {
+			return "", errors.Join(fmt.Errorf("re-drive %s: %s already used (%s)", r.ID, name, why), derr)
+		}
+	case err != nil:
+		return "", fmt.Errorf("re-drive %s: %w", r.ID, err)
+	default:
+		arn = aws.ToString(out.ExecutionArn)
+	}
+	_, err = s.Ledger.Update(ctx, r.ID, func(x *ledger.Request) error {
+		x.ExecutionARN = arn
+		return nil
+	})
+	return name, err
+}
+
+// redriveName is the n-th re-drive's execution name: the request id and -r<n>, within the 80
+// characters Step Functions allows.
+func redriveName(id string, n int) string {
+	suffix := fmt.Sprintf("-r%d", n)
+	if len(id)+len(suffix) > 80 {
+		id = id[:80-len(suffix)]
+	}
+	return id + suffix
+}
+
+func (s *Sweep) now() time.Time {
+	if s.Now == nil {
+		return time.Now().UTC()
+	}
+	return s.Now().UTC()
+}
+
+func (s *Sweep) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+func (s *Sweep) near() time.Duration   { return orDefault(s.Near, DefaultNear) }
+func (s *Sweep) grace() time.Duration  { return orDefault(s.Grace, DefaultGrace) }
+func (s *Sweep) minAge() time.Duration { return orDefault(s.MinAge, DefaultMinAge) }
+
+func (s *Sweep) maxRedrives() int {
+	if s.MaxRedrives <= 0 {
+		return DefaultMaxRedrives
+	}
+	return s.MaxRedrives
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
