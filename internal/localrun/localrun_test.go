@@ -275,6 +275,15 @@ func TestLocalRunWorkflowsAndClock(t *testing.T) {
 	if _, err := sys.Store.Connection(ctx, conn); err == nil {
 		t.Error("the revoked connection is still there after the sweep's wipe")
 	}
+	// The other scheduled sweeps run on demand too.
+	var sla struct{ Open int }
+	if code := postJSON(t, sys.APIURL+"/_local/sweeps/sla", ``, &sla); code != 200 {
+		t.Errorf("SLA sweep: %d", code)
+	}
+	var ret map[string]any
+	if code := postJSON(t, sys.APIURL+"/_local/sweeps/retention", ``, &ret); code != 200 || ret == nil {
+		t.Errorf("retention sweep: %d %v", code, ret)
+	}
 	var nope map[string]any
 	if code := postJSON(t, sys.APIURL+"/_local/sweeps/nothing", ``, &nope); code != 404 {
 		t.Errorf("an unknown sweep answered %d", code)

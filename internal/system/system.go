@@ -7,9 +7,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -26,9 +28,12 @@ import (
 	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
 	"github.com/lethe-dev/lethe/internal/requests"
+	"github.com/lethe-dev/lethe/internal/retention"
+	"github.com/lethe-dev/lethe/internal/slasweep"
 	"github.com/lethe-dev/lethe/internal/tgsweep"
 	"github.com/lethe-dev/lethe/internal/webhooks"
 	"github.com/lethe-dev/lethe/internal/workflow"
@@ -60,6 +65,10 @@ type System struct {
 	Intake *intake.Service
 	// TelegramSweep wipes the connections whose bot token Telegram refuses (functions/telegram-sweep).
 	TelegramSweep *tgsweep.Sweep
+	// SLASweep escalates missed deadlines and re-drives stalled workflows (functions/sla-sweep).
+	SLASweep *slasweep.Sweep
+	// RetentionSweep deletes what is past its retention and repairs missing TTLs (functions/retention-sweep).
+	RetentionSweep *retention.Sweep
 	// Webhooks serves the channels' public routes (functions/channel-webhook).
 	Webhooks *webhooks.Service
 	Now      func() time.Time
@@ -90,10 +99,11 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 		AccountDeletion: cfg.AccountDeletionMachine, EndUserDeletion: cfg.EndUserDeletionMachine,
 		ConnectionWipe: cfg.ConnectionWipeMachine, EndCustomerRequest: cfg.EndCustomerRequestMachine}}
 	reqs := &requests.Service{Ledger: led, Store: store, Starter: starter, Accounts: eng, Mail: mail, Calendar: cal, Now: now}
+	tasks := &workflow.Tasks{Ledger: led, Store: store, Deleter: del, Accounts: eng, Mail: mail, Calendar: cal,
+		SFN: c.SFN, PrivacyOfficer: cfg.PrivacyOfficerAddress, Now: now}
 	return &System{
 		Config: cfg, Store: store, Ledger: led, Engine: eng, Deletion: del, Mailer: mail, Calendar: cal, Starter: starter,
-		Tasks: &workflow.Tasks{Ledger: led, Store: store, Deleter: del, Accounts: eng, Mail: mail, Calendar: cal,
-			SFN: c.SFN, PrivacyOfficer: cfg.PrivacyOfficerAddress, Now: now},
+		Tasks:    tasks,
 		Requests: reqs,
 		Intake: &intake.Service{S3: c.S3, Bucket: cfg.InboundMailBucket, Ledger: led, Store: store, Requests: reqs, Mail: mail,
 			Info: cfg.InfoAddress, PrivacyOfficer: cfg.PrivacyOfficerAddress, Now: now},
@@ -101,14 +111,23 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 			SlackSigningSecret: cfg.SlackSigningSecret, WhatsAppVerifyToken: cfg.WhatsAppVerifyToken, PublicBaseURL: cfg.PublicBaseURL, Now: now},
 		TelegramSweep: &tgsweep.Sweep{DB: c.DynamoDB, Table: cfg.PlatformTable, Store: store, Requests: reqs,
 			Client: &tgsweep.Client{BaseURL: cfg.TelegramAPIBaseURL}, Now: now},
+		SLASweep: &slasweep.Sweep{Ledger: led, Starter: starter, SFN: c.SFN, Mail: mail,
+			PrivacyOfficer: cfg.PrivacyOfficerAddress, Finisher: tasks, Now: now},
 		Reauth: reauth.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now),
-		Now:    now,
+		RetentionSweep: &retention.Sweep{DB: c.DynamoDB, S3: c.S3, Ledger: led, Policy: cfg.Policy(), Now: now, Operator: del.Operator,
+			Tables:  map[string]string{datamap.PlatformTable: cfg.PlatformTable, datamap.LedgerTable: cfg.LedgerTable},
+			Buckets: buckets, Budget: retention.DefaultBudget},
+		Now: now,
 	}, nil
 }
 
 // FromEnvironment is New for a Lambda function: configuration from the environment, clients from the
 // default AWS configuration of the function's role and region.
 func FromEnvironment(ctx context.Context) (*System, error) {
+	// Logs as the Lambda runtime wants them (JSON under LoggingConfig, each record with the
+	// invocation's request id when logged with its context), and metrics as EMF lines on stdout.
+	slog.SetDefault(slog.New(lambdacontext.NewLogHandler()))
+	obs.SetOutput(os.Stdout)
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,21 @@
+// Command sla-sweep is the Lambda EventBridge Scheduler invokes every hour: it escalates open
+// deletion requests past a deadline to the privacy officer (mail and an EMF metric) and re-drives
+// the ones whose workflow is missing or ended (internal/slasweep).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lethe-dev/lethe/internal/system"
+)
+
+func main() {
+	sys, err := system.FromEnvironment(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(sys.SLASweep.Handle)
+}

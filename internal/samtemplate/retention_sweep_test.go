@@ -1,0 +1,106 @@
+package samtemplate
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestRetentionSweepFunction: the function is built like every other, runs daily from EventBridge
+// Scheduler with the sample event's input and the 15-minute limit, and may scan the platform table,
+// delete and update its items (never put or batch-write them), write the ledger, and delete the
+// files bucket's objects, nothing else.
+func TestRetentionSweepFunction(t *testing.T) {
+	path, err := Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(path)
+	decl, _ := tmpl.Raw()["Resources"].(map[string]any)["RetentionSweepFunction"].(map[string]any)
+	if decl == nil || decl["Type"] != "AWS::Serverless::Function" {
+		t.Fatalf("template.yaml has no function RetentionSweepFunction: %v", decl)
+	}
+	props := decl["Properties"].(map[string]any)
+	if props["CodeUri"] != "." || dig(decl, "Metadata", "BuildMethod") != "makefile" || props["Timeout"] != 900 {
+		t.Errorf("CodeUri %v, BuildMethod %v, Timeout %v", props["CodeUri"], dig(decl, "Metadata", "BuildMethod"), props["Timeout"])
+	}
+	main, err := os.ReadFile(filepath.Join(root, "functions", "retention-sweep", "main.go"))
+	if err != nil || !strings.Contains(string(main), "lambda.Start(sys.RetentionSweep.Handle)") {
+		t.Errorf("functions/retention-sweep/main.go does not start sys.RetentionSweep.Handle (%v)", err)
+	}
+	events, _ := props["Events"].(map[string]any)
+	if len(events) != 1 {
+		t.Fatalf("events %v, want one schedule", events)
+	}
+	for _, ev := range events {
+		ev := ev.(map[string]any)
+		if ev["Type"] != "ScheduleV2" || dig(ev, "Properties", "ScheduleExpression") != "rate(1 day)" {
+			t.Errorf("event %v, want a daily ScheduleV2", ev)
+		}
+		sample, err := os.ReadFile(filepath.Join(root, "events", "retention-sweep", "scheduled.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in, want any
+		if err := json.Unmarshal([]byte(dig(ev, "Properties", "Input").(string)), &in); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(sample, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(in, want) {
+			t.Errorf("the schedule's Input %v is not the sample event %v", in, want)
+		}
+	}
+
+	resolved, err := tmpl.Resolve(props["Policies"], sweepDeployed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statements []any
+	templates := map[string][]string{}
+	for _, p := range resolved.([]any) {
+		p := p.(map[string]any)
+		if st, ok := p["Statement"].([]any); ok {
+			statements = append(statements, st...)
+			continue
+		}
+		for name, arg := range p {
+			templates[name] = append(templates[name], arg.(map[string]any)["TableName"].(string))
+		}
+	}
+	if want := map[string][]string{"DynamoDBCrudPolicy": {"t1-ledger"}}; !reflect.DeepEqual(templates, want) {
+		t.Errorf("policy templates %v, want %v", templates, want)
+	}
+	platformARN := "arn:aws:dynamodb:eu-west-1:111122223333:table/t1-platform"
+	analyticsARN := "arn:aws:dynamodb:eu-west-1:111122223333:table/t1-analytics"
+	files := "arn:aws:s3:::t1-files-111122223333/"
+	for _, c := range []struct {
+		action, resource string
+		want             bool
+	}{
+		{"dynamodb:Scan", platformARN, true},
+		{"dynamodb:DeleteItem", platformARN, true},
+		{"dynamodb:UpdateItem", platformARN, true},
+		{"dynamodb:PutItem", platformARN, false},
+		{"dynamodb:BatchWriteItem", platformARN, false},
+		{"dynamodb:Scan", analyticsARN, false},
+		{"dynamodb:DeleteItem", analyticsARN, false},
+		{"s3:DeleteObject", files + "accounts/a1/bots/b1/users/u1/files/f1", true},
+		{"s3:GetObject", files + "accounts/a1/bots/b1/users/u1/files/f1", false},
+		{"s3:PutObject", files + "accounts/a1/bots/b1/users/u1/files/f1", false},
+		{"ses:SendEmail", "arn:aws:ses:eu-west-1:111122223333:identity/example.com", false},
+		{"states:StartExecution", "arn:aws:states:eu-west-1:111122223333:stateMachine:t1-account-deletion", false},
+	} {
+		if got := grants(statements, c.action, c.resource); got != c.want {
+			t.Errorf("%s on %s: granted %v, want %v", c.action, c.resource, got, c.want)
+		}
+	}
+}
