@@ -172,13 +172,17 @@ func (s *Sweep) emit(now time.Time, rep Report) error {
 	if w == nil {
 		w = os.Stdout
 	}
+	total := 0
 	for _, name := range slices.Sorted(maps.Keys(rep.Breaches)) {
+		total += rep.Breaches[name]
 		if err := WriteEMF(w, now, Namespace, map[string]string{"Deadline": name},
 			Metric{Name: "SLABreaches", Unit: "Count", Value: float64(rep.Breaches[name])}); err != nil {
 			return err
 		}
 	}
-	return nil
+	// The total, without a dimension, on every run (0 included): what template.yaml's SLABreachAlarm
+	// watches (an alarm sees only the exact dimension set it names).
+	return WriteEMF(w, now, Namespace, map[string]string{}, Metric{Name: "SLABreaches", Unit: "Count", Value: float64(total)})
 }
 
 // one examines one request: reconciliation first (a re-drive or finish changes what is pending),
