@@ -1,7 +1,6 @@
 package samtemplate
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -51,43 +50,9 @@ func TestTelegramSweepFunction(t *testing.T) {
 		t.Errorf("%s = %v, want %s", config.EnvTelegramAPIBaseURL, got, config.DefaultTelegramAPIBaseURL)
 	}
 
-	events, _ := props["Events"].(map[string]any)
-	if len(events) != 1 {
-		t.Fatalf("events %v, want one schedule", events)
-	}
-	for _, ev := range events {
-		ev := ev.(map[string]any)
-		if ev["Type"] != "ScheduleV2" || dig(ev, "Properties", "ScheduleExpression") != "rate(1 hour)" {
-			t.Errorf("event %v, want an hourly ScheduleV2", ev)
-		}
-		sample, err := os.ReadFile(filepath.Join(root, "events", "telegram-sweep", "scheduled.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var in, want any
-		if err := json.Unmarshal([]byte(dig(ev, "Properties", "Input").(string)), &in); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(sample, &want); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(in, want) {
-			t.Errorf("the schedule's Input %v is not the sample event %v", in, want)
-		}
-	}
+	checkSchedule(t, root, props, "telegram-sweep", "rate(1 hour)")
 
-	var statements []any
-	templates := map[string][]string{}
-	for _, p := range resolve(props["Policies"]).([]any) {
-		p := p.(map[string]any)
-		if st, ok := p["Statement"].([]any); ok {
-			statements = append(statements, st...)
-			continue
-		}
-		for name, arg := range p {
-			templates[name] = append(templates[name], arg.(map[string]any)["TableName"].(string))
-		}
-	}
+	statements, templates := splitPolicies(resolve(props["Policies"]))
 	if want := map[string][]string{"DynamoDBReadPolicy": {"t1-platform"}, "DynamoDBCrudPolicy": {"t1-ledger"}}; !reflect.DeepEqual(templates, want) {
 		t.Errorf("policy templates %v, want %v", templates, want)
 	}
