@@ -32,6 +32,7 @@ func (s *System) Handler() http.Handler {
 	mux.HandleFunc("POST /_local/clock/advance", s.advanceClock)
 	mux.HandleFunc("GET /_local/executions", s.executions)
 	mux.HandleFunc("POST /_local/sweeps/{name}", s.runSweep)
+	mux.HandleFunc("GET /_local/sweeps", s.listSweeps)
 	mux.HandleFunc("GET "+localTelegramPath+"/{bot}/getMe", s.telegram.getMe)
 	mux.HandleFunc("POST "+localTelegramPath+"/revoke", s.revokeTelegram)
 	mux.HandleFunc("/_local/", func(w http.ResponseWriter, r *http.Request) {

@@ -61,6 +61,9 @@ type Options struct {
 	Out, Log io.Writer
 	// Ready, if set, is called with the running system once it serves.
 	Ready func(*System)
+	// SweepTick is how often the scheduled sweeps are checked against the virtual clock (a minute
+	// when zero); a negative value runs them only when asked for (POST /_local/sweeps/{name}).
+	SweepTick time.Duration
 }
 
 // OptionsFromEnv reads ports and the data folder from the environment, with SPEC §6's defaults.
@@ -99,6 +102,7 @@ type System struct {
 	Workflows *localflow.Stack
 
 	telegram *localTelegram
+	sched    scheduler
 }
 
 func port(p int) int {
@@ -229,6 +233,19 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("SMTP port: %w (set %s to use another)", err, EnvSMTPPort)
 	}
 	defer smtpSrv.Close()
+
+	// The scheduled sweeps, on their schedules of the virtual clock.
+	sys.sched.sweeps, sys.sched.last = sys.sweeps(), map[string]sweepRun{}
+	if o.SweepTick >= 0 {
+		tick := o.SweepTick
+		if tick == 0 {
+			tick = time.Minute
+		}
+		sctx, stopSweeps := context.WithCancel(ctx)
+		swept := make(chan struct{})
+		go func() { defer close(swept); sys.schedule(sctx, tick) }()
+		defer func() { stopSweeps(); <-swept }()
+	}
 
 	srv := &http.Server{Handler: sys.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)

@@ -25,13 +25,19 @@ import (
 // start runs a whole local system on free ports over dataDir and returns it once it serves.
 func start(t *testing.T, dataDir string) (*System, func() error, *strings.Builder) {
 	t.Helper()
+	return startTicking(t, dataDir, -1) // sweeps run when a test asks, not on their own
+}
+
+// startTicking is start with the sweep scheduler checking the virtual clock every tick.
+func startTicking(t *testing.T, dataDir string, tick time.Duration) (*System, func() error, *strings.Builder) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan *System, 1)
 	done := make(chan error, 1)
 	out := &strings.Builder{}
 	go func() {
 		done <- Run(ctx, Options{APIPort: -1, SESPort: -1, DynamoDBPort: -1, S3Port: -1, DataDir: dataDir,
-			Seed: 5, Now: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), Out: out, Ready: func(s *System) { ready <- s }})
+			Seed: 5, Now: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), Out: out, Ready: func(s *System) { ready <- s }, SweepTick: tick})
 	}()
 	select {
 	case s := <-ready:
@@ -349,4 +355,61 @@ func getJSONAuth(t *testing.T, url, token string, v any) int {
 	defer resp.Body.Close()
 	_ = json.NewDecoder(resp.Body).Decode(v)
 	return resp.StatusCode
+}
+
+// `make run` runs the scheduled sweeps on their schedules of the virtual clock: each once at the
+// start, and the daily retention sweep again once the clock has moved a day on.
+func TestLocalRunSchedulesTheSweeps(t *testing.T) {
+	sys, stop, _ := startTicking(t, t.TempDir(), 20*time.Millisecond)
+	defer stop()
+	type list struct {
+		Sweeps []struct {
+			Name, Every string
+			Last        *struct {
+				At    time.Time
+				Error string
+			}
+		}
+	}
+	last := func(name string) (time.Time, string) {
+		var l list
+		if code := getJSON(t, sys.APIURL+"/_local/sweeps", &l); code != 200 {
+			t.Fatalf("GET /_local/sweeps: %d", code)
+		}
+		for _, s := range l.Sweeps {
+			if s.Name == name && s.Last != nil {
+				return s.Last.At, s.Last.Error
+			}
+		}
+		return time.Time{}, ""
+	}
+	wait := func(name string, after time.Time) time.Time {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for time.Now().Before(deadline) {
+			if at, errText := last(name); at.After(after) {
+				if errText != "" {
+					t.Fatalf("%s sweep failed: %s", name, errText)
+				}
+				return at
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("the %s sweep did not run", name)
+		return time.Time{}
+	}
+	var first time.Time
+	for _, name := range []string{"telegram", "sla", "retention"} {
+		at := wait(name, time.Time{})
+		if name == "retention" {
+			first = at
+		}
+	}
+	var adv struct{ Now time.Time }
+	if code := postJSON(t, sys.APIURL+"/_local/clock/advance", `{"duration":"25h"}`, &adv); code != 200 {
+		t.Fatalf("advance: %d", code)
+	}
+	if again := wait("retention", first); again.Sub(first) < 24*time.Hour {
+		t.Fatalf("the retention sweep ran again at %v, %v after the first", again, again.Sub(first))
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/lethe-dev/lethe/internal/platform"
-	"github.com/lethe-dev/lethe/internal/retention"
 )
 
 // localTelegram stands in for Telegram's Bot API under /_local/telegram, so that the token sweep
@@ -63,32 +62,4 @@ func (s *System) revokeTelegram(w http.ResponseWriter, r *http.Request) {
 	s.telegram.revoked[conn.Secrets["bot_token"]] = true
 	s.telegram.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]string{"connectionId": conn.ID, "token": "revoked"})
-}
-
-// runSweep serves POST /_local/sweeps/{name}: runs a scheduled sweep now, as EventBridge
-// Scheduler would invoke its function, and answers its report.
-func (s *System) runSweep(w http.ResponseWriter, r *http.Request) {
-	sys := s.Workflows.System
-	var rep any
-	var err error
-	switch r.PathValue("name") {
-	case "telegram":
-		rep, err = sys.TelegramSweep.Run(r.Context())
-	case "sla":
-		rep, err = sys.SLASweep.Run(r.Context())
-	case "retention":
-		rep, err = sys.RetentionSweep.Run(r.Context(), retention.Input{})
-	default:
-		writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found", "sweeps: telegram, sla, retention")
-		return
-	}
-	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", "the sweep failed: "+err.Error())
-		return
-	}
-	if err := s.Workflows.Engine.Settle(r.Context()); err != nil {
-		writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", "the workflows did not settle")
-		return
-	}
-	writeJSON(w, http.StatusOK, rep)
 }
