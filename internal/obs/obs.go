@@ -47,15 +47,30 @@ type Metric struct {
 	Value float64
 }
 
-// Emit writes one EMF line: the metrics under the given dimensions (one dimension set made of all
-// of them). See "Specification: Embedded metric format" in the CloudWatch user guide:
+// Emit writes one EMF line (Write) to the output SetOutput chose, at the current time; it does
+// nothing while metrics are discarded (tests, `make run`), so a hot path pays nothing for it.
+func Emit(dims map[string]string, metrics ...Metric) {
+	mu.Lock()
+	defer mu.Unlock()
+	if out == io.Discard {
+		return
+	}
+	_ = Write(out, now(), dims, metrics...)
+}
+
+// Write writes one EMF record to w as a single line: the metrics under the given dimensions (one
+// dimension set made of all of them; none is allowed). See "Specification: Embedded metric format"
+// in the CloudWatch user guide:
 //
 //	{"_aws":{"Timestamp":1700000000000,"CloudWatchMetrics":[{"Namespace":"Lethe",
 //	  "Dimensions":[["Kind"]],"Metrics":[{"Name":"RequestsCreated","Unit":"Count"}]}]},
 //	 "Kind":"account_deletion","RequestsCreated":1}
-func Emit(dims map[string]string, metrics ...Metric) {
+//
+// A Lambda's stdout goes to CloudWatch Logs, which extracts the metrics: no PutMetricData call and
+// no IAM permission. Dimension values become metric dimensions: never personal data.
+func Write(w io.Writer, at time.Time, dims map[string]string, metrics ...Metric) error {
 	if len(metrics) == 0 {
-		return
+		return nil
 	}
 	keys := slices.Sorted(maps.Keys(dims))
 	if keys == nil {
@@ -74,10 +89,8 @@ func Emit(dims map[string]string, metrics ...Metric) {
 		defs = append(defs, map[string]string{"Name": m.Name, "Unit": unit})
 		line[m.Name] = m.Value
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	line["_aws"] = map[string]any{
-		"Timestamp": now().UnixMilli(),
+		"Timestamp": at.UnixMilli(),
 		"CloudWatchMetrics": []map[string]any{{
 			"Namespace":  Namespace,
 			"Dimensions": [][]string{keys},
@@ -86,9 +99,10 @@ func Emit(dims map[string]string, metrics ...Metric) {
 	}
 	b, err := json.Marshal(line)
 	if err != nil {
-		return
+		return err
 	}
-	_, _ = out.Write(append(b, '\n'))
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // Counter is Emit of one count.

@@ -3,6 +3,7 @@ package obs
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -60,4 +61,27 @@ func TestEmitWritesEmbeddedMetricFormat(t *testing.T) {
 func TestDiscardedByDefault(t *testing.T) {
 	SetOutput(nil)
 	Counter("X", 1, nil) // must not panic or print
+}
+
+// The EMF record is the one CloudWatch documents: one JSON line, the directive under _aws, the
+// dimension and the metric as top-level members.
+func TestWriteIsTheDocumentedRecord(t *testing.T) {
+	var buf bytes.Buffer
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := Write(&buf, at, map[string]string{"Deadline": "hard_delete_by"},
+		Metric{Name: "SLABreaches", Unit: "Count", Value: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(buf.Bytes(), []byte("\n")); n != 1 || buf.Bytes()[buf.Len()-1] != '\n' {
+		t.Fatalf("%d lines: %q", n, buf.String())
+	}
+	var got, want any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal([]byte(`{"_aws":{"Timestamp":1767225600000,"CloudWatchMetrics":[{"Namespace":"Lethe","Dimensions":[["Deadline"]],
+		"Metrics":[{"Name":"SLABreaches","Unit":"Count"}]}]},"Deadline":"hard_delete_by","SLABreaches":1}`), &want)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("EMF\n%s\nwant\n%v", buf.String(), want)
+	}
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
@@ -175,14 +176,14 @@ func (s *Sweep) emit(now time.Time, rep Report) error {
 	total := 0
 	for _, name := range slices.Sorted(maps.Keys(rep.Breaches)) {
 		total += rep.Breaches[name]
-		if err := WriteEMF(w, now, Namespace, map[string]string{"Deadline": name},
-			Metric{Name: "SLABreaches", Unit: "Count", Value: float64(rep.Breaches[name])}); err != nil {
+		if err := obs.Write(w, now, map[string]string{"Deadline": name},
+			obs.Metric{Name: "SLABreaches", Unit: obs.Count, Value: float64(rep.Breaches[name])}); err != nil {
 			return err
 		}
 	}
 	// The total, without a dimension, on every run (0 included): what template.yaml's SLABreachAlarm
 	// watches (an alarm sees only the exact dimension set it names).
-	return WriteEMF(w, now, Namespace, map[string]string{}, Metric{Name: "SLABreaches", Unit: "Count", Value: float64(total)})
+	return obs.Write(w, now, nil, obs.Metric{Name: "SLABreaches", Unit: obs.Count, Value: float64(total)})
 }
 
 // one examines one request: reconciliation first (a re-drive or finish changes what is pending),
