@@ -20,7 +20,7 @@ import (
 // Delivery states.
 const (
 	DeliveryProcessing = "processing" // claimed: an attempt is acting on it
-	DeliveryDone       = "done"       // acted on; a redelivery gets Result back
+	DeliveryDone       = "done"       // acted on; a redelivery does nothing
 	DeliveryReleased   = "released"   // an attempt failed and gave it up: the next delivery acts
 )
 
@@ -29,8 +29,6 @@ const (
 type Delivery struct {
 	Key   string `dynamodbav:"delivery"` // hex SHA-256 of channel and delivery id
 	State string `dynamodbav:"state"`
-	// Result is what the first delivery was answered (a confirmation code), for its redeliveries.
-	Result string `dynamodbav:"result,omitempty"`
 	// LeaseUntil (Unix seconds): until then a processing claim stands; after it a redelivery may act.
 	LeaseUntil int64     `dynamodbav:"leaseUntil"`
 	CreatedAt  time.Time `dynamodbav:"createdAt"`
@@ -102,12 +100,12 @@ func (l *Ledger) delivery(ctx context.Context, key string) (Delivery, error) {
 	return platform.Decode[Delivery](out.Item)
 }
 
-// FinishDelivery marks the delivery a claim names done (done=true, with the answer its redeliveries get) or
+// FinishDelivery marks the delivery a claim names done (done=true) or
 // gives the claim up after a failure (done=false), so that the channel's retry acts.
-func (l *Ledger) FinishDelivery(ctx context.Context, claim Delivery, done bool, result string) error {
+func (l *Ledger) FinishDelivery(ctx context.Context, claim Delivery, done bool) error {
 	d := Delivery{Key: claim.Key, State: DeliveryReleased, CreatedAt: claim.CreatedAt}
 	if done {
-		d.State, d.Result = DeliveryDone, result
+		d.State = DeliveryDone
 	}
 	item, err := platform.Encode(d, l.policy)
 	if err != nil {

@@ -25,6 +25,15 @@ func bodyHash(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// deliveryID is the channel's own delivery id, or, when a delivery carries none, its body: a
+// redelivery is the same body.
+func deliveryID(id string, body []byte) string {
+	if id != "" {
+		return id
+	}
+	return bodyHash(body)
+}
+
 // codeEncoding spells confirmation codes in lower-case letters and digits.
 var codeEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
@@ -65,21 +74,16 @@ func (s *Service) metaDataDeletion(ctx context.Context, c *call) (answer, error)
 		return errAnswer(err), nil
 	}
 	code := s.ConfirmationCode(signed)
-	respond := func(string) answer {
-		return jsonAnswer(http.StatusOK, map[string]string{"url": s.statusURL(code), "confirmation_code": code})
-	}
-	return s.once(ctx, "meta", "deletion:"+bodyHash([]byte(signed)), func(d delivery) (string, error) {
+	ok := jsonAnswer(http.StatusOK, map[string]string{"url": s.statusURL(code), "confirmation_code": code})
+	return s.once(ctx, "meta", "deletion:"+bodyHash([]byte(signed)), ok, func(d delivery) error {
 		req, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("meta_asid"), Kind: ledger.KindChannelIdentity,
 			Scope:  platform.ScopeRef{Kind: datamap.ScopeChannelIdentity, Channel: platform.IdentityMetaASID, ExternalID: sr.UserID},
 			Source: "webhook:meta", Actor: "webhook:meta"})
 		if err != nil && req.ID == "" {
-			return "", err
+			return err
 		}
-		if rerr := s.Ledger.PutReference(ctx, ledger.RefStatus, code, req.ID, "status"); rerr != nil {
-			return "", errors.Join(err, rerr)
-		}
-		return "", err
-	}, respond)
+		return errors.Join(err, s.Ledger.PutReference(ctx, ledger.RefStatus, code, req.ID, "status"))
+	})
 }
 
 // metaDeauthorize: a person removed the app. It is recorded on their end users (blocked), and
@@ -89,16 +93,16 @@ func (s *Service) metaDeauthorize(ctx context.Context, c *call) (answer, error) 
 	if err != nil {
 		return errAnswer(err), nil
 	}
-	return s.once(ctx, "meta", "deauthorize:"+bodyHash([]byte(signed)), func(d delivery) (string, error) {
+	return s.once(ctx, "meta", "deauthorize:"+bodyHash([]byte(signed)), answer{status: http.StatusOK}, func(d delivery) error {
 		idents, err := s.Store.IdentitiesOf(ctx, platform.IdentityMetaASID, sr.UserID)
 		if err != nil {
-			return "", err
+			return err
 		}
 		wipe := map[string]bool{}
 		for _, id := range idents {
 			acct, err := s.markBlocked(ctx, id)
 			if err != nil {
-				return "", err
+				return err
 			}
 			if acct.Settings.WipeOnDeauthorize {
 				wipe[acct.ID] = true
@@ -108,11 +112,11 @@ func (s *Service) metaDeauthorize(ctx context.Context, c *call) (answer, error) 
 			if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("account#" + acct), Kind: ledger.KindChannelIdentity,
 				Scope:  platform.ScopeRef{Kind: datamap.ScopeChannelIdentity, AccountID: acct, Channel: platform.IdentityMetaASID, ExternalID: sr.UserID},
 				Source: "webhook:meta", Actor: "webhook:meta-deauthorize"}); err != nil {
-				return "", err
+				return err
 			}
 		}
-		return "", nil
-	}, func(string) answer { return answer{status: http.StatusOK} })
+		return nil
+	})
 }
 
 // markBlocked records on an end user that they cut the channel off (blocked the bot, removed the
@@ -211,14 +215,14 @@ func (s *Service) whatsappEvents(ctx context.Context, c *call) (answer, error) {
 		return answer{status: http.StatusOK}, nil
 	}
 	// WhatsApp gives no delivery id: a redelivery is the same body.
-	return s.once(ctx, "whatsapp", bodyHash(c.body), func(d delivery) (string, error) {
+	return s.once(ctx, "whatsapp", bodyHash(c.body), answer{status: http.StatusOK}, func(d delivery) error {
 		for _, r := range revs {
 			if err := s.wipe(ctx, d, platform.ChannelWhatsApp, r.AccountID); err != nil {
-				return "", err
+				return err
 			}
 		}
-		return "", nil
-	}, func(string) answer { return answer{status: http.StatusOK} })
+		return nil
+	})
 }
 
 func (s *Service) slackEvents(ctx context.Context, c *call) (answer, error) {
@@ -232,17 +236,13 @@ func (s *Service) slackEvents(ctx context.Context, c *call) (answer, error) {
 	if env.Type == "url_verification" {
 		return jsonAnswer(http.StatusOK, map[string]string{"challenge": env.Challenge}), nil
 	}
-	ok := func(string) answer { return jsonAnswer(http.StatusOK, map[string]string{}) }
+	ok := jsonAnswer(http.StatusOK, map[string]string{})
 	if !env.Revokes() {
-		return ok(""), nil
+		return ok, nil
 	}
-	id := env.EventID
-	if id == "" {
-		id = bodyHash(c.body)
-	}
-	return s.once(ctx, "slack", id, func(d delivery) (string, error) {
-		return "", s.wipe(ctx, d, platform.ChannelSlack, env.TeamID)
-	}, ok)
+	return s.once(ctx, "slack", deliveryID(env.EventID, c.body), ok, func(d delivery) error {
+		return s.wipe(ctx, d, platform.ChannelSlack, env.TeamID)
+	})
 }
 
 func (s *Service) telegramUpdate(ctx context.Context, c *call) (answer, error) {
@@ -257,13 +257,13 @@ func (s *Service) telegramUpdate(ctx context.Context, c *call) (answer, error) {
 	if err != nil {
 		return errAnswer(err), nil
 	}
-	ok := func(string) answer { return answer{status: http.StatusOK} }
+	ok := answer{status: http.StatusOK}
 	if !upd.Blocked {
-		return ok(""), nil
+		return ok, nil
 	}
-	return s.once(ctx, "telegram", conn.ID+":"+strconv.FormatInt(upd.UpdateID, 10), func(d delivery) (string, error) {
-		return "", s.blocked(ctx, d, conn, upd.UserID)
-	}, ok)
+	return s.once(ctx, "telegram", conn.ID+":"+strconv.FormatInt(upd.UpdateID, 10), ok, func(d delivery) error {
+		return s.blocked(ctx, d, conn, upd.UserID)
+	})
 }
 
 func (s *Service) vkCallback(ctx context.Context, c *call) (answer, error) {
@@ -292,17 +292,13 @@ func (s *Service) vkCallback(ctx context.Context, c *call) (answer, error) {
 	if err := channels.VerifyVKSecret(cb.Secret, conn.Secrets["secret"]); err != nil {
 		return errAnswer(err), nil
 	}
-	ok := func(string) answer { return text(http.StatusOK, "ok") }
-	if cb.Type != "message_deny" {
-		return ok(""), nil
+	ok := text(http.StatusOK, "ok")
+	if !cb.Revokes() {
+		return ok, nil
 	}
-	id := cb.EventID
-	if id == "" {
-		id = bodyHash(c.body)
-	}
-	return s.once(ctx, "vk", conn.ID+":"+id, func(d delivery) (string, error) {
-		return "", s.blocked(ctx, d, conn, cb.UserID)
-	}, ok)
+	return s.once(ctx, "vk", conn.ID+":"+deliveryID(cb.EventID, c.body), ok, func(d delivery) error {
+		return s.blocked(ctx, d, conn, cb.UserID)
+	})
 }
 
 func (s *Service) viberCallback(ctx context.Context, c *call) (answer, error) {
@@ -317,15 +313,11 @@ func (s *Service) viberCallback(ctx context.Context, c *call) (answer, error) {
 	if err != nil {
 		return errAnswer(err), nil
 	}
-	ok := func(string) answer { return answer{status: http.StatusOK} }
-	if ev.Event != "unsubscribed" {
-		return ok(""), nil
+	ok := answer{status: http.StatusOK}
+	if !ev.Revokes() {
+		return ok, nil
 	}
-	id := ev.MessageToken
-	if id == "" {
-		id = bodyHash(c.body)
-	}
-	return s.once(ctx, "viber", conn.ID+":"+id, func(d delivery) (string, error) {
-		return "", s.blocked(ctx, d, conn, ev.UserID)
-	}, ok)
+	return s.once(ctx, "viber", conn.ID+":"+deliveryID(ev.MessageToken, c.body), ok, func(d delivery) error {
+		return s.blocked(ctx, d, conn, ev.UserID)
+	})
 }

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -52,6 +53,9 @@ type Service struct {
 	PublicBaseURL string
 	Now           func() time.Time
 	Log           *slog.Logger
+
+	routesOnce sync.Once
+	byRoute    map[string]handler // route key → handler, built on the first request
 }
 
 func (s *Service) now() time.Time {
@@ -183,12 +187,13 @@ func (s *Service) RouteKeys() []string {
 // Handle serves one API Gateway (payload 2.0) event. Failures never escape as Lambda errors: an
 // unexpected one answers 500, so the channel retries, and is logged without personal data.
 func (s *Service) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	var h handler
-	for _, r := range s.routes() {
-		if r.method+" "+r.path == req.RouteKey {
-			h = r.h
+	s.routesOnce.Do(func() {
+		s.byRoute = map[string]handler{}
+		for _, r := range s.routes() {
+			s.byRoute[r.method+" "+r.path] = r.h
 		}
-	}
+	})
+	h := s.byRoute[req.RouteKey]
 	if h == nil {
 		return render(problem(http.StatusNotFound, "no such route")), nil
 	}
@@ -229,31 +234,30 @@ func form(body []byte) (url.Values, error) {
 	return v, nil
 }
 
-// once acts on a delivery at most once. act runs only for the delivery that claims id; a
-// redelivery of one already handled gets the first answer's result (repeat), and one arriving while
-// another attempt acts is answered 500, so the channel tries again.
-func (s *Service) once(ctx context.Context, channel, id string, act func(d delivery) (string, error), respond func(result string) answer) (answer, error) {
+// once acts on a delivery at most once: act runs only for the delivery that claims id, and
+// answers it; a redelivery of one already handled gets the same answer without acting again, and
+// one arriving while another attempt acts is answered 500, so the channel tries again.
+func (s *Service) once(ctx context.Context, channel, id string, answerWith answer, act func(d delivery) error) (answer, error) {
 	claim, fresh, err := s.Ledger.ClaimDelivery(ctx, channel, id, Lease)
 	if err != nil {
 		return answer{}, err
 	}
 	if !fresh {
 		if claim.State == ledger.DeliveryDone {
-			return respond(claim.Result), nil
+			return answerWith, nil
 		}
 		return problem(http.StatusInternalServerError, "the same delivery is being handled; try again"), nil
 	}
-	result, err := act(delivery{key: channel + "\x00" + id, at: claim.CreatedAt})
-	if err != nil {
-		if ferr := s.Ledger.FinishDelivery(ctx, claim, false, ""); ferr != nil {
+	if err := act(delivery{key: channel + "\x00" + id, at: claim.CreatedAt}); err != nil {
+		if ferr := s.Ledger.FinishDelivery(ctx, claim, false); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
 		return answer{}, err
 	}
-	if err := s.Ledger.FinishDelivery(ctx, claim, true, result); err != nil {
+	if err := s.Ledger.FinishDelivery(ctx, claim, true); err != nil {
 		return answer{}, err
 	}
-	return respond(result), nil
+	return answerWith, nil
 }
 
 // delivery is the signal being acted on: what the ids of the requests it makes derive from.
