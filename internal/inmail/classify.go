@@ -4,6 +4,7 @@ import (
 	"mime"
 	"net/textproto"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -187,25 +188,32 @@ var (
 
 // replyTokens: the tokens of info+<token>@ addresses among To and Cc, lower-cased, once each.
 func replyTokens(m *Message, info string) []string {
-	var out []string
-	seen := map[string]bool{}
+	var addrs []string
 	for _, list := range [][]Address{m.To, m.Cc} {
 		for _, a := range list {
-			if a.Email == "" {
-				continue
-			}
-			t, ok := mailer.TokenFromAddress(info, a.Email)
-			if !ok {
-				continue
-			}
-			t = strings.ToLower(t)
-			if !seen[t] {
-				seen[t] = true
-				out = append(out, t)
-			}
+			addrs = append(addrs, a.Email)
 		}
 	}
-	return out
+	return AddReplyTokens(nil, info, addrs...)
+}
+
+// AddReplyTokens adds to tokens, lower-cased and once each, the reply tokens of those addresses
+// that plus-address the info address (the envelope recipients SES lists, say, besides the headers).
+func AddReplyTokens(tokens []string, info string, addrs ...string) []string {
+	for _, a := range addrs {
+		if a == "" {
+			continue
+		}
+		t, ok := mailer.TokenFromAddress(info, a)
+		if !ok {
+			continue
+		}
+		t = strings.ToLower(t)
+		if !slices.Contains(tokens, t) {
+			tokens = append(tokens, t)
+		}
+	}
+	return tokens
 }
 
 // referenced: In-Reply-To then References, once each; SES ids also as their local part.

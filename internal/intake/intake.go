@@ -41,6 +41,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/inmail"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/workflow"
@@ -169,8 +170,10 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 	}
 	log := s.log().With("mail", ledger.InboundKey(msgID)[:16])
 
+	var seen ledger.Inbound // the entry as found, when the mail was handled already
 	entry, err := s.Ledger.UpdateInbound(ctx, msgID, received, func(e *ledger.Inbound) error {
 		if e.State == ledger.InboundDone || e.State == ledger.InboundFailed {
+			seen = *e
 			return errHandled
 		}
 		if e.LeaseUntil.After(s.now()) {
@@ -180,10 +183,7 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 		return nil
 	})
 	if errors.Is(err, errHandled) {
-		cur, gerr := s.Ledger.Inbound(ctx, msgID)
-		if gerr != nil {
-			return Result{}, gerr
-		}
+		cur := seen
 		log.InfoContext(ctx, "intake: delivered again; already handled", "state", cur.State, "outcome", cur.Outcome)
 		if cur.State == ledger.InboundDone {
 			// The first attempt may have stopped between its journal entry and the delete.
@@ -279,14 +279,7 @@ func errorName(err error) string {
 			return named.name
 		}
 	}
-	// The innermost error's type: what failed, never what it said.
-	for {
-		inner := errors.Unwrap(err)
-		if inner == nil {
-			return fmt.Sprintf("%T", err)
-		}
-		err = inner
-	}
+	return obs.ErrorType(err)
 }
 
 // verdicts are SES's authentication results of one message.
@@ -315,7 +308,8 @@ func (s *Service) process(ctx context.Context, rec events.SimpleEmailService, ms
 		return Result{}, err
 	}
 	c := inmail.Classify(msg, s.Info)
-	c.Tokens = appendTokens(c.Tokens, s.Info, rec.Receipt.Recipients)
+	// A reply Bcc'd to a plus-address carries its token only in the envelope.
+	c.Tokens = inmail.AddReplyTokens(c.Tokens, s.Info, rec.Receipt.Recipients...)
 	if c.Kind == inmail.KindAutomatic {
 		return Result{Kind: string(c.Kind), Outcome: OutcomeIgnoredAutomatic}, nil
 	}
@@ -341,20 +335,6 @@ func (s *Service) read(ctx context.Context, msgID string) (*inmail.Message, erro
 	}
 	defer out.Body.Close()
 	return inmail.Parse(out.Body)
-}
-
-// appendTokens adds the reply tokens of the SES envelope recipients (a reply Bcc'd to a plus-address
-// has none in its headers).
-func appendTokens(tokens []string, info string, recipients []string) []string {
-	for _, r := range recipients {
-		if t, ok := mailer.TokenFromAddress(info, r); ok {
-			t = strings.ToLower(t)
-			if !slices.Contains(tokens, t) {
-				tokens = append(tokens, t)
-			}
-		}
-	}
-	return tokens
 }
 
 // mailIn is one message on its way through the intake.

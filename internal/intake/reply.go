@@ -33,7 +33,7 @@ func (s *Service) reply(ctx context.Context, in *mailIn) (Result, bool, error) {
 		if err != nil {
 			return res, true, err
 		}
-		res, err := s.stop(ctx, in, ref.RequestID, "email:reply")
+		res, err := s.stop(ctx, ref.RequestID, "email:reply")
 		return res, true, err
 	}
 	for _, id := range in.class.Referenced {
@@ -44,7 +44,15 @@ func (s *Service) reply(ctx context.Context, in *mailIn) (Result, bool, error) {
 		if err != nil {
 			return res, true, err
 		}
-		ok, err := s.fromRequestOwner(ctx, in, ref.RequestID)
+		req, err := s.Ledger.Get(ctx, ref.RequestID)
+		if errors.Is(err, ledger.ErrNotFound) {
+			res.Outcome, res.Requests = OutcomeReplyIgnored, []string{ref.RequestID}
+			return res, true, nil
+		}
+		if err != nil {
+			return res, true, err
+		}
+		ok, err := s.fromRequestOwner(ctx, in, req)
 		if err != nil {
 			return res, true, err
 		}
@@ -52,7 +60,7 @@ func (s *Service) reply(ctx context.Context, in *mailIn) (Result, bool, error) {
 			res.Outcome, res.Requests = OutcomeIgnoredUntrusted, []string{ref.RequestID}
 			return res, true, nil
 		}
-		res, err := s.stop(ctx, in, ref.RequestID, "email:reply")
+		res, err := s.stopRequest(ctx, req, "email:reply")
 		return res, true, err
 	}
 	return res, false, nil
@@ -60,16 +68,9 @@ func (s *Service) reply(ctx context.Context, in *mailIn) (Result, bool, error) {
 
 // fromRequestOwner: the sender authenticated as the address a request's mails go to (its requester,
 // or the account's own email).
-func (s *Service) fromRequestOwner(ctx context.Context, in *mailIn, requestID string) (bool, error) {
+func (s *Service) fromRequestOwner(ctx context.Context, in *mailIn, req ledger.Request) (bool, error) {
 	if !in.auth || in.msg.From.Email == "" {
 		return false, nil
-	}
-	req, err := s.Ledger.Get(ctx, requestID)
-	if errors.Is(err, ledger.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
 	}
 	if platform.NormalizeEmail(req.Requester) == in.msg.From.Email {
 		return true, nil
@@ -85,16 +86,20 @@ func (s *Service) fromRequestOwner(ctx context.Context, in *mailIn, requestID st
 }
 
 // stop acts on a reply about one request.
-func (s *Service) stop(ctx context.Context, in *mailIn, requestID, actor string) (Result, error) {
-	res := Result{Kind: KindReply, Requests: []string{requestID}}
+func (s *Service) stop(ctx context.Context, requestID, actor string) (Result, error) {
 	req, err := s.Ledger.Get(ctx, requestID)
 	if errors.Is(err, ledger.ErrNotFound) {
-		res.Outcome = OutcomeReplyIgnored
-		return res, nil
+		return Result{Kind: KindReply, Requests: []string{requestID}, Outcome: OutcomeReplyIgnored}, nil
 	}
 	if err != nil {
-		return res, err
+		return Result{Kind: KindReply, Requests: []string{requestID}}, err
 	}
+	return s.stopRequest(ctx, req, actor)
+}
+
+// stopRequest is stop for a request already read.
+func (s *Service) stopRequest(ctx context.Context, req ledger.Request, actor string) (Result, error) {
+	res := Result{Kind: KindReply, Requests: []string{req.ID}}
 	if req.Kind != ledger.KindAccountDeletion {
 		if req.Status != ledger.StatusAwaitingVerification {
 			// Nothing a reply can change: it is read by a person, not acted on.
@@ -111,7 +116,7 @@ func (s *Service) stop(ctx context.Context, in *mailIn, requestID, actor string)
 		return res, err
 	}
 	wasWaiting := req.Status == ledger.StatusAwaitingVerification
-	_, err = s.Requests.Cancel(ctx, req.ID, actor)
+	_, err := s.Requests.Cancel(ctx, req.ID, actor)
 	switch {
 	case err == nil:
 		res.Outcome = OutcomeCancelled

@@ -8,6 +8,8 @@ package obs
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -108,4 +110,20 @@ func Write(w io.Writer, at time.Time, dims map[string]string, metrics ...Metric)
 // Counter is Emit of one count.
 func Counter(name string, n int64, dims map[string]string) {
 	Emit(dims, Metric{Name: name, Unit: Count, Value: float64(n)})
+}
+
+// ErrorType names what failed without what it said: the type of the innermost error of err's
+// chain ("*smithy.OperationError", "*types.NoSuchKey"). Error texts can quote an address or a
+// payload; logs and alerts carry this instead.
+func ErrorType(err error) string {
+	if err == nil {
+		return ""
+	}
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return fmt.Sprintf("%T", err)
+		}
+		err = inner
+	}
 }

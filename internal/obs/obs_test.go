@@ -3,6 +3,7 @@ package obs
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -83,5 +84,17 @@ func TestWriteIsTheDocumentedRecord(t *testing.T) {
 		"Metrics":[{"Name":"SLABreaches","Unit":"Count"}]}]},"Deadline":"hard_delete_by","SLABreaches":1}`), &want)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("EMF\n%s\nwant\n%v", buf.String(), want)
+	}
+}
+
+func TestErrorTypeNamesTheInnermostCause(t *testing.T) {
+	type secret struct{ error }
+	inner := &secret{}
+	err := fmt.Errorf("mail to ivan@example.com: %w", fmt.Errorf("send: %w", inner))
+	if got := ErrorType(err); got != "*obs.secret" || strings.Contains(got, "ivan") {
+		t.Fatalf("ErrorType = %q", got)
+	}
+	if ErrorType(nil) != "" {
+		t.Fatal("a nil error has a type")
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/channels"
 	"github.com/lethe-dev/lethe/internal/gateway"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
@@ -210,7 +211,7 @@ func (s *Service) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	a, err := h(ctx, &call{req: req, body: body})
 	if err != nil {
-		s.log().ErrorContext(ctx, "webhook failed", "route", req.RouteKey, "error", fmt.Sprintf("%T", errors.Unwrap(err)))
+		s.log().ErrorContext(ctx, "webhook failed", "route", req.RouteKey, "error", obs.ErrorType(err))
 		return render(problem(http.StatusInternalServerError, "")), nil
 	}
 	return render(a), nil
