@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -39,8 +37,7 @@ func (d Delivery) KeyVars() map[string]string { return map[string]string{"delive
 func (d Delivery) RetentionAnchor() time.Time { return d.CreatedAt }
 
 func deliveryKey(channel, id string) string {
-	sum := sha256.Sum256([]byte(channel + "\x00" + id))
-	return hex.EncodeToString(sum[:])
+	return hashHex(channel + "\x00" + id)
 }
 
 // ClaimDelivery records that a channel's delivery id is being acted on. fresh is true for the one

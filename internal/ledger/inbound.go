@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -59,8 +57,7 @@ func (i Inbound) RetentionAnchor() time.Time { return i.ReceivedAt }
 
 // InboundKey is the journal's name for an SES message id.
 func InboundKey(messageID string) string {
-	sum := sha256.Sum256([]byte(messageID))
-	return hex.EncodeToString(sum[:])
+	return hashHex(messageID)
 }
 
 func inboundKey(mail string) map[string]types.AttributeValue {

@@ -138,11 +138,17 @@ const (
 	RefStatus = "status"
 )
 
+// hashHex is the ledger's one way of naming a secret or an outside id it must not store as is: the
+// hex SHA-256 of it.
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
 func refName(kind, value string) string {
 	if kind == RefToken || kind == RefStatus {
 		// Only the hash is stored: a read of the ledger does not hand out working links.
-		sum := sha256.Sum256([]byte(value))
-		value = hex.EncodeToString(sum[:])
+		value = hashHex(value)
 	}
 	return kind + "#" + value
 }
