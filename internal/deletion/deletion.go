@@ -130,10 +130,7 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 		return req, fmt.Errorf("%w: %v", ErrNotVerified, left)
 	}
 	round := len(req.Evidence) + 1
-	evidenceID := req.ID
-	if round > 1 {
-		evidenceID = fmt.Sprintf("%s-%d", req.ID, round)
-	}
+	evidenceID := evidence.ActID(req.ID, round)
 	stored := false
 	if cp.Total() > 0 {
 		if err := s.writeEvidence(ctx, req, evidenceID, round, cp); err != nil {

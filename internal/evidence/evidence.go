@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -275,4 +277,27 @@ func knownCategory(name string) bool {
 func known(table map[string]wording, key string) bool {
 	w, ok := table[key]
 	return ok && w.ru != "" && w.en != ""
+}
+
+// ActID is the number of the act of one round of destruction of a request: the request's id for
+// the first round, "<request>-<round>" for a later one (a request a legal hold paused is finished in
+// a second round after the release).
+func ActID(requestID string, round int) string {
+	if round <= 1 {
+		return requestID
+	}
+	return fmt.Sprintf("%s-%d", requestID, round)
+}
+
+// ActOf reports whether actID numbers an act of requestID's (of any round).
+func ActOf(actID, requestID string) bool {
+	if actID == requestID {
+		return true
+	}
+	rest, ok := strings.CutPrefix(actID, requestID+"-")
+	if !ok || rest == "" {
+		return false
+	}
+	n, err := strconv.Atoi(rest)
+	return err == nil && n > 1
 }

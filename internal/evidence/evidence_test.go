@@ -266,3 +266,14 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+func TestActNumbers(t *testing.T) {
+	if ActID("R1", 1) != "R1" || ActID("R1", 2) != "R1-2" {
+		t.Fatalf("ActID: %q %q", ActID("R1", 1), ActID("R1", 2))
+	}
+	for act, want := range map[string]bool{"R1": true, "R1-2": true, "R1-13": true, "R1-": false, "R1-x": false, "R1-1": false, "R12": false, "R1-2-3": false, "R": false} {
+		if got := ActOf(act, "R1"); got != want {
+			t.Errorf("ActOf(%q, R1) = %v, want %v", act, got, want)
+		}
+	}
+}

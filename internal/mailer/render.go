@@ -288,9 +288,8 @@ func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
 	}
 
 	if t == AccountDeletionCompleted {
-		// A request a legal hold paused is finished in a second round, whose act is stored as
-		// "<request>-2": that is still this request's act.
-		if d.Act.RequestID != d.RequestID && !strings.HasPrefix(d.Act.RequestID, d.RequestID+"-") {
+		// The act of any round of this request (evidence.ActID numbers them), no other.
+		if !evidence.ActOf(d.Act.RequestID, d.RequestID) {
 			return nil, fmt.Errorf("%w: mail for %s, act of %s", ErrActMismatch, d.RequestID, d.Act.RequestID)
 		}
 		if v.ActText, err = evidence.RenderMarkdown(*d.Act, loc); err != nil {
