@@ -1,6 +1,7 @@
 package localflow_test
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,5 +97,44 @@ func TestConnectionWipeHasItsDeadlineAndTellsTheOwner(t *testing.T) {
 	}
 	if mails := w.mailTo("owner"); len(mails) != 1 || !strings.Contains(mails[0].Text, req.ID) {
 		t.Fatalf("owner mails: %d", len(mails))
+	}
+}
+
+// A wipe asked for without the channel gets it from the connection (the "done" mail names it, and
+// by then the connection is gone); a connection of another account is refused and nothing is made.
+func TestConnectionWipeTakesItsChannelFromTheConnection(t *testing.T) {
+	w := newWorld(t, lateNovember2025, nil)
+	a := w.seedDemo(smallDemo())
+	conn := a.Bots[0].Connections[0]
+	other := w.manifest.Accounts[1]
+	if _, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{ID: "wipe-other", Kind: ledger.KindConnectionWipe, Source: "email",
+		Scope: platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: other.ID, ConnectionID: conn.ID}}); !errors.Is(err, requests.ErrInvalid) {
+		t.Fatalf("another account's connection: %v, want ErrInvalid", err)
+	}
+	if _, err := w.sys.Ledger.Get(w.ctx, "wipe-other"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Fatal("a refused wipe was recorded")
+	}
+	in := requests.Deletion{ID: "wipe-1", Kind: ledger.KindConnectionWipe, Source: "email",
+		Scope: platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: a.ID, BotID: a.Bots[0].ID, ConnectionID: conn.ID}}
+	req, _, err := w.sys.Requests.RequestDeletion(w.ctx, in)
+	if err != nil || req.Scope.Channel != conn.Channel {
+		t.Fatalf("channel %q, want %q: %v", req.Scope.Channel, conn.Channel, err)
+	}
+	w.settle()
+	if r := w.request(req.ID); r.Status != ledger.StatusCompleted {
+		t.Fatalf("status %s", r.Status)
+	}
+	if mails := w.mailTo("owner"); len(mails) != 1 || !strings.Contains(mails[0].Subject+mails[0].Text, req.ID) {
+		t.Fatalf("owner mails: %d", len(mails))
+	}
+	for _, e := range w.eng.Executions() {
+		if e.Status != "SUCCEEDED" {
+			t.Fatalf("execution %s %s", e.ARN, e.Status)
+		}
+	}
+	// Asked again once the connection is gone: the same request, nothing new.
+	again, created, err := w.sys.Requests.RequestDeletion(w.ctx, in)
+	if err != nil || created || again.ID != req.ID {
+		t.Fatalf("again: %s created=%v %v", again.ID, created, err)
 	}
 }

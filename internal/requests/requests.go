@@ -298,6 +298,23 @@ func (s *Service) RequestDeletion(ctx context.Context, in Deletion) (ledger.Requ
 	if _, err := s.Starter.Machines.For(in.Kind); err != nil {
 		return ledger.Request{}, false, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if in.Kind == ledger.KindConnectionWipe && in.Scope.Channel == "" {
+		// The mail that says the wipe is done names the channel, and by then the connection is
+		// gone: the request keeps it from the start, whoever asked.
+		conn, err := s.Store.Connection(ctx, in.Scope.ConnectionID)
+		if errors.Is(err, platform.ErrNotFound) || err == nil && conn.AccountID != in.Scope.AccountID {
+			if in.ID != "" { // asked again after the wipe removed it: the request made the first time
+				if req, gerr := s.Ledger.Get(ctx, in.ID); gerr == nil {
+					return req, false, nil
+				}
+			}
+			return ledger.Request{}, false, fmt.Errorf("%w: no such connection in the account", ErrInvalid)
+		}
+		if err != nil {
+			return ledger.Request{}, false, err
+		}
+		in.Scope.Channel = conn.Channel
+	}
 	id := in.ID
 	if id == "" {
 		id = platform.NewID(s.now())
