@@ -86,13 +86,20 @@ const (
 	IntakeReceived Template = "intake_received"
 	// WorkflowFailureAlert: to the privacy officer, a request's workflow failed; no personal data.
 	WorkflowFailureAlert Template = "workflow_failure_alert"
+	// DeadlineMissed: to the privacy officer, an open request passed a deadline of SPEC §3 (found by
+	// the hourly SLA sweep): which deadline, when it was due, the request's state; no personal data.
+	DeadlineMissed Template = "deadline_missed"
+	// RetentionReport: to the privacy officer, monthly: what the retention sweep's runs of a month
+	// deleted and repaired per category, and the oldest personal item of each category still
+	// stored, against the date its retention ends. Counts and dates only.
+	RetentionReport Template = "retention_report"
 )
 
 // Templates lists every template, in the order above.
 var Templates = []Template{AccountDeletionConfirmation, AccountDeletionCancelled, CancelTooLate,
 	AccountDeleted, AccountDeletionCompleted, EndUserDeletionDone, ConnectionWiped,
 	EndCustomerOwnerNotice, EndCustomerEscalation, EndCustomerReceived, EndCustomerApproved,
-	EndCustomerDeclined, VerificationRequest, IntakeReceived, WorkflowFailureAlert}
+	EndCustomerDeclined, VerificationRequest, IntakeReceived, WorkflowFailureAlert, DeadlineMissed, RetentionReport}
 
 // Milestone names the ledger's deadlines use; each has a wording in both languages.
 const (
@@ -134,7 +141,30 @@ type Data struct {
 	Act                                           *evidence.Record
 	BotName, Channel, EndUserRef                  string
 	Reason                                        string // decline reason
-	State, Error                                  string // failure alert
+	State, Error                                  string // failure alert; State also in DeadlineMissed
+	// Deadline names the milestone of Timeline a DeadlineMissed alert is about.
+	Deadline string
+	// Retention is the month a RetentionReport covers.
+	Retention *RetentionSummary
+}
+
+// RetentionSummary is what the retention sweep did in one calendar month (Moscow time).
+type RetentionSummary struct {
+	// Month is any instant of the month reported.
+	Month time.Time
+	// Runs is the number of sweep runs that finished in the month.
+	Runs int
+	// AsOf is when the month's last run finished: the oldest dates are what it saw.
+	AsOf time.Time
+	// Categories are the counts per data-map category.
+	Categories map[string]RetentionCounts
+}
+
+// RetentionCounts is one category's line of a RetentionReport.
+type RetentionCounts struct {
+	Deleted, Objects, Repaired, Unrepairable int64
+	// Oldest is the retention anchor of the oldest personal item of the category left stored.
+	Oldest *time.Time
 }
 
 // CountS3Objects is the Counts key of objects deleted from S3.

@@ -147,6 +147,9 @@ var needs = map[Template][]need{
 	VerificationRequest:      {needConfirmURL},
 	IntakeReceived:           {},
 	WorkflowFailureAlert:     {needState, needError},
+	DeadlineMissed: {needState, field("Deadline", func(d *Data) string { return d.Deadline }),
+		need{"Data.Timeline[Deadline]", func(d *Data) bool { _, ok := find(d.Timeline, d.Deadline); return ok }}},
+	RetentionReport: {need{"Data.Retention", func(d *Data) bool { return d.Retention != nil && !d.Retention.Month.IsZero() }}},
 }
 
 // find is the named milestone; a zero time counts as absent.
@@ -184,8 +187,25 @@ type view struct {
 	ActText      string
 	ActHTML      htmltemplate.HTML // produced by evidence.RenderHTML, escaped there
 	ActFile      string
+	// DeadlineMissed: the deadline's wording and its date.
+	MissedLabel, MissedAt string
+	// RetentionReport.
+	ReportMonth   string // "ноябрь 2026 г.", "November 2026"
+	ReportRuns    int
+	ReportAsOf    string
+	Report        []reportLine
+	ReportTotal   reportLine
+	ReportOverdue bool // some category's oldest item is past its retention
 
 	dates map[string]string
+}
+
+// reportLine is one category of a retention report, every value formatted.
+type reportLine struct {
+	Label                                    string
+	Deleted, Objects, Repaired, Unrepairable string
+	Oldest, LimitBy                          string // "" when the sweep left no dated item of it
+	Overdue                                  bool
 }
 
 type line struct{ Label, Value string }
@@ -207,7 +227,7 @@ func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
 		Error:        cleanLine(d.Error),
 		dates:        map[string]string{},
 	}
-	if t == WorkflowFailureAlert {
+	if t == WorkflowFailureAlert || t == DeadlineMissed || t == RetentionReport {
 		// The alert goes to people who need the request's state, not whose data it is.
 		v.Name, v.AccountEmail, v.BotName, v.EndUserRef, v.Reason = "", "", "", "", ""
 		v.Error = errorName(d.Error)
@@ -287,6 +307,15 @@ func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
 		v.Counts = append(v.Counts, line{title, formatCount(d.Counts[k], loc)})
 	}
 
+	if t == DeadlineMissed {
+		at, _ := find(d.Timeline, d.Deadline)
+		v.MissedLabel, v.MissedAt = milestoneTitle(d.Deadline, loc), formatTime(at, loc)
+	}
+	if t == RetentionReport {
+		v.Counts = nil
+		reportView(v, d.Retention, loc)
+	}
+
 	if t == AccountDeletionCompleted {
 		// The act of any round of this request (evidence.ActID numbers them), no other.
 		if !evidence.ActOf(d.Act.RequestID, d.RequestID) {
@@ -310,6 +339,45 @@ func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
 		}
 	}
 	return v, nil
+}
+
+// reportView fills a retention report's lines: categories in data-map order, those with nothing
+// done and nothing dated left out; each dated one with the date its oldest item must be gone by
+// (its rule's limit from that item's anchor), flagged when that date has passed.
+func reportView(v *view, r *RetentionSummary, loc string) {
+	v.ReportMonth, v.ReportRuns = formatMonth(r.Month, loc), r.Runs
+	if !r.AsOf.IsZero() {
+		v.ReportAsOf = formatTime(r.AsOf, loc)
+	}
+	var total RetentionCounts
+	names := make([]string, 0, len(r.Categories))
+	for name, c := range r.Categories {
+		if c.Deleted+c.Objects+c.Repaired+c.Unrepairable > 0 || c.Oldest != nil {
+			names = append(names, name)
+		}
+	}
+	for _, name := range inMapOrder(names) {
+		c := r.Categories[name]
+		total.Deleted += c.Deleted
+		total.Objects += c.Objects
+		total.Repaired += c.Repaired
+		total.Unrepairable += c.Unrepairable
+		l := reportLine{Label: titleOr(evidence.CategoryTitle, name, loc), Deleted: formatCount(c.Deleted, loc),
+			Objects: formatCount(c.Objects, loc), Repaired: formatCount(c.Repaired, loc), Unrepairable: formatCount(c.Unrepairable, loc)}
+		if c.Oldest != nil {
+			l.Oldest = formatDate(*c.Oldest, loc)
+			if cat, ok := datamap.Lookup(name); ok {
+				if limit, limited := datamap.Limit(cat.Retention.Kind, *c.Oldest); limited {
+					l.LimitBy = formatDate(limit, loc)
+					l.Overdue = !r.AsOf.IsZero() && limit.Before(r.AsOf)
+					v.ReportOverdue = v.ReportOverdue || l.Overdue
+				}
+			}
+		}
+		v.Report = append(v.Report, l)
+	}
+	v.ReportTotal = reportLine{Deleted: formatCount(total.Deleted, loc), Objects: formatCount(total.Objects, loc),
+		Repaired: formatCount(total.Repaired, loc), Unrepairable: formatCount(total.Unrepairable, loc)}
 }
 
 // errorName keeps the leading name of an error ("States.TaskFailed", "ErrThrottled") and drops any
@@ -514,6 +582,11 @@ func channelTitle(ch, loc string) string {
 var monthsGenitiveRU = [...]string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля",
 	"августа", "сентября", "октября", "ноября", "декабря"}
 
+// monthsRU are the month names as a report's period states them ("за ноябрь 2026 г."): every
+// month is masculine, so the accusative after "за" is the nominative.
+var monthsRU = [...]string{"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
+	"сентябрь", "октябрь", "ноябрь", "декабрь"}
+
 var monthsEN = [...]string{"January", "February", "March", "April", "May", "June", "July", "August",
 	"September", "October", "November", "December"}
 
@@ -524,6 +597,15 @@ func formatDate(t time.Time, loc string) string {
 		return fmt.Sprintf("%d %s %d", t.Day(), monthsEN[t.Month()-1], t.Year())
 	}
 	return fmt.Sprintf("%d %s %d г.", t.Day(), monthsGenitiveRU[t.Month()-1], t.Year())
+}
+
+// formatMonth is the Moscow month: "ноябрь 2026 г." or "November 2026".
+func formatMonth(t time.Time, loc string) string {
+	t = t.In(Moscow)
+	if loc == LocaleEN {
+		return fmt.Sprintf("%s %d", monthsEN[t.Month()-1], t.Year())
+	}
+	return fmt.Sprintf("%s %d г.", monthsRU[t.Month()-1], t.Year())
 }
 
 // formatTime is the Moscow date and time with the zone stated: deadlines are instants, and a

@@ -74,6 +74,27 @@ func fullData() Data {
 		Reason:      "переписка нужна для разбора претензии",
 		State:       "HardDelete",
 		Error:       "States.TaskFailed",
+		Deadline:    MilestoneHardDeleteBy,
+		Retention:   sampleRetention(),
+	}
+}
+
+// sampleRetention is a November 2026 report: messages deleted, a payment past nothing, a
+// conversation whose oldest item is dated, one category with undatable items.
+func sampleRetention() *RetentionSummary {
+	oldMsg := time.Date(2025, 11, 3, 8, 0, 0, 0, time.UTC)
+	oldPay := time.Date(2022, 1, 10, 8, 0, 0, 0, time.UTC)
+	return &RetentionSummary{
+		Month: time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC),
+		Runs:  30,
+		AsOf:  time.Date(2026, 11, 30, 21, 10, 0, 0, time.UTC), // 1 December in Moscow
+		Categories: map[string]RetentionCounts{
+			datamap.Message:     {Deleted: 12345, Oldest: &oldMsg},
+			datamap.EndUserFile: {Deleted: 4, Objects: 4, Repaired: 2},
+			datamap.Payment:     {Deleted: 17, Oldest: &oldPay},
+			datamap.Note:        {Unrepairable: 3},
+			datamap.Contact:     {}, // nothing done, nothing dated: not listed
+		},
 	}
 }
 
@@ -192,6 +213,26 @@ var expected = map[Template]struct{ subject, body facts }{
 		subject: facts{"ru": {"Сбой обработки заявки"}, "en": {"Deletion request processing failed"}},
 		body:    facts{"ru": {"HardDelete", "States.TaskFailed"}, "en": {"HardDelete", "States.TaskFailed"}},
 	},
+	DeadlineMissed: {
+		subject: facts{"ru": {"Заявка на удаление просрочена"}, "en": {"Deletion request past its deadline"}},
+		body: facts{
+			"ru": {"пропущен установленный законом срок", "Окончательное удаление данных — не позднее",
+				"23 января 2027 г., 12:30 по московскому времени", "HardDelete", "удаление учётной записи"},
+			"en": {"missed a deadline the law sets", "Data permanently deleted by",
+				"23 January 2027, 12:30 Moscow time (UTC+3)", "HardDelete", "account deletion"}},
+	},
+	RetentionReport: {
+		subject: facts{"ru": {"Ежемесячный отчёт о сроках хранения за ноябрь 2026 г."}, "en": {"Monthly retention report for November 2026"}},
+		body: facts{
+			"ru": {"завершено ежедневных проходов — 30", "не более 13 месяцев", "Сообщения диалогов", "12\u00a0345",
+				"3 ноября 2025 г.", "3 декабря 2026 г.", "Платёжные документы", "10 января 2022 г.", "10 января 2027 г.",
+				"12\u00a0366",
+				"1 декабря 2026 г., 00:10 по московскому времени"},
+			"en": {"30 daily run(s) finished", "no more than 13 months", "Conversation messages", "12,345",
+				"3 November 2025", "3 December 2026", "Payment documents", "10 January 2022", "10 January 2027",
+				"12,366",
+				"1 December 2026, 00:10 Moscow time (UTC+3)"}},
+	},
 }
 
 func TestEveryTemplateIsTested(t *testing.T) {
@@ -293,7 +334,7 @@ func TestRenderEscapesHTMLButNotText(t *testing.T) {
 				t.Errorf("%s/%s: html contains an unescaped <script>", tm, loc)
 			}
 			// The alert and the neutral intake answer show no name at all.
-			showsName := tm != WorkflowFailureAlert && tm != IntakeReceived
+			showsName := tm != WorkflowFailureAlert && tm != DeadlineMissed && tm != RetentionReport && tm != IntakeReceived
 			if showsName && !strings.Contains(r.HTML, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
 				t.Errorf("%s/%s: html does not show the escaped name", tm, loc)
 			}
@@ -308,6 +349,17 @@ func TestFailureAlertCarriesNoPersonalData(t *testing.T) {
 	d := fullData()
 	d.Error = "States.TaskFailed: account ivan@example.com not found"
 	for _, loc := range []string{LocaleRU, LocaleEN} {
+		for _, tm := range []Template{DeadlineMissed, RetentionReport} {
+			r, err := Render(Mail{Template: tm, Locale: loc, Data: d}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, personal := range []string{"Иван", "ivan@example.com", "Пиццерия", "pizza_fan", "претензии"} {
+				if strings.Contains(r.Subject+r.Text+r.HTML, personal) {
+					t.Errorf("%s/%s: the mail shows %q", tm, loc, personal)
+				}
+			}
+		}
 		r, err := Render(Mail{Template: WorkflowFailureAlert, Locale: loc, Data: d}, "")
 		if err != nil {
 			t.Fatal(err)
@@ -618,6 +670,11 @@ func TestMissingData(t *testing.T) {
 		{IntakeReceived, func(d *Data) { d.RequestID, d.Act = " ", nil }, "Data.RequestID"},
 		{WorkflowFailureAlert, func(d *Data) { d.State = "" }, "Data.State"},
 		{WorkflowFailureAlert, func(d *Data) { d.Error = "" }, "Data.Error"},
+		{DeadlineMissed, func(d *Data) { d.State = "" }, "Data.State"},
+		{DeadlineMissed, func(d *Data) { d.Deadline = "" }, "Data.Deadline"},
+		{DeadlineMissed, without(MilestoneHardDeleteBy), "Data.Timeline[Deadline]"},
+		{RetentionReport, func(d *Data) { d.Retention = nil }, "Data.Retention"},
+		{RetentionReport, func(d *Data) { d.Retention.Month = time.Time{} }, "Data.Retention"},
 	} {
 		t.Run(string(tc.tm)+"/"+tc.field, func(t *testing.T) {
 			d := fullData()
@@ -644,7 +701,8 @@ func TestMinimalDataRenders(t *testing.T) {
 	// The least each template accepts still reads well: optional facts leave no gaps.
 	d := Data{RequestID: "req-1", Counts: map[string]int64{}, CancelURL: "https://x.example/c",
 		ConfirmURL: "https://x.example/v", DecisionURL: "https://x.example/d", Act: sampleAct(),
-		BotName: "b", Channel: "vk", EndUserRef: "u", Reason: "r", State: "s", Error: "e",
+		BotName: "b", Channel: "vk", EndUserRef: "u", Reason: "r", State: "s", Error: "e", Deadline: MilestoneCompleteBy,
+		Retention: &RetentionSummary{Month: received},
 		Timeline: []Milestone{{MilestoneSoftDeleteEnds, softEnds}, {MilestoneHardDeleteBy, hardBy},
 			{MilestoneBackupsRotatedBy, backupsBy}, {MilestoneEscalateAt, escalateAt}, {MilestoneCompleteBy, completeBy}}}
 	for _, tm := range Templates {
@@ -750,5 +808,48 @@ func TestCancelTooLateStatesTheDatesItIsGiven(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A category whose oldest stored item is past its rule's limit at the report's date is flagged,
+// in the line and at the top; one within it is not.
+func TestRetentionReportFlagsWhatOutlivedItsRetention(t *testing.T) {
+	for _, loc := range []string{LocaleRU, LocaleEN} {
+		flag, attention := map[string]string{LocaleRU: "СРОК ХРАНЕНИЯ ИСТЁК", LocaleEN: "PAST ITS RETENTION"}[loc],
+			map[string]string{LocaleRU: "ВНИМАНИЕ", LocaleEN: "ATTENTION"}[loc]
+		d := fullData()
+		r, err := Render(Mail{Template: RetentionReport, Locale: loc, Data: d}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The plain text states each count with its meaning.
+		for _, want := range map[string][]string{
+			LocaleRU: {"невозможно датировать: 3", "удалено файлов: 4", "проставлен срок: 2", "Итого: удалено записей — 12\u00a0366"},
+			LocaleEN: {"cannot be dated: 3", "files deleted: 4", "expiry set: 2", "Total: 12,366 items deleted"},
+		}[loc] {
+			if !strings.Contains(r.Text, want) {
+				t.Errorf("%s: text lacks %q:\n%s", loc, want, r.Text)
+			}
+		}
+		if strings.Contains(r.Text+r.HTML, flag) || strings.Contains(r.Text+r.HTML, attention) {
+			t.Errorf("%s: flagged although every oldest item is within its retention:\n%s", loc, r.Text)
+		}
+		// Messages from 29 October 2025 had to go by 29 November 2026, before the report's date.
+		stale := time.Date(2025, 10, 29, 8, 0, 0, 0, time.UTC)
+		d.Retention = sampleRetention()
+		c := d.Retention.Categories[datamap.Message]
+		c.Oldest = &stale
+		d.Retention.Categories[datamap.Message] = c
+		r, err = Render(Mail{Template: RetentionReport, Locale: loc, Data: d}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(r.Text, flag) != 1 || strings.Count(r.HTML, flag) != 1 || !strings.Contains(r.Text, attention) {
+			t.Errorf("%s: the overdue category is not flagged once:\n%s", loc, r.Text)
+		}
+		line := r.Text[strings.Index(r.Text, titleOr(evidence.CategoryTitle, datamap.Message, loc)):]
+		if i := strings.Index(line, flag); i < 0 || strings.Contains(line[:i], titleOr(evidence.CategoryTitle, datamap.Payment, loc)) {
+			t.Errorf("%s: the flag is not on the messages' line:\n%s", loc, r.Text)
+		}
 	}
 }

@@ -326,10 +326,9 @@ func (s *Sweep) escalate(ctx context.Context, r ledger.Request, name string, at,
 	if err != nil {
 		return false, err
 	}
-	_, err = s.Mail.Send(ctx, mailer.Mail{Template: mailer.WorkflowFailureAlert, Locale: "ru", To: []string{s.PrivacyOfficer},
-		Data: mailer.Data{RequestID: r.ID, RequestKind: string(r.Kind),
-			State: fmt.Sprintf("%s; %s %s", r.Status, name, at.UTC().Format(time.RFC3339)),
-			Error: "SLADeadlineMissed:" + name}})
+	_, err = s.Mail.Send(ctx, mailer.Mail{Template: mailer.DeadlineMissed, Locale: "ru", To: []string{s.PrivacyOfficer},
+		Data: mailer.Data{RequestID: r.ID, RequestKind: string(r.Kind), State: string(r.Status),
+			Deadline: name, Timeline: []mailer.Milestone{{Name: name, At: at}}}})
 	if err == nil {
 		return true, nil
 	}

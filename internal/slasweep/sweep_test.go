@@ -16,6 +16,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/localflow"
 	"github.com/lethe-dev/lethe/internal/localflow/flowtest"
+	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/seed"
@@ -210,8 +211,13 @@ func TestStalledAccountDeletionIsEscalatedOnceAndRedriven(t *testing.T) {
 		t.Fatalf("%d mails to the privacy officer, want 1", len(alerts))
 	}
 	a := alerts[0]
-	if !strings.Contains(a.Subject, req.ID) || !strings.Contains(a.Text, workflow.DeadlineSoftDeleteEnds) {
-		t.Errorf("alert does not name the request and the deadline: %s\n%s", a.Subject, a.Text)
+	if !strings.Contains(a.Subject, req.ID) || !strings.Contains(a.Subject, "просрочена") ||
+		!strings.Contains(a.Text, "Пропущенный срок: Окончание срока, в течение которого учётную запись можно восстановить") ||
+		!strings.Contains(a.Text, "Текущее состояние: "+string(ledger.StatusSoftDeleted)) {
+		t.Errorf("alert does not name the request, the deadline and the state: %s\n%s", a.Subject, a.Text)
+	}
+	if !hasHeader(a, "X-Lethe-Template", string(mailer.DeadlineMissed)) {
+		t.Errorf("alert headers %v, want the deadline_missed template", a.Headers)
 	}
 	for _, personal := range []string{w.env.Address("owner"), w.account.FullName, w.account.ID} {
 		if personal != "" && (strings.Contains(a.Text, personal) || strings.Contains(a.HTML, personal) || strings.Contains(a.Subject, personal)) {
@@ -428,4 +434,13 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+func hasHeader(m testenv.Mail, name, value string) bool {
+	for _, h := range m.Headers {
+		if h.Name == name && h.Value == value {
+			return true
+		}
+	}
+	return false
 }
