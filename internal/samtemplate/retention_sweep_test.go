@@ -9,9 +9,11 @@ import (
 )
 
 // TestRetentionSweepFunction: the function is built like every other, runs daily from EventBridge
-// Scheduler with the sample event's input and the 15-minute limit, and may scan the platform table,
-// delete and update its items (never put or batch-write them), write the ledger, and delete the
-// files bucket's objects, nothing else.
+// Scheduler with the sample event's input and the 15-minute limit, plus hourly with continueOnly (a
+// run its time budget cut short resumes within the hour; otherwise the invocation returns at once),
+// and may scan the platform table, delete and update its items (never put or batch-write them),
+// write the ledger, delete the files bucket's objects and send mail (the monthly retention report
+// to the privacy officer), nothing else.
 func TestRetentionSweepFunction(t *testing.T) {
 	path, err := Find()
 	if err != nil {
@@ -34,7 +36,10 @@ func TestRetentionSweepFunction(t *testing.T) {
 	if err != nil || !strings.Contains(string(main), "lambda.Start(sys.RetentionSweep.Handle)") {
 		t.Errorf("functions/retention-sweep/main.go does not start sys.RetentionSweep.Handle (%v)", err)
 	}
-	checkSchedule(t, root, props, "retention-sweep", "rate(1 day)")
+	checkSchedules(t, root, props, "retention-sweep", map[string]schedule{
+		"Daily":    {Expression: "rate(1 day)", Sample: "scheduled.json"},
+		"Continue": {Expression: "rate(1 hour)", Input: `{"sweep": "retention", "continueOnly": true}`},
+	})
 
 	resolved, err := tmpl.Resolve(props["Policies"], sweepDeployed)
 	if err != nil {
@@ -61,7 +66,9 @@ func TestRetentionSweepFunction(t *testing.T) {
 		{"s3:DeleteObject", files + "accounts/a1/bots/b1/users/u1/files/f1", true},
 		{"s3:GetObject", files + "accounts/a1/bots/b1/users/u1/files/f1", false},
 		{"s3:PutObject", files + "accounts/a1/bots/b1/users/u1/files/f1", false},
-		{"ses:SendEmail", "arn:aws:ses:eu-west-1:111122223333:identity/example.com", false},
+		{"ses:SendEmail", "arn:aws:ses:eu-west-1:111122223333:identity/example.com", true},
+		{"ses:SendRawEmail", "arn:aws:ses:eu-west-1:111122223333:identity/example.com", false},
+		{"ses:SendEmail", "arn:aws:ses:eu-west-1:444455556666:identity/example.com", false},
 		{"states:StartExecution", "arn:aws:states:eu-west-1:111122223333:stateMachine:t1-account-deletion", false},
 	} {
 		if got := grants(statements, c.action, c.resource); got != c.want {

@@ -42,7 +42,7 @@ func TestSlaSweepFunction(t *testing.T) {
 		t.Errorf("functions/%s/main.go does not start sys.SLASweep.Handle (%v)", folder, err)
 	}
 
-	checkSchedule(t, root, props, folder, "rate(1 hour)")
+	checkSchedule(t, root, props, folder, "Hourly", "rate(1 hour)")
 
 	resolved, err := tmpl.Resolve(props["Policies"], sweepDeployed)
 	if err != nil {

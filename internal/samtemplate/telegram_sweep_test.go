@@ -50,7 +50,7 @@ func TestTelegramSweepFunction(t *testing.T) {
 		t.Errorf("%s = %v, want %s", config.EnvTelegramAPIBaseURL, got, config.DefaultTelegramAPIBaseURL)
 	}
 
-	checkSchedule(t, root, props, "telegram-sweep", "rate(1 hour)")
+	checkSchedule(t, root, props, "telegram-sweep", "Hourly", "rate(1 hour)")
 
 	statements, templates := splitPolicies(resolve(props["Policies"]))
 	if want := map[string][]string{"DynamoDBReadPolicy": {"t1-platform"}, "DynamoDBCrudPolicy": {"t1-ledger"}}; !reflect.DeepEqual(templates, want) {
