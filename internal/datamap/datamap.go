@@ -161,6 +161,7 @@ const (
 	InboundMail       = "inbound_mail"
 	WebhookDelivery   = "webhook_delivery"
 	SweepCheckpoint   = "sweep_checkpoint"
+	RetentionTally    = "retention_tally"
 	AnalyticsCounter  = "analytics_counter"
 )
 
@@ -294,6 +295,12 @@ var Categories = []Category{
 	{Name: SweepCheckpoint, Title: "Retention-sweep checkpoints (scan positions and counts; no personal data)", Owner: OwnerService,
 		Location:  Location{Table: LedgerTable, PK: "SWEEP#{sweep}", SK: "CHECKPOINT"},
 		Retention: Retention{Kind: TwoDays, Anchor: "updatedAt"}},
+	// What the retention sweep's finished runs did in one calendar month (Moscow time): counts per
+	// category and the oldest personal item per category the last run saw; the privacy officer's
+	// monthly report is written from it, and it records that the report went. Counts and dates only.
+	{Name: RetentionTally, Title: "Retention-sweep monthly tallies (counts per category, oldest item dates; no personal data)", Owner: OwnerService,
+		Location:  Location{Table: LedgerTable, PK: "SWEEP#{sweep}", SK: "MONTH#{month}"},
+		Retention: Retention{Kind: ThreeYears, Anchor: "updatedAt"}},
 	{Name: AnalyticsCounter, Title: "Anonymous aggregated counters", Owner: OwnerAnalytics,
 		Location:  Location{Table: AnalyticsTable, PK: "M#{bot}#{metric}", SK: "{day}#{channel}"},
 		Retention: Retention{Kind: Never}},

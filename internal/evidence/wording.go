@@ -66,6 +66,7 @@ var categoryTitles = map[string]wording{
 	datamap.RequestReference:  {"Ссылки из писем на заявки (хэши токенов, идентификаторы писем)", "Email references to requests (token hashes, message ids)"},
 	datamap.WebhookDelivery:   {"Полученные уведомления каналов (хэш идентификатора, данный ответ)", "Webhook deliveries seen (hashed delivery id, the answer given)"},
 	datamap.SweepCheckpoint:   {"Отметки хода ежедневной проверки сроков хранения (позиции сканирования, счётчики)", "Retention-sweep checkpoints (scan positions, counts)"},
+	datamap.RetentionTally:    {"Ежемесячные итоги проверки сроков хранения (счётчики по категориям, даты старейших записей)", "Retention-sweep monthly tallies (counts per category, oldest item dates)"},
 	datamap.InboundMail:       {"Журнал входящих писем (хэш идентификатора письма, итог обработки; без адресов и содержания)", "Inbound mail journal (hashed message id, outcome; no addresses or content)"},
 	datamap.AnalyticsCounter:  {"Анонимные агрегированные счётчики", "Anonymous aggregated counters"},
 }

@@ -40,6 +40,10 @@ func (s *System) sweeps() []sweep {
 		{"telegram", time.Hour, func(ctx context.Context) (any, error) { return sys.TelegramSweep.Run(ctx) }},
 		{"sla", time.Hour, func(ctx context.Context) (any, error) { return sys.SLASweep.Run(ctx) }},
 		{"retention", 24 * time.Hour, func(ctx context.Context) (any, error) { return sys.RetentionSweep.Run(ctx, retention.Input{}) }},
+		// The hourly continuation of template.yaml's Continue schedule: resumes a run cut short.
+		{"retention-continue", time.Hour, func(ctx context.Context) (any, error) {
+			return sys.RetentionSweep.Run(ctx, retention.Input{ContinueOnly: true})
+		}},
 	}
 }
 
@@ -101,7 +105,7 @@ func (s *System) runSweep(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, res.Report)
 		return
 	}
-	writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found", "sweeps: telegram, sla, retention")
+	writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found", "sweeps: telegram, sla, retention, retention-continue")
 }
 
 // listSweeps serves GET /_local/sweeps: each sweep's schedule and its last run.

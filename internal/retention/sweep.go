@@ -101,6 +101,10 @@ type Sweep struct {
 	Budget time.Duration
 	// PageSize limits the items of one Scan page (0: DynamoDB's 1 MB pages).
 	PageSize int32
+	// Mail sends the privacy officer the monthly report (report.go); PrivacyOfficer is the address.
+	// Without either, no report is sent (and the sweep says so in its log).
+	Mail           Mailer
+	PrivacyOfficer string
 }
 
 // Input is what an invocation receives. EventBridge Scheduler sends {"sweep": "retention"}: no
@@ -109,6 +113,9 @@ type Input struct {
 	// Checkpoint resumes a run from this position rather than the stored one (a Step Functions loop
 	// or an operator passes back the Result's checkpoint).
 	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
+	// ContinueOnly resumes a stored unfinished run and otherwise does nothing: the hourly schedule,
+	// so that a run its time budget cut short goes on within the hour rather than the next day.
+	ContinueOnly bool `json:"continueOnly,omitempty"`
 }
 
 // CategoryReport is what the run did with one category. No personal data: counts and a date.
@@ -144,6 +151,12 @@ type Result struct {
 	Invocations int `json:"invocations"`
 	// Errors counts items the run could not delete or repair; the next run tries them again.
 	Errors int64 `json:"errors,omitempty"`
+	// Idle: nothing was done. A ContinueOnly invocation found no unfinished run, or another
+	// invocation holds the run (Busy).
+	Idle bool `json:"idle,omitempty"`
+	Busy bool `json:"busy,omitempty"`
+	// Reported is the month ("2006-01") whose report this invocation mailed to the privacy officer.
+	Reported string `json:"reported,omitempty"`
 }
 
 // Handle is the Lambda handler (EventBridge Scheduler, daily).
@@ -163,21 +176,36 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 		return Result{}, errors.New("retention sweep: not configured")
 	}
 	log := s.log()
+	// One invocation at a time runs the sweep: the daily start and the hourly continuation may fire
+	// together. The lease is on the checkpoint item and ends with the invocation (or, if it dies,
+	// after the longest a Lambda invocation can last).
+	owner, err := s.acquire(ctx)
+	if errors.Is(err, errBusy) {
+		log.Info("retention sweep: another invocation is running the sweep; nothing to do")
+		return Result{Idle: true, Busy: true}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
 	cp := in.Checkpoint
 	if cp == nil {
 		stored, err := s.loadCheckpoint(ctx)
 		if err != nil {
-			return Result{}, err
+			return Result{}, errors.Join(err, s.release(ctx, owner, nil))
 		}
 		cp = stored
 	}
 	// A stored checkpoint whose scan is done is a run whose recording failed: it is recorded now.
+	if cp == nil && in.ContinueOnly {
+		return Result{Idle: true}, s.release(ctx, owner, nil)
+	}
 	if cp == nil {
 		var err error
-		if cp, err = s.begin(ctx); err != nil {
-			return Result{}, err
+		if cp, err = s.begin(ctx, owner); err != nil {
+			return Result{}, errors.Join(err, s.release(ctx, owner, nil))
 		}
 	}
+	cp.owner = owner
 	if cp.RunID == "" || cp.Segments <= 0 {
 		return Result{}, errors.New("retention sweep: the checkpoint has no run id or segments")
 	}
@@ -217,6 +245,14 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 	if err := s.record(ctx, cp); err != nil {
 		return res, err
 	}
+	if cp.Done() {
+		// The first run finished in a month reports the month before to the privacy officer.
+		month, err := s.monthlyReport(ctx)
+		if err != nil {
+			return res, err
+		}
+		res.Reported = month
+	}
 	if !cp.Done() {
 		res.Partial, res.Checkpoint = true, cp.clone()
 	} else {
@@ -245,14 +281,14 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 }
 
 // begin starts a new run: a new run id, a checkpoint at the start of every segment.
-func (s *Sweep) begin(ctx context.Context) (*Checkpoint, error) {
+func (s *Sweep) begin(ctx context.Context, owner string) (*Checkpoint, error) {
 	now := s.now()
 	segs := s.Segments
 	if segs <= 0 {
 		segs = DefaultSegments
 	}
 	cp := &Checkpoint{RunID: platform.NewID(now), StartedAt: now, Segments: segs,
-		Positions: map[string][]Position{}, Categories: map[string]*CategoryReport{}}
+		Positions: map[string][]Position{}, Categories: map[string]*CategoryReport{}, owner: owner}
 	for _, t := range sweptTables {
 		cp.Positions[t] = make([]Position, segs)
 	}
@@ -271,7 +307,7 @@ func (s *Sweep) begin(ctx context.Context) (*Checkpoint, error) {
 // stalled deletion. While a run is unfinished, its progress is in the checkpoint.
 func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
 	if !cp.Done() {
-		return s.saveCheckpoint(ctx, cp)
+		return s.release(ctx, cp.owner, cp)
 	}
 	stored, err := s.writeEvidence(ctx, cp)
 	if err != nil {
@@ -305,7 +341,10 @@ func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
 	if err != nil {
 		return fmt.Errorf("retention sweep: record the run: %w", err)
 	}
-	return s.clearCheckpoint(ctx)
+	if err := s.tally(ctx, cp, now); err != nil {
+		return err
+	}
+	return s.clearCheckpoint(ctx, cp.owner)
 }
 
 func summary(cp *Checkpoint) string {
@@ -373,19 +412,27 @@ func (r *run) segment(ctx context.Context, logical string, seg int) error {
 	if s.PageSize > 0 {
 		in.Limit = aws.Int32(s.PageSize)
 	}
+	// The next page is read while this one is acted on (prefetch, fast.go), so the segment's scan
+	// never waits for its writes; a page read past the deadline is dropped unacted.
+	next := prefetch(ctx, s.DB, in)
 	for first := true; ; first = false {
 		if !first && !r.deadline.IsZero() && time.Now().After(r.deadline) {
 			return nil
 		}
-		page, err := s.DB.Scan(ctx, in)
+		page, err := next.wait()
 		if err != nil {
 			return fmt.Errorf("retention sweep: scan %s segment %d: %w", logical, seg, err)
+		}
+		if len(page.LastEvaluatedKey) > 0 {
+			after := *in
+			after.ExclusiveStartKey = page.LastEvaluatedKey
+			next = prefetch(ctx, s.DB, &after)
 		}
 		counts, err := r.page(ctx, page.Items)
 		if err != nil {
 			return err
 		}
-		next := positionAfter(page.LastEvaluatedKey)
+		pos := positionAfter(page.LastEvaluatedKey)
 		r.mu.Lock()
 		for cat, c := range counts {
 			rep := r.cp.Categories[cat]
@@ -395,16 +442,15 @@ func (r *run) segment(ctx context.Context, logical string, seg int) error {
 			}
 			rep.add(c)
 		}
-		r.cp.Positions[logical][seg] = next
+		r.cp.Positions[logical][seg] = pos
 		err = s.saveCheckpoint(ctx, r.cp)
 		r.mu.Unlock()
 		if err != nil {
 			return err
 		}
-		if next.Done {
+		if pos.Done {
 			return nil
 		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 }
 
@@ -426,74 +472,87 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 		d    decision
 	}
 	var removals []removal
+	var changes []*change
 	subjects := map[evidence.Subject]bool{}
+	// The oldest anchor of the page per category, noted in the run once the page is judged: a lock
+	// taken per page, not per item.
+	oldest := map[string]time.Time{}
+	note := func(cat string, anchor time.Time) {
+		if o, ok := oldest[cat]; !anchor.IsZero() && (!ok || anchor.Before(o)) {
+			oldest[cat] = anchor
+		}
+	}
 	for _, it := range items {
 		d := decide(s.Policy, it, now)
 		cat := d.category.Name
 		switch d.action {
 		case skip:
 		case keep:
-			r.noteOldest(cat, d.anchor)
+			note(cat, d.anchor)
 		case unrepairable:
 			get(cat).Unrepairable++
 			s.log().Warn("retention sweep: a personal item cannot be dated (no retention anchor); left as it is",
 				"category", cat, "anchor", d.category.Retention.Anchor)
 		case repair:
-			ok, err := s.repair(ctx, it, d)
-			switch {
-			case err != nil:
-				r.fail()
-				s.log().Error("retention sweep: could not set a TTL", "category", cat, "err", err)
-			case ok:
-				get(cat).Repaired++
-			}
-			r.noteOldest(cat, d.anchor)
+			changes = append(changes, &change{item: it, d: d})
+			note(cat, d.anchor)
 		case remove:
 			removals = append(removals, removal{item: it, d: d})
 		}
 	}
-	// Each expired item goes with a conditional DeleteItem: only if it still holds the TTL it was
-	// scanned with, so an item a writer refreshed in between (a conversation that got a message) is
-	// not destroyed. Its S3 objects go first: an item is never removed while its files remain.
+	for cat, anchor := range oldest {
+		r.noteOldest(cat, anchor)
+	}
+	// An expired item's S3 objects go first: an item is never removed while its files remain.
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(deleteConcurrency)
 	for _, rm := range removals {
+		keys := objectKeys(rm.item)
+		if len(keys) == 0 {
+			changes = append(changes, &change{item: rm.item, d: rm.d})
+			continue
+		}
 		g.Go(func() error {
 			cat := rm.d.category.Name
-			var objects int64
-			if keys := objectKeys(rm.item); len(keys) > 0 {
-				n, err := s.deleteObjects(gctx, rm.d.category, keys)
-				objects = n
-				if err != nil {
-					// The item stays, pointing at what is left of its files: the next run tries again.
-					mu.Lock()
-					get(cat).Objects += objects
-					mu.Unlock()
-					r.fail()
-					s.log().Error("retention sweep: could not delete an item's files", "category", cat, "err", err)
-					return nil
-				}
-			}
-			deleted, err := s.deleteItem(gctx, rm.item, rm.d)
+			n, err := s.deleteObjects(gctx, rm.d.category, keys)
 			mu.Lock()
 			defer mu.Unlock()
-			c := get(cat)
-			c.Objects += objects
-			switch {
-			case err != nil:
+			get(cat).Objects += n
+			if err != nil {
+				// The item stays, pointing at what is left of its files: the next run tries again.
 				r.fail()
-				s.log().Error("retention sweep: could not delete an expired item", "category", cat, "err", err)
-			case deleted:
-				c.Deleted++
-				if sub, ok := subjectOf(rm.item); ok {
-					subjects[sub] = true
-				}
+				s.log().Error("retention sweep: could not delete an item's files", "category", cat, "err", err)
+				return nil
 			}
+			changes = append(changes, &change{item: rm.item, d: rm.d})
 			return nil
 		})
 	}
 	_ = g.Wait()
+	// Then each expired item is deleted and each missing TTL set, by a write conditional on the TTL
+	// the item was scanned with, so an item a writer refreshed in between (a conversation that got a
+	// message) is neither destroyed nor given an old TTL; up to 100 writes to a transaction (fast.go).
+	s.applyChanges(ctx, changes)
+	for _, c := range changes {
+		cat := c.d.category.Name
+		switch {
+		case c.err != nil && c.d.action == repair:
+			r.fail()
+			s.log().Error("retention sweep: could not set a TTL", "category", cat, "err", c.err)
+		case c.err != nil:
+			r.fail()
+			s.log().Error("retention sweep: could not delete an expired item", "category", cat, "err", c.err)
+		case !c.applied:
+		case c.d.action == repair:
+			get(cat).Repaired++
+		default:
+			get(cat).Deleted++
+			if sub, ok := subjectOf(c.item); ok {
+				subjects[sub] = true
+			}
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return counts, err
 	}
@@ -549,17 +608,12 @@ func (s *Sweep) repair(ctx context.Context, item map[string]types.AttributeValue
 // deleteItem deletes an expired item if it is still stored with the TTL it was scanned with.
 // deleted is false when it changed or went in between.
 func (s *Sweep) deleteItem(ctx context.Context, item map[string]types.AttributeValue, d decision) (bool, error) {
-	cond := "attribute_exists(#pk) AND attribute_not_exists(#exp)"
-	var vals map[string]types.AttributeValue
-	if d.stored != "" {
-		cond = "attribute_exists(#pk) AND #exp = :old"
-		vals = map[string]types.AttributeValue{":old": &types.AttributeValueMemberN{Value: d.stored}}
-	}
+	cond, vals := condition(d)
 	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(s.Tables[d.category.Location.Table]),
-		Key:                       map[string]types.AttributeValue{platform.AttrPK: item[platform.AttrPK], platform.AttrSK: item[platform.AttrSK]},
+		Key:                       itemKey(item),
 		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  map[string]string{"#pk": platform.AttrPK, "#exp": platform.AttrExpiresAt},
+		ExpressionAttributeNames:  conditionNames(),
 		ExpressionAttributeValues: vals,
 	})
 	var cf *types.ConditionalCheckFailedException

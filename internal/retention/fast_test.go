@@ -1,0 +1,156 @@
+package retention_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/retention"
+)
+
+// txDB is the DynamoDB client (so the sweep writes in transactions) with a hook run after the first
+// Scan page with items — a writer acting between the sweep's scan and its writes — and its
+// transactions counted.
+type txDB struct {
+	*dynamodb.Client
+	once         sync.Once
+	hook         func()
+	transactions atomic.Int64
+	// single counts DeleteItem and UpdateItem calls on the platform table (the ledger's are the
+	// sweep's lease and records).
+	single   atomic.Int64
+	platform string
+}
+
+func (d *txDB) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	out, err := d.Client.Scan(ctx, in, optFns...)
+	if err == nil && len(out.Items) > 0 {
+		d.once.Do(d.hook)
+	}
+	return out, err
+}
+
+func (d *txDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	d.transactions.Add(1)
+	return d.Client.TransactWriteItems(ctx, in, optFns...)
+}
+
+func (d *txDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	if aws.ToString(in.TableName) == d.platform {
+		d.single.Add(1)
+	}
+	return d.Client.DeleteItem(ctx, in, optFns...)
+}
+
+func (d *txDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if aws.ToString(in.TableName) == d.platform {
+		d.single.Add(1)
+	}
+	return d.Client.UpdateItem(ctx, in, optFns...)
+}
+
+// In a transaction as with single requests, a write is conditional on the TTL the scan saw: of one
+// page's expired conversations, the one a writer refreshed in between survives and the others go;
+// the note whose TTL a writer set in between keeps that TTL; the one without is repaired.
+func TestSweepTransactionsSpareItemsChangedSinceTheScan(t *testing.T) {
+	r := newRig(t, false)
+	store := r.stack.System.Store
+	var convs []platform.Conversation
+	for _, id := range []string{"c1", "c2", "c3", "c4"} {
+		convs = append(convs, platform.Conversation{AccountID: "a1", BotID: "b1", EndUserID: "u1", ID: id, LastMessageAt: t0.AddDate(-2, 0, 0)})
+	}
+	notes := []platform.Note{
+		{AccountID: "a1", BotID: "b1", EndUserID: "u1", ID: "n1", AuthorSub: "s", Text: "x", UpdatedAt: t0.AddDate(0, -2, 0)},
+		{AccountID: "a1", BotID: "b1", EndUserID: "u1", ID: "n2", AuthorSub: "s", Text: "x", UpdatedAt: t0.AddDate(0, -2, 0)},
+	}
+	for _, c := range convs {
+		if err := store.Put(r.ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range notes {
+		if err := store.Put(r.ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		key, err := store.KeyOf(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.env.DynamoDB.UpdateItem(r.ctx, &dynamodb.UpdateItemInput{TableName: aws.String(key.Table), Key: key.Attributes(),
+			UpdateExpression: aws.String("REMOVE expiresAt")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const writerTTL = "4102444800" // 2100-01-01, what the writer sets on n2
+	db := &txDB{Client: r.env.DynamoDB, platform: r.env.Tables[datamap.PlatformTable]}
+	db.hook = func() {
+		fresh := convs[1]
+		fresh.LastMessageAt = t0
+		if err := store.Put(r.ctx, fresh); err != nil {
+			t.Error(err)
+		}
+		key, _ := store.KeyOf(notes[1])
+		if _, err := r.env.DynamoDB.UpdateItem(r.ctx, &dynamodb.UpdateItemInput{TableName: aws.String(key.Table), Key: key.Attributes(),
+			UpdateExpression:          aws.String("SET expiresAt = :e"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":e": &types.AttributeValueMemberN{Value: writerTTL}}}); err != nil {
+			t.Error(err)
+		}
+	}
+	s := *r.sweep
+	s.Segments, s.DB = 1, db
+	res, err := s.Run(r.ctx, retention.Input{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 {
+		t.Errorf("%d errors", res.Errors)
+	}
+	got, err := store.Conversations(r.ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "c2" {
+		t.Errorf("conversations left: %+v, want the refreshed c2 alone", got)
+	}
+	if c := res.Categories[datamap.Conversation]; c == nil || c.Deleted != 3 {
+		t.Errorf("conversation counts: %+v, want 3 deleted", c)
+	}
+	if c := res.Categories[datamap.Note]; c == nil || c.Repaired != 1 {
+		t.Errorf("note counts: %+v, want 1 repaired", c)
+	}
+	ttl := func(n platform.Note) string {
+		t.Helper()
+		key, _ := store.KeyOf(n)
+		out, err := r.env.DynamoDB.GetItem(r.ctx, &dynamodb.GetItemInput{TableName: aws.String(key.Table), Key: key.Attributes(), ConsistentRead: aws.Bool(true)})
+		if err != nil || out.Item == nil {
+			t.Fatalf("note %s: %v (item %v)", n.ID, err, out.Item)
+		}
+		v, _ := out.Item[platform.AttrExpiresAt].(*types.AttributeValueMemberN)
+		if v == nil {
+			return ""
+		}
+		return v.Value
+	}
+	exp, _ := r.sweep.Policy.ExpiresAt(datamap.MustLookup(datamap.Note), notes[0].UpdatedAt)
+	if got := ttl(notes[0]); got != itoa(exp.Unix()) {
+		t.Errorf("n1 expiresAt = %q, want %d", got, exp.Unix())
+	}
+	if got := ttl(notes[1]); got != writerTTL {
+		t.Errorf("n2 expiresAt = %q, want the writer's %s", got, writerTTL)
+	}
+	// One page: its six writes in one transaction, cancelled for the two changed items, then the
+	// other four in a second; no single requests.
+	if n := db.transactions.Load(); n != 2 {
+		t.Errorf("%d transactions, want 2", n)
+	}
+	if n := db.single.Load(); n != 0 {
+		t.Errorf("%d single DeleteItem/UpdateItem calls, want none", n)
+	}
+}
