@@ -11,6 +11,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/bench"
 	"github.com/lethe-dev/lethe/internal/bench/harddelete"
 	"github.com/lethe-dev/lethe/internal/bench/lifecycle"
+	"github.com/lethe-dev/lethe/internal/bench/sweep"
 )
 
 func init() {
@@ -27,7 +28,9 @@ func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	quick := fs.Bool("quick", envBool("BENCH_QUICK"), "the reduced set, under 3 minutes (default from BENCH_QUICK)")
 	sizes := fs.String("sizes", "", "hard-delete account sizes in items, comma-separated (10k,100k,1m); default 10k,100k,1m (quick: 10k,100k)")
-	profile := fs.Bool("profile", false, "write a CPU profile of each erase worker under <out>/tmp/")
+	sweepSizes := fs.String("sweep-sizes", "", "retention-sweep table sizes in scanned items, comma-separated; default 100k,1m (quick: 10k,100k)")
+	only := fs.String("only", "", "run only these benchmarks, comma-separated (account-lifecycle, hard-delete, retention-sweep)")
+	profile := fs.Bool("profile", false, "write a CPU profile of each erase worker, and of the retention sweeps, under <out>/tmp/")
 	out := fs.String("out", "bench", "folder for results.json and the plots")
 	report := fs.String("report", "BENCHMARKS.md", "the Markdown report to write")
 	fs.Usage = func() {
@@ -52,6 +55,12 @@ func runBench(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	sw := sweep.Options{Profile: *profile}
+	if *sweepSizes != "" {
+		if sw.Sizes, err = parseSizes(*sweepSizes); err != nil {
+			return fmt.Errorf("-sweep%s", strings.TrimPrefix(err.Error(), "-"))
+		}
+	}
 	command := "make bench"
 	if *quick {
 		command = "BENCH_QUICK=1 make bench"
@@ -59,8 +68,32 @@ func runBench(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		command = "bin/lethe bench " + strings.Join(args, " ")
 	}
-	return bench.Run(ctx, bench.Options{Quick: *quick, OutDir: *out, Report: *report, Command: command},
-		lifecycle.Benchmark(), harddelete.Benchmark(hd))
+	benchmarks := []bench.Benchmark{lifecycle.Benchmark(), harddelete.Benchmark(hd), sweep.Benchmark(sw)}
+	if *only != "" {
+		if benchmarks, err = selectBenchmarks(benchmarks, *only); err != nil {
+			return err
+		}
+	}
+	return bench.Run(ctx, bench.Options{Quick: *quick, OutDir: *out, Report: *report, Command: command}, benchmarks...)
+}
+
+// selectBenchmarks keeps the benchmarks named in a comma-separated list, in the run's order.
+func selectBenchmarks(all []bench.Benchmark, names string) ([]bench.Benchmark, error) {
+	want := map[string]bool{}
+	for _, n := range strings.Split(names, ",") {
+		want[strings.TrimSpace(n)] = true
+	}
+	var out []bench.Benchmark
+	for _, b := range all {
+		if want[b.Name] {
+			out = append(out, b)
+			delete(want, b.Name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("-only: no benchmark %q", n)
+	}
+	return out, nil
 }
 
 func envBool(name string) bool {
