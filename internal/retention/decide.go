@@ -146,8 +146,8 @@ func numAttr(item map[string]types.AttributeValue, name string) (int64, bool) {
 	return v, err == nil
 }
 
-// objectKeys are the S3 objects an item points at: a file's s3Key, an inbox message's attachments.
-func objectKeys(item map[string]types.AttributeValue) []string {
+// ObjectKeys are the S3 objects an item points at: a file's s3Key, an inbox message's attachments.
+func ObjectKeys(item map[string]types.AttributeValue) []string {
 	var keys []string
 	if v, ok := item["s3Key"].(*types.AttributeValueMemberS); ok && v.Value != "" {
 		keys = append(keys, v.Value)

@@ -508,7 +508,7 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(deleteConcurrency)
 	for _, rm := range removals {
-		keys := objectKeys(rm.item)
+		keys := ObjectKeys(rm.item)
 		if len(keys) == 0 {
 			changes = append(changes, &change{item: rm.item, d: rm.d})
 			continue

@@ -16,6 +16,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/bulkwrite"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/seed"
 )
 
@@ -209,7 +210,7 @@ func mark(store *platform.Store, opts seed.Options, expiredShare, noTTLShare flo
 		if s.kind != expired {
 			continue
 		}
-		for _, k := range objectKeys(s.item) {
+		for _, k := range retention.ObjectKeys(s.item) {
 			o, ok := objects[k]
 			if !ok {
 				return nil, nil, nil, fmt.Errorf("%s item points at %s, which the generator did not write", s.category, k)
@@ -218,25 +219,6 @@ func mark(store *platform.Store, opts seed.Options, expiredShare, noTTLShare flo
 		}
 	}
 	return out, restore, per, nil
-}
-
-// objectKeys are the S3 objects an item points at (the same attributes the sweep reads).
-func objectKeys(item map[string]types.AttributeValue) []string {
-	var keys []string
-	if v, ok := item["s3Key"].(*types.AttributeValueMemberS); ok && v.Value != "" {
-		keys = append(keys, v.Value)
-	}
-	switch v := item["attachmentKeys"].(type) {
-	case *types.AttributeValueMemberSS:
-		keys = append(keys, v.Value...)
-	case *types.AttributeValueMemberL:
-		for _, e := range v.Value {
-			if s, ok := e.(*types.AttributeValueMemberS); ok && s.Value != "" {
-				keys = append(keys, s.Value)
-			}
-		}
-	}
-	return keys
 }
 
 // writeSpecials stores the special items (over their seeded versions, or again after a sweep
