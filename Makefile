@@ -14,6 +14,10 @@ DYNAMODB_LOCAL_DIR := $(or $(LETHE_DYNAMODB_LOCAL_DIR),.tools/dynamodb-local)
 LETHE   := bin/lethe
 ASL     := $(wildcard statemachines/*.asl.json)
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
+# Packages whose work runs in concurrent pipelines (the retention sweep's scan and writer, the erasure
+# engine, bulk writes, the deletion handlers) run their tests a second time under the race detector
+# (gcc is on the machine for cgo): a lost append between goroutines once cost the sweep a deletion.
+RACE_PKGS := ./internal/retention/ ./internal/erasure/ ./internal/bulkwrite/ ./internal/deletion/
 
 .PHONY: all deps build vet asl test run clean clean-data
 
@@ -61,9 +65,11 @@ FUZZ_TARGETS := ./internal/inmail:FuzzParseClassify \
 	./internal/channels:FuzzParseSignedRequest ./internal/channels:FuzzParseWhatsApp ./internal/channels:FuzzSlack \
 	./internal/channels:FuzzParseTelegram ./internal/channels:FuzzParseVK ./internal/channels:FuzzParseViber
 
-## test: vet, ASL validation, every Go test against one shared set of local emulators, short fuzzing
+## test: vet, ASL validation, every Go test against one shared set of local emulators, the concurrent
+## packages again under the race detector, short fuzzing
 test: deps vet asl $(LETHE)
 	$(LETHE) testenv -- $(GO) test $(GO_TEST_FLAGS) ./...
+	$(LETHE) testenv -- $(GO) test -race $(GO_TEST_FLAGS) $(RACE_PKGS)
 	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: run every fuzz target for FUZZ_TIME

@@ -23,8 +23,11 @@ type Checkpoint struct {
 	// RunID is the ledger request that records the run.
 	RunID     string    `json:"runId"`
 	StartedAt time.Time `json:"startedAt"`
-	// Segments is the run's TotalSegments; a resumed run keeps it whatever Sweep.Segments says now.
-	Segments int `json:"segments"`
+	// TableSegments is each table's TotalSegments (by logical id), fixed when the run begins; a
+	// resumed run keeps them whatever Sweep.Segments or the tables' sizes say now.
+	TableSegments map[string]int `json:"tableSegments,omitempty"`
+	// Segments is every table's TotalSegments in a checkpoint stored before TableSegments was.
+	Segments int `json:"segments,omitempty"`
 	// Positions holds, per logical table, each segment's position.
 	Positions map[string][]Position `json:"positions"`
 	// Categories is what the run has done so far, per category.
@@ -61,6 +64,14 @@ func positionAfter(lek map[string]types.AttributeValue) Position {
 		return Position{Done: true}
 	}
 	return Position{PK: pk.Value, SK: sk.Value}
+}
+
+// segmentsOf is the TotalSegments of a table's scan in this run.
+func (c *Checkpoint) segmentsOf(logical string) int {
+	if n, ok := c.TableSegments[logical]; ok {
+		return n
+	}
+	return c.Segments
 }
 
 // Done reports whether every segment of every table has been scanned to its end.
@@ -191,6 +202,11 @@ func (s *Sweep) put(ctx context.Context, owner string, cp *Checkpoint, hold bool
 	if err != nil {
 		return err
 	}
+	return s.putState(ctx, owner, state, hold)
+}
+
+// putState writes a marshalled checkpoint as put does.
+func (s *Sweep) putState(ctx context.Context, owner string, state []byte, hold bool) error {
 	it := checkpointItem{Sweep: checkpointName, State: string(state), UpdatedAt: s.now()}
 	if hold {
 		it.Owner, it.LeaseUntil = owner, time.Now().Add(leaseFor).Unix()

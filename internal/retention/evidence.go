@@ -46,27 +46,16 @@ func subjectOf(item map[string]types.AttributeValue) (evidence.Subject, bool) {
 	return evidence.Subject{}, false
 }
 
-// journal stores the subjects of one page's deletions under the run's request, before the page's
-// position is stored: a run that fails later still has them.
+// journal stores the subjects of deletions made one request each under the run's request, before
+// the position of their page is stored: a run that fails later still has them. (Deletions made in a
+// transaction carry their journal part in it.)
 func (s *Sweep) journal(ctx context.Context, runID string, subjects map[evidence.Subject]bool) error {
-	if len(subjects) == 0 {
-		return nil
+	parts, err := s.journalParts(runID, subjects)
+	if err != nil || len(parts) == 0 {
+		return err
 	}
-	list := slices.SortedFunc(maps.Keys(subjects), func(a, b evidence.Subject) int {
-		return strings.Compare(a.Kind+"/"+a.ID, b.Kind+"/"+b.ID)
-	})
-	now := s.now()
 	var reqs []bulkwrite.Request
-	for i := 0; i < len(list); i += journalChunk {
-		body, err := json.Marshal(list[i:min(i+journalChunk, len(list))])
-		if err != nil {
-			return err
-		}
-		item, err := platform.Encode(evidence.Item{RequestID: runID, Part: journalPrefix + platform.NewID(now),
-			Body: string(body), CompletedAt: now}, s.Policy)
-		if err != nil {
-			return err
-		}
+	for _, item := range parts {
 		reqs = append(reqs, bulkwrite.Request{Table: s.Tables[datamap.LedgerTable], Write: types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}})
 	}
 	w := bulkwrite.Writer{DB: s.DB, Workers: 1}
@@ -74,6 +63,31 @@ func (s *Sweep) journal(ctx context.Context, runID string, subjects map[evidence
 		return fmt.Errorf("retention sweep: journal the subjects: %w", err)
 	}
 	return nil
+}
+
+// journalParts are the evidence parts that name subjects, journalChunk to a part.
+func (s *Sweep) journalParts(runID string, subjects map[evidence.Subject]bool) ([]map[string]types.AttributeValue, error) {
+	if len(subjects) == 0 {
+		return nil, nil
+	}
+	list := slices.SortedFunc(maps.Keys(subjects), func(a, b evidence.Subject) int {
+		return strings.Compare(a.Kind+"/"+a.ID, b.Kind+"/"+b.ID)
+	})
+	now := s.now()
+	var parts []map[string]types.AttributeValue
+	for i := 0; i < len(list); i += journalChunk {
+		body, err := json.Marshal(list[i:min(i+journalChunk, len(list))])
+		if err != nil {
+			return nil, err
+		}
+		item, err := platform.Encode(evidence.Item{RequestID: runID, Part: journalPrefix + platform.NewID(now),
+			Body: string(body), CompletedAt: now}, s.Policy)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, item)
+	}
+	return parts, nil
 }
 
 // subjects reads back every subject a run journaled, each once.

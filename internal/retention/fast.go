@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +15,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lethe-dev/lethe/internal/bulkwrite"
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -52,6 +56,8 @@ type change struct {
 	// applied: the write took effect. False with a nil err: the item changed or went since the scan.
 	applied bool
 	err     error
+	// page is the page the change is of.
+	page *pageWrites
 }
 
 // condition is what every write of the sweep is conditional on: the item still exists and holds the
@@ -90,26 +96,162 @@ func (s *Sweep) transactItem(c *change) types.TransactWriteItem {
 		ConditionExpression: aws.String(cond), ExpressionAttributeNames: conditionNames(), ExpressionAttributeValues: vals}}
 }
 
-// applyChanges makes every change — in transactions of up to 100 when the DB takes them, else one
-// conditional request each — with at most deleteConcurrency calls in flight, and sets each change's
-// outcome.
-func (s *Sweep) applyChanges(ctx context.Context, changes []*change) {
-	var g errgroup.Group
-	g.SetLimit(deleteConcurrency)
-	tx, ok := s.DB.(transactor)
-	if !ok || len(changes) == 1 {
-		for _, c := range changes {
-			g.Go(func() error { s.applyOne(ctx, c); return nil })
-		}
-		_ = g.Wait()
+// pageWrites is one page's changes on their way through the writer.
+type pageWrites struct {
+	changes []*change
+	// counts are the page's counts known when it was judged (undatable items, S3 objects).
+	counts map[string]*CategoryReport
+	// lek is the page's LastEvaluatedKey: the segment's position once the page is settled.
+	lek map[string]types.AttributeValue
+	// left counts the changes not resolved yet; done is closed when none is left.
+	left atomic.Int64
+	done chan struct{}
+	// err is a failure to journal the page's deletions (set before done is closed).
+	mu  sync.Mutex
+	err error
+}
+
+func (p *pageWrites) finished() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *pageWrites) fail(err error) {
+	p.mu.Lock()
+	p.err = errors.Join(p.err, err)
+	p.mu.Unlock()
+}
+
+// writer makes the changes of every segment's pages: it gathers them, from however many pages, into
+// transactions of up to 99 conditional writes and the journal part naming the subjects of the
+// transaction's deletions (so no deletion is ever stored without its journal entry), with at most
+// deleteConcurrency calls in flight. A DB without TransactWriteItems gets one conditional request per
+// change, and the journal part after them.
+type writer struct {
+	s     *Sweep
+	ctx   context.Context
+	runID string
+	in    chan *change
+	ended chan struct{}
+}
+
+// changeBuffer is how many changes may wait for the writer before a page's submit blocks.
+const changeBuffer = 1024
+
+func (s *Sweep) newWriter(ctx context.Context, runID string) *writer {
+	w := &writer{s: s, ctx: ctx, runID: runID, in: make(chan *change, changeBuffer), ended: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// submit hands a page's changes to the writer; a page without any is done at once.
+func (w *writer) submit(p *pageWrites) {
+	p.left.Store(int64(len(p.changes)))
+	if len(p.changes) == 0 {
+		close(p.done)
 		return
 	}
-	for len(changes) > 0 {
-		group := changes[:min(maxTransactItems, len(changes))]
-		changes = changes[len(group):]
-		g.Go(func() error { s.transact(ctx, tx, group); return nil })
+	for _, c := range p.changes {
+		c.page = p
+		w.in <- c
+	}
+}
+
+// close waits for every change submitted to be made.
+func (w *writer) close() {
+	close(w.in)
+	<-w.ended
+}
+
+func (w *writer) loop() {
+	defer close(w.ended)
+	_, transactions := w.s.DB.(transactor)
+	// A group takes what is waiting, up to a transaction's worth: full ones while the scan outruns
+	// the writes, single pages' when it does not.
+	most := maxTransactItems - 1
+	if !transactions {
+		most = deleteConcurrency * 4
+	}
+	sem := make(chan struct{}, deleteConcurrency)
+	var wg sync.WaitGroup
+	for c := range w.in {
+		group := []*change{c}
+	fill:
+		for len(group) < most {
+			select {
+			case c, ok := <-w.in:
+				if !ok {
+					break fill
+				}
+				group = append(group, c)
+			default:
+				break fill
+			}
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			w.write(group)
+		}()
+	}
+	wg.Wait()
+}
+
+// write makes one group of changes and resolves them.
+func (w *writer) write(group []*change) {
+	defer func() {
+		for _, c := range group {
+			if c.page.left.Add(-1) == 0 {
+				close(c.page.done)
+			}
+		}
+	}()
+	if tx, ok := w.s.DB.(transactor); ok && len(group) > 1 {
+		w.transact(tx, group)
+		return
+	}
+	w.each(group)
+}
+
+// each makes the changes one conditional request each, then journals the deletions made.
+func (w *writer) each(group []*change) {
+	var g errgroup.Group
+	g.SetLimit(deleteConcurrency)
+	for _, c := range group {
+		g.Go(func() error { w.s.applyOne(w.ctx, c); return nil })
 	}
 	_ = g.Wait()
+	var made []*change
+	for _, c := range group {
+		if c.applied && c.err == nil {
+			made = append(made, c)
+		}
+	}
+	subjects := subjectsOf(made)
+	if err := w.s.journal(w.ctx, w.runID, subjects); err != nil {
+		for _, c := range made {
+			c.page.fail(err)
+		}
+	}
+}
+
+// subjectsOf is whose data the deletions among changes destroy.
+func subjectsOf(changes []*change) map[evidence.Subject]bool {
+	out := map[evidence.Subject]bool{}
+	for _, c := range changes {
+		if c.d.action == repair {
+			continue
+		}
+		if sub, ok := subjectOf(c.item); ok {
+			out[sub] = true
+		}
+	}
+	return out
 }
 
 // applyOne makes one change with its own conditional request.
@@ -121,18 +263,27 @@ func (s *Sweep) applyOne(ctx context.Context, c *change) {
 	c.applied, c.err = s.deleteItem(ctx, c.item, c.d)
 }
 
-// transact makes a group of changes in one transaction. The changes whose condition failed are left
-// alone; the others are sent again (a cancelled transaction wrote nothing). A transaction that fails
-// otherwise, or is cancelled transactAttempts times, leaves what remains to one request per change.
-func (s *Sweep) transact(ctx context.Context, tx transactor, group []*change) {
+// transact makes a group of changes in one transaction with the journal part of its deletions. The
+// changes whose condition failed are left alone; the others are sent again (a cancelled transaction
+// wrote nothing). A transaction that fails otherwise, or is cancelled transactAttempts times, leaves
+// what remains to one request per change.
+func (w *writer) transact(tx transactor, group []*change) {
+	s, ctx := w.s, w.ctx
 	pending := group
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	for attempt := 0; len(pending) > 0 && attempt < transactAttempts; attempt++ {
-		items := make([]types.TransactWriteItem, len(pending))
-		for i, c := range pending {
-			items[i] = s.transactItem(c)
+		items := make([]types.TransactWriteItem, 0, len(pending)+1)
+		for _, c := range pending {
+			items = append(items, s.transactItem(c))
 		}
-		_, err := tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		journal, err := s.journalParts(w.runID, subjectsOf(pending))
+		if err != nil || len(journal) > 1 {
+			break
+		}
+		for _, it := range journal {
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: it}})
+		}
+		_, err = tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			for _, c := range pending {
 				c.applied = true
@@ -140,13 +291,13 @@ func (s *Sweep) transact(ctx context.Context, tx transactor, group []*change) {
 			return
 		}
 		var tc *types.TransactionCanceledException
-		if !errors.As(err, &tc) || len(tc.CancellationReasons) != len(pending) {
+		if !errors.As(err, &tc) || len(tc.CancellationReasons) != len(items) {
 			break
 		}
 		var next []*change
-		for i, reason := range tc.CancellationReasons {
-			if aws.ToString(reason.Code) != codeConditionFailed {
-				next = append(next, pending[i])
+		for i, c := range pending {
+			if aws.ToString(tc.CancellationReasons[i].Code) != codeConditionFailed {
+				next = append(next, c)
 			}
 		}
 		if len(next) == len(pending) {
@@ -157,9 +308,7 @@ func (s *Sweep) transact(ctx context.Context, tx transactor, group []*change) {
 		}
 		pending = next
 	}
-	for _, c := range pending {
-		s.applyOne(ctx, c)
-	}
+	w.each(pending)
 }
 
 // pending is a Scan page being read.

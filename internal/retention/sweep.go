@@ -47,9 +47,26 @@ const KindRetentionExpiry ledger.Kind = "retention_expiry"
 
 // Defaults.
 const (
+	// DefaultSegments is the fewest Scan segments a table gets.
 	DefaultSegments = 4
-	// deleteConcurrency bounds the conditional deletes in flight per segment.
+	// DefaultSegmentItems is how many items one segment spans when a run sizes its segments to the
+	// tables (Sweep.Segments zero): a few 1 MB pages. Small segments spread a table over the workers
+	// evenly, keep the work a checkpoint can lose small, and on DynamoDB Local keep a Scan page cheap
+	// (there a page costs in proportion to the part of the table its segment spans).
+	DefaultSegmentItems = 5000
+	// MaxSegments bounds the segments of one table, and so the checkpoint's size (a position per
+	// segment, well under DynamoDB's 400 KB item limit at 512 per table).
+	MaxSegments = 512
+	// DefaultConcurrency is how many segments are scanned at once (each holds a page and the next).
+	DefaultConcurrency = 16
+	// DefaultCheckpointEvery is how often a running invocation stores its checkpoint; it is stored
+	// again when the invocation ends. A run that dies in between scans that much again (its deletes
+	// are conditional, so a second pass finds nothing to do twice).
+	DefaultCheckpointEvery = 5 * time.Second
+	// deleteConcurrency bounds the S3 deletes in flight per segment, and the writer's calls in flight.
 	deleteConcurrency = 8
+	// maxPagesInFlight bounds the pages of a segment whose writes are not done yet.
+	maxPagesInFlight = 8
 	// DefaultBudget is the scanning time of one invocation of the deployed function (Timeout 900 s):
 	// it leaves minutes for the pages in flight, the checkpoint and the request.
 	DefaultBudget = 12 * time.Minute
@@ -70,6 +87,7 @@ type DB interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
 // S3 is the part of the S3 client the sweep uses; *s3.Client satisfies it.
@@ -93,8 +111,18 @@ type Sweep struct {
 	Now func() time.Time
 	// Log gets one line per run and per undatable category, never personal data; slog.Default when nil.
 	Log *slog.Logger
-	// Segments is the number of parallel Scan segments per table; DefaultSegments when 0.
+	// Segments fixes the number of Scan segments per table. Zero: a new run sizes them to each
+	// table, one per SegmentItems items (DescribeTable's item count), between DefaultSegments and
+	// MaxSegments. A resumed run keeps the segments it began with.
 	Segments int
+	// SegmentItems is the items per segment when the run sizes them (DefaultSegmentItems when 0).
+	SegmentItems int64
+	// Concurrency is how many segments are scanned at once, over both tables (DefaultConcurrency
+	// when 0).
+	Concurrency int
+	// CheckpointEvery is how often the checkpoint is stored while scanning (DefaultCheckpointEvery
+	// when 0).
+	CheckpointEvery time.Duration
 	// Budget is the wall-clock time one invocation may scan; it then stops, stores the checkpoint and
 	// returns. Zero: until the context's deadline less a minute. Every segment scans at least one
 	// page per invocation, so a run always progresses.
@@ -206,12 +234,12 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 		}
 	}
 	cp.owner = owner
-	if cp.RunID == "" || cp.Segments <= 0 {
-		return Result{}, errors.New("retention sweep: the checkpoint has no run id or segments")
+	if cp.RunID == "" {
+		return Result{}, errors.New("retention sweep: the checkpoint has no run id")
 	}
 	for _, t := range sweptTables {
-		if len(cp.Positions[t]) != cp.Segments {
-			return Result{}, fmt.Errorf("retention sweep: the checkpoint has %d positions for %s, not %d", len(cp.Positions[t]), t, cp.Segments)
+		if n := cp.segmentsOf(t); n <= 0 || len(cp.Positions[t]) != n {
+			return Result{}, fmt.Errorf("retention sweep: the checkpoint has %d positions for %s, not %d", len(cp.Positions[t]), t, n)
 		}
 	}
 	cp.Invocations++
@@ -220,17 +248,38 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 	}
 	deadline := s.deadline(ctx)
 
-	r := &run{s: s, cp: cp, deadline: deadline, oldest: map[string]time.Time{}}
-	g, gctx := errgroup.WithContext(ctx)
-	for _, logical := range sweptTables {
-		for seg := range cp.Segments {
-			if cp.Positions[logical][seg].Done {
-				continue
+	r := &run{s: s, cp: cp, deadline: deadline, oldest: map[string]time.Time{}, saved: time.Now()}
+	// The writes outlive a failing segment's context: a page handed to the writer is finished.
+	r.w = s.newWriter(ctx, cp.RunID)
+	// The unfinished segments of both tables, interleaved, scanned by a pool of workers. Segments
+	// started before the deadline scan at least one page each, so every invocation progresses; one
+	// still queued at the deadline waits for the next invocation.
+	type job struct {
+		logical string
+		seg     int
+	}
+	var jobs []job
+	for seg := range max(cp.segmentsOf(sweptTables[0]), cp.segmentsOf(sweptTables[1])) {
+		for _, logical := range sweptTables {
+			if seg < len(cp.Positions[logical]) && !cp.Positions[logical][seg].Done {
+				jobs = append(jobs, job{logical, seg})
 			}
-			g.Go(func() error { return r.segment(gctx, logical, seg) })
 		}
 	}
+	workers := s.Concurrency
+	if workers <= 0 {
+		workers = DefaultConcurrency
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i, j := range jobs {
+		if i >= workers && (gctx.Err() != nil || r.pastDeadline()) {
+			break
+		}
+		g.Go(func() error { return r.segment(gctx, j.logical, j.seg) })
+	}
 	scanErr := g.Wait()
+	r.w.close()
 
 	// Oldest remaining: only a finished scan has seen every item; a partial one reports what it saw.
 	for cat, t := range r.oldest {
@@ -283,14 +332,14 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 // begin starts a new run: a new run id, a checkpoint at the start of every segment.
 func (s *Sweep) begin(ctx context.Context, owner string) (*Checkpoint, error) {
 	now := s.now()
-	segs := s.Segments
-	if segs <= 0 {
-		segs = DefaultSegments
+	segs, err := s.Plan(ctx)
+	if err != nil {
+		return nil, err
 	}
-	cp := &Checkpoint{RunID: platform.NewID(now), StartedAt: now, Segments: segs,
+	cp := &Checkpoint{RunID: platform.NewID(now), StartedAt: now, TableSegments: segs,
 		Positions: map[string][]Position{}, Categories: map[string]*CategoryReport{}, owner: owner}
 	for _, t := range sweptTables {
-		cp.Positions[t] = make([]Position, segs)
+		cp.Positions[t] = make([]Position, segs[t])
 	}
 	if err := s.saveCheckpoint(ctx, cp); err != nil {
 		return nil, err
@@ -347,6 +396,33 @@ func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
 	return s.clearCheckpoint(ctx, cp.owner)
 }
 
+// Plan is the Scan segments a new run gives each swept table (by logical id): Segments when set,
+// else one per SegmentItems items of the table's item count (which DynamoDB refreshes about every
+// six hours), between DefaultSegments and MaxSegments.
+func (s *Sweep) Plan(ctx context.Context) (map[string]int, error) {
+	plan := map[string]int{}
+	per := s.SegmentItems
+	if per <= 0 {
+		per = DefaultSegmentItems
+	}
+	for _, t := range sweptTables {
+		if s.Segments > 0 {
+			plan[t] = s.Segments
+			continue
+		}
+		out, err := s.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.Tables[t])})
+		if err != nil {
+			return nil, fmt.Errorf("retention sweep: size the scan of %s: %w", t, err)
+		}
+		var items int64
+		if out.Table != nil {
+			items = aws.ToInt64(out.Table.ItemCount)
+		}
+		plan[t] = int(min(max((items+per-1)/per, DefaultSegments), MaxSegments))
+	}
+	return plan, nil
+}
+
 func summary(cp *Checkpoint) string {
 	var parts []string
 	for _, cat := range slices.Sorted(maps.Keys(cp.Categories)) {
@@ -396,74 +472,157 @@ type run struct {
 	mu     sync.Mutex
 	oldest map[string]time.Time
 	errors int64
+	// saved is when the checkpoint was last stored; saving says a store is under way.
+	saved  time.Time
+	saving bool
+	// w makes the pages' writes.
+	w *writer
 }
 
-// segment scans one segment of one table from its position until its end or the deadline, one page
-// at a time: each page is acted on, then the position after it recorded and stored.
+func (r *run) pastDeadline() bool { return !r.deadline.IsZero() && time.Now().After(r.deadline) }
+
+// segment scans one segment of one table from its position until its end or the deadline. Each page
+// is judged and its writes handed to the run's writer, and the scan goes on to the next page while
+// they are made; a page's position (and what its writes did) is recorded once all of them are done,
+// in page order, so a stored position never passes a write that has not been made.
 func (r *run) segment(ctx context.Context, logical string, seg int) error {
 	s := r.s
 	r.mu.Lock()
 	pos := r.cp.Positions[logical][seg]
 	r.mu.Unlock()
 	in := &dynamodb.ScanInput{TableName: aws.String(s.Tables[logical]), Segment: aws.Int32(int32(seg)),
-		TotalSegments: aws.Int32(int32(r.cp.Segments)), ExclusiveStartKey: pos.startKey()}
+		TotalSegments: aws.Int32(int32(r.cp.segmentsOf(logical))), ExclusiveStartKey: pos.startKey()}
 	// Eventually consistent reads (half the cost): an item read stale is at worst refreshed since,
 	// and the conditional delete then spares it; one written since is seen by the next run.
 	if s.PageSize > 0 {
 		in.Limit = aws.Int32(s.PageSize)
 	}
-	// The next page is read while this one is acted on (prefetch, fast.go), so the segment's scan
-	// never waits for its writes; a page read past the deadline is dropped unacted.
+	var queue []*pageWrites
+	// settle records the oldest page of the queue once its writes are done. After a failure the
+	// segment's position stays where it is: the pages after it are counted, not passed.
+	failed := false
+	settle := func() error {
+		p := queue[0]
+		queue = queue[1:]
+		<-p.done
+		err := r.settle(ctx, logical, seg, p, !failed)
+		failed = failed || err != nil
+		return err
+	}
+	drain := func(err error) error {
+		failed = failed || err != nil
+		for len(queue) > 0 {
+			err = errors.Join(err, settle())
+		}
+		return err
+	}
+	// The next page is read while this one is judged (prefetch, fast.go); a page read past the
+	// deadline is dropped unjudged.
 	next := prefetch(ctx, s.DB, in)
 	for first := true; ; first = false {
-		if !first && !r.deadline.IsZero() && time.Now().After(r.deadline) {
-			return nil
+		if !first && r.pastDeadline() {
+			return drain(nil)
 		}
 		page, err := next.wait()
 		if err != nil {
-			return fmt.Errorf("retention sweep: scan %s segment %d: %w", logical, seg, err)
+			return drain(fmt.Errorf("retention sweep: scan %s segment %d: %w", logical, seg, err))
 		}
 		if len(page.LastEvaluatedKey) > 0 {
 			after := *in
 			after.ExclusiveStartKey = page.LastEvaluatedKey
 			next = prefetch(ctx, s.DB, &after)
 		}
-		counts, err := r.page(ctx, page.Items)
+		p, err := r.page(ctx, page.Items)
 		if err != nil {
-			return err
+			return drain(err)
 		}
-		pos := positionAfter(page.LastEvaluatedKey)
-		r.mu.Lock()
-		for cat, c := range counts {
-			rep := r.cp.Categories[cat]
-			if rep == nil {
-				rep = &CategoryReport{}
-				r.cp.Categories[cat] = rep
+		p.lek = page.LastEvaluatedKey
+		queue = append(queue, p)
+		for len(queue) > 0 && (len(queue) > maxPagesInFlight || queue[0].finished()) {
+			if err := settle(); err != nil {
+				return drain(err)
 			}
-			rep.add(c)
 		}
-		r.cp.Positions[logical][seg] = pos
-		err = s.saveCheckpoint(ctx, r.cp)
-		r.mu.Unlock()
-		if err != nil {
-			return err
-		}
-		if pos.Done {
-			return nil
+		if len(page.LastEvaluatedKey) == 0 {
+			return drain(nil)
 		}
 	}
 }
 
-// page acts on one page of items and returns what it did per category.
-func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue) (map[string]*CategoryReport, error) {
+// settle records a page whose writes are done: what they did in the run's counts and, when advance
+// is set, the position after the page in the checkpoint, which is stored every CheckpointEvery by
+// whichever segment comes by, one store at a time (the end of the invocation stores it in any case).
+func (r *run) settle(ctx context.Context, logical string, seg int, p *pageWrites, advance bool) error {
 	s := r.s
-	now := s.now()
-	counts := map[string]*CategoryReport{}
+	counts := p.counts
 	get := func(cat string) *CategoryReport {
 		c := counts[cat]
 		if c == nil {
 			c = &CategoryReport{}
 			counts[cat] = c
+		}
+		return c
+	}
+	for _, c := range p.changes {
+		cat := c.d.category.Name
+		switch {
+		case c.err != nil && c.d.action == repair:
+			r.fail()
+			s.log().Error("retention sweep: could not set a TTL", "category", cat, "err", c.err)
+		case c.err != nil:
+			r.fail()
+			s.log().Error("retention sweep: could not delete an expired item", "category", cat, "err", c.err)
+		case !c.applied:
+		case c.d.action == repair:
+			get(cat).Repaired++
+		default:
+			get(cat).Deleted++
+		}
+	}
+	r.mu.Lock()
+	for cat, c := range counts {
+		rep := r.cp.Categories[cat]
+		if rep == nil {
+			rep = &CategoryReport{}
+			r.cp.Categories[cat] = rep
+		}
+		rep.add(c)
+	}
+	if p.err != nil || !advance {
+		// The journal of the page's deletions failed, or a page before it did: its position is
+		// not passed, so the next invocation looks at the page again (what went is not found twice).
+		r.mu.Unlock()
+		return p.err
+	}
+	r.cp.Positions[logical][seg] = positionAfter(p.lek)
+	var state []byte
+	var err error
+	if !r.saving && time.Since(r.saved) >= s.checkpointEvery() {
+		r.saving = true
+		state, err = json.Marshal(r.cp)
+	}
+	r.mu.Unlock()
+	if state != nil {
+		err = s.putState(ctx, r.cp.owner, state, true)
+		r.mu.Lock()
+		r.saving, r.saved = false, time.Now()
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// page judges one page of items: the items past retention have their S3 objects deleted, then every
+// deletion and TTL repair goes to the writer. The counts known now (undatable items, objects) are in
+// the pageWrites; those of the writes are counted when it settles.
+func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue) (*pageWrites, error) {
+	s := r.s
+	now := s.now()
+	p := &pageWrites{counts: map[string]*CategoryReport{}, done: make(chan struct{})}
+	get := func(cat string) *CategoryReport {
+		c := p.counts[cat]
+		if c == nil {
+			c = &CategoryReport{}
+			p.counts[cat] = c
 		}
 		return c
 	}
@@ -473,7 +632,6 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 	}
 	var removals []removal
 	var changes []*change
-	subjects := map[evidence.Subject]bool{}
 	// The oldest anchor of the page per category, noted in the run once the page is judged: a lock
 	// taken per page, not per item.
 	oldest := map[string]time.Time{}
@@ -510,7 +668,9 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 	for _, rm := range removals {
 		keys := ObjectKeys(rm.item)
 		if len(keys) == 0 {
+			mu.Lock()
 			changes = append(changes, &change{item: rm.item, d: rm.d})
+			mu.Unlock()
 			continue
 		}
 		g.Go(func() error {
@@ -530,36 +690,15 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 		})
 	}
 	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	// Then each expired item is deleted and each missing TTL set, by a write conditional on the TTL
 	// the item was scanned with, so an item a writer refreshed in between (a conversation that got a
-	// message) is neither destroyed nor given an old TTL; up to 100 writes to a transaction (fast.go).
-	s.applyChanges(ctx, changes)
-	for _, c := range changes {
-		cat := c.d.category.Name
-		switch {
-		case c.err != nil && c.d.action == repair:
-			r.fail()
-			s.log().Error("retention sweep: could not set a TTL", "category", cat, "err", c.err)
-		case c.err != nil:
-			r.fail()
-			s.log().Error("retention sweep: could not delete an expired item", "category", cat, "err", c.err)
-		case !c.applied:
-		case c.d.action == repair:
-			get(cat).Repaired++
-		default:
-			get(cat).Deleted++
-			if sub, ok := subjectOf(c.item); ok {
-				subjects[sub] = true
-			}
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return counts, err
-	}
-	if err := s.journal(ctx, r.cp.RunID, subjects); err != nil {
-		return counts, err
-	}
-	return counts, nil
+	// message) is neither destroyed nor given an old TTL (the writer, fast.go).
+	p.changes = changes
+	r.w.submit(p)
+	return p, nil
 }
 
 func (r *run) noteOldest(cat string, anchor time.Time) {
@@ -643,6 +782,13 @@ func (s *Sweep) deleteObjects(ctx context.Context, c datamap.Category, keys []st
 		return int64(len(keys) - len(out.Errors)), fmt.Errorf("%d of %d objects not deleted", len(out.Errors), len(keys))
 	}
 	return int64(len(keys)), nil
+}
+
+func (s *Sweep) checkpointEvery() time.Duration {
+	if s.CheckpointEvery > 0 {
+		return s.CheckpointEvery
+	}
+	return DefaultCheckpointEvery
 }
 
 func (s *Sweep) now() time.Time {

@@ -85,6 +85,13 @@ func (d countingDB) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...
 	return out, err
 }
 
+func (d countingDB) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	began := time.Now()
+	out, err := d.db.DescribeTable(ctx, in, optFns...)
+	d.c.note("dynamodb.DescribeTable", 0, began)
+	return out, err
+}
+
 func (d countingDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	began := time.Now()
 	out, err := d.db.BatchWriteItem(ctx, in, optFns...)

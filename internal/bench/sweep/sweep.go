@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,12 +43,6 @@ const (
 	DefaultNoTTLShare   = 0.005
 )
 
-// DefaultSegments is the Scan segments per table of both the sweep and the raw scan. The deployed
-// sweep uses retention.DefaultSegments (4); the benchmark uses more because on DynamoDB Local the
-// cost of a Scan page grows with the part of the table its segment spans, so that a scan of a
-// million items in 4 segments takes many minutes — in 32, a fraction of that, for both scans alike.
-const DefaultSegments = 32
-
 // warmupLimit is the largest size that gets an untimed warm-up scan.
 const warmupLimit = 200_000
 
@@ -67,8 +62,9 @@ var (
 type Options struct {
 	// Sizes are the scanned items of each round, smallest first (default DefaultSizes, quick QuickSizes).
 	Sizes []int64
-	// Segments and PageSize configure both the sweep and the raw scan (default DefaultSegments, and
-	// DynamoDB's 1 MB pages as deployed).
+	// Segments fixes the segments per table of both the sweep and the raw scan; zero (the default)
+	// lets the sweep size them to the tables as deployed (retention.Sweep.Plan), and the raw scan
+	// uses the same. PageSize likewise (default DynamoDB's 1 MB pages, as deployed).
 	Segments int
 	PageSize int32
 	// ExpiredShare and NoTTLShare of the personal 13-month items (defaults above).
@@ -86,9 +82,6 @@ func (o *Options) defaults(quick bool) {
 		if quick {
 			o.Sizes = QuickSizes
 		}
-	}
-	if o.Segments <= 0 {
-		o.Segments = DefaultSegments
 	}
 	if o.ExpiredShare <= 0 {
 		o.ExpiredShare = DefaultExpiredShare
@@ -185,6 +178,8 @@ type round struct {
 	objects            int64                // S3 objects deleted per sweep
 	unrepairable       int64
 	restoreTime        time.Duration // writing back one sweep's deletions and repairs (untimed)
+	// segments is the Scan segments of each scanned table (platform, ledger), the sweep's plan.
+	segments []int
 }
 
 // round seeds a table of about size items and scans it raw and with the sweep, alternating.
@@ -240,11 +235,20 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 		// One invocation to the end: the budget is far beyond any size here.
 		Budget: 6 * time.Hour}
 
+	// The raw scan reads the tables in the segments the sweep gives them, as many at once.
+	plan, err := sw.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.segments = []int{plan[datamap.PlatformTable], plan[datamap.LedgerTable]}
+	workers := retention.DefaultConcurrency
+	env.Logf("  sweep %s: %d and %d segments (platform, ledger), %d at once", name, r.segments[0], r.segments[1], workers)
+
 	// An untimed scan first: the table's first read after its writes warms DynamoDB Local (not at
 	// the large sizes, where a scan takes minutes). At the first size an untimed sweep too, which
 	// warms the JVM's paths for conditional writes.
 	if size <= warmupLimit {
-		if _, err := rawScan(ctx, cdb, tables, b.o.Segments, b.o.PageSize); err != nil {
+		if _, err := rawScan(ctx, cdb, tables, r.segments, workers, b.o.PageSize); err != nil {
 			return nil, err
 		}
 	}
@@ -265,7 +269,7 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 	for i := range reps {
 		var raw phase
 		for attempt := 0; ; attempt++ {
-			if raw, err = b.measure(func() (int64, error) { return rawScan(ctx, cdb, tables, b.o.Segments, b.o.PageSize) }); err != nil {
+			if raw, err = b.measure(func() (int64, error) { return rawScan(ctx, cdb, tables, r.segments, workers, b.o.PageSize) }); err != nil {
 				return nil, fmt.Errorf("raw scan: %w", err)
 			}
 			r.rawCalls = c.snapshot()
@@ -419,16 +423,23 @@ type scanner interface {
 	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
-// rawScan reads every item of the tables with a parallel Scan of segments segments each, pages of
-// pageSize items (0: 1 MB), eventually consistent like the sweep's, and does nothing with them: the
-// sweep's scan with none of its work.
-func rawScan(ctx context.Context, db scanner, tables []string, segments int, pageSize int32) (int64, error) {
-	counts := make([]int64, len(tables)*segments)
+// rawScan reads every item of the tables with a parallel Scan, segments[t] segments of table t,
+// workers of them at once in the sweep's order (interleaving the tables), pages of pageSize items
+// (0: 1 MB), eventually consistent like the sweep's, and does nothing with them: the sweep's scan
+// with none of its work.
+func rawScan(ctx context.Context, db scanner, tables []string, segments []int, workers int, pageSize int32) (int64, error) {
+	var counts []*int64
 	g, gctx := errgroup.WithContext(ctx)
-	for t, table := range tables {
-		for seg := range segments {
+	g.SetLimit(workers)
+	for seg := range slices.Max(segments) {
+		for t, table := range tables {
+			if seg >= segments[t] {
+				continue
+			}
+			n := new(int64)
+			counts = append(counts, n)
 			g.Go(func() error {
-				in := &dynamodb.ScanInput{TableName: aws.String(table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments))}
+				in := &dynamodb.ScanInput{TableName: aws.String(table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments[t]))}
 				if pageSize > 0 {
 					in.Limit = aws.Int32(pageSize)
 				}
@@ -437,7 +448,7 @@ func rawScan(ctx context.Context, db scanner, tables []string, segments int, pag
 					if err != nil {
 						return err
 					}
-					counts[t*segments+seg] += int64(len(out.Items))
+					*n += int64(len(out.Items))
 					if len(out.LastEvaluatedKey) == 0 {
 						return nil
 					}
@@ -449,7 +460,7 @@ func rawScan(ctx context.Context, db scanner, tables []string, segments int, pag
 	err := g.Wait()
 	var n int64
 	for _, c := range counts {
-		n += c
+		n += *c
 	}
 	return n, err
 }
