@@ -56,12 +56,14 @@ func TestRetentionSweepFunction(t *testing.T) {
 		action, resource string
 		want             bool
 	}{
+		{"dynamodb:DescribeTable", platformARN, true}, // the Scan's segments are sized to the table
 		{"dynamodb:Scan", platformARN, true},
 		{"dynamodb:DeleteItem", platformARN, true},
 		{"dynamodb:UpdateItem", platformARN, true},
 		{"dynamodb:PutItem", platformARN, false},
 		{"dynamodb:BatchWriteItem", platformARN, false},
 		{"dynamodb:Scan", analyticsARN, false},
+		{"dynamodb:DescribeTable", analyticsARN, false},
 		{"dynamodb:DeleteItem", analyticsARN, false},
 		{"s3:DeleteObject", files + "accounts/a1/bots/b1/users/u1/files/f1", true},
 		{"s3:GetObject", files + "accounts/a1/bots/b1/users/u1/files/f1", false},

@@ -170,6 +170,9 @@ type round struct {
 	// remeasured counts phases measured again because other processes disturbed them.
 	remeasured         int
 	raw, sweep         phase
+	// clean is the sweep run again right after a sweep, over tables with nothing left to delete or
+	// repair: the scan and the judging alone, to tell them from the writes.
+	clean              phase
 	ratioMin, ratioMax float64
 	rawCalls           map[string]callStats // one repetition's
 	sweepCalls         map[string]callStats // one repetition's
@@ -282,7 +285,7 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 			}
 		}
 
-		var sweep phase
+		var sweep, clean phase
 		for attempt := 0; ; attempt++ {
 			var result retention.Result
 			stop := b.profile(name, i == reps-1 && attempt == 0)
@@ -302,6 +305,21 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 			}
 			env.Logf("  sweep %s: the sweep read %d items, deleted %d (%d objects), repaired %d in %v (%.0f items/s, %.2f× raw)",
 				name, sweep.items, r.deleted, r.objects, r.repaired, sweep.wall.Round(time.Millisecond), sweep.rate(), sweep.rate()/raw.rate())
+			// The same sweep again, at once: nothing is left to delete or repair.
+			var again retention.Result
+			if clean, err = b.measure(func() (int64, error) {
+				res, err := sw.Run(ctx, retention.Input{})
+				again = res
+				return 0, err
+			}); err != nil {
+				return nil, fmt.Errorf("second sweep: %w", err)
+			}
+			clean.items = c.snapshot()["dynamodb.Scan"].Items
+			if err := nothingDone(again); err != nil {
+				return nil, fmt.Errorf("second sweep: %w", err)
+			}
+			env.Logf("  sweep %s: the sweep again, with nothing to write, read %d items in %v (%.0f items/s, %.2f× raw)",
+				name, clean.items, clean.wall.Round(time.Millisecond), clean.rate(), clean.rate()/raw.rate())
 			// Identical contents for the next scan: the deleted and repaired items written back as
 			// they were, the run's ledger records removed (untimed).
 			began := time.Now()
@@ -318,7 +336,7 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 			}
 		}
 
-		r.raw, r.sweep = r.raw.add(raw), r.sweep.add(sweep)
+		r.raw, r.sweep, r.clean = r.raw.add(raw), r.sweep.add(sweep), r.clean.add(clean)
 		ratio := sweep.rate() / raw.rate()
 		if i == 0 {
 			r.ratioMin, r.ratioMax = ratio, ratio
@@ -355,6 +373,19 @@ func (r *round) check(res retention.Result) error {
 		return fmt.Errorf("the sweep deleted %d S3 objects; the expired items had %d", objects, want)
 	}
 	r.result, r.deleted, r.repaired, r.objects, r.unrepairable = res, deleted, repaired, objects, unrepairable
+	return nil
+}
+
+// nothingDone verifies a sweep over swept tables: finished, nothing deleted or repaired, no errors.
+func nothingDone(res retention.Result) error {
+	if res.Partial || res.Errors > 0 {
+		return fmt.Errorf("partial %v, %d errors", res.Partial, res.Errors)
+	}
+	for cat, c := range res.Categories {
+		if c.Deleted+c.Repaired+c.Objects > 0 {
+			return fmt.Errorf("%s: %d deleted, %d repaired, %d objects after a sweep", cat, c.Deleted, c.Repaired, c.Objects)
+		}
+	}
 	return nil
 }
 
