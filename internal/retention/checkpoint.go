@@ -23,12 +23,9 @@ type Checkpoint struct {
 	// RunID is the ledger request that records the run.
 	RunID     string    `json:"runId"`
 	StartedAt time.Time `json:"startedAt"`
-	// TableSegments is each table's TotalSegments (by logical id), fixed when the run begins; a
-	// resumed run keeps them whatever Sweep.Segments or the tables' sizes say now.
-	TableSegments map[string]int `json:"tableSegments,omitempty"`
-	// Segments is every table's TotalSegments in a checkpoint stored before TableSegments was.
-	Segments int `json:"segments,omitempty"`
-	// Positions holds, per logical table, each segment's position.
+	// Positions holds, per logical table, each segment's position: one per segment, so their number
+	// is the table's TotalSegments, fixed when the run begins (a resumed run keeps it whatever
+	// Sweep.Segments or the tables' sizes say now).
 	Positions map[string][]Position `json:"positions"`
 	// Categories is what the run has done so far, per category.
 	Categories map[string]*CategoryReport `json:"categories,omitempty"`
@@ -67,12 +64,7 @@ func positionAfter(lek map[string]types.AttributeValue) Position {
 }
 
 // segmentsOf is the TotalSegments of a table's scan in this run.
-func (c *Checkpoint) segmentsOf(logical string) int {
-	if n, ok := c.TableSegments[logical]; ok {
-		return n
-	}
-	return c.Segments
-}
+func (c *Checkpoint) segmentsOf(logical string) int { return len(c.Positions[logical]) }
 
 // Done reports whether every segment of every table has been scanned to its end.
 func (c *Checkpoint) Done() bool {

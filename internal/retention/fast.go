@@ -135,6 +135,8 @@ type writer struct {
 	s     *Sweep
 	ctx   context.Context
 	runID string
+	// tx is the DB's TransactWriteItems; nil when it has none.
+	tx    transactor
 	in    chan *change
 	ended chan struct{}
 }
@@ -144,6 +146,7 @@ const changeBuffer = 1024
 
 func (s *Sweep) newWriter(ctx context.Context, runID string) *writer {
 	w := &writer{s: s, ctx: ctx, runID: runID, in: make(chan *change, changeBuffer), ended: make(chan struct{})}
+	w.tx, _ = s.DB.(transactor)
 	go w.loop()
 	return w
 }
@@ -169,11 +172,10 @@ func (w *writer) close() {
 
 func (w *writer) loop() {
 	defer close(w.ended)
-	_, transactions := w.s.DB.(transactor)
-	// A group takes what is waiting, up to a transaction's worth: full ones while the scan outruns
-	// the writes, single pages' when it does not.
+	// A group takes what is waiting, up to a transaction's worth (leaving room for its journal
+	// part): full ones while the scan outruns the writes, single pages' when it does not.
 	most := maxTransactItems - 1
-	if !transactions {
+	if w.tx == nil {
 		most = deleteConcurrency * 4
 	}
 	sem := make(chan struct{}, deleteConcurrency)
@@ -211,8 +213,8 @@ func (w *writer) write(group []*change) {
 			}
 		}
 	}()
-	if tx, ok := w.s.DB.(transactor); ok && len(group) > 1 {
-		w.transact(tx, group)
+	if w.tx != nil && len(group) > 1 {
+		w.transact(group)
 		return
 	}
 	w.each(group)
@@ -267,7 +269,7 @@ func (s *Sweep) applyOne(ctx context.Context, c *change) {
 // changes whose condition failed are left alone; the others are sent again (a cancelled transaction
 // wrote nothing). A transaction that fails otherwise, or is cancelled transactAttempts times, leaves
 // what remains to one request per change.
-func (w *writer) transact(tx transactor, group []*change) {
+func (w *writer) transact(group []*change) {
 	s, ctx := w.s, w.ctx
 	pending := group
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
@@ -277,13 +279,13 @@ func (w *writer) transact(tx transactor, group []*change) {
 			items = append(items, s.transactItem(c))
 		}
 		journal, err := s.journalParts(w.runID, subjectsOf(pending))
-		if err != nil || len(journal) > 1 {
-			break
+		if err != nil || len(items)+len(journal) > maxTransactItems {
+			break // the rest go one request each, journaled after them
 		}
 		for _, it := range journal {
 			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: it}})
 		}
-		_, err = tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		_, err = w.tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			for _, c := range pending {
 				c.applied = true

@@ -123,7 +123,11 @@ func TestSweepSizesItsSegmentsToTheTables(t *testing.T) {
 	if !first.Partial || first.Checkpoint == nil {
 		t.Fatalf("a run with a tiny budget finished at once: %+v", first)
 	}
-	if got := first.Checkpoint.TableSegments; got[datamap.PlatformTable] != plan[datamap.PlatformTable] || got[datamap.LedgerTable] != plan[datamap.LedgerTable] {
+	got := map[string]int{}
+	for logical, positions := range first.Checkpoint.Positions {
+		got[logical] = len(positions)
+	}
+	if got[datamap.PlatformTable] != plan[datamap.PlatformTable] || got[datamap.LedgerTable] != plan[datamap.LedgerTable] {
 		t.Errorf("checkpoint segments %v, plan %v", got, plan)
 	}
 	s.Budget, s.SegmentItems = 0, 1_000_000 // a plan of 4 segments now: the run keeps its own

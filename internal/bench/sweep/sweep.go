@@ -168,8 +168,8 @@ type round struct {
 	data  *dataset
 	reps  int
 	// remeasured counts phases measured again because other processes disturbed them.
-	remeasured         int
-	raw, sweep         phase
+	remeasured int
+	raw, sweep phase
 	// clean is the sweep run again right after a sweep, over tables with nothing left to delete or
 	// repair: the scan and the judging alone, to tell them from the writes.
 	clean              phase
