@@ -80,7 +80,7 @@ func (e *Engine) startLocked(smArn, name, input, parent string) (*execution, err
 		x.timeoutTimer = e.clock.afterFunc(x.start.Add(time.Duration(t)*time.Second), func() {
 			e.mu.Lock()
 			defer e.mu.Unlock()
-			x.closeLocked(types.ExecutionStatusTimedOut, "", ErrTimeout, "")
+			x.closeLocked(types.ExecutionStatusTimedOut, "", ErrTimeout, fmt.Sprintf("The execution did not finish within its %d seconds (TimeoutSeconds).", t))
 		})
 	}
 	e.busy++ // the interpreter's unit, released when it parks or exits

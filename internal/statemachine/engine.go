@@ -30,6 +30,8 @@ const (
 	ErrNoChoiceMatched   = "States.NoChoiceMatched"
 	ErrIntrinsicFailure  = "States.IntrinsicFailure"
 	ErrPermissions       = "States.Permissions"
+	// ErrResultPathMatchFailure: a Task's or Pass's ResultPath cannot be applied to its input.
+	ErrResultPathMatchFailure = "States.ResultPathMatchFailure"
 )
 
 // HistoryLimit is the most events a Standard execution's history may hold; an execution that

@@ -136,7 +136,7 @@ func TestRetryBackoffAndCatch(t *testing.T) {
 	if d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("status %s %s", d.Status, str(d.Error))
 	}
-	jsonEq(t, str(d.Output), `{"keep":1,"err":{"Error":"Flaky.Error","Cause":"try again"}}`)
+	jsonEq(t, str(d.Output), `{"keep":1,"err":{"Error":"Flaky.Error","Cause":"{\"errorMessage\":\"try again\",\"errorType\":\"Flaky.Error\"}"}}`)
 	ex := e.Executions()[0]
 	// 2 states entered + 4 retries.
 	if ex.Transitions != 6 || ex.LambdaInvocations != 5 {
@@ -163,7 +163,7 @@ func TestRetryDefaultsAndUncaught(t *testing.T) {
 	if calls != 4 {
 		t.Errorf("calls %d, want 1 + 3 default retries", calls)
 	}
-	if d.Status != types.ExecutionStatusFailed || str(d.Error) != "errorString" || str(d.Cause) != "nope" {
+	if d.Status != types.ExecutionStatusFailed || str(d.Error) != "errorString" || str(d.Cause) != `{"errorMessage":"nope","errorType":"errorString"}` {
 		t.Errorf("got %s %s %s", d.Status, str(d.Error), str(d.Cause))
 	}
 	// Default interval 1 s, rate 2: 1 + 2 + 4.
@@ -218,22 +218,22 @@ func TestLambdaErrorNames(t *testing.T) {
 	}{
 		{"InvokeResponse_Error", func(context.Context, json.RawMessage) (json.RawMessage, error) {
 			return nil, messages.InvokeResponse_Error{Type: "Lethe.NotFound", Message: "no such user"}
-		}, "Lethe.NotFound", "no such user"},
+		}, "Lethe.NotFound", `{"errorMessage":"no such user","errorType":"Lethe.NotFound"}`},
 		{"wrapped InvokeResponse_Error", func(context.Context, json.RawMessage) (json.RawMessage, error) {
 			return nil, fmt.Errorf("outer: %w", &messages.InvokeResponse_Error{Type: "Lethe.Wrapped", Message: "inner"})
-		}, "Lethe.Wrapped", "inner"},
+		}, "Lethe.Wrapped", `{"errorMessage":"inner","errorType":"Lethe.Wrapped"}`},
 		{"custom pointer type", func(context.Context, json.RawMessage) (json.RawMessage, error) {
 			return nil, &quotaError{limit: 3}
-		}, "quotaError", "quota 3 exceeded"},
+		}, "quotaError", `{"errorMessage":"quota 3 exceeded","errorType":"quotaError"}`},
 		{"custom value type", func(context.Context, json.RawMessage) (json.RawMessage, error) {
 			return nil, valueError("v")
-		}, "valueError", "value v"},
+		}, "valueError", `{"errorMessage":"value v","errorType":"valueError"}`},
 		{"panic string", func(context.Context, json.RawMessage) (json.RawMessage, error) {
 			panic("boom")
-		}, "string", "boom"},
+		}, "string", `{"errorMessage":"boom","errorType":"string"}`},
 		{"panic error", func(context.Context, json.RawMessage) (json.RawMessage, error) {
 			panic(errors.New("kaput"))
-		}, "errorString", "kaput"},
+		}, "errorString", `{"errorMessage":"kaput","errorType":"errorString"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -301,7 +301,7 @@ func TestTaskTimeout(t *testing.T) {
 	}
 	advance(t, e, time.Second)
 	d := describe(t, e, x)
-	jsonEq(t, str(d.Output), `{"Error":"States.Timeout","Cause":""}`)
+	jsonEq(t, str(d.Output), `{"Error":"States.Timeout","Cause":"The task did not finish within its 60 seconds (TimeoutSeconds)."}`)
 	_, err := e.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: &tokens[0], Output: aws.String(`{}`)})
 	var tto *types.TaskTimedOut
 	if !errors.As(err, &tto) {
@@ -335,8 +335,8 @@ func TestHeartbeat(t *testing.T) {
 	}
 	advance(t, e, 10*time.Second)
 	d := describe(t, e, x)
-	if d.Status != types.ExecutionStatusFailed || str(d.Error) != ErrHeartbeatTimeout {
-		t.Fatalf("got %s %s", d.Status, str(d.Error))
+	if d.Status != types.ExecutionStatusFailed || str(d.Error) != ErrHeartbeatTimeout || str(d.Cause) == "" {
+		t.Fatalf("got %s %s %q, want FAILED %s with a cause", d.Status, str(d.Error), str(d.Cause), ErrHeartbeatTimeout)
 	}
 }
 
@@ -632,8 +632,8 @@ func TestExecutionTimeout(t *testing.T) {
 	x := start(t, e, arn, `{}`)
 	drain(t, e)
 	d := describe(t, e, x)
-	if d.Status != types.ExecutionStatusTimedOut || d.StopDate.Sub(t0) != 100*time.Second {
-		t.Errorf("got %s at %v", d.Status, d.StopDate)
+	if d.Status != types.ExecutionStatusTimedOut || d.StopDate.Sub(t0) != 100*time.Second || str(d.Cause) == "" {
+		t.Errorf("got %s at %v (cause %q), want TIMED_OUT at 100 s with a cause", d.Status, d.StopDate, str(d.Cause))
 	}
 }
 
@@ -715,5 +715,55 @@ func TestFollowWallClock(t *testing.T) {
 	advance(t, e, 25*time.Hour)
 	if s := describe(t, e, x2).Status; s != types.ExecutionStatusSucceeded {
 		t.Errorf("after Advance: %s", s)
+	}
+}
+
+// States.TaskFailed "matches any known error name except for States.Timeout" (Step Functions error
+// handling): a heartbeat timeout and an oversized result included.
+func TestTaskFailedMatchesEveryErrorButTimeout(t *testing.T) {
+	for _, name := range []string{"Lethe.Custom", ErrHeartbeatTimeout, ErrDataLimitExceeded, ErrResultPathMatchFailure, ErrPermissions} {
+		if !errorMatches(ErrTaskFailed, name) {
+			t.Errorf("States.TaskFailed does not match %s", name)
+		}
+	}
+	for _, name := range []string{ErrTimeout, ErrRuntime} {
+		if errorMatches(ErrTaskFailed, name) {
+			t.Errorf("States.TaskFailed matches %s", name)
+		}
+	}
+	e := newEngine(t)
+	e.RegisterLambda(fnARN("park"), 128, func(context.Context, json.RawMessage) (json.RawMessage, error) { return nil, nil })
+	e.RegisterLambda(fnARN("big"), 128, func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.Marshal(strings.Repeat("x", DataLimit))
+	})
+	arn := create(t, e, `{"StartAt":"H","States":{
+		"H":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+			"Parameters":{"FunctionName":"park","Payload":{"Token.$":"$$.Task.Token"}},"HeartbeatSeconds":10,
+			"Catch":[{"ErrorEquals":["States.TaskFailed"],"ResultPath":"$.heartbeat","Next":"B"}],"End":true},
+		"B":{"Type":"Task","Resource":"`+fnARN("big")+`","ResultPath":"$.big",
+			"Catch":[{"ErrorEquals":["States.TaskFailed"],"ResultPath":"$.big","Next":"Caught"}],"End":true},
+		"Caught":{"Type":"Pass","Parameters":{"heartbeat.$":"$.heartbeat.Error","big.$":"$.big.Error"},"End":true}}}`)
+	x := start(t, e, arn, `{}`)
+	advance(t, e, 11*time.Second)
+	d := describe(t, e, x)
+	if d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("got %s %s %s", d.Status, str(d.Error), str(d.Cause))
+	}
+	jsonEq(t, str(d.Output), `{"heartbeat":"States.HeartbeatTimeout","big":"States.DataLimitExceeded"}`)
+}
+
+// A Task's ResultPath that cannot be applied raises States.ResultPathMatchFailure, which a catcher
+// can catch (it failed the execution with an uncatchable States.Runtime).
+func TestResultPathMatchFailureIsCatchable(t *testing.T) {
+	e := newEngine(t)
+	e.RegisterLambda(fnARN("one"), 128, func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`1`), nil
+	})
+	d := runMachine(t, e, `{"StartAt":"T","States":{
+		"T":{"Type":"Task","Resource":"`+fnARN("one")+`","ResultPath":"$.a.b",
+			"Catch":[{"ErrorEquals":["States.ResultPathMatchFailure"],"ResultPath":"$.failure","Next":"Caught"}],"End":true},
+		"Caught":{"Type":"Pass","OutputPath":"$.failure.Error","End":true}}}`, `{"a":"s"}`)
+	if d.Status != types.ExecutionStatusSucceeded || str(d.Output) != `"States.ResultPathMatchFailure"` {
+		t.Fatalf("got %s %s %s %s", d.Status, str(d.Output), str(d.Error), str(d.Cause))
 	}
 }

@@ -494,7 +494,8 @@ func errorMatches(pattern, name string) bool {
 	case pattern == ErrAll:
 		return name != ErrDataLimitExceeded
 	case pattern == ErrTaskFailed:
-		return name != ErrTimeout && name != ErrHeartbeatTimeout && name != ErrDataLimitExceeded
+		// "matches any known error name except for States.Timeout" (Step Functions error handling).
+		return name != ErrTimeout
 	case pattern == ErrTimeout:
 		return name == ErrHeartbeatTimeout
 	}
@@ -535,10 +536,11 @@ func (x *execution) runTask(st *state, input any, entered time.Time) (string, an
 		if serr == nil {
 			out, err := x.applyResult(st, input, result, ctx)
 			if err != nil {
-				return "", nil, asStateError(err), true
-			}
-			js := encodeJSON(out)
-			if len(js) > DataLimit {
+				// A ResultPath that cannot be applied is retried and caught like any task error.
+				if serr = asStateError(err); serr.Name != ErrResultPathMatchFailure {
+					return "", nil, serr, true
+				}
+			} else if js := encodeJSON(out); len(js) > DataLimit {
 				serr = &stateError{Name: ErrDataLimitExceeded, Cause: dataLimitCause("state output")}
 			} else {
 				return st.next, out, nil, x.addEvent(Event{Type: "TaskStateExited", StateName: st.name, Output: js})

@@ -198,7 +198,7 @@ func (p *path) set(data, value any) (any, error) {
 	root := deepCopy(data)
 	if _, ok := root.(map[string]any); !ok {
 		if _, isArr := root.([]any); !isArr {
-			return nil, &stateError{Name: ErrRuntime, Cause: fmt.Sprintf("Invalid path '%s': The ResultPath cannot be applied to a non-object input.", p.src)}
+			return nil, &stateError{Name: ErrResultPathMatchFailure, Cause: fmt.Sprintf("Invalid path '%s': The ResultPath cannot be applied to a non-object input.", p.src)}
 		}
 	}
 	frags := make([]jp.Frag, 0, len(p.expr))
@@ -214,7 +214,7 @@ func (p *path) set(data, value any) (any, error) {
 		case jp.Child:
 			m, ok := cur.(map[string]any)
 			if !ok {
-				return nil, &stateError{Name: ErrRuntime, Cause: fmt.Sprintf("Invalid path '%s': The ResultPath references a field of a non-object value.", p.src)}
+				return nil, &stateError{Name: ErrResultPathMatchFailure, Cause: fmt.Sprintf("Invalid path '%s': The ResultPath references a field of a non-object value.", p.src)}
 			}
 			if last {
 				m[string(f)] = value
@@ -233,7 +233,7 @@ func (p *path) set(data, value any) (any, error) {
 				idx += len(s)
 			}
 			if !ok || idx < 0 || idx >= len(s) {
-				return nil, &stateError{Name: ErrRuntime, Cause: fmt.Sprintf("Invalid path '%s': The ResultPath references an invalid array index.", p.src)}
+				return nil, &stateError{Name: ErrResultPathMatchFailure, Cause: fmt.Sprintf("Invalid path '%s': The ResultPath references an invalid array index.", p.src)}
 			}
 			if last {
 				s[idx] = value

@@ -113,18 +113,18 @@ func TestTaskResultSelector(t *testing.T) {
 }
 
 func TestPathErrors(t *testing.T) {
-	tests := []struct{ name, state, input string }{
-		{"missing InputPath", `{"Type":"Pass","InputPath":"$.nope","End":true}`, `{}`},
-		{"missing Parameters path", `{"Type":"Pass","Parameters":{"x.$":"$.nope"},"End":true}`, `{}`},
-		{"missing OutputPath", `{"Type":"Pass","OutputPath":"$.nope","End":true}`, `{}`},
-		{"ResultPath into a string", `{"Type":"Pass","Result":1,"ResultPath":"$.a.b","End":true}`, `{"a":"s"}`},
+	tests := []struct{ name, state, input, want string }{
+		{"missing InputPath", `{"Type":"Pass","InputPath":"$.nope","End":true}`, `{}`, ErrRuntime},
+		{"missing Parameters path", `{"Type":"Pass","Parameters":{"x.$":"$.nope"},"End":true}`, `{}`, ErrRuntime},
+		{"missing OutputPath", `{"Type":"Pass","OutputPath":"$.nope","End":true}`, `{}`, ErrRuntime},
+		{"ResultPath into a string", `{"Type":"Pass","Result":1,"ResultPath":"$.a.b","End":true}`, `{"a":"s"}`, ErrResultPathMatchFailure},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEngine(t)
 			d := runMachine(t, e, `{"StartAt":"S","States":{"S":`+tt.state+`}}`, tt.input)
-			if d.Status != types.ExecutionStatusFailed || str(d.Error) != ErrRuntime {
-				t.Fatalf("got %s %s %s, want FAILED States.Runtime", d.Status, str(d.Error), str(d.Cause))
+			if d.Status != types.ExecutionStatusFailed || str(d.Error) != tt.want {
+				t.Fatalf("got %s %s %s, want FAILED %s", d.Status, str(d.Error), str(d.Cause), tt.want)
 			}
 		})
 	}

@@ -149,10 +149,10 @@ func (x *execution) attempt(st *state, input any, ctx map[string]any) (any, *sta
 		switch s.kind {
 		case sigTimeout:
 			x.closeToken(token, tokenTimedOut)
-			return fail(&stateError{Name: ErrTimeout, Cause: ""})
+			return fail(&stateError{Name: ErrTimeout, Cause: fmt.Sprintf("The task did not finish within its %d seconds (TimeoutSeconds).", timeout)})
 		case sigHeartbeat:
 			x.closeToken(token, tokenTimedOut)
-			return fail(&stateError{Name: ErrHeartbeatTimeout, Cause: ""})
+			return fail(&stateError{Name: ErrHeartbeatTimeout, Cause: fmt.Sprintf("The task sent no heartbeat within %d seconds (HeartbeatSeconds).", heartbeat)})
 		case sigActionDone:
 			if s.err != nil {
 				return fail(s.err)
@@ -333,21 +333,31 @@ func callHandler(ctx context.Context, fn LambdaFunc, payload []byte) (out json.R
 func lambdaError(err error) *stateError {
 	var ive messages.InvokeResponse_Error
 	if errors.As(err, &ive) {
-		return &stateError{Name: ive.Type, Cause: ive.Message}
+		return invokeError(ive)
 	}
 	var ivp *messages.InvokeResponse_Error
 	if errors.As(err, &ivp) && ivp != nil {
-		return &stateError{Name: ivp.Type, Cause: ivp.Message}
+		return invokeError(*ivp)
 	}
-	return &stateError{Name: errorTypeName(err), Cause: err.Error()}
+	return invokeError(messages.InvokeResponse_Error{Type: errorTypeName(err), Message: err.Error()})
 }
 
 // panicError names a panic value as aws-lambda-go's lambdaPanicResponse does.
 func panicError(v any) *stateError {
 	if ive, ok := v.(messages.InvokeResponse_Error); ok {
-		return &stateError{Name: ive.Type, Cause: ive.Message}
+		return invokeError(ive)
 	}
-	return &stateError{Name: errorTypeName(v), Cause: fmt.Sprintf("%v", v)}
+	return invokeError(messages.InvokeResponse_Error{Type: errorTypeName(v), Message: fmt.Sprintf("%v", v)})
+}
+
+// invokeError is a function error as Step Functions reports it: the errorType names it, and the
+// Cause is the error payload the Lambda runtime sent ({"errorMessage":…,"errorType":…}).
+func invokeError(ive messages.InvokeResponse_Error) *stateError {
+	cause, err := json.Marshal(ive)
+	if err != nil {
+		cause = []byte(ive.Message)
+	}
+	return &stateError{Name: ive.Type, Cause: string(cause)}
 }
 
 func errorTypeName(v any) string {
