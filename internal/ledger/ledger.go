@@ -322,10 +322,21 @@ func (l *Ledger) ByAccount(ctx context.Context, accountID string, limit int32, s
 
 // ByStatus lists every request in a status (GSI2), oldest change first.
 func (l *Ledger) ByStatus(ctx context.Context, s Status) ([]Request, error) {
+	return l.ByStatusSince(ctx, s, time.Time{})
+}
+
+// ByStatusSince lists the requests in a status last changed at or after since (GSI2 sorts by the
+// time of the last change), oldest change first: the recent part of a status that only grows, such
+// as completed.
+func (l *Ledger) ByStatusSince(ctx context.Context, s Status, since time.Time) ([]Request, error) {
 	var all []Request
 	in := &dynamodb.QueryInput{TableName: &l.table, IndexName: aws.String("GSI2"),
 		KeyConditionExpression:    aws.String("gsi2pk = :p"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "STATUS#" + string(s)}}}
+	if !since.IsZero() {
+		in.KeyConditionExpression = aws.String("gsi2pk = :p AND gsi2sk >= :since")
+		in.ExpressionAttributeValues[":since"] = &types.AttributeValueMemberS{Value: since.UTC().Format(platform.KeyTime)}
+	}
 	for {
 		out, err := l.db.Query(ctx, in)
 		if err != nil {

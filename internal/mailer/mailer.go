@@ -111,6 +111,7 @@ const (
 	MilestoneCompleteBy       = "complete_by"
 	MilestoneEscalateAt       = "escalate_at"
 	MilestoneDecideBy         = "decide_by"
+	MilestoneFinalMailBy      = "final_mail_by"
 )
 
 // Milestone is one date of a request's timeline. A name without a wording is shown as it is.

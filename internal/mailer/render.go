@@ -551,6 +551,7 @@ var milestoneTitles = map[string]wording{
 	MilestoneCompleteBy:       {"Исполнение заявки — не позднее", "Request completed by"},
 	MilestoneEscalateAt:       {"Передача заявки ответственному за организацию обработки персональных данных", "Referred to the privacy officer on"},
 	MilestoneDecideBy:         {"Решение по заявке — не позднее", "Decision due by"},
+	MilestoneFinalMailBy:      {"Письмо заявителю об итогах исполнения заявки — не позднее", "Outcome mail to the requester sent by"},
 }
 
 func milestoneTitle(name, loc string) string {

@@ -49,7 +49,7 @@ func TestSlaSweepFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	statements, templates := splitPolicies(resolved)
-	if want := map[string][]string{"DynamoDBCrudPolicy": {"t1-ledger"}}; !reflect.DeepEqual(templates, want) {
+	if want := map[string][]string{"DynamoDBCrudPolicy": {"t1-ledger"}, "DynamoDBReadPolicy": {"t1-platform"}}; !reflect.DeepEqual(templates, want) {
 		t.Errorf("policy templates %v, want %v", templates, want)
 	}
 	arn := func(kind, name string) string {

@@ -64,6 +64,16 @@ type Mailer interface {
 	Send(ctx context.Context, m mailer.Mail) (string, error)
 }
 
+// FinalMailer sends again the outcome mail of a done request that could not be sent
+// (workflow.Tasks.SendFinalMail): a no-op for a request without workflow.DeadlineFinalMailBy.
+type FinalMailer interface {
+	SendFinalMail(ctx context.Context, id string) error
+}
+
+// FinalMailWindow is how far back the sweep looks among closed requests for an outcome mail still to
+// send: every attempt notes the request, which keeps it inside.
+const FinalMailWindow = 7 * 24 * time.Hour
+
 // Finisher ends an account deletion once backups have rotated (workflow.Tasks.Finish): the final mail
 // with the act, and completed.
 type Finisher interface {
@@ -84,6 +94,9 @@ type Sweep struct {
 	// re-driving the account-deletion machine would not: its Open refuses that status and the
 	// request would be marked failed.
 	Finisher Finisher
+	// FinalMail, if set, sends again the outcome mail of a done request that could not be sent;
+	// its final_mail_by deadline escalates like any other.
+	FinalMail FinalMailer
 	// Now is the clock (the virtual clock locally); time.Now when nil.
 	Now func() time.Time
 	// Log receives one line per breach, near deadline, re-drive or error, naming requests by id
@@ -113,6 +126,9 @@ type Report struct {
 	// ended; Finished, account deletions it finished after backup rotation (the hold-release gap).
 	Redriven int `json:"redriven"`
 	Finished int `json:"finished"`
+	// FinalMails counts outcome mails this run sent again; FinalMailsPending, those still failing.
+	FinalMails        int `json:"finalMails"`
+	FinalMailsPending int `json:"finalMailsPending"`
 	// Stalled counts requests with no running workflow the sweep does not start again (not safe for
 	// their status, or re-driven MaxRedrives times already): their deadlines escalate.
 	Stalled int `json:"stalled"`
@@ -138,8 +154,15 @@ func (s *Sweep) Run(ctx context.Context) (Report, error) {
 	}
 	now := s.now()
 	seen := map[string]bool{}
-	for _, st := range OpenStatuses {
-		rs, err := s.Ledger.ByStatus(ctx, st)
+	for _, st := range append(slices.Clone(OpenStatuses), closedStatuses...) {
+		var rs []ledger.Request
+		var err error
+		if st.Closed() {
+			// A closed request matters only while its outcome mail is still to send.
+			rs, err = s.Ledger.ByStatusSince(ctx, st, now.Add(-FinalMailWindow))
+		} else {
+			rs, err = s.Ledger.ByStatus(ctx, st)
+		}
 		if err != nil {
 			return rep, err
 		}
@@ -161,7 +184,8 @@ func (s *Sweep) Run(ctx context.Context) (Report, error) {
 		s.log().Error("sla sweep: metrics not written", "err", err)
 	}
 	s.log().Info("sla sweep done", "checked", rep.Checked, "near", rep.Near, "breached", rep.Breached,
-		"escalated", rep.Escalated, "redriven", rep.Redriven, "finished", rep.Finished, "stalled", rep.Stalled,
+		"escalated", rep.Escalated, "redriven", rep.Redriven, "finished", rep.Finished, "finalMails", rep.FinalMails,
+		"finalMailsPending", rep.FinalMailsPending, "stalled", rep.Stalled,
 		"held", rep.Held, "errors", rep.Errors)
 	return rep, nil
 }
@@ -196,7 +220,8 @@ func (s *Sweep) one(ctx context.Context, id string, now time.Time, rep *Report) 
 	if err != nil {
 		return err
 	}
-	if r.Status.Closed() {
+	_, mailDue := r.Deadlines[workflow.DeadlineFinalMailBy]
+	if r.Status.Closed() && !mailDue {
 		return nil
 	}
 	rep.Checked++
@@ -207,8 +232,8 @@ func (s *Sweep) one(ctx context.Context, id string, now time.Time, rep *Report) 
 	if r, err = s.reconcile(ctx, r, now, rep); err != nil {
 		return err
 	}
-	if r.Status.Closed() {
-		return nil
+	if r, err = s.finalMail(ctx, r, rep); err != nil {
+		return err
 	}
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(r.Deadlines)) {
@@ -289,6 +314,8 @@ func pending(name string, r ledger.Request) bool {
 			}
 		}
 		return true
+	case workflow.DeadlineFinalMailBy:
+		return true // removed once the mail is sent
 	default: // backups_rotated_by, complete_by, and any other: until the request is closed
 		return !r.Status.Closed()
 	}
@@ -425,6 +452,26 @@ func (s *Sweep) reconcile(ctx context.Context, r ledger.Request, now time.Time, 
 	rep.Redriven++
 	s.log().Warn("sla sweep: workflow re-driven", "request", r.ID, "kind", r.Kind, "status", r.Status, "why", why, "execution", name)
 	return s.Ledger.Note(ctx, r.ID, Actor, fmt.Sprintf("%s%s; started execution %s", redrivenPrefix, why, name))
+}
+
+// closedStatuses are the closed statuses a done request's outcome mail may be pending in.
+var closedStatuses = []ledger.Status{ledger.StatusCompleted, ledger.StatusDeclined}
+
+// finalMail sends again the outcome mail of a done request that could not be sent, and returns r as
+// it now is. A mail that fails again stays pending (its deadline escalates); only the error's name is
+// logged, its text may hold an address.
+func (s *Sweep) finalMail(ctx context.Context, r ledger.Request, rep *Report) (ledger.Request, error) {
+	if _, due := r.Deadlines[workflow.DeadlineFinalMailBy]; !due || s.FinalMail == nil {
+		return r, nil
+	}
+	if err := s.FinalMail.SendFinalMail(ctx, r.ID); err != nil {
+		rep.FinalMailsPending++
+		s.log().Warn("sla sweep: outcome mail still not sent", "request", r.ID, "kind", r.Kind, "err", workflow.Classify(err))
+		return r, nil
+	}
+	rep.FinalMails++
+	s.log().Info("sla sweep: outcome mail sent again", "request", r.ID, "kind", r.Kind)
+	return s.Ledger.Get(ctx, r.ID)
 }
 
 // finish closes the hold-release gap: an account deletion whose last round of destruction ended

@@ -112,7 +112,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 		TelegramSweep: &tgsweep.Sweep{DB: c.DynamoDB, Table: cfg.PlatformTable, Store: store, Requests: reqs,
 			Client: &tgsweep.Client{BaseURL: cfg.TelegramAPIBaseURL}, Now: now},
 		SLASweep: &slasweep.Sweep{Ledger: led, Starter: starter, SFN: c.SFN, Mail: mail,
-			PrivacyOfficer: cfg.PrivacyOfficerAddress, Finisher: tasks, Now: now},
+			PrivacyOfficer: cfg.PrivacyOfficerAddress, Finisher: tasks, FinalMail: tasks, Now: now},
 		Reauth: reauth.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now),
 		RetentionSweep: &retention.Sweep{DB: c.DynamoDB, S3: c.S3, Ledger: led, Policy: cfg.Policy(), Now: now, Operator: del.Operator,
 			Mail: mail, PrivacyOfficer: cfg.PrivacyOfficerAddress,

@@ -42,7 +42,15 @@ const (
 	DeadlineBackupsRotatedBy = mailer.MilestoneBackupsRotatedBy
 	DeadlineCompleteBy       = mailer.MilestoneCompleteBy
 	DeadlineEscalateAt       = mailer.MilestoneEscalateAt
+	// DeadlineFinalMailBy is set when a deletion is done but the mail telling its outcome could not
+	// be sent: the SLA sweep sends it again (SendFinalMail) and, once the deadline has passed,
+	// alerts the privacy officer. It is removed when the mail is sent.
+	DeadlineFinalMailBy = mailer.MilestoneFinalMailBy
 )
+
+// FinalMailRetry is how long the SLA sweep retries an outcome mail before the privacy officer is
+// alerted (it keeps retrying after that).
+const FinalMailRetry = 6 * time.Hour
 
 // Calendar computes deadlines (internal/calendar on the Russian production calendar).
 type Calendar interface {
@@ -401,7 +409,10 @@ func (t *Tasks) Complete(ctx context.Context, in State) (Completed, error) {
 		return Completed{}, err
 	}
 	if err := t.announce(ctx, req); err != nil {
-		return Completed{}, err
+		// The deletion is done and recorded: a mail that failed does not undo it, it is sent again.
+		if err := t.finalMailPending(ctx, req.ID, err); err != nil {
+			return Completed{}, err
+		}
 	}
 	out := Completed{Status: req.Status}
 	if at, ok := req.Deadlines[DeadlineBackupsRotatedBy]; ok && req.Status == ledger.StatusAwaitingBackupRotation {
@@ -484,28 +495,45 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 	if req.Status != ledger.StatusAwaitingBackupRotation {
 		return Done{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
 	}
-	acts, err := t.Deleter.Evidence(ctx, req.ID)
-	if err != nil {
-		return Done{}, err
-	}
-	if len(acts) == 0 {
-		return Done{}, badInput("finish %s: no act of destruction", req.ID)
-	}
-	act := acts[len(acts)-1]
-	if err := t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeletionCompleted, To: []string{req.Requester},
-		Data: mailer.Data{AccountEmail: req.Requester, Act: &act}}, ""); err != nil {
-		return Done{}, err
+	mailErr := t.mailAct(ctx, req)
+	var bad *Error
+	if errors.As(mailErr, &bad) && bad.Name == ErrNameBadInput {
+		return Done{}, mailErr // no act to send: a failure, not a mail to retry
 	}
 	now := t.now()
 	req, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
 		if r.Status != ledger.StatusAwaitingBackupRotation {
 			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
-		r.Status, r.Requester = ledger.StatusCompleted, ""
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "backups rotated; final mail with the act sent"})
+		r.Status = ledger.StatusCompleted
+		note := "backups rotated; final mail with the act sent"
+		if mailErr != nil {
+			// The address stays until the mail is sent (SendFinalMail forgets it then).
+			note = "backups rotated; the final mail with the act is not sent yet"
+		} else {
+			r.Requester = ""
+		}
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: note})
 		return nil
 	})
-	return Done{Status: req.Status}, err
+	if err != nil || mailErr == nil {
+		return Done{Status: req.Status}, err
+	}
+	return Done{Status: req.Status}, t.finalMailPending(ctx, req.ID, mailErr)
+}
+
+// mailAct sends an account deletion's final mail, which carries its latest act of destruction.
+func (t *Tasks) mailAct(ctx context.Context, req ledger.Request) error {
+	acts, err := t.Deleter.Evidence(ctx, req.ID)
+	if err != nil {
+		return err
+	}
+	if len(acts) == 0 {
+		return badInput("finish %s: no act of destruction", req.ID)
+	}
+	act := acts[len(acts)-1]
+	return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeletionCompleted, To: []string{req.Requester},
+		Data: mailer.Data{AccountEmail: req.Requester, Act: &act}}, "")
 }
 
 // AwaitDecision is the task an end-customer request waits in: it keeps the task token on the request
@@ -570,15 +598,81 @@ func (t *Tasks) NotifyDeclined(ctx context.Context, in State) (Done, error) {
 	if req.Status != ledger.StatusDeclined || req.Decision == nil {
 		return Done{}, fmt.Errorf("%w: %s is %s, not declined", ledger.ErrConflict, req.ID, req.Status)
 	}
-	if req.Requester != "" {
-		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
-		err = t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerDeclined, To: []string{req.Requester},
-			Data: mailer.Data{BotName: bot.Name, Reason: req.Decision.Reason}}, "")
-		if err == nil {
+	if err := t.mailDeclined(ctx, req); err != nil {
+		return Done{Status: req.Status}, t.finalMailPending(ctx, req.ID, err)
+	}
+	return Done{Status: req.Status}, nil
+}
+
+// mailDeclined tells the end customer their request was declined, and why, then forgets them.
+func (t *Tasks) mailDeclined(ctx context.Context, req ledger.Request) error {
+	if req.Requester == "" {
+		return nil
+	}
+	bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+	if err := t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerDeclined, To: []string{req.Requester},
+		Data: mailer.Data{BotName: bot.Name, Reason: req.Decision.Reason}}, ""); err != nil {
+		return err
+	}
+	return ForgetRequester(ctx, t.Ledger, req.ID)
+}
+
+// finalMailPending records that the mail telling a done request's outcome failed (named, without
+// the error's text, which may hold an address): the SLA sweep sends it again, and alerts the
+// privacy officer when FinalMailRetry has passed.
+func (t *Tasks) finalMailPending(ctx context.Context, id string, cause error) error {
+	now := t.now()
+	_, err := t.Ledger.Update(ctx, id, func(r *ledger.Request) error {
+		if _, ok := r.Deadlines[DeadlineFinalMailBy]; ok {
+			return nil
+		}
+		if r.Deadlines == nil {
+			r.Deadlines = map[string]time.Time{}
+		}
+		r.Deadlines[DeadlineFinalMailBy] = now.Add(FinalMailRetry).UTC()
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system",
+			Note: "the outcome mail was not sent (" + Classify(cause) + "); the SLA sweep sends it again"})
+		return nil
+	})
+	if err != nil {
+		return errors.Join(cause, err)
+	}
+	return nil
+}
+
+// SendFinalMail sends again the outcome mail of a request marked with DeadlineFinalMailBy, and
+// removes the mark once it is sent. A request without the mark is left alone.
+func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
+	req, err := t.request(ctx, id)
+	if err != nil {
+		return err
+	}
+	if _, ok := req.Deadlines[DeadlineFinalMailBy]; !ok {
+		return nil
+	}
+	switch {
+	case req.Status == ledger.StatusDeclined && req.Decision != nil:
+		err = t.mailDeclined(ctx, req)
+	case req.Kind == ledger.KindAccountDeletion && req.Status == ledger.StatusCompleted:
+		if err = t.mailAct(ctx, req); err == nil {
 			err = ForgetRequester(ctx, t.Ledger, req.ID)
 		}
+	default:
+		err = t.announce(ctx, req)
 	}
-	return Done{Status: req.Status}, err
+	if err != nil {
+		return err
+	}
+	now := t.now()
+	_, err = t.Ledger.Update(ctx, id, func(r *ledger.Request) error {
+		if _, ok := r.Deadlines[DeadlineFinalMailBy]; !ok {
+			return nil
+		}
+		delete(r.Deadlines, DeadlineFinalMailBy)
+		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "the outcome mail was sent"})
+		return nil
+	})
+	return err
 }
 
 // sendOnce sends a mail of a request unless the ledger says it was sent: a retried task mails once.
