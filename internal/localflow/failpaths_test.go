@@ -100,6 +100,10 @@ func failPaths() []failPath {
 				"EraseSlice": eraseOut(true, 1), "Complete": answer(map[string]any{})}, wantError: workflow.ErrNameBadInput},
 		failPath{machine: "end-customer-request", fail: "Failed", name: "the decision lacks approved",
 			tasks: machinesPrelude["end-customer-request"], decision: `{}`, wantError: workflow.ErrNameBadInput},
+		failPath{machine: "account-deletion", fail: "Failed", name: "Open output lacks the window's end",
+			tasks: map[string]script{"Open": answer(map[string]any{})}, wantError: workflow.ErrNameBadInput},
+		failPath{machine: "end-customer-request", fail: "Failed", name: "Open output lacks the decision timeouts",
+			tasks: map[string]script{"Open": answer(map[string]any{"escalateAfterSeconds": 3600})}, wantError: workflow.ErrNameBadInput},
 	)
 	return out
 }
