@@ -744,7 +744,9 @@ func contains(list []string, s string) bool {
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, k)
+		if k != orderKey {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	return keys

@@ -49,6 +49,7 @@ func parseChoiceRule(raw any, top bool) (*choiceRule, error) {
 	var ops []string
 	for k, v := range m {
 		switch k {
+		case orderKey:
 		case "Next":
 			if !top {
 				return nil, fmt.Errorf("field Next is only allowed in a top-level choice rule")

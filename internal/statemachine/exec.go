@@ -580,7 +580,8 @@ func (x *execution) runTask(st *state, input any, entered time.Time) (string, an
 			if !matchesAny(c.errorEquals, serr.Name) {
 				continue
 			}
-			errOut := map[string]any{"Error": serr.Name, "Cause": serr.Cause}
+			errOut := newObject([]string{"Error", "Cause"})
+			errOut["Error"], errOut["Cause"] = serr.Name, serr.Cause
 			var out any = errOut
 			switch {
 			case c.resultPathNull:

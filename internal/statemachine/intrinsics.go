@@ -434,8 +434,8 @@ func (fn *intrinsic) eval(data, ctx any, rc *runCtx) (any, error) {
 			return nil, intrinsicErr(name, "deep merging is not supported; the third argument must be false")
 		}
 		out := deepCopy(a).(map[string]any)
-		for k, v := range b {
-			out[k] = deepCopy(v)
+		for _, k := range members(b) {
+			setMember(out, k, deepCopy(b[k]))
 		}
 		return out, nil
 	case "States.MathRandom":
@@ -489,7 +489,7 @@ func jsonEqual(a, b any) bool {
 		y, ok := asFloat(b)
 		return ok && x == y
 	}
-	return reflect.DeepEqual(normalize(deepCopy(a)), normalize(deepCopy(b)))
+	return reflect.DeepEqual(normalize(withoutOrder(a)), normalize(withoutOrder(b)))
 }
 
 func asFloat(v any) (float64, bool) {

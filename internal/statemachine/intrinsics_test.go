@@ -1,7 +1,10 @@
 package statemachine
 
 import (
+	"context"
+	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -128,5 +131,49 @@ func TestIntrinsicParseRefusals(t *testing.T) {
 		if _, err := parseIntrinsic(expr); err == nil {
 			t.Errorf("%s: parsed", expr)
 		}
+	}
+}
+
+// States.JsonToString writes an object's members in the order the JSON they came from had (a task
+// result, the execution input), as Step Functions does; Parameters keep the definition's order and a
+// ResultPath adds its member last. The machines hash that text into child execution names.
+func TestJsonToStringKeepsMemberOrder(t *testing.T) {
+	e := newEngine(t)
+	e.RegisterLambda(fnARN("cp"), 128, func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"table":"t","segment":3,"after":{"sk":"b","pk":"a"},"done":false}`), nil
+	})
+	d := runMachine(t, e, `{"StartAt":"T","States":{
+		"T":{"Type":"Task","Resource":"`+fnARN("cp")+`","ResultPath":"$.cp","Next":"P"},
+		"P":{"Type":"Pass","Parameters":{"zeta.$":"States.JsonToString($.cp)","alpha.$":"States.JsonToString($.in)",
+			"merged.$":"States.JsonToString(States.JsonMerge($.in, $.cp.after, false))"},"End":true}}}`, `{"in":{"y":1,"x":2}}`)
+	want := `{"zeta":"{\"table\":\"t\",\"segment\":3,\"after\":{\"sk\":\"b\",\"pk\":\"a\"},\"done\":false}",` +
+		`"alpha":"{\"y\":1,\"x\":2}","merged":"{\"y\":1,\"x\":2,\"sk\":\"b\",\"pk\":\"a\"}"}`
+	if got := str(d.Output); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	h := mustHistoryEvents(t, e, str(d.ExecutionArn))
+	for _, ev := range h {
+		if ev.Type == "TaskStateExited" && !strings.HasPrefix(ev.Output, `{"in":{"y":1,"x":2},"cp":{"table":"t","segment":3,`) {
+			t.Errorf("state output %s: the input's members first, the ResultPath's last, each in its order", ev.Output)
+		}
+	}
+}
+
+func mustHistoryEvents(t *testing.T, e *Engine, arn string) []Event {
+	t.Helper()
+	h, err := e.History(arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// The kept member order is no member: a wildcard does not list it and no output shows it.
+func TestMemberOrderIsNoMember(t *testing.T) {
+	e := newEngine(t)
+	d := runMachine(t, e, `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"n.$":"States.ArrayLength($.in.*)",
+		"same.$":"States.ArrayContains(States.Array($.in), $.other)","in.$":"$.in"},"End":true}}}`, `{"in":{"y":1,"x":2},"other":{"x":2,"y":1}}`)
+	if got, want := str(d.Output), `{"n":2,"same":true,"in":{"y":1,"x":2}}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }

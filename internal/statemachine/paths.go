@@ -1,30 +1,15 @@
 package statemachine
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/ohler55/ojg/jp"
 )
-
-// decodeJSON parses JSON into maps, slices, strings, booleans, nil, int64 (integers that fit) and
-// float64, the value model every path and intrinsic works on.
-func decodeJSON(b []byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, err
-	}
-	if d.More() {
-		return nil, fmt.Errorf("trailing data after JSON value")
-	}
-	return normalize(v), nil
-}
 
 func normalize(v any) any {
 	switch v := v.(type) {
@@ -52,17 +37,6 @@ func normalize(v any) any {
 	return v
 }
 
-// encodeJSON writes v compactly, without HTML escaping, as Step Functions does.
-func encodeJSON(v any) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "null"
-	}
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
 // deepCopy copies the maps and slices of a decoded JSON value, so ResultPath can write into it.
 func deepCopy(v any) any {
 	switch v := v.(type) {
@@ -72,6 +46,8 @@ func deepCopy(v any) any {
 			m[k] = deepCopy(e)
 		}
 		return m
+	case memberOrder:
+		return slices.Clone(v)
 	case []any:
 		s := make([]any, len(v))
 		for i, e := range v {
@@ -183,7 +159,10 @@ func (p *path) get(data, ctx any) (any, error) {
 		}
 		return v, nil
 	}
-	res := p.expr.Get(src)
+	res := slices.DeleteFunc(p.expr.Get(src), func(v any) bool {
+		_, isOrder := v.(memberOrder) // a wildcard lists every member of a map
+		return isOrder
+	})
 	if res == nil {
 		res = []any{}
 	}
@@ -217,13 +196,13 @@ func (p *path) set(data, value any) (any, error) {
 				return nil, &stateError{Name: ErrResultPathMatchFailure, Cause: fmt.Sprintf("Invalid path '%s': The ResultPath references a field of a non-object value.", p.src)}
 			}
 			if last {
-				m[string(f)] = value
+				setMember(m, string(f), value)
 				break
 			}
 			next, ok := m[string(f)]
 			if !ok || next == nil {
 				next = map[string]any{}
-				m[string(f)] = next
+				setMember(m, string(f), next)
 			}
 			cur = next
 		case jp.Nth:
@@ -266,7 +245,7 @@ func parseTemplate(v any) (*template, error) {
 	switch v := v.(type) {
 	case map[string]any:
 		t := &template{isObj: true}
-		for _, k := range sortedKeys(v) {
+		for _, k := range members(v) { // the definition's order, which the result keeps
 			e := v[k]
 			if name, ok := strings.CutSuffix(k, ".$"); ok {
 				s, isStr := e.(string)
@@ -335,7 +314,11 @@ func (t *template) mentions(s string) bool {
 func (t *template) eval(data, ctx any, rc *runCtx) (any, error) {
 	switch {
 	case t.isObj:
-		m := make(map[string]any, len(t.fields))
+		names := make([]string, len(t.fields))
+		for i, f := range t.fields {
+			names[i] = f.name
+		}
+		m := newObject(names)
 		for _, f := range t.fields {
 			var v any
 			var err error
