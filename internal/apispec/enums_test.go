@@ -133,7 +133,7 @@ func TestEnumsMatchCode(t *testing.T) {
 		{"Channel", enumStrings(t, schema(t, "Channel"), "Channel"), platform.Channels},
 		{"Deadlines", deadlines, []string{workflow.DeadlineStartBy, workflow.DeadlineSoftDeleteEnds,
 			workflow.DeadlineHardDeleteBy, workflow.DeadlineBackupsRotatedBy, workflow.DeadlineCompleteBy,
-			workflow.DeadlineEscalateAt}},
+			workflow.DeadlineEscalateAt, workflow.DeadlineFinalMailBy}},
 		{"Act.reason", enumStrings(t, act.Properties["reason"].Value, "Act.reason"), []string{
 			evidence.ReasonSubjectRequest, evidence.ReasonAccountOwnerRequest, evidence.ReasonChannelRevoked,
 			evidence.ReasonRetentionExpired, evidence.ReasonEndCustomerRequest}},
