@@ -119,3 +119,50 @@ func TestFinalMailThatFailsIsSentAgainBySweep(t *testing.T) {
 		t.Errorf("after the mail: pending %v, requester kept %v, status %s", still, r.Requester != "", r.Status)
 	}
 }
+
+// The outcome mail of an end-customer request (approved: the erase is done; declined: the reason)
+// that SES refuses leaves the request closed and the execution succeeded; the SLA sweep sends it
+// once SES takes it, then forgets the requester's address.
+func TestOutcomeMailOfAnEndCustomerRequestIsSentAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		approved bool
+		status   ledger.Status
+	}{{"approved", true, ledger.StatusCompleted}, {"declined", false, ledger.StatusDeclined}} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, lastOfApril2026, nil)
+			w.seedDemo(smallDemo())
+			ses := &rejecting{to: w.env.Address("customer")}
+			w.sys.Mailer.SES = sesv2.New(w.env.SES.Options(), func(o *sesv2.Options) { o.HTTPClient = &http.Client{Transport: ses} })
+			r, _ := submitEndCustomer(t, w)
+			ses.on.Store(true)
+			if _, err := w.sys.Requests.Decide(w.ctx, r.AccountID, r.ID, "owner:sub", tc.approved, "the account holds a contract with this customer"); err != nil {
+				t.Fatal(err)
+			}
+			w.settle()
+			r = w.request(r.ID)
+			if _, pending := r.Deadlines[workflow.DeadlineFinalMailBy]; r.Status != tc.status || !pending || r.Requester == "" {
+				t.Fatalf("status %s, mail pending %v, requester kept %v: want %s, pending, kept", r.Status, pending, r.Requester != "", tc.status)
+			}
+			if e := w.execution(r.ExecutionARN); e.Status != "SUCCEEDED" {
+				t.Fatalf("execution %s %s, want SUCCEEDED", e.Status, e.Error)
+			}
+			w.advance(time.Hour)
+			if rep, err := w.sys.SLASweep.Run(w.ctx); err != nil || rep.FinalMailsPending != 1 {
+				t.Fatalf("sweep %+v %v, want the mail still pending", rep, err)
+			}
+			ses.on.Store(false)
+			w.advance(time.Hour)
+			if rep, err := w.sys.SLASweep.Run(w.ctx); err != nil || rep.FinalMails != 1 {
+				t.Fatalf("sweep %+v %v, want the mail sent", rep, err)
+			}
+			if n := len(w.mailTo("customer")); n != 2 {
+				t.Fatalf("%d mails to the requester, want received and the outcome", n)
+			}
+			r = w.request(r.ID)
+			if _, pending := r.Deadlines[workflow.DeadlineFinalMailBy]; pending || r.Requester != "" || r.Status != tc.status {
+				t.Errorf("after the mail: pending %v, requester kept %v, status %s", pending, r.Requester != "", r.Status)
+			}
+		})
+	}
+}
