@@ -172,8 +172,9 @@ func mustHistoryEvents(t *testing.T, e *Engine, arn string) []Event {
 func TestMemberOrderIsNoMember(t *testing.T) {
 	e := newEngine(t)
 	d := runMachine(t, e, `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"n.$":"States.ArrayLength($.in.*)",
+		"all.$":"States.ArrayLength($..*)",
 		"same.$":"States.ArrayContains(States.Array($.in), $.other)","in.$":"$.in"},"End":true}}}`, `{"in":{"y":1,"x":2},"other":{"x":2,"y":1}}`)
-	if got, want := str(d.Output), `{"n":2,"same":true,"in":{"y":1,"x":2}}`; got != want {
+	if got, want := str(d.Output), `{"n":2,"all":6,"same":true,"in":{"y":1,"x":2}}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }

@@ -17,13 +17,17 @@ import (
 // a member name no JSON text can produce (it is not valid UTF-8), which only this file reads.
 const orderKey = "\xff"
 
-// memberOrder is the order of an object's members, kept under orderKey.
-type memberOrder []string
+// memberOrder is the order of an object's members, kept under orderKey; its field is unexported so
+// that a path walking the data (a descendant wildcard) finds nothing in it.
+type memberOrder struct{ keys []string }
 
 // members lists m's member names in their order: the kept order first, then any member added
 // without it, sorted (as encoding/json orders a map).
 func members(m map[string]any) []string {
-	order, _ := m[orderKey].(memberOrder)
+	var order []string
+	if o, ok := m[orderKey].(*memberOrder); ok {
+		order = o.keys
+	}
 	out := make([]string, 0, len(m))
 	for _, k := range order {
 		if _, ok := m[k]; ok {
@@ -46,8 +50,7 @@ func members(m map[string]any) []string {
 // setMember sets member k of m, a new member going last.
 func setMember(m map[string]any, k string, v any) {
 	if _, ok := m[k]; !ok {
-		order := members(m)
-		m[orderKey] = append(memberOrder(order), k)
+		m[orderKey] = &memberOrder{keys: append(members(m), k)}
 	}
 	m[k] = v
 }
@@ -56,7 +59,7 @@ func setMember(m map[string]any, k string, v any) {
 func newObject(order []string) map[string]any {
 	m := make(map[string]any, len(order)+1)
 	if len(order) > 1 {
-		m[orderKey] = memberOrder(slices.Clone(order))
+		m[orderKey] = &memberOrder{keys: slices.Clone(order)}
 	}
 	return m
 }
@@ -107,7 +110,7 @@ func decodeValue(d *json.Decoder) (any, error) {
 		switch t {
 		case '{':
 			m := map[string]any{}
-			var order memberOrder
+			var order []string
 			for d.More() {
 				kt, err := d.Token()
 				if err != nil {
@@ -127,7 +130,7 @@ func decodeValue(d *json.Decoder) (any, error) {
 				return nil, err
 			}
 			if len(order) > 1 {
-				m[orderKey] = order
+				m[orderKey] = &memberOrder{keys: order}
 			}
 			return m, nil
 		case '[':

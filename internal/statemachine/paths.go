@@ -46,8 +46,8 @@ func deepCopy(v any) any {
 			m[k] = deepCopy(e)
 		}
 		return m
-	case memberOrder:
-		return slices.Clone(v)
+	case *memberOrder:
+		return &memberOrder{keys: slices.Clone(v.keys)}
 	case []any:
 		s := make([]any, len(v))
 		for i, e := range v {
@@ -160,7 +160,7 @@ func (p *path) get(data, ctx any) (any, error) {
 		return v, nil
 	}
 	res := slices.DeleteFunc(p.expr.Get(src), func(v any) bool {
-		_, isOrder := v.(memberOrder) // a wildcard lists every member of a map
+		_, isOrder := v.(*memberOrder) // a wildcard lists every member of a map
 		return isOrder
 	})
 	if res == nil {
