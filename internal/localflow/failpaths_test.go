@@ -47,6 +47,9 @@ type failPath struct {
 	tasks               map[string]script // by state name
 	decision            string            // the answer to a waiting task, if any
 	wantError           string
+	// idSuffix lengthens the request id: past 47 characters, a hand-off's child name passes the 80
+	// Step Functions allows, and the parent's own StartExecution is refused.
+	idSuffix string
 }
 
 // machinesPrelude scripts the states before the erase loop of each machine.
@@ -69,7 +72,7 @@ var approved = `{"approved":true}`
 func failPaths() []failPath {
 	var out []failPath
 	for _, m := range []string{"account-deletion", "end-user-deletion", "connection-wipe", "end-customer-request", "erase-scope"} {
-		with := func(name string, tasks map[string]script, wantError string) {
+		with := func(name string, tasks map[string]script, wantError string, idSuffix ...string) {
 			all := map[string]script{}
 			for k, v := range machinesPrelude[m] {
 				all[k] = v
@@ -81,12 +84,15 @@ func failPaths() []failPath {
 			if m == "end-customer-request" {
 				dec = approved
 			}
-			out = append(out, failPath{machine: m, fail: "Failed", name: name, tasks: all, decision: dec, wantError: wantError})
+			out = append(out, failPath{machine: m, fail: "Failed", name: name, tasks: all, decision: dec, wantError: wantError,
+				idSuffix: strings.Join(idSuffix, "")})
 		}
 		with("a task fails", map[string]script{"EraseSlice": failWith(workflow.ErrNameInternal)}, workflow.ErrNameInternal)
 		with("a task output lacks the field a Choice reads", map[string]script{"EraseSlice": answer(map[string]any{"iterations": 1})}, workflow.ErrNameBadInput)
 		// The child hands off under the name of the running child itself: StartExecution refuses it.
 		with("a hand-off cannot start its child", map[string]script{"EraseSlice": eraseOut(false, 500)}, "StepFunctions.ExecutionAlreadyExistsException")
+		with("a hand-off's StartExecution is refused", map[string]script{"EraseSlice": eraseOut(false, 500)}, "StepFunctions.InvalidNameException",
+			"-with-a-suffix-past-the-name-limit")
 		if m != "erase-scope" {
 			with("verification keeps finding data", map[string]script{"EraseSlice": eraseOut(true, 1),
 				"Complete": failWith(workflow.ErrNameNotVerified)}, workflow.ErrNameNotVerified)
@@ -168,7 +174,7 @@ func runFailPath(t *testing.T, p failPath) {
 	kind := map[string]ledger.Kind{"account-deletion": ledger.KindAccountDeletion, "end-user-deletion": ledger.KindEndUserDeletion,
 		"connection-wipe": ledger.KindConnectionWipe, "end-customer-request": ledger.KindEndCustomerRequest,
 		"erase-scope": ledger.KindEndUserDeletion}[p.machine]
-	id := platform.NewID(lateNovember2025)
+	id := platform.NewID(lateNovember2025) + p.idSuffix
 	if _, err := w.sys.Ledger.Create(w.ctx, ledger.Request{ID: id, AccountID: "acct-1", Kind: kind, Source: "dashboard",
 		Status: ledger.StatusHardDeleting, Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: "acct-1"}}); err != nil {
 		t.Fatal(err)
@@ -220,7 +226,7 @@ func runFailPath(t *testing.T, p failPath) {
 	if p.machine == "erase-scope" {
 		input = `{"requestId":"` + id + `","erase":{"checkpoint":null,"done":false,"iterations":0,"rescans":0}}`
 	}
-	out, err := w.eng.StartExecution(w.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine.ARN), Name: aws.String(id),
+	out, err := w.eng.StartExecution(w.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine.ARN), Name: aws.String(id[:min(len(id), 80)]),
 		Input: aws.String(input)})
 	if err != nil {
 		t.Fatal(err)
