@@ -64,26 +64,9 @@ func newObject(order []string) map[string]any {
 	return m
 }
 
-// withoutOrder is v without the kept orders, for comparing values as JSON does (by members).
-func withoutOrder(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			if k != orderKey {
-				m[k] = withoutOrder(e)
-			}
-		}
-		return m
-	case []any:
-		s := make([]any, len(v))
-		for i, e := range v {
-			s[i] = withoutOrder(e)
-		}
-		return s
-	}
-	return v
-}
+// withoutOrder is a copy of v without the kept orders, for comparing values as JSON does (by
+// members).
+func withoutOrder(v any) any { return copyValue(v, false) }
 
 // decodeJSON parses JSON into maps (keeping their members' order), slices, strings, booleans, nil,
 // int64 (integers that fit) and float64, the value model every path and intrinsic works on.

@@ -38,12 +38,17 @@ func normalize(v any) any {
 }
 
 // deepCopy copies the maps and slices of a decoded JSON value, so ResultPath can write into it.
-func deepCopy(v any) any {
+func deepCopy(v any) any { return copyValue(v, true) }
+
+// copyValue copies v's maps and slices, with or without the member orders they keep.
+func copyValue(v any, keepOrder bool) any {
 	switch v := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(v))
 		for k, e := range v {
-			m[k] = deepCopy(e)
+			if k != orderKey || keepOrder {
+				m[k] = copyValue(e, keepOrder)
+			}
 		}
 		return m
 	case *memberOrder:
@@ -51,7 +56,7 @@ func deepCopy(v any) any {
 	case []any:
 		s := make([]any, len(v))
 		for i, e := range v {
-			s[i] = deepCopy(e)
+			s[i] = copyValue(e, keepOrder)
 		}
 		return s
 	}
