@@ -66,6 +66,9 @@ type Plan struct {
 	// tables (the request's TableName, or a table of BatchWriteItem's RequestItems): a test can fail
 	// one read among several of the same operation.
 	Tables []string
+	// After lets the first After targeted calls through untouched: a test can fail the second of
+	// two reads it cannot tell apart otherwise.
+	After int
 
 	// CrashAfter, when positive, crashes the transport at the CrashAfter-th targeted mutating call
 	// that succeeds: that call reaches the emulator and takes effect, but its caller gets ErrCrashed,
@@ -224,7 +227,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.targeted = c.targeted && slices.ContainsFunc(c.tables, func(name string) bool { return slices.Contains(plan.Tables, name) })
 	}
 	if c.targeted && c.svc != svcOther {
-		c.dice = newDice(plan.Seed, t.targeted)
+		if t.targeted >= uint64(max(plan.After, 0)) {
+			c.dice = newDice(plan.Seed, t.targeted)
+		}
 		t.targeted++
 	}
 	t.mu.Unlock()

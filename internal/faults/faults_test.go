@@ -759,6 +759,21 @@ func TestTables(t *testing.T) {
 	}
 }
 
+// Plan.After lets the first targeted calls through: the third Query is the first throttled.
+func TestAfter(t *testing.T) {
+	env := testenv.New(t)
+	ctx := context.Background()
+	table := env.Tables["PlatformTable"]
+	db, _ := dynamoDBClient(t, env, Plan{Seed: 1, Throttle: 1, Operations: []string{"Query"}, After: 2})
+	for i := range 4 {
+		_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("pk = :p"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "s"}}})
+		if throttled := statusCode(err) == 400; throttled != (i >= 2) {
+			t.Errorf("Query %d: %v; want only the third and later throttled", i+1, err)
+		}
+	}
+}
+
 // The SDK's own retryer, when a test asks for it, rides over the faults.
 func TestSDKRetryer(t *testing.T) {
 	env := testenv.New(t)
