@@ -121,12 +121,17 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // deletionService builds the service that finishes requests, with the operator named in the acts
-// from OPERATOR_NAME / OPERATOR_ADDRESS / OPERATOR_INN (local defaults when unset and not --aws).
+// from OPERATOR_NAME / OPERATOR_ADDRESS / OPERATOR_INN and their English forms OPERATOR_NAME_EN /
+// OPERATOR_ADDRESS_EN (local defaults when unset and not --aws).
 func deletionService(t *target, led *ledger.Ledger) (*deletion.Service, error) {
-	op := evidence.Operator{Name: os.Getenv(config.EnvOperatorName), Address: os.Getenv(config.EnvOperatorAddress), INN: os.Getenv(config.EnvOperatorINN)}
+	operator := func(get func(string) string) evidence.Operator {
+		return evidence.Operator{Name: get(config.EnvOperatorName), Address: get(config.EnvOperatorAddress), INN: get(config.EnvOperatorINN),
+			NameEN: get(config.EnvOperatorNameEN), AddressEN: get(config.EnvOperatorAddressEN)}
+	}
+	op := operator(os.Getenv)
 	if t.tableSpecs != nil && op.Name == "" {
 		d := config.LocalDefaults(3000)
-		op = evidence.Operator{Name: d[config.EnvOperatorName], Address: d[config.EnvOperatorAddress], INN: d[config.EnvOperatorINN]}
+		op = operator(func(k string) string { return d[k] })
 	}
 	if op.Name == "" || op.Address == "" {
 		return nil, fmt.Errorf("set %s and %s: acts of destruction name the operator", config.EnvOperatorName, config.EnvOperatorAddress)

@@ -136,7 +136,8 @@ func TestEnumsMatchCode(t *testing.T) {
 			workflow.DeadlineEscalateAt, workflow.DeadlineFinalMailBy}},
 		{"Act.reason", enumStrings(t, act.Properties["reason"].Value, "Act.reason"), []string{
 			evidence.ReasonSubjectRequest, evidence.ReasonAccountOwnerRequest, evidence.ReasonChannelRevoked,
-			evidence.ReasonRetentionExpired, evidence.ReasonEndCustomerRequest}},
+			evidence.ReasonRetentionExpired, evidence.ReasonEndCustomerRequest, evidence.ReasonAccountInstruction}},
+		{"Act.locale", enumStrings(t, act.Properties["locale"].Value, "Act.locale"), evidence.Locales},
 		{"Act.method", enumStrings(t, act.Properties["method"].Value, "Act.method"), []string{evidence.MethodLogicalErasure}},
 		{"ActSubject.kind", enumStrings(t, schema(t, "ActSubject").Properties["kind"].Value, "ActSubject.kind"), []string{
 			evidence.SubjectAccountOwner, evidence.SubjectEndUser, evidence.SubjectTeamMember}},

@@ -143,7 +143,9 @@ func (w *Writer) RunBatches(ctx context.Context, batches <-chan []Request) (Stat
 				if err := w.send(ctx, rng, batch, &st); err != nil {
 					cancel(err)
 					if w.Fail != nil {
-						w.Fail(err)
+						// The first failure is the cause: a worker whose call it cut short reports
+						// it too, not its own cancellation, whichever of them gets here first.
+						w.Fail(context.Cause(ctx))
 					}
 				}
 			}

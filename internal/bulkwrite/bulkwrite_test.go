@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/lethe-dev/lethe/internal/faults"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
 
@@ -166,5 +170,49 @@ func TestWritesEverythingToDynamoDBLocal(t *testing.T) {
 	}
 	if total != 1000 {
 		t.Errorf("DynamoDB Local holds %d items, want 1000", total)
+	}
+}
+
+// roundTripper adapts a function to http.RoundTripper.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A worker whose call the first failure cut short reports that first failure to Fail, not its own
+// cancellation: the erasure slice stops with the real cause (a crash), whichever worker tells it
+// first. Two batches go out at once; the first to reach DynamoDB Local is the crash, the second is
+// still in flight and is cut short by it.
+func TestFailReportsTheFirstCause(t *testing.T) {
+	env := testenv.New(t)
+	base := awshttp.NewBuildableClient().GetTransport()
+	var calls atomic.Int32
+	second := make(chan struct{})
+	gate := roundTripper(func(r *http.Request) (*http.Response, error) {
+		switch calls.Add(1) {
+		case 1:
+			<-second // both calls are in flight before the first is answered
+		case 2:
+			close(second)
+			<-r.Context().Done()
+			return nil, r.Context().Err()
+		}
+		return base.RoundTrip(r)
+	})
+	tr := faults.NewTransport(gate, faults.Plan{CrashAfter: 1, Operations: []string{"BatchWriteItem"}})
+	var mu sync.Mutex
+	var failed []error
+	w := Writer{DB: faults.DynamoDB(env.AWSConfig(), env.DynamoDBEndpoint, tr), Workers: 2,
+		Fail: func(err error) { mu.Lock(); failed = append(failed, err); mu.Unlock() }}
+	_, err := w.WriteAll(context.Background(), requests(env.Tables["LedgerTable"], 2*MaxBatch))
+	if !errors.Is(err, faults.ErrCrashed) {
+		t.Fatalf("WriteAll: %v, want the crash", err)
+	}
+	if len(failed) != 2 {
+		t.Fatalf("Fail called %d times, want once per failed worker: %v", len(failed), failed)
+	}
+	for _, err := range failed {
+		if !errors.Is(err, faults.ErrCrashed) {
+			t.Errorf("Fail(%v), want the crash that stopped the writer", err)
+		}
 	}
 }

@@ -34,8 +34,10 @@ type Config struct {
 	TTLSafetyMargin time.Duration
 
 	// The personal-data operator named in every act of destruction (OPERATOR_NAME, OPERATOR_ADDRESS,
-	// OPERATOR_INN; the INN may be empty).
+	// OPERATOR_INN; the INN may be empty), and the English forms of its name and address that English
+	// acts state (OPERATOR_NAME_EN, OPERATOR_ADDRESS_EN; empty: the registered ones).
 	OperatorName, OperatorAddress, OperatorINN string
+	OperatorNameEN, OperatorAddressEN          string
 
 	// JWTIssuer and JWTAudience (JWT_ISSUER, JWT_AUDIENCE) are what the API Gateway authorizer
 	// accepts; only the local gateway reads them, to verify tokens the same way.
@@ -72,6 +74,8 @@ const (
 	EnvOperatorName          = "OPERATOR_NAME"
 	EnvOperatorAddress       = "OPERATOR_ADDRESS"
 	EnvOperatorINN           = "OPERATOR_INN"
+	EnvOperatorNameEN        = "OPERATOR_NAME_EN"
+	EnvOperatorAddressEN     = "OPERATOR_ADDRESS_EN"
 	EnvJWTIssuer             = "JWT_ISSUER"
 	EnvJWTAudience           = "JWT_AUDIENCE"
 
@@ -112,6 +116,8 @@ func Load(getenv func(string) string) (Config, error) {
 		OperatorName:          req(EnvOperatorName),
 		OperatorAddress:       req(EnvOperatorAddress),
 		OperatorINN:           strings.TrimSpace(getenv(EnvOperatorINN)),
+		OperatorNameEN:        strings.TrimSpace(getenv(EnvOperatorNameEN)),
+		OperatorAddressEN:     strings.TrimSpace(getenv(EnvOperatorAddressEN)),
 		JWTIssuer:             strings.TrimSpace(getenv(EnvJWTIssuer)),
 		JWTAudience:           strings.TrimSpace(getenv(EnvJWTAudience)),
 
@@ -175,6 +181,8 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvOperatorName:          "ООО «Демо Боты» (local demo operator)",
 		EnvOperatorAddress:       "127001, Москва, ул. Локальная, д. 1",
 		EnvOperatorINN:           "7700000000",
+		EnvOperatorNameEN:        "Demo Bots LLC (local demo operator)",
+		EnvOperatorAddressEN:     "1 Lokalnaya St., Moscow 127001, Russia",
 		EnvJWTIssuer:             fmt.Sprintf("http://127.0.0.1:%d/_local", apiPort),
 		EnvJWTAudience:           "lethe-dashboard",
 		// The real Bot API: `make run` has no sweep schedule, and tests start their own fake.
@@ -186,7 +194,8 @@ func LocalDefaults(apiPort int) map[string]string {
 func Names() []string {
 	return []string{EnvMetaAppSecret, EnvSlackSigningSecret, EnvWhatsAppVerifyToken, EnvInfoAddress,
 		EnvSenderAddress, EnvPrivacyOfficerAddress, EnvPublicBaseURL, EnvPlatformTable, EnvLedgerTable,
-		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN, EnvJWTIssuer, EnvJWTAudience,
+		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN,
+		EnvOperatorNameEN, EnvOperatorAddressEN, EnvJWTIssuer, EnvJWTAudience,
 		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
 		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL}
 }

@@ -131,9 +131,9 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 	}
 	round := len(req.Evidence) + 1
 	evidenceID := evidence.ActID(req.ID, round)
-	stored := false
+	stored, locale := false, ""
 	if cp.Total() > 0 {
-		if err := s.writeEvidence(ctx, req, evidenceID, round, cp); err != nil {
+		if locale, err = s.writeEvidence(ctx, req, evidenceID, round, cp); err != nil {
 			return req, err
 		}
 		stored = true
@@ -145,6 +145,9 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 		}
 		if stored {
 			r.Evidence = append(r.Evidence, evidenceID)
+		}
+		if r.Locale == "" {
+			r.Locale = locale // the act's: the later mails of the request are written in it too
 		}
 		r.Progress = progress(cp)
 		r.HeldBy = cp.Held
@@ -179,14 +182,32 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 // 30 days and the files bucket's noncurrent versions expire after 30 days.
 const BackupRotation = 30 * 24 * time.Hour
 
-// writeEvidence draws up the act and journal extract of one round of destruction.
-func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenceID string, round int, cp erasure.Checkpoint) error {
+// writeEvidence draws up the act and journal extract of one round of destruction, in the request's
+// language (else the account's), and returns that language. Every read it makes either succeeds or
+// fails the step: an act is never drawn up without a fact a failed read would have added.
+func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenceID string, round int, cp erasure.Checkpoint) (string, error) {
 	subjects, err := s.journal(ctx, req.ID, round)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(subjects) == 0 {
 		subjects = []evidence.Subject{scopeSubject(req)}
+	}
+	owner, err := s.owner(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	for i, sub := range subjects {
+		// A connection or a scope names the owner by id only: the act names them, as their
+		// profile does while it exists (an account deletion's journal took the name from it).
+		if sub.Kind == evidence.SubjectAccountOwner && sub.Name == "" && sub.ID == owner.ID {
+			subjects[i].Name = owner.FullName
+		}
+	}
+	locale := evidence.LocaleOf(req.Locale, owner.Locale)
+	why, err := reason(req)
+	if err != nil {
+		return "", err
 	}
 	var destroyed []evidence.CategoryCount
 	for _, cat := range slices.Sorted(maps.Keys(cp.Deleted)) {
@@ -201,10 +222,18 @@ func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenc
 	}
 	var kept []evidence.Kept
 	if req.Kind == ledger.KindAccountDeletion {
-		if pays, err := s.Store.Payments(ctx, req.AccountID); err == nil && len(pays) > 0 {
+		pays, err := s.Store.Payments(ctx, req.AccountID)
+		if err != nil {
+			return "", fmt.Errorf("payments kept by %s: %w", req.ID, err)
+		}
+		if len(pays) > 0 {
 			kept = append(kept, evidence.Kept{Category: datamap.Payment, Reason: evidence.KeptLawAccounting5y, Count: int64(len(pays))})
 		}
-		if cons, err := s.Store.Consents(ctx, req.AccountID); err == nil && len(cons) > 0 {
+		cons, err := s.Store.Consents(ctx, req.AccountID)
+		if err != nil {
+			return "", fmt.Errorf("consents kept by %s: %w", req.ID, err)
+		}
+		if len(cons) > 0 {
 			kept = append(kept, evidence.Kept{Category: datamap.Consent, Reason: evidence.KeptConsentWithdrawal5y, Count: int64(len(cons))})
 		}
 	}
@@ -217,14 +246,14 @@ func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenc
 		performed += ", execution " + req.ExecutionARN
 	}
 	rec := evidence.Record{
-		RequestID: evidenceID, RequestKind: string(req.Kind), Reason: reason(req),
+		RequestID: evidenceID, RequestKind: string(req.Kind), Locale: locale, Reason: why,
 		Operator: s.Operator, InformationSystem: InformationSystem,
 		Subjects: inline, SubjectCount: int64(len(subjects)), Destroyed: destroyed, Kept: kept,
 		Method: evidence.MethodLogicalErasure, AuthorizedBy: authorizedBy(req), PerformedBy: performed,
 		StartedAt: cp.StartedAt, CompletedAt: s.now(),
 	}
 	if err := rec.Validate(); err != nil {
-		return fmt.Errorf("evidence of %s: %w", req.ID, err)
+		return "", fmt.Errorf("evidence of %s: %w", req.ID, err)
 	}
 	items := evidence.Items(rec, subjects)
 	recs := make([]platform.Record, len(items))
@@ -232,9 +261,25 @@ func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenc
 		recs[i] = it
 	}
 	if err := s.Store.PutAll(ctx, recs); err != nil {
-		return fmt.Errorf("store evidence: %w", err)
+		return "", fmt.Errorf("store evidence: %w", err)
 	}
-	return nil
+	return locale, nil
+}
+
+// owner is the account whose request it is, as its profile stands: none once the profile is
+// destroyed (an account deletion) or for a platform-wide request (a Meta identity).
+func (s *Service) owner(ctx context.Context, req ledger.Request) (platform.Account, error) {
+	if req.AccountID == "" || req.AccountID == "-" {
+		return platform.Account{}, nil
+	}
+	acct, err := s.Store.Account(ctx, req.AccountID)
+	if errors.Is(err, platform.ErrNotFound) {
+		return platform.Account{}, nil
+	}
+	if err != nil {
+		return platform.Account{}, fmt.Errorf("owner of %s: %w", req.ID, err)
+	}
+	return acct, nil
 }
 
 // filesCategory is the data-map category of the S3 files a scope reaches.
@@ -294,23 +339,31 @@ func scopeSubject(r ledger.Request) evidence.Subject {
 	}
 }
 
-func reason(r ledger.Request) string {
+// reason is why a request's kind destroys data: each kind its own, and retention expiry whatever
+// the kind. A kind with no reason stops the act rather than stating another kind's.
+func reason(r ledger.Request) (string, error) {
+	revoked := strings.HasPrefix(r.Source, "webhook") || strings.HasPrefix(r.Source, "sweep:")
 	switch {
 	case r.Source == "retention":
-		return evidence.ReasonRetentionExpired
+		return evidence.ReasonRetentionExpired, nil
+	case r.Kind == ledger.KindAccountDeletion:
+		return evidence.ReasonAccountOwnerRequest, nil
 	case r.Kind == ledger.KindEndCustomerRequest:
-		return evidence.ReasonEndCustomerRequest
+		return evidence.ReasonEndCustomerRequest, nil
 	case r.Kind == ledger.KindChannelIdentity:
-		return evidence.ReasonSubjectRequest
-	case r.Kind == ledger.KindConnectionWipe && (strings.HasPrefix(r.Source, "webhook") || strings.HasPrefix(r.Source, "sweep:")):
+		return evidence.ReasonSubjectRequest, nil
+	case r.Kind == ledger.KindConnectionWipe && revoked:
 		// The channel revoked access: a webhook said so, or the token sweep found the token dead.
-		return evidence.ReasonChannelRevoked
+		return evidence.ReasonChannelRevoked, nil
 	case r.Kind == ledger.KindEndUserDeletion && strings.HasPrefix(r.Source, "webhook"):
 		// The end user blocked the bot, and the account deletes the data of those who do.
-		return evidence.ReasonChannelRevoked
-	default:
-		return evidence.ReasonAccountOwnerRequest
+		return evidence.ReasonChannelRevoked, nil
+	case slices.Contains([]ledger.Kind{ledger.KindConnectionWipe, ledger.KindEndUserDeletion, ledger.KindEndUserFilter,
+		ledger.KindBotDeletion, ledger.KindInboxMessage, ledger.KindActivityLogs}, r.Kind):
+		// The account chose what goes: a connection it named, end users, a bot, a message, log entries.
+		return evidence.ReasonAccountInstruction, nil
 	}
+	return "", fmt.Errorf("no reason of destruction for a request of kind %q", r.Kind)
 }
 
 func authorizedBy(r ledger.Request) string {

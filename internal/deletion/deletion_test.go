@@ -39,16 +39,12 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	env := testenv.New(t)
-	policy := datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}
-	store := platform.NewStore(env.DynamoDB, platform.Tables(env.Tables), policy, clock)
-	led := ledger.New(env.DynamoDB, env.Tables[datamap.LedgerTable], policy, clock)
-	eng := erasure.New(store, env.DynamoDB, env.S3, env.Buckets, led, erasure.Options{Now: clock})
-	m, _, err := seed.Write(context.Background(), store, env.S3, env.Buckets, seed.Options{Seed: 21, Now: now, Size: seed.DemoSize()}, nil)
+	svc := service(env, env.DynamoDB)
+	m, _, err := seed.Write(context.Background(), svc.Store, env.S3, env.Buckets, seed.Options{Seed: 21, Now: now, Size: seed.DemoSize()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{env: env, manifest: m, svc: &deletion.Service{Ledger: led, Engine: eng, Store: store, Now: clock,
-		Operator: evidence.Operator{Name: "ООО «Тест»", Address: "Москва, ул. Тестовая, 1", INN: "7700000000"}}}
+	return &world{env: env, manifest: m, svc: svc}
 }
 
 func (w *world) request(t *testing.T, id string, kind ledger.Kind, ref platform.ScopeRef) {
@@ -104,7 +100,8 @@ func TestAccountDeletionEndsWithEvidenceAndBackupRotation(t *testing.T) {
 	}
 	for _, loc := range []string{"ru", "en"} {
 		md, err := evidence.RenderMarkdown(ev, loc)
-		if err != nil || !strings.Contains(md, a.FullName) || !strings.Contains(md, "ООО «Тест»") {
+		name, _ := operator.In(loc)
+		if err != nil || !strings.Contains(md, a.FullName) || !strings.Contains(md, name) {
 			t.Errorf("%s act: %v\n%.300s", loc, err, md)
 		}
 	}

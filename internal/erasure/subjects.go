@@ -131,7 +131,11 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 	}
 	// Files are leaves nothing leads from: when the scope ends by deleting the whole account's or
 	// bot's prefix (nothing held), they go then, without listing every end user's prefix now.
-	if !s.filesGoLast(ctx) {
+	filesLast, err := s.filesGoLast(ctx)
+	if err != nil {
+		return err
+	}
+	if !filesLast {
 		if err := s.deletePrefix(ctx, "accounts/"+u.AccountID+"/bots/"+u.BotID+"/users/"+u.EndUserID+"/"); err != nil {
 			return err
 		}
@@ -168,13 +172,17 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 }
 
 // filesGoLast reports whether the scope's last stages delete every object under the account's or
-// bot's prefix: an account or bot scope of an account with no active hold.
-func (s *slice) filesGoLast(ctx context.Context) bool {
+// bot's prefix: an account or bot scope of an account with no active hold. A failed read of the
+// holds fails the slice, as everywhere else.
+func (s *slice) filesGoLast(ctx context.Context) (bool, error) {
 	if s.ref.Kind != datamap.ScopeAccount && s.ref.Kind != datamap.ScopeBot {
-		return false
+		return false, nil
 	}
 	hs, err := s.activeHolds(ctx, s.ref.AccountID)
-	return err == nil && len(hs) == 0
+	if err != nil {
+		return false, err
+	}
+	return len(hs) == 0, nil
 }
 
 // objects deletes every object under a prefix, up to 1000 per step.

@@ -33,6 +33,10 @@ const (
 	ReasonChannelRevoked      = "channel_revoked"
 	ReasonRetentionExpired    = "retention_expired"
 	ReasonEndCustomerRequest  = "end_customer_request"
+	// ReasonAccountInstruction: the account, on whose behalf the platform processes its end users'
+	// and team's data, had some of them destroyed (a bot, end users, an inbox message, activity-log
+	// entries, a connection it named).
+	ReasonAccountInstruction = "account_instruction"
 )
 
 // MethodLogicalErasure: DynamoDB items and S3 objects deleted through the services' APIs; backups
@@ -57,11 +61,29 @@ const (
 	maxTextField    = 4096 // bytes of any other text field
 )
 
-// Operator is the personal-data operator that destroyed the data.
+// Operator is the personal-data operator that destroyed the data: its name and address as
+// registered, and their English forms, which an English act states when they are set.
 type Operator struct {
-	Name    string `json:"name"`
-	Address string `json:"address"`
-	INN     string `json:"inn,omitempty"` // taxpayer number, 10 or 12 digits; optional
+	Name      string `json:"name"`
+	Address   string `json:"address"`
+	INN       string `json:"inn,omitempty"` // taxpayer number, 10 or 12 digits; optional
+	NameEN    string `json:"nameEn,omitempty"`
+	AddressEN string `json:"addressEn,omitempty"`
+}
+
+// In is the operator's name and address as an act in locale states them: the English forms in an
+// English act when they are set, else the registered ones.
+func (o Operator) In(locale string) (name, address string) {
+	name, address = o.Name, o.Address
+	if normLocale(locale) == LocaleEN {
+		if o.NameEN != "" {
+			name = o.NameEN
+		}
+		if o.AddressEN != "" {
+			address = o.AddressEN
+		}
+	}
+	return name, address
 }
 
 // Subject is a person whose data were destroyed.
@@ -87,10 +109,13 @@ type Kept struct {
 
 // Record is everything the act of destruction and the journal extract state.
 type Record struct {
-	RequestID   string   `json:"requestId"`
-	RequestKind string   `json:"requestKind"`
-	Reason      string   `json:"reason"`
-	Operator    Operator `json:"operator"`
+	RequestID   string `json:"requestId"`
+	RequestKind string `json:"requestKind"`
+	// Locale is the language of the request the act belongs to, "ru" or "en": the documents are
+	// drawn up in it unless a reader asks for the other.
+	Locale   string   `json:"locale,omitempty"`
+	Reason   string   `json:"reason"`
+	Operator Operator `json:"operator"`
 	// InformationSystem is the name of the personal-data information system the data left.
 	InformationSystem string `json:"informationSystem"`
 	// Subjects are named inline up to MaxInlineSubjects; SubjectCount counts them all.
@@ -119,6 +144,7 @@ func (e ruleError) Is(target error) bool { return target == ErrInvalid }
 var (
 	ErrNoRequestID         error = ruleError("no request id")
 	ErrNoRequestKind       error = ruleError("no request kind")
+	ErrBadLocale           error = ruleError("locale is neither ru nor en")
 	ErrNoReason            error = ruleError("no reason")
 	ErrUnknownReason       error = ruleError("unknown reason")
 	ErrNoOperatorName      error = ruleError("no operator name")
@@ -169,6 +195,12 @@ func (r Record) Validate() error {
 	required(r.RequestKind, ErrNoRequestKind, "requestKind")
 	required(r.Operator.Name, ErrNoOperatorName, "operator.name")
 	required(r.Operator.Address, ErrNoOperatorAddress, "operator.address")
+	if len(r.Operator.NameEN) > maxTextField || len(r.Operator.AddressEN) > maxTextField {
+		add(ErrTooLong, "operator's English name or address over %d bytes", maxTextField)
+	}
+	if r.Locale != "" && normLocale(r.Locale) != r.Locale {
+		add(ErrBadLocale, "%q", r.Locale)
+	}
 	required(r.InformationSystem, ErrNoInformationSystem, "informationSystem")
 	required(r.AuthorizedBy, ErrNoAuthorizedBy, "authorizedBy")
 	required(r.PerformedBy, ErrNoPerformedBy, "performedBy")

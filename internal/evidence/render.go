@@ -86,7 +86,8 @@ func ParseJSON(b []byte) (Record, error) {
 	return r, nil
 }
 
-// RenderMarkdown writes the act of destruction and then the journal extract, in "ru" or "en".
+// RenderMarkdown writes the act of destruction and then the journal extract, in "ru" or "en" ("":
+// the record's own language).
 func RenderMarkdown(r Record, locale string) (string, error) {
 	p, err := buildPage(r, locale)
 	if err != nil {
@@ -344,8 +345,12 @@ var textsByLocale = map[string]texts{
 	},
 }
 
-// buildPage validates the record and lays out both documents in one language.
+// buildPage validates the record and lays out both documents in one language: locale, or the
+// record's own when locale is "".
 func buildPage(r Record, locale string) (page, error) {
+	if locale == "" {
+		locale = r.Locale
+	}
 	loc := normLocale(locale)
 	if loc == "" {
 		return page{}, fmt.Errorf("%w %q", ErrLocale, locale)
@@ -366,11 +371,12 @@ func buildPage(r Record, locale string) (page, error) {
 		kind = clean(r.RequestKind)
 	}
 
-	operator := []string{sentence(fmt.Sprintf(t.operatorName, clean(r.Operator.Name)))}
+	opName, opAddress := r.Operator.In(loc)
+	operator := []string{sentence(fmt.Sprintf(t.operatorName, clean(opName)))}
 	if r.Operator.INN != "" {
 		operator = append(operator, sentence(fmt.Sprintf(t.operatorINN, clean(r.Operator.INN))))
 	}
-	operator = append(operator, sentence(fmt.Sprintf(t.operatorAddress, clean(r.Operator.Address))))
+	operator = append(operator, sentence(fmt.Sprintf(t.operatorAddress, clean(opAddress))))
 
 	subjects := &table{Head: t.subjectHead}
 	for i, s := range r.Subjects {

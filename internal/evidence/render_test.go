@@ -288,3 +288,26 @@ func TestNoKeptData(t *testing.T) {
 		}
 	}
 }
+
+// A record drawn up in a language is rendered in it when the reader names none, with the
+// operator's name and address in that language when it has them; a language the documents do not
+// know is refused.
+func TestRecordsRenderInTheirOwnLanguage(t *testing.T) {
+	rec := sample()
+	rec.Operator.NameEN, rec.Operator.AddressEN = "Example LLC", "1 Example St., Moscow"
+	for _, rd := range renderers {
+		rec.Locale = LocaleEN
+		doc, err := rd.render(rec, "")
+		if err != nil || !strings.Contains(doc, "Act of Destruction") || !strings.Contains(doc, "Example LLC") ||
+			!strings.Contains(doc, "1 Example St.") || strings.Contains(doc, rec.Operator.Name) || strings.Contains(doc, rec.Operator.Address) {
+			t.Errorf("%s: English record: %v\n%.400s", rd.name, err, doc)
+		}
+		if doc, err := rd.render(rec, LocaleRU); err != nil || !strings.Contains(doc, rec.Operator.Name) || strings.Contains(doc, "Example LLC") {
+			t.Errorf("%s: English record asked for in Russian: %v\n%.400s", rd.name, err, doc)
+		}
+	}
+	rec.Locale = "de"
+	if err := rec.Validate(); !errors.Is(err, ErrBadLocale) {
+		t.Errorf("locale de: %v, want ErrBadLocale", err)
+	}
+}

@@ -84,6 +84,9 @@ var reasons = map[string]wording{
 	ReasonRetentionExpired: {
 		"истечение срока хранения персональных данных (ч. 7 ст. 5 " + law152 + ")",
 		"expiry of the retention period of the personal data (Art. 5(7) of Federal Law No. 152-FZ \"On Personal Data\")"},
+	ReasonAccountInstruction: {
+		"указание владельца учётной записи, по поручению которого обрабатываются персональные данные, об их уничтожении (ч. 3 ст. 6 " + law152 + ")",
+		"the instruction of the account on whose behalf the personal data are processed to destroy them (Art. 6(3) of Federal Law No. 152-FZ \"On Personal Data\")"},
 	ReasonEndCustomerRequest: {
 		"требование субъекта персональных данных (клиента владельца бота), одобренное владельцем бота или лицом, ответственным за организацию обработки персональных данных (ч. 1 ст. 14 " + law152 + ")",
 		"an end customer's request to destroy their personal data, approved by the bot owner or by the privacy officer (Art. 14(1) of Federal Law No. 152-FZ \"On Personal Data\")"},
@@ -184,6 +187,17 @@ func SubjectKindTitle(kind, locale string) (string, bool) {
 // RequestKindTitle is a request kind's wording.
 func RequestKindTitle(kind, locale string) (string, bool) {
 	return lookup(requestKinds, kind, normLocale(locale))
+}
+
+// LocaleOf is the first of locales the documents can be written in ("en-GB" counts as "en"), else
+// Russian, the language of the law the acts answer to.
+func LocaleOf(locales ...string) string {
+	for _, l := range locales {
+		if n := normLocale(l); n != "" {
+			return n
+		}
+	}
+	return LocaleRU
 }
 
 // normLocale maps "ru-RU", "RU", "en_GB" … to "ru" or "en"; anything else to "".

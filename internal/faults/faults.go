@@ -17,7 +17,9 @@
 package faults
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -60,6 +62,13 @@ type Plan struct {
 	// works too. Empty targets every call. Faults go only into DynamoDB and S3 calls; other services'
 	// calls only count towards CrashAfter and stop at a crash.
 	Operations []string
+	// Tables, when set, limits faults and CrashAfter's count further to DynamoDB calls on these
+	// tables (the request's TableName, or a table of BatchWriteItem's RequestItems): a test can fail
+	// one read among several of the same operation.
+	Tables []string
+	// After lets the first After targeted calls through untouched: a test can fail the second of
+	// two reads it cannot tell apart otherwise.
+	After int
 
 	// CrashAfter, when positive, crashes the transport at the CrashAfter-th targeted mutating call
 	// that succeeds: that call reaches the emulator and takes effect, but its caller gets ErrCrashed,
@@ -185,12 +194,22 @@ type call struct {
 	mutating bool
 	n, gen   int
 	targeted bool
-	dice     *dice // nil when the call meets no random fault
+	tables   []string // the DynamoDB tables the call names, read only when the plan targets tables
+	dice     *dice    // nil when the call meets no random fault
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := classify(req)
+	t.mu.Lock()
+	byTable := len(t.plan.Tables) > 0
+	t.mu.Unlock()
+	if byTable && c.svc == svcDynamoDB {
+		var err error
+		if c.tables, err = tablesOf(req); err != nil {
+			return nil, err
+		}
+	}
 	t.mu.Lock()
 	c.gen = t.gen
 	c.n = len(t.stats.Log) + 1
@@ -204,8 +223,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	plan := t.plan
 	c.targeted = len(plan.Operations) == 0 || slices.Contains(plan.Operations, c.op)
+	if len(plan.Tables) > 0 {
+		c.targeted = c.targeted && slices.ContainsFunc(c.tables, func(name string) bool { return slices.Contains(plan.Tables, name) })
+	}
 	if c.targeted && c.svc != svcOther {
-		c.dice = newDice(plan.Seed, t.targeted)
+		if t.targeted >= uint64(max(plan.After, 0)) {
+			c.dice = newDice(plan.Seed, t.targeted)
+		}
 		t.targeted++
 	}
 	t.mu.Unlock()
@@ -373,6 +397,31 @@ func (t *Transport) forward(c *call, body []byte) (*http.Response, []byte, error
 	}
 	replaceBody(resp, b)
 	return resp, b, nil
+}
+
+// tablesOf reads the tables a DynamoDB request names and puts its body back as it was.
+func tablesOf(req *http.Request) ([]string, error) {
+	b, err := readBody(req)
+	if err != nil {
+		return nil, fmt.Errorf("faults: read the request body: %w", err)
+	}
+	if err := setBody(req, b); err != nil {
+		return nil, err
+	}
+	var in struct {
+		TableName    string
+		RequestItems map[string]json.RawMessage
+	}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &in); err != nil {
+			return nil, fmt.Errorf("faults: read the tables of a DynamoDB request: %w", err)
+		}
+	}
+	names := slices.Sorted(maps.Keys(in.RequestItems))
+	if in.TableName != "" {
+		names = append(names, in.TableName)
+	}
+	return names, nil
 }
 
 // readBody reads and closes the request body.

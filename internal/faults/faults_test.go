@@ -732,6 +732,48 @@ func TestOperationsAndStats(t *testing.T) {
 	}
 }
 
+// Plan.Tables fails the calls on the named tables only: a Query of the platform table is throttled,
+// the same Query of the ledger table and a batch write to it go through.
+func TestTables(t *testing.T) {
+	env := testenv.New(t)
+	ctx := context.Background()
+	platform, ledger := env.Tables["PlatformTable"], env.Tables["LedgerTable"]
+	db, tr := dynamoDBClient(t, env, Plan{Seed: 1, Throttle: 1, Operations: []string{"Query", "BatchWriteItem"}, Tables: []string{platform}})
+	query := func(table string) error {
+		_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("pk = :p"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "s"}}})
+		return err
+	}
+	if err := query(platform); statusCode(err) != 400 {
+		t.Errorf("Query of the targeted table: %v, want throttled", err)
+	}
+	if err := query(ledger); err != nil {
+		t.Errorf("Query of another table: %v, want it through", err)
+	}
+	if _, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{
+		ledger: {{PutRequest: &types.PutRequest{Item: key("s", "1")}}}}}); err != nil {
+		t.Errorf("BatchWriteItem to another table: %v, want it through", err)
+	}
+	if st := tr.Stats(); st.Throttled != 1 || st.Forwarded != 2 {
+		t.Errorf("stats %+v, want one call throttled and two forwarded", st.Counts)
+	}
+}
+
+// Plan.After lets the first targeted calls through: the third Query is the first throttled.
+func TestAfter(t *testing.T) {
+	env := testenv.New(t)
+	ctx := context.Background()
+	table := env.Tables["PlatformTable"]
+	db, _ := dynamoDBClient(t, env, Plan{Seed: 1, Throttle: 1, Operations: []string{"Query"}, After: 2})
+	for i := range 4 {
+		_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("pk = :p"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "s"}}})
+		if throttled := statusCode(err) == 400; throttled != (i >= 2) {
+			t.Errorf("Query %d: %v; want only the third and later throttled", i+1, err)
+		}
+	}
+}
+
 // The SDK's own retryer, when a test asks for it, rides over the faults.
 func TestSDKRetryer(t *testing.T) {
 	env := testenv.New(t)

@@ -238,12 +238,32 @@ func TestLimitReaderBoundary(t *testing.T) {
 	}
 }
 
+// Input that is not a mail message at all — no header, a header line without a colon, a
+// continuation line before any header, binary garbage — is refused with ErrMalformed and no
+// message; input that is a message, however odd (empty, a multipart without its closing
+// boundary), is read and classified as nothing to act on.
 func TestParseErrors(t *testing.T) {
-	// Unterminated header: enmime refuses it; Parse must say so, not panic.
-	for _, in := range []string{"", "\x00\x01\x02", "Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi"} {
+	for _, in := range []string{"\x00\x01\x02", "not a header\r\n\r\nbody", "Subject Data deletion\r\n",
+		" continuation\r\nSubject: Data deletion\r\n\r\n"} {
 		m, err := Parse(strings.NewReader(in))
-		if err == nil {
-			Classify(m, testInfo)
+		if !errors.Is(err, ErrMalformed) || m != nil {
+			t.Errorf("Parse(%q) = %+v, %v; want no message and ErrMalformed", in, m, err)
+		}
+	}
+	for in, wantText := range map[string]string{
+		"": "",
+		"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi": "hi",
+	} {
+		m, err := Parse(strings.NewReader(in))
+		if err != nil || m == nil {
+			t.Errorf("Parse(%q) = %v, %v; want a message", in, m, err)
+			continue
+		}
+		if m.Text != wantText {
+			t.Errorf("Parse(%q).Text = %q, want %q", in, m.Text, wantText)
+		}
+		if c := Classify(m, testInfo); c.Kind != KindOther {
+			t.Errorf("Classify(Parse(%q)) = %s, want %s", in, c.Kind, KindOther)
 		}
 	}
 }

@@ -59,6 +59,10 @@ const (
 	KindEndCustomerRequest Kind = "end_customer_request"
 )
 
+// Kinds lists every request kind.
+var Kinds = []Kind{KindAccountDeletion, KindBotDeletion, KindConnectionWipe, KindEndUserFilter, KindEndUserDeletion,
+	KindChannelIdentity, KindInboxMessage, KindActivityLogs, KindEndCustomerRequest}
+
 // Decision is the answer to an end-customer request.
 type Decision struct {
 	Approved bool      `dynamodbav:"approved" json:"approved"`

@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -109,18 +114,48 @@ func TestUpdateRetriesOnAConcurrentWrite(t *testing.T) {
 	}
 }
 
+// An open request never expires; closing it anchors its retention at the closing time, and the
+// stored item carries the TTL that retention gives.
 func TestClosedRequestsGetTheirRetention(t *testing.T) {
-	l := newLedger(t)
+	env := testenv.New(t)
+	policy := datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}
+	now := t0
+	l := ledger.New(env.DynamoDB, env.Tables[datamap.LedgerTable], policy, func() time.Time { now = now.Add(time.Second); return now })
 	ctx := context.Background()
-	if _, err := l.Create(ctx, req("r3", "a1")); err != nil {
+	stored := func() map[string]types.AttributeValue {
+		t.Helper()
+		out, err := env.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(env.Tables[datamap.LedgerTable]),
+			Key: map[string]types.AttributeValue{platform.AttrPK: &types.AttributeValueMemberS{Value: "R#r3"},
+				platform.AttrSK: &types.AttributeValueMemberS{Value: "REQUEST"}}})
+		if err != nil || out.Item == nil {
+			t.Fatalf("read the stored request: %v", err)
+		}
+		return out.Item
+	}
+	open, err := l.Create(ctx, req("r3", "a1"))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if got := open.RetentionAnchor(); !got.IsZero() {
+		t.Errorf("open request's retention anchor %v, want none", got)
+	}
+	if exp, ok := stored()[platform.AttrExpiresAt]; ok {
+		t.Errorf("open request stored with %s %v, want none", platform.AttrExpiresAt, exp)
 	}
 	r, err := l.Transition(ctx, "r3", []ledger.Status{ledger.StatusSoftDeleted}, ledger.StatusCancelled, "owner", "changed my mind")
 	if err != nil || r.ClosedAt == nil {
 		t.Fatalf("closed request: %+v %v", r, err)
 	}
-	if got, ok := r.RetentionAnchor(), true; !ok || !got.Equal(*r.ClosedAt) {
-		t.Errorf("retention anchor %v, want the closing time", got)
+	if got := r.RetentionAnchor(); !got.Equal(*r.ClosedAt) {
+		t.Errorf("retention anchor %v, want the closing time %v", got, *r.ClosedAt)
+	}
+	c, _ := datamap.Lookup(datamap.DeletionRequest)
+	want, ok := policy.ExpiresAt(c, *r.ClosedAt)
+	if !ok {
+		t.Fatalf("the data map gives a closed deletion request no expiry")
+	}
+	if got, ok := stored()[platform.AttrExpiresAt].(*types.AttributeValueMemberN); !ok || got.Value != strconv.FormatInt(want.Unix(), 10) {
+		t.Errorf("closed request stored with %s %v, want %d", platform.AttrExpiresAt, got, want.Unix())
 	}
 	cancelled, err := l.ByStatus(ctx, ledger.StatusCancelled)
 	if err != nil || len(cancelled) != 1 || cancelled[0].ID != "r3" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -59,9 +60,29 @@ func TestEmitWritesEmbeddedMetricFormat(t *testing.T) {
 	}
 }
 
+// defaultOut is where metrics go before anything calls SetOutput (package variables are set before
+// any test runs).
+var defaultOut = out
+
+// Until a Lambda asks for metrics they go nowhere, and SetOutput(nil) stops a writer that was set
+// from receiving any more.
 func TestDiscardedByDefault(t *testing.T) {
+	if defaultOut != io.Discard {
+		t.Fatalf("metrics go to %T by default, want them discarded", defaultOut)
+	}
+	var buf bytes.Buffer
+	SetOutput(&buf)
 	SetOutput(nil)
-	Counter("X", 1, nil) // must not panic or print
+	Counter("X", 1, nil)
+	if buf.Len() != 0 {
+		t.Fatalf("printed %q after SetOutput(nil)", buf.String())
+	}
+	mu.Lock()
+	got := out
+	mu.Unlock()
+	if got != io.Discard {
+		t.Fatalf("SetOutput(nil) left metrics going to %T", got)
+	}
 }
 
 // The EMF record is the one CloudWatch documents: one JSON line, the directive under _aws, the

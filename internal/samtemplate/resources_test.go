@@ -158,6 +158,8 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"OPERATOR_NAME":           "ООО «Оператор»",
 		"OPERATOR_ADDRESS":        "Москва",
 		"OPERATOR_INN":            "",
+		"OPERATOR_NAME_EN":        "",
+		"OPERATOR_ADDRESS_EN":     "",
 		"JWT_ISSUER":              "https://auth.example.com/",
 		"JWT_AUDIENCE":            "lethe-dashboard",
 		"TTL_SAFETY_MARGIN":       "168h",

@@ -93,7 +93,8 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 	led := ledger.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now)
 	eng := erasure.New(store, c.DynamoDB, c.S3, buckets, led, erasure.Options{Now: now})
 	del := &deletion.Service{Ledger: led, Engine: eng, Store: store, Now: now,
-		Operator: evidence.Operator{Name: cfg.OperatorName, Address: cfg.OperatorAddress, INN: cfg.OperatorINN}}
+		Operator: evidence.Operator{Name: cfg.OperatorName, Address: cfg.OperatorAddress, INN: cfg.OperatorINN,
+			NameEN: cfg.OperatorNameEN, AddressEN: cfg.OperatorAddressEN}}
 	mail := &mailer.Mailer{SES: c.SES, From: cfg.SenderAddress, Info: cfg.InfoAddress, BaseURL: cfg.PublicBaseURL}
 	starter := &workflow.Starter{SFN: c.SFN, Ledger: led, Machines: workflow.Machines{
 		AccountDeletion: cfg.AccountDeletionMachine, EndUserDeletion: cfg.EndUserDeletionMachine,

@@ -269,8 +269,12 @@ func (t *Tasks) openAccountDeletion(ctx context.Context, req ledger.Request) (Op
 		}
 		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
 	}
+	kept, err := t.kept(ctx, req)
+	if err != nil {
+		return Opened{}, err
+	}
 	err = t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeletionConfirmation, To: []string{req.Requester},
-		Data: mailer.Data{AccountEmail: req.Requester, Deleted: accountCategories(), Kept: t.kept(ctx, req)}}, "cancel")
+		Data: mailer.Data{AccountEmail: req.Requester, Deleted: accountCategories(), Kept: kept}}, "cancel")
 	if err != nil {
 		return Opened{}, err
 	}
@@ -288,16 +292,37 @@ func accountCategories() []string {
 	return out
 }
 
-// kept lists what an account deletion keeps, and why.
-func (t *Tasks) kept(ctx context.Context, req ledger.Request) []mailer.Kept {
+// kept lists what an account deletion keeps, and why. A failed read of the holds fails the task
+// (Step Functions retries it) rather than mailing a list without them.
+func (t *Tasks) kept(ctx context.Context, req ledger.Request) ([]mailer.Kept, error) {
 	out := []mailer.Kept{
 		{Category: datamap.Payment, Reason: evidence.KeptLawAccounting5y},
 		{Category: datamap.Consent, Reason: evidence.KeptConsentWithdrawal5y},
 	}
-	if holds, err := t.Ledger.ActiveHolds(ctx, req.AccountID); err == nil && len(holds) > 0 {
+	holds, err := t.Ledger.ActiveHolds(ctx, req.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("legal holds of %s: %w", req.ID, err)
+	}
+	if len(holds) > 0 {
 		out = append(out, mailer.Kept{Category: datamap.LegalHold, Reason: evidence.KeptLegalHold})
 	}
-	return append(out, mailer.Kept{Category: datamap.AnalyticsCounter, Reason: evidence.KeptAnalyticsAnonymous})
+	return append(out, mailer.Kept{Category: datamap.AnalyticsCounter, Reason: evidence.KeptAnalyticsAnonymous}), nil
+}
+
+// botName is the name a mail gives the request's bot: none for all bots or once the bot is deleted;
+// a failed read fails the task rather than mailing without it.
+func (t *Tasks) botName(ctx context.Context, req ledger.Request) (string, error) {
+	if req.Scope.BotID == "" {
+		return "", nil // every bot of the account (a Privacy-module filter over all bots)
+	}
+	bot, err := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+	if errors.Is(err, platform.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("bot of %s: %w", req.ID, err)
+	}
+	return bot.Name, nil
 }
 
 func (t *Tasks) openEndCustomer(ctx context.Context, req ledger.Request) (Opened, error) {
@@ -320,9 +345,12 @@ func (t *Tasks) openEndCustomer(ctx context.Context, req ledger.Request) (Opened
 		return Opened{}, err
 	}
 	if req.Requester != "" {
-		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+		bot, err := t.botName(ctx, req)
+		if err != nil {
+			return Opened{}, err
+		}
 		err = t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerReceived, To: []string{req.Requester},
-			Data: mailer.Data{BotName: bot.Name}}, "")
+			Data: mailer.Data{BotName: bot}}, "")
 		if err != nil {
 			return Opened{}, err
 		}
@@ -446,9 +474,12 @@ func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
 		if err != nil {
 			return err
 		}
-		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+		bot, err := t.botName(ctx, req)
+		if err != nil {
+			return err
+		}
 		return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndUserDeletionDone, To: []string{to},
-			Data: mailer.Data{Counts: counts, BotName: bot.Name}}, "")
+			Data: mailer.Data{Counts: counts, BotName: bot}}, "")
 	case ledger.KindConnectionWipe:
 		acct, err := t.Store.Account(ctx, req.AccountID)
 		if err != nil {
@@ -460,9 +491,12 @@ func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
 		if req.Requester == "" {
 			return nil
 		}
-		bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+		bot, err := t.botName(ctx, req)
+		if err != nil {
+			return err
+		}
 		if err := t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerApproved, To: []string{req.Requester},
-			Data: mailer.Data{Counts: counts, BotName: bot.Name}}, ""); err != nil {
+			Data: mailer.Data{Counts: counts, BotName: bot}}, ""); err != nil {
 			return err
 		}
 		return ForgetRequester(ctx, t.Ledger, req.ID)
@@ -472,7 +506,11 @@ func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
 
 // memberAddress is the address of the dashboard user who asked, or the account owner's.
 func (t *Tasks) memberAddress(ctx context.Context, req ledger.Request) (string, error) {
-	if m, err := t.Store.TeamMember(ctx, req.AccountID, req.RequestedBy); err == nil && m.Email != "" && !m.Disabled {
+	m, err := t.Store.TeamMember(ctx, req.AccountID, req.RequestedBy)
+	if err != nil && !errors.Is(err, platform.ErrNotFound) {
+		return "", fmt.Errorf("who asked for %s: %w", req.ID, err)
+	}
+	if err == nil && m.Email != "" && !m.Disabled {
 		return m.Email, nil
 	}
 	acct, err := t.Store.Account(ctx, req.AccountID)
@@ -558,8 +596,11 @@ func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
 	if req.Decision != nil {
 		return Done{Status: req.Status}, HandOver(ctx, t.SFN, in.TaskToken, req.Decision.Approved)
 	}
-	bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
-	data := mailer.Data{BotName: bot.Name, EndUserRef: req.Scope.EndUserID, DecisionURL: "/v1/end-customer-requests/" + req.ID}
+	bot, err := t.botName(ctx, req)
+	if err != nil {
+		return Done{}, err
+	}
+	data := mailer.Data{BotName: bot, EndUserRef: req.Scope.EndUserID, DecisionURL: "/v1/end-customer-requests/" + req.ID}
 	if in.Stage == StageOwner {
 		acct, err := t.Store.Account(ctx, req.AccountID)
 		if err != nil {
@@ -609,9 +650,12 @@ func (t *Tasks) mailDeclined(ctx context.Context, req ledger.Request) error {
 	if req.Requester == "" {
 		return nil
 	}
-	bot, _ := t.Store.Bot(ctx, req.AccountID, req.Scope.BotID)
+	bot, err := t.botName(ctx, req)
+	if err != nil {
+		return err
+	}
 	if err := t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerDeclined, To: []string{req.Requester},
-		Data: mailer.Data{BotName: bot.Name, Reason: req.Decision.Reason}}, ""); err != nil {
+		Data: mailer.Data{BotName: bot, Reason: req.Decision.Reason}}, ""); err != nil {
 		return err
 	}
 	return ForgetRequester(ctx, t.Ledger, req.ID)
