@@ -269,3 +269,21 @@ func isSESDomain(d string) bool {
 func normalizeEmail(s string) string {
 	return platform.NormalizeEmail(strings.Trim(strings.TrimSpace(s), "<>.,;:"))
 }
+
+// deletionWords: what a person writes when their mail is about deleting data, in any form the
+// intake cannot read as a request (no subject, another subject, a question about deletion).
+var deletionWords = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:delet\p{L}*|remov\p{L}*|eras\p{L}*|forget me|right to be forgotten|gdpr|personal data|удал\p{L}*|стер\p{L}*|сотр\p{L}*|забуд\p{L}*|персональн\p{L}* данн\p{L}*|152-фз)`)
+
+// MentionsDeletion reports whether m, which Classify found no request in, is still about deleting
+// data: such a mail is answered with how to write a request, while a mail about anything else is
+// for the people who read info@.
+func MentionsDeletion(m *Message) bool {
+	if m == nil {
+		return false
+	}
+	text := m.Text
+	if len(text) > 64<<10 {
+		text = text[:64<<10]
+	}
+	return deletionWords.MatchString(m.Subject) || deletionWords.MatchString(text)
+}

@@ -180,7 +180,7 @@ var (
 	// written with capitals counts after it ("I am writing" is no name).
 	selfPhrase = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:i am|i'm|i’m|this is|я|это)(?:\s*[,—–-]\s*|\s+)([^\n.,;!?()<>]{2,100})`)
 	// closing: the line a sender signs off with; the name follows on it or on the next line.
-	closing = regexp.MustCompile(`(?i)^(?:(?:best|kind|warm|many)\s+(?:regards|wishes|thanks)|regards|thanks|thank you|many thanks|sincerely|yours(?: sincerely| truly| faithfully)?|cheers|best|с уважением|спасибо|заранее спасибо|всего доброго|всего наилучшего|благодарю|с наилучшими пожеланиями)\b[\s,.!—–-]*(.*)$`)
+	closing = regexp.MustCompile(`(?i)^(?:(?:best|kind|warm|many)\s+(?:regards|wishes|thanks)|regards|thanks|thank you|many thanks|sincerely|yours(?: sincerely| truly| faithfully)?|cheers|best|с уважением|спасибо|заранее спасибо|всего доброго|всего наилучшего|благодарю|с наилучшими пожеланиями)(?:[\s,.!:—–-]+(.*))?$`)
 	// notNameWord: words that end a name in running text ("Ivan Petrov and my email is …").
 	notNameWord = set("and", "my", "the", "from", "with", "please", "account", "email", "e-mail", "owner", "here", "writing",
 		"и", "а", "мой", "моя", "моё", "мое", "с", "из", "прошу", "пожалуйста", "почта", "аккаунт", "владелец", "пишу")
