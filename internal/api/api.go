@@ -112,6 +112,9 @@ func (a *API) RouteKeys() []string {
 	return out
 }
 
+// maxSub bounds the sub claim, which keys the caller's team-member record.
+const maxSub = 255
+
 // Handle serves one API Gateway event. Errors never escape as Lambda errors: every failure is a
 // problem+json answer, and an unexpected one a 500 that says nothing about its cause.
 func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -130,7 +133,9 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 	if sub == "" || acct == "" {
 		return render(problemFor(http.StatusUnauthorized, "the token carries no sub and account_id")), nil
 	}
-	if !idPattern.MatchString(acct) || !idPattern.MatchString(sub) {
+	// The claims name keys: an account id of the wrong shape, or a sub longer than any identity
+	// provider's (they differ in their characters: "auth0|…"), is refused before any read.
+	if !idPattern.MatchString(acct) || len(sub) > maxSub {
 		return render(problemFor(http.StatusUnauthorized, "the token's sub or account_id is not an id")), nil
 	}
 	if resp, refused := checkEdge(r, req); refused {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -136,5 +137,25 @@ func TestJSONRoutesRefuseOtherContentTypes(t *testing.T) {
 	}
 	if got := w.call("POST", "/v1/account/deletion", owner, bodies["/v1/account/deletion"], "Content-Type", "Application/JSON;charset=UTF-8"); got.status != 202 {
 		t.Errorf("account deletion as JSON: %d %s", got.status, got.body)
+	}
+}
+
+// The token's claims name keys too: an account_id of the wrong shape or a sub past any identity
+// provider's length is refused with 401 before anything is read, not a 500 from DynamoDB.
+func TestClaimsOfAWrongShapeAreRefused(t *testing.T) {
+	w := newWorld(t)
+	a := w.manifest.Accounts[0]
+	for _, c := range []struct{ sub, acct string }{
+		{w.member(0, platform.RoleOwner), strings.Repeat("A", 1200)},
+		{strings.Repeat("s", 1200), a.ID},
+		{w.member(0, platform.RoleOwner), "acct#1"},
+	} {
+		tok, err := w.iss.Mint(c.sub, c.acct, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := w.call("GET", "/v1/deletion-requests", tok, ""); r.status != 401 {
+			t.Errorf("sub %d bytes, account_id %d bytes: %d %s, want 401", len(c.sub), len(c.acct), r.status, r.body)
+		}
 	}
 }
