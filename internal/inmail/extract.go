@@ -176,9 +176,9 @@ var (
 	// namePhrase: a name given in a sentence ("My name is …", «Меня зовут …»), up to the end of
 	// the sentence or line; the words that are not the name are cut by nameWords.
 	namePhrase = regexp.MustCompile(`(?i)(?:my (?:full )?name is|меня зовут|моё имя|мое имя|я,?\s+владелец аккаунта,?)\s+([^\n.,;!?()<>]{2,100})`)
-	// selfPhrase: a weaker introduction ("I am …", "this is …", «Я, …», «это …»): only a name
+	// selfPhrase: a weaker introduction ("I am …", "I, …, ask", "this is …", «Я, …», «это …»): only a name
 	// written with capitals counts after it ("I am writing" is no name).
-	selfPhrase = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:i am|i'm|i’m|this is|я|это)(?:\s*[,—–-]\s*|\s+)([^\n.,;!?()<>]{2,100})`)
+	selfPhrase = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:i am|i'm|i’m|this is|i\s*,|я|это)(?:\s*[,—–-]\s*|\s+)([^\n.,;!?()<>]{2,100})`)
 	// closing: the line a sender signs off with; the name follows on it or on the next line.
 	closing = regexp.MustCompile(`(?i)^(?:(?:best|kind|warm|many)\s+(?:regards|wishes|thanks)|regards|thanks|thank you|many thanks|sincerely|yours(?: sincerely| truly| faithfully)?|cheers|best|с уважением|спасибо|заранее спасибо|всего доброго|всего наилучшего|благодарю|с наилучшими пожеланиями)(?:[\s,.!:—–-]+(.*))?$`)
 	// notNameWord: words that end a name in running text ("Ivan Petrov and my email is …").
