@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"slices"
 	"time"
 
@@ -152,11 +151,9 @@ type activityLogDeletionInput struct {
 	To   *time.Time `json:"to"`
 }
 
-var activityLogIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
-
 // deleteActivityLogs deletes the entries named by ids, or every entry in [from, to], or the named
 // entries inside the range when both are given. Only the caller's account's partition is ever
-// read or touched: an id of another account (or of nothing) selects nothing. A selection of at most
+// read or touched: an id of another account (or of nothing) answers 404 and nothing is deleted. A selection of at most
 // activityLogSyncMax entries is deleted before the answer (200, the completed request, evidence
 // kept); a larger range is handed to the workflow (202).
 func (a *API) deleteActivityLogs(ctx context.Context, c *Call) (Response, error) {
@@ -176,7 +173,7 @@ func (a *API) deleteActivityLogs(ctx context.Context, c *Call) (Response, error)
 		}
 		seen := make(map[string]bool, len(in.IDs))
 		for _, id := range in.IDs {
-			if !activityLogIDPattern.MatchString(id) {
+			if !idPattern.MatchString(id) {
 				return Response{}, badRequest("ids", "not an activity-log id")
 			}
 			if seen[id] {
@@ -208,11 +205,15 @@ func (a *API) deleteActivityLogs(ctx context.Context, c *Call) (Response, error)
 	}
 
 	if in.IDs != nil {
-		// The scope names only entries that exist in this account and lie in the range: erasure
-		// reaches a scope's ids alone, and an id of another account must not even be recorded.
+		// Every id must name an entry of this account (SPEC §4): one that does not — another
+		// account's, or nothing — refuses the whole call, so none of the caller's goes either and
+		// nothing is recorded. Of the caller's entries, only those in the range go.
 		ids, err := a.existingActivityLogs(ctx, pk, in.IDs)
 		if err != nil {
 			return Response{}, err
+		}
+		if len(ids) != len(in.IDs) {
+			return Response{}, notFound("no such activity-log entry")
 		}
 		scope.LogIDs = slices.DeleteFunc(ids, func(id string) bool { return ranged && (id < lower || id > upper) })
 		if len(scope.LogIDs) == 0 {
@@ -252,14 +253,14 @@ func (a *API) deleteActivityLogsNow(ctx context.Context, c *Call, scope platform
 	return Response{Status: http.StatusOK, Body: viewOf(done), Headers: map[string]string{"location": "/v1/deletion-requests/" + done.ID}}, nil
 }
 
-// nothingToDelete records a request whose selection reaches no entry of the account: completed at
+// nothingToDelete records a request whose named entries all lie outside its range: completed at
 // once, with nothing destroyed and so no evidence.
 func (a *API) nothingToDelete(ctx context.Context, c *Call, scope platform.ScopeRef, now time.Time) (Response, error) {
 	closed := now
 	req, err := a.s.Ledger.Create(ctx, ledger.Request{ID: platform.NewID(now), AccountID: c.Acct, Kind: ledger.KindActivityLogs,
 		Source: "dashboard", Status: ledger.StatusCompleted, RequestedBy: c.Sub, Scope: scope, ClosedAt: &closed,
 		History: []ledger.Event{{At: now, Status: ledger.StatusCompleted, Actor: c.Member.Role + ":" + c.Sub,
-			Note: "activity-log deletion: none of the selected entries exists; nothing destroyed"}}})
+			Note: "activity-log deletion: none of the named entries lies in the range; nothing destroyed"}}})
 	if err != nil {
 		return Response{}, err
 	}

@@ -112,6 +112,9 @@ func (a *API) RouteKeys() []string {
 	return out
 }
 
+// maxSub bounds the sub claim, which keys the caller's team-member record.
+const maxSub = 255
+
 // Handle serves one API Gateway event. Errors never escape as Lambda errors: every failure is a
 // problem+json answer, and an unexpected one a 500 that says nothing about its cause.
 func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -129,6 +132,14 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 	}
 	if sub == "" || acct == "" {
 		return render(problemFor(http.StatusUnauthorized, "the token carries no sub and account_id")), nil
+	}
+	// The claims name keys: an account id of the wrong shape, or a sub longer than any identity
+	// provider's (they differ in their characters: "auth0|…"), is refused before any read.
+	if !idPattern.MatchString(acct) || len(sub) > maxSub {
+		return render(problemFor(http.StatusUnauthorized, "the token's sub or account_id is not an id")), nil
+	}
+	if resp, refused := checkEdge(r, req); refused {
+		return render(resp), nil
 	}
 	c := &Call{Req: req, Sub: sub, Acct: acct}
 	if resp, denied := a.admit(ctx, r, c); denied {
@@ -161,7 +172,7 @@ func (a *API) run(ctx context.Context, r *route, c *Call) Response {
 func (a *API) admit(ctx context.Context, r *route, c *Call) (Response, bool) {
 	acct, err := a.s.Store.Account(ctx, c.Acct)
 	if errors.Is(err, platform.ErrNotFound) {
-		return problemFor(http.StatusForbidden, "no such account"), true
+		return a.accountGone(ctx, r, c), true
 	}
 	if err != nil {
 		return problemOf(err), true
@@ -186,6 +197,22 @@ func (a *API) admit(ctx context.Context, r *route, c *Call) (Response, bool) {
 	return Response{}, false
 }
 
+// accountGone answers for an account whose record no longer exists. Once its hard delete has
+// removed it, the ledger still holds the account's deletion: a change to it (cancel, ask again)
+// is a 409 that names where the request stands, not a 403 as if the account had never been.
+func (a *API) accountGone(ctx context.Context, r *route, c *Call) Response {
+	if r.whileSuspended && r.method == http.MethodPost {
+		req, err := a.s.Requests.CurrentAccountDeletion(ctx, c.Acct)
+		if err == nil {
+			return problemFor(http.StatusConflict, "the account's deletion request "+req.ID+" is "+string(req.Status)+": it can no longer be changed")
+		}
+		if !errors.Is(err, requests.ErrNoRequest) {
+			return problemOf(err)
+		}
+	}
+	return problemFor(http.StatusForbidden, "no such account")
+}
+
 func hasRole(role string, allowed []string) bool {
 	for _, r := range allowed {
 		if r == role {
@@ -208,8 +235,7 @@ func header(req events.APIGatewayV2HTTPRequest, name string) string {
 func decode(req events.APIGatewayV2HTTPRequest, v any) error {
 	body := req.Body
 	if req.IsBase64Encoded {
-		// API Gateway base64-encodes bodies it does not take for text (curl -d sends a form type):
-		// what counts is that the bytes are the JSON object.
+		// API Gateway may base64-encode a body; checkEdge has already required a JSON type.
 		b, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
 			return badRequest("body", "not base64 as API Gateway sends it")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -224,11 +225,12 @@ func TestAccountDeletionOverHTTP(t *testing.T) {
 func TestFiveWrongPasswordsLockAccountDeletion(t *testing.T) {
 	w := newWorld(t)
 	owner := w.token(0, platform.RoleOwner)
-	// curl -d sends a form content type, which API Gateway base64-encodes: still the JSON object.
-	if r := w.call("POST", "/v1/account/deletion", owner, `{"password":"guess"}`, "Content-Type", "application/x-www-form-urlencoded"); r.status != 403 {
-		t.Fatalf("guess 1 as a form post: %d %s", r.status, r.body)
+	// A form post (curl -d without a JSON type) is refused before the password is looked at: it
+	// is no guess.
+	if r := w.call("POST", "/v1/account/deletion", owner, `{"password":"guess"}`, "Content-Type", "application/x-www-form-urlencoded"); r.status != 415 {
+		t.Fatalf("a form post: %d %s", r.status, r.body)
 	}
-	for i := 2; i < 5; i++ {
+	for i := 1; i < 5; i++ {
 		if r := w.call("POST", "/v1/account/deletion", owner, `{"password":"guess"}`); r.status != 403 {
 			t.Fatalf("guess %d: %d", i, r.status)
 		}
@@ -410,4 +412,48 @@ func (w *world) remaining(ref platform.ScopeRef) map[string]int64 {
 		w.t.Fatal(err)
 	}
 	return left
+}
+
+// Once the hard delete has removed the account itself, its owner's token still meets the ledger's
+// request: cancelling (or asking again) answers 409, as it did while the account record was there,
+// not a 403 as if the account had never been; and nothing changes.
+func TestCancelAfterTheAccountIsGoneIsAConflict(t *testing.T) {
+	w := newWorld(t)
+	owner := w.token(0, platform.RoleOwner)
+	acct := w.manifest.Accounts[0].ID
+	r := w.call("POST", "/v1/account/deletion", owner, `{"password":"owner-password"}`)
+	if r.status != 202 {
+		t.Fatalf("request: %d %s", r.status, r.body)
+	}
+	var req struct{ ID string }
+	r.json(t, &req)
+	w.settle()
+	for day := 0; ; day++ {
+		if _, err := w.sys.Store.Account(w.ctx, acct); errors.Is(err, platform.ErrNotFound) {
+			break
+		}
+		if day == 120 {
+			t.Fatal("the account is still there 120 days after its deletion was requested")
+		}
+		if _, err := w.eng.Advance(w.ctx, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		w.settle()
+	}
+	before := w.versionAfterSettle(req.ID)
+	for _, path := range []string{"/v1/account/deletion/cancel", "/v1/account/deletion"} {
+		body := ""
+		if path == "/v1/account/deletion" {
+			body = `{"password":"owner-password"}`
+		}
+		if c := w.call("POST", path, owner, body); c.status != 409 || problemType(t, c) != "https://lethe.dev/problems/conflict" {
+			t.Errorf("POST %s after the account is gone: %d %s, want 409", path, c.status, c.body)
+		}
+	}
+	if after := w.versionAfterSettle(req.ID); after != before {
+		t.Errorf("the refused cancel changed the request (version %d → %d)", before, after)
+	}
+	if _, err := w.sys.Store.Account(w.ctx, acct); !errors.Is(err, platform.ErrNotFound) {
+		t.Errorf("the account is back: %v", err)
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -52,8 +51,6 @@ const (
 	// countWorkers bounds the end users a preview counts at once.
 	countWorkers = 16
 )
-
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
 
 // endUserSummary is api/openapi.yaml EndUserSummary: no channel identifiers, no locale, no
 // normalized name.

@@ -30,13 +30,14 @@ type FieldError struct {
 }
 
 var problemTypes = map[int]struct{ slug, title string }{
-	http.StatusBadRequest:          {"bad-request", "Bad Request"},
-	http.StatusUnauthorized:        {"unauthorized", "Unauthorized"},
-	http.StatusForbidden:           {"forbidden", "Forbidden"},
-	http.StatusNotFound:            {"not-found", "Not Found"},
-	http.StatusConflict:            {"conflict", "Conflict"},
-	http.StatusTooManyRequests:     {"too-many-requests", "Too Many Requests"},
-	http.StatusInternalServerError: {"internal", "Internal Server Error"},
+	http.StatusBadRequest:           {"bad-request", "Bad Request"},
+	http.StatusUnauthorized:         {"unauthorized", "Unauthorized"},
+	http.StatusForbidden:            {"forbidden", "Forbidden"},
+	http.StatusNotFound:             {"not-found", "Not Found"},
+	http.StatusConflict:             {"conflict", "Conflict"},
+	http.StatusUnsupportedMediaType: {"unsupported-media-type", "Unsupported Media Type"},
+	http.StatusTooManyRequests:      {"too-many-requests", "Too Many Requests"},
+	http.StatusInternalServerError:  {"internal", "Internal Server Error"},
 }
 
 func problemFor(status int, detail string, fields ...FieldError) Response {

@@ -220,7 +220,7 @@ func TestPagination(t *testing.T) {
 // problemSlugs are the stable problem types by status.
 var problemSlugs = map[int]string{
 	400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-	409: "conflict", 429: "too-many-requests", 500: "internal",
+	409: "conflict", 415: "unsupported-media-type", 429: "too-many-requests", 500: "internal",
 }
 
 // enumOf collects the enum a schema places on a property, through allOf.
@@ -283,6 +283,10 @@ func TestDashboardErrorsAreProblems(t *testing.T) {
 			if o.op.Responses.Status(status) == nil {
 				t.Errorf("%s: no %d response", o.Route, status)
 			}
+		}
+		// A POST takes JSON only: any other body type is refused (internal/api edge.go).
+		if o.Route.Method == "POST" && o.op.Responses.Status(415) == nil {
+			t.Errorf("%s: no 415 response", o.Route)
 		}
 	}
 }

@@ -23,6 +23,10 @@ type Config struct {
 	PrivacyOfficerAddress string // PRIVACY_OFFICER_ADDRESS: escalations and reports
 	PublicBaseURL         string // PUBLIC_BASE_URL: links in mail and the Meta status URL
 
+	// ForwardAddress (FORWARD_ADDRESS) is the company mailbox people read: mail to info@ that is not
+	// about deletion (a sales question, an invoice) is forwarded there, never dropped.
+	ForwardAddress string
+
 	PlatformTable     string // PLATFORM_TABLE
 	LedgerTable       string // LEDGER_TABLE
 	AnalyticsTable    string // ANALYTICS_TABLE
@@ -64,6 +68,7 @@ const (
 	EnvInfoAddress           = "INFO_ADDRESS"
 	EnvSenderAddress         = "SENDER_ADDRESS"
 	EnvPrivacyOfficerAddress = "PRIVACY_OFFICER_ADDRESS"
+	EnvForwardAddress        = "FORWARD_ADDRESS"
 	EnvPublicBaseURL         = "PUBLIC_BASE_URL"
 	EnvPlatformTable         = "PLATFORM_TABLE"
 	EnvLedgerTable           = "LEDGER_TABLE"
@@ -106,6 +111,7 @@ func Load(getenv func(string) string) (Config, error) {
 		InfoAddress:           req(EnvInfoAddress),
 		SenderAddress:         req(EnvSenderAddress),
 		PrivacyOfficerAddress: req(EnvPrivacyOfficerAddress),
+		ForwardAddress:        req(EnvForwardAddress),
 		PublicBaseURL:         strings.TrimRight(req(EnvPublicBaseURL), "/"),
 		PlatformTable:         req(EnvPlatformTable),
 		LedgerTable:           req(EnvLedgerTable),
@@ -176,6 +182,7 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvInfoAddress:           "info@lethe.localhost",
 		EnvSenderAddress:         "no-reply@lethe.localhost",
 		EnvPrivacyOfficerAddress: "privacy-officer@lethe.localhost",
+		EnvForwardAddress:        "office@lethe.localhost",
 		EnvPublicBaseURL:         fmt.Sprintf("http://127.0.0.1:%d", apiPort),
 		EnvTTLSafetyMargin:       datamap.DefaultSafetyMargin.String(),
 		EnvOperatorName:          "ООО «Демо Боты» (local demo operator)",
@@ -197,5 +204,5 @@ func Names() []string {
 		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN,
 		EnvOperatorNameEN, EnvOperatorAddressEN, EnvJWTIssuer, EnvJWTAudience,
 		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
-		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL}
+		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress}
 }

@@ -74,6 +74,15 @@ func Classify(m *Message, infoAddress string) Classified {
 
 	subject := normalizeSubject(m.Subject)
 	fields := labelledFields(m.Text)
+	// What is signed under the mail counts when the body itself does not say it.
+	signed := labelledFields(m.Signature)
+	if fields.name == "" {
+		fields.name = signed.name
+	}
+	if fields.email == "" {
+		fields.email = signed.email
+	}
+	bodyAndSignature := strings.TrimSpace(m.Text + "\n\n" + m.Signature)
 	switch {
 	case endCustomerSubject.MatchString(subject):
 		c.Kind = KindEndCustomer
@@ -88,8 +97,8 @@ func Classify(m *Message, infoAddress string) Classified {
 		}
 	case accountSubject.MatchString(subject):
 		c.Kind = KindAccountDeletion
-		c.FullName = fullName(fields, m.Text)
-		c.AccountEmail = accountEmail(fields, m.Text, infoAddress)
+		c.FullName = fullName(fields, m.Text, m.Signature)
+		c.AccountEmail = accountEmail(fields, bodyAndSignature, infoAddress)
 		// "Data deletion: Telegram connection" names the channel in the subject itself; any other
 		// text after "Data deletion" makes it a different subject (a person reads it).
 		rest := accountSubject.FindStringSubmatch(subject)[1]
@@ -164,14 +173,28 @@ func canonical(name string) string { return textproto.CanonicalMIMEHeaderKey(str
 // Scandinavian), with an optional count ("Re[2]:", "Fwd(3):"), and list or ticket tags.
 var subjectPrefix = regexp.MustCompile(`(?i)^\s*(?:(?:re|fwd?|fw|aw|wg|sv|vs|tr|отв|ответ|пересл|переслано)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]|\[[^\]]*\])\s*`)
 
-// normalizeSubject strips prefixes and tags, lower-cases and collapses white space.
+// subjectQuotes: the quotes people put a subject in («Удаление данных», "Data deletion",
+// 'Data deletion', “…”, „…“), opening and closing.
+var subjectQuotes = [][2]string{{"«", "»"}, {`"`, `"`}, {"'", "'"}, {"“", "”"}, {"„", "“"}, {"„", "”"}, {"‘", "’"}, {"‹", "›"}}
+
+// normalizeSubject strips prefixes, tags and enclosing quotes (in any order, stacked: `Re: Fwd:
+// «Удаление данных»`, `"Re: Data deletion"`), lower-cases and collapses white space.
 func normalizeSubject(s string) string {
 	for i := 0; i < 100; i++ {
-		loc := subjectPrefix.FindStringIndex(s)
-		if loc == nil || loc[1] == 0 {
+		before := s
+		if loc := subjectPrefix.FindStringIndex(s); loc != nil && loc[1] > 0 {
+			s = s[loc[1]:]
+		}
+		s = strings.TrimSpace(s)
+		for _, q := range subjectQuotes {
+			if len(s) > len(q[0])+len(q[1]) && strings.HasPrefix(s, q[0]) && strings.HasSuffix(s, q[1]) {
+				s = strings.TrimSpace(s[len(q[0]) : len(s)-len(q[1])])
+				break
+			}
+		}
+		if s == before {
 			break
 		}
-		s = s[loc[1]:]
 	}
 	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
 	return strings.ReplaceAll(s, "ё", "е")
@@ -245,4 +268,22 @@ func isSESDomain(d string) bool {
 
 func normalizeEmail(s string) string {
 	return platform.NormalizeEmail(strings.Trim(strings.TrimSpace(s), "<>.,;:"))
+}
+
+// deletionWords: what a person writes when their mail is about deleting data, in any form the
+// intake cannot read as a request (no subject, another subject, a question about deletion).
+var deletionWords = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:delet\p{L}*|remov\p{L}*|eras\p{L}*|forget me|right to be forgotten|gdpr|personal data|удал\p{L}*|стер\p{L}*|сотр\p{L}*|забуд\p{L}*|персональн\p{L}* данн\p{L}*|152-фз)`)
+
+// MentionsDeletion reports whether m, which Classify found no request in, is still about deleting
+// data: such a mail is answered with how to write a request, while a mail about anything else is
+// for the people who read info@.
+func MentionsDeletion(m *Message) bool {
+	if m == nil {
+		return false
+	}
+	text := m.Text
+	if len(text) > 64<<10 {
+		text = text[:64<<10]
+	}
+	return deletionWords.MatchString(m.Subject) || deletionWords.MatchString(text)
 }

@@ -69,51 +69,97 @@ func labelledFields(text string) fields {
 		if len(line) > 400 {
 			continue
 		}
-		m := labelLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		label := strings.ToLower(strings.Join(strings.Fields(strings.Trim(m[1], " *_")), " "))
-		label = strings.ReplaceAll(label, "ё", "е")
-		label = labelWords.ReplaceAllString(label, "")
-		label = strings.TrimSuffix(strings.TrimSpace(label), ".")
-		value := strings.TrimSpace(m[2])
-		if value == "" {
-			continue
-		}
-		first := func(dst *string) {
+		// "Full name: …, account email: …" gives two fields on one line.
+		for _, seg := range lineSegments(line) {
+			m := labelLine.FindStringSubmatch(seg)
+			if m == nil {
+				continue
+			}
+			value := strings.TrimSpace(m[2])
+			if value == "" {
+				continue
+			}
+			var dst *string
+			switch labelKind(m[1]) {
+			case "name":
+				dst = &f.name
+			case "email":
+				dst = &f.email
+			case "bot":
+				dst = &f.bot
+			case "username":
+				dst = &f.username
+			case "date":
+				dst = &f.date
+			case "channel":
+				dst = &f.channel
+			default:
+				continue
+			}
 			if *dst == "" {
 				*dst = value
 			}
 		}
-		switch {
-		case nameLabels[label]:
-			first(&f.name)
-		case emailLabels[label]:
-			first(&f.email)
-		case botLabels[label]:
-			first(&f.bot)
-		case userLabels[label]:
-			first(&f.username)
-		case dateLabels[label]:
-			first(&f.date)
-		case channelLabels[label]:
-			first(&f.channel)
-		// Labels people make up around the expected words ("Username in Telegram", «Дата
-		// последнего сообщения боту», "Bot I wrote to").
-		case hasAny(label, "date", "дата", "last message", "последнее сообщение"):
-			first(&f.date)
-		case hasAny(label, "username", "user name", "ник", "имя пользователя", "юзернейм"):
-			first(&f.username)
-		case hasAny(label, "bot", "бот"):
-			first(&f.bot)
-		case hasAny(label, "email", "e-mail", "почт", "мейл"):
-			first(&f.email)
-		case hasAny(label, "full name", "фио", "ф.и.о"):
-			first(&f.name)
-		}
 	}
 	return f
+}
+
+// labelKind names the field a label introduces ("name", "email", "bot", "username", "date",
+// "channel"), or "".
+func labelKind(raw string) string {
+	label := strings.ToLower(strings.Join(strings.Fields(strings.Trim(raw, " *_")), " "))
+	label = strings.ReplaceAll(label, "ё", "е")
+	label = labelWords.ReplaceAllString(label, "")
+	label = strings.TrimSuffix(strings.TrimSpace(label), ".")
+	switch {
+	case nameLabels[label]:
+		return "name"
+	case emailLabels[label]:
+		return "email"
+	case botLabels[label]:
+		return "bot"
+	case userLabels[label]:
+		return "username"
+	case dateLabels[label]:
+		return "date"
+	case channelLabels[label]:
+		return "channel"
+	// Labels people make up around the expected words ("Username in Telegram", «Дата
+	// последнего сообщения боту», "Bot I wrote to").
+	case hasAny(label, "date", "дата", "last message", "последнее сообщение"):
+		return "date"
+	case hasAny(label, "username", "user name", "ник", "имя пользователя", "юзернейм"):
+		return "username"
+	case hasAny(label, "bot", "бот"):
+		return "bot"
+	case hasAny(label, "email", "e-mail", "почт", "мейл"):
+		return "email"
+	case hasAny(label, "full name", "фио", "ф.и.о"):
+		return "name"
+	}
+	return ""
+}
+
+var (
+	// segmentBreak: where a line may hold a second "label: value" (after a comma, semicolon or bar).
+	segmentBreak = regexp.MustCompile(`\s*[,;|]\s*`)
+	// segmentLabel: the label that must follow such a break for the line to be split there.
+	segmentLabel = regexp.MustCompile(`^\**([^:：,;|\n]{1,48}?)\**\s*[:：]`)
+)
+
+// lineSegments splits a line before each known label that follows a comma, semicolon or bar, so
+// "Full name: Ivan Petrov, account email: ivan@example.com" is two fields; a comma that is part
+// of a value ("Petrov, Ivan") stays.
+func lineSegments(line string) []string {
+	var out []string
+	start := 0
+	for _, loc := range segmentBreak.FindAllStringIndex(line, 20) {
+		if m := segmentLabel.FindStringSubmatch(line[loc[1]:]); m != nil && labelKind(m[1]) != "" {
+			out = append(out, line[start:loc[0]])
+			start = loc[1]
+		}
+	}
+	return append(out, line[start:])
 }
 
 // cleanValue trims what surrounds a value people type: quotes, emphasis, trailing punctuation.
@@ -126,16 +172,97 @@ func cleanValue(s string) string {
 	return s
 }
 
-// namePhrase: a name given in a sentence ("My name is …", «Меня зовут …»), up to the end of the
-// sentence or line.
-var namePhrase = regexp.MustCompile(`(?i)(?:my (?:full )?name is|меня зовут|моё имя|мое имя|я,?\s+владелец аккаунта,?)\s+([^\n.,;!?()<>]{2,100})`)
+var (
+	// namePhrase: a name given in a sentence ("My name is …", «Меня зовут …»), up to the end of
+	// the sentence or line; the words that are not the name are cut by nameWords.
+	namePhrase = regexp.MustCompile(`(?i)(?:my (?:full )?name is|меня зовут|моё имя|мое имя|я,?\s+владелец аккаунта,?)\s+([^\n.,;!?()<>]{2,100})`)
+	// selfPhrase: a weaker introduction ("I am …", "I, …, ask", "this is …", «Я, …», «это …»): only a name
+	// written with capitals counts after it ("I am writing" is no name).
+	selfPhrase = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:i am|i'm|i’m|this is|i\s*,|я|это)(?:\s*[,—–-]\s*|\s+)([^\n.,;!?()<>]{2,100})`)
+	// closing: the line a sender signs off with; the name follows on it or on the next line.
+	closing = regexp.MustCompile(`(?i)^(?:(?:best|kind|warm|many)\s+(?:regards|wishes|thanks)|regards|thanks|thank you|many thanks|sincerely|yours(?: sincerely| truly| faithfully)?|cheers|best|с уважением|спасибо|заранее спасибо|всего доброго|всего наилучшего|благодарю|с наилучшими пожеланиями)(?:[\s,.!:—–-]+(.*))?$`)
+	// notNameWord: words that end a name in running text ("Ivan Petrov and my email is …").
+	notNameWord = set("and", "my", "the", "from", "with", "please", "account", "email", "e-mail", "owner", "here", "writing",
+		"и", "а", "мой", "моя", "моё", "мое", "с", "из", "прошу", "пожалуйста", "почта", "аккаунт", "владелец", "пишу")
+)
 
-func fullName(f fields, text string) string {
+// fullName: the name on a name line; else one given in a sentence; else the signature's.
+func fullName(f fields, text, signature string) string {
 	if f.name != "" {
 		return cleanValue(emailPattern.ReplaceAllString(f.name, ""))
 	}
 	if m := namePhrase.FindStringSubmatch(text); m != nil {
-		return cleanValue(m[1])
+		if n := nameWords(m[1], false); n != "" {
+			return n
+		}
+	}
+	for _, m := range selfPhrase.FindAllStringSubmatch(text, 10) {
+		if n := nameWords(m[1], true); n != "" {
+			return n
+		}
+	}
+	return signatureName(text, signature)
+}
+
+// nameWords: the leading words of s that can be a name (letters, hyphens, apostrophes; at most
+// four), up to the first word that cannot; capitals true wants each word capitalized, and two
+// words at least.
+func nameWords(s string, capitals bool) string {
+	var out []string
+	for _, w := range strings.Fields(s) {
+		if len(out) == 4 || notNameWord[strings.ToLower(w)] || !isNameWord(w) {
+			break
+		}
+		if capitals && !unicode.IsUpper([]rune(w)[0]) {
+			break
+		}
+		out = append(out, w)
+	}
+	if len(out) == 0 || capitals && len(out) < 2 {
+		return ""
+	}
+	return cleanValue(strings.Join(out, " "))
+}
+
+func isNameWord(w string) bool {
+	for i, r := range w {
+		if !unicode.IsLetter(r) && !(i > 0 && (r == '-' || r == '\'' || r == '’' || r == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+// signatureName: a name signed under the mail — after a closing ("Best regards,", «С
+// уважением,»), on its line or the next, or the first line of the "-- " signature.
+func signatureName(text, signature string) string {
+	lines := strings.Split(text, "\n")
+	for i := len(lines) - 1; i >= 0 && i >= len(lines)-12; i-- {
+		m := closing.FindStringSubmatch(strings.TrimSpace(lines[i]))
+		if m == nil {
+			continue
+		}
+		if n := nameWords(m[1], true); n != "" {
+			return n
+		}
+		for j := i + 1; j < len(lines) && j <= i+3; j++ {
+			if t := strings.TrimSpace(lines[j]); t != "" {
+				if n := nameWords(t, true); n != "" && len(strings.Fields(t)) == len(strings.Fields(n)) {
+					return n
+				}
+				break
+			}
+		}
+	}
+	for _, l := range strings.Split(signature, "\n") {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			continue
+		}
+		if n := nameWords(t, true); n != "" && len(strings.Fields(t)) == len(strings.Fields(n)) {
+			return n
+		}
+		break
 	}
 	return ""
 }

@@ -468,3 +468,32 @@ func TestParseAtTheLimitKeepsMemoryBounded(t *testing.T) {
 		t.Fatalf("parsing a %d MB message took %d MB of heap: more than three copies", size>>20, grew>>20)
 	}
 }
+
+// The subject is recognised however a mail client or a person wrapped it: reply and forward
+// prefixes of every language the platform serves, stacked, in any case, and the subject itself in
+// quotes of any kind, the quotes inside or outside the prefixes.
+func TestSubjectPrefixesAndQuotes(t *testing.T) {
+	prefixes := []string{"", "Re: ", "RE: ", "Fwd: ", "FW: ", "AW: ", "WG: ", "Отв: ", "Ответ: ", "Пересл: ",
+		"Re: Fwd: ", "AW: WG: RE: ", "Ответ: Пересл: Отв: ", "Fwd: [EtoChat] Re[2]: "}
+	quotes := [][2]string{{"", ""}, {"«", "»"}, {`"`, `"`}, {"'", "'"}, {"“", "”"}, {"„", "“"}}
+	subjects := map[string]Kind{"Удаление данных": KindAccountDeletion, "Data deletion": KindAccountDeletion,
+		"Data deletion — end customer": KindEndCustomer, "удаление данных - конечный клиент": KindEndCustomer}
+	for subject, kind := range subjects {
+		for _, p := range prefixes {
+			for _, q := range quotes {
+				for _, s := range []string{p + q[0] + subject + q[1], q[0] + p + subject + q[1]} {
+					m := &Message{Subject: s, From: Address{Email: "kim@example.com"}, Text: "Full name: Kim Park\nEmail: kim@example.com\n"}
+					if got := Classify(m, testInfo).Kind; got != kind {
+						t.Errorf("%q: %s, want %s", s, got, kind)
+					}
+				}
+			}
+		}
+	}
+	for _, s := range []string{`"Data deletion" pricing`, "Re: «Удаление данных» счёта", "Invoice 'Data deletion'"} {
+		m := &Message{Subject: s, From: Address{Email: "kim@example.com"}}
+		if got := Classify(m, testInfo).Kind; got != KindOther {
+			t.Errorf("%q: %s, want other", s, got)
+		}
+	}
+}

@@ -58,6 +58,9 @@ type Message struct {
 	// quoted reply text and signatures stripped, so that what the sender wrote now is not mixed
 	// with what Lethe (or anyone) wrote before.
 	Text string
+	// Signature is the sender's signature, below "-- " (not quoted text): some people give their
+	// name and address only there.
+	Signature string
 	// Header holds every header field as received (unfolded, not RFC 2047 decoded) under its
 	// canonical name (textproto.CanonicalMIMEHeaderKey: "Message-Id", "List-Id").
 	Header map[string][]string
@@ -127,7 +130,7 @@ func Parse(r io.Reader) (msg *Message, err error) {
 	m.To = addresses(strings.Join(m.Header["To"], ", "))
 	m.Cc = addresses(strings.Join(m.Header["Cc"], ", "))
 
-	m.Text = stripQuoted(bodyText(root), isForward(m.Subject))
+	m.Text, m.Signature = stripQuoted(bodyText(root), isForward(m.Subject))
 	return m, nil
 }
 

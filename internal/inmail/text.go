@@ -95,11 +95,11 @@ func isForward(subject string) bool { return forwardSubject.MatchString(subject)
 
 // stripQuoted removes what the sender did not write now: quoted lines ("> …"), a reply header and
 // the original message under it, Outlook's "Original Message" block, the signature after "-- "
-// and mobile footers. In a forward (forward true, or below a forward marker) the forwarded
+// (returned apart: a name or address may be written only there) and mobile footers. In a forward (forward true, or below a forward marker) the forwarded
 // message is kept: it is the content.
-func stripQuoted(text string, forward bool) string {
+func stripQuoted(text string, forward bool) (string, string) {
 	lines := strings.Split(text, "\n")
-	var out []string
+	var out, sig []string
 	inSignature := false
 	nextNonEmpty := func(i int) string {
 		for j := i + 1; j < len(lines) && j < i+6; j++ {
@@ -120,6 +120,9 @@ func stripQuoted(text string, forward bool) string {
 			continue
 		}
 		if inSignature {
+			if len(sig) < maxSignatureLines && !strings.HasPrefix(trim, ">") {
+				sig = append(sig, line)
+			}
 			continue
 		}
 		if strings.HasPrefix(trim, ">") {
@@ -162,8 +165,11 @@ func stripQuoted(text string, forward bool) string {
 		}
 		out = append(out, line)
 	}
-	return strings.TrimSpace(strings.Join(out, "\n"))
+	return strings.TrimSpace(strings.Join(out, "\n")), strings.TrimSpace(strings.Join(sig, "\n"))
 }
+
+// maxSignatureLines: a signature is a few lines; more is not looked at.
+const maxSignatureLines = 12
 
 // replyHeaderStart keeps a sentence of the sender's that merely ends in "wrote:" from cutting the
 // body: a reply header starts with "On", a date, a weekday or «В …», or names an address.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/localsmtp"
+	"github.com/lethe-dev/lethe/internal/testenv"
 )
 
 // corpusWant is a fixture's sidecar: what the intake must make of the message.
@@ -130,13 +131,17 @@ func TestCorpusOutcomes(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(wantReqs) {
 				t.Errorf("requests %v, want %v", got, wantReqs)
 			}
-			for _, party := range []string{"owner", "stranger", "sender"} {
+			for _, party := range []string{"owner", "stranger", "sender", "office"} {
 				var templates []string
 				for _, m := range r.mailTo(party) {
 					for _, h := range m.Headers {
 						if h.Name == "X-Lethe-Template" && !slices.Contains(templates, h.Value) {
 							templates = append(templates, h.Value)
 						}
+					}
+					// The emulator keeps no header of a raw mail: a forward is known by what it carries.
+					if len(m.Headers) == 0 && isForwardOf(m, raw) && !slices.Contains(templates, "forward") {
+						templates = append(templates, "forward")
 					}
 				}
 				slices.Sort(templates)
@@ -148,4 +153,18 @@ func TestCorpusOutcomes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// isForwardOf: m carries the received message raw, attached as message/rfc822, under a "Fwd:"
+// subject.
+func isForwardOf(m testenv.Mail, raw string) bool {
+	if !strings.HasPrefix(m.Subject, "Fwd: ") {
+		return false
+	}
+	for _, a := range m.Attachments {
+		if a.ContentType == "message/rfc822" && bytes.Contains(a.Content, []byte(strings.SplitN(raw, "\r\n\r\n", 2)[1])) {
+			return true
+		}
+	}
+	return false
 }

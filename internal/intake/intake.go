@@ -26,6 +26,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -74,6 +75,11 @@ type S3 interface {
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
+// Forwarder sends a received message on unchanged; *mailer.Mailer satisfies it.
+type Forwarder interface {
+	Forward(ctx context.Context, f mailer.Forward) (string, error)
+}
+
 // Service handles inbound mail. Build it once and share it.
 type Service struct {
 	S3       S3
@@ -89,6 +95,11 @@ type Service struct {
 	PrivacyOfficer string
 	Now            func() time.Time
 	Log            *slog.Logger
+
+	// Forward passes mail that is not about deletion on to ForwardTo (FORWARD_ADDRESS), the
+	// company's mailbox people read: info@ is its public address, so such mail is never dropped.
+	Forward   Forwarder
+	ForwardTo string
 }
 
 func (s *Service) now() time.Time {
@@ -128,6 +139,11 @@ const (
 	OutcomeIgnoredOther       = "ignored_not_a_request"
 	OutcomeIgnoredMalformed   = "ignored_malformed"
 	OutcomeIgnoredSpamOrVirus = "ignored_spam_or_virus"
+	// OutcomeNotUnderstood: about deletion, but not a request the intake can read; an
+	// authenticated person was told how to write one (Replied).
+	OutcomeNotUnderstood = "not_understood"
+	// OutcomeForwarded: not about deletion; forwarded to FORWARD_ADDRESS (Replied is the forward).
+	OutcomeForwarded = "forwarded"
 )
 
 // Result is what became of one message.
@@ -228,6 +244,8 @@ func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailServic
 		return res, err
 	}
 	log.InfoContext(ctx, "intake: handled", "kind", res.Kind, "outcome", res.Outcome, "requests", res.Requests)
+	// Every mail is counted by what became of it: one the intake did not understand is seen.
+	obs.Counter("InboundMail", 1, map[string]string{"Kind": kindDimension(res.Kind), "Outcome": res.Outcome})
 	// The raw message is personal data: gone once it has been acted on.
 	if err := s.deleteObject(ctx, msgID); err != nil {
 		return res, err
@@ -324,7 +342,56 @@ func (s *Service) process(ctx context.Context, rec events.SimpleEmailService, ms
 	case inmail.KindEndCustomer:
 		return s.endCustomer(ctx, in)
 	}
-	return Result{Kind: string(c.Kind), Outcome: OutcomeIgnoredOther}, nil
+	if inmail.MentionsDeletion(msg) {
+		// About deletion, but not in a form the intake reads: never dropped in silence.
+		res, err := s.neutral(ctx, in, Result{Kind: string(c.Kind)})
+		res.Outcome = OutcomeNotUnderstood
+		return res, err
+	}
+	return s.forward(ctx, in)
+}
+
+// forward passes a mail that is not about deletion on to the company's mailbox, once: the
+// forward's id is journaled at once, so a redelivery finds it and sends nothing more. Lethe keeps
+// only the journal entry (the data map's inbound-mail journal); the raw message goes as any other.
+func (s *Service) forward(ctx context.Context, in *mailIn) (Result, error) {
+	res := Result{Kind: string(in.class.Kind), Outcome: OutcomeForwarded}
+	if in.entry.Replied != "" {
+		res.Replied = in.entry.Replied
+		return res, nil
+	}
+	if s.Forward == nil || s.ForwardTo == "" {
+		return res, errors.New("intake: no FORWARD_ADDRESS to forward a mail that is not a request to")
+	}
+	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(s.prefix() + in.msgID)})
+	if err != nil {
+		return res, fmt.Errorf("read the raw message to forward: %w", err)
+	}
+	defer out.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(out.Body, inmail.MaxSize+1))
+	if err != nil {
+		return res, fmt.Errorf("read the raw message to forward: %w", err)
+	}
+	id, err := s.Forward.Forward(ctx, mailer.Forward{To: s.ForwardTo, Original: raw, Subject: in.msg.Subject, ReplyTo: in.msg.From.Email})
+	if err != nil {
+		return res, err
+	}
+	res.Replied = id
+	if _, err := s.Ledger.UpdateInbound(ctx, in.msgID, in.received, func(e *ledger.Inbound) error {
+		e.Replied = id
+		return nil
+	}); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// kindDimension keeps the metric's Kind dimension to the known kinds.
+func kindDimension(k string) string {
+	if k == "" {
+		return "none"
+	}
+	return k
 }
 
 // read parses the stored message as it streams from S3.
@@ -351,14 +418,12 @@ type mailIn struct {
 // requestID derives the id of the request a message makes about a subject: the same message
 // delivered again derives the same id, so it cannot make a second request. The message is named by
 // its own Message-ID, which a client keeps when it sends again after a failure (SES then assigns a
-// new id), and by the SES id when it has none; the time in the id is the Date it was written.
+// new id), and by the SES id when it has none. The time in the id, which orders the ledger, is
+// when SES received the mail: the Date header is the sender's to write.
 func (in *mailIn) requestID(subject string) string {
 	name, at := "ses:"+in.msgID, in.received
 	if in.msg.MessageID != "" {
 		name = "mid:" + in.msg.MessageID
-		if !in.msg.Date.IsZero() && in.msg.Date.Before(in.received) && in.received.Sub(in.msg.Date) < 7*24*time.Hour {
-			at = in.msg.Date
-		}
 	}
 	sum := sha256.Sum256([]byte("lethe-intake\x00" + name + "\x00" + subject))
 	return platform.NewIDFrom(at, strings.NewReader(string(sum[:])))

@@ -154,6 +154,7 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"INFO_ADDRESS":            "info@example.com",
 		"SENDER_ADDRESS":          "no-reply@example.com",
 		"PRIVACY_OFFICER_ADDRESS": "privacy@example.com",
+		"FORWARD_ADDRESS":         "office@example.com",
 		"PUBLIC_BASE_URL":         "https://lethe.example.com",
 		"OPERATOR_NAME":           "ООО «Оператор»",
 		"OPERATOR_ADDRESS":        "Москва",
@@ -190,7 +191,7 @@ func TestParametersOfRealTemplate(t *testing.T) {
 	// never fall back to a placeholder.
 	required := map[string]bool{"OperatorName": true, "OperatorAddress": true}
 	for _, name := range []string{"MetaAppSecret", "SlackSigningSecret", "WhatsAppVerifyToken", "InfoAddress",
-		"SenderAddress", "PrivacyOfficerAddress", "PublicBaseUrl", "JwtIssuer", "JwtAudience", "TtlSafetyMargin",
+		"SenderAddress", "PrivacyOfficerAddress", "ForwardAddress", "PublicBaseUrl", "JwtIssuer", "JwtAudience", "TtlSafetyMargin",
 		"OperatorName", "OperatorAddress", "OperatorInn"} {
 		if _, ok := params[name]; !ok {
 			t.Errorf("parameter %s is missing", name)

@@ -107,7 +107,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 		Tasks:    tasks,
 		Requests: reqs,
 		Intake: &intake.Service{S3: c.S3, Bucket: cfg.InboundMailBucket, Ledger: led, Store: store, Requests: reqs, Mail: mail,
-			Info: cfg.InfoAddress, PrivacyOfficer: cfg.PrivacyOfficerAddress, Now: now},
+			Info: cfg.InfoAddress, PrivacyOfficer: cfg.PrivacyOfficerAddress, Forward: mail, ForwardTo: cfg.ForwardAddress, Now: now},
 		Webhooks: &webhooks.Service{Ledger: led, Store: store, Requests: reqs, MetaAppSecret: cfg.MetaAppSecret,
 			SlackSigningSecret: cfg.SlackSigningSecret, WhatsAppVerifyToken: cfg.WhatsAppVerifyToken, PublicBaseURL: cfg.PublicBaseURL, Now: now},
 		TelegramSweep: &tgsweep.Sweep{DB: c.DynamoDB, Table: cfg.PlatformTable, Store: store, Requests: reqs,

@@ -34,6 +34,7 @@ func Start(t testing.TB, start time.Time, tune func(*system.System)) (*testenv.E
 	values[config.EnvInfoAddress] = env.Address("info")
 	values[config.EnvSenderAddress] = env.Address("no-reply")
 	values[config.EnvPrivacyOfficerAddress] = env.Address("privacy")
+	values[config.EnvForwardAddress] = env.Address("office")
 	tenv := env.TemplateEnv
 	tenv.Parameters = localflow.Parameters(tpl, values)
 	fenv, err := localflow.FunctionEnv(tpl, tenv)
