@@ -437,6 +437,9 @@ func (t *Tasks) Complete(ctx context.Context, in State) (Completed, error) {
 		return Completed{}, err
 	}
 	if err := t.announce(ctx, req); err != nil {
+		if !errors.Is(err, ErrMailNotSent) {
+			return Completed{}, err // a failed read: the task fails and is retried, no mail goes without its facts
+		}
 		// The deletion is done and recorded: a mail that failed does not undo it, it is sent again.
 		if err := t.finalMailPending(ctx, req.ID, err); err != nil {
 			return Completed{}, err
@@ -534,9 +537,8 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 		return Done{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
 	}
 	mailErr := t.mailAct(ctx, req)
-	var bad *Error
-	if errors.As(mailErr, &bad) && bad.Name == ErrNameBadInput {
-		return Done{}, mailErr // no act to send: a failure, not a mail to retry
+	if mailErr != nil && !errors.Is(mailErr, ErrMailNotSent) {
+		return Done{}, mailErr // no act to send, or a failed read: a failure, not a mail to retry
 	}
 	now := t.now()
 	req, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
@@ -640,6 +642,9 @@ func (t *Tasks) NotifyDeclined(ctx context.Context, in State) (Done, error) {
 		return Done{}, fmt.Errorf("%w: %s is %s, not declined", ledger.ErrConflict, req.ID, req.Status)
 	}
 	if err := t.mailDeclined(ctx, req); err != nil {
+		if !errors.Is(err, ErrMailNotSent) {
+			return Done{}, err
+		}
 		return Done{Status: req.Status}, t.finalMailPending(ctx, req.ID, err)
 	}
 	return Done{Status: req.Status}, nil
@@ -719,6 +724,10 @@ func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
 	return err
 }
 
+// ErrMailNotSent marks a mail SES did not take: of a done request, the mail is sent again later
+// rather than failing the task (a failed read, by contrast, fails it).
+var ErrMailNotSent = errors.New("mail not sent")
+
 // sendOnce sends a mail of a request unless the ledger says it was sent: a retried task mails once.
 // The SES message id is kept so that replies can be matched (In-Reply-To). With action set, the mail
 // carries a fresh action token in its Reply-To and links (cancel, confirm).
@@ -760,7 +769,7 @@ func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req ledger.Req
 	}
 	id, err := mail.Send(ctx, m)
 	if err != nil {
-		return fmt.Errorf("mail %s of %s: %w", m.Template, req.ID, err)
+		return fmt.Errorf("mail %s of %s: %w: %w", m.Template, req.ID, ErrMailNotSent, err)
 	}
 	if err := l.PutReference(ctx, ledger.RefMessage, id, req.ID, "reply"); err != nil {
 		return err
