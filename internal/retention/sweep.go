@@ -204,6 +204,11 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 		return Result{}, errors.New("retention sweep: not configured")
 	}
 	log := s.log()
+	// The acts of the days whose TTL removals changed since their act was drawn (stream.go). A
+	// failure leaves their journal as it is: the next invocation draws them.
+	if err := s.DrawTTLActs(ctx); err != nil {
+		log.Error("retention sweep: could not draw up the acts of TTL removals", "err", err)
+	}
 	// One invocation at a time runs the sweep: the daily start and the hourly continuation may fire
 	// together. The lease is on the checkpoint item and ends with the invocation (or, if it dies,
 	// after the longest a Lambda invocation can last).
@@ -358,7 +363,7 @@ func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
 	if !cp.Done() {
 		return s.release(ctx, cp.owner, cp)
 	}
-	stored, err := s.writeEvidence(ctx, cp)
+	stored, err := s.writeEvidence(ctx, cp, "")
 	if err != nil {
 		return err
 	}

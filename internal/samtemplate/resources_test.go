@@ -83,6 +83,9 @@ func TestTablesOfRealTemplate(t *testing.T) {
 			TTLAttribute: "expiresAt",
 		}
 	}
+	// The platform table's stream shows what TTL removes (RetentionStreamFunction), with the old image.
+	platform := withGSIs("PlatformTable", "t1-platform")
+	platform.Input.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeOldImage}
 	want := []TableSpec{
 		{
 			LogicalID: "AnalyticsTable",
@@ -96,7 +99,7 @@ func TestTablesOfRealTemplate(t *testing.T) {
 			TTLAttribute: "",
 		},
 		withGSIs("LedgerTable", "t1-ledger"),
-		withGSIs("PlatformTable", "t1-platform"),
+		platform,
 	}
 	got, err := tmpl.Tables(Env{StackName: "t1"})
 	if err != nil {

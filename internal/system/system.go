@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -160,5 +161,13 @@ func (s *System) TaskHandlers() map[string]func(context.Context, json.RawMessage
 		"FinishRequestFunction":    workflow.Raw(t.Finish),
 		"AwaitDecisionFunction":    workflow.Raw(t.AwaitDecision),
 		"NotifyDeclinedFunction":   workflow.Raw(t.NotifyDeclined),
+	}
+}
+
+// StreamHandlers are the functions a DynamoDB stream invokes, by logical id in template.yaml: the
+// local run hands them DynamoDB Local's stream as the event source mapping would.
+func (s *System) StreamHandlers() map[string]func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return map[string]func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error){
+		"RetentionStreamFunction": s.RetentionSweep.HandleStream,
 	}
 }
