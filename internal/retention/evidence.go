@@ -156,12 +156,16 @@ func (s *Sweep) writeEvidence(ctx context.Context, cp *Checkpoint, performedBy s
 		s.log().Warn("retention sweep: the run destroyed items that name no subject; no act drawn up", "run", cp.RunID)
 		return false, nil
 	}
+	authorized := fmt.Sprintf("%s (retention rules of the data map; request %s, %s)", Source, cp.RunID, cp.StartedAt.UTC().Format(time.DateOnly))
+	if len(cp.ReleasedHolds) > 0 {
+		authorized += "; data kept under legal hold " + strings.Join(cp.ReleasedHolds, ", ") + " until its release"
+	}
 	rec := evidence.Record{
 		RequestID: cp.RunID, RequestKind: string(KindRetentionExpiry), Reason: evidence.ReasonRetentionExpired,
 		Operator: s.Operator, InformationSystem: deletion.InformationSystem,
 		Subjects: subjects[:min(len(subjects), evidence.MaxInlineSubjects)], SubjectCount: int64(len(subjects)),
 		Destroyed: destroyed, Method: evidence.MethodLogicalErasure,
-		AuthorizedBy: fmt.Sprintf("%s (retention rules of the data map; request %s, %s)", Source, cp.RunID, cp.StartedAt.UTC().Format(time.DateOnly)),
+		AuthorizedBy: authorized,
 		PerformedBy:  cmp.Or(performedBy, "Lethe retention sweep, request "+cp.RunID),
 		StartedAt:    cp.StartedAt, CompletedAt: s.now(),
 	}

@@ -58,6 +58,10 @@ type change struct {
 	err     error
 	// page is the page the change is of.
 	page *pageWrites
+	// epoch is the holds epoch the change was judged at; held: a hold placed since covers the
+	// item, so the change was dropped (holds.go).
+	epoch int64
+	held  bool
 }
 
 // condition is what every write of the sweep is conditional on: the item still exists and holds the
@@ -137,6 +141,7 @@ type writer struct {
 	runID string
 	// tx is the DB's TransactWriteItems; nil when it has none.
 	tx    transactor
+	holds *holdView
 	in    chan *change
 	ended chan struct{}
 }
@@ -144,8 +149,8 @@ type writer struct {
 // changeBuffer is how many changes may wait for the writer before a page's submit blocks.
 const changeBuffer = 1024
 
-func (s *Sweep) newWriter(ctx context.Context, runID string) *writer {
-	w := &writer{s: s, ctx: ctx, runID: runID, in: make(chan *change, changeBuffer), ended: make(chan struct{})}
+func (s *Sweep) newWriter(ctx context.Context, runID string, holds *holdView) *writer {
+	w := &writer{s: s, ctx: ctx, runID: runID, holds: holds, in: make(chan *change, changeBuffer), ended: make(chan struct{})}
 	w.tx, _ = s.DB.(transactor)
 	go w.loop()
 	return w
@@ -173,8 +178,9 @@ func (w *writer) close() {
 func (w *writer) loop() {
 	defer close(w.ended)
 	// A group takes what is waiting, up to a transaction's worth (leaving room for its journal
-	// part): full ones while the scan outruns the writes, single pages' when it does not.
-	most := maxTransactItems - 1
+	// part and the holds epoch's condition): full ones while the scan outruns the writes, single
+	// pages' when it does not.
+	most := maxTransactItems - 2
 	if w.tx == nil {
 		most = deleteConcurrency * 4
 	}
@@ -213,15 +219,25 @@ func (w *writer) write(group []*change) {
 			}
 		}
 	}()
-	if w.tx != nil && len(group) > 1 {
+	if w.tx != nil {
 		w.transact(group)
 		return
 	}
 	w.each(group)
 }
 
-// each makes the changes one conditional request each, then journals the deletions made.
+// each makes the changes one conditional request each, then journals the deletions made. The
+// changes are judged again by the holds of the current epoch first; a request cannot carry the
+// epoch's condition, so this path (a DB without transactions, or a group the transactions gave up
+// on) leaves the moment between that check and the request open.
 func (w *writer) each(group []*change) {
+	group, _, err := w.holds.recheck(w.ctx, group)
+	if err != nil {
+		for _, c := range group {
+			c.err = err
+		}
+		return
+	}
 	var g errgroup.Group
 	g.SetLimit(deleteConcurrency)
 	for _, c := range group {
@@ -274,17 +290,30 @@ func (w *writer) transact(group []*change) {
 	pending := group
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	for attempt := 0; len(pending) > 0 && attempt < transactAttempts; attempt++ {
-		items := make([]types.TransactWriteItem, 0, len(pending)+1)
+		// Judged again by the holds of the current epoch, and made only if it is still current.
+		var epoch int64
+		var err error
+		if pending, epoch, err = w.holds.recheck(ctx, pending); err != nil {
+			for _, c := range pending {
+				c.err = err
+			}
+			return
+		}
+		if len(pending) == 0 {
+			return
+		}
+		items := make([]types.TransactWriteItem, 0, len(pending)+2)
 		for _, c := range pending {
 			items = append(items, s.transactItem(c))
 		}
 		journal, err := s.journalParts(w.runID, subjectsOf(pending))
-		if err != nil || len(items)+len(journal) > maxTransactItems {
+		if err != nil || len(items)+len(journal)+1 > maxTransactItems {
 			break // the rest go one request each, journaled after them
 		}
 		for _, it := range journal {
 			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: it}})
 		}
+		items = append(items, s.Ledger.HoldsUnchanged(epoch))
 		_, err = w.tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			for _, c := range pending {
@@ -302,7 +331,10 @@ func (w *writer) transact(group []*change) {
 				next = append(next, c)
 			}
 		}
-		if len(next) == len(pending) {
+		if aws.ToString(tc.CancellationReasons[len(items)-1].Code) == codeConditionFailed {
+			// A hold was placed: the next attempt judges them again by the new holds.
+			attempt--
+		} else if len(next) == len(pending) {
 			// No condition failed: a conflict with another writer, or throttling. Wait a little.
 			if bulkwrite.Sleep(ctx, bulkwrite.Backoff(rng, attempt, 20*time.Millisecond, time.Second)) != nil {
 				break

@@ -125,12 +125,7 @@ func (s *Sweep) heldItem(ctx context.Context, item map[string]types.AttributeVal
 	if err != nil {
 		return false, fmt.Errorf("retention: read the holds of an account: %w", err)
 	}
-	for _, h := range holds {
-		if h.Covers(account, platform.AttrString(item["botId"]), platform.AttrString(item["endUserId"])) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return coveredBy(holds, item), nil
 }
 
 // restore puts a held item back as it was, without its TTL, unless it was written again since.

@@ -104,7 +104,9 @@ type Sweep struct {
 	// Buckets maps logical bucket ids (datamap.FilesBucket) to physical names.
 	Buckets map[string]string
 	Ledger  *ledger.Ledger
-	Policy  datamap.Policy
+	// Store walks a legal hold's scope to take its items' TTL off or give it back (holdttl.go).
+	Store  *platform.Store
+	Policy datamap.Policy
 	// Operator is the personal-data operator the acts of destruction name.
 	Operator evidence.Operator
 	// Now is the clock expiry is judged by (the virtual clock locally); time.Now when nil.
@@ -152,6 +154,8 @@ type CategoryReport struct {
 	Objects      int64 `json:"objects,omitempty"` // S3 objects deleted with the items
 	Repaired     int64 `json:"repaired,omitempty"`
 	Unrepairable int64 `json:"unrepairable,omitempty"`
+	// Held counts items past retention, or without TTL, kept because a legal hold covers them.
+	Held int64 `json:"held,omitempty"`
 	// Oldest is the retention anchor of the oldest personal item of the category left stored.
 	Oldest *time.Time `json:"oldest,omitempty"`
 }
@@ -161,6 +165,7 @@ func (c *CategoryReport) add(o *CategoryReport) {
 	c.Objects += o.Objects
 	c.Repaired += o.Repaired
 	c.Unrepairable += o.Unrepairable
+	c.Held += o.Held
 	if o.Oldest != nil && (c.Oldest == nil || o.Oldest.Before(*c.Oldest)) {
 		t := *o.Oldest
 		c.Oldest = &t
@@ -209,6 +214,17 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 	if err := s.DrawTTLActs(ctx); err != nil {
 		log.Error("retention sweep: could not draw up the acts of TTL removals", "err", err)
 	}
+	// The legal holds whose items' TTL is still to be taken off or given back, for a part of the
+	// budget; the next invocation continues them. (The sweep honours every active hold in any case.)
+	if s.Store != nil {
+		dl := s.deadline(ctx)
+		if budget := time.Until(dl) / 4; !dl.IsZero() {
+			dl = time.Now().Add(budget)
+		}
+		if err := s.SettleHolds(ctx, dl); err != nil {
+			log.Error("retention sweep: could not settle the TTL of legal holds", "err", err)
+		}
+	}
 	// One invocation at a time runs the sweep: the daily start and the hourly continuation may fire
 	// together. The lease is on the checkpoint item and ends with the invocation (or, if it dies,
 	// after the longest a Lambda invocation can last).
@@ -255,7 +271,8 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 
 	r := &run{s: s, cp: cp, deadline: deadline, oldest: map[string]time.Time{}, saved: time.Now()}
 	// The writes outlive a failing segment's context: a page handed to the writer is finished.
-	r.w = s.newWriter(ctx, cp.RunID)
+	r.holds = &holdView{s: s}
+	r.w = s.newWriter(ctx, cp.RunID, r.holds)
 	// The unfinished segments of both tables, interleaved, scanned by a pool of workers. Segments
 	// started before the deadline scan at least one page each, so every invocation progresses; one
 	// still queued at the deadline waits for the next invocation.
@@ -482,6 +499,8 @@ type run struct {
 	saving bool
 	// w makes the pages' writes.
 	w *writer
+	// holds are the active legal holds the pages are judged by (holds.go).
+	holds *holdView
 }
 
 func (r *run) pastDeadline() bool { return !r.deadline.IsZero() && time.Now().After(r.deadline) }
@@ -568,6 +587,7 @@ func (r *run) settle(ctx context.Context, logical string, seg int, p *pageWrites
 		}
 		return c
 	}
+	var released []string
 	for _, c := range p.changes {
 		cat := c.d.category.Name
 		switch {
@@ -577,14 +597,24 @@ func (r *run) settle(ctx context.Context, logical string, seg int, p *pageWrites
 		case c.err != nil:
 			r.fail()
 			s.log().Error("retention sweep: could not delete an expired item", "category", cat, "err", c.err)
+		case c.held:
+			get(cat).Held++
 		case !c.applied:
 		case c.d.action == repair:
 			get(cat).Repaired++
 		default:
 			get(cat).Deleted++
+			if h := platform.AttrString(c.item[AttrReleasedHold]); h != "" {
+				released = append(released, h)
+			}
 		}
 	}
 	r.mu.Lock()
+	for _, h := range released {
+		if !slices.Contains(r.cp.ReleasedHolds, h) {
+			r.cp.ReleasedHolds = append(r.cp.ReleasedHolds, h)
+		}
+	}
 	for cat, c := range counts {
 		rep := r.cp.Categories[cat]
 		if rep == nil {
@@ -645,9 +675,25 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 			oldest[cat] = anchor
 		}
 	}
+	// The page is judged by the holds of the current epoch; its writes are made only while it lasts.
+	epoch, err := r.holds.refresh(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, it := range items {
 		d := decide(s.Policy, it, now)
 		cat := d.category.Name
+		if d.action == remove || d.action == repair {
+			held, err := r.holds.covers(ctx, epoch, d.category, it)
+			if err != nil {
+				return nil, err
+			}
+			if held {
+				// Kept, and given no TTL: the hold took it off (or will).
+				get(cat).Held++
+				continue
+			}
+		}
 		switch d.action {
 		case skip:
 		case keep:
@@ -657,7 +703,7 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 			s.log().Warn("retention sweep: a personal item cannot be dated (no retention anchor); left as it is",
 				"category", cat, "anchor", d.category.Retention.Anchor)
 		case repair:
-			changes = append(changes, &change{item: it, d: d})
+			changes = append(changes, &change{item: it, d: d, epoch: epoch})
 			note(cat, d.anchor)
 		case remove:
 			removals = append(removals, removal{item: it, d: d})
@@ -674,12 +720,24 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 		keys := ObjectKeys(rm.item)
 		if len(keys) == 0 {
 			mu.Lock()
-			changes = append(changes, &change{item: rm.item, d: rm.d})
+			changes = append(changes, &change{item: rm.item, d: rm.d, epoch: epoch})
 			mu.Unlock()
 			continue
 		}
 		g.Go(func() error {
 			cat := rm.d.category.Name
+			// Files cannot be deleted conditionally: the holds are looked at again just before.
+			if kept, _, err := r.holds.recheck(gctx, []*change{{item: rm.item, d: rm.d, epoch: epoch}}); err != nil || len(kept) == 0 {
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					r.fail()
+					s.log().Error("retention sweep: could not read the legal holds", "err", err)
+				} else {
+					get(cat).Held++
+				}
+				return nil
+			}
 			n, err := s.deleteObjects(gctx, rm.d.category, keys)
 			mu.Lock()
 			defer mu.Unlock()
@@ -690,7 +748,7 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 				s.log().Error("retention sweep: could not delete an item's files", "category", cat, "err", err)
 				return nil
 			}
-			changes = append(changes, &change{item: rm.item, d: rm.d})
+			changes = append(changes, &change{item: rm.item, d: rm.d, epoch: epoch})
 			return nil
 		})
 	}

@@ -60,6 +60,8 @@ func TestRetentionSweepFunction(t *testing.T) {
 		{"dynamodb:Scan", platformARN, true},
 		{"dynamodb:DeleteItem", platformARN, true},
 		{"dynamodb:UpdateItem", platformARN, true},
+		{"dynamodb:GetItem", platformARN, true}, // a legal hold's scope is walked
+		{"dynamodb:Query", platformARN + "/index/GSI1", true},
 		{"dynamodb:PutItem", platformARN, false},
 		{"dynamodb:BatchWriteItem", platformARN, false},
 		{"dynamodb:Scan", analyticsARN, false},

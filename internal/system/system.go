@@ -115,7 +115,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 		SLASweep: &slasweep.Sweep{Ledger: led, Starter: starter, SFN: c.SFN, Mail: mail,
 			PrivacyOfficer: cfg.PrivacyOfficerAddress, Finisher: tasks, Now: now},
 		Reauth: reauth.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now),
-		RetentionSweep: &retention.Sweep{DB: c.DynamoDB, S3: c.S3, Ledger: led, Policy: cfg.Policy(), Now: now, Operator: del.Operator,
+		RetentionSweep: &retention.Sweep{DB: c.DynamoDB, S3: c.S3, Ledger: led, Store: store, Policy: cfg.Policy(), Now: now, Operator: del.Operator,
 			Mail: mail, PrivacyOfficer: cfg.PrivacyOfficerAddress,
 			Tables:  map[string]string{datamap.PlatformTable: cfg.PlatformTable, datamap.LedgerTable: cfg.LedgerTable},
 			Buckets: buckets, Budget: retention.DefaultBudget},

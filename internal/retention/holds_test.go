@@ -1,0 +1,158 @@
+package retention_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/retention"
+)
+
+// heldItems are the platform items of an account, by key, and the files they point at.
+func (r *rig) accountItems(account string) (map[string]map[string]types.AttributeValue, []string) {
+	items := map[string]map[string]types.AttributeValue{}
+	var files []string
+	for _, it := range r.scan(datamap.PlatformTable) {
+		if platform.AttrString(it["accountId"]) == account {
+			items[keyOf(it)] = it
+			files = append(files, retention.ObjectKeys(it)...)
+		}
+	}
+	return items, files
+}
+
+// Issue 15 point 1: a legal hold stops every automatic destruction of what it covers. An account is
+// held; 13 months and a day later neither the sweep nor DynamoDB's TTL (emulated, with its stream
+// consumer) has destroyed any of its items or files, while another account's data expired; once
+// the hold is released, the next sweep expires them, with an act that names the hold.
+func TestLegalHoldStopsEveryExpiryUntilReleased(t *testing.T) {
+	r := newRig(t, true)
+	var held, other string
+	for _, it := range r.stored()[datamap.AccountProfile] {
+		if held == "" {
+			held = platform.AttrString(it["accountId"])
+		} else {
+			other = platform.AttrString(it["accountId"])
+		}
+	}
+	before, files := r.accountItems(held)
+	cats := map[string]int{}
+	for _, it := range before {
+		cats[cat(it)]++
+	}
+	if cats[datamap.Message] == 0 || cats[datamap.EndUserFile] == 0 || cats[datamap.EndUserProfile] == 0 || len(files) == 0 {
+		t.Fatalf("the held account has %v and %d files", cats, len(files))
+	}
+	led := r.stack.System.Ledger
+	h, err := led.PlaceHold(r.ctx, platform.LegalHold{AccountID: held, ScopeKind: platform.HoldAccount,
+		Reason: "criminal investigation", AuthorityRef: "СК-2026/17"}, "operator:test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hold's batches: small ones, so that several resume from the stored cursor.
+	for i := 0; ; i++ {
+		done, err := r.sweep.SettleHold(r.ctx, h.ID, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			break
+		}
+		if i > 1000 {
+			t.Fatal("the hold's batches never end")
+		}
+	}
+	got, err := led.Hold(r.ctx, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TTLState != platform.HoldTTLRemoved || got.TTLItems == 0 {
+		t.Errorf("hold progress: state %q, %d items", got.TTLState, got.TTLItems)
+	}
+	if pending, _ := led.PendingHolds(r.ctx); len(pending) != 0 {
+		t.Errorf("holds still pending: %v", pending)
+	}
+	for _, it := range r.scanAccount(held) {
+		if _, ok := it[platform.AttrExpiresAt]; ok && isPersonal13(it) {
+			t.Errorf("a held %s keeps its TTL", cat(it))
+		}
+	}
+
+	r.advanceTo(t0.AddDate(0, 13, 1))
+	r.runToEnd()
+	if _, err := r.stack.RunStreams(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.runToEnd()
+	after, _ := r.accountItems(held)
+	for k, it := range before {
+		if _, ok := after[k]; !ok {
+			t.Errorf("a held %s was destroyed", cat(it))
+		}
+	}
+	left := map[string]bool{}
+	for _, k := range r.objects("accounts/") {
+		left[k] = true
+	}
+	for _, f := range files {
+		if !left[f] {
+			t.Error("a held file was destroyed")
+		}
+	}
+	if others, _ := r.accountItems(other); len(others) >= len(before) {
+		// Sanity: the other account's messages expired meanwhile.
+		for _, it := range others {
+			if cat(it) == datamap.Message {
+				t.Fatal("the other account's messages did not expire: the test proves nothing")
+			}
+		}
+	}
+
+	// Released: the next sweep gives the TTL back and expires what is past it, naming the hold.
+	if _, err := led.ReleaseHold(r.ctx, h.ID, "operator:test", "investigation closed"); err != nil {
+		t.Fatal(err)
+	}
+	res := r.runToEnd()
+	after, _ = r.accountItems(held)
+	for _, it := range after {
+		if isPersonal13(it) {
+			t.Errorf("a %s of the released account is still stored", cat(it))
+		}
+	}
+	left = map[string]bool{}
+	for _, k := range r.objects("accounts/") {
+		left[k] = true
+	}
+	for _, it := range before {
+		for _, f := range retention.ObjectKeys(it) {
+			if isPersonal13(it) && left[f] {
+				t.Errorf("a file of a released %s is still in S3", cat(it))
+			}
+		}
+	}
+	recs, err := r.stack.System.Deletion.Evidence(r.ctx, res.RunID)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("the run's acts: %d, %v", len(recs), err)
+	}
+	if !strings.Contains(recs[0].AuthorizedBy, h.ID) {
+		t.Errorf("the act does not name the released hold: %q", recs[0].AuthorizedBy)
+	}
+}
+
+func (r *rig) scanAccount(account string) []map[string]types.AttributeValue {
+	var out []map[string]types.AttributeValue
+	for _, it := range r.scan(datamap.PlatformTable) {
+		if platform.AttrString(it["accountId"]) == account {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func isPersonal13(it map[string]types.AttributeValue) bool {
+	c, ok := datamap.Lookup(cat(it))
+	return ok && c.Personal && c.Retention.Kind == datamap.Personal13Months
+}
