@@ -3,6 +3,7 @@ package retention
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -62,6 +63,11 @@ type change struct {
 	// item, so the change was dropped (holds.go).
 	epoch int64
 	held  bool
+	// keys are a removed item's S3 objects, deleted once the item is; objects counts those
+	// deleted, filesErr a failure to delete them (they are then pending, files.go).
+	keys     []string
+	objects  int64
+	filesErr error
 }
 
 // condition is what every write of the sweep is conditional on: the item still exists and holds the
@@ -178,9 +184,9 @@ func (w *writer) close() {
 func (w *writer) loop() {
 	defer close(w.ended)
 	// A group takes what is waiting, up to a transaction's worth (leaving room for its journal
-	// part and the holds epoch's condition): full ones while the scan outruns the writes, single
+	// part, its pending files and the holds epoch's condition): full ones while the scan outruns the writes, single
 	// pages' when it does not.
-	most := maxTransactItems - 2
+	most := maxTransactItems - 3
 	if w.tx == nil {
 		most = deleteConcurrency * 4
 	}
@@ -272,11 +278,21 @@ func subjectsOf(changes []*change) map[evidence.Subject]bool {
 	return out
 }
 
-// applyOne makes one change with its own conditional request.
+// applyOne makes one change with its own conditional request. A removed item's files go first, so
+// an item is never removed while its files remain (a request cannot carry the pending record).
 func (s *Sweep) applyOne(ctx context.Context, c *change) {
 	if c.d.action == repair {
 		c.applied, c.err = s.repair(ctx, c.item, c.d)
 		return
+	}
+	if len(c.keys) > 0 {
+		n, err := s.deleteObjects(ctx, c.d.category, c.keys)
+		if err != nil {
+			// The item stays, pointing at what is left of its files: the next run tries again.
+			c.err = fmt.Errorf("delete its files: %w", err)
+			return
+		}
+		c.objects = n
 	}
 	c.applied, c.err = s.deleteItem(ctx, c.item, c.d)
 }
@@ -313,12 +329,25 @@ func (w *writer) transact(group []*change) {
 		for _, it := range journal {
 			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: it}})
 		}
+		// The files of the items deleted go after them; until they are, a pending record keeps
+		// their keys, written with the deletions.
+		files, err := s.pendingFiles(w.runID, pending)
+		if err != nil {
+			break
+		}
+		if files != nil {
+			if len(items)+2 > maxTransactItems {
+				break
+			}
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: files}})
+		}
 		items = append(items, s.Ledger.HoldsUnchanged(epoch))
 		_, err = w.tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			for _, c := range pending {
 				c.applied = true
 			}
+			s.deleteFiles(ctx, pending, files)
 			return
 		}
 		var tc *types.TransactionCanceledException

@@ -1,9 +1,13 @@
 package retention_test
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -155,4 +159,91 @@ func (r *rig) scanAccount(account string) []map[string]types.AttributeValue {
 func isPersonal13(it map[string]types.AttributeValue) bool {
 	c, ok := datamap.Lookup(cat(it))
 	return ok && c.Personal && c.Retention.Kind == datamap.Personal13Months
+}
+
+// holdOnWrite is DynamoDB Local with an operator in between: just before the sweep's first
+// transaction that deletes a platform item, a hold is placed on that item's account.
+type holdOnWrite struct {
+	*dynamodb.Client
+	r      *rig
+	table  string
+	mu     sync.Mutex
+	placed string // the held account
+}
+
+func (d *holdOnWrite) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	d.mu.Lock()
+	if d.placed == "" {
+		for _, it := range in.TransactItems {
+			if it.Delete == nil || aws.ToString(it.Delete.TableName) != d.table {
+				continue
+			}
+			out, err := d.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: it.Delete.TableName, Key: it.Delete.Key})
+			if err != nil || out.Item == nil {
+				continue
+			}
+			account := platform.AttrString(out.Item["accountId"])
+			if _, err := d.r.stack.System.Ledger.PlaceHold(ctx, platform.LegalHold{AccountID: account, ScopeKind: platform.HoldAccount,
+				Reason: "preservation order", AuthorityRef: "A-1"}, "operator:test"); err != nil {
+				d.mu.Unlock()
+				return nil, err
+			}
+			d.placed = account
+			break
+		}
+	}
+	d.mu.Unlock()
+	return d.Client.TransactWriteItems(ctx, in, opts...)
+}
+
+// A hold placed while a sweep runs wins: the writes the sweep judged before it, already on their
+// way, destroy nothing it covers, neither items nor files.
+func TestLegalHoldPlacedDuringASweepWins(t *testing.T) {
+	r := newRig(t, true)
+	before := map[string]map[string]types.AttributeValue{}
+	for _, it := range r.scan(datamap.PlatformTable) {
+		before[keyOf(it)] = it
+	}
+	files := map[string]bool{}
+	for _, k := range r.objects("accounts/") {
+		files[k] = true
+	}
+	r.advanceTo(t0.AddDate(0, 13, 1))
+	db := &holdOnWrite{Client: r.env.DynamoDB, r: r, table: r.env.Tables[datamap.PlatformTable]}
+	sw := *r.sweep
+	sw.DB = db
+	if _, err := sw.Run(r.ctx, retention.Input{}); err != nil {
+		t.Fatal(err)
+	}
+	if db.placed == "" {
+		t.Fatal("the sweep deleted nothing: the test proves nothing")
+	}
+	after := map[string]bool{}
+	for _, it := range r.scan(datamap.PlatformTable) {
+		after[keyOf(it)] = true
+	}
+	left := map[string]bool{}
+	for _, k := range r.objects("accounts/") {
+		left[k] = true
+	}
+	gone := 0
+	for k, it := range before {
+		if platform.AttrString(it["accountId"]) != db.placed {
+			if !after[k] {
+				gone++
+			}
+			continue
+		}
+		if !after[k] {
+			t.Errorf("a %s of the account held during the run was destroyed", cat(it))
+		}
+		for _, f := range retention.ObjectKeys(it) {
+			if files[f] && !left[f] {
+				t.Errorf("a file of a %s of the held account was destroyed", cat(it))
+			}
+		}
+	}
+	if gone == 0 {
+		t.Error("nothing of the other account expired: the test proves nothing")
+	}
 }

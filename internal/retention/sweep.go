@@ -214,6 +214,9 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 	if err := s.DrawTTLActs(ctx); err != nil {
 		log.Error("retention sweep: could not draw up the acts of TTL removals", "err", err)
 	}
+	if err := s.deletePendingFiles(ctx); err != nil {
+		log.Error("retention sweep: could not delete the files earlier runs left pending", "err", err)
+	}
 	// The legal holds whose items' TTL is still to be taken off or given back, for a part of the
 	// budget; the next invocation continues them. (The sweep honours every active hold in any case.)
 	if s.Store != nil {
@@ -604,6 +607,12 @@ func (r *run) settle(ctx context.Context, logical string, seg int, p *pageWrites
 			get(cat).Repaired++
 		default:
 			get(cat).Deleted++
+			get(cat).Objects += c.objects
+			if c.filesErr != nil {
+				// The item went; its files wait in a pending record that the next run deletes.
+				r.fail()
+				s.log().Error("retention sweep: could not delete a removed item's files; retried by the next run", "category", cat, "err", c.filesErr)
+			}
 			if h := platform.AttrString(c.item[AttrReleasedHold]); h != "" {
 				released = append(released, h)
 			}
@@ -712,47 +721,11 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 	for cat, anchor := range oldest {
 		r.noteOldest(cat, anchor)
 	}
-	// An expired item's S3 objects go first: an item is never removed while its files remain.
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(deleteConcurrency)
+	// Expired items go to the writer with their S3 objects, which it deletes once their items are
+	// (fast.go): a hold placed before the write spares the files too.
 	for _, rm := range removals {
-		keys := ObjectKeys(rm.item)
-		if len(keys) == 0 {
-			mu.Lock()
-			changes = append(changes, &change{item: rm.item, d: rm.d, epoch: epoch})
-			mu.Unlock()
-			continue
-		}
-		g.Go(func() error {
-			cat := rm.d.category.Name
-			// Files cannot be deleted conditionally: the holds are looked at again just before.
-			if kept, _, err := r.holds.recheck(gctx, []*change{{item: rm.item, d: rm.d, epoch: epoch}}); err != nil || len(kept) == 0 {
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					r.fail()
-					s.log().Error("retention sweep: could not read the legal holds", "err", err)
-				} else {
-					get(cat).Held++
-				}
-				return nil
-			}
-			n, err := s.deleteObjects(gctx, rm.d.category, keys)
-			mu.Lock()
-			defer mu.Unlock()
-			get(cat).Objects += n
-			if err != nil {
-				// The item stays, pointing at what is left of its files: the next run tries again.
-				r.fail()
-				s.log().Error("retention sweep: could not delete an item's files", "category", cat, "err", err)
-				return nil
-			}
-			changes = append(changes, &change{item: rm.item, d: rm.d, epoch: epoch})
-			return nil
-		})
+		changes = append(changes, &change{item: rm.item, d: rm.d, epoch: epoch, keys: ObjectKeys(rm.item)})
 	}
-	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
