@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -85,6 +86,9 @@ func TestLegalHoldStopsEveryExpiryUntilReleased(t *testing.T) {
 		}
 	}
 
+	// Its end users' files are tagged held: the S3 lifecycle rule never matches them.
+	r.checkLifecycleTags(before, datamap.LifecycleHeld)
+
 	r.advanceTo(t0.AddDate(0, 13, 1))
 	r.runToEnd()
 	if _, err := r.stack.RunStreams(r.ctx); err != nil {
@@ -119,6 +123,12 @@ func TestLegalHoldStopsEveryExpiryUntilReleased(t *testing.T) {
 	if _, err := led.ReleaseHold(r.ctx, h.ID, "operator:test", "investigation closed"); err != nil {
 		t.Fatal(err)
 	}
+	for done := false; !done; {
+		if done, err = r.sweep.SettleHold(r.ctx, h.ID, 7); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.checkLifecycleTags(before, datamap.LifecycleExpires)
 	res := r.runToEnd()
 	after, _ = r.accountItems(held)
 	for _, it := range after {
@@ -245,5 +255,35 @@ func TestLegalHoldPlacedDuringASweepWins(t *testing.T) {
 	}
 	if gone == 0 {
 		t.Error("nothing of the other account expired: the test proves nothing")
+	}
+}
+
+// checkLifecycleTags checks the lifecycle tag of the files of the items' end-user categories.
+func (r *rig) checkLifecycleTags(items map[string]map[string]types.AttributeValue, want string) {
+	r.t.Helper()
+	n := 0
+	for _, it := range items {
+		if c, ok := datamap.Lookup(cat(it)); !ok || !c.ExpiresByLifecycle() {
+			continue
+		}
+		for _, k := range retention.ObjectKeys(it) {
+			out, err := r.env.S3.GetObjectTagging(r.ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(r.env.Buckets[datamap.FilesBucket]), Key: aws.String(k)})
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			got := ""
+			for _, tg := range out.TagSet {
+				if aws.ToString(tg.Key) == datamap.LifecycleTagKey {
+					got = aws.ToString(tg.Value)
+				}
+			}
+			if got != want {
+				r.t.Errorf("a %s file is tagged %q, want %q", cat(it), got, want)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		r.t.Error("no end-user file to check the tags of")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -69,7 +71,7 @@ func (s *Sweep) SettleHold(ctx context.Context, holdID string, limit int) (done 
 		}
 		passed++
 		if t.IsObjects() {
-			return nil
+			return s.holdObjectsTag(ctx, t, released, len(others) > 0)
 		}
 		changed, err := s.holdItemTTL(ctx, t.Key, h.ID, released, others)
 		if changed {
@@ -156,4 +158,71 @@ func (s *Sweep) holdItemTTL(ctx context.Context, key platform.Key, holdID string
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// holdObjectsTag sets the lifecycle tag of the objects under a hold's prefix: LifecycleHeld while
+// the hold stands, so the lifecycle rule never expires them; back to what their category carries
+// once it is released (kept held while another hold on the account stands: which of their objects
+// that one covers is not told by the prefix). Other tags are kept.
+func (s *Sweep) holdObjectsTag(ctx context.Context, t platform.Target, released, otherHolds bool) error {
+	if released && otherHolds {
+		return nil
+	}
+	bucket := s.Buckets[t.Bucket]
+	if s.S3 == nil || bucket == "" {
+		return fmt.Errorf("no bucket %s for %s", t.Bucket, t.Category)
+	}
+	want := datamap.LifecycleHeld
+	if released {
+		want = ""
+		if c, ok := datamap.Lookup(t.Category); ok && c.ExpiresByLifecycle() {
+			want = datamap.LifecycleExpires
+		}
+	}
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(t.Prefix)}
+	for {
+		page, err := s.S3.ListObjectsV2(ctx, in)
+		if err != nil {
+			return fmt.Errorf("list a hold's files: %w", err)
+		}
+		for _, o := range page.Contents {
+			if err := s.setLifecycleTag(ctx, bucket, aws.ToString(o.Key), want); err != nil {
+				return err
+			}
+		}
+		if page.NextContinuationToken == nil {
+			return nil
+		}
+		in.ContinuationToken = page.NextContinuationToken
+	}
+}
+
+// setLifecycleTag sets (or, with "", removes) an object's lifecycle tag, keeping its other tags.
+func (s *Sweep) setLifecycleTag(ctx context.Context, bucket, key, value string) error {
+	cur, err := s.S3.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return fmt.Errorf("read a file's tags: %w", err)
+	}
+	tags := []s3types.Tag{} // S3 wants a tag set, empty or not
+	for _, tg := range cur.TagSet {
+		if aws.ToString(tg.Key) == datamap.LifecycleTagKey {
+			if aws.ToString(tg.Value) == value {
+				return nil
+			}
+			continue
+		}
+		tags = append(tags, tg)
+	}
+	if value == "" && len(tags) == len(cur.TagSet) {
+		return nil
+	}
+	if value != "" {
+		tags = append(tags, s3types.Tag{Key: aws.String(datamap.LifecycleTagKey), Value: aws.String(value)})
+	}
+	_, err = s.S3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Tagging: &s3types.Tagging{TagSet: tags}})
+	if err != nil {
+		return fmt.Errorf("tag a file: %w", err)
+	}
+	return nil
 }

@@ -117,7 +117,9 @@ func TestBucketsOfRealTemplate(t *testing.T) {
 			LogicalID: "FilesBucket",
 			Name:      "t1-files-111122223333",
 			Versioned: true,
-			Lifecycle: []LifecycleRule{{ID: "RotateBackups", NoncurrentExpirationDays: 30, AbortMultipartDays: 1}},
+			Lifecycle: []LifecycleRule{{ID: "RotateBackups", NoncurrentExpirationDays: 30, AbortMultipartDays: 1},
+				// Only the objects tagged as an end user's 13-month files, never the held ones.
+				{ID: "ExpireEndUserFiles", Prefix: "accounts/", Tags: map[string]string{"lethe-retention": "personal-13m"}, ExpirationDays: 397}},
 		},
 		{
 			LogicalID: "InboundMailBucket",

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
 )
 
 // TestRetentionStreamFunction: the platform table's stream (with the old image: the removed item's
@@ -93,5 +95,39 @@ func TestRetentionStreamFunction(t *testing.T) {
 		if got := grants(statements, c.action, c.resource); got != c.want {
 			t.Errorf("%s on %s: granted %v, want %v", c.action, c.resource, got, c.want)
 		}
+	}
+}
+
+// TestEndUserFilesLifecycleSafetyNet: the files bucket expires the objects tagged as an end user's
+// 13-month files no earlier than 13 months after they were written (397 days covers any 13
+// months), and only those: a held object's tag is another value, so the rule never matches it.
+func TestEndUserFilesLifecycleSafetyNet(t *testing.T) {
+	raw := loadReal(t).Raw()
+	rules, _ := dig(raw, "Resources", "FilesBucket", "Properties", "LifecycleConfiguration", "Rules").([]any)
+	var found map[string]any
+	for _, r := range rules {
+		if m, _ := r.(map[string]any); m["Id"] == "ExpireEndUserFiles" {
+			found = m
+		}
+	}
+	if found == nil {
+		t.Fatal("FilesBucket has no rule ExpireEndUserFiles")
+	}
+	want := map[string]any{"Id": "ExpireEndUserFiles", "Status": "Enabled", "Prefix": "accounts/",
+		"TagFilters":       []any{map[string]any{"Key": datamap.LifecycleTagKey, "Value": datamap.LifecycleExpires}},
+		"ExpirationInDays": 397}
+	if !reflect.DeepEqual(found, want) {
+		t.Errorf("rule %v, want %v", found, want)
+	}
+	if datamap.LifecycleHeld == datamap.LifecycleExpires {
+		t.Error("a held object's tag matches the rule")
+	}
+	for _, c := range []string{datamap.EndUserFile, datamap.InboxMessage} {
+		if got := datamap.LifecycleTagging(c); got != datamap.LifecycleTagKey+"="+datamap.LifecycleExpires {
+			t.Errorf("%s files are uploaded with tags %q", c, got)
+		}
+	}
+	if got := datamap.LifecycleTagging(datamap.AccountFile); got != "" {
+		t.Errorf("account files (kept for the account's lifetime) are uploaded with tags %q", got)
 	}
 }
