@@ -169,15 +169,22 @@ func (s *Sweep) journalRemoval(ctx context.Context, r Removal, category string, 
 	// The day's counts expire with the evidence they count.
 	expires, _ := datamap.Limit(evidenceRule.Kind, day)
 	ledgerTable := aws.String(s.Tables[datamap.LedgerTable])
+	counts := &types.Update{TableName: ledgerTable, Key: ttlDayKey(day),
+		UpdateExpression:         aws.String("ADD #v :one, #d :one, #o :objects SET #exp = if_not_exists(#exp, :exp)"),
+		ExpressionAttributeNames: map[string]string{"#v": "version", "#d": "deleted_" + category, "#o": "objects_" + category, "#exp": platform.AttrExpiresAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"},
+			":objects": &types.AttributeValueMemberN{Value: strconv.FormatInt(objects, 10)},
+			":exp":     &types.AttributeValueMemberN{Value: strconv.FormatInt(expires.Unix(), 10)}}}
+	if h := platform.AttrString(r.Old[AttrReleasedHold]); h != "" {
+		// Kept under a legal hold until its release: the day's act names the hold.
+		counts.UpdateExpression = aws.String("ADD #v :one, #d :one, #o :objects, #h :h SET #exp = if_not_exists(#exp, :exp)")
+		counts.ExpressionAttributeNames["#h"] = "holds"
+		counts.ExpressionAttributeValues[":h"] = &types.AttributeValueMemberSS{Value: []string{h}}
+	}
 	_, err = tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: ledgerTable, Item: part, ConditionExpression: aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: map[string]string{"#pk": platform.AttrPK}}},
-		{Update: &types.Update{TableName: ledgerTable, Key: ttlDayKey(day),
-			UpdateExpression:         aws.String("ADD #v :one, #d :one, #o :objects SET #exp = if_not_exists(#exp, :exp)"),
-			ExpressionAttributeNames: map[string]string{"#v": "version", "#d": "deleted_" + category, "#o": "objects_" + category, "#exp": platform.AttrExpiresAt},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"},
-				":objects": &types.AttributeValueMemberN{Value: strconv.FormatInt(objects, 10)},
-				":exp":     &types.AttributeValueMemberN{Value: strconv.FormatInt(expires.Unix(), 10)}}}},
+		{Update: counts},
 	}})
 	var tc *types.TransactionCanceledException
 	if errors.As(err, &tc) && len(tc.CancellationReasons) > 0 && aws.ToString(tc.CancellationReasons[0].Code) == codeConditionFailed {
@@ -208,6 +215,7 @@ type ttlDay struct {
 	version    int64
 	drawn      int64
 	categories map[string]*CategoryReport
+	holds      []string // released legal holds whose data the day's removals destroyed
 }
 
 // DrawTTLActs draws up (again) the act of every day whose TTL removals changed since its act was
@@ -248,6 +256,9 @@ func (s *Sweep) ttlDays(ctx context.Context) ([]ttlDay, error) {
 			}
 			d.day = day
 			d.version, _ = numAttr(it, "version")
+			if hs, ok := it["holds"].(*types.AttributeValueMemberSS); ok {
+				d.holds = slices.Sorted(slices.Values(hs.Value))
+			}
 			d.drawn, _ = numAttr(it, "drawn")
 			for name := range it {
 				n, _ := numAttr(it, name)
@@ -280,7 +291,7 @@ func (d *ttlDay) report(cat string) *CategoryReport {
 func (s *Sweep) drawTTLAct(ctx context.Context, d ttlDay) error {
 	runID := TTLRunID(d.day)
 	// The day began before the act is drawn, unless a record's clock ran ahead of ours.
-	cp := &Checkpoint{RunID: runID, StartedAt: minTime(d.day, s.now()), Categories: d.categories}
+	cp := &Checkpoint{RunID: runID, StartedAt: minTime(d.day, s.now()), Categories: d.categories, ReleasedHolds: d.holds}
 	stored, err := s.writeEvidence(ctx, cp, "DynamoDB TTL (expiresAt of the data map's retention rules), observed by the Lethe retention stream, request "+runID)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package retention_test
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,6 +140,18 @@ func TestTTLRemovalDeliveredTwiceIsJournaledOnce(t *testing.T) {
 	}
 	if _, got := r.ttlAct(r.now()); got[datamap.Message] != 2 {
 		t.Errorf("act counts %v after a second removal", got)
+	}
+	// An item a released legal hold kept: the act names the hold.
+	rm.ID, rm.Old = "event-3", maps.Clone(msg)
+	rm.Old[retention.AttrReleasedHold] = &types.AttributeValueMemberS{Value: "hold-released-1"}
+	if err := r.sweep.Observe(r.ctx, rm); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sweep.DrawTTLActs(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if act, got := r.ttlAct(r.now()); got[datamap.Message] != 3 || !strings.Contains(act.AuthorizedBy, "hold-released-1") {
+		t.Errorf("act counts %v, authorized by %q", got, act.AuthorizedBy)
 	}
 }
 
