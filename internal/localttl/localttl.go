@@ -145,6 +145,9 @@ type Poller struct {
 
 	mu   sync.Mutex
 	last map[string]string // shard id → sequence number of the last record handled
+	// ttl remembers, by sequence number, when a removal the Emulator made happened, for as long as
+	// its record may be read again (a failed batch is read again by the next Poll).
+	ttl map[string]time.Time
 }
 
 // Poll hands the handler every record written since the last Poll, in batches, and returns how
@@ -154,7 +157,7 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.last == nil {
-		p.last = map[string]string{}
+		p.last, p.ttl = map[string]string{}, map[string]time.Time{}
 	}
 	streams, err := p.Streams.ListStreams(ctx, &dynamodbstreams.ListStreamsInput{TableName: aws.String(p.Table)})
 	if err != nil {
@@ -232,6 +235,9 @@ func (p *Poller) shard(ctx context.Context, arn, shard string) (int, error) {
 			return fmt.Errorf("stream poller: the function reported %d records failed; they are delivered again", len(resp.BatchItemFailures))
 		}
 		p.last[arn+"/"+shard] = done
+		for _, r := range batch {
+			delete(p.ttl, r.Change.SequenceNumber)
+		}
 		batch = batch[:0]
 		return nil
 	}
@@ -288,7 +294,14 @@ func (p *Poller) record(arn string, r stypes.Record) events.DynamoDBEventRecord 
 				keys[k] = &types.AttributeValueMemberS{Value: s.Value}
 			}
 		}
-		if at, ok := p.TTL.took(keyString(keys)); ok {
+		seq := out.Change.SequenceNumber
+		at, ok := p.ttl[seq]
+		if !ok {
+			if at, ok = p.TTL.took(keyString(keys)); ok {
+				p.ttl[seq] = at
+			}
+		}
+		if ok {
 			out.UserIdentity = &events.DynamoDBUserIdentity{Type: ttlIdentityType, PrincipalID: ttlPrincipal}
 			out.Change.ApproximateCreationDateTime = events.SecondsEpochTime{Time: at}
 		}
