@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -250,7 +251,8 @@ func (s *Sweep) ttlDays(ctx context.Context) ([]ttlDay, error) {
 		}
 		for _, it := range page.Items {
 			d := ttlDay{categories: map[string]*CategoryReport{}}
-			day, err := time.Parse(time.DateOnly, platform.AttrString(it[platform.AttrSK])[len(ttlDayPrefix):])
+			date, _ := strings.CutPrefix(platform.AttrString(it[platform.AttrSK]), ttlDayPrefix)
+			day, err := time.Parse(time.DateOnly, date)
 			if err != nil {
 				return nil, fmt.Errorf("retention: a day of TTL removals: %w", err)
 			}
@@ -262,11 +264,10 @@ func (s *Sweep) ttlDays(ctx context.Context) ([]ttlDay, error) {
 			d.drawn, _ = numAttr(it, "drawn")
 			for name := range it {
 				n, _ := numAttr(it, name)
-				switch {
-				case len(name) > len("deleted_") && name[:len("deleted_")] == "deleted_":
-					d.report(name[len("deleted_"):]).Deleted += n
-				case len(name) > len("objects_") && name[:len("objects_")] == "objects_":
-					d.report(name[len("objects_"):]).Objects += n
+				if cat, ok := strings.CutPrefix(name, "deleted_"); ok {
+					d.report(cat).Deleted += n
+				} else if cat, ok := strings.CutPrefix(name, "objects_"); ok {
+					d.report(cat).Objects += n
 				}
 			}
 			out = append(out, d)
