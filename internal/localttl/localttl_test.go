@@ -18,7 +18,11 @@ import (
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// The TTL removals reach the stream function through the platform table's stream.
+func TestMain(m *testing.M) {
+	testenv.Streams = true
+	os.Exit(testenv.Main(m))
+}
 
 // The emulator removes what is past its TTL on the virtual clock and nothing else; the poller hands
 // the function only those removals (the template's filter: the platform's own deletions and writes
