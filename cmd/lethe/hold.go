@@ -18,6 +18,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/retention"
 )
 
 func init() {
@@ -85,6 +86,10 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
+		// The TTL comes off everything the hold covers now rather than at the next sweep.
+		if placed, err = settleHold(ctx, t, led, placed.ID); err != nil {
+			return err
+		}
 		return out.Encode(placed)
 	case "release":
 		if *holdID == "" || strings.TrimSpace(*operator) == "" {
@@ -101,7 +106,8 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		for _, r := range done {
 			fmt.Fprintf(stderr, "request %s finished: %s\n", r.ID, r.Status)
 		}
-		h, err := led.Hold(ctx, *holdID)
+		// What the hold kept gets its TTL back; the next sweep expires what is past it.
+		h, err := settleHold(ctx, t, led, *holdID)
 		if err != nil {
 			return err
 		}
@@ -139,4 +145,21 @@ func deletionService(t *target, led *ledger.Ledger) (*deletion.Service, error) {
 	store := platform.NewStore(t.db, t.tables, t.policy, time.Now)
 	eng := erasure.New(store, t.db, t.s3, t.buckets, led, erasure.Options{})
 	return &deletion.Service{Ledger: led, Engine: eng, Store: store, Operator: op}, nil
+}
+
+// settleHold runs a hold's TTL batches to the end (internal/retention): taken off what it covers
+// while it stands, given back once it is released. It returns the hold with its progress.
+func settleHold(ctx context.Context, t *target, led *ledger.Ledger, id string) (platform.LegalHold, error) {
+	sw := &retention.Sweep{DB: t.db, Tables: map[string]string{datamap.PlatformTable: t.tables[datamap.PlatformTable],
+		datamap.LedgerTable: t.tables[datamap.LedgerTable]}, S3: t.s3, Buckets: t.buckets, Ledger: led,
+		Store: platform.NewStore(t.db, t.tables, t.policy, time.Now), Policy: t.policy}
+	for {
+		done, err := sw.SettleHold(ctx, id, retention.DefaultHoldBatch)
+		if err != nil {
+			return platform.LegalHold{}, err
+		}
+		if done {
+			return led.Hold(ctx, id)
+		}
+	}
 }

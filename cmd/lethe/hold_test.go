@@ -52,6 +52,10 @@ func TestHoldCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &h); err != nil || h.ID == "" || h.PlacedBy != "operator:Петрова" || h.Until == nil {
 		t.Fatalf("placed hold %+v (%v) from %s", h, err, out)
 	}
+	// Placing it took the TTL off everything it covers.
+	if h.TTLState != platform.HoldTTLRemoved || h.TTLItems == 0 {
+		t.Errorf("placed hold: TTL %q on %d items", h.TTLState, h.TTLItems)
+	}
 	if out, err := hold(t, env, "list", "--account", acc); err != nil || !strings.Contains(out, h.ID) {
 		t.Fatalf("list: %v %s", err, out)
 	}

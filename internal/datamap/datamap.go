@@ -366,6 +366,31 @@ func (c Category) SKPrefix() string {
 	return sk
 }
 
+// The S3 lifecycle safety net (template.yaml, FilesBucket's rule ExpireEndUserFiles) expires the
+// objects tagged LifecycleTagKey=LifecycleExpires 13 months after they were written: the objects of
+// an end user's 13-month categories carry that tag from their upload; a legal hold sets
+// LifecycleHeld instead on what it covers, so the rule never matches it, and its release sets the
+// tag back.
+const (
+	LifecycleTagKey  = "lethe-retention"
+	LifecycleExpires = "personal-13m"
+	LifecycleHeld    = "held"
+)
+
+// ExpiresByLifecycle reports whether the category's S3 objects carry the lifecycle rule's tag.
+func (c Category) ExpiresByLifecycle() bool {
+	return c.Location.Bucket != "" && c.Owner == OwnerEndUser && c.Retention.Kind == Personal13Months
+}
+
+// LifecycleTagging is the tag set (as S3's PutObject Tagging parameter) an object of the category
+// is uploaded with; "" when the lifecycle rule does not cover the category.
+func LifecycleTagging(category string) string {
+	if c, ok := Lookup(category); ok && c.ExpiresByLifecycle() {
+		return LifecycleTagKey + "=" + LifecycleExpires
+	}
+	return ""
+}
+
 // Policy turns retention rules into expiry times. SafetyMargin is taken off personal-data expiry so
 // that DynamoDB's lag in removing expired items can never keep data past its limit.
 type Policy struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,7 +64,15 @@ func (l *Ledger) PlaceHold(ctx context.Context, h platform.LegalHold, actor stri
 	if err != nil {
 		return platform.LegalHold{}, err
 	}
-	_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &l.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	// The hold and the holds epoch move together: a destruction judged before this write, and
+	// conditional on the epoch it read (HoldsUnchanged), cannot be made after it.
+	_, err = l.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &l.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Update: &types.Update{TableName: &l.table, Key: holdsEpochKey(), UpdateExpression: aws.String("ADD #e :one"),
+			ExpressionAttributeNames:  map[string]string{"#e": holdsEpochAttr},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}}}},
+		{Put: &types.Put{TableName: &l.table, Item: pendingHold(h.ID)}},
+	}})
 	if err != nil {
 		return platform.LegalHold{}, fmt.Errorf("place hold: %w", err)
 	}
@@ -83,13 +92,18 @@ func (l *Ledger) ReleaseHold(ctx context.Context, id, actor, note string) (platf
 	now := l.now().UTC()
 	h.ReleasedAt = &now
 	h.Actions = append(h.Actions, platform.HoldAction{At: now, Action: "released", Actor: actor, Note: note})
+	// Its items get their TTL back, from the start of its scope (PendingHolds).
+	h.TTLState, h.TTLCursor, h.TTLItems = "", 0, 0
 	item, err := platform.Encode(h, l.policy)
 	if err != nil {
 		return platform.LegalHold{}, err
 	}
-	_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &l.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(releasedAt)")})
-	var cf *types.ConditionalCheckFailedException
-	if errors.As(err, &cf) {
+	_, err = l.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &l.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(releasedAt)")}},
+		{Put: &types.Put{TableName: &l.table, Item: pendingHold(h.ID)}},
+	}})
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) && len(tc.CancellationReasons) > 0 && aws.ToString(tc.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
 		return h, ErrHoldReleased
 	}
 	if err != nil {
@@ -172,4 +186,108 @@ func (l *Ledger) noteOpenRequests(ctx context.Context, accountID, actor, note st
 		}
 		start = next
 	}
+}
+
+// The holds epoch is one ledger item whose number every hold placed increments (in the same
+// transaction): a job that judged data by the holds it read at one epoch makes its destructions
+// conditional on the epoch being unchanged.
+const holdsEpochAttr = "epoch"
+
+func holdsEpochKey() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		platform.AttrPK: &types.AttributeValueMemberS{Value: "HOLDS"},
+		platform.AttrSK: &types.AttributeValueMemberS{Value: "EPOCH"},
+	}
+}
+
+// HoldsEpoch reads the holds epoch (0 before the first hold).
+func (l *Ledger) HoldsEpoch(ctx context.Context) (int64, error) {
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: holdsEpochKey(), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return 0, fmt.Errorf("read the holds epoch: %w", err)
+	}
+	n, ok := out.Item[holdsEpochAttr].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, nil
+	}
+	return strconv.ParseInt(n.Value, 10, 64)
+}
+
+// HoldsUnchanged is a transaction's condition that no hold was placed since the epoch was read.
+func (l *Ledger) HoldsUnchanged(epoch int64) types.TransactWriteItem {
+	cc := &types.ConditionCheck{TableName: aws.String(l.table), Key: holdsEpochKey(),
+		ExpressionAttributeNames: map[string]string{"#e": holdsEpochAttr}}
+	if epoch == 0 {
+		cc.ConditionExpression = aws.String("attribute_not_exists(#e)")
+	} else {
+		cc.ConditionExpression = aws.String("#e = :e")
+		cc.ExpressionAttributeValues = map[string]types.AttributeValue{":e": &types.AttributeValueMemberN{Value: strconv.FormatInt(epoch, 10)}}
+	}
+	return types.TransactWriteItem{ConditionCheck: cc}
+}
+
+// pendingHold marks a hold whose items' TTL is still to be taken off (placed) or given back
+// (released); HoldTTLProgress removes the mark when that is done.
+func pendingHold(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		platform.AttrPK: &types.AttributeValueMemberS{Value: "HOLDS"},
+		platform.AttrSK: &types.AttributeValueMemberS{Value: "PENDING#" + id},
+	}
+}
+
+// PendingHolds lists the holds whose items' TTL is still to be taken off or given back.
+func (l *Ledger) PendingHolds(ctx context.Context) ([]string, error) {
+	var ids []string
+	in := &dynamodb.QueryInput{TableName: &l.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "HOLDS"},
+			":p": &types.AttributeValueMemberS{Value: "PENDING#"}}}
+	for {
+		out, err := l.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list pending holds: %w", err)
+		}
+		for _, it := range out.Items {
+			ids = append(ids, strings.TrimPrefix(platform.AttrString(it[platform.AttrSK]), "PENDING#"))
+		}
+		if out.LastEvaluatedKey == nil {
+			return ids, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// HoldTTLProgress records how far the TTL of a hold's items has been taken off (released false)
+// or given back (released true): the scope's targets passed and the items changed. done marks the
+// hold's state and ends its pending mark. Nothing is written if the hold was released, or not,
+// contrary to released: its new state's batches start over (ErrConflict).
+func (l *Ledger) HoldTTLProgress(ctx context.Context, id string, released bool, cursor, items int64, done bool) error {
+	cond := "attribute_exists(pk) AND attribute_not_exists(releasedAt)"
+	state := platform.HoldTTLRemoved
+	if released {
+		cond, state = "attribute_exists(releasedAt)", platform.HoldTTLRestored
+	}
+	upd := &types.Update{TableName: &l.table, Key: map[string]types.AttributeValue{
+		platform.AttrPK: &types.AttributeValueMemberS{Value: "H#" + id},
+		platform.AttrSK: &types.AttributeValueMemberS{Value: "HOLD"}},
+		UpdateExpression:    aws.String("SET ttlCursor = :c, ttlItems = :n"),
+		ConditionExpression: aws.String(cond),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":c": &types.AttributeValueMemberN{Value: strconv.FormatInt(cursor, 10)},
+			":n": &types.AttributeValueMemberN{Value: strconv.FormatInt(items, 10)}}}
+	txn := []types.TransactWriteItem{{Update: upd}}
+	if done {
+		upd.UpdateExpression = aws.String("SET ttlCursor = :c, ttlItems = :n, ttlState = :s")
+		upd.ExpressionAttributeValues[":s"] = &types.AttributeValueMemberS{Value: state}
+		txn = append(txn, types.TransactWriteItem{Delete: &types.Delete{TableName: &l.table, Key: pendingHold(id)}})
+	}
+	_, err := l.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: txn})
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("hold %s: record its TTL progress: %w", id, err)
+	}
+	return nil
 }

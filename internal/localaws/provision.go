@@ -44,6 +44,9 @@ func createTable(ctx context.Context, client *dynamodb.Client, spec samtemplate.
 	if err := waitActive(ctx, client, name); err != nil {
 		return err
 	}
+	if err := enableStream(ctx, client, spec.Input); err != nil {
+		return err
+	}
 	if spec.TTLAttribute == "" {
 		return nil
 	}
@@ -66,6 +69,30 @@ func createTable(ctx context.Context, client *dynamodb.Client, spec samtemplate.
 		return fmt.Errorf("enable ttl on %s: %w", name, err)
 	}
 	return nil
+}
+
+// enableStream turns on the stream the template declares on a table made before it declared one
+// (`make run` keeps its tables on disk).
+func enableStream(ctx context.Context, client *dynamodb.Client, want *dynamodb.CreateTableInput) error {
+	if want.StreamSpecification == nil {
+		return nil
+	}
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: want.TableName})
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", aws.ToString(want.TableName), err)
+	}
+	if s := out.Table.StreamSpecification; s != nil && aws.ToBool(s.StreamEnabled) {
+		if s.StreamViewType != want.StreamSpecification.StreamViewType {
+			return fmt.Errorf("table %s has a %s stream, template.yaml declares %s (stale local data? delete it to start over)",
+				aws.ToString(want.TableName), s.StreamViewType, want.StreamSpecification.StreamViewType)
+		}
+		return nil
+	}
+	_, err = client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: want.TableName, StreamSpecification: want.StreamSpecification})
+	if err != nil {
+		return fmt.Errorf("enable the stream of %s: %w", aws.ToString(want.TableName), err)
+	}
+	return waitActive(ctx, client, aws.ToString(want.TableName))
 }
 
 // sameShape checks that an existing table has the key schema and global indexes the template asks for.

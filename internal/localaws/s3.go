@@ -36,7 +36,8 @@ func serveS3(port int, dataFile string) (url string, srv *http.Server, close fun
 		return "", nil, nil, fmt.Errorf("listen for s3: %w", err)
 	}
 	fake := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
-	srv = &http.Server{Handler: fake.Server(), ReadHeaderTimeout: 10 * time.Second}
+	tags := &objectTags{next: fake.Server(), backend: backend, tags: map[string][]s3Tag{}}
+	srv = &http.Server{Handler: tags, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l) // returns ErrServerClosed on Close
 	return "http://" + l.Addr().String(), srv, close, nil
 }

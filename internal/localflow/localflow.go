@@ -9,10 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
 	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/localttl"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/statemachine"
 	"github.com/lethe-dev/lethe/internal/system"
@@ -37,6 +40,21 @@ type Stack struct {
 	Engine   *statemachine.Engine
 	System   *system.System
 	Machines []statemachine.Machine
+	// Streams are DynamoDB's TTL and the stream event source mappings, by function (RunStreams).
+	Streams map[string]*localttl.Local
+}
+
+// RunStreams does what DynamoDB's TTL and Lambda's stream pollers would have done by the virtual
+// clock's now: removes the expired items and hands every stream's new records to its function.
+func (s *Stack) RunStreams(ctx context.Context) (removed int, err error) {
+	for _, id := range slices.Sorted(maps.Keys(s.Streams)) {
+		n, err := s.Streams[id].Run(ctx)
+		removed += n
+		if err != nil {
+			return removed, fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	return removed, nil
 }
 
 // Start builds the engine and the services and loads every state machine of the template.
@@ -65,7 +83,19 @@ func Start(o Options) (*Stack, error) {
 	if err := eng.LoadMachines(machines); err != nil {
 		return nil, err
 	}
-	return &Stack{Engine: eng, System: sys, Machines: machines}, nil
+	streams := map[string]*localttl.Local{}
+	if c.DynamoDB != nil {
+		tables := map[string]string{datamap.PlatformTable: o.Config.PlatformTable, datamap.LedgerTable: o.Config.LedgerTable,
+			datamap.AnalyticsTable: o.Config.AnalyticsTable}
+		for id, h := range sys.StreamHandlers() {
+			l, err := localttl.New(c.DynamoDB, o.Template, tables, id, h, eng.Clock().Now)
+			if err != nil {
+				return nil, err
+			}
+			streams[id] = l
+		}
+	}
+	return &Stack{Engine: eng, System: sys, Machines: machines, Streams: streams}, nil
 }
 
 // registerFunctions registers each handler under the ARN and memory size its function has in the

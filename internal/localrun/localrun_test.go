@@ -399,7 +399,7 @@ func TestLocalRunSchedulesTheSweeps(t *testing.T) {
 		return time.Time{}
 	}
 	var first time.Time
-	for _, name := range []string{"telegram", "sla", "retention", "retention-continue"} {
+	for _, name := range []string{"telegram", "sla", "retention", "ttl", "retention-continue"} {
 		at := wait(name, time.Time{})
 		if name == "retention" {
 			first = at

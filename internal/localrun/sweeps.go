@@ -40,6 +40,12 @@ func (s *System) sweeps() []sweep {
 		{"telegram", time.Hour, func(ctx context.Context) (any, error) { return sys.TelegramSweep.Run(ctx) }},
 		{"sla", time.Hour, func(ctx context.Context) (any, error) { return sys.SLASweep.Run(ctx) }},
 		{"retention", 24 * time.Hour, func(ctx context.Context) (any, error) { return sys.RetentionSweep.Run(ctx, retention.Input{}) }},
+		// DynamoDB's TTL (which DynamoDB Local lacks) and the stream event source mappings: the
+		// items past expiresAt are removed and their stream records handed to RetentionStreamFunction.
+		{"ttl", time.Hour, func(ctx context.Context) (any, error) {
+			n, err := s.Workflows.RunStreams(ctx)
+			return map[string]int{"removed": n}, err
+		}},
 		// The hourly continuation of template.yaml's Continue schedule: resumes a run cut short.
 		{"retention-continue", time.Hour, func(ctx context.Context) (any, error) {
 			return sys.RetentionSweep.Run(ctx, retention.Input{ContinueOnly: true})
@@ -105,7 +111,7 @@ func (s *System) runSweep(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, res.Report)
 		return
 	}
-	writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found", "sweeps: telegram, sla, retention, retention-continue")
+	writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found", "sweeps: telegram, sla, retention, ttl, retention-continue")
 }
 
 // listSweeps serves GET /_local/sweeps: each sweep's schedule and its last run.

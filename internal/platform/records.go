@@ -514,7 +514,20 @@ type LegalHold struct {
 	ReleasedAt   *time.Time `dynamodbav:"releasedAt,omitempty"`
 	// Actions is the hold's own history: placed, released, with who and why.
 	Actions []HoldAction `dynamodbav:"actions"`
+	// TTL progress: placing the hold takes the TTL off every item it covers, releasing it gives
+	// each its data-map expiry back, in resumable batches (internal/retention). TTLState is
+	// HoldTTLRemoved or HoldTTLRestored once the batches of the hold's current state are done;
+	// TTLCursor counts the scope's targets passed so far, TTLItems the items changed.
+	TTLState  string `dynamodbav:"ttlState,omitempty"`
+	TTLCursor int64  `dynamodbav:"ttlCursor,omitempty"`
+	TTLItems  int64  `dynamodbav:"ttlItems,omitempty"`
 }
+
+// TTL states of a legal hold.
+const (
+	HoldTTLRemoved  = "removed"
+	HoldTTLRestored = "restored"
+)
 
 // HoldAction is one entry of a legal hold's history.
 type HoldAction struct {

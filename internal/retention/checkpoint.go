@@ -31,6 +31,9 @@ type Checkpoint struct {
 	Categories map[string]*CategoryReport `json:"categories,omitempty"`
 	// Invocations counts the invocations the run took so far.
 	Invocations int `json:"invocations"`
+	// ReleasedHolds are the legal holds whose data, kept until their release, the run destroyed
+	// (the act names them).
+	ReleasedHolds []string `json:"releasedHolds,omitempty"`
 
 	// owner is the lease of the invocation working on the run (not stored in the state).
 	owner string

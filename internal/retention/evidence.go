@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -131,7 +132,8 @@ func (s *Sweep) subjects(ctx context.Context, runID string) ([]evidence.Subject,
 // writeEvidence draws up the act of destruction and journal extract of a finished run that destroyed
 // something: reason retention_expired, the categories and counts, every subject by identifier. It
 // returns false when there is nothing to record (nothing destroyed, or no subject named).
-func (s *Sweep) writeEvidence(ctx context.Context, cp *Checkpoint) (bool, error) {
+// performedBy names who or what destroyed the data ("" for the sweep itself).
+func (s *Sweep) writeEvidence(ctx context.Context, cp *Checkpoint, performedBy string) (bool, error) {
 	var destroyed []evidence.CategoryCount
 	for _, cat := range slices.Sorted(maps.Keys(cp.Categories)) {
 		c := cp.Categories[cat]
@@ -154,13 +156,17 @@ func (s *Sweep) writeEvidence(ctx context.Context, cp *Checkpoint) (bool, error)
 		s.log().Warn("retention sweep: the run destroyed items that name no subject; no act drawn up", "run", cp.RunID)
 		return false, nil
 	}
+	authorized := fmt.Sprintf("%s (retention rules of the data map; request %s, %s)", Source, cp.RunID, cp.StartedAt.UTC().Format(time.DateOnly))
+	if len(cp.ReleasedHolds) > 0 {
+		authorized += "; data kept under legal hold " + strings.Join(cp.ReleasedHolds, ", ") + " until its release"
+	}
 	rec := evidence.Record{
 		RequestID: cp.RunID, RequestKind: string(KindRetentionExpiry), Reason: evidence.ReasonRetentionExpired,
 		Operator: s.Operator, InformationSystem: deletion.InformationSystem,
 		Subjects: subjects[:min(len(subjects), evidence.MaxInlineSubjects)], SubjectCount: int64(len(subjects)),
 		Destroyed: destroyed, Method: evidence.MethodLogicalErasure,
-		AuthorizedBy: fmt.Sprintf("%s (retention rules of the data map; request %s, %s)", Source, cp.RunID, cp.StartedAt.UTC().Format(time.DateOnly)),
-		PerformedBy:  "Lethe retention sweep, request " + cp.RunID,
+		AuthorizedBy: authorized,
+		PerformedBy:  cmp.Or(performedBy, "Lethe retention sweep, request "+cp.RunID),
 		StartedAt:    cp.StartedAt, CompletedAt: s.now(),
 	}
 	if err := rec.Validate(); err != nil {

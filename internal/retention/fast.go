@@ -3,6 +3,7 @@ package retention
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -58,6 +59,15 @@ type change struct {
 	err     error
 	// page is the page the change is of.
 	page *pageWrites
+	// epoch is the holds epoch the change was judged at; held: a hold placed since covers the
+	// item, so the change was dropped (holds.go).
+	epoch int64
+	held  bool
+	// keys are a removed item's S3 objects, deleted once the item is; objects counts those
+	// deleted, filesErr a failure to delete them (they are then pending, files.go).
+	keys     []string
+	objects  int64
+	filesErr error
 }
 
 // condition is what every write of the sweep is conditional on: the item still exists and holds the
@@ -137,6 +147,7 @@ type writer struct {
 	runID string
 	// tx is the DB's TransactWriteItems; nil when it has none.
 	tx    transactor
+	holds *holdView
 	in    chan *change
 	ended chan struct{}
 }
@@ -144,8 +155,8 @@ type writer struct {
 // changeBuffer is how many changes may wait for the writer before a page's submit blocks.
 const changeBuffer = 1024
 
-func (s *Sweep) newWriter(ctx context.Context, runID string) *writer {
-	w := &writer{s: s, ctx: ctx, runID: runID, in: make(chan *change, changeBuffer), ended: make(chan struct{})}
+func (s *Sweep) newWriter(ctx context.Context, runID string, holds *holdView) *writer {
+	w := &writer{s: s, ctx: ctx, runID: runID, holds: holds, in: make(chan *change, changeBuffer), ended: make(chan struct{})}
 	w.tx, _ = s.DB.(transactor)
 	go w.loop()
 	return w
@@ -173,8 +184,9 @@ func (w *writer) close() {
 func (w *writer) loop() {
 	defer close(w.ended)
 	// A group takes what is waiting, up to a transaction's worth (leaving room for its journal
-	// part): full ones while the scan outruns the writes, single pages' when it does not.
-	most := maxTransactItems - 1
+	// part, its pending files and the holds epoch's condition): full ones while the scan outruns the writes, single
+	// pages' when it does not.
+	most := maxTransactItems - 3
 	if w.tx == nil {
 		most = deleteConcurrency * 4
 	}
@@ -213,15 +225,25 @@ func (w *writer) write(group []*change) {
 			}
 		}
 	}()
-	if w.tx != nil && len(group) > 1 {
+	if w.tx != nil {
 		w.transact(group)
 		return
 	}
 	w.each(group)
 }
 
-// each makes the changes one conditional request each, then journals the deletions made.
+// each makes the changes one conditional request each, then journals the deletions made. The
+// changes are judged again by the holds of the current epoch first; a request cannot carry the
+// epoch's condition, so this path (a DB without transactions, or a group the transactions gave up
+// on) leaves the moment between that check and the request open.
 func (w *writer) each(group []*change) {
+	group, _, err := w.holds.recheck(w.ctx, group)
+	if err != nil {
+		for _, c := range group {
+			c.err = err
+		}
+		return
+	}
 	var g errgroup.Group
 	g.SetLimit(deleteConcurrency)
 	for _, c := range group {
@@ -256,11 +278,21 @@ func subjectsOf(changes []*change) map[evidence.Subject]bool {
 	return out
 }
 
-// applyOne makes one change with its own conditional request.
+// applyOne makes one change with its own conditional request. A removed item's files go first, so
+// an item is never removed while its files remain (a request cannot carry the pending record).
 func (s *Sweep) applyOne(ctx context.Context, c *change) {
 	if c.d.action == repair {
 		c.applied, c.err = s.repair(ctx, c.item, c.d)
 		return
+	}
+	if len(c.keys) > 0 {
+		n, err := s.deleteObjects(ctx, c.d.category, c.keys)
+		if err != nil {
+			// The item stays, pointing at what is left of its files: the next run tries again.
+			c.err = fmt.Errorf("delete its files: %w", err)
+			return
+		}
+		c.objects = n
 	}
 	c.applied, c.err = s.deleteItem(ctx, c.item, c.d)
 }
@@ -274,22 +306,48 @@ func (w *writer) transact(group []*change) {
 	pending := group
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	for attempt := 0; len(pending) > 0 && attempt < transactAttempts; attempt++ {
-		items := make([]types.TransactWriteItem, 0, len(pending)+1)
+		// Judged again by the holds of the current epoch, and made only if it is still current.
+		var epoch int64
+		var err error
+		if pending, epoch, err = w.holds.recheck(ctx, pending); err != nil {
+			for _, c := range pending {
+				c.err = err
+			}
+			return
+		}
+		if len(pending) == 0 {
+			return
+		}
+		items := make([]types.TransactWriteItem, 0, len(pending)+2)
 		for _, c := range pending {
 			items = append(items, s.transactItem(c))
 		}
 		journal, err := s.journalParts(w.runID, subjectsOf(pending))
-		if err != nil || len(items)+len(journal) > maxTransactItems {
+		if err != nil || len(items)+len(journal)+1 > maxTransactItems {
 			break // the rest go one request each, journaled after them
 		}
 		for _, it := range journal {
 			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: it}})
 		}
+		// The files of the items deleted go after them; until they are, a pending record keeps
+		// their keys, written with the deletions.
+		files, err := s.pendingFiles(w.runID, pending)
+		if err != nil {
+			break
+		}
+		if files != nil {
+			if len(items)+2 > maxTransactItems {
+				break
+			}
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: files}})
+		}
+		items = append(items, s.Ledger.HoldsUnchanged(epoch))
 		_, err = w.tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			for _, c := range pending {
 				c.applied = true
 			}
+			s.deleteFiles(ctx, pending, files)
 			return
 		}
 		var tc *types.TransactionCanceledException
@@ -302,7 +360,10 @@ func (w *writer) transact(group []*change) {
 				next = append(next, c)
 			}
 		}
-		if len(next) == len(pending) {
+		if aws.ToString(tc.CancellationReasons[len(items)-1].Code) == codeConditionFailed {
+			// A hold was placed: the next attempt judges them again by the new holds.
+			attempt--
+		} else if len(next) == len(pending) {
 			// No condition failed: a conflict with another writer, or throttling. Wait a little.
 			if bulkwrite.Sleep(ctx, bulkwrite.Backoff(rng, attempt, 20*time.Millisecond, time.Second)) != nil {
 				break

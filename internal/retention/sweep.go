@@ -90,9 +90,13 @@ type DB interface {
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
-// S3 is the part of the S3 client the sweep uses; *s3.Client satisfies it.
+// S3 is the part of the S3 client the sweep uses; *s3.Client satisfies it. The listing and tags
+// are a legal hold's: it re-tags what it covers so the lifecycle rule never expires it (holdttl.go).
 type S3 interface {
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, optFns ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
+	PutObjectTagging(ctx context.Context, in *s3.PutObjectTaggingInput, optFns ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error)
 }
 
 // Sweep is the retention sweep.
@@ -104,7 +108,9 @@ type Sweep struct {
 	// Buckets maps logical bucket ids (datamap.FilesBucket) to physical names.
 	Buckets map[string]string
 	Ledger  *ledger.Ledger
-	Policy  datamap.Policy
+	// Store walks a legal hold's scope to take its items' TTL off or give it back (holdttl.go).
+	Store  *platform.Store
+	Policy datamap.Policy
 	// Operator is the personal-data operator the acts of destruction name.
 	Operator evidence.Operator
 	// Now is the clock expiry is judged by (the virtual clock locally); time.Now when nil.
@@ -152,6 +158,8 @@ type CategoryReport struct {
 	Objects      int64 `json:"objects,omitempty"` // S3 objects deleted with the items
 	Repaired     int64 `json:"repaired,omitempty"`
 	Unrepairable int64 `json:"unrepairable,omitempty"`
+	// Held counts items past retention, or without TTL, kept because a legal hold covers them.
+	Held int64 `json:"held,omitempty"`
 	// Oldest is the retention anchor of the oldest personal item of the category left stored.
 	Oldest *time.Time `json:"oldest,omitempty"`
 }
@@ -161,6 +169,7 @@ func (c *CategoryReport) add(o *CategoryReport) {
 	c.Objects += o.Objects
 	c.Repaired += o.Repaired
 	c.Unrepairable += o.Unrepairable
+	c.Held += o.Held
 	if o.Oldest != nil && (c.Oldest == nil || o.Oldest.Before(*c.Oldest)) {
 		t := *o.Oldest
 		c.Oldest = &t
@@ -204,6 +213,25 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 		return Result{}, errors.New("retention sweep: not configured")
 	}
 	log := s.log()
+	// The acts of the days whose TTL removals changed since their act was drawn (stream.go). A
+	// failure leaves their journal as it is: the next invocation draws them.
+	if err := s.DrawTTLActs(ctx); err != nil {
+		log.Error("retention sweep: could not draw up the acts of TTL removals", "err", err)
+	}
+	if err := s.deletePendingFiles(ctx); err != nil {
+		log.Error("retention sweep: could not delete the files earlier runs left pending", "err", err)
+	}
+	// The legal holds whose items' TTL is still to be taken off or given back, for a part of the
+	// budget; the next invocation continues them. (The sweep honours every active hold in any case.)
+	if s.Store != nil {
+		dl := s.deadline(ctx)
+		if budget := time.Until(dl) / 4; !dl.IsZero() {
+			dl = time.Now().Add(budget)
+		}
+		if err := s.SettleHolds(ctx, dl); err != nil {
+			log.Error("retention sweep: could not settle the TTL of legal holds", "err", err)
+		}
+	}
 	// One invocation at a time runs the sweep: the daily start and the hourly continuation may fire
 	// together. The lease is on the checkpoint item and ends with the invocation (or, if it dies,
 	// after the longest a Lambda invocation can last).
@@ -250,7 +278,8 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 
 	r := &run{s: s, cp: cp, deadline: deadline, oldest: map[string]time.Time{}, saved: time.Now()}
 	// The writes outlive a failing segment's context: a page handed to the writer is finished.
-	r.w = s.newWriter(ctx, cp.RunID)
+	r.holds = &holdView{s: s}
+	r.w = s.newWriter(ctx, cp.RunID, r.holds)
 	// The unfinished segments of both tables, interleaved, scanned by a pool of workers. Segments
 	// started before the deadline scan at least one page each, so every invocation progresses; one
 	// still queued at the deadline waits for the next invocation.
@@ -358,7 +387,7 @@ func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
 	if !cp.Done() {
 		return s.release(ctx, cp.owner, cp)
 	}
-	stored, err := s.writeEvidence(ctx, cp)
+	stored, err := s.writeEvidence(ctx, cp, "")
 	if err != nil {
 		return err
 	}
@@ -477,6 +506,8 @@ type run struct {
 	saving bool
 	// w makes the pages' writes.
 	w *writer
+	// holds are the active legal holds the pages are judged by (holds.go).
+	holds *holdView
 }
 
 func (r *run) pastDeadline() bool { return !r.deadline.IsZero() && time.Now().After(r.deadline) }
@@ -563,6 +594,7 @@ func (r *run) settle(ctx context.Context, logical string, seg int, p *pageWrites
 		}
 		return c
 	}
+	var released []string
 	for _, c := range p.changes {
 		cat := c.d.category.Name
 		switch {
@@ -572,14 +604,30 @@ func (r *run) settle(ctx context.Context, logical string, seg int, p *pageWrites
 		case c.err != nil:
 			r.fail()
 			s.log().Error("retention sweep: could not delete an expired item", "category", cat, "err", c.err)
+		case c.held:
+			get(cat).Held++
 		case !c.applied:
 		case c.d.action == repair:
 			get(cat).Repaired++
 		default:
 			get(cat).Deleted++
+			get(cat).Objects += c.objects
+			if c.filesErr != nil {
+				// The item went; its files wait in a pending record that the next run deletes.
+				r.fail()
+				s.log().Error("retention sweep: could not delete a removed item's files; retried by the next run", "category", cat, "err", c.filesErr)
+			}
+			if h := platform.AttrString(c.item[AttrReleasedHold]); h != "" {
+				released = append(released, h)
+			}
 		}
 	}
 	r.mu.Lock()
+	for _, h := range released {
+		if !slices.Contains(r.cp.ReleasedHolds, h) {
+			r.cp.ReleasedHolds = append(r.cp.ReleasedHolds, h)
+		}
+	}
 	for cat, c := range counts {
 		rep := r.cp.Categories[cat]
 		if rep == nil {
@@ -640,9 +688,25 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 			oldest[cat] = anchor
 		}
 	}
+	// The page is judged by the holds of the current epoch; its writes are made only while it lasts.
+	epoch, err := r.holds.refresh(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, it := range items {
 		d := decide(s.Policy, it, now)
 		cat := d.category.Name
+		if d.action == remove || d.action == repair {
+			held, err := r.holds.covers(ctx, epoch, d.category, it)
+			if err != nil {
+				return nil, err
+			}
+			if held {
+				// Kept, and given no TTL: the hold took it off (or will).
+				get(cat).Held++
+				continue
+			}
+		}
 		switch d.action {
 		case skip:
 		case keep:
@@ -652,7 +716,7 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 			s.log().Warn("retention sweep: a personal item cannot be dated (no retention anchor); left as it is",
 				"category", cat, "anchor", d.category.Retention.Anchor)
 		case repair:
-			changes = append(changes, &change{item: it, d: d})
+			changes = append(changes, &change{item: it, d: d, epoch: epoch})
 			note(cat, d.anchor)
 		case remove:
 			removals = append(removals, removal{item: it, d: d})
@@ -661,35 +725,11 @@ func (r *run) page(ctx context.Context, items []map[string]types.AttributeValue)
 	for cat, anchor := range oldest {
 		r.noteOldest(cat, anchor)
 	}
-	// An expired item's S3 objects go first: an item is never removed while its files remain.
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(deleteConcurrency)
+	// Expired items go to the writer with their S3 objects, which it deletes once their items are
+	// (fast.go): a hold placed before the write spares the files too.
 	for _, rm := range removals {
-		keys := ObjectKeys(rm.item)
-		if len(keys) == 0 {
-			mu.Lock()
-			changes = append(changes, &change{item: rm.item, d: rm.d})
-			mu.Unlock()
-			continue
-		}
-		g.Go(func() error {
-			cat := rm.d.category.Name
-			n, err := s.deleteObjects(gctx, rm.d.category, keys)
-			mu.Lock()
-			defer mu.Unlock()
-			get(cat).Objects += n
-			if err != nil {
-				// The item stays, pointing at what is left of its files: the next run tries again.
-				r.fail()
-				s.log().Error("retention sweep: could not delete an item's files", "category", cat, "err", err)
-				return nil
-			}
-			changes = append(changes, &change{item: rm.item, d: rm.d})
-			return nil
-		})
+		changes = append(changes, &change{item: rm.item, d: rm.d, epoch: epoch, keys: ObjectKeys(rm.item)})
 	}
-	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

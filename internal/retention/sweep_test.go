@@ -27,7 +27,11 @@ import (
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// The TTL removals reach the stream function through the platform table's stream.
+func TestMain(m *testing.M) {
+	testenv.Streams = true
+	os.Exit(testenv.Main(m))
+}
 
 // Monday 2 March 2026, 09:00 UTC.
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)

@@ -25,8 +25,10 @@ type TableSpec struct {
 
 // LifecycleRule is one enabled S3 lifecycle rule; a zero day count means the action is absent.
 type LifecycleRule struct {
-	ID                       string
-	Prefix                   string
+	ID     string
+	Prefix string
+	// Tags are the rule's tag filters: it matches only objects carrying every one of them.
+	Tags                     map[string]string
 	ExpirationDays           int
 	NoncurrentExpirationDays int
 	AbortMultipartDays       int
@@ -256,6 +258,7 @@ type cfnBucket struct {
 			NoncurrentVersionExpirationInDays flexInt
 			NoncurrentVersionExpiration       *struct{ NoncurrentDays flexInt }
 			AbortIncompleteMultipartUpload    *struct{ DaysAfterInitiation flexInt }
+			TagFilters                        []struct{ Key, Value string }
 		}
 	}
 }
@@ -294,6 +297,12 @@ func (r *resolver) bucket(logicalID string) (BucketSpec, bool, error) {
 		}
 		if a := rule.AbortIncompleteMultipartUpload; a != nil {
 			lr.AbortMultipartDays = int(a.DaysAfterInitiation)
+		}
+		for _, tf := range rule.TagFilters {
+			if lr.Tags == nil {
+				lr.Tags = map[string]string{}
+			}
+			lr.Tags[tf.Key] = tf.Value
 		}
 		spec.Lifecycle = append(spec.Lifecycle, lr)
 	}

@@ -83,6 +83,9 @@ func TestTablesOfRealTemplate(t *testing.T) {
 			TTLAttribute: "expiresAt",
 		}
 	}
+	// The platform table's stream shows what TTL removes (RetentionStreamFunction), with the old image.
+	platform := withGSIs("PlatformTable", "t1-platform")
+	platform.Input.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeOldImage}
 	want := []TableSpec{
 		{
 			LogicalID: "AnalyticsTable",
@@ -96,7 +99,7 @@ func TestTablesOfRealTemplate(t *testing.T) {
 			TTLAttribute: "",
 		},
 		withGSIs("LedgerTable", "t1-ledger"),
-		withGSIs("PlatformTable", "t1-platform"),
+		platform,
 	}
 	got, err := tmpl.Tables(Env{StackName: "t1"})
 	if err != nil {
@@ -114,7 +117,9 @@ func TestBucketsOfRealTemplate(t *testing.T) {
 			LogicalID: "FilesBucket",
 			Name:      "t1-files-111122223333",
 			Versioned: true,
-			Lifecycle: []LifecycleRule{{ID: "RotateBackups", NoncurrentExpirationDays: 30, AbortMultipartDays: 1}},
+			Lifecycle: []LifecycleRule{{ID: "RotateBackups", NoncurrentExpirationDays: 30, AbortMultipartDays: 1},
+				// Only the objects tagged as an end user's 13-month files, never the held ones.
+				{ID: "ExpireEndUserFiles", Prefix: "accounts/", Tags: map[string]string{"lethe-retention": "personal-13m"}, ExpirationDays: 397}},
 		},
 		{
 			LogicalID: "InboundMailBucket",

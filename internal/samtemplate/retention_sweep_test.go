@@ -60,6 +60,8 @@ func TestRetentionSweepFunction(t *testing.T) {
 		{"dynamodb:Scan", platformARN, true},
 		{"dynamodb:DeleteItem", platformARN, true},
 		{"dynamodb:UpdateItem", platformARN, true},
+		{"dynamodb:GetItem", platformARN, true}, // a legal hold's scope is walked
+		{"dynamodb:Query", platformARN + "/index/GSI1", true},
 		{"dynamodb:PutItem", platformARN, false},
 		{"dynamodb:BatchWriteItem", platformARN, false},
 		{"dynamodb:Scan", analyticsARN, false},
@@ -67,6 +69,9 @@ func TestRetentionSweepFunction(t *testing.T) {
 		{"dynamodb:DeleteItem", analyticsARN, false},
 		{"s3:DeleteObject", files + "accounts/a1/bots/b1/users/u1/files/f1", true},
 		{"s3:GetObject", files + "accounts/a1/bots/b1/users/u1/files/f1", false},
+		{"s3:PutObjectTagging", files + "accounts/a1/bots/b1/users/u1/files/f1", true}, // a hold's files
+		{"s3:GetObjectTagging", files + "accounts/a1/bots/b1/users/u1/files/f1", true},
+		{"s3:ListBucket", "arn:aws:s3:::t1-files-111122223333", true},
 		{"s3:PutObject", files + "accounts/a1/bots/b1/users/u1/files/f1", false},
 		{"ses:SendEmail", "arn:aws:ses:eu-west-1:111122223333:identity/example.com", true},
 		{"ses:SendRawEmail", "arn:aws:ses:eu-west-1:111122223333:identity/example.com", false},

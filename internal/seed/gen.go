@@ -759,7 +759,8 @@ func (g *gen) inboxMessages(ac *acct, u platform.EndUser) {
 					f := userFiles[g.rng.IntN(len(userFiles))]
 					key := prefix + f.name + g.digits(4) + "_" + strconv.Itoa(k+1) + f.ext
 					m.AttachmentKeys = append(m.AttachmentKeys, key)
-					g.putObject(Object{Bucket: filesBucket, Key: key, ContentType: f.contentType, Body: bodyFor(f.ext)})
+					g.putObject(Object{Bucket: filesBucket, Key: key, ContentType: f.contentType, Body: bodyFor(f.ext),
+						Tagging: datamap.LifecycleTagging(datamap.InboxMessage)})
 				}
 			}
 		} else {
@@ -784,7 +785,8 @@ func (g *gen) files(ac *acct, u platform.EndUser) {
 		g.put(platform.EndUserFile{AccountID: ac.id, BotID: u.BotID, EndUserID: u.ID, ID: id,
 			Name: f.name + at.Format("20060102_150405") + f.ext, ContentType: f.contentType, Size: int64(len(body)),
 			S3Key: key, CreatedAt: at})
-		g.putObject(Object{Bucket: filesBucket, Key: key, ContentType: f.contentType, Body: body})
+		g.putObject(Object{Bucket: filesBucket, Key: key, ContentType: f.contentType, Body: body,
+			Tagging: datamap.LifecycleTagging(datamap.EndUserFile)})
 	}
 }
 

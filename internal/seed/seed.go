@@ -88,6 +88,8 @@ type Object struct {
 	Key         string
 	ContentType string
 	Body        []byte // shared between objects: read it, never change it
+	// Tagging is the object's tag set as PutObject takes it (datamap.LifecycleTagging).
+	Tagging string
 }
 
 // Manifest says what was generated: the handles a person or a test needs (ids, emails, the demo

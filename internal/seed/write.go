@@ -104,8 +104,12 @@ func Write(ctx context.Context, store *platform.Store, s3c S3Putter, buckets map
 				if !ok {
 					return fmt.Errorf("seed: no physical name for bucket %s", o.Bucket)
 				}
-				_, err := s3c.PutObject(gctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key),
-					Body: bytes.NewReader(o.Body), ContentLength: aws.Int64(int64(len(o.Body))), ContentType: aws.String(o.ContentType)})
+				in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key),
+					Body: bytes.NewReader(o.Body), ContentLength: aws.Int64(int64(len(o.Body))), ContentType: aws.String(o.ContentType)}
+				if o.Tagging != "" {
+					in.Tagging = aws.String(o.Tagging)
+				}
+				_, err := s3c.PutObject(gctx, in)
 				if err != nil {
 					return fmt.Errorf("seed: put object %s: %w", o.Key, err)
 				}

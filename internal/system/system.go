@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -115,7 +116,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 		SLASweep: &slasweep.Sweep{Ledger: led, Starter: starter, SFN: c.SFN, Mail: mail,
 			PrivacyOfficer: cfg.PrivacyOfficerAddress, Finisher: tasks, FinalMail: tasks, Now: now},
 		Reauth: reauth.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now),
-		RetentionSweep: &retention.Sweep{DB: c.DynamoDB, S3: c.S3, Ledger: led, Policy: cfg.Policy(), Now: now, Operator: del.Operator,
+		RetentionSweep: &retention.Sweep{DB: c.DynamoDB, S3: c.S3, Ledger: led, Store: store, Policy: cfg.Policy(), Now: now, Operator: del.Operator,
 			Mail: mail, PrivacyOfficer: cfg.PrivacyOfficerAddress,
 			Tables:  map[string]string{datamap.PlatformTable: cfg.PlatformTable, datamap.LedgerTable: cfg.LedgerTable},
 			Buckets: buckets, Budget: retention.DefaultBudget},
@@ -161,5 +162,13 @@ func (s *System) TaskHandlers() map[string]func(context.Context, json.RawMessage
 		"FinishRequestFunction":    workflow.Raw(t.Finish),
 		"AwaitDecisionFunction":    workflow.Raw(t.AwaitDecision),
 		"NotifyDeclinedFunction":   workflow.Raw(t.NotifyDeclined),
+	}
+}
+
+// StreamHandlers are the functions a DynamoDB stream invokes, by logical id in template.yaml: the
+// local run hands them DynamoDB Local's stream as the event source mapping would.
+func (s *System) StreamHandlers() map[string]func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return map[string]func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error){
+		"RetentionStreamFunction": s.RetentionSweep.HandleStream,
 	}
 }

@@ -73,6 +73,11 @@ var pkg struct {
 	tmplErr  error
 }
 
+// Streams, set (before Main) by a package whose tests read a table's DynamoDB stream, gives New's
+// tables the streams template.yaml declares. Off otherwise: DynamoDB Local records every write of a
+// table with a stream, which slows the packages that never read one by about half.
+var Streams bool
+
 // Main runs the package's tests. It connects to the stack named by LETHE_*_ENDPOINT (set by
 // `lethe testenv`); without those, the first New starts a private stack, which Main stops after the
 // tests. Call it from TestMain: os.Exit(testenv.Main(m)).
@@ -155,6 +160,11 @@ func New(t testing.TB) *Env {
 		SESEndpoint:      st.SESEndpoint,
 		MailDomain:       name + ".lethe.test",
 		aws:              st.AWSConfig(),
+	}
+	if !Streams {
+		for _, s := range tables {
+			s.Input.StreamSpecification = nil
+		}
 	}
 	var tableNames, bucketNames []string
 	for _, s := range tables {

@@ -152,14 +152,16 @@ func (d countingDB) TransactWriteItems(ctx context.Context, in *dynamodb.Transac
 }
 
 // countingS3 is the S3 client with its DeleteObjects calls counted.
+// countingS3 counts the sweep's DeleteObjects calls; its other S3 calls (a hold's tags) go straight
+// through.
 type countingS3 struct {
-	s3 *s3.Client
-	c  *calls
+	*s3.Client
+	c *calls
 }
 
 func (s countingS3) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error) {
 	began := time.Now()
-	out, err := s.s3.DeleteObjects(ctx, in, optFns...)
+	out, err := s.Client.DeleteObjects(ctx, in, optFns...)
 	n := 0
 	if in.Delete != nil {
 		n = len(in.Delete.Objects)

@@ -232,7 +232,7 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 		return nil, err
 	}
 	sw := &retention.Sweep{DB: cdb, Tables: map[string]string{datamap.PlatformTable: tables[0], datamap.LedgerTable: tables[1]},
-		S3: countingS3{s3: env.Stack.S3(), c: &c}, Buckets: res.Buckets,
+		S3: countingS3{Client: env.Stack.S3(), c: &c}, Buckets: res.Buckets,
 		Ledger: ledger.New(db, tables[1], policy, clock), Policy: policy, Operator: operator, Now: clock,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Segments: b.o.Segments, PageSize: b.o.PageSize,
 		// One invocation to the end: the budget is far beyond any size here.

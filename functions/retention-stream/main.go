@@ -1,0 +1,22 @@
+// Command retention-stream is the Lambda the platform table's stream invokes with the items DynamoDB's
+// TTL removed (template.yaml filters the stream to them): it deletes each item's S3 files and
+// journals the destruction into the day's retention act, or puts back an item under a legal hold
+// (internal/retention).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lethe-dev/lethe/internal/system"
+)
+
+func main() {
+	sys, err := system.FromEnvironment(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(sys.RetentionSweep.HandleStream)
+}

@@ -1,0 +1,119 @@
+package retention
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// The S3 objects of the items a transaction deletes are deleted after it, so that a legal hold
+// placed before the transaction (which then fails on the holds epoch) spares them too. A pending
+// record written in the transaction keeps their keys until they are gone: a run that fails in
+// between leaves it, and the next run deletes them (deletePendingFiles).
+
+// pendingFilesPK is the partition of the pending records; they name no category (the sweep passes
+// them) and carry no TTL (they go once their files have).
+const pendingFilesPK = "RETENTION#FILES"
+
+// pendingFile is one S3 object of a deleted item.
+type pendingFile struct {
+	Category string `json:"c"`
+	Key      string `json:"k"`
+}
+
+// pendingFiles is the pending record of the files of a group's removals; nil when they have none.
+func (s *Sweep) pendingFiles(runID string, changes []*change) (map[string]types.AttributeValue, error) {
+	var files []pendingFile
+	for _, c := range changes {
+		if c.d.action == remove {
+			for _, k := range c.keys {
+				files = append(files, pendingFile{Category: c.d.category.Name, Key: k})
+			}
+		}
+	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	body, err := json.Marshal(files)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]types.AttributeValue{
+		platform.AttrPK: &types.AttributeValueMemberS{Value: pendingFilesPK},
+		platform.AttrSK: &types.AttributeValueMemberS{Value: runID + "#" + platform.NewID(s.now())},
+		"files":         &types.AttributeValueMemberS{Value: string(body)},
+	}, nil
+}
+
+// deleteFiles deletes the files of the removals just made and then their pending record; a failure
+// leaves the record for the next run.
+func (s *Sweep) deleteFiles(ctx context.Context, changes []*change, record map[string]types.AttributeValue) {
+	if record == nil {
+		return
+	}
+	var failed error
+	for _, c := range changes {
+		if c.d.action != remove || len(c.keys) == 0 {
+			continue
+		}
+		c.objects, c.filesErr = s.deleteObjects(ctx, c.d.category, c.keys)
+		failed = errors.Join(failed, c.filesErr)
+	}
+	if failed != nil {
+		return
+	}
+	if err := s.dropPending(ctx, record); err != nil {
+		s.log().Warn("retention sweep: files deleted, their pending record left for the next run", "err", err)
+	}
+}
+
+func (s *Sweep) dropPending(ctx context.Context, record map[string]types.AttributeValue) error {
+	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Tables[datamap.LedgerTable]),
+		Key: map[string]types.AttributeValue{platform.AttrPK: record[platform.AttrPK], platform.AttrSK: record[platform.AttrSK]}})
+	return err
+}
+
+// deletePendingFiles deletes the files that earlier runs' deletions left pending, and their records.
+func (s *Sweep) deletePendingFiles(ctx context.Context) error {
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Tables[datamap.LedgerTable]), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": platform.AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pendingFilesPK}}}
+	for {
+		page, err := s.DB.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("retention sweep: read the pending files: %w", err)
+		}
+		for _, rec := range page.Items {
+			var files []pendingFile
+			if err := json.Unmarshal([]byte(platform.AttrString(rec["files"])), &files); err != nil {
+				return fmt.Errorf("retention sweep: a pending files record: %w", err)
+			}
+			byCat := map[string][]string{}
+			for _, f := range files {
+				byCat[f.Category] = append(byCat[f.Category], f.Key)
+			}
+			for cat, keys := range byCat {
+				c, _ := datamap.Lookup(cat)
+				if _, err := s.deleteObjects(ctx, c, keys); err != nil {
+					return fmt.Errorf("retention sweep: delete pending files: %w", err)
+				}
+			}
+			if err := s.dropPending(ctx, rec); err != nil {
+				return err
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
