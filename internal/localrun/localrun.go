@@ -257,7 +257,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	}()
 
 	fmt.Fprintf(o.Out, "\n  mail to %s  smtp://%s\n", cfg.InfoAddress, sys.SMTPAddr)
-	fmt.Fprintf(o.Out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{telegram,sla,retention,retention-continue}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
+	fmt.Fprintf(o.Out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{telegram,sla,retention,retention-continue,ttl}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
 		apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
 	fmt.Fprintf(o.Out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)
 	if o.Ready != nil {
