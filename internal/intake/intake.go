@@ -377,13 +377,7 @@ func (s *Service) forward(ctx context.Context, in *mailIn) (Result, error) {
 		return res, err
 	}
 	res.Replied = id
-	if _, err := s.Ledger.UpdateInbound(ctx, in.msgID, in.received, func(e *ledger.Inbound) error {
-		e.Replied = id
-		return nil
-	}); err != nil {
-		return res, err
-	}
-	return res, nil
+	return res, s.journalAnswer(ctx, in, id)
 }
 
 // kindDimension keeps the metric's Kind dimension to the known kinds.
@@ -491,14 +485,7 @@ func (s *Service) neutral(ctx context.Context, in *mailIn, res Result) (Result, 
 		return res, err
 	}
 	res.Replied = id
-	// Journal the answer at once: a failure after this point must not answer again on the retry.
-	if _, err := s.Ledger.UpdateInbound(ctx, in.msgID, in.received, func(e *ledger.Inbound) error {
-		e.Replied = id
-		return nil
-	}); err != nil {
-		return res, err
-	}
-	return res, nil
+	return res, s.journalAnswer(ctx, in, id)
 }
 
 // accountRequest handles "Data deletion" mail: the whole account, or one channel's connections.
@@ -585,4 +572,14 @@ func (s *Service) accountRequest(ctx context.Context, in *mailIn) (Result, error
 		return res, err
 	}
 	return res, nil
+}
+
+// journalAnswer records the SES id of the mail that answered (or forwarded) a message at once: a
+// failure after this point must not answer again on the retry.
+func (s *Service) journalAnswer(ctx context.Context, in *mailIn, id string) error {
+	_, err := s.Ledger.UpdateInbound(ctx, in.msgID, in.received, func(e *ledger.Inbound) error {
+		e.Replied = id
+		return nil
+	})
+	return err
 }
