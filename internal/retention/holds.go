@@ -46,6 +46,11 @@ func (v *holdView) covers(ctx context.Context, epoch int64, c datamap.Category, 
 	if c.Location.Table != datamap.PlatformTable {
 		return false, nil
 	}
+	return v.coversItem(ctx, epoch, item)
+}
+
+// coversItem reports whether an active hold (as of epoch) covers an item of the platform table.
+func (v *holdView) coversItem(ctx context.Context, epoch int64, item map[string]types.AttributeValue) (bool, error) {
 	account := platform.AttrString(item["accountId"])
 	if account == "" || account == "-" {
 		return false, nil

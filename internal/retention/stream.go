@@ -64,13 +64,15 @@ func IsTTLRemoval(rec events.DynamoDBEventRecord) bool {
 // delivers it again (the ones before it are done, and a second delivery of one is journaled once).
 func (s *Sweep) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
+	// One view of the holds for the batch: its records share few accounts.
+	holds := &holdView{s: s}
 	for i, rec := range ev.Records {
 		if !IsTTLRemoval(rec) {
 			continue // the event source mapping filters them out; a record that slips through is not ours
 		}
 		old, err := FromStreamImage(rec.Change.OldImage)
 		if err == nil {
-			err = s.Observe(ctx, Removal{ID: rec.EventID, At: rec.Change.ApproximateCreationDateTime.UTC(), Old: old})
+			err = s.observe(ctx, holds, Removal{ID: rec.EventID, At: rec.Change.ApproximateCreationDateTime.UTC(), Old: old})
 		}
 		if err != nil {
 			s.log().Error("retention stream: a TTL removal could not be settled; delivered again", "err", err)
@@ -86,6 +88,12 @@ func (s *Sweep) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (even
 // Observe settles one TTL removal: a held item is put back; otherwise its files are deleted and the
 // removal journaled in the act of its day.
 func (s *Sweep) Observe(ctx context.Context, r Removal) error {
+	return s.observe(ctx, &holdView{s: s}, r)
+}
+
+// observe is Observe judging holds by a view that the records of one batch share. The holds epoch is
+// read for each record, so a hold placed during the batch is seen by the records after it.
+func (s *Sweep) observe(ctx context.Context, holds *holdView, r Removal) error {
 	if r.ID == "" || len(r.Old) == 0 {
 		return errors.New("retention stream: a removal without its id or old image")
 	}
@@ -97,9 +105,13 @@ func (s *Sweep) Observe(ctx context.Context, r Removal) error {
 	if cat != nil {
 		c, _ = datamap.Lookup(cat.Value)
 	}
-	held, err := s.heldItem(ctx, r.Old)
+	epoch, err := holds.refresh(ctx)
 	if err != nil {
 		return err
+	}
+	held, err := holds.coversItem(ctx, epoch, r.Old)
+	if err != nil {
+		return fmt.Errorf("retention: read the holds of an account: %w", err)
 	}
 	if held {
 		return s.restore(ctx, r.Old)
@@ -114,19 +126,6 @@ func (s *Sweep) Observe(ctx context.Context, r Removal) error {
 		return nil // nothing personal went: no destruction to journal
 	}
 	return s.journalRemoval(ctx, r, c.Name, objects)
-}
-
-// heldItem reports whether an active legal hold covers the item's account, bot or end user.
-func (s *Sweep) heldItem(ctx context.Context, item map[string]types.AttributeValue) (bool, error) {
-	account := platform.AttrString(item["accountId"])
-	if account == "" || account == "-" {
-		return false, nil
-	}
-	holds, err := s.Ledger.ActiveHolds(ctx, account)
-	if err != nil {
-		return false, fmt.Errorf("retention: read the holds of an account: %w", err)
-	}
-	return coveredBy(holds, item), nil
 }
 
 // restore puts a held item back as it was, without its TTL, unless it was written again since.
