@@ -17,6 +17,13 @@ import (
 // loadReal loads the module's template.yaml.
 func loadReal(t *testing.T) *Template {
 	t.Helper()
+	tmpl, _ := loadRealRoot(t)
+	return tmpl
+}
+
+// loadRealRoot is loadReal with the repository root, where functions/ and events/ are.
+func loadRealRoot(t *testing.T) (*Template, string) {
+	t.Helper()
 	path, err := Find()
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +32,7 @@ func loadReal(t *testing.T) *Template {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tmpl
+	return tmpl, filepath.Dir(path)
 }
 
 func TestFind(t *testing.T) {

@@ -17,15 +17,7 @@ import (
 // dead-letter queue; the function may delete the files bucket's objects, put a held item back in the
 // platform table (never delete or update there) and write the ledger.
 func TestRetentionStreamFunction(t *testing.T) {
-	path, err := Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(path)
+	tmpl, root := loadRealRoot(t)
 	raw := tmpl.Raw()
 	if v := dig(raw, "Resources", "PlatformTable", "Properties", "StreamSpecification", "StreamViewType"); v != "OLD_IMAGE" && v != "NEW_AND_OLD_IMAGES" {
 		t.Errorf("PlatformTable stream view %v, want one with the old image", v)

@@ -15,15 +15,7 @@ import (
 // write the ledger, delete the files bucket's objects and send mail (the monthly retention report
 // to the privacy officer), nothing else.
 func TestRetentionSweepFunction(t *testing.T) {
-	path, err := Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(path)
+	tmpl, root := loadRealRoot(t)
 	decl, _ := tmpl.Raw()["Resources"].(map[string]any)["RetentionSweepFunction"].(map[string]any)
 	if decl == nil || decl["Type"] != "AWS::Serverless::Function" {
 		t.Fatalf("template.yaml has no function RetentionSweepFunction: %v", decl)

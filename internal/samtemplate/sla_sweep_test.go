@@ -14,15 +14,7 @@ import (
 // sample event's input, and may read and write the ledger, start and describe executions of the
 // four deletion machines, and send mail; nothing on the platform table or the files bucket.
 func TestSlaSweepFunction(t *testing.T) {
-	path, err := Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(path)
+	tmpl, root := loadRealRoot(t)
 	const logical = "SlaSweepFunction"
 	decl, _ := tmpl.Raw()["Resources"].(map[string]any)[logical].(map[string]any)
 	if decl == nil || decl["Type"] != "AWS::Serverless::Function" {

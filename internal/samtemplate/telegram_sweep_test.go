@@ -16,15 +16,7 @@ var sweepDeployed = Env{StackName: "t1", Region: "eu-west-1", AccountID: "111122
 // Scheduler with the sample event's input, and may read the platform table, update (never put or
 // delete) its items, write the ledger and start the connection-wipe machine, and nothing else.
 func TestTelegramSweepFunction(t *testing.T) {
-	path, err := Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(path)
+	tmpl, root := loadRealRoot(t)
 	resolve := func(v any) any {
 		t.Helper()
 		out, err := tmpl.Resolve(v, sweepDeployed)
