@@ -82,11 +82,19 @@ func TestCrashAnywhereThenResume(t *testing.T) {
 			if attempt%2 == 0 {
 				plan.CrashAfter = 1 + rng.IntN(10)
 			}
-			e := w.engineOver(faults.NewTransport(nil, plan))
+			tr := faults.NewTransport(nil, plan)
+			e := w.engineOver(tr)
 			next, err := e.Delete(context.Background(), ref, cp, erasure.Budget{Items: 120})
 			if err != nil {
+				// Only a crash may fail an attempt. Once the process has crashed, its other calls in
+				// flight die with it in whatever way the race of their goroutines makes them (a read
+				// on a connection torn down by the slice's cancellation); which of them the engine
+				// names is no fact of a dead process. What counts is below: the resumed run's result.
+				if tr.Stats().Crashed == 0 {
+					t.Fatalf("round %d: failed without a crash: %v", round, err)
+				}
 				if !errors.Is(err, faults.ErrCrashed) {
-					t.Fatalf("round %d: %v", round, err)
+					t.Logf("round %d: crashed; the engine reported a call cut short by it: %v", round, err)
 				}
 				crashes++
 				continue // the next attempt starts from the last good checkpoint
