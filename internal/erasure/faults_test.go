@@ -86,15 +86,10 @@ func TestCrashAnywhereThenResume(t *testing.T) {
 			e := w.engineOver(tr)
 			next, err := e.Delete(context.Background(), ref, cp, erasure.Budget{Items: 120})
 			if err != nil {
-				// Only a crash may fail an attempt. Once the process has crashed, its other calls in
-				// flight die with it in whatever way the race of their goroutines makes them (a read
-				// on a connection torn down by the slice's cancellation); which of them the engine
-				// names is no fact of a dead process. What counts is below: the resumed run's result.
-				if tr.Stats().Crashed == 0 {
-					t.Fatalf("round %d: failed without a crash: %v", round, err)
-				}
+				// Only the crash may fail an attempt, and the engine names it, whichever of its calls
+				// in flight (a write, a read cut short) heard of it first.
 				if !errors.Is(err, faults.ErrCrashed) {
-					t.Logf("round %d: crashed; the engine reported a call cut short by it: %v", round, err)
+					t.Fatalf("round %d: want the crash, got %v", round, err)
 				}
 				crashes++
 				continue // the next attempt starts from the last good checkpoint

@@ -237,7 +237,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, rec, err := t.inject(c, plan)
 	if err != nil {
 		closeBody(req)
-		t.finish(c, rec)
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.crashed && c.gen == t.gen {
+			// Whatever cut the call short (a connection the dying process tore down), the caller
+			// of a crashed process hears only of the crash.
+			t.finishLocked(c, Call{Fault: Crashed})
+			return nil, ErrCrashed
+		}
+		t.finishLocked(c, rec)
 		return nil, err
 	}
 	if !rec.Forwarded {
@@ -262,7 +270,34 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ErrCrashed
 	}
 	t.finishLocked(c, rec)
+	resp.Body = &crashableBody{ReadCloser: resp.Body, t: t, gen: c.gen}
 	return resp, nil
+}
+
+// crashableBody is a response body still on its way to the caller: once the transport has crashed,
+// the rest of it is lost like every other response in flight, and reading it says so.
+type crashableBody struct {
+	io.ReadCloser
+	t   *Transport
+	gen int
+}
+
+func (b *crashableBody) Read(p []byte) (int, error) {
+	if b.t.crashedIn(b.gen) {
+		return 0, ErrCrashed
+	}
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && b.t.crashedIn(b.gen) {
+		return n, ErrCrashed
+	}
+	return n, err
+}
+
+// crashedIn reports whether the transport crashed while the plan of generation gen still held.
+func (t *Transport) crashedIn(gen int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.crashed && t.gen == gen
 }
 
 // inject decides the call's fault and carries it out, returning the response and what happened.

@@ -25,6 +25,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
@@ -666,6 +667,69 @@ func TestCrashAfter(t *testing.T) {
 	tr.Reset(Plan{})
 	if _, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: key("c", "1")}); err != nil {
 		t.Errorf("GetItem after Reset: %v", err)
+	}
+}
+
+// A response that reached the caller before the crash but was still being read when it happened is
+// lost with the process: its reader hears of the crash, not of a connection the crash tore down. So
+// is a call the crash cut short inside the transport below.
+func TestCrashLosesResponsesInFlight(t *testing.T) {
+	env := testenv.New(t)
+	ctx := context.Background()
+	table := env.Tables["PlatformTable"]
+	// Not dynamoDBClient: the SDK rightly warns that it could not drain a body the crash took away.
+	tr := NewTransport(checked(t), Plan{})
+	db := DynamoDB(env.AWSConfig(), env.DynamoDBEndpoint, tr)
+	for i := range 3 {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: key("f", fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Crash between the transport's answer and the decoding of its body: the innermost step of
+	// deserialization runs right after the transport returns.
+	crashBeforeDecoding := func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("crash", func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleDeserialize(ctx, in)
+				tr.Crash()
+				return out, md, err
+			}), middleware.After)
+		})
+	}
+	_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "f"}}}, crashBeforeDecoding)
+	if !errors.Is(err, ErrCrashed) {
+		t.Errorf("Query whose response was being read at the crash: %v, want ErrCrashed", err)
+	}
+	// After Reset, responses are read as ever.
+	tr.Reset(Plan{})
+	out, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "f"}}})
+	if err != nil || len(out.Items) != 3 {
+		t.Fatalf("Query after Reset: %v, %v", out, err)
+	}
+
+	// A call whose connection fails once the process has crashed reports the crash.
+	broken := NewTransport(roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return nil, errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection")
+	}), Plan{})
+	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/", strings.NewReader("{}"))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.Query")
+	if _, err := broken.RoundTrip(req); err == nil || errors.Is(err, ErrCrashed) {
+		t.Errorf("a failed call before any crash: %v, want its own error", err)
+	}
+	crashing := NewTransport(nil, Plan{})
+	crashing.base = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		crashing.Crash() // another call crashed the process while this one waited for its answer
+		return nil, errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection")
+	})
+	req, _ = http.NewRequest(http.MethodPost, "http://127.0.0.1:1/", strings.NewReader("{}"))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.Query")
+	if _, err := crashing.RoundTrip(req); !errors.Is(err, ErrCrashed) {
+		t.Errorf("a call cut short by the crash: %v, want ErrCrashed", err)
+	}
+	if got := crashing.Stats().Crashed; got != 1 {
+		t.Errorf("%d calls counted crashed, want 1", got)
 	}
 }
 
