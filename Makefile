@@ -8,7 +8,7 @@ SHELL := bash
 GO      ?= go
 NPM     ?= npm
 NPM_DIR := tools/npm
-# DynamoDB Local's install folder; set LETHE_DYNAMODB_LOCAL_DIR to keep it elsewhere (internal/localaws
+# DynamoDB Local's install folder; set LETHE_DYNAMODB_LOCAL_DIR to keep it elsewhere (internal/local/localaws
 # reads the same variable, relative paths are from the repository root).
 DYNAMODB_LOCAL_DIR := $(or $(LETHE_DYNAMODB_LOCAL_DIR),.tools/dynamodb-local)
 LETHE   := bin/lethe

@@ -5,8 +5,8 @@ import (
 	"flag"
 	"os"
 
-	"github.com/lethe-dev/lethe/internal/localaws"
-	"github.com/lethe-dev/lethe/internal/localrun"
+	"github.com/lethe-dev/lethe/internal/local/localaws"
+	"github.com/lethe-dev/lethe/internal/local/localrun"
 )
 
 func init() {

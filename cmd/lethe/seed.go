@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/lethe-dev/lethe/internal/localaws"
+	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/seed"
 )

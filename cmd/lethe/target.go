@@ -14,7 +14,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/localaws"
+	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 )

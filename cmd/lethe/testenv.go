@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lethe-dev/lethe/internal/localaws"
+	"github.com/lethe-dev/lethe/internal/local/localaws"
 )
 
 func init() {

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lethe-dev/lethe/internal/deletion"
-	"github.com/lethe-dev/lethe/internal/gateway"
+	"github.com/lethe-dev/lethe/internal/httpapi"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
@@ -95,10 +95,10 @@ func (a *API) add(r *route) {
 }
 
 // Routes are the API's routes for the local gateway; each calls Handle, as API Gateway would.
-func (a *API) Routes() []gateway.Route {
-	out := make([]gateway.Route, 0, len(a.order))
+func (a *API) Routes() []httpapi.Route {
+	out := make([]httpapi.Route, 0, len(a.order))
 	for _, r := range a.order {
-		out = append(out, gateway.Route{Method: r.method, Path: r.path, Auth: !r.public, Handler: a.Handle})
+		out = append(out, httpapi.Route{Method: r.method, Path: r.path, Auth: !r.public, Handler: a.Handle})
 	}
 	return out
 }

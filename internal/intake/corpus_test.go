@@ -15,7 +15,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/lethe-dev/lethe/internal/ledger"
-	"github.com/lethe-dev/lethe/internal/localsmtp"
+	"github.com/lethe-dev/lethe/internal/local/localsmtp"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
 

@@ -1,6 +1,6 @@
 // Package intake acts on the mail people send to the info@ mailbox (SPEC §3–§4). An SES receipt
 // rule stores each message in the inbound bucket (S3 action) and then invokes the intake Lambda
-// with the SES event (Lambda action, invocation type Event); locally, internal/localsmtp does the
+// with the SES event (Lambda action, invocation type Event); locally, internal/local/localsmtp does the
 // same. Handle reads the raw message from S3, parses and classifies it (internal/inmail), decides
 // whether its sender can be trusted, and then makes exactly the right request, answer or nothing.
 //

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/lethe-dev/lethe/internal/intake"
-	"github.com/lethe-dev/lethe/internal/localsmtp"
+	"github.com/lethe-dev/lethe/internal/local/localsmtp"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 )
 

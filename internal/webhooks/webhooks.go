@@ -28,7 +28,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lethe-dev/lethe/internal/channels"
-	"github.com/lethe-dev/lethe/internal/gateway"
+	"github.com/lethe-dev/lethe/internal/httpapi"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -168,10 +168,10 @@ func (s *Service) routes() []route {
 
 // Routes are the public routes for the local gateway (no JWT); each calls Handle, as API Gateway
 // would call the function.
-func (s *Service) Routes() []gateway.Route {
-	var out []gateway.Route
+func (s *Service) Routes() []httpapi.Route {
+	var out []httpapi.Route
 	for _, r := range s.routes() {
-		out = append(out, gateway.Route{Method: r.method, Path: r.path, Handler: s.Handle})
+		out = append(out, httpapi.Route{Method: r.method, Path: r.path, Handler: s.Handle})
 	}
 	return out
 }

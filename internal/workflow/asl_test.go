@@ -15,7 +15,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/ledger"
-	"github.com/lethe-dev/lethe/internal/localaws"
+	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )

@@ -22,7 +22,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/ledger"
-	"github.com/lethe-dev/lethe/internal/localaws"
+	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 

@@ -12,11 +12,11 @@ import (
 	"github.com/lethe-dev/lethe/internal/bench"
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/ledger"
-	"github.com/lethe-dev/lethe/internal/localflow"
+	"github.com/lethe-dev/lethe/internal/local/localflow"
+	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
-	"github.com/lethe-dev/lethe/internal/statemachine"
 	"github.com/lethe-dev/lethe/internal/system"
 )
 

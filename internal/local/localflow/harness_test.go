@@ -10,9 +10,9 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
 	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
+	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/seed"
-	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/system"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )

@@ -11,9 +11,9 @@ import (
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
-	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/system"
 )
 

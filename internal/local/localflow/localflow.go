@@ -16,8 +16,8 @@ import (
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/local/localttl"
-	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
+	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/system"
 )
 
