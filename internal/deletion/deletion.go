@@ -6,16 +6,12 @@ package deletion
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
@@ -70,12 +66,11 @@ func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpo
 		return cp, err
 	}
 	if len(subjects) > 0 {
-		body, err := json.Marshal(subjects)
-		if err != nil {
-			return cp, err
+		subs := make([]evidence.Subject, len(subjects))
+		for i, x := range subjects {
+			subs[i] = evidence.Subject(x)
 		}
-		part := fmt.Sprintf("%s%03d#%05d", journalPrefix, len(req.Evidence)+1, next.Slices)
-		if err := s.Store.Put(ctx, evidence.Item{RequestID: req.ID, Part: part, Body: string(body), CompletedAt: s.now()}); err != nil {
+		if err := s.journal().RecordSlice(ctx, req.ID, len(req.Evidence)+1, next.Slices, subs, s.now()); err != nil {
 			return cp, fmt.Errorf("journal subjects: %w", err)
 		}
 	}
@@ -93,8 +88,8 @@ func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpo
 	return next, nil
 }
 
-// journalPrefix names the parts recording, slice by slice, whose data went: journal#<round>#<slice>.
-const journalPrefix = "journal#"
+// journal is where the evidence of the request's destruction is kept.
+func (s *Service) journal() evidence.Journal { return evidence.Journal{Store: s.Store} }
 
 func progress(cp erasure.Checkpoint) map[string]int64 {
 	p := map[string]int64{}
@@ -133,7 +128,7 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 	evidenceID := evidence.ActID(req.ID, round)
 	stored, locale := false, ""
 	if cp.Total() > 0 {
-		if locale, err = s.writeEvidence(ctx, req, evidenceID, round, cp); err != nil {
+		if locale, err = s.drawUpAct(ctx, req, evidenceID, round, cp); err != nil {
 			return req, err
 		}
 		stored = true
@@ -182,11 +177,11 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 // 30 days and the files bucket's noncurrent versions expire after 30 days.
 const BackupRotation = 30 * 24 * time.Hour
 
-// writeEvidence draws up the act and journal extract of one round of destruction, in the request's
+// drawUpAct draws up the act and journal extract of one round of destruction, in the request's
 // language (else the account's), and returns that language. Every read it makes either succeeds or
 // fails the step: an act is never drawn up without a fact a failed read would have added.
-func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenceID string, round int, cp erasure.Checkpoint) (string, error) {
-	subjects, err := s.journal(ctx, req.ID, round)
+func (s *Service) drawUpAct(ctx context.Context, req ledger.Request, evidenceID string, round int, cp erasure.Checkpoint) (string, error) {
+	subjects, err := s.journal().Round(ctx, req.ID, round)
 	if err != nil {
 		return "", err
 	}
@@ -240,7 +235,6 @@ func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenc
 	if cp.HeldSubjects > 0 {
 		kept = append(kept, evidence.Kept{Category: datamap.EndUserProfile, Reason: evidence.KeptLegalHold, Count: cp.HeldSubjects})
 	}
-	inline := subjects[:min(len(subjects), evidence.MaxInlineSubjects)]
 	performed := "Lethe erasure engine " + Version + ", request " + req.ID
 	if req.ExecutionARN != "" {
 		performed += ", execution " + req.ExecutionARN
@@ -248,20 +242,12 @@ func (s *Service) writeEvidence(ctx context.Context, req ledger.Request, evidenc
 	rec := evidence.Record{
 		RequestID: evidenceID, RequestKind: string(req.Kind), Locale: locale, Reason: why,
 		Operator: s.Operator, InformationSystem: InformationSystem,
-		Subjects: inline, SubjectCount: int64(len(subjects)), Destroyed: destroyed, Kept: kept,
+		Destroyed: destroyed, Kept: kept,
 		Method: evidence.MethodLogicalErasure, AuthorizedBy: authorizedBy(req), PerformedBy: performed,
 		StartedAt: cp.StartedAt, CompletedAt: s.now(),
 	}
-	if err := rec.Validate(); err != nil {
+	if err := s.journal().DrawUp(ctx, rec, subjects); err != nil {
 		return "", fmt.Errorf("evidence of %s: %w", req.ID, err)
-	}
-	items := evidence.Items(rec, subjects)
-	recs := make([]platform.Record, len(items))
-	for i, it := range items {
-		recs[i] = it
-	}
-	if err := s.Store.PutAll(ctx, recs); err != nil {
-		return "", fmt.Errorf("store evidence: %w", err)
 	}
 	return locale, nil
 }
@@ -291,41 +277,6 @@ func filesCategory(k datamap.Scope) string {
 		return datamap.AccountFile
 	}
 	return datamap.EndUserFile
-}
-
-// journal reads, in order, the subjects the slices of one round recorded, each once.
-func (s *Service) journal(ctx context.Context, requestID string, round int) ([]evidence.Subject, error) {
-	var out []evidence.Subject
-	seen := map[string]int{}
-	q := platform.QuerySpec{Logical: datamap.LedgerTable, PK: "R#" + requestID, SKPrefix: fmt.Sprintf("EVIDENCE#%s%03d#", journalPrefix, round)}
-	err := s.Store.EachItem(ctx, q, func(it map[string]types.AttributeValue) error {
-		var item evidence.Item
-		if err := attributevalue.UnmarshalMap(it, &item); err != nil {
-			return err
-		}
-		var subs []erasure.Subject
-		if err := json.Unmarshal([]byte(item.Body), &subs); err != nil {
-			return fmt.Errorf("journal part %s: %w", item.Part, err)
-		}
-		for _, x := range subs {
-			k := x.Kind + "/" + x.ID
-			if i, ok := seen[k]; ok {
-				// One person recorded twice (a connection names the owner by id, the profile by name):
-				// keep what names them best.
-				if out[i].Name == "" {
-					out[i].Name = x.Name
-				}
-				if out[i].Channel == "" {
-					out[i].Channel = x.Channel
-				}
-				continue
-			}
-			seen[k] = len(out)
-			out = append(out, evidence.Subject{Kind: x.Kind, ID: x.ID, Name: x.Name, Channel: x.Channel})
-		}
-		return nil
-	})
-	return out, err
 }
 
 // scopeSubject identifies the person a scope concerns when no profile of theirs was destroyed (one
@@ -396,24 +347,9 @@ func (s *Service) Evidence(ctx context.Context, requestID string) ([]evidence.Re
 	}
 	var out []evidence.Record
 	for _, id := range req.Evidence {
-		var items []evidence.Item
-		err := s.Store.EachItem(ctx, platform.QuerySpec{Logical: datamap.LedgerTable, PK: "R#" + id, SKPrefix: "EVIDENCE#"},
-			func(it map[string]types.AttributeValue) error {
-				var item evidence.Item
-				if err := attributevalue.UnmarshalMap(it, &item); err != nil {
-					return err
-				}
-				if !strings.HasPrefix(item.Part, journalPrefix) {
-					items = append(items, item)
-				}
-				return nil
-			})
+		rec, err := s.journal().Act(ctx, id)
 		if err != nil {
 			return nil, err
-		}
-		rec, _, err := evidence.FromItems(items)
-		if err != nil {
-			return nil, fmt.Errorf("evidence %s: %w", id, err)
 		}
 		out = append(out, rec)
 	}

@@ -3,31 +3,18 @@ package retention
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/lethe-dev/lethe/internal/bulkwrite"
-	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
-
-// journalPrefix names the evidence parts that record, page by page, whose data a run destroyed
-// (the same prefix internal/deletion uses, so its readers skip them as they skip its own).
-const journalPrefix = "journal#"
-
-// journalChunk bounds the subjects of one journal part (far under DynamoDB's 400 KB item limit).
-const journalChunk = 1000
 
 // subjectOf is whose data an expired item was, by identifier only: the end user it is about, or the
 // account it belongs to. ok is false for items that name neither (evidence parts).
@@ -47,42 +34,26 @@ func subjectOf(item map[string]types.AttributeValue) (evidence.Subject, bool) {
 	return evidence.Subject{}, false
 }
 
-// journal stores the subjects of deletions made one request each under the run's request, before
-// the position of their page is stored: a run that fails later still has them. (Deletions made in a
-// transaction carry their journal part in it.)
-func (s *Sweep) journal(ctx context.Context, runID string, subjects map[evidence.Subject]bool) error {
-	parts, err := s.journalParts(runID, subjects)
-	if err != nil || len(parts) == 0 {
-		return err
-	}
-	var reqs []bulkwrite.Request
-	for _, item := range parts {
-		reqs = append(reqs, bulkwrite.Request{Table: s.Tables[datamap.LedgerTable], Write: types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}})
-	}
-	w := bulkwrite.Writer{DB: s.DB, Workers: 1}
-	if _, err := w.WriteAll(ctx, reqs); err != nil {
+// journal keeps the evidence of the sweep's runs, through the sweep's own client.
+func (s *Sweep) journal() evidence.Journal {
+	return evidence.Journal{Store: platform.NewStore(s.DB, platform.Tables(s.Tables), s.Policy, s.now)}
+}
+
+// journalSubjects stores the subjects of deletions made one request each under the run's request,
+// before the position of their page is stored: a run that fails later still has them. (Deletions
+// made in a transaction carry their journal parts in it: journalParts.)
+func (s *Sweep) journalSubjects(ctx context.Context, runID string, subjects map[evidence.Subject]bool) error {
+	if err := s.journal().RecordRun(ctx, runID, subjects, s.now()); err != nil {
 		return fmt.Errorf("retention sweep: journal the subjects: %w", err)
 	}
 	return nil
 }
 
-// journalParts are the evidence parts that name subjects, journalChunk to a part.
+// journalParts are the stored items of the journal parts naming subjects, for a transaction.
 func (s *Sweep) journalParts(runID string, subjects map[evidence.Subject]bool) ([]map[string]types.AttributeValue, error) {
-	if len(subjects) == 0 {
-		return nil, nil
-	}
-	list := slices.SortedFunc(maps.Keys(subjects), func(a, b evidence.Subject) int {
-		return strings.Compare(a.Kind+"/"+a.ID, b.Kind+"/"+b.ID)
-	})
-	now := s.now()
 	var parts []map[string]types.AttributeValue
-	for i := 0; i < len(list); i += journalChunk {
-		body, err := json.Marshal(list[i:min(i+journalChunk, len(list))])
-		if err != nil {
-			return nil, err
-		}
-		item, err := platform.Encode(evidence.Item{RequestID: runID, Part: journalPrefix + platform.NewID(now),
-			Body: string(body), CompletedAt: now}, s.Policy)
+	for _, p := range evidence.RunParts(runID, subjects, s.now()) {
+		item, err := platform.Encode(p, s.Policy)
 		if err != nil {
 			return nil, err
 		}
@@ -91,49 +62,11 @@ func (s *Sweep) journalParts(runID string, subjects map[evidence.Subject]bool) (
 	return parts, nil
 }
 
-// subjects reads back every subject a run journaled, each once.
-func (s *Sweep) subjects(ctx context.Context, runID string) ([]evidence.Subject, error) {
-	seen := map[evidence.Subject]bool{}
-	var out []evidence.Subject
-	in := &dynamodb.QueryInput{TableName: aws.String(s.Tables[datamap.LedgerTable]), ConsistentRead: aws.Bool(true),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :p)"),
-		ExpressionAttributeNames: map[string]string{"#pk": platform.AttrPK, "#sk": platform.AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: "R#" + runID},
-			":p":  &types.AttributeValueMemberS{Value: "EVIDENCE#" + journalPrefix}}}
-	for {
-		page, err := s.DB.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("retention sweep: read the journal: %w", err)
-		}
-		for _, it := range page.Items {
-			var item evidence.Item
-			if err := attributevalue.UnmarshalMap(it, &item); err != nil {
-				return nil, err
-			}
-			var subs []evidence.Subject
-			if err := json.Unmarshal([]byte(item.Body), &subs); err != nil {
-				return nil, fmt.Errorf("retention sweep: journal part %s: %w", item.Part, err)
-			}
-			for _, x := range subs {
-				if !seen[x] {
-					seen[x] = true
-					out = append(out, x)
-				}
-			}
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
-	}
-}
-
-// writeEvidence draws up the act of destruction and journal extract of a finished run that destroyed
+// drawUpAct draws up the act of destruction and journal extract of a finished run that destroyed
 // something: reason retention_expired, the categories and counts, every subject by identifier. It
 // returns false when there is nothing to record (nothing destroyed, or no subject named).
 // performedBy names who or what destroyed the data ("" for the sweep itself).
-func (s *Sweep) writeEvidence(ctx context.Context, cp *Checkpoint, performedBy string) (bool, error) {
+func (s *Sweep) drawUpAct(ctx context.Context, cp *Checkpoint, performedBy string) (bool, error) {
 	var destroyed []evidence.CategoryCount
 	for _, cat := range slices.Sorted(maps.Keys(cp.Categories)) {
 		c := cp.Categories[cat]
@@ -148,9 +81,9 @@ func (s *Sweep) writeEvidence(ctx context.Context, cp *Checkpoint, performedBy s
 	if len(destroyed) == 0 {
 		return false, nil
 	}
-	subjects, err := s.subjects(ctx, cp.RunID)
+	subjects, err := s.journal().Subjects(ctx, cp.RunID)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("retention sweep: read the journal: %w", err)
 	}
 	if len(subjects) == 0 {
 		s.log().Warn("retention sweep: the run destroyed items that name no subject; no act drawn up", "run", cp.RunID)
@@ -163,26 +96,13 @@ func (s *Sweep) writeEvidence(ctx context.Context, cp *Checkpoint, performedBy s
 	rec := evidence.Record{
 		RequestID: cp.RunID, RequestKind: string(KindRetentionExpiry), Reason: evidence.ReasonRetentionExpired,
 		Operator: s.Operator, InformationSystem: deletion.InformationSystem,
-		Subjects: subjects[:min(len(subjects), evidence.MaxInlineSubjects)], SubjectCount: int64(len(subjects)),
 		Destroyed: destroyed, Method: evidence.MethodLogicalErasure,
 		AuthorizedBy: authorized,
 		PerformedBy:  cmp.Or(performedBy, "Lethe retention sweep, request "+cp.RunID),
 		StartedAt:    cp.StartedAt, CompletedAt: s.now(),
 	}
-	if err := rec.Validate(); err != nil {
+	if err := s.journal().DrawUp(ctx, rec, subjects); err != nil {
 		return false, fmt.Errorf("retention sweep: evidence of %s: %w", cp.RunID, err)
-	}
-	var reqs []bulkwrite.Request
-	for _, it := range evidence.Items(rec, subjects) {
-		item, err := platform.Encode(it, s.Policy)
-		if err != nil {
-			return false, err
-		}
-		reqs = append(reqs, bulkwrite.Request{Table: s.Tables[datamap.LedgerTable], Write: types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}})
-	}
-	w := bulkwrite.Writer{DB: s.DB}
-	if _, err := w.WriteAll(ctx, reqs); err != nil {
-		return false, fmt.Errorf("retention sweep: store the evidence: %w", err)
 	}
 	return true, nil
 }

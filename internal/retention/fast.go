@@ -257,7 +257,7 @@ func (w *writer) each(group []*change) {
 		}
 	}
 	subjects := subjectsOf(made)
-	if err := w.s.journal(w.ctx, w.runID, subjects); err != nil {
+	if err := w.s.journalSubjects(w.ctx, w.runID, subjects); err != nil {
 		for _, c := range made {
 			c.page.fail(err)
 		}

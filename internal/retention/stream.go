@@ -2,7 +2,6 @@ package retention
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -158,11 +157,7 @@ func (s *Sweep) journalRemoval(ctx context.Context, r Removal, category string, 
 	if sub, ok := subjectOf(r.Old); ok {
 		subjects = append(subjects, sub)
 	}
-	body, err := json.Marshal(subjects)
-	if err != nil {
-		return err
-	}
-	part, err := platform.Encode(evidence.Item{RequestID: runID, Part: journalPrefix + "ttl#" + r.ID, Body: string(body), CompletedAt: r.At}, s.Policy)
+	part, err := platform.Encode(evidence.RemovalPart(runID, r.ID, subjects, r.At), s.Policy)
 	if err != nil {
 		return err
 	}
@@ -292,7 +287,7 @@ func (s *Sweep) drawTTLAct(ctx context.Context, d ttlDay) error {
 	runID := TTLRunID(d.day)
 	// The day began before the act is drawn, unless a record's clock ran ahead of ours.
 	cp := &Checkpoint{RunID: runID, StartedAt: minTime(d.day, s.now()), Categories: d.categories, ReleasedHolds: d.holds}
-	stored, err := s.writeEvidence(ctx, cp, "DynamoDB TTL (expiresAt of the data map's retention rules), observed by the Lethe retention stream, request "+runID)
+	stored, err := s.drawUpAct(ctx, cp, "DynamoDB TTL (expiresAt of the data map's retention rules), observed by the Lethe retention stream, request "+runID)
 	if err != nil {
 		return err
 	}

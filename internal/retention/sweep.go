@@ -387,7 +387,7 @@ func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
 	if !cp.Done() {
 		return s.release(ctx, cp.owner, cp)
 	}
-	stored, err := s.writeEvidence(ctx, cp, "")
+	stored, err := s.drawUpAct(ctx, cp, "")
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,195 @@
+package evidence
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+// The journal records, as data goes, whose it was: parts stored beside the act, under the request
+// that destroyed the data, named journalPrefix and then
+//
+//   - <round>#<slice> for a slice of a request's deletion (RecordSlice),
+//   - a new id for a sweep's writes (RunParts),
+//   - ttl#<stream record> for one removal DynamoDB's TTL made (RemovalPart).
+//
+// The act of a round is drawn up from its journal (DrawUp); readers of the act skip the journal.
+const journalPrefix = "journal#"
+
+// journalChunk bounds the subjects of one part a sweep journals (far under DynamoDB's 400 KB item
+// limit).
+const journalChunk = 1000
+
+// Journal stores and reads the evidence of destructions in the ledger table through the platform
+// store: the journal parts and the acts drawn up from them. No other package reads or writes them.
+type Journal struct {
+	Store *platform.Store
+}
+
+// journalPart is one part of a request's journal naming subjects.
+func journalPart(requestID, name string, subjects []Subject, at time.Time) Item {
+	if subjects == nil {
+		subjects = []Subject{}
+	}
+	return Item{RequestID: requestID, Part: journalPrefix + name, Body: string(mustMarshal(subjects)), CompletedAt: at}
+}
+
+// RecordSlice stores whose data one slice of round of a request's deletion destroyed.
+func (j Journal) RecordSlice(ctx context.Context, requestID string, round, slice int, subjects []Subject, at time.Time) error {
+	return j.Store.Put(ctx, journalPart(requestID, fmt.Sprintf("%03d#%05d", round, slice), subjects, at))
+}
+
+// RunParts are the journal parts naming the subjects of a sweep's deletions under its request, in
+// order, journalChunk to a part: for a writer that stores them in one transaction with the
+// deletions they record (RecordRun stores them otherwise).
+func RunParts(runID string, subjects map[Subject]bool, at time.Time) []Item {
+	if len(subjects) == 0 {
+		return nil
+	}
+	list := slices.SortedFunc(maps.Keys(subjects), func(a, b Subject) int {
+		return strings.Compare(a.Kind+"/"+a.ID, b.Kind+"/"+b.ID)
+	})
+	var parts []Item
+	for i := 0; i < len(list); i += journalChunk {
+		parts = append(parts, journalPart(runID, platform.NewID(at), list[i:min(i+journalChunk, len(list))], at))
+	}
+	return parts
+}
+
+// RecordRun stores the RunParts of deletions made one request each, in one batch write.
+func (j Journal) RecordRun(ctx context.Context, runID string, subjects map[Subject]bool, at time.Time) error {
+	parts := RunParts(runID, subjects, at)
+	if len(parts) == 0 {
+		return nil
+	}
+	recs := make([]platform.Record, len(parts))
+	for i, p := range parts {
+		recs[i] = p
+	}
+	return j.Store.PutAll(ctx, recs)
+}
+
+// RemovalPart is the journal part of one removal DynamoDB's TTL made, keyed by its stream record so
+// that a record delivered twice is journaled once; subjects may be empty (the item named nobody).
+func RemovalPart(runID, recordID string, subjects []Subject, at time.Time) Item {
+	return journalPart(runID, "ttl#"+recordID, subjects, at)
+}
+
+// Round reads back, in order and each once, the subjects the slices of one round of a request's
+// deletion recorded.
+func (j Journal) Round(ctx context.Context, requestID string, round int) ([]Subject, error) {
+	return j.subjects(ctx, requestID, fmt.Sprintf("%03d#", round))
+}
+
+// Subjects reads back, in order and each once, every subject journaled under a request (a sweep's
+// run, a day of TTL removals).
+func (j Journal) Subjects(ctx context.Context, requestID string) ([]Subject, error) {
+	return j.subjects(ctx, requestID, "")
+}
+
+// subjects reads the journal parts whose names start with journalPrefix+prefix. One person
+// recorded twice (a connection names the owner by id, the profile by name) is listed once, by what
+// names them best. Parts past their TTL are read too: a fact of destruction is never dropped.
+func (j Journal) subjects(ctx context.Context, requestID, prefix string) ([]Subject, error) {
+	q, err := partsOf(requestID, journalPrefix+prefix)
+	if err != nil {
+		return nil, err
+	}
+	q.IncludeExpired = true
+	var out []Subject
+	seen := map[string]int{}
+	err = j.Store.EachItem(ctx, q, func(it map[string]types.AttributeValue) error {
+		item, err := platform.Decode[Item](it)
+		if err != nil {
+			return err
+		}
+		var subs []Subject
+		if err := json.Unmarshal([]byte(item.Body), &subs); err != nil {
+			return fmt.Errorf("journal part %s: %w", item.Part, err)
+		}
+		for _, x := range subs {
+			k := x.Kind + "/" + x.ID
+			if i, ok := seen[k]; ok {
+				if out[i].Name == "" {
+					out[i].Name = x.Name
+				}
+				if out[i].Channel == "" {
+					out[i].Channel = x.Channel
+				}
+				continue
+			}
+			seen[k] = len(out)
+			out = append(out, x)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// partsOf is the query for the evidence parts of a request whose names start with prefix ("" for
+// every part), by the data map's patterns.
+func partsOf(requestID, prefix string) (platform.QuerySpec, error) {
+	c := datamap.MustLookup(datamap.Evidence)
+	pk, err := datamap.Fill(c.Location.PK, Item{RequestID: requestID}.KeyVars())
+	if err != nil {
+		return platform.QuerySpec{}, err
+	}
+	return platform.QuerySpec{Logical: c.Location.Table, PK: pk, SKPrefix: c.SKPrefix() + prefix}, nil
+}
+
+// DrawUp stores the act of destruction and journal extract of rec naming subjects (every one of
+// them; the act names the first MaxInlineSubjects inline and counts them all). The record must
+// validate: an act lacking an element Order 179 requires is never stored.
+func (j Journal) DrawUp(ctx context.Context, rec Record, subjects []Subject) error {
+	rec.Subjects = subjects[:min(len(subjects), MaxInlineSubjects)]
+	rec.SubjectCount = int64(len(subjects))
+	if err := rec.Validate(); err != nil {
+		return err
+	}
+	items := Items(rec, subjects)
+	recs := make([]platform.Record, len(items))
+	for i, it := range items {
+		recs[i] = it
+	}
+	if err := j.Store.PutAll(ctx, recs); err != nil {
+		return fmt.Errorf("store the act: %w", err)
+	}
+	return nil
+}
+
+// Act reads back an act of destruction by its number (ActID), its journal left aside.
+func (j Journal) Act(ctx context.Context, actID string) (Record, error) {
+	q, err := partsOf(actID, "")
+	if err != nil {
+		return Record{}, err
+	}
+	var items []Item
+	err = j.Store.EachItem(ctx, q,
+		func(it map[string]types.AttributeValue) error {
+			item, err := platform.Decode[Item](it)
+			if err != nil {
+				return err
+			}
+			if !strings.HasPrefix(item.Part, journalPrefix) {
+				items = append(items, item)
+			}
+			return nil
+		})
+	if err != nil {
+		return Record{}, err
+	}
+	rec, _, err := FromItems(items)
+	if err != nil {
+		return Record{}, fmt.Errorf("evidence %s: %w", actID, err)
+	}
+	return rec, nil
+}
