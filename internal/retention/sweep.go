@@ -212,6 +212,27 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 	if s.DB == nil || s.Ledger == nil || s.Tables[datamap.PlatformTable] == "" || s.Tables[datamap.LedgerTable] == "" {
 		return Result{}, errors.New("retention sweep: not configured")
 	}
+	s.settleBeforeScan(ctx)
+	cp, idle, err := s.open(ctx, in)
+	if idle != nil {
+		return *idle, err
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	r := s.newRun(ctx, cp)
+	scanErr := r.scan(ctx)
+	r.reportOldest()
+	res, err := s.conclude(ctx, r)
+	if err != nil {
+		return res, err
+	}
+	return res, scanErr
+}
+
+// settleBeforeScan does what each invocation settles before its scan; a failure is logged and left
+// to the next invocation.
+func (s *Sweep) settleBeforeScan(ctx context.Context) {
 	log := s.log()
 	// The acts of the days whose TTL removals changed since their act was drawn (stream.go). A
 	// failure leaves their journal as it is: the next invocation draws them.
@@ -232,57 +253,70 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 			log.Error("retention sweep: could not settle the TTL of legal holds", "err", err)
 		}
 	}
+}
+
+// open takes the sweep's lease and the checkpoint of the run the invocation goes on with: in's, the
+// stored one, or a new run's. idle is the result when there is nothing to do (with the error of
+// releasing the lease, if any).
+func (s *Sweep) open(ctx context.Context, in Input) (cp *Checkpoint, idle *Result, err error) {
 	// One invocation at a time runs the sweep: the daily start and the hourly continuation may fire
 	// together. The lease is on the checkpoint item and ends with the invocation (or, if it dies,
 	// after the longest a Lambda invocation can last).
 	owner, err := s.acquire(ctx)
 	if errors.Is(err, errBusy) {
-		log.Info("retention sweep: another invocation is running the sweep; nothing to do")
-		return Result{Idle: true, Busy: true}, nil
+		s.log().Info("retention sweep: another invocation is running the sweep; nothing to do")
+		return nil, &Result{Idle: true, Busy: true}, nil
 	}
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
-	cp := in.Checkpoint
+	cp = in.Checkpoint
 	if cp == nil {
 		stored, err := s.loadCheckpoint(ctx)
 		if err != nil {
-			return Result{}, errors.Join(err, s.release(ctx, owner, nil))
+			return nil, nil, errors.Join(err, s.release(ctx, owner, nil))
 		}
 		cp = stored
 	}
 	// A stored checkpoint whose scan is done is a run whose recording failed: it is recorded now.
 	if cp == nil && in.ContinueOnly {
-		return Result{Idle: true}, s.release(ctx, owner, nil)
+		return nil, &Result{Idle: true}, s.release(ctx, owner, nil)
 	}
 	if cp == nil {
-		var err error
 		if cp, err = s.begin(ctx, owner); err != nil {
-			return Result{}, errors.Join(err, s.release(ctx, owner, nil))
+			return nil, nil, errors.Join(err, s.release(ctx, owner, nil))
 		}
 	}
 	cp.owner = owner
 	if cp.RunID == "" {
-		return Result{}, errors.New("retention sweep: the checkpoint has no run id")
+		return nil, nil, errors.New("retention sweep: the checkpoint has no run id")
 	}
 	for _, t := range sweptTables {
 		if cp.segmentsOf(t) == 0 {
-			return Result{}, fmt.Errorf("retention sweep: the checkpoint has no positions for %s", t)
+			return nil, nil, fmt.Errorf("retention sweep: the checkpoint has no positions for %s", t)
 		}
 	}
 	cp.Invocations++
 	if cp.Categories == nil {
 		cp.Categories = map[string]*CategoryReport{}
 	}
-	deadline := s.deadline(ctx)
+	return cp, nil, nil
+}
 
-	r := &run{s: s, cp: cp, deadline: deadline, oldest: map[string]time.Time{}, saved: time.Now()}
+// newRun is the shared state of an invocation that goes on with cp until the deadline.
+func (s *Sweep) newRun(ctx context.Context, cp *Checkpoint) *run {
+	r := &run{s: s, cp: cp, deadline: s.deadline(ctx), oldest: map[string]time.Time{}, saved: time.Now()}
 	// The writes outlive a failing segment's context: a page handed to the writer is finished.
 	r.holds = &holdView{s: s}
 	r.w = s.newWriter(ctx, cp.RunID, r.holds)
-	// The unfinished segments of both tables, interleaved, scanned by a pool of workers. Segments
-	// started before the deadline scan at least one page each, so every invocation progresses; one
-	// still queued at the deadline waits for the next invocation.
+	return r
+}
+
+// scan scans the unfinished segments of both tables, interleaved, with a pool of workers, and waits
+// for their writes. Segments started before the deadline scan at least one page each, so every
+// invocation progresses; one still queued at the deadline waits for the next invocation.
+func (r *run) scan(ctx context.Context) error {
+	cp := r.cp
 	type job struct {
 		logical string
 		seg     int
@@ -295,7 +329,7 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 			}
 		}
 	}
-	workers := s.Concurrency
+	workers := r.s.Concurrency
 	if workers <= 0 {
 		workers = DefaultConcurrency
 	}
@@ -307,24 +341,33 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 		}
 		g.Go(func() error { return r.segment(gctx, j.logical, j.seg) })
 	}
-	scanErr := g.Wait()
+	err := g.Wait()
 	r.w.close()
+	return err
+}
 
-	// Oldest remaining: only a finished scan has seen every item; a partial one reports what it saw.
+// reportOldest puts the oldest personal item the invocation saw of each category in the run's
+// report. Only a finished scan has seen every item; a partial one reports what it saw.
+func (r *run) reportOldest() {
 	for cat, t := range r.oldest {
-		rep := cp.Categories[cat]
+		rep := r.cp.Categories[cat]
 		if rep == nil {
 			rep = &CategoryReport{}
-			cp.Categories[cat] = rep
+			r.cp.Categories[cat] = rep
 		}
 		rep.add(&CategoryReport{Oldest: &t})
 	}
+}
+
+// conclude ends the invocation: it records the checkpoint, or the finished run (and the first run
+// finished in a month reports the month before to the privacy officer), and logs what was done.
+func (s *Sweep) conclude(ctx context.Context, r *run) (Result, error) {
+	cp := r.cp
 	res := Result{RunID: cp.RunID, Categories: cp.clone().Categories, Errors: r.errors, Invocations: cp.Invocations}
 	if err := s.record(ctx, cp); err != nil {
 		return res, err
 	}
 	if cp.Done() {
-		// The first run finished in a month reports the month before to the privacy officer.
 		month, err := s.monthlyReport(ctx)
 		if err != nil {
 			return res, err
@@ -334,28 +377,29 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 	if !cp.Done() {
 		res.Partial, res.Checkpoint = true, cp.clone()
 	} else {
-		// The report of a finished run, one line per category: counts and the date of the oldest
-		// personal item left (what the privacy officer's monthly report states).
-		for _, name := range slices.Sorted(maps.Keys(cp.Categories)) {
-			c := cp.Categories[name]
-			attrs := []any{"run", cp.RunID, "category", name, "deleted", c.Deleted, "objects", c.Objects,
-				"repaired", c.Repaired, "unrepairable", c.Unrepairable}
-			if c.Oldest != nil {
-				attrs = append(attrs, "oldest", c.Oldest.UTC().Format(time.DateOnly))
-			}
-			log.Info("retention sweep report", attrs...)
-		}
+		s.logReport(cp)
 	}
-	log.Info("retention sweep", "run", cp.RunID, "at", s.now(), "partial", res.Partial, "invocation", cp.Invocations,
+	s.log().Info("retention sweep", "run", cp.RunID, "at", s.now(), "partial", res.Partial, "invocation", cp.Invocations,
 		"deleted", total(cp, func(c *CategoryReport) int64 { return c.Deleted }),
 		"objects", total(cp, func(c *CategoryReport) int64 { return c.Objects }),
 		"repaired", total(cp, func(c *CategoryReport) int64 { return c.Repaired }),
 		"unrepairable", total(cp, func(c *CategoryReport) int64 { return c.Unrepairable }),
 		"errors", r.errors)
-	if scanErr != nil {
-		return res, scanErr
-	}
 	return res, nil
+}
+
+// logReport logs the report of a finished run, one line per category: counts and the date of the
+// oldest personal item left (what the privacy officer's monthly report states).
+func (s *Sweep) logReport(cp *Checkpoint) {
+	for _, name := range slices.Sorted(maps.Keys(cp.Categories)) {
+		c := cp.Categories[name]
+		attrs := []any{"run", cp.RunID, "category", name, "deleted", c.Deleted, "objects", c.Objects,
+			"repaired", c.Repaired, "unrepairable", c.Unrepairable}
+		if c.Oldest != nil {
+			attrs = append(attrs, "oldest", c.Oldest.UTC().Format(time.DateOnly))
+		}
+		s.log().Info("retention sweep report", attrs...)
+	}
 }
 
 // begin starts a new run: a new run id, a checkpoint at the start of every segment.
@@ -392,17 +436,7 @@ func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
 		return err
 	}
 	now := s.now()
-	progress := map[string]int64{}
-	var objects int64
-	for cat, c := range cp.Categories {
-		if c.Deleted > 0 {
-			progress[cat] = c.Deleted
-		}
-		objects += c.Objects
-	}
-	if objects > 0 {
-		progress["s3_objects"] = objects
-	}
+	progress := progressOf(cp.Categories)
 	req := ledger.Request{ID: cp.RunID, AccountID: "-", Kind: KindRetentionExpiry, Source: Source,
 		Status: ledger.StatusCompleted, Progress: progress, ClosedAt: &now,
 		History: []ledger.Event{
@@ -450,6 +484,23 @@ func (s *Sweep) Plan(ctx context.Context) (map[string]int, error) {
 		plan[t] = int(min(max((items+per-1)/per, DefaultSegments), MaxSegments))
 	}
 	return plan, nil
+}
+
+// progressOf is a run's progress as its ledger request states it: the items deleted per category,
+// and the S3 objects.
+func progressOf(categories map[string]*CategoryReport) map[string]int64 {
+	progress := map[string]int64{}
+	var objects int64
+	for cat, c := range categories {
+		if c.Deleted > 0 {
+			progress[cat] = c.Deleted
+		}
+		objects += c.Objects
+	}
+	if objects > 0 {
+		progress["s3_objects"] = objects
+	}
+	return progress
 }
 
 func summary(cp *Checkpoint) string {
@@ -585,6 +636,48 @@ func (r *run) segment(ctx context.Context, logical string, seg int) error {
 // whichever segment comes by, one store at a time (the end of the invocation stores it in any case).
 func (r *run) settle(ctx context.Context, logical string, seg int, p *pageWrites, advance bool) error {
 	s := r.s
+	counts, released := r.countWrites(p)
+	r.mu.Lock()
+	for _, h := range released {
+		if !slices.Contains(r.cp.ReleasedHolds, h) {
+			r.cp.ReleasedHolds = append(r.cp.ReleasedHolds, h)
+		}
+	}
+	for cat, c := range counts {
+		rep := r.cp.Categories[cat]
+		if rep == nil {
+			rep = &CategoryReport{}
+			r.cp.Categories[cat] = rep
+		}
+		rep.add(c)
+	}
+	if p.err != nil || !advance {
+		// The journal of the page's deletions failed, or a page before it did: its position is
+		// not passed, so the next invocation looks at the page again (what went is not found twice).
+		r.mu.Unlock()
+		return p.err
+	}
+	r.cp.Positions[logical][seg] = positionAfter(p.lek)
+	var state []byte
+	var err error
+	if !r.saving && time.Since(r.saved) >= s.checkpointEvery() {
+		r.saving = true
+		state, err = json.Marshal(r.cp)
+	}
+	r.mu.Unlock()
+	if state != nil {
+		err = s.putState(ctx, r.cp.owner, state, true)
+		r.mu.Lock()
+		r.saving, r.saved = false, time.Now()
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// countWrites counts what a page's writes did in the page's counts (logging each failure), and
+// names the released legal holds whose data they destroyed.
+func (r *run) countWrites(p *pageWrites) (map[string]*CategoryReport, []string) {
+	s := r.s
 	counts := p.counts
 	get := func(cat string) *CategoryReport {
 		c := counts[cat]
@@ -622,41 +715,7 @@ func (r *run) settle(ctx context.Context, logical string, seg int, p *pageWrites
 			}
 		}
 	}
-	r.mu.Lock()
-	for _, h := range released {
-		if !slices.Contains(r.cp.ReleasedHolds, h) {
-			r.cp.ReleasedHolds = append(r.cp.ReleasedHolds, h)
-		}
-	}
-	for cat, c := range counts {
-		rep := r.cp.Categories[cat]
-		if rep == nil {
-			rep = &CategoryReport{}
-			r.cp.Categories[cat] = rep
-		}
-		rep.add(c)
-	}
-	if p.err != nil || !advance {
-		// The journal of the page's deletions failed, or a page before it did: its position is
-		// not passed, so the next invocation looks at the page again (what went is not found twice).
-		r.mu.Unlock()
-		return p.err
-	}
-	r.cp.Positions[logical][seg] = positionAfter(p.lek)
-	var state []byte
-	var err error
-	if !r.saving && time.Since(r.saved) >= s.checkpointEvery() {
-		r.saving = true
-		state, err = json.Marshal(r.cp)
-	}
-	r.mu.Unlock()
-	if state != nil {
-		err = s.putState(ctx, r.cp.owner, state, true)
-		r.mu.Lock()
-		r.saving, r.saved = false, time.Now()
-		r.mu.Unlock()
-	}
-	return err
+	return counts, released
 }
 
 // page judges one page of items: the items past retention have their S3 objects deleted, then every
