@@ -161,21 +161,8 @@ func (s *Sweep) journalRemoval(ctx context.Context, r Removal, category string, 
 	if err != nil {
 		return err
 	}
-	// The day's counts expire with the evidence they count.
-	expires, _ := datamap.Limit(evidenceRule.Kind, day)
 	ledgerTable := aws.String(s.Tables[datamap.LedgerTable])
-	counts := &types.Update{TableName: ledgerTable, Key: ttlDayKey(day),
-		UpdateExpression:         aws.String("ADD #v :one, #d :one, #o :objects SET #exp = if_not_exists(#exp, :exp)"),
-		ExpressionAttributeNames: map[string]string{"#v": "version", "#d": "deleted_" + category, "#o": "objects_" + category, "#exp": platform.AttrExpiresAt},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"},
-			":objects": &types.AttributeValueMemberN{Value: strconv.FormatInt(objects, 10)},
-			":exp":     &types.AttributeValueMemberN{Value: strconv.FormatInt(expires.Unix(), 10)}}}
-	if h := platform.AttrString(r.Old[AttrReleasedHold]); h != "" {
-		// Kept under a legal hold until its release: the day's act names the hold.
-		counts.UpdateExpression = aws.String("ADD #v :one, #d :one, #o :objects, #h :h SET #exp = if_not_exists(#exp, :exp)")
-		counts.ExpressionAttributeNames["#h"] = "holds"
-		counts.ExpressionAttributeValues[":h"] = &types.AttributeValueMemberSS{Value: []string{h}}
-	}
+	counts := s.countRemoval(day, category, objects, platform.AttrString(r.Old[AttrReleasedHold]))
 	_, err = tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: ledgerTable, Item: part, ConditionExpression: aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: map[string]string{"#pk": platform.AttrPK}}},
@@ -189,6 +176,26 @@ func (s *Sweep) journalRemoval(ctx context.Context, r Removal, category string, 
 		return fmt.Errorf("retention stream: journal a removal: %w", err)
 	}
 	return nil
+}
+
+// countRemoval is the update that counts one removal of a category in its day's counts, with the
+// files deleted with it and the released legal hold that had kept it ("" for none).
+func (s *Sweep) countRemoval(day time.Time, category string, objects int64, releasedHold string) *types.Update {
+	// The day's counts expire with the evidence they count.
+	expires, _ := datamap.Limit(evidenceRule.Kind, day)
+	counts := &types.Update{TableName: aws.String(s.Tables[datamap.LedgerTable]), Key: ttlDayKey(day),
+		UpdateExpression:         aws.String("ADD #v :one, #d :one, #o :objects SET #exp = if_not_exists(#exp, :exp)"),
+		ExpressionAttributeNames: map[string]string{"#v": "version", "#d": "deleted_" + category, "#o": "objects_" + category, "#exp": platform.AttrExpiresAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"},
+			":objects": &types.AttributeValueMemberN{Value: strconv.FormatInt(objects, 10)},
+			":exp":     &types.AttributeValueMemberN{Value: strconv.FormatInt(expires.Unix(), 10)}}}
+	if releasedHold != "" {
+		// Kept under a legal hold until its release: the day's act names the hold.
+		counts.UpdateExpression = aws.String("ADD #v :one, #d :one, #o :objects, #h :h SET #exp = if_not_exists(#exp, :exp)")
+		counts.ExpressionAttributeNames["#h"] = "holds"
+		counts.ExpressionAttributeValues[":h"] = &types.AttributeValueMemberSS{Value: []string{releasedHold}}
+	}
+	return counts
 }
 
 // evidenceRule is how long an act is kept (the data map's evidence rule).
@@ -244,25 +251,9 @@ func (s *Sweep) ttlDays(ctx context.Context) ([]ttlDay, error) {
 			return nil, fmt.Errorf("retention: read the days of TTL removals: %w", err)
 		}
 		for _, it := range page.Items {
-			d := ttlDay{categories: map[string]*CategoryReport{}}
-			date, _ := strings.CutPrefix(platform.AttrString(it[platform.AttrSK]), ttlDayPrefix)
-			day, err := time.Parse(time.DateOnly, date)
+			d, err := ttlDayOf(it)
 			if err != nil {
-				return nil, fmt.Errorf("retention: a day of TTL removals: %w", err)
-			}
-			d.day = day
-			d.version, _ = numAttr(it, "version")
-			if hs, ok := it["holds"].(*types.AttributeValueMemberSS); ok {
-				d.holds = slices.Sorted(slices.Values(hs.Value))
-			}
-			d.drawn, _ = numAttr(it, "drawn")
-			for name := range it {
-				n, _ := numAttr(it, name)
-				if cat, ok := strings.CutPrefix(name, "deleted_"); ok {
-					d.report(cat).Deleted += n
-				} else if cat, ok := strings.CutPrefix(name, "objects_"); ok {
-					d.report(cat).Objects += n
-				}
+				return nil, err
 			}
 			out = append(out, d)
 		}
@@ -271,6 +262,31 @@ func (s *Sweep) ttlDays(ctx context.Context) ([]ttlDay, error) {
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
+}
+
+// ttlDayOf reads one day's counts of TTL removals from its item.
+func ttlDayOf(it map[string]types.AttributeValue) (ttlDay, error) {
+	d := ttlDay{categories: map[string]*CategoryReport{}}
+	date, _ := strings.CutPrefix(platform.AttrString(it[platform.AttrSK]), ttlDayPrefix)
+	day, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return ttlDay{}, fmt.Errorf("retention: a day of TTL removals: %w", err)
+	}
+	d.day = day
+	d.version, _ = numAttr(it, "version")
+	if hs, ok := it["holds"].(*types.AttributeValueMemberSS); ok {
+		d.holds = slices.Sorted(slices.Values(hs.Value))
+	}
+	d.drawn, _ = numAttr(it, "drawn")
+	for name := range it {
+		n, _ := numAttr(it, name)
+		if cat, ok := strings.CutPrefix(name, "deleted_"); ok {
+			d.report(cat).Deleted += n
+		} else if cat, ok := strings.CutPrefix(name, "objects_"); ok {
+			d.report(cat).Objects += n
+		}
+	}
+	return d, nil
 }
 
 func (d *ttlDay) report(cat string) *CategoryReport {
@@ -291,18 +307,7 @@ func (s *Sweep) drawTTLAct(ctx context.Context, d ttlDay) error {
 	if err != nil {
 		return err
 	}
-	progress := map[string]int64{}
-	var objects int64
-	for _, cat := range slices.Sorted(maps.Keys(d.categories)) {
-		if n := d.categories[cat].Deleted; n > 0 {
-			progress[cat] = n
-		}
-		objects += d.categories[cat].Objects
-	}
-	if objects > 0 {
-		progress["s3_objects"] = objects
-	}
-	if err := s.recordTTLDay(ctx, runID, d.day, progress, stored); err != nil {
+	if err := s.recordTTLDay(ctx, runID, d.day, progressOf(d.categories), stored); err != nil {
 		return err
 	}
 	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Tables[datamap.LedgerTable]), Key: ttlDayKey(d.day),
