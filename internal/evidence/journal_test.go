@@ -1,0 +1,111 @@
+package evidence
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+func journalOf(t *testing.T) Journal {
+	env := testenv.New(t)
+	policy := datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}
+	return Journal{Store: platform.NewStore(env.DynamoDB, platform.Tables(env.Tables), policy, func() time.Time { return completed })}
+}
+
+// A request's journal is read back in order, each person once by what names them best (a
+// connection names the owner by id, the profile by name), round by round or whole.
+func TestJournalReadsEachSubjectOnceByItsBestName(t *testing.T) {
+	j := journalOf(t)
+	ctx := context.Background()
+	owner := Subject{Kind: SubjectAccountOwner, ID: "acc-1"}
+	named := Subject{Kind: SubjectAccountOwner, ID: "acc-1", Name: "Анна"}
+	eu := Subject{Kind: SubjectEndUser, ID: "eu-1", Channel: "telegram"}
+	later := Subject{Kind: SubjectEndUser, ID: "eu-2"}
+	for _, s := range []struct {
+		round, slice int
+		subjects     []Subject
+	}{{1, 1, []Subject{owner}}, {1, 2, []Subject{named, eu}}, {2, 1, []Subject{later, eu}}} {
+		if err := j.RecordSlice(ctx, "req-1", s.round, s.slice, s.subjects, started); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		round int
+		want  []Subject
+	}{{1, []Subject{named, eu}}, {2, []Subject{later, eu}}} {
+		got, err := j.Round(ctx, "req-1", c.round)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("round %d: %+v, want %+v", c.round, got, c.want)
+		}
+	}
+	all, err := j.Subjects(ctx, "req-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Subject{named, eu, later}; !reflect.DeepEqual(all, want) {
+		t.Errorf("whole journal %+v, want %+v", all, want)
+	}
+}
+
+// A sweep's subjects go in sorted parts of at most journalChunk, and the act drawn up under the
+// same request reads back without its journal, naming every subject.
+func TestJournalOfARunAndItsAct(t *testing.T) {
+	j := journalOf(t)
+	ctx := context.Background()
+	subjects := map[Subject]bool{}
+	for i := range 2500 {
+		subjects[Subject{Kind: SubjectEndUser, ID: fmt.Sprintf("eu-%04d", i)}] = true
+	}
+	parts := RunParts("run-1", subjects, started)
+	if len(parts) != 3 {
+		t.Fatalf("%d parts, want 3", len(parts))
+	}
+	if err := j.RecordRun(ctx, "run-1", subjects, started); err != nil {
+		t.Fatal(err)
+	}
+	all, err := j.Subjects(ctx, "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2500 || all[0].ID != "eu-0000" || all[2499].ID != "eu-2499" {
+		t.Fatalf("%d subjects read back, from %+v", len(all), all[:min(len(all), 1)])
+	}
+
+	rec := sample()
+	rec.RequestID = "run-1"
+	if err := j.DrawUp(ctx, rec, all); err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.Act(ctx, "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SubjectCount != 2500 || len(got.Subjects) != MaxInlineSubjects || got.Subjects[0] != all[0] {
+		t.Errorf("act names %d of %d subjects", len(got.Subjects), got.SubjectCount)
+	}
+	if got.RequestID != "run-1" || got.Reason != rec.Reason || !reflect.DeepEqual(got.Destroyed, rec.Destroyed) {
+		t.Errorf("act %+v, want the drawn-up record's facts", got)
+	}
+
+	// An act missing an element Order 179 requires is never stored.
+	bad := sample()
+	bad.RequestID, bad.Operator.Name = "run-2", ""
+	if err := j.DrawUp(ctx, bad, all); err == nil {
+		t.Fatal("an act without its operator was drawn up")
+	}
+	if _, err := j.Act(ctx, "run-2"); err == nil {
+		t.Fatal("an invalid act was stored")
+	}
+}
