@@ -71,6 +71,11 @@ func (j Journal) RecordRun(ctx context.Context, runID string, subjects map[Subje
 	if len(parts) == 0 {
 		return nil
 	}
+	return j.putAll(ctx, parts)
+}
+
+// putAll stores parts with batch writes.
+func (j Journal) putAll(ctx context.Context, parts []Item) error {
 	recs := make([]platform.Record, len(parts))
 	for i, p := range parts {
 		recs[i] = p
@@ -155,12 +160,7 @@ func (j Journal) DrawUp(ctx context.Context, rec Record, subjects []Subject) err
 	if err := rec.Validate(); err != nil {
 		return err
 	}
-	items := Items(rec, subjects)
-	recs := make([]platform.Record, len(items))
-	for i, it := range items {
-		recs[i] = it
-	}
-	if err := j.Store.PutAll(ctx, recs); err != nil {
+	if err := j.putAll(ctx, Items(rec, subjects)); err != nil {
 		return fmt.Errorf("store the act: %w", err)
 	}
 	return nil
