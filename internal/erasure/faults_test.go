@@ -6,6 +6,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/faults"
@@ -14,10 +18,17 @@ import (
 )
 
 // engineOver builds an engine whose every DynamoDB and S3 call goes through a fault-injecting
-// transport in front of the real emulators (the SDK's own retries off: the engine's are tested).
-func (w *world) engineOver(tr *faults.Transport) *erasure.Engine {
-	db := faults.DynamoDB(w.env.AWSConfig(), w.env.DynamoDBEndpoint, tr)
-	s3c := faults.S3(w.env.AWSConfig(), w.env.S3Endpoint, tr)
+// transport in front of the real emulators. With a nil retryer the SDK's own retries are off, so the
+// engine's are tested; with faults.SDKRetryer the clients retry as production's do.
+func (w *world) engineOver(tr *faults.Transport, retryer aws.Retryer) *erasure.Engine {
+	var dbOpts []func(*dynamodb.Options)
+	var s3Opts []func(*s3.Options)
+	if retryer != nil {
+		dbOpts = append(dbOpts, func(o *dynamodb.Options) { o.Retryer = retryer })
+		s3Opts = append(s3Opts, func(o *s3.Options) { o.Retryer = retryer })
+	}
+	db := faults.DynamoDB(w.env.AWSConfig(), w.env.DynamoDBEndpoint, tr, dbOpts...)
+	s3c := faults.S3(w.env.AWSConfig(), w.env.S3Endpoint, tr, s3Opts...)
 	store := platform.NewStore(db, platform.Tables(w.env.Tables), policy, clock)
 	return erasure.New(store, db, s3c, w.env.Buckets, w.ledger, erasure.Options{Subjects: 4, PageSize: 7, Now: clock,
 		RetryBase: 1e6, RetryMaxGap: 2e7}) // 1 ms … 20 ms: keep the test fast
@@ -35,7 +46,7 @@ func TestFaultsAreRetriedToAnExactEnd(t *testing.T) {
 	}
 	tr := faults.NewTransport(nil, faults.Plan{Seed: 42, Throttle: 0.15, ServerError: 0.1, Unprocessed: 0.3, PartialDelete: 0.3,
 		Operations: []string{"BatchWriteItem", "DeleteObjects"}})
-	e := w.engineOver(tr)
+	e := w.engineOver(tr, nil)
 	before := w.snapshot(t)
 	goneItems, goneObjects := w.expectGone(t, refs[1], nil) // the account scope covers the filter's too
 	for _, ref := range refs {
@@ -83,7 +94,8 @@ func TestCrashAnywhereThenResume(t *testing.T) {
 				plan.CrashAfter = 1 + rng.IntN(10)
 			}
 			tr := faults.NewTransport(nil, plan)
-			e := w.engineOver(tr)
+			// The SDK retries as in production: a connection the emulator's load drops is no crash.
+			e := w.engineOver(tr, faults.SDKRetryer())
 			next, err := e.Delete(context.Background(), ref, cp, erasure.Budget{Items: 120})
 			if err != nil {
 				// Only the crash may fail an attempt, and the engine names it, whichever of its calls

@@ -733,6 +733,35 @@ func TestCrashLosesResponsesInFlight(t *testing.T) {
 	}
 }
 
+// SDKRetryer retries a dropped connection as production's clients do, and never a crash.
+func TestSDKRetryerRetriesDropsNotCrashes(t *testing.T) {
+	env := testenv.New(t)
+	table := env.Tables["PlatformTable"]
+	for _, tc := range []struct {
+		name      string
+		crash     bool
+		wantCalls int
+	}{
+		{"dropped connection", false, 3},
+		{"crash", true, 1},
+	} {
+		calls := 0
+		var tr *Transport
+		tr = NewTransport(roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			calls++
+			if tc.crash {
+				tr.Crash()
+			}
+			return nil, errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection")
+		}), Plan{})
+		db := DynamoDB(env.AWSConfig(), env.DynamoDBEndpoint, tr, func(o *dynamodb.Options) { o.Retryer = SDKRetryer() })
+		_, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &table, Key: key("r", "1")})
+		if err == nil || calls != tc.wantCalls || errors.Is(err, ErrCrashed) != tc.crash {
+			t.Errorf("%s: %d calls, error %v; want %d calls and crashed=%v", tc.name, calls, err, tc.wantCalls, tc.crash)
+		}
+	}
+}
+
 func TestCrashAfterDeleteObjects(t *testing.T) {
 	env := testenv.New(t)
 	bucket := env.Buckets["FilesBucket"]
