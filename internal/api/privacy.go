@@ -12,13 +12,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -48,8 +46,6 @@ const (
 	defaultPrivacyWindow = 7 * 24 * time.Hour
 	// previewValidity is how long a preview token starts its deletion (by the service clock).
 	previewValidity = 15 * time.Minute
-	// countWorkers bounds the end users a preview counts at once.
-	countWorkers = 16
 )
 
 // endUserSummary is api/openapi.yaml EndUserSummary: no channel identifiers, no locale, no
@@ -418,7 +414,11 @@ func (a *API) previewPrivacyDeletion(ctx context.Context, c *Call) (Response, er
 	if err != nil {
 		return Response{}, err
 	}
-	counts, err := a.countFilter(ctx, platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: c.Acct, BotID: scopeBot, From: from, To: to})
+	// The counts are the erasure engine's own plan for this scope, run without deleting: the same
+	// bots, key range, account check, expired-but-stored items and legal-hold skips as the deletion
+	// the token starts (erasure.Engine.Count). They describe the scope when the preview ran: end users
+	// whose first conversation falls in the range later are deleted too.
+	counts, err := a.s.Deletion.Engine.Count(ctx, platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: c.Acct, BotID: scopeBot, From: from, To: to})
 	if err != nil {
 		return Response{}, err
 	}
@@ -429,130 +429,13 @@ func (a *API) previewPrivacyDeletion(ctx context.Context, c *Call) (Response, er
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	now := a.s.Now().UTC()
 	rec := previewRecord{TokenHash: hashToken(token), AccountID: c.Acct, Sub: c.Sub, BotID: scopeBot, From: from, To: to,
-		EndUsers: counts.endUsers.Load(), Conversations: counts.conversations.Load(), Messages: counts.messages.Load(),
+		EndUsers: counts[datamap.EndUserProfile], Conversations: counts[datamap.Conversation], Messages: counts[datamap.Message],
 		ValidUntil: now.Add(previewValidity), CreatedAt: now}
 	if err := a.s.Store.Put(ctx, rec); err != nil {
 		return Response{}, err
 	}
 	return Response{Status: http.StatusOK, Body: previewView{EndUsers: rec.EndUsers, Conversations: rec.Conversations,
 		Messages: rec.Messages, PreviewToken: token, ExpiresAt: rec.ValidUntil}}, nil
-}
-
-type filterCounts struct{ endUsers, conversations, messages atomic.Int64 }
-
-// countFilter counts the end users, conversations and messages the erasure engine would destroy for
-// a ScopeEndUserFilter: the same bots (filterBots), the same key range and account check
-// (botEndUsers, listed), items past their TTL included (still stored, so still destroyed), and the
-// end users an active legal hold keeps left out (deleteSubject skips them). Everything in a
-// conversation's partition is a message the deletion destroys.
-//
-// Cost: it reads, never deletes, and reads only keys and the few attributes it needs (projections;
-// the messages by Select COUNT, which returns no items but DynamoDB still meters every item it
-// counts). Per end user that is one Query of their partition's conversation headers, and per
-// conversation one COUNT Query (more for partitions over 1 MB): O(end users + conversations)
-// requests and read units in proportion to the data's size, 16 end users at a time. Fine for the
-// thousands a dashboard previews; for millions of end users it takes minutes and would outrun the
-// API Gateway's 30-second limit — such a scope needs counters kept as data is written (the
-// conversation header's messageCount is such a counter, but it is not exact after message-level
-// expiry, so it is not used here) or an asynchronous preview.
-//
-// The counts describe the scope when the preview ran: end users whose first conversation falls in
-// the range after it (a range reaching into the future) are deleted too when the deletion starts.
-func (a *API) countFilter(ctx context.Context, ref platform.ScopeRef) (*filterCounts, error) {
-	var bots []string
-	if ref.BotID != "" {
-		if _, err := a.s.Store.Bot(ctx, ref.AccountID, ref.BotID); err != nil {
-			if errors.Is(err, platform.ErrNotFound) {
-				return &filterCounts{}, nil
-			}
-			return nil, err
-		}
-		bots = []string{ref.BotID}
-	} else {
-		all, err := a.accountBots(ctx, ref.AccountID)
-		if err != nil {
-			return nil, err
-		}
-		for _, b := range all {
-			bots = append(bots, b.ID)
-		}
-	}
-	holds, err := a.s.Ledger.ActiveHolds(ctx, ref.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	counts := &filterCounts{}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(countWorkers)
-	for _, bot := range bots {
-		err := a.s.Store.EachItem(gctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1",
-			PK:     fill(datamap.EndUserProfile, "GSI1", map[string]string{"bot": bot}),
-			SKFrom: ref.From.UTC().Format(platform.KeyTime), SKTo: ref.To.UTC().Format(platform.KeyTime) + "#\U0010FFFF",
-			IncludeExpired: true, Projection: []string{"accountId", "botId", "endUserId"}}, func(it map[string]types.AttributeValue) error {
-			acct, botID, eu := platform.AttrString(it["accountId"]), platform.AttrString(it["botId"]), platform.AttrString(it["endUserId"])
-			if acct != ref.AccountID || eu == "" {
-				return nil
-			}
-			for _, h := range holds {
-				if h.Covers(acct, botID, eu) {
-					return nil
-				}
-			}
-			counts.endUsers.Add(1)
-			g.Go(func() error { return a.countEndUser(gctx, eu, counts) })
-			return nil
-		})
-		if err != nil {
-			if werr := g.Wait(); werr != nil {
-				return nil, werr // the cause, rather than the cancellation it led to
-			}
-			return nil, err
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return counts, nil
-}
-
-// countEndUser counts one end user's conversations and their messages, expired items included.
-func (a *API) countEndUser(ctx context.Context, endUserID string, counts *filterCounts) error {
-	var convs []string
-	err := a.s.Store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable,
-		PK:       fill(datamap.Conversation, "", map[string]string{"endUser": endUserID}),
-		SKPrefix: datamap.MustLookup(datamap.Conversation).SKPrefix(), IncludeExpired: true,
-		Projection: []string{"conversationId"}}, func(it map[string]types.AttributeValue) error {
-		if platform.AttrString(it[platform.AttrCategory]) == datamap.Conversation {
-			convs = append(convs, platform.AttrString(it["conversationId"]))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	counts.conversations.Add(int64(len(convs)))
-	table := a.s.Store.Table(datamap.PlatformTable)
-	for _, conv := range convs {
-		if conv == "" {
-			continue
-		}
-		in := &dynamodb.QueryInput{TableName: &table, Select: types.SelectCount, ConsistentRead: aws.Bool(true),
-			KeyConditionExpression:    aws.String("#pk = :pk"),
-			ExpressionAttributeNames:  map[string]string{"#pk": platform.AttrPK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: fill(datamap.Message, "", map[string]string{"conversation": conv})}}}
-		for {
-			out, err := a.s.Store.DB().Query(ctx, in)
-			if err != nil {
-				return err
-			}
-			counts.messages.Add(int64(out.Count))
-			if out.LastEvaluatedKey == nil {
-				break
-			}
-			in.ExclusiveStartKey = out.LastEvaluatedKey
-		}
-	}
-	return nil
 }
 
 // startPrivacyDeletion starts the deletion a preview described. The request is named after the

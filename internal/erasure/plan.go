@@ -158,6 +158,9 @@ func withdrawConsents(ctx context.Context, s *slice) (bool, error) {
 	}
 	now := s.e.opts.Now().UTC()
 	for _, c := range cs {
+		if s.dry {
+			break // a count writes nothing
+		}
 		if c.WithdrawnAt != nil {
 			continue
 		}

@@ -215,6 +215,9 @@ func (s *slice) deletePage(ctx context.Context, prefix string) (int, error) {
 	if prefix == "" || prefix[len(prefix)-1] != '/' {
 		return 0, fmt.Errorf("refusing to delete under prefix %q", prefix)
 	}
+	if s.dry {
+		return 0, nil // a count is of items, not of objects
+	}
 	bucket := s.e.buckets[datamap.FilesBucket]
 	out, err := s.e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix, MaxKeys: aws.Int32(1000)})
 	if err != nil {
