@@ -6,17 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -147,38 +142,41 @@ func (a *API) visibleBots(ctx context.Context, c *Call) ([]platform.Bot, error) 
 // privacyCursor is where a Privacy listing stands, opaque to clients: the bot being walked and the
 // GSI1 sort key and end user of the last item shown, plus the filters the listing was started with
 // (the default window is fixed by the first page, so that "now" moving does not shift the pages).
-// The partition is always rebuilt from the caller's account: the bot must be one the caller may
-// list, so a cursor cannot reach another account's or another bot's data.
+// It travels as a platform.Cursor bound to the caller's account; the bot must be one the caller
+// may list, so a cursor cannot reach another account's or another bot's data.
 type privacyCursor struct {
-	Bot     string `json:"b"`
-	Key     string `json:"k"`
-	EndUser string `json:"u"`
-	BotID   string `json:"q,omitempty"` // the botId filter
-	From    string `json:"f"`
-	To      string `json:"t"`
+	Bot     string
+	Key     string
+	EndUser string
+	BotID   string // the botId filter
+	From    string
+	To      string
 }
 
-func (pc privacyCursor) encode() string {
-	b, _ := json.Marshal(pc)
-	return base64.RawURLEncoding.EncodeToString(b)
+func (pc privacyCursor) encode(acct string) string {
+	part, _ := platform.AccountPartition(acct)
+	return platform.Cursor{Partition: part, After: pc.Key,
+		State: map[string]string{"b": pc.Bot, "q": pc.BotID, "f": pc.From, "t": pc.To}}.Encode()
 }
 
-func parsePrivacyCursor(s string) (*privacyCursor, error) {
+func parsePrivacyCursor(s, acct string) (*privacyCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	bad := badRequest("cursor", "not a cursor this API gave out")
-	if len(s) > 2048 {
-		return nil, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	part, err := platform.AccountPartition(acct)
 	if err != nil {
-		return nil, bad
+		return nil, err
 	}
-	var pc privacyCursor
-	if json.Unmarshal(b, &pc) != nil || !idPattern.MatchString(pc.Bot) || pc.EndUser == "" || !strings.HasSuffix(pc.Key, "#"+pc.EndUser) ||
-		(pc.BotID != "" && pc.BotID != pc.Bot) {
-		return nil, bad
+	c, err := platform.DecodeCursor(s, part)
+	if err != nil {
+		return nil, err
+	}
+	pc := privacyCursor{Bot: c.State["b"], Key: c.After, BotID: c.State["q"], From: c.State["f"], To: c.State["t"]}
+	if i := strings.LastIndexByte(pc.Key, '#'); i >= 0 {
+		pc.EndUser = pc.Key[i+1:]
+	}
+	if !idPattern.MatchString(pc.Bot) || pc.EndUser == "" || (pc.BotID != "" && pc.BotID != pc.Bot) {
+		return nil, platform.ErrBadCursor
 	}
 	return &pc, nil
 }
@@ -191,7 +189,7 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 	if err != nil {
 		return Response{}, err
 	}
-	cur, err := parsePrivacyCursor(q["cursor"])
+	cur, err := parsePrivacyCursor(q["cursor"], c.Acct)
 	if err != nil {
 		return Response{}, err
 	}
@@ -222,17 +220,15 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 	} else if bots, err = a.visibleBots(ctx, c); err != nil {
 		return Response{}, err
 	}
-	first, start := 0, map[string]types.AttributeValue(nil)
+	first, spec := 0, platform.QuerySpec{Projection: summaryAttrs}
 	if cur != nil {
 		first = slices.IndexFunc(bots, func(b platform.Bot) bool { return b.ID == cur.Bot })
 		if first < 0 {
 			return Response{}, badRequest("cursor", "the cursor is of a listing with other filters")
 		}
-		start = map[string]types.AttributeValue{
-			platform.AttrPK: &types.AttributeValueMemberS{Value: fill(datamap.EndUserProfile, "", map[string]string{"endUser": cur.EndUser})},
-			platform.AttrSK: &types.AttributeValueMemberS{Value: datamap.MustLookup(datamap.EndUserProfile).Location.SK},
-			"gsi1pk":        &types.AttributeValueMemberS{Value: fill(datamap.EndUserProfile, "GSI1", map[string]string{"bot": cur.Bot})},
-			"gsi1sk":        &types.AttributeValueMemberS{Value: cur.Key},
+		if spec.Start, err = platform.StartAfter(datamap.EndUserProfile, "GSI1", map[string]string{"endUser": cur.EndUser, "bot": cur.Bot,
+			"firstConversationAt": strings.TrimSuffix(cur.Key, "#"+cur.EndUser)}); err != nil {
+			return Response{}, platform.ErrBadCursor
 		}
 	}
 	out := page[endUserSummary]{Items: []endUserSummary{}}
@@ -240,8 +236,8 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 	for i := first; i < len(bots); i++ {
 		bot := bots[i].ID
 		for {
-			p, err := a.s.Store.EndUsersByFirstConversation(ctx, bot, from, to,
-				platform.QuerySpec{Limit: int32(limit - len(out.Items) + 1), Start: start, Projection: summaryAttrs})
+			spec.Limit = int32(limit - len(out.Items) + 1)
+			p, err := a.s.Store.EndUsersByFirstConversation(ctx, bot, from, to, spec)
 			if err != nil {
 				return Response{}, err
 			}
@@ -252,7 +248,7 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 				if len(out.Items) == limit {
 					out.NextCursor = privacyCursor{Bot: last.BotID, EndUser: last.ID,
 						Key: last.FirstConversationAt.UTC().Format(platform.KeyTime) + "#" + last.ID, BotID: q["botId"],
-						From: from.Format(time.RFC3339Nano), To: to.Format(time.RFC3339Nano)}.encode()
+						From: from.Format(time.RFC3339Nano), To: to.Format(time.RFC3339Nano)}.encode(c.Acct)
 					return Response{Status: http.StatusOK, Body: out}, nil
 				}
 				out.Items = append(out.Items, endUserSummary{ID: u.ID, BotID: u.BotID, ConnectionID: u.ConnectionID, Channel: u.Channel,
@@ -263,24 +259,11 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 			if p.Next == nil {
 				break
 			}
-			start = p.Next
+			spec.Start = p.Next
 		}
-		start = nil
+		spec.Start = nil
 	}
 	return Response{Status: http.StatusOK, Body: out}, nil
-}
-
-// fill is a key of a category (or of one of its indexes) from the data map's pattern.
-func fill(category, index string, vars map[string]string) string {
-	l := datamap.MustLookup(category).Location
-	pattern := l.PK
-	for _, ix := range l.Indexes {
-		if ix.Name == index {
-			pattern = ix.PK
-		}
-	}
-	v, _ := datamap.Fill(pattern, vars)
-	return v
 }
 
 // previewRecord is a Privacy preview (data map PreviewToken): the SHA-256 of its token, never the
@@ -454,19 +437,11 @@ func (a *API) startPrivacyDeletion(ctx context.Context, c *Call) (Response, erro
 	}
 	unknown := &statusError{status: http.StatusConflict, detail: "no such preview, or it has expired: preview again"}
 	hash := hashToken(in.PreviewToken)
-	key, err := a.s.Store.KeyOf(previewRecord{TokenHash: hash})
-	if err != nil {
-		return Response{}, err
-	}
-	out, err := a.s.Store.DB().GetItem(ctx, &dynamodb.GetItemInput{TableName: &key.Table, Key: key.Attributes(), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return Response{}, err
-	}
 	now := a.s.Now()
-	if out.Item == nil || platform.Expired(out.Item, now) || platform.AttrString(out.Item[platform.AttrCategory]) != datamap.PreviewToken {
+	rec, err := platform.Get(ctx, a.s.Store, previewRecord{TokenHash: hash})
+	if errors.Is(err, platform.ErrNotFound) {
 		return Response{}, unknown
 	}
-	rec, err := platform.Decode[previewRecord](out.Item)
 	if err != nil {
 		return Response{}, err
 	}

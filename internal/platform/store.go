@@ -173,6 +173,32 @@ func (s *Store) Put(ctx context.Context, r Record) error {
 	return nil
 }
 
+// ErrTaken is a Claim that found its key held.
+var ErrTaken = errors.New("already stored")
+
+// Claim writes r unless an item is already stored under its key, expired or not, whose attribute
+// attr is other than free: the first writer of a key wins, and an item released by setting attr to
+// free may be claimed again. A lost claim is ErrTaken.
+func (s *Store) Claim(ctx context.Context, r Record, attr, free string) error {
+	item, err := Encode(r, s.policy)
+	if err != nil {
+		return err
+	}
+	table := s.tableOf(r)
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #attr = :free"),
+		ExpressionAttributeNames:  map[string]string{"#attr": attr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":free": &types.AttributeValueMemberS{Value: free}}})
+	var taken *types.ConditionalCheckFailedException
+	if errors.As(err, &taken) {
+		return ErrTaken
+	}
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", r.Category(), err)
+	}
+	return nil
+}
+
 func (s *Store) tableOf(r Record) string {
 	return s.tables[datamap.MustLookup(r.Category()).Location.Table]
 }
