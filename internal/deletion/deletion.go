@@ -14,9 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/evidence"
@@ -297,12 +294,7 @@ func filesCategory(k datamap.Scope) string {
 func (s *Service) journal(ctx context.Context, requestID string, round int) ([]evidence.Subject, error) {
 	var out []evidence.Subject
 	seen := map[string]int{}
-	q := platform.QuerySpec{Logical: datamap.LedgerTable, PK: "R#" + requestID, SKPrefix: fmt.Sprintf("EVIDENCE#%s%03d#", journalPrefix, round)}
-	err := s.Store.EachItem(ctx, q, func(it map[string]types.AttributeValue) error {
-		var item evidence.Item
-		if err := attributevalue.UnmarshalMap(it, &item); err != nil {
-			return err
-		}
+	err := platform.EachOf(ctx, s.Store, datamap.Evidence, map[string]string{"request": requestID}, fmt.Sprintf("%s%03d#", journalPrefix, round), func(item evidence.Item) error {
 		var subs []erasure.Subject
 		if err := json.Unmarshal([]byte(item.Body), &subs); err != nil {
 			return fmt.Errorf("journal part %s: %w", item.Part, err)
@@ -397,12 +389,8 @@ func (s *Service) Evidence(ctx context.Context, requestID string) ([]evidence.Re
 	var out []evidence.Record
 	for _, id := range req.Evidence {
 		var items []evidence.Item
-		err := s.Store.EachItem(ctx, platform.QuerySpec{Logical: datamap.LedgerTable, PK: "R#" + id, SKPrefix: "EVIDENCE#"},
-			func(it map[string]types.AttributeValue) error {
-				var item evidence.Item
-				if err := attributevalue.UnmarshalMap(it, &item); err != nil {
-					return err
-				}
+		err := platform.EachOf(ctx, s.Store, datamap.Evidence, map[string]string{"request": id}, "",
+			func(item evidence.Item) error {
 				if !strings.HasPrefix(item.Part, journalPrefix) {
 					items = append(items, item)
 				}

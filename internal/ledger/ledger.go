@@ -357,19 +357,9 @@ func CursorAfter(r Request) string {
 	return platform.Cursor{Partition: part, After: r.CreatedAt.UTC().Format(platform.KeyTime) + "#" + r.ID}.Encode()
 }
 
-// requestIndex is the data map's pattern of a deletion request's index.
-func requestIndex(name string) datamap.IndexKey {
-	for _, ix := range datamap.MustLookup(datamap.DeletionRequest).Location.Indexes {
-		if ix.Name == name {
-			return ix
-		}
-	}
-	panic("ledger: the data map gives deletion requests no index " + name)
-}
-
 // accountPartition is the GSI1 partition of an account's requests.
 func accountPartition(accountID string) (string, error) {
-	return datamap.Fill(requestIndex("GSI1").PK, map[string]string{"account": accountID})
+	return datamap.MustLookup(datamap.DeletionRequest).Partition("GSI1", map[string]string{"account": accountID})
 }
 
 // ByStatus lists every request in a status (GSI2), oldest change first.

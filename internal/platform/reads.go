@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 )
@@ -59,6 +60,24 @@ func getStored[T Record](ctx context.Context, s *Store, r T, includeExpired bool
 		return zero, ErrNotFound
 	}
 	return Decode[T](out.Item)
+}
+
+// EachOf calls fn, in sort-key order, with every unexpired record of a category in the partition
+// vars name whose sort key is the category's own prefix followed by within.
+func EachOf[T any](ctx context.Context, s *Store, category string, vars map[string]string, within string, fn func(T) error) error {
+	c := datamap.MustLookup(category)
+	pk, err := c.Partition("", vars)
+	if err != nil {
+		return fmt.Errorf("%s: %w", category, err)
+	}
+	return s.EachItem(ctx, QuerySpec{Logical: c.Location.Table, PK: pk, SKPrefix: c.SKPrefix() + within},
+		func(it map[string]types.AttributeValue) error {
+			v, err := Decode[T](it)
+			if err != nil {
+				return err
+			}
+			return fn(v)
+		})
 }
 
 // partitionOf lists the items of one category in its partition.

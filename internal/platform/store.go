@@ -82,6 +82,17 @@ func (s *Store) Policy() datamap.Policy { return s.policy }
 
 // KeyOf returns where a record is stored.
 func (s *Store) KeyOf(r Record) (Key, error) {
+	k, err := RecordKey(r)
+	if err != nil {
+		return Key{}, err
+	}
+	k.Table = s.tables[datamap.MustLookup(r.Category()).Location.Table]
+	return k, nil
+}
+
+// RecordKey is a record's key from its category's patterns, without the table's physical name:
+// for the code that addresses the tables itself (the retention sweep).
+func RecordKey(r Record) (Key, error) {
 	c, ok := datamap.Lookup(r.Category())
 	if !ok {
 		return Key{}, fmt.Errorf("unknown category %q", r.Category())
@@ -95,7 +106,7 @@ func (s *Store) KeyOf(r Record) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("%s: %w", c.Name, err)
 	}
-	return Key{Table: s.tables[c.Location.Table], PK: pk, SK: sk}, nil
+	return Key{PK: pk, SK: sk}, nil
 }
 
 // Encode turns a record into the item stored for it: its fields, its keys and index keys from the
