@@ -87,11 +87,10 @@ func keyPrefixes() []string {
 	return out
 }
 
-// keyLiterals lists the string literals in the non-test Go files under root (relative to the
-// module root) that begin with one of the data map's key prefixes, as "file:line: literal".
-func keyLiterals(t *testing.T, prefixes []string) []string {
+// eachProductionFile parses every non-test Go file of the module outside the packages under
+// exempt (and outside wiring, local stand-ins and test support) and calls fn with it.
+func eachProductionFile(t *testing.T, exempt []string, fn func(fset *token.FileSet, f *ast.File)) {
 	t.Helper()
-	var hits []string
 	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -108,7 +107,7 @@ func keyLiterals(t *testing.T, prefixes []string) []string {
 		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
 			return nil
 		}
-		if exemptFromSealing(filepath.ToSlash(filepath.Dir(rel)), keyOwners) {
+		if exemptFromSealing(filepath.ToSlash(filepath.Dir(rel)), exempt) {
 			return nil
 		}
 		fset := token.NewFileSet()
@@ -116,6 +115,25 @@ func keyLiterals(t *testing.T, prefixes []string) []string {
 		if err != nil {
 			return err
 		}
+		fn(fset, f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// where is a position relative to the module root.
+func where(fset *token.FileSet, p token.Pos) string {
+	return strings.TrimPrefix(fset.Position(p).String(), "../../")
+}
+
+// keyLiterals lists the string literals in the production Go files outside the key owners that
+// begin with one of the data map's key prefixes, as "file:line:col: literal".
+func keyLiterals(t *testing.T, prefixes []string) []string {
+	t.Helper()
+	var hits []string
+	eachProductionFile(t, keyOwners, func(fset *token.FileSet, f *ast.File) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			lit, ok := n.(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
@@ -127,18 +145,31 @@ func keyLiterals(t *testing.T, prefixes []string) []string {
 			}
 			for _, p := range prefixes {
 				if strings.HasPrefix(s, p) {
-					hits = append(hits, fset.Position(lit.Pos()).String()[len("../../"):]+": "+lit.Value)
+					hits = append(hits, where(fset, lit.Pos())+": "+lit.Value)
 					break
 				}
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return hits
+}
+
+// No production package outside storage takes the raw client out of the store: a call of a
+// method DB() with no arguments (platform.Store.DB) is storage's alone.
+func TestNoRawClientOutsideStorage(t *testing.T) {
+	eachProductionFile(t, storagePackages, func(fset *token.FileSet, f *ast.File) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 0 {
+				return true
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "DB" {
+				t.Errorf("%s: the raw client taken out of the store: go through ledger or platform", where(fset, call.Pos()))
+			}
+			return true
+		})
+	})
 }
 
 // Every key comes from the data map's patterns: no production Go file outside datamap, ledger and

@@ -95,12 +95,17 @@ func (s *Sweep) journalParts(runID string, subjects map[evidence.Subject]bool) (
 func (s *Sweep) subjects(ctx context.Context, runID string) ([]evidence.Subject, error) {
 	seen := map[evidence.Subject]bool{}
 	var out []evidence.Subject
+	ev := datamap.MustLookup(datamap.Evidence)
+	pk, err := ev.Partition("", map[string]string{"request": runID})
+	if err != nil {
+		return nil, fmt.Errorf("retention sweep: read the journal: %w", err)
+	}
 	in := &dynamodb.QueryInput{TableName: aws.String(s.Tables[datamap.LedgerTable]), ConsistentRead: aws.Bool(true),
 		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :p)"),
 		ExpressionAttributeNames: map[string]string{"#pk": platform.AttrPK, "#sk": platform.AttrSK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: "R#" + runID},
-			":p":  &types.AttributeValueMemberS{Value: "EVIDENCE#" + journalPrefix}}}
+			":pk": &types.AttributeValueMemberS{Value: pk},
+			":p":  &types.AttributeValueMemberS{Value: ev.SKPrefix() + journalPrefix}}}
 	for {
 		page, err := s.DB.Query(ctx, in)
 		if err != nil {
