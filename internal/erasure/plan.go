@@ -196,7 +196,7 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 			return true, nil
 		}
 		q.Limit = s.e.opts.PageSize * 10
-		q.Start = decodeCursor(s.cp.Cursor)
+		q.Start = platform.PositionFrom(s.cp.Cursor)
 		q.IncludeExpired, q.Projection = true, keyAttrs
 		items, next, err := s.e.store.QueryItems(ctx, q)
 		if err != nil {
@@ -224,7 +224,7 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 		if err := wait(ctx, &wg); err != nil {
 			return false, err
 		}
-		s.cp.Cursor = encodeCursor(next)
+		s.cp.Cursor = platform.PositionStrings(next)
 		return next == nil, nil
 	}
 }
@@ -381,26 +381,4 @@ func (e *Engine) key(category string, vars map[string]string) (platform.Key, boo
 		return platform.Key{}, false
 	}
 	return platform.Key{Table: e.store.Table(c.Location.Table), PK: pk, SK: sk}, true
-}
-
-func encodeCursor(k map[string]types.AttributeValue) map[string]string {
-	if k == nil {
-		return nil
-	}
-	out := make(map[string]string, len(k))
-	for name, v := range k {
-		out[name] = platform.AttrString(v)
-	}
-	return out
-}
-
-func decodeCursor(c map[string]string) map[string]types.AttributeValue {
-	if c == nil {
-		return nil
-	}
-	out := make(map[string]types.AttributeValue, len(c))
-	for name, v := range c {
-		out[name] = &types.AttributeValueMemberS{Value: v}
-	}
-	return out
 }

@@ -58,7 +58,7 @@ func users(sources sourcesFn, list listFn) func(context.Context, *slice) (bool, 
 			if s.exhausted() {
 				break
 			}
-			page, next, err := list(gctx, s, s.cp.Sources[s.cp.Source], decodeCursor(s.cp.Cursor))
+			page, next, err := list(gctx, s, s.cp.Sources[s.cp.Source], platform.PositionFrom(s.cp.Cursor))
 			if err != nil {
 				listErr = err
 				break
@@ -74,7 +74,7 @@ func users(sources sourcesFn, list listFn) func(context.Context, *slice) (bool, 
 				s.cp.Source++
 				s.cp.Cursor = nil
 			} else {
-				s.cp.Cursor = encodeCursor(next)
+				s.cp.Cursor = platform.PositionStrings(next)
 			}
 		}
 		close(work)

@@ -97,3 +97,29 @@ func StartAfter(category, index string, vars map[string]string) (map[string]type
 func AccountPartition(accountID string) (string, error) {
 	return datamap.Fill(loc(datamap.AccountProfile).PK, map[string]string{"account": accountID})
 }
+
+// PositionStrings is a listing's position (a LastEvaluatedKey) as strings, for a checkpoint that
+// is stored as JSON (the erasure engine's); nil for the end of the listing. Every key attribute of
+// the tables and indexes is a string.
+func PositionStrings(k map[string]types.AttributeValue) map[string]string {
+	if k == nil {
+		return nil
+	}
+	out := make(map[string]string, len(k))
+	for name, v := range k {
+		out[name] = AttrString(v)
+	}
+	return out
+}
+
+// PositionFrom is the listing position (QuerySpec.Start) that PositionStrings stored.
+func PositionFrom(c map[string]string) map[string]types.AttributeValue {
+	if c == nil {
+		return nil
+	}
+	out := make(map[string]types.AttributeValue, len(c))
+	for name, v := range c {
+		out[name] = &types.AttributeValueMemberS{Value: v}
+	}
+	return out
+}
