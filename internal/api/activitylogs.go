@@ -95,7 +95,11 @@ func (a *API) listActivityLogs(ctx context.Context, c *Call) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	cur, err := parseCursor(q["cursor"])
+	pk, err := activityLogPK(c.Acct)
+	if err != nil {
+		return Response{}, err
+	}
+	cur, err := platform.DecodeCursor(q["cursor"], pk) // bound to the caller's log partition
 	if err != nil {
 		return Response{}, err
 	}
@@ -106,10 +110,6 @@ func (a *API) listActivityLogs(ctx context.Context, c *Call) (Response, error) {
 	}
 	if upper < lower {
 		return Response{Status: http.StatusOK, Body: out}, nil
-	}
-	pk, err := activityLogPK(c.Acct)
-	if err != nil {
-		return Response{}, err
 	}
 	spec := platform.QuerySpec{Logical: datamap.PlatformTable, PK: pk, SKFrom: lower, SKTo: upper,
 		Descending: true, Limit: int32(limit + 1)}
@@ -131,7 +131,7 @@ func (a *API) listActivityLogs(ctx context.Context, c *Call) (Response, error) {
 			}
 			if len(out.Items) == limit {
 				last := out.Items[len(out.Items)-1].ID
-				out.NextCursor = cursor{After: last, ID: last}.encode()
+				out.NextCursor = platform.Cursor{Partition: pk, After: last}.Encode()
 				return Response{Status: http.StatusOK, Body: out}, nil
 			}
 			out.Items = append(out.Items, activityLogView{ID: l.ID, At: l.At.UTC(), ActorSub: l.ActorSub,

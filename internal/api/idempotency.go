@@ -10,10 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -51,26 +47,20 @@ func (i *idempotency) do(ctx context.Context, acct, key string, req events.APIGa
 	}
 	sum := sha256.Sum256([]byte(req.RouteKey + "\n" + req.RawPath + "\n" + req.Body))
 	rec := idemRecord{AccountID: acct, Key: key, RequestHash: hex.EncodeToString(sum[:]), State: "pending", CreatedAt: i.now().UTC()}
-	item, err := platform.Encode(rec, i.store.Policy())
-	if err != nil {
-		return render(problemOf(err)), nil
-	}
-	db, table := i.store.DB(), i.store.Table(datamap.LedgerTable)
-	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item,
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #state = :abandoned"),
-		ExpressionAttributeNames:  map[string]string{"#state": "state"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":abandoned": &types.AttributeValueMemberS{Value: "abandoned"}}})
-	var taken *types.ConditionalCheckFailedException
+	err := i.store.Claim(ctx, rec, "state", "abandoned")
 	switch {
-	case errors.As(err, &taken):
-		return i.replay(ctx, rec, item)
+	case errors.Is(err, platform.ErrTaken):
+		return i.replay(ctx, rec)
 	case err != nil:
 		return render(problemOf(err)), nil
 	}
 	resp := run()
 	if resp.StatusCode >= 500 {
-		// Nothing was decided: let a retry run again.
-		_, _ = i.store.DB().PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: deleted(item)})
+		// Nothing was decided: let a retry run again (the record is marked abandoned; the store
+		// offers no delete).
+		abandoned := rec
+		abandoned.State = "abandoned"
+		_ = i.store.Put(ctx, abandoned)
 		return resp, nil
 	}
 	b, err := json.Marshal(resp)
@@ -78,32 +68,13 @@ func (i *idempotency) do(ctx context.Context, acct, key string, req events.APIGa
 		return resp, nil
 	}
 	rec.State, rec.Response = "done", string(b)
-	if done, err := platform.Encode(rec, i.store.Policy()); err == nil {
-		_, _ = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: done})
-	}
+	_ = i.store.Put(ctx, rec)
 	return resp, nil
 }
 
-// deleted marks the record abandoned (the store's interface has no DeleteItem): the next call with
-// the key runs afresh.
-func deleted(item map[string]types.AttributeValue) map[string]types.AttributeValue {
-	out := make(map[string]types.AttributeValue, len(item))
-	for k, v := range item {
-		out[k] = v
-	}
-	out["state"] = &types.AttributeValueMemberS{Value: "abandoned"}
-	return out
-}
-
-func (i *idempotency) replay(ctx context.Context, rec idemRecord, item map[string]types.AttributeValue) (events.APIGatewayV2HTTPResponse, error) {
-	table := i.store.Table(datamap.LedgerTable)
-	out, err := i.store.DB().GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{platform.AttrPK: item[platform.AttrPK], platform.AttrSK: item[platform.AttrSK]}})
-	if err != nil {
-		return render(problemOf(err)), nil
-	}
-	var prev idemRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &prev); err != nil {
+func (i *idempotency) replay(ctx context.Context, rec idemRecord) (events.APIGatewayV2HTTPResponse, error) {
+	prev, err := platform.Stored(ctx, i.store, rec)
+	if err != nil && !errors.Is(err, platform.ErrNotFound) { // gone since: answered as another request's key
 		return render(problemOf(err)), nil
 	}
 	switch {

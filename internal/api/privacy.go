@@ -6,19 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -48,8 +41,6 @@ const (
 	defaultPrivacyWindow = 7 * 24 * time.Hour
 	// previewValidity is how long a preview token starts its deletion (by the service clock).
 	previewValidity = 15 * time.Minute
-	// countWorkers bounds the end users a preview counts at once.
-	countWorkers = 16
 )
 
 // endUserSummary is api/openapi.yaml EndUserSummary: no channel identifiers, no locale, no
@@ -151,38 +142,41 @@ func (a *API) visibleBots(ctx context.Context, c *Call) ([]platform.Bot, error) 
 // privacyCursor is where a Privacy listing stands, opaque to clients: the bot being walked and the
 // GSI1 sort key and end user of the last item shown, plus the filters the listing was started with
 // (the default window is fixed by the first page, so that "now" moving does not shift the pages).
-// The partition is always rebuilt from the caller's account: the bot must be one the caller may
-// list, so a cursor cannot reach another account's or another bot's data.
+// It travels as a platform.Cursor bound to the caller's account; the bot must be one the caller
+// may list, so a cursor cannot reach another account's or another bot's data.
 type privacyCursor struct {
-	Bot     string `json:"b"`
-	Key     string `json:"k"`
-	EndUser string `json:"u"`
-	BotID   string `json:"q,omitempty"` // the botId filter
-	From    string `json:"f"`
-	To      string `json:"t"`
+	Bot     string
+	Key     string
+	EndUser string
+	BotID   string // the botId filter
+	From    string
+	To      string
 }
 
-func (pc privacyCursor) encode() string {
-	b, _ := json.Marshal(pc)
-	return base64.RawURLEncoding.EncodeToString(b)
+func (pc privacyCursor) encode(acct string) string {
+	part, _ := platform.AccountPartition(acct)
+	return platform.Cursor{Partition: part, After: pc.Key,
+		State: map[string]string{"b": pc.Bot, "q": pc.BotID, "f": pc.From, "t": pc.To}}.Encode()
 }
 
-func parsePrivacyCursor(s string) (*privacyCursor, error) {
+func parsePrivacyCursor(s, acct string) (*privacyCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	bad := badRequest("cursor", "not a cursor this API gave out")
-	if len(s) > 2048 {
-		return nil, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	part, err := platform.AccountPartition(acct)
 	if err != nil {
-		return nil, bad
+		return nil, err
 	}
-	var pc privacyCursor
-	if json.Unmarshal(b, &pc) != nil || !idPattern.MatchString(pc.Bot) || pc.EndUser == "" || !strings.HasSuffix(pc.Key, "#"+pc.EndUser) ||
-		(pc.BotID != "" && pc.BotID != pc.Bot) {
-		return nil, bad
+	c, err := platform.DecodeCursor(s, part)
+	if err != nil {
+		return nil, err
+	}
+	pc := privacyCursor{Bot: c.State["b"], Key: c.After, BotID: c.State["q"], From: c.State["f"], To: c.State["t"]}
+	if i := strings.LastIndexByte(pc.Key, '#'); i >= 0 {
+		pc.EndUser = pc.Key[i+1:]
+	}
+	if !idPattern.MatchString(pc.Bot) || pc.EndUser == "" || (pc.BotID != "" && pc.BotID != pc.Bot) {
+		return nil, platform.ErrBadCursor
 	}
 	return &pc, nil
 }
@@ -195,7 +189,7 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 	if err != nil {
 		return Response{}, err
 	}
-	cur, err := parsePrivacyCursor(q["cursor"])
+	cur, err := parsePrivacyCursor(q["cursor"], c.Acct)
 	if err != nil {
 		return Response{}, err
 	}
@@ -226,17 +220,15 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 	} else if bots, err = a.visibleBots(ctx, c); err != nil {
 		return Response{}, err
 	}
-	first, start := 0, map[string]types.AttributeValue(nil)
+	first, spec := 0, platform.QuerySpec{Projection: summaryAttrs}
 	if cur != nil {
 		first = slices.IndexFunc(bots, func(b platform.Bot) bool { return b.ID == cur.Bot })
 		if first < 0 {
 			return Response{}, badRequest("cursor", "the cursor is of a listing with other filters")
 		}
-		start = map[string]types.AttributeValue{
-			platform.AttrPK: &types.AttributeValueMemberS{Value: fill(datamap.EndUserProfile, "", map[string]string{"endUser": cur.EndUser})},
-			platform.AttrSK: &types.AttributeValueMemberS{Value: datamap.MustLookup(datamap.EndUserProfile).Location.SK},
-			"gsi1pk":        &types.AttributeValueMemberS{Value: fill(datamap.EndUserProfile, "GSI1", map[string]string{"bot": cur.Bot})},
-			"gsi1sk":        &types.AttributeValueMemberS{Value: cur.Key},
+		if spec.Start, err = platform.StartAfter(datamap.EndUserProfile, "GSI1", map[string]string{"endUser": cur.EndUser, "bot": cur.Bot,
+			"firstConversationAt": strings.TrimSuffix(cur.Key, "#"+cur.EndUser)}); err != nil {
+			return Response{}, platform.ErrBadCursor
 		}
 	}
 	out := page[endUserSummary]{Items: []endUserSummary{}}
@@ -244,8 +236,8 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 	for i := first; i < len(bots); i++ {
 		bot := bots[i].ID
 		for {
-			p, err := a.s.Store.EndUsersByFirstConversation(ctx, bot, from, to,
-				platform.QuerySpec{Limit: int32(limit - len(out.Items) + 1), Start: start, Projection: summaryAttrs})
+			spec.Limit = int32(limit - len(out.Items) + 1)
+			p, err := a.s.Store.EndUsersByFirstConversation(ctx, bot, from, to, spec)
 			if err != nil {
 				return Response{}, err
 			}
@@ -256,7 +248,7 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 				if len(out.Items) == limit {
 					out.NextCursor = privacyCursor{Bot: last.BotID, EndUser: last.ID,
 						Key: last.FirstConversationAt.UTC().Format(platform.KeyTime) + "#" + last.ID, BotID: q["botId"],
-						From: from.Format(time.RFC3339Nano), To: to.Format(time.RFC3339Nano)}.encode()
+						From: from.Format(time.RFC3339Nano), To: to.Format(time.RFC3339Nano)}.encode(c.Acct)
 					return Response{Status: http.StatusOK, Body: out}, nil
 				}
 				out.Items = append(out.Items, endUserSummary{ID: u.ID, BotID: u.BotID, ConnectionID: u.ConnectionID, Channel: u.Channel,
@@ -267,24 +259,11 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 			if p.Next == nil {
 				break
 			}
-			start = p.Next
+			spec.Start = p.Next
 		}
-		start = nil
+		spec.Start = nil
 	}
 	return Response{Status: http.StatusOK, Body: out}, nil
-}
-
-// fill is a key of a category (or of one of its indexes) from the data map's pattern.
-func fill(category, index string, vars map[string]string) string {
-	l := datamap.MustLookup(category).Location
-	pattern := l.PK
-	for _, ix := range l.Indexes {
-		if ix.Name == index {
-			pattern = ix.PK
-		}
-	}
-	v, _ := datamap.Fill(pattern, vars)
-	return v
 }
 
 // previewRecord is a Privacy preview (data map PreviewToken): the SHA-256 of its token, never the
@@ -418,7 +397,11 @@ func (a *API) previewPrivacyDeletion(ctx context.Context, c *Call) (Response, er
 	if err != nil {
 		return Response{}, err
 	}
-	counts, err := a.countFilter(ctx, platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: c.Acct, BotID: scopeBot, From: from, To: to})
+	// The counts are the erasure engine's own plan for this scope, run without deleting: the same
+	// bots, key range, account check, expired-but-stored items and legal-hold skips as the deletion
+	// the token starts (erasure.Engine.Count). They describe the scope when the preview ran: end users
+	// whose first conversation falls in the range later are deleted too.
+	counts, err := a.s.Deletion.Engine.Count(ctx, platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: c.Acct, BotID: scopeBot, From: from, To: to})
 	if err != nil {
 		return Response{}, err
 	}
@@ -429,130 +412,13 @@ func (a *API) previewPrivacyDeletion(ctx context.Context, c *Call) (Response, er
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	now := a.s.Now().UTC()
 	rec := previewRecord{TokenHash: hashToken(token), AccountID: c.Acct, Sub: c.Sub, BotID: scopeBot, From: from, To: to,
-		EndUsers: counts.endUsers.Load(), Conversations: counts.conversations.Load(), Messages: counts.messages.Load(),
+		EndUsers: counts[datamap.EndUserProfile], Conversations: counts[datamap.Conversation], Messages: counts[datamap.Message],
 		ValidUntil: now.Add(previewValidity), CreatedAt: now}
 	if err := a.s.Store.Put(ctx, rec); err != nil {
 		return Response{}, err
 	}
 	return Response{Status: http.StatusOK, Body: previewView{EndUsers: rec.EndUsers, Conversations: rec.Conversations,
 		Messages: rec.Messages, PreviewToken: token, ExpiresAt: rec.ValidUntil}}, nil
-}
-
-type filterCounts struct{ endUsers, conversations, messages atomic.Int64 }
-
-// countFilter counts the end users, conversations and messages the erasure engine would destroy for
-// a ScopeEndUserFilter: the same bots (filterBots), the same key range and account check
-// (botEndUsers, listed), items past their TTL included (still stored, so still destroyed), and the
-// end users an active legal hold keeps left out (deleteSubject skips them). Everything in a
-// conversation's partition is a message the deletion destroys.
-//
-// Cost: it reads, never deletes, and reads only keys and the few attributes it needs (projections;
-// the messages by Select COUNT, which returns no items but DynamoDB still meters every item it
-// counts). Per end user that is one Query of their partition's conversation headers, and per
-// conversation one COUNT Query (more for partitions over 1 MB): O(end users + conversations)
-// requests and read units in proportion to the data's size, 16 end users at a time. Fine for the
-// thousands a dashboard previews; for millions of end users it takes minutes and would outrun the
-// API Gateway's 30-second limit — such a scope needs counters kept as data is written (the
-// conversation header's messageCount is such a counter, but it is not exact after message-level
-// expiry, so it is not used here) or an asynchronous preview.
-//
-// The counts describe the scope when the preview ran: end users whose first conversation falls in
-// the range after it (a range reaching into the future) are deleted too when the deletion starts.
-func (a *API) countFilter(ctx context.Context, ref platform.ScopeRef) (*filterCounts, error) {
-	var bots []string
-	if ref.BotID != "" {
-		if _, err := a.s.Store.Bot(ctx, ref.AccountID, ref.BotID); err != nil {
-			if errors.Is(err, platform.ErrNotFound) {
-				return &filterCounts{}, nil
-			}
-			return nil, err
-		}
-		bots = []string{ref.BotID}
-	} else {
-		all, err := a.accountBots(ctx, ref.AccountID)
-		if err != nil {
-			return nil, err
-		}
-		for _, b := range all {
-			bots = append(bots, b.ID)
-		}
-	}
-	holds, err := a.s.Ledger.ActiveHolds(ctx, ref.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	counts := &filterCounts{}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(countWorkers)
-	for _, bot := range bots {
-		err := a.s.Store.EachItem(gctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1",
-			PK:     fill(datamap.EndUserProfile, "GSI1", map[string]string{"bot": bot}),
-			SKFrom: ref.From.UTC().Format(platform.KeyTime), SKTo: ref.To.UTC().Format(platform.KeyTime) + "#\U0010FFFF",
-			IncludeExpired: true, Projection: []string{"accountId", "botId", "endUserId"}}, func(it map[string]types.AttributeValue) error {
-			acct, botID, eu := platform.AttrString(it["accountId"]), platform.AttrString(it["botId"]), platform.AttrString(it["endUserId"])
-			if acct != ref.AccountID || eu == "" {
-				return nil
-			}
-			for _, h := range holds {
-				if h.Covers(acct, botID, eu) {
-					return nil
-				}
-			}
-			counts.endUsers.Add(1)
-			g.Go(func() error { return a.countEndUser(gctx, eu, counts) })
-			return nil
-		})
-		if err != nil {
-			if werr := g.Wait(); werr != nil {
-				return nil, werr // the cause, rather than the cancellation it led to
-			}
-			return nil, err
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return counts, nil
-}
-
-// countEndUser counts one end user's conversations and their messages, expired items included.
-func (a *API) countEndUser(ctx context.Context, endUserID string, counts *filterCounts) error {
-	var convs []string
-	err := a.s.Store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable,
-		PK:       fill(datamap.Conversation, "", map[string]string{"endUser": endUserID}),
-		SKPrefix: datamap.MustLookup(datamap.Conversation).SKPrefix(), IncludeExpired: true,
-		Projection: []string{"conversationId"}}, func(it map[string]types.AttributeValue) error {
-		if platform.AttrString(it[platform.AttrCategory]) == datamap.Conversation {
-			convs = append(convs, platform.AttrString(it["conversationId"]))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	counts.conversations.Add(int64(len(convs)))
-	table := a.s.Store.Table(datamap.PlatformTable)
-	for _, conv := range convs {
-		if conv == "" {
-			continue
-		}
-		in := &dynamodb.QueryInput{TableName: &table, Select: types.SelectCount, ConsistentRead: aws.Bool(true),
-			KeyConditionExpression:    aws.String("#pk = :pk"),
-			ExpressionAttributeNames:  map[string]string{"#pk": platform.AttrPK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: fill(datamap.Message, "", map[string]string{"conversation": conv})}}}
-		for {
-			out, err := a.s.Store.DB().Query(ctx, in)
-			if err != nil {
-				return err
-			}
-			counts.messages.Add(int64(out.Count))
-			if out.LastEvaluatedKey == nil {
-				break
-			}
-			in.ExclusiveStartKey = out.LastEvaluatedKey
-		}
-	}
-	return nil
 }
 
 // startPrivacyDeletion starts the deletion a preview described. The request is named after the
@@ -571,19 +437,11 @@ func (a *API) startPrivacyDeletion(ctx context.Context, c *Call) (Response, erro
 	}
 	unknown := &statusError{status: http.StatusConflict, detail: "no such preview, or it has expired: preview again"}
 	hash := hashToken(in.PreviewToken)
-	key, err := a.s.Store.KeyOf(previewRecord{TokenHash: hash})
-	if err != nil {
-		return Response{}, err
-	}
-	out, err := a.s.Store.DB().GetItem(ctx, &dynamodb.GetItemInput{TableName: &key.Table, Key: key.Attributes(), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return Response{}, err
-	}
 	now := a.s.Now()
-	if out.Item == nil || platform.Expired(out.Item, now) || platform.AttrString(out.Item[platform.AttrCategory]) != datamap.PreviewToken {
+	rec, err := platform.Get(ctx, a.s.Store, previewRecord{TokenHash: hash})
+	if errors.Is(err, platform.ErrNotFound) {
 		return Response{}, unknown
 	}
-	rec, err := platform.Decode[previewRecord](out.Item)
 	if err != nil {
 		return Response{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
@@ -94,6 +95,8 @@ func problemOf(err error) Response {
 		return problemFor(http.StatusConflict, "the request can no longer be changed")
 	case errors.Is(err, requests.ErrInvalid):
 		return problemFor(http.StatusBadRequest, "the request is invalid", FieldError{Field: "body", Message: err.Error()})
+	case errors.Is(err, platform.ErrBadCursor):
+		return problemFor(http.StatusBadRequest, "the request is invalid", FieldError{Field: "cursor", Message: platform.ErrBadCursor.Error()})
 	}
 	return problemFor(http.StatusInternalServerError, "")
 }

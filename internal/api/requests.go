@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -59,20 +57,9 @@ func (a *API) list(ctx context.Context, c *Call, keep func(ledger.Request) bool)
 	if err != nil {
 		return Response{}, err
 	}
-	cur, err := parseCursor(q["cursor"])
-	if err != nil {
-		return Response{}, err
-	}
-	var start map[string]types.AttributeValue
-	if cur.ID != "" {
-		start = map[string]types.AttributeValue{
-			platform.AttrPK: &types.AttributeValueMemberS{Value: "R#" + cur.ID},
-			platform.AttrSK: &types.AttributeValueMemberS{Value: "REQUEST"},
-			"gsi1pk":        &types.AttributeValueMemberS{Value: "ACCTREQ#" + c.Acct},
-			"gsi1sk":        &types.AttributeValueMemberS{Value: cur.After},
-		}
-	}
+	start := q["cursor"] // opaque, bound to the caller's account: ByAccount refuses another's
 	out := page[requestView]{Items: []requestView{}}
+	var last ledger.Request
 	for {
 		rs, next, err := a.s.Ledger.ByAccount(ctx, c.Acct, int32(limit+1), start)
 		if err != nil {
@@ -83,13 +70,13 @@ func (a *API) list(ctx context.Context, c *Call, keep func(ledger.Request) bool)
 				continue
 			}
 			if len(out.Items) == limit {
-				last := out.Items[len(out.Items)-1]
-				out.NextCursor = cursor{After: last.CreatedAt.UTC().Format(platform.KeyTime) + "#" + last.ID, ID: last.ID}.encode()
+				out.NextCursor = ledger.CursorAfter(last)
 				return Response{Status: http.StatusOK, Body: out}, nil
 			}
 			out.Items = append(out.Items, viewOf(r))
+			last = r
 		}
-		if next == nil {
+		if next == "" {
 			return Response{Status: http.StatusOK, Body: out}, nil
 		}
 		start = next

@@ -8,8 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
@@ -77,28 +75,29 @@ func (a *API) searchEndUsers(ctx context.Context, c *Call) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	cur, err := parseCursor(q["cursor"])
-	if err != nil {
-		return Response{}, err
-	}
-	// The cursor's position must lie in this query's key range, "{token}#{endUser}" with the token
-	// starting with the lead word; one of another query does not.
-	if cur.After != "" && (!strings.HasPrefix(cur.After, lead) || !strings.HasSuffix(cur.After, "#"+cur.ID)) {
-		return Response{}, badRequest("cursor", "not a cursor of this search")
-	}
-
 	ix := datamap.MustLookup(datamap.NameToken).Location.Indexes[0]
 	pk, err := datamap.Fill(ix.PK, map[string]string{"bot": b.ID})
 	if err != nil {
 		return Response{}, err
 	}
+	// The cursor is bound to the bot's index partition (a.bot has checked the bot is the
+	// caller's); its position must lie in this query's key range, "{token}#{endUser}" with the
+	// token starting with the lead word: one of another query is refused.
+	cur, err := platform.DecodeCursor(q["cursor"], pk)
+	if err != nil {
+		return Response{}, err
+	}
+	if i := strings.LastIndexByte(cur.After, '#'); cur.After != "" && (!strings.HasPrefix(cur.After, lead) || i < 0 || i == len(cur.After)-1) {
+		return Response{}, badRequest("cursor", "not a cursor of this search")
+	}
+
 	spec := platform.QuerySpec{Logical: datamap.PlatformTable, Index: ix.Name, PK: pk,
 		SKFrom: lead, SKTo: lead + "\U0010FFFF", Limit: 100}
 	if cur.After != "" {
 		spec.SKFrom = cur.After // inclusive: the entry itself is skipped below
 	}
 	out := page[foundEndUser]{Items: []foundEndUser{}}
-	var last cursor // the last index entry read
+	var last platform.Cursor // the last index entry read
 	read := 0
 	for {
 		items, next, err := a.s.Store.QueryItems(ctx, spec)
@@ -110,12 +109,12 @@ func (a *API) searchEndUsers(ctx context.Context, c *Call) (Response, error) {
 			if err != nil {
 				return Response{}, err
 			}
-			pos := cursor{After: tok.Token + "#" + tok.EndUserID, ID: tok.EndUserID}
+			pos := platform.Cursor{Partition: pk, After: tok.Token + "#" + tok.EndUserID}
 			if pos.After == cur.After {
 				continue
 			}
 			if read == searchScanBudget {
-				out.NextCursor = last.encode()
+				out.NextCursor = last.Encode()
 				return Response{Status: http.StatusOK, Body: out}, nil
 			}
 			hit, ok, err := a.searchHit(ctx, c, b.ID, tok, words, lead)
@@ -124,7 +123,7 @@ func (a *API) searchEndUsers(ctx context.Context, c *Call) (Response, error) {
 			}
 			if ok {
 				if len(out.Items) == limit {
-					out.NextCursor = last.encode()
+					out.NextCursor = last.Encode()
 					return Response{Status: http.StatusOK, Body: out}, nil
 				}
 				out.Items = append(out.Items, hit)
@@ -179,20 +178,11 @@ func (a *API) searchHit(ctx context.Context, c *Call, botID string, tok platform
 // nameTokensOf reads an end user's name tokens from their own partition: the records the index is
 // built from.
 func (a *API) nameTokensOf(ctx context.Context, endUserID string) ([]string, error) {
-	cat := datamap.MustLookup(datamap.NameToken)
-	pk, err := datamap.Fill(cat.Location.PK, map[string]string{"endUser": endUserID})
-	if err != nil {
-		return nil, err
+	toks, err := a.s.Store.NameTokensOf(ctx, endUserID)
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		out = append(out, t.Token)
 	}
-	var out []string
-	err = a.s.Store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: pk, SKPrefix: cat.SKPrefix()},
-		func(it map[string]types.AttributeValue) error {
-			t, err := platform.Decode[platform.NameToken](it)
-			if err == nil {
-				out = append(out, t.Token)
-			}
-			return err
-		})
 	return out, err
 }
 

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -70,31 +68,6 @@ func viewOf(r ledger.Request) requestView {
 type page[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"nextCursor,omitempty"`
-}
-
-// cursor is where a listing stands, opaque to clients. It holds only the sort key of the last item
-// shown; the partition is always rebuilt from the token's account, so a cursor cannot reach another
-// account's data.
-type cursor struct {
-	After string `json:"a"`
-	ID    string `json:"i"`
-}
-
-func (c cursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func parseCursor(s string) (cursor, error) {
-	var c cursor
-	if s == "" {
-		return c, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(s) > 2048 || json.Unmarshal(b, &c) != nil || c.After == "" || c.ID == "" {
-		return cursor{}, badRequest("cursor", "not a cursor this API gave out")
-	}
-	return c, nil
 }
 
 func parseLimit(s string) (int, error) {

@@ -366,6 +366,35 @@ func (c Category) SKPrefix() string {
 	return sk
 }
 
+// Partition fills the partition-key pattern of the category's table (index "") or of one of its
+// indexes ("GSI1", "GSI2") with vars: the one way code outside the data map names a partition.
+func (c Category) Partition(index string, vars map[string]string) (string, error) {
+	pattern := c.Location.PK
+	if index != "" {
+		ix, ok := c.Index(index)
+		if !ok {
+			return "", fmt.Errorf("%s has no index %s", c.Name, index)
+		}
+		pattern = ix.PK
+	}
+	return Fill(pattern, vars)
+}
+
+// SortKey fills the category's table sort-key pattern with vars.
+func (c Category) SortKey(vars map[string]string) (string, error) {
+	return Fill(c.Location.SK, vars)
+}
+
+// Index returns the category's index of that name.
+func (c Category) Index(name string) (IndexKey, bool) {
+	for _, ix := range c.Location.Indexes {
+		if ix.Name == name {
+			return ix, true
+		}
+	}
+	return IndexKey{}, false
+}
+
 // The S3 lifecycle safety net (template.yaml, FilesBucket's rule ExpireEndUserFiles) expires the
 // objects tagged LifecycleTagKey=LifecycleExpires 13 months after they were written: the objects of
 // an end user's 13-month categories carry that tag from their upload; a legal hold sets

@@ -166,6 +166,26 @@ func (e *Engine) Delete(ctx context.Context, ref platform.ScopeRef, cp Checkpoin
 // Slice is Delete that also returns the subjects whose data the slice destroyed (their profile, or
 // the account's, is gone), for the journal the evidence is drawn from.
 func (e *Engine) Slice(ctx context.Context, ref platform.ScopeRef, cp Checkpoint, b Budget) (Checkpoint, []Subject, error) {
+	return e.slice(ctx, ref, cp, b, false)
+}
+
+// Count runs a scope's plan without destroying anything and returns, per category, the items its
+// deletion would destroy now: the same stages, listings, account checks and legal-hold skips as
+// Delete, items past their TTL included (still stored, so still destroyed). It only reads, and it
+// does not count S3 objects. What a preview shows is taken from it, so that the preview and the
+// deletion cannot drift apart.
+func (e *Engine) Count(ctx context.Context, ref platform.ScopeRef) (map[string]int64, error) {
+	cp, _, err := e.slice(ctx, ref, Checkpoint{}, Budget{}, true)
+	if err != nil {
+		return nil, err
+	}
+	if !cp.Done {
+		return nil, fmt.Errorf("count %s scope: the plan did not finish", ref.Kind)
+	}
+	return cp.Deleted, nil
+}
+
+func (e *Engine) slice(ctx context.Context, ref platform.ScopeRef, cp Checkpoint, b Budget, dry bool) (Checkpoint, []Subject, error) {
 	if cp.Done {
 		return cp, nil, nil
 	}
@@ -184,7 +204,7 @@ func (e *Engine) Slice(ctx context.Context, ref platform.ScopeRef, cp Checkpoint
 		cp.StartedAt = e.opts.Now().UTC()
 	}
 	cp.Slices++
-	s := &slice{e: e, ref: ref, cp: &cp, budget: b, start: time.Now(), holds: map[string][]platform.LegalHold{}}
+	s := &slice{e: e, ref: ref, cp: &cp, budget: b, start: time.Now(), holds: map[string][]platform.LegalHold{}, dry: dry}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s.cancel = cancel
@@ -225,6 +245,8 @@ type slice struct {
 	start  time.Time
 	reqs   chan<- bulkwrite.Request
 	cancel context.CancelCauseFunc
+	// dry counts what would be deleted and deletes nothing (Engine.Count).
+	dry bool
 
 	mu        sync.Mutex
 	holds     map[string][]platform.LegalHold // by account
@@ -364,6 +386,10 @@ func (s *slice) pathsToHeld(ctx context.Context, accountID string) (heldPath, er
 // send queues the deletion of one item and counts it (and the person it stands for, given the item)
 // once it is confirmed gone; wg, if set, is released then.
 func (s *slice) send(ctx context.Context, category string, k platform.Key, wg *sync.WaitGroup, item ...map[string]types.AttributeValue) error {
+	if s.dry {
+		s.count(category, 1)
+		return nil
+	}
 	if wg != nil {
 		wg.Add(1)
 	}

@@ -33,22 +33,26 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 			{"consents", withdrawConsents},
 			{"end users", users(accountBots, botEndUsers)},
 			{"connections", keys(func(*slice) (platform.QuerySpec, bool) {
-				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "A#" + acc + "#CONN"}, true
+				pk, ok := partition(datamap.ChannelConnection, "GSI2", map[string]string{"account": acc})
+				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: pk}, ok
 			}, skipHeldConnections)},
 			{"activity logs", keys(func(*slice) (platform.QuerySpec, bool) {
-				return platform.QuerySpec{Logical: datamap.PlatformTable, PK: "L#" + acc}, true
+				pk, ok := partition(datamap.ActivityLog, "", map[string]string{"account": acc})
+				return platform.QuerySpec{Logical: datamap.PlatformTable, PK: pk}, ok
 			}, nil)},
 			{"account files", objects(accountPrefix)},
 			{"account", keys(func(*slice) (platform.QuerySpec, bool) {
-				return platform.QuerySpec{Logical: datamap.PlatformTable, PK: "A#" + acc}, true
+				pk, ok := partition(datamap.AccountProfile, "", map[string]string{"account": acc})
+				return platform.QuerySpec{Logical: datamap.PlatformTable, PK: pk}, ok
 			}, func(ctx context.Context, s *slice, it map[string]types.AttributeValue) (bool, error) {
-				if platform.AttrString(it[platform.AttrSK]) == "PROFILE" {
+				if platform.AttrString(it[platform.AttrSK]) == datamap.MustLookup(datamap.AccountProfile).Location.SK {
 					return false, nil // last of all, once nothing else of the account is left
 				}
 				return skipHeldBots(ctx, s, it)
 			})},
 			{"profile", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {
-				return datamap.AccountProfile, platform.Key{Table: e.store.Table(datamap.PlatformTable), PK: "A#" + acc, SK: "PROFILE"}, true, nil
+				k, ok := e.key(datamap.AccountProfile, map[string]string{"account": acc})
+				return datamap.AccountProfile, k, ok, nil
 			})},
 		}, nil
 	case datamap.ScopeBot:
@@ -56,7 +60,8 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 			{"held", guardHeld(ref.BotID, "")},
 			{"end users", users(oneBot, botEndUsers)},
 			{"connections", keys(func(*slice) (platform.QuerySpec, bool) {
-				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "A#" + acc + "#CONN", SKPrefix: ref.BotID + "#"}, ref.BotID != ""
+				pk, ok := partition(datamap.ChannelConnection, "GSI2", map[string]string{"account": acc})
+				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: pk, SKPrefix: ref.BotID + "#"}, ok && ref.BotID != ""
 			}, skipHeldConnections)},
 			{"bot files", objects(func(ctx context.Context, s *slice) (string, bool, error) {
 				// The whole bot's prefix, unless a held end user's files are under it: then each end
@@ -72,7 +77,8 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 				if err != nil || p.bots[ref.BotID] {
 					return "", platform.Key{}, false, err // it leads to held end users: kept with them
 				}
-				return datamap.Bot, platform.Key{Table: e.store.Table(datamap.PlatformTable), PK: "A#" + acc, SK: "BOT#" + ref.BotID}, ref.BotID != "", nil
+				k, ok := e.key(datamap.Bot, map[string]string{"account": acc, "bot": ref.BotID})
+				return datamap.Bot, k, ok, nil
 			})},
 		}, nil
 	case datamap.ScopeConnection:
@@ -80,7 +86,7 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 			{"held", guardConnectionHeld},
 			{"end users", users(oneConnection, connectionEndUsers)},
 			{"connection", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {
-				it, ok, err := s.getItem(ctx, "C#"+ref.ConnectionID, "CONN")
+				it, ok, err := s.getItem(ctx, datamap.ChannelConnection, map[string]string{"connection": ref.ConnectionID})
 				if err != nil || !ok {
 					return "", platform.Key{}, false, err
 				}
@@ -158,6 +164,9 @@ func withdrawConsents(ctx context.Context, s *slice) (bool, error) {
 	}
 	now := s.e.opts.Now().UTC()
 	for _, c := range cs {
+		if s.dry {
+			break // a count writes nothing
+		}
 		if c.WithdrawnAt != nil {
 			continue
 		}
@@ -187,7 +196,7 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 			return true, nil
 		}
 		q.Limit = s.e.opts.PageSize * 10
-		q.Start = decodeCursor(s.cp.Cursor)
+		q.Start = platform.PositionFrom(s.cp.Cursor)
 		q.IncludeExpired, q.Projection = true, keyAttrs
 		items, next, err := s.e.store.QueryItems(ctx, q)
 		if err != nil {
@@ -215,7 +224,7 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 		if err := wait(ctx, &wg); err != nil {
 			return false, err
 		}
-		s.cp.Cursor = encodeCursor(next)
+		s.cp.Cursor = platform.PositionStrings(next)
 		return next == nil, nil
 	}
 }
@@ -271,7 +280,7 @@ func item(find func(context.Context, *slice) (string, platform.Key, bool, error)
 var keyAttrs = []string{"accountId", "botId", "connectionId", "sub", "fullName", "actorSub", "actorName"}
 
 func (s *slice) inboxMessage(ctx context.Context) (platform.InboxMessage, bool, error) {
-	it, ok, err := s.getItem(ctx, "I#"+s.ref.MessageID, "MSG")
+	it, ok, err := s.getItem(ctx, datamap.InboxMessage, map[string]string{"message": s.ref.MessageID})
 	if err != nil || !ok {
 		return platform.InboxMessage{}, false, err
 	}
@@ -311,7 +320,11 @@ func accountPrefix(ctx context.Context, s *slice) (string, bool, error) {
 // activityLogs deletes the selected log entries (ids) or a date range of them.
 func activityLogs(ctx context.Context, s *slice) (bool, error) {
 	if len(s.ref.LogIDs) == 0 {
-		q := platform.QuerySpec{Logical: datamap.PlatformTable, PK: "L#" + s.ref.AccountID}
+		pk, ok := partition(datamap.ActivityLog, "", map[string]string{"account": s.ref.AccountID})
+		if !ok {
+			return true, nil // no account: reaches nothing
+		}
+		q := platform.QuerySpec{Logical: datamap.PlatformTable, PK: pk}
 		if !s.ref.From.IsZero() {
 			q.SKFrom = platform.IDLowerBound(s.ref.From)
 		}
@@ -324,12 +337,16 @@ func activityLogs(ctx context.Context, s *slice) (bool, error) {
 		return keys(func(*slice) (platform.QuerySpec, bool) { return q, true }, nil)(ctx, s)
 	}
 	table := s.e.store.Table(datamap.PlatformTable)
+	pk, ok := partition(datamap.ActivityLog, "", map[string]string{"account": s.ref.AccountID})
+	if !ok {
+		return true, nil // no account: reaches nothing
+	}
 	var wg sync.WaitGroup
 	for _, id := range s.ref.LogIDs {
 		if strings.ContainsAny(id, "#") || id == "" {
 			continue // not an id of ours: reaches nothing
 		}
-		k := platform.Key{Table: table, PK: "L#" + s.ref.AccountID, SK: id}
+		k := platform.Key{Table: table, PK: pk, SK: id}
 		out, err := s.e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: k.Attributes(), ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			return false, err
@@ -344,24 +361,24 @@ func activityLogs(ctx context.Context, s *slice) (bool, error) {
 	return true, wait(ctx, &wg)
 }
 
-func encodeCursor(k map[string]types.AttributeValue) map[string]string {
-	if k == nil {
-		return nil
-	}
-	out := make(map[string]string, len(k))
-	for name, v := range k {
-		out[name] = platform.AttrString(v)
-	}
-	return out
+// partition is a partition key filled from the data map's pattern of a category (of its table,
+// or of one of its indexes); ok is false when a value is missing: an empty id reaches nothing.
+func partition(category, index string, vars map[string]string) (string, bool) {
+	pk, err := datamap.MustLookup(category).Partition(index, vars)
+	return pk, err == nil
 }
 
-func decodeCursor(c map[string]string) map[string]types.AttributeValue {
-	if c == nil {
-		return nil
+// key is the platform-table key of the item of a category that vars name, from the data map's
+// patterns; ok is false when a value is missing.
+func (e *Engine) key(category string, vars map[string]string) (platform.Key, bool) {
+	c := datamap.MustLookup(category)
+	pk, err := c.Partition("", vars)
+	if err != nil {
+		return platform.Key{}, false
 	}
-	out := make(map[string]types.AttributeValue, len(c))
-	for name, v := range c {
-		out[name] = &types.AttributeValueMemberS{Value: v}
+	sk, err := c.SortKey(vars)
+	if err != nil {
+		return platform.Key{}, false
 	}
-	return out
+	return platform.Key{Table: e.store.Table(c.Location.Table), PK: pk, SK: sk}, true
 }

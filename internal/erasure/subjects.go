@@ -58,7 +58,7 @@ func users(sources sourcesFn, list listFn) func(context.Context, *slice) (bool, 
 			if s.exhausted() {
 				break
 			}
-			page, next, err := list(gctx, s, s.cp.Sources[s.cp.Source], decodeCursor(s.cp.Cursor))
+			page, next, err := list(gctx, s, s.cp.Sources[s.cp.Source], platform.PositionFrom(s.cp.Cursor))
 			if err != nil {
 				listErr = err
 				break
@@ -74,7 +74,7 @@ func users(sources sourcesFn, list listFn) func(context.Context, *slice) (bool, 
 				s.cp.Source++
 				s.cp.Cursor = nil
 			} else {
-				s.cp.Cursor = encodeCursor(next)
+				s.cp.Cursor = platform.PositionStrings(next)
 			}
 		}
 		close(work)
@@ -100,21 +100,29 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 		return nil
 	}
 	st := s.e.store
-	var partition []map[string]types.AttributeValue
-	if err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "U#" + u.EndUserID, IncludeExpired: true,
+	var items []map[string]types.AttributeValue
+	pk, ok := partition(datamap.EndUserProfile, "", map[string]string{"endUser": u.EndUserID})
+	if !ok {
+		return nil // no end user id: reaches nothing
+	}
+	if err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: pk, IncludeExpired: true,
 		Projection: subjectAttrs}, func(it map[string]types.AttributeValue) error {
-		partition = append(partition, it)
+		items = append(items, it)
 		return nil
 	}); err != nil {
 		return err
 	}
 	var children sync.WaitGroup
-	for _, it := range partition {
+	for _, it := range items {
 		if platform.AttrString(it[platform.AttrCategory]) != datamap.Conversation {
 			continue
 		}
+		messages, ok := partition(datamap.Message, "", map[string]string{"conversation": platform.AttrString(it["conversationId"])})
+		if !ok {
+			continue
+		}
 		// Keys only: a message's text is not needed to destroy it.
-		err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "V#" + platform.AttrString(it["conversationId"]), IncludeExpired: true,
+		err := st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: messages, IncludeExpired: true,
 			Projection: []string{}}, func(m map[string]types.AttributeValue) error {
 			return s.send(ctx, datamap.Message, s.keyOfItem(datamap.PlatformTable, m), &children)
 		})
@@ -122,7 +130,8 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 			return err
 		}
 	}
-	err = st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "INBOX#" + u.EndUserID, IncludeExpired: true,
+	inbox, _ := partition(datamap.InboxMessage, "GSI2", map[string]string{"endUser": u.EndUserID})
+	err = st.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: inbox, IncludeExpired: true,
 		Projection: []string{"endUserId"}}, func(m map[string]types.AttributeValue) error {
 		return s.send(ctx, datamap.InboxMessage, s.keyOfItem(datamap.PlatformTable, m), &children)
 	})
@@ -145,7 +154,7 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 	}
 	var rest sync.WaitGroup
 	var profile map[string]types.AttributeValue
-	for _, it := range partition {
+	for _, it := range items {
 		cat := platform.AttrString(it[platform.AttrCategory])
 		if err := assertDeletable(cat); err != nil {
 			return err
@@ -214,6 +223,9 @@ func (s *slice) deletePrefix(ctx context.Context, prefix string) error {
 func (s *slice) deletePage(ctx context.Context, prefix string) (int, error) {
 	if prefix == "" || prefix[len(prefix)-1] != '/' {
 		return 0, fmt.Errorf("refusing to delete under prefix %q", prefix)
+	}
+	if s.dry {
+		return 0, nil // a count is of items, not of objects
 	}
 	bucket := s.e.buckets[datamap.FilesBucket]
 	out, err := s.e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix, MaxKeys: aws.Int32(1000)})
@@ -290,7 +302,11 @@ func filterBots(ctx context.Context, s *slice) ([]string, error) {
 }
 
 func botEndUsers(ctx context.Context, s *slice, bot string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
-	q := platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1", PK: "BOTU#" + bot, Limit: s.e.opts.PageSize, Start: start,
+	pk, ok := partition(datamap.EndUserProfile, "GSI1", map[string]string{"bot": bot})
+	if !ok {
+		return nil, nil, nil
+	}
+	q := platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1", PK: pk, Limit: s.e.opts.PageSize, Start: start,
 		IncludeExpired: true, Projection: listAttrs}
 	if s.ref.Kind == datamap.ScopeEndUserFilter {
 		q.SKFrom = s.ref.From.UTC().Format(platform.KeyTime)
@@ -330,24 +346,32 @@ func oneConnection(ctx context.Context, s *slice) ([]string, error) {
 }
 
 func connectionEndUsers(ctx context.Context, s *slice, conn string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
-	return s.listed(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "CONNU#" + conn, Limit: s.e.opts.PageSize,
+	pk, ok := partition(datamap.EndUserProfile, "GSI2", map[string]string{"connection": conn})
+	if !ok {
+		return nil, nil, nil
+	}
+	return s.listed(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: pk, Limit: s.e.opts.PageSize,
 		Start: start, IncludeExpired: true, Projection: listAttrs})
 }
 
 func oneEndUser(context.Context, *slice) ([]string, error) { return []string{"end user"}, nil }
 
 func singleEndUser(ctx context.Context, s *slice, _ string, _ map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
-	u, ok, err := s.getItem(ctx, "U#"+s.ref.EndUserID, "PROFILE")
+	u, ok, err := s.getItem(ctx, datamap.EndUserProfile, map[string]string{"endUser": s.ref.EndUserID})
 	if err != nil || !ok || platform.AttrString(u["accountId"]) != s.ref.AccountID || (s.ref.BotID != "" && platform.AttrString(u["botId"]) != s.ref.BotID) {
 		return nil, nil, err
 	}
 	return []subject{{platform.AttrString(u["accountId"]), platform.AttrString(u["botId"]), s.ref.EndUserID}}, nil, nil
 }
 
-// getItem reads one platform item whether or not its TTL has passed (still stored: still to destroy).
-func (s *slice) getItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, bool, error) {
-	table := s.e.store.Table(datamap.PlatformTable)
-	out, err := s.e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: platform.Key{PK: pk, SK: sk}.Attributes(), ConsistentRead: aws.Bool(true)})
+// getItem reads the item of a category that vars name, whether or not its TTL has passed (still
+// stored: still to destroy). A missing id reaches nothing.
+func (s *slice) getItem(ctx context.Context, category string, vars map[string]string) (map[string]types.AttributeValue, bool, error) {
+	k, ok := s.e.key(category, vars)
+	if !ok {
+		return nil, false, nil
+	}
+	out, err := s.e.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &k.Table, Key: k.Attributes(), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, false, err
 	}
@@ -357,6 +381,10 @@ func (s *slice) getItem(ctx context.Context, pk, sk string) (map[string]types.At
 func oneIdentity(context.Context, *slice) ([]string, error) { return []string{"identity"}, nil }
 
 func identityEndUsers(ctx context.Context, s *slice, _ string, start map[string]types.AttributeValue) ([]subject, map[string]types.AttributeValue, error) {
-	return s.listed(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1", PK: "IDENT#" + s.ref.Channel + "#" + s.ref.ExternalID,
+	pk, ok := partition(datamap.ChannelIdentity, "GSI1", map[string]string{"channel": s.ref.Channel, "externalId": s.ref.ExternalID})
+	if !ok {
+		return nil, nil, nil
+	}
+	return s.listed(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI1", PK: pk,
 		Limit: s.e.opts.PageSize, Start: start, IncludeExpired: true, Projection: listAttrs})
 }

@@ -80,10 +80,15 @@ func (e *Engine) flip(ctx context.Context, accountID, requestID string, off bool
 		done[cat]++
 		return nil
 	}
-	if err := e.store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "A#" + accountID}, visit); err != nil {
+	own, ok := partition(datamap.AccountProfile, "", map[string]string{"account": accountID})
+	conns, _ := partition(datamap.ChannelConnection, "GSI2", map[string]string{"account": accountID})
+	if !ok {
+		return done, nil // no account: reaches nothing
+	}
+	if err := e.store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: own}, visit); err != nil {
 		return nil, err
 	}
-	if err := e.store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "A#" + accountID + "#CONN"}, visit); err != nil {
+	if err := e.store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: conns}, visit); err != nil {
 		return nil, err
 	}
 	return done, nil

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
@@ -105,18 +103,9 @@ func (j Journal) Subjects(ctx context.Context, requestID string) ([]Subject, err
 // recorded twice (a connection names the owner by id, the profile by name) is listed once, by what
 // names them best. Parts past their TTL are read too: a fact of destruction is never dropped.
 func (j Journal) subjects(ctx context.Context, requestID, prefix string) ([]Subject, error) {
-	q, err := partsOf(requestID, journalPrefix+prefix)
-	if err != nil {
-		return nil, err
-	}
-	q.IncludeExpired = true
 	var out []Subject
 	seen := map[string]int{}
-	err = j.Store.EachItem(ctx, q, func(it map[string]types.AttributeValue) error {
-		item, err := platform.Decode[Item](it)
-		if err != nil {
-			return err
-		}
+	err := platform.EachStoredOf(ctx, j.Store, datamap.Evidence, Item{RequestID: requestID}.KeyVars(), journalPrefix+prefix, func(item Item) error {
 		var subs []Subject
 		if err := json.Unmarshal([]byte(item.Body), &subs); err != nil {
 			return fmt.Errorf("journal part %s: %w", item.Part, err)
@@ -140,17 +129,6 @@ func (j Journal) subjects(ctx context.Context, requestID, prefix string) ([]Subj
 	return out, err
 }
 
-// partsOf is the query for the evidence parts of a request whose names start with prefix ("" for
-// every part), by the data map's patterns.
-func partsOf(requestID, prefix string) (platform.QuerySpec, error) {
-	c := datamap.MustLookup(datamap.Evidence)
-	pk, err := datamap.Fill(c.Location.PK, Item{RequestID: requestID}.KeyVars())
-	if err != nil {
-		return platform.QuerySpec{}, err
-	}
-	return platform.QuerySpec{Logical: c.Location.Table, PK: pk, SKPrefix: c.SKPrefix() + prefix}, nil
-}
-
 // DrawUp stores the act of destruction and journal extract of rec naming subjects (every one of
 // them; the act names the first MaxInlineSubjects inline and counts them all). The record must
 // validate: an act lacking an element Order 179 requires is never stored.
@@ -168,22 +146,13 @@ func (j Journal) DrawUp(ctx context.Context, rec Record, subjects []Subject) err
 
 // Act reads back an act of destruction by its number (ActID), its journal left aside.
 func (j Journal) Act(ctx context.Context, actID string) (Record, error) {
-	q, err := partsOf(actID, "")
-	if err != nil {
-		return Record{}, err
-	}
 	var items []Item
-	err = j.Store.EachItem(ctx, q,
-		func(it map[string]types.AttributeValue) error {
-			item, err := platform.Decode[Item](it)
-			if err != nil {
-				return err
-			}
-			if !strings.HasPrefix(item.Part, journalPrefix) {
-				items = append(items, item)
-			}
-			return nil
-		})
+	err := platform.EachOf(ctx, j.Store, datamap.Evidence, Item{RequestID: actID}.KeyVars(), "", func(item Item) error {
+		if !strings.HasPrefix(item.Part, journalPrefix) {
+			items = append(items, item)
+		}
+		return nil
+	})
 	if err != nil {
 		return Record{}, err
 	}

@@ -183,7 +183,7 @@ func (r *rig) requests() []ledger.Request {
 	r.t.Helper()
 	var all []ledger.Request
 	for _, a := range r.man.Accounts {
-		rs, _, err := r.sys.Ledger.ByAccount(r.ctx, a.ID, 100, nil)
+		rs, _, err := r.sys.Ledger.ByAccount(r.ctx, a.ID, 100, "")
 		if err != nil {
 			r.t.Fatal(err)
 		}

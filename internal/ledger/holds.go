@@ -167,7 +167,7 @@ func (l *Ledger) ActiveHolds(ctx context.Context, accountID string) ([]platform.
 }
 
 func (l *Ledger) noteOpenRequests(ctx context.Context, accountID, actor, note string) error {
-	var start map[string]types.AttributeValue
+	start := ""
 	for {
 		rs, next, err := l.ByAccount(ctx, accountID, 100, start)
 		if err != nil {
@@ -181,7 +181,7 @@ func (l *Ledger) noteOpenRequests(ctx context.Context, accountID, actor, note st
 				return err
 			}
 		}
-		if next == nil {
+		if next == "" {
 			return nil
 		}
 		start = next

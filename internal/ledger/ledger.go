@@ -304,24 +304,62 @@ func (l *Ledger) Note(ctx context.Context, id, actor, note string) (Request, err
 	})
 }
 
-// ByAccount lists an account's requests, newest first, one page at a time.
-func (l *Ledger) ByAccount(ctx context.Context, accountID string, limit int32, start map[string]types.AttributeValue) ([]Request, map[string]types.AttributeValue, error) {
+// ByAccount lists an account's requests, newest first, one page at a time. cursor is "" for the
+// first page or a cursor ByAccount (or CursorAfter) gave out for this account; next is "" after
+// the last page. Another account's cursor, or a tampered one, is platform.ErrBadCursor.
+func (l *Ledger) ByAccount(ctx context.Context, accountID string, limit int32, cursor string) ([]Request, string, error) {
+	part, err := accountPartition(accountID)
+	if err != nil {
+		return nil, "", err
+	}
+	cur, err := platform.DecodeCursor(cursor, part)
+	if err != nil {
+		return nil, "", err
+	}
 	in := &dynamodb.QueryInput{TableName: &l.table, IndexName: aws.String("GSI1"),
 		KeyConditionExpression:    aws.String("gsi1pk = :p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "ACCTREQ#" + accountID}},
-		ScanIndexForward:          aws.Bool(false), ExclusiveStartKey: start}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: part}},
+		ScanIndexForward:          aws.Bool(false)}
+	if cur.After != "" {
+		id := cur.After[strings.LastIndexByte(cur.After, '#')+1:]
+		if id == "" || id == cur.After {
+			return nil, "", platform.ErrBadCursor
+		}
+		in.ExclusiveStartKey = key(id)
+		in.ExclusiveStartKey["gsi1pk"] = &types.AttributeValueMemberS{Value: part}
+		in.ExclusiveStartKey["gsi1sk"] = &types.AttributeValueMemberS{Value: cur.After}
+	}
 	if limit > 0 {
 		in.Limit = aws.Int32(limit)
 	}
 	out, err := l.db.Query(ctx, in)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list requests: %w", err)
+		return nil, "", fmt.Errorf("list requests: %w", err)
 	}
 	var rs []Request
 	if err := attributevalue.UnmarshalListOfMaps(out.Items, &rs); err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
-	return rs, out.LastEvaluatedKey, nil
+	next := ""
+	if out.LastEvaluatedKey != nil {
+		next = platform.Cursor{Partition: part, After: platform.AttrString(out.LastEvaluatedKey["gsi1sk"])}.Encode()
+	}
+	return rs, next, nil
+}
+
+// CursorAfter is the ByAccount cursor whose page starts after r: for a caller that shows fewer
+// requests than a page read.
+func CursorAfter(r Request) string {
+	part, err := accountPartition(r.AccountID)
+	if err != nil {
+		return ""
+	}
+	return platform.Cursor{Partition: part, After: r.CreatedAt.UTC().Format(platform.KeyTime) + "#" + r.ID}.Encode()
+}
+
+// accountPartition is the GSI1 partition of an account's requests.
+func accountPartition(accountID string) (string, error) {
+	return datamap.MustLookup(datamap.DeletionRequest).Partition("GSI1", map[string]string{"account": accountID})
 }
 
 // ByStatus lists every request in a status (GSI2), oldest change first.

@@ -174,13 +174,32 @@ func TestByAccountNewestFirst(t *testing.T) {
 	if _, err := l.Create(ctx, req("other", "acc2")); err != nil {
 		t.Fatal(err)
 	}
-	page, next, err := l.ByAccount(ctx, "acc", 2, nil)
-	if err != nil || len(page) != 2 || page[0].ID != "x3" || page[1].ID != "x2" || next == nil {
+	page, next, err := l.ByAccount(ctx, "acc", 2, "")
+	if err != nil || len(page) != 2 || page[0].ID != "x3" || page[1].ID != "x2" || next == "" {
 		t.Fatalf("page 1: %v %v", ids(page), err)
 	}
 	page, next, err = l.ByAccount(ctx, "acc", 2, next)
 	if err != nil || len(page) != 1 || page[0].ID != "x1" {
 		t.Fatalf("page 2: %v %v %v", ids(page), next, err)
+	}
+	// A cursor is bound to its account: another account's, or a tampered one, is refused.
+	_, first, err := l.ByAccount(ctx, "acc", 1, "")
+	if err != nil || first == "" {
+		t.Fatalf("page of one: %q %v", first, err)
+	}
+	if cur := ledger.CursorAfter(page[0]); cur == "" {
+		t.Fatal("no cursor after a request")
+	} else if rs, _, err := l.ByAccount(ctx, "acc", 2, cur); err != nil || len(rs) != 0 {
+		t.Fatalf("after the oldest: %v %v", ids(rs), err)
+	}
+	if rs, _, err := l.ByAccount(ctx, "acc2", 2, first); !errors.Is(err, platform.ErrBadCursor) || len(rs) != 0 {
+		t.Fatalf("another account's cursor: %v %v", ids(rs), err)
+	}
+	forged := platform.Cursor{Partition: "ACCTREQ#acc2", After: "x"}.Encode()
+	for _, bad := range []string{"garbage!", first[:len(first)-3], forged} {
+		if _, _, err := l.ByAccount(ctx, "acc", 2, bad); !errors.Is(err, platform.ErrBadCursor) {
+			t.Errorf("cursor %q: %v", bad, err)
+		}
 	}
 }
 

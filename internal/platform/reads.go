@@ -2,7 +2,12 @@ package platform
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 )
@@ -23,6 +28,66 @@ func getRecord[T any](ctx context.Context, s *Store, category string, vars map[s
 		return zero, err
 	}
 	return get[T](ctx, s, l.Table, pk, sk)
+}
+
+// Get reads the stored record that r's key names (r carries the key's values; its category
+// decides the table): ErrNotFound when it is absent, expired, or of another category.
+func Get[T Record](ctx context.Context, s *Store, r T) (T, error) {
+	return getStored(ctx, s, r, false)
+}
+
+// Stored is Get that also reads an item whose TTL has passed but that is still stored: what a
+// conditional write (Claim) still finds.
+func Stored[T Record](ctx context.Context, s *Store, r T) (T, error) {
+	return getStored(ctx, s, r, true)
+}
+
+func getStored[T Record](ctx context.Context, s *Store, r T, includeExpired bool) (T, error) {
+	var zero T
+	c, ok := datamap.Lookup(r.Category())
+	if !ok {
+		return zero, fmt.Errorf("unknown category %q", r.Category())
+	}
+	k, err := s.KeyOf(r)
+	if err != nil {
+		return zero, err
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &k.Table, Key: k.Attributes(), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return zero, fmt.Errorf("read %s: %w", c.Name, err)
+	}
+	if out.Item == nil || !includeExpired && Expired(out.Item, s.now()) || AttrString(out.Item[AttrCategory]) != c.Name {
+		return zero, ErrNotFound
+	}
+	return Decode[T](out.Item)
+}
+
+// EachOf calls fn, in sort-key order, with every unexpired record of a category in the partition
+// vars name whose sort key is the category's own prefix followed by within.
+func EachOf[T any](ctx context.Context, s *Store, category string, vars map[string]string, within string, fn func(T) error) error {
+	return eachOf(ctx, s, category, vars, within, false, fn)
+}
+
+// EachStoredOf is EachOf reading items past their TTL too, for records whose facts must never be
+// dropped for an expiry (the journal parts an act names).
+func EachStoredOf[T any](ctx context.Context, s *Store, category string, vars map[string]string, within string, fn func(T) error) error {
+	return eachOf(ctx, s, category, vars, within, true, fn)
+}
+
+func eachOf[T any](ctx context.Context, s *Store, category string, vars map[string]string, within string, includeExpired bool, fn func(T) error) error {
+	c := datamap.MustLookup(category)
+	pk, err := c.Partition("", vars)
+	if err != nil {
+		return fmt.Errorf("%s: %w", category, err)
+	}
+	return s.EachItem(ctx, QuerySpec{Logical: c.Location.Table, PK: pk, SKPrefix: c.SKPrefix() + within, IncludeExpired: includeExpired},
+		func(it map[string]types.AttributeValue) error {
+			v, err := Decode[T](it)
+			if err != nil {
+				return err
+			}
+			return fn(v)
+		})
 }
 
 // partitionOf lists the items of one category in its partition.
@@ -175,6 +240,12 @@ func (s *Store) NameTokensWithPrefix(ctx context.Context, botID, prefix string, 
 	}
 	q.Logical, q.Index, q.PK, q.SKPrefix = datamap.PlatformTable, ix.Name, pk, prefix
 	return queryPage[NameToken](ctx, s, q)
+}
+
+// NameTokensOf lists an end user's name tokens, from their own partition (the records the name
+// index is built from).
+func (s *Store) NameTokensOf(ctx context.Context, endUserID string) ([]NameToken, error) {
+	return partitionOf[NameToken](ctx, s, datamap.NameToken, map[string]string{"endUser": endUserID})
 }
 
 // Conversations lists an end user's conversations.

@@ -1,6 +1,15 @@
 // Package platform is the bot platform's data model in DynamoDB: one Go type per category of the data
 // map, the keys each is stored under (built from the data map's patterns, never spelled out again) and
 // the store that writes them with their TTL and reads them back without ever returning expired data.
+//
+// Storage is sealed behind this package and ledger. The storage packages — the only production
+// packages that import the DynamoDB client or its attribute types — are: platform and ledger (the
+// two stores, which alone fill the data map's key patterns), bulkwrite (batched writes), and the two
+// engines that by design act on raw items page by page: erasure (executes the data map's scope
+// plans) and retention (the sweep, TTL holds and the stream consumer). Every other package reads and
+// writes through their methods, pages with opaque cursors (Cursor) and names no key; the
+// composition root (system), the operator CLI, the template reader (samtemplate), the local
+// stand-ins and test support are outside the rule. internal/archtest enforces it.
 package platform
 
 import (

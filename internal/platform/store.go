@@ -82,6 +82,17 @@ func (s *Store) Policy() datamap.Policy { return s.policy }
 
 // KeyOf returns where a record is stored.
 func (s *Store) KeyOf(r Record) (Key, error) {
+	k, err := RecordKey(r)
+	if err != nil {
+		return Key{}, err
+	}
+	k.Table = s.tables[datamap.MustLookup(r.Category()).Location.Table]
+	return k, nil
+}
+
+// RecordKey is a record's key from its category's patterns, without the table's physical name:
+// for the code that addresses the tables itself (the retention sweep).
+func RecordKey(r Record) (Key, error) {
 	c, ok := datamap.Lookup(r.Category())
 	if !ok {
 		return Key{}, fmt.Errorf("unknown category %q", r.Category())
@@ -95,7 +106,7 @@ func (s *Store) KeyOf(r Record) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("%s: %w", c.Name, err)
 	}
-	return Key{Table: s.tables[c.Location.Table], PK: pk, SK: sk}, nil
+	return Key{PK: pk, SK: sk}, nil
 }
 
 // Encode turns a record into the item stored for it: its fields, its keys and index keys from the
@@ -169,6 +180,32 @@ func (s *Store) Put(ctx context.Context, r Record) error {
 	table := s.tableOf(r)
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
 		return fmt.Errorf("put %s: %w", r.Category(), err)
+	}
+	return nil
+}
+
+// ErrTaken is a Claim that found its key held.
+var ErrTaken = errors.New("already stored")
+
+// Claim writes r unless an item is already stored under its key, expired or not, whose attribute
+// attr is other than free: the first writer of a key wins, and an item released by setting attr to
+// free may be claimed again. A lost claim is ErrTaken.
+func (s *Store) Claim(ctx context.Context, r Record, attr, free string) error {
+	item, err := Encode(r, s.policy)
+	if err != nil {
+		return err
+	}
+	table := s.tableOf(r)
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #attr = :free"),
+		ExpressionAttributeNames:  map[string]string{"#attr": attr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":free": &types.AttributeValueMemberS{Value: free}}})
+	var taken *types.ConditionalCheckFailedException
+	if errors.As(err, &taken) {
+		return ErrTaken
+	}
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", r.Category(), err)
 	}
 	return nil
 }

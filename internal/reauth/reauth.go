@@ -10,13 +10,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/password"
-	"github.com/lethe-dev/lethe/internal/platform"
 )
 
 // The lockout rule of SPEC §4.
@@ -38,19 +34,14 @@ func (e *LockedError) Error() string {
 	return "locked after " + strconv.Itoa(MaxFailures) + " failed attempts until " + e.Until.UTC().Format(time.RFC3339)
 }
 
-// DB is the part of the DynamoDB client the guard uses; *dynamodb.Client satisfies it.
-type DB interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-}
+// DB is the part of the DynamoDB client the guard uses; *dynamodb.Client satisfies it. The
+// counter it keeps is stored by the ledger (ledger.Attempts).
+type DB = ledger.AttemptsDB
 
 // Guard counts failures per account and action in the ledger table.
 type Guard struct {
-	db     DB
-	table  string
-	policy datamap.Policy
-	now    func() time.Time
+	attempts *ledger.Attempts
+	now      func() time.Time
 }
 
 // New builds a guard over the ledger table.
@@ -58,37 +49,19 @@ func New(db DB, ledgerTable string, policy datamap.Policy, now func() time.Time)
 	if now == nil {
 		now = time.Now
 	}
-	return &Guard{db: db, table: ledgerTable, policy: policy, now: now}
-}
-
-func (g *Guard) key(accountID, action string) (map[string]types.AttributeValue, error) {
-	c := datamap.MustLookup(datamap.ReauthAttempts)
-	vars := map[string]string{"account": accountID, "action": action}
-	pk, err := datamap.Fill(c.Location.PK, vars)
-	if err != nil {
-		return nil, err
-	}
-	sk, err := datamap.Fill(c.Location.SK, vars)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]types.AttributeValue{platform.AttrPK: &types.AttributeValueMemberS{Value: pk}, platform.AttrSK: &types.AttributeValueMemberS{Value: sk}}, nil
+	return &Guard{attempts: ledger.NewAttempts(db, ledgerTable, policy), now: now}
 }
 
 // Check verifies password against hash for the action on the account. A locked action is refused
 // (*LockedError) without looking at the password; a wrong one is counted (ErrWrongPassword, or
 // *LockedError on the fifth); a right one clears the count.
 func (g *Guard) Check(ctx context.Context, accountID, action, pw, hash string) error {
-	key, err := g.key(accountID, action)
+	now := g.now().UTC()
+	until, locked, err := g.attempts.LockedUntil(ctx, accountID, action)
 	if err != nil {
 		return err
 	}
-	now := g.now().UTC()
-	out, err := g.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &g.table, Key: key, ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return fmt.Errorf("read attempts: %w", err)
-	}
-	if until, ok := lockedUntil(out.Item); ok && now.Before(until) {
+	if locked && now.Before(until) {
 		return &LockedError{Until: until}
 	}
 	ok, err := password.Verify(hash, pw)
@@ -96,60 +69,23 @@ func (g *Guard) Check(ctx context.Context, accountID, action, pw, hash string) e
 		return fmt.Errorf("verify password: %w", err)
 	}
 	if ok {
-		if _, err := g.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &g.table, Key: key}); err != nil {
-			return fmt.Errorf("clear attempts: %w", err)
-		}
-		return nil
+		return g.attempts.Clear(ctx, accountID, action)
 	}
-	return g.fail(ctx, key, accountID, action, now)
+	return g.fail(ctx, accountID, action, now)
 }
 
 // fail counts one failure atomically (parallel guesses each count) and locks on the fifth.
-func (g *Guard) fail(ctx context.Context, key map[string]types.AttributeValue, accountID, action string, now time.Time) error {
-	exp, _ := g.policy.ExpiresAt(datamap.MustLookup(datamap.ReauthAttempts), now)
-	vals := map[string]types.AttributeValue{
-		":one": &types.AttributeValueMemberN{Value: "1"},
-		":now": &types.AttributeValueMemberS{Value: now.Format(time.RFC3339Nano)},
-		":exp": &types.AttributeValueMemberN{Value: strconv.FormatInt(exp.Unix(), 10)},
-		":cat": &types.AttributeValueMemberS{Value: datamap.ReauthAttempts},
-		":acc": &types.AttributeValueMemberS{Value: accountID},
-		":act": &types.AttributeValueMemberS{Value: action},
-	}
-	out, err := g.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &g.table, Key: key,
-		UpdateExpression:          aws.String("ADD failures :one SET updatedAt = :now, expiresAt = :exp, cat = :cat, accountId = :acc, #action = :act"),
-		ExpressionAttributeNames:  map[string]string{"#action": "action"},
-		ExpressionAttributeValues: vals, ReturnValues: types.ReturnValueUpdatedNew})
+func (g *Guard) fail(ctx context.Context, accountID, action string, now time.Time) error {
+	n, err := g.attempts.Fail(ctx, accountID, action, now)
 	if err != nil {
-		return fmt.Errorf("count a failed attempt: %w", err)
+		return err
 	}
-	n, _ := strconv.Atoi(numberAttr(out.Attributes["failures"]))
 	if n < MaxFailures {
 		return ErrWrongPassword
 	}
 	until := now.Add(LockFor)
-	_, err = g.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &g.table, Key: key,
-		UpdateExpression: aws.String("SET lockedUntil = :until, failures = :zero"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":until": &types.AttributeValueMemberS{Value: until.Format(time.RFC3339Nano)},
-			":zero":  &types.AttributeValueMemberN{Value: "0"}}})
-	if err != nil {
-		return fmt.Errorf("lock: %w", err)
+	if err := g.attempts.Lock(ctx, accountID, action, until); err != nil {
+		return err
 	}
 	return &LockedError{Until: until}
-}
-
-func numberAttr(v types.AttributeValue) string {
-	if n, ok := v.(*types.AttributeValueMemberN); ok {
-		return n.Value
-	}
-	return ""
-}
-
-func lockedUntil(item map[string]types.AttributeValue) (time.Time, bool) {
-	s, ok := item["lockedUntil"].(*types.AttributeValueMemberS)
-	if !ok {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, s.Value)
-	return t, err == nil
 }

@@ -117,7 +117,17 @@ func (checkpointItem) Category() string             { return datamap.SweepCheckp
 func (c checkpointItem) KeyVars() map[string]string { return map[string]string{"sweep": c.Sweep} }
 func (c checkpointItem) RetentionAnchor() time.Time { return c.UpdatedAt }
 func checkpointKey() map[string]types.AttributeValue {
-	return platform.Key{PK: "SWEEP#" + checkpointName, SK: "CHECKPOINT"}.Attributes()
+	return mustKey(checkpointItem{Sweep: checkpointName}).Attributes()
+}
+
+// mustKey is the key of one of the sweep's own records, whose key values are constants of this
+// package: a failure is a programming error.
+func mustKey(r platform.Record) platform.Key {
+	k, err := platform.RecordKey(r)
+	if err != nil {
+		panic("retention: " + err.Error())
+	}
+	return k
 }
 
 // loadCheckpoint reads the stored checkpoint; nil when there is none (or it expired).

@@ -74,7 +74,7 @@ func (t tallyItem) KeyVars() map[string]string {
 func (t tallyItem) RetentionAnchor() time.Time { return t.UpdatedAt }
 
 func tallyKey(month string) map[string]types.AttributeValue {
-	return platform.Key{PK: "SWEEP#" + checkpointName, SK: "MONTH#" + month}.Attributes()
+	return mustKey(tallyItem{Month: month}).Attributes()
 }
 
 func (s *Sweep) loadTally(ctx context.Context, month string) (*tallyItem, error) {

@@ -11,10 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -47,11 +43,8 @@ var ErrTooManyRevoked = errors.New("telegram sweep: too many tokens refused at o
 
 // DB is the part of the DynamoDB client the sweep uses; *dynamodb.Client satisfies it. The platform
 // store has no Scan on purpose (every request scope is reachable without one); finding every
-// Telegram connection is the one job that needs it.
-type DB interface {
-	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-}
+// Telegram connection is the one job that needs it (platform.ScanConnections).
+type DB = platform.SweepDB
 
 // Sweep checks the bot token of every active Telegram connection and requests a connection wipe
 // for each token Telegram refuses.
@@ -205,51 +198,25 @@ func (s *Sweep) Run(ctx context.Context) (Report, error) {
 // filtered on category, channel and status that reads only the connection id, the bot token and
 // the expiry. bad is called for an item that cannot be read.
 func (s *Sweep) scan(ctx context.Context, out chan<- candidate, bad func()) error {
-	in := &dynamodb.ScanInput{
-		TableName:            aws.String(s.Table),
-		FilterExpression:     aws.String("#cat = :cat AND #channel = :channel AND #status = :active"),
-		ProjectionExpression: aws.String("#id, #secrets.#token, #expires"),
-		ExpressionAttributeNames: map[string]string{
-			"#cat": platform.AttrCategory, "#channel": "channel", "#status": "status",
-			"#id": "connectionId", "#secrets": "secrets", "#token": "bot_token", "#expires": platform.AttrExpiresAt,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":cat":     &types.AttributeValueMemberS{Value: datamap.ChannelConnection},
-			":channel": &types.AttributeValueMemberS{Value: platform.ChannelTelegram},
-			":active":  &types.AttributeValueMemberS{Value: platform.ConnectionActive},
-		},
-	}
-	for {
-		page, err := s.DB.Scan(ctx, in)
-		if err != nil {
-			return fmt.Errorf("telegram sweep: scan the platform table: %w", err)
-		}
-		for _, item := range page.Items {
-			if platform.Expired(item, s.now()) {
-				continue
-			}
-			var c struct {
-				ID      string `dynamodbav:"connectionId"`
-				Secrets struct {
-					BotToken string `dynamodbav:"bot_token"`
-				} `dynamodbav:"secrets"`
-			}
-			if err := attributevalue.UnmarshalMap(item, &c); err != nil || c.ID == "" {
-				bad()
-				s.log().Warn("telegram sweep: a connection item could not be read", "connection", c.ID)
-				continue
-			}
+	var stopped error // the context's end, met while handing a candidate on
+	err := platform.ScanConnections(ctx, s.DB, s.Table, platform.ChannelTelegram, platform.ConnectionActive, "bot_token", s.now,
+		func(id, token string) error {
 			select {
-			case out <- candidate{id: c.ID, token: c.Secrets.BotToken}:
+			case out <- candidate{id: id, token: token}:
+				return nil
 			case <-ctx.Done():
-				return ctx.Err()
+				stopped = ctx.Err()
+				return stopped
 			}
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+		},
+		func(id string) {
+			bad()
+			s.log().Warn("telegram sweep: a connection item could not be read", "connection", id)
+		})
+	if err != nil && err != stopped {
+		return fmt.Errorf("telegram sweep: %w", err)
 	}
+	return err
 }
 
 // wipe requests the wipe of a connection whose token was refused, once the connection, read again,
@@ -286,28 +253,8 @@ func (s *Sweep) wipe(ctx context.Context, f refused) (created bool, err error) {
 // markRevoked sets the connection's status to revoked with a conditional update, never a put: the
 // wipe just started may already have deleted the item, and a put would bring it back, token and all.
 func (s *Sweep) markRevoked(ctx context.Context, conn platform.ChannelConnection) error {
-	key, err := s.Store.KeyOf(conn)
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(key.Table),
-		Key:                 key.Attributes(),
-		UpdateExpression:    aws.String("SET #status = :revoked"),
-		ConditionExpression: aws.String("attribute_exists(#pk) AND #status = :active"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": platform.AttrPK, "#status": "status",
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":revoked": &types.AttributeValueMemberS{Value: platform.ConnectionRevoked},
-			":active":  &types.AttributeValueMemberS{Value: platform.ConnectionActive},
-		},
-	})
-	var gone *types.ConditionalCheckFailedException
-	if errors.As(err, &gone) {
-		return nil // already wiped, or no longer active
-	}
-	if err != nil {
+	// Already wiped, or no longer active: left as it is.
+	if err := s.Store.SetConnectionStatus(ctx, s.DB, conn, platform.ConnectionActive, platform.ConnectionRevoked); err != nil {
 		return fmt.Errorf("mark the connection revoked: %w", err)
 	}
 	return nil

@@ -148,7 +148,7 @@ func (r *rig) wipes() []ledger.Request {
 	r.t.Helper()
 	var out []ledger.Request
 	for _, a := range r.man.Accounts {
-		rs, _, err := r.sys.Ledger.ByAccount(r.ctx, a.ID, 0, nil)
+		rs, _, err := r.sys.Ledger.ByAccount(r.ctx, a.ID, 0, "")
 		if err != nil {
 			r.t.Fatal(err)
 		}

@@ -114,7 +114,7 @@ func (w *world) requests() []ledger.Request {
 	w.t.Helper()
 	var all []ledger.Request
 	for _, acct := range append([]string{"-"}, w.accountIDs()...) {
-		rs, _, err := w.sys.Ledger.ByAccount(w.ctx, acct, 200, nil)
+		rs, _, err := w.sys.Ledger.ByAccount(w.ctx, acct, 200, "")
 		if err != nil {
 			w.t.Fatal(err)
 		}
