@@ -9,6 +9,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
@@ -39,7 +40,7 @@ func (a *API) bot(ctx context.Context, c *Call) (platform.Bot, error) {
 		return b, err
 	}
 	if !canAdminBot(c.Member, id) {
-		return b, &statusError{status: http.StatusForbidden, detail: "only an admin of this bot may do this"}
+		return b, lerr.Errorf(lerr.EFORBIDDEN, "only an admin of this bot may do this")
 	}
 	return b, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -20,7 +21,7 @@ type Remaining map[string]int64
 func (r Remaining) Empty() bool { return len(r) == 0 }
 
 // ErrNotVerified is returned when a deletion reports done but the scope still holds data.
-var ErrNotVerified = fmt.Errorf("verification found data left in scope")
+var ErrNotVerified = lerr.New(lerr.ENOTVERIFIED, "verification found data left in scope")
 
 // Verify queries every category the scope reaches and counts what is still there, leaving out what
 // an active legal hold covers. A deletion may report success only when it finds nothing.

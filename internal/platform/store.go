@@ -2,7 +2,6 @@ package platform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/bulkwrite"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // Attribute names every stored item carries besides its own fields.
@@ -26,7 +26,7 @@ const (
 )
 
 // ErrNotFound is returned when an item does not exist, has expired, or belongs to another account.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = lerr.New(lerr.EINTERNAL, "not found")
 
 // DB is the part of the DynamoDB client the store uses; *dynamodb.Client satisfies it. It has no
 // Scan on purpose: every request scope is reachable by GetItem and Query, and this makes it so.
