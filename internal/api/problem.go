@@ -11,9 +11,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/reauth"
 )
 
-// ProblemBase prefixes every problem type; the types are stable (api/openapi.yaml lists them).
-const ProblemBase = httpapi.ProblemBase
-
 // Problem is an RFC 9457 problem details body.
 type Problem = httpapi.Problem
 

@@ -81,10 +81,10 @@ func (e *Engine) flip(ctx context.Context, accountID, requestID string, off bool
 		return nil
 	}
 	if err := e.store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: "A#" + accountID}, visit); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("switch the items of account %s: %w", accountID, err)
 	}
 	if err := e.store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: "A#" + accountID + "#CONN"}, visit); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("switch the connections of account %s: %w", accountID, err)
 	}
 	return done, nil
 }

@@ -33,12 +33,12 @@ func (e *Engine) Verify(ctx context.Context, ref platform.ScopeRef) (Remaining, 
 		if t.IsObjects() {
 			out, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &t.Prefix, MaxKeys: aws.Int32(1000)})
 			if err != nil {
-				return err
+				return fmt.Errorf("list objects: %w", err)
 			}
 			if n := len(out.Contents); n > 0 {
 				held, err := e.prefixHeld(ctx, s, ref, t)
 				if err != nil {
-					return err
+					return fmt.Errorf("read the holds over objects: %w", err)
 				}
 				if !held {
 					left["s3_objects"] += int64(n)
@@ -48,7 +48,7 @@ func (e *Engine) Verify(ctx context.Context, ref platform.ScopeRef) (Remaining, 
 		}
 		held, err := e.itemHeld(ctx, s, t)
 		if err != nil {
-			return err
+			return fmt.Errorf("read the holds over a %s item: %w", t.Category, err)
 		}
 		if !held {
 			left[t.Category]++
