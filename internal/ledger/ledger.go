@@ -133,7 +133,9 @@ func (r Request) RetentionAnchor() time.Time {
 // Errors callers branch on.
 var (
 	ErrNotFound = lerr.New(lerr.ENOTFOUND, "request not found").Tell("no such deletion request")
-	ErrExists   = lerr.New(lerr.EINTERNAL, "request already exists")
+	// ErrExists is EINTERNAL: callers that create idempotently handle it; met unhandled, it is an id
+	// collision of Lethe's own.
+	ErrExists = lerr.New(lerr.EINTERNAL, "request already exists")
 	// ErrConflict: the request is not in a status the change may start from (someone else won).
 	ErrConflict = lerr.New(lerr.ECONFLICT, "request status changed").Tell("the request can no longer be changed")
 )

@@ -26,6 +26,8 @@ const (
 )
 
 // ErrNotFound is returned when an item does not exist, has expired, or belongs to another account.
+// It is EINTERNAL: each edge that can meet it says what is missing ("no such bot"); met unhandled it
+// is a broken reference of Lethe's own, answered 500 (and Internal in a task).
 var ErrNotFound = lerr.New(lerr.EINTERNAL, "not found")
 
 // DB is the part of the DynamoDB client the store uses; *dynamodb.Client satisfies it. It has no
