@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -32,7 +33,7 @@ func (a *API) requestAccountDeletion(ctx context.Context, c *Call) (Response, er
 	}
 	acct, err := a.s.Store.Account(ctx, c.Acct)
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("read account %s: %w", c.Acct, err)
 	}
 	if err := a.s.Reauth.Check(ctx, c.Acct, reauth.ActionAccountDeletion, in.Password, acct.PasswordHash); err != nil {
 		var locked *reauth.LockedError
@@ -41,7 +42,7 @@ func (a *API) requestAccountDeletion(ctx context.Context, c *Call) (Response, er
 			r.Headers = map[string]string{"retry-after": strconv.Itoa(max(1, int(locked.Until.Sub(a.s.Now()).Seconds())))}
 			return r, nil
 		}
-		return Response{}, err
+		return Response{}, fmt.Errorf("check the password of account %s: %w", c.Acct, err)
 	}
 	req, _, err := a.s.Requests.RequestAccountDeletion(ctx, requests.AccountDeletion{AccountID: c.Acct, Source: "dashboard",
 		Actor: "owner:" + c.Sub, RequestedBy: c.Sub})

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -210,7 +211,7 @@ func (a *API) deleteActivityLogs(ctx context.Context, c *Call) (Response, error)
 		// nothing is recorded. Of the caller's entries, only those in the range go.
 		ids, err := a.existingActivityLogs(ctx, pk, in.IDs)
 		if err != nil {
-			return Response{}, err
+			return Response{}, fmt.Errorf("read the named activity logs of account %s: %w", c.Acct, err)
 		}
 		if len(ids) != len(in.IDs) {
 			return Response{}, notFound("no such activity-log entry")
@@ -224,7 +225,7 @@ func (a *API) deleteActivityLogs(ctx context.Context, c *Call) (Response, error)
 
 	n, err := a.countActivityLogs(ctx, pk, lower, upper, activityLogSyncMax+1)
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("count the activity logs of account %s: %w", c.Acct, err)
 	}
 	if n <= activityLogSyncMax {
 		return a.deleteActivityLogsNow(ctx, c, scope, now)
@@ -244,11 +245,11 @@ func (a *API) deleteActivityLogsNow(ctx context.Context, c *Call, scope platform
 		Source: "dashboard", Status: ledger.StatusHardDeleting, RequestedBy: c.Sub, Scope: scope,
 		History: []ledger.Event{{At: now, Status: ledger.StatusHardDeleting, Actor: c.Member.Role + ":" + c.Sub, Note: "activity-log deletion"}}})
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("record an activity-log deletion of account %s: %w", c.Acct, err)
 	}
 	done, err := a.s.Deletion.Run(ctx, req.ID, erasure.Budget{})
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("run activity-log deletion %s: %w", req.ID, err)
 	}
 	return Response{Status: http.StatusOK, Body: viewOf(done), Headers: map[string]string{"location": "/v1/deletion-requests/" + done.ID}}, nil
 }
@@ -262,7 +263,7 @@ func (a *API) nothingToDelete(ctx context.Context, c *Call, scope platform.Scope
 		History: []ledger.Event{{At: now, Status: ledger.StatusCompleted, Actor: c.Member.Role + ":" + c.Sub,
 			Note: "activity-log deletion: none of the named entries lies in the range; nothing destroyed"}}})
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("record an empty activity-log deletion of account %s: %w", c.Acct, err)
 	}
 	return Response{Status: http.StatusOK, Body: viewOf(req), Headers: map[string]string{"location": "/v1/deletion-requests/" + req.ID}}, nil
 }

@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
@@ -36,10 +38,10 @@ func (a *API) bot(ctx context.Context, c *Call) (platform.Bot, error) {
 		return b, notFound("no such bot")
 	}
 	if err != nil {
-		return b, err
+		return b, fmt.Errorf("read bot %s: %w", id, err)
 	}
 	if !canAdminBot(c.Member, id) {
-		return b, &statusError{status: http.StatusForbidden, detail: "only an admin of this bot may do this"}
+		return b, lerr.Errorf(lerr.EFORBIDDEN, "only an admin of this bot may do this")
 	}
 	return b, nil
 }
@@ -60,7 +62,7 @@ func (a *API) deleteEndUser(ctx context.Context, c *Call) (Response, error) {
 		return Response{}, notFound("no such end user on this bot")
 	}
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("read end user %s: %w", id, err)
 	}
 	req, _, err := a.s.Requests.RequestDeletion(ctx, requests.Deletion{ID: "end-user-" + id, Kind: ledger.KindEndUserDeletion,
 		Scope:  platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: c.Acct, BotID: b.ID, EndUserID: id},
@@ -87,7 +89,7 @@ func (a *API) deleteInboxMessage(ctx context.Context, c *Call) (Response, error)
 		prev.Status == ledger.StatusHardDeleting {
 		// A deletion of this message that did not finish (its answer was an error): finish it.
 		if _, err := a.s.Deletion.Run(ctx, prev.ID, erasure.Budget{}); err != nil {
-			return Response{}, err
+			return Response{}, fmt.Errorf("finish deletion %s: %w", prev.ID, err)
 		}
 		return Response{Status: http.StatusNoContent}, nil
 	}
@@ -96,7 +98,7 @@ func (a *API) deleteInboxMessage(ctx context.Context, c *Call) (Response, error)
 		return Response{}, notFound("no such inbox message on this bot")
 	}
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("read inbox message %s: %w", id, err)
 	}
 	now := a.s.Now().UTC()
 	req, err := a.s.Ledger.Create(ctx, ledger.Request{ID: "inbox-" + id, AccountID: c.Acct, Kind: ledger.KindInboxMessage,
@@ -108,11 +110,11 @@ func (a *API) deleteInboxMessage(ctx context.Context, c *Call) (Response, error)
 		req, err = a.s.Ledger.Get(ctx, "inbox-"+id)
 	}
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("record the deletion of inbox message %s: %w", id, err)
 	}
 	if req.Status == ledger.StatusHardDeleting {
 		if _, err := a.s.Deletion.Run(ctx, req.ID, erasure.Budget{}); err != nil {
-			return Response{}, err
+			return Response{}, fmt.Errorf("delete inbox message %s: %w", id, err)
 		}
 	}
 	return Response{Status: http.StatusNoContent}, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
@@ -118,7 +119,7 @@ func (a *API) oneBotOf(ctx context.Context, c *Call, botID string) (platform.Bot
 		return b, err
 	}
 	if !canAdminBot(c.Member, b.ID) {
-		return b, &statusError{status: http.StatusForbidden, detail: "only an admin of this bot may do this"}
+		return b, lerr.Errorf(lerr.EFORBIDDEN, "only an admin of this bot may do this")
 	}
 	return b, nil
 }
@@ -326,7 +327,7 @@ func (a *API) scopeBot(ctx context.Context, c *Call, botID string) (string, erro
 	}
 	switch {
 	case len(mine) == 0:
-		return "", &statusError{status: http.StatusForbidden, detail: "you administer none of the account's bots"}
+		return "", lerr.Errorf(lerr.EFORBIDDEN, "you administer none of the account's bots")
 	case len(mine) == len(all):
 		return "", nil
 	case len(mine) == 1:
@@ -338,10 +339,10 @@ func (a *API) scopeBot(ctx context.Context, c *Call, botID string) (string, erro
 // mayDeleteScope reports whether the caller may (still) delete what a preview's scope reaches: its
 // bot, or, for every bot of the account, every bot the account has now.
 func (a *API) mayDeleteScope(ctx context.Context, c *Call, botID string) error {
-	forbidden := &statusError{status: http.StatusForbidden, detail: "only an admin of the preview's bots may start this deletion"}
+	forbidden := lerr.Errorf(lerr.EFORBIDDEN, "only an admin of the preview's bots may start this deletion")
 	if botID != "" {
 		if _, err := a.s.Store.Bot(ctx, c.Acct, botID); errors.Is(err, platform.ErrNotFound) {
-			return &statusError{status: http.StatusConflict, detail: "the preview's bot is gone: preview again"}
+			return lerr.Errorf(lerr.ECONFLICT, "the preview's bot is gone: preview again")
 		} else if err != nil {
 			return err
 		}
@@ -435,7 +436,7 @@ func (a *API) startPrivacyDeletion(ctx context.Context, c *Call) (Response, erro
 	if in.PreviewToken == "" || len(in.PreviewToken) > 512 {
 		return Response{}, badRequest("previewToken", "the previewToken of a preview")
 	}
-	unknown := &statusError{status: http.StatusConflict, detail: "no such preview, or it has expired: preview again"}
+	unknown := lerr.Errorf(lerr.ECONFLICT, "no such preview, or it has expired: preview again")
 	hash := hashToken(in.PreviewToken)
 	now := a.s.Now()
 	rec, err := platform.Get(ctx, a.s.Store, previewRecord{TokenHash: hash})

@@ -2,10 +2,7 @@ package archtest
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,50 +14,12 @@ const evidencePkg = module + "/internal/evidence"
 // with each; it returns how many it parsed.
 func sources(t *testing.T, check func(fset *token.FileSet, path string, f *ast.File)) int {
 	t.Helper()
-	root := "../.."
-	fset := token.NewFileSet()
 	n := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			name := d.Name()
-			if rel != "." && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "testdata" || name == "vendor") ||
-				filepath.ToSlash(rel) == "internal/evidence" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
+	walkGo(t, func(dir string) bool { return dir == "internal/evidence" }, func(fset *token.FileSet, rel string, f *ast.File) {
 		n++
-		check(fset, filepath.ToSlash(rel), f)
-		return nil
+		check(fset, rel, f)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return n
-}
-
-// importName is the name a file gives an imported package, "" when it does not import it.
-func importName(f *ast.File, path string) string {
-	for _, imp := range f.Imports {
-		if p, _ := strconv.Unquote(imp.Path.Value); p == path {
-			if imp.Name != nil {
-				return imp.Name.Name
-			}
-			return path[strings.LastIndex(path, "/")+1:]
-		}
-	}
-	return ""
 }
 
 // journalWriters are what stores or reads evidence parts by hand: building a part, splitting an

@@ -2,10 +2,7 @@ package archtest
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,36 +88,9 @@ func keyPrefixes() []string {
 // exempt (and outside wiring, local stand-ins and test support) and calls fn with it.
 func eachProductionFile(t *testing.T, exempt []string, fn func(fset *token.FileSet, f *ast.File)) {
 	t.Helper()
-	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel("../..", path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			name := d.Name()
-			if rel != "." && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
-			return nil
-		}
-		if exemptFromSealing(filepath.ToSlash(filepath.Dir(rel)), exempt) {
-			return nil
-		}
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
+	walkGo(t, func(dir string) bool { return exemptFromSealing(dir, exempt) }, func(fset *token.FileSet, _ string, f *ast.File) {
 		fn(fset, f)
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // where is a position relative to the module root.

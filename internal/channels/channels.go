@@ -46,20 +46,21 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 var (
 	// ErrForged: the signature, token or secret does not verify (answer 401).
-	ErrForged = errors.New("channels: signature or secret does not verify")
+	ErrForged = lerr.New(lerr.EUNAUTHORIZED, "channels: signature or secret does not verify")
 	// ErrExpired: the request's timestamp is outside the replay window (answer 401).
-	ErrExpired = errors.New("channels: outside the replay window")
+	ErrExpired = lerr.New(lerr.EUNAUTHORIZED, "channels: outside the replay window")
 	// ErrMalformed: the payload cannot be read (answer 400).
-	ErrMalformed = errors.New("channels: malformed payload")
+	ErrMalformed = lerr.New(lerr.EINVALID, "channels: malformed payload").Tell("the payload is not what the channel sends")
 )
 
 // MaxBodyBytes is the largest body (or signed_request) any function here will decode or hash; anything

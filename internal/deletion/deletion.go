@@ -17,6 +17,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
@@ -30,7 +31,7 @@ const InformationSystem = "Платформа чат-ботов: хранили�
 // Errors the workflow names in its Retry and Catch.
 var (
 	// ErrNotDeleting: the request is not in hard_deleting (cancelled, already done …): stop.
-	ErrNotDeleting = errors.New("request is not being hard-deleted")
+	ErrNotDeleting = lerr.New(lerr.ENOTDELETING, "request is not being hard-deleted")
 	// ErrNotVerified: the verification pass still found data in scope: run the deletion again.
 	ErrNotVerified = erasure.ErrNotVerified
 )

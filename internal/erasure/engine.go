@@ -20,6 +20,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/bulkwrite"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -145,7 +146,7 @@ func (c Checkpoint) Total() int64 {
 }
 
 // ErrUnknownScope is returned for a scope kind the engine does not know.
-var ErrUnknownScope = errors.New("unknown deletion scope")
+var ErrUnknownScope = lerr.New(lerr.EINTERNAL, "unknown deletion scope")
 
 // Subject is a person whose data a slice destroyed: the account owner, a team member, an end user.
 type Subject struct {

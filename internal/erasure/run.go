@@ -1,6 +1,9 @@
 package erasure
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // run executes the plan's stages from the checkpoint until they are all done or the budget is spent.
 func (s *slice) run(ctx context.Context, plan []stage) error {
@@ -10,7 +13,7 @@ func (s *slice) run(ctx context.Context, plan []stage) error {
 		}
 		finished, err := plan[s.cp.Stage].step(ctx, s)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s stage: %w", plan[s.cp.Stage].name, err)
 		}
 		if finished && s.cp.Stage < len(plan) {
 			s.cp.Stage++

@@ -91,7 +91,7 @@ func users(sources sourcesFn, list listFn) func(context.Context, *slice) (bool, 
 func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 	held, err := s.held(ctx, u.AccountID, u.BotID, u.EndUserID)
 	if err != nil {
-		return err
+		return fmt.Errorf("read holds: %w", err)
 	}
 	if held {
 		s.mu.Lock()
@@ -110,7 +110,7 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 		items = append(items, it)
 		return nil
 	}); err != nil {
-		return err
+		return fmt.Errorf("list items: %w", err)
 	}
 	var children sync.WaitGroup
 	for _, it := range items {
@@ -127,7 +127,7 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 			return s.send(ctx, datamap.Message, s.keyOfItem(datamap.PlatformTable, m), &children)
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("delete messages of conversation %s: %w", platform.AttrString(it["conversationId"]), err)
 		}
 	}
 	inbox, _ := partition(datamap.InboxMessage, "GSI2", map[string]string{"endUser": u.EndUserID})
@@ -136,21 +136,21 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 		return s.send(ctx, datamap.InboxMessage, s.keyOfItem(datamap.PlatformTable, m), &children)
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("delete inbox messages: %w", err)
 	}
 	// Files are leaves nothing leads from: when the scope ends by deleting the whole account's or
 	// bot's prefix (nothing held), they go then, without listing every end user's prefix now.
 	filesLast, err := s.filesGoLast(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("read the account's holds: %w", err)
 	}
 	if !filesLast {
 		if err := s.deletePrefix(ctx, "accounts/"+u.AccountID+"/bots/"+u.BotID+"/users/"+u.EndUserID+"/"); err != nil {
-			return err
+			return fmt.Errorf("delete files: %w", err)
 		}
 	}
 	if err := wait(ctx, &children); err != nil {
-		return err
+		return fmt.Errorf("delete messages and inbox messages: %w", err)
 	}
 	var rest sync.WaitGroup
 	var profile map[string]types.AttributeValue
@@ -164,18 +164,18 @@ func (s *slice) deleteSubject(ctx context.Context, u subject) error {
 			continue
 		}
 		if err := s.send(ctx, cat, s.keyOfItem(datamap.PlatformTable, it), &rest); err != nil {
-			return err
+			return fmt.Errorf("delete %s: %w", cat, err)
 		}
 	}
 	if err := wait(ctx, &rest); err != nil {
-		return err
+		return fmt.Errorf("delete the rest of the partition: %w", err)
 	}
 	if profile == nil {
 		return nil
 	}
 	var last sync.WaitGroup
 	if err := s.send(ctx, datamap.EndUserProfile, s.keyOfItem(datamap.PlatformTable, profile), &last, profile); err != nil {
-		return err
+		return fmt.Errorf("delete the profile: %w", err)
 	}
 	return wait(ctx, &last)
 }

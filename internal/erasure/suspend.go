@@ -86,10 +86,10 @@ func (e *Engine) flip(ctx context.Context, accountID, requestID string, off bool
 		return done, nil // no account: reaches nothing
 	}
 	if err := e.store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: own}, visit); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("switch the items of account %s: %w", accountID, err)
 	}
 	if err := e.store.EachItem(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: conns}, visit); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("switch the connections of account %s: %w", accountID, err)
 	}
 	return done, nil
 }

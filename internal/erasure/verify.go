@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -20,7 +21,7 @@ type Remaining map[string]int64
 func (r Remaining) Empty() bool { return len(r) == 0 }
 
 // ErrNotVerified is returned when a deletion reports done but the scope still holds data.
-var ErrNotVerified = fmt.Errorf("verification found data left in scope")
+var ErrNotVerified = lerr.New(lerr.ENOTVERIFIED, "verification found data left in scope")
 
 // Verify queries every category the scope reaches and counts what is still there, leaving out what
 // an active legal hold covers. A deletion may report success only when it finds nothing.
@@ -32,12 +33,12 @@ func (e *Engine) Verify(ctx context.Context, ref platform.ScopeRef) (Remaining, 
 		if t.IsObjects() {
 			out, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &t.Prefix, MaxKeys: aws.Int32(1000)})
 			if err != nil {
-				return err
+				return fmt.Errorf("list objects: %w", err)
 			}
 			if n := len(out.Contents); n > 0 {
 				held, err := e.prefixHeld(ctx, s, ref, t)
 				if err != nil {
-					return err
+					return fmt.Errorf("read the holds over objects: %w", err)
 				}
 				if !held {
 					left["s3_objects"] += int64(n)
@@ -47,7 +48,7 @@ func (e *Engine) Verify(ctx context.Context, ref platform.ScopeRef) (Remaining, 
 		}
 		held, err := e.itemHeld(ctx, s, t)
 		if err != nil {
-			return err
+			return fmt.Errorf("read the holds over a %s item: %w", t.Category, err)
 		}
 		if !held {
 			left[t.Category]++

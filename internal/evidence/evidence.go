@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // Kinds of data subjects.
@@ -133,7 +134,7 @@ type Record struct {
 }
 
 // ErrInvalid matches every error Validate returns: errors.Is(err, ErrInvalid).
-var ErrInvalid = errors.New("invalid evidence record")
+var ErrInvalid = lerr.New(lerr.EINTERNAL, "invalid evidence record")
 
 type ruleError string
 

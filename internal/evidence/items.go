@@ -2,7 +2,6 @@ package evidence
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // Parts of a stored record: PartRecord holds the Record without its subjects; "subjects#0001", …
@@ -90,7 +90,7 @@ func Items(r Record, allSubjects []Subject) []Item {
 }
 
 // ErrCorrupt: the stored parts of a record are missing, duplicated or disagree.
-var ErrCorrupt = errors.New("evidence: stored parts incomplete or inconsistent")
+var ErrCorrupt = lerr.New(lerr.EINTERNAL, "evidence: stored parts incomplete or inconsistent")
 
 // FromItems rebuilds a record and its full list of subjects from its items, in any order. The
 // record's inline Subjects are the first MaxInlineSubjects of the list.

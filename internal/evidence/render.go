@@ -3,7 +3,6 @@ package evidence
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"slices"
@@ -13,10 +12,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // ErrLocale: a document was asked for in a language other than Russian or English.
-var ErrLocale = errors.New("evidence: unsupported locale")
+var ErrLocale = lerr.New(lerr.EINTERNAL, "evidence: unsupported locale")
 
 // jsonTime keeps the stored form of times fixed: UTC, RFC 3339 with nanoseconds. Formatting never
 // fails, so neither does marshalling a Record (Items relies on it).

@@ -15,7 +15,6 @@
 package inmail
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -27,6 +26,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jhillyerd/enmime/v2"
+
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // MaxSize is the largest message Parse accepts: SES receipt rules refuse anything bigger, so a
@@ -34,10 +35,10 @@ import (
 const MaxSize = 40 << 20
 
 // ErrTooLarge: the input is longer than MaxSize.
-var ErrTooLarge = errors.New("inmail: message larger than 40 MB")
+var ErrTooLarge = lerr.New(lerr.EINVALID, "inmail: message larger than 40 MB")
 
 // ErrMalformed: the input cannot be read as a mail message at all.
-var ErrMalformed = errors.New("inmail: malformed message")
+var ErrMalformed = lerr.New(lerr.EINVALID, "inmail: malformed message")
 
 // Address is one mailbox of a header.
 type Address struct {

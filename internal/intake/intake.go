@@ -41,6 +41,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/inmail"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -63,11 +64,11 @@ const MaxAttempts = 3
 const Lease = 60 * time.Second
 
 // ErrInProgress: another attempt is handling the same message right now; try again later.
-var ErrInProgress = errors.New("intake: the message is being handled by another attempt")
+var ErrInProgress = lerr.New(lerr.ECONFLICT, "intake: the message is being handled by another attempt")
 
 // ErrBadEvent: the event is not an SES receipt event Lethe can act on (no message id, or one that
 // cannot name an S3 object). Nothing is read and nothing changes.
-var ErrBadEvent = errors.New("intake: not an SES receipt event")
+var ErrBadEvent = lerr.New(lerr.EINVALID, "intake: not an SES receipt event")
 
 // S3 is the part of the S3 client the intake uses; *s3.Client satisfies it.
 type S3 interface {
@@ -283,19 +284,20 @@ type failure struct {
 func (f *failure) Error() string { return "intake " + f.mail + ": " + f.name }
 func (f *failure) Unwrap() error { return f.err }
 
+// failureNames is the one map from an error's code to the name a failed mail is journaled under.
+var failureNames = map[lerr.Code]string{lerr.EINVALID: "ErrInvalid", lerr.ECONFLICT: "ErrConflict"}
+
 // errorName is a failure's type, not its text (which could quote the mail).
 func errorName(err error) string {
 	var we *workflow.Error
 	if errors.As(err, &we) {
 		return we.Name
 	}
-	for _, named := range []struct {
-		err  error
-		name string
-	}{{requests.ErrInvalid, "ErrInvalid"}, {ledger.ErrConflict, "ErrConflict"}, {context.DeadlineExceeded, "DeadlineExceeded"}} {
-		if errors.Is(err, named.err) {
-			return named.name
-		}
+	if name, ok := failureNames[lerr.ErrorCode(err)]; ok {
+		return name
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "DeadlineExceeded"
 	}
 	return obs.ErrorType(err)
 }
@@ -319,7 +321,7 @@ func (s *Service) process(ctx context.Context, rec events.SimpleEmailService, ms
 		return Result{Outcome: OutcomeIgnoredSpamOrVirus}, nil
 	}
 	msg, err := s.read(ctx, msgID)
-	if errors.Is(err, inmail.ErrMalformed) || errors.Is(err, inmail.ErrTooLarge) {
+	if lerr.ErrorCode(err) == lerr.EINVALID { // not a mail it can read (inmail.ErrMalformed, ErrTooLarge)
 		return Result{Outcome: OutcomeIgnoredMalformed}, nil
 	}
 	if err != nil {

@@ -12,14 +12,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
 // Hold errors.
 var (
-	ErrHoldNotFound = errors.New("legal hold not found")
-	ErrHoldReleased = errors.New("legal hold already released")
-	ErrInvalidHold  = errors.New("invalid legal hold")
+	ErrHoldNotFound = lerr.Errorf(lerr.ENOTFOUND, "legal hold not found")
+	ErrHoldReleased = lerr.Errorf(lerr.ECONFLICT, "legal hold already released")
+	ErrInvalidHold  = lerr.Errorf(lerr.EINVALID, "invalid legal hold")
 )
 
 // PlaceHold records a legal hold placed by an operator on an account, a bot or an end user, and notes

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
@@ -131,10 +132,12 @@ func (r Request) RetentionAnchor() time.Time {
 
 // Errors callers branch on.
 var (
-	ErrNotFound = errors.New("request not found")
-	ErrExists   = errors.New("request already exists")
+	ErrNotFound = lerr.New(lerr.ENOTFOUND, "request not found").Tell("no such deletion request")
+	// ErrExists is EINTERNAL: callers that create idempotently handle it; met unhandled, it is an id
+	// collision of Lethe's own.
+	ErrExists = lerr.New(lerr.EINTERNAL, "request already exists")
 	// ErrConflict: the request is not in a status the change may start from (someone else won).
-	ErrConflict = errors.New("request status changed")
+	ErrConflict = lerr.New(lerr.ECONFLICT, "request status changed").Tell("the request can no longer be changed")
 )
 
 // DB is the part of the DynamoDB client the ledger uses; *dynamodb.Client satisfies it.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -154,7 +155,7 @@ func refName(kind, value string) string {
 }
 
 // ErrUnknownReference: no request answers to that token or message id.
-var ErrUnknownReference = errors.New("unknown request reference")
+var ErrUnknownReference = lerr.New(lerr.ENOTFOUND, "unknown request reference")
 
 // PutReference records that value (of kind RefToken or RefMessage) leads to request id for action.
 func (l *Ledger) PutReference(ctx context.Context, kind, value, requestID, action string) error {

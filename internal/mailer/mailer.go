@@ -9,7 +9,6 @@ package mailer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // SESv2 is the one SES v2 call the mailer makes; *sesv2.Client satisfies it.
@@ -186,7 +186,7 @@ type Mail struct {
 }
 
 // ErrMissingData matches every MissingDataError.
-var ErrMissingData = errors.New("mailer: missing data")
+var ErrMissingData = lerr.New(lerr.EINCOMPLETE, "mailer: missing data")
 
 // MissingDataError says which fact a template needs was not given; nothing is sent.
 type MissingDataError struct {
@@ -198,16 +198,19 @@ func (e *MissingDataError) Error() string {
 	return fmt.Sprintf("mailer: %s: missing data: %s", e.Template, e.Field)
 }
 
+// Unwrap gives the error ErrMissingData's code.
+func (e *MissingDataError) Unwrap() error { return ErrMissingData }
+
 // Is makes errors.Is(err, ErrMissingData) true.
 func (e *MissingDataError) Is(target error) bool { return target == ErrMissingData }
 
 // Other errors a mail can be refused with before anything is sent.
 var (
-	ErrUnknownTemplate = errors.New("mailer: unknown template")
-	ErrBadAddress      = errors.New("mailer: bad address")
-	ErrBadToken        = errors.New("mailer: bad reply token")
-	ErrBadURL          = errors.New("mailer: bad link")
-	ErrBadMessageID    = errors.New("mailer: bad message id")
+	ErrUnknownTemplate = lerr.New(lerr.EINTERNAL, "mailer: unknown template")
+	ErrBadAddress      = lerr.New(lerr.EINTERNAL, "mailer: bad address")
+	ErrBadToken        = lerr.New(lerr.EINTERNAL, "mailer: bad reply token")
+	ErrBadURL          = lerr.New(lerr.EINTERNAL, "mailer: bad link")
+	ErrBadMessageID    = lerr.New(lerr.EINTERNAL, "mailer: bad message id")
 )
 
 // Send renders the mail and sends it through SES v2 as Simple content; it returns SES's message id.

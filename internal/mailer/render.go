@@ -2,7 +2,6 @@ package mailer
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // Locales the mail is written in.
@@ -44,7 +44,7 @@ type Attachment struct {
 
 // ErrActMismatch: the act given belongs to another request than the mail; sending it would
 // disclose someone else's data.
-var ErrActMismatch = errors.New("mailer: the act of destruction belongs to another request")
+var ErrActMismatch = lerr.New(lerr.EINTERNAL, "mailer: the act of destruction belongs to another request")
 
 // Moscow is the time zone every date in a mail is stated in (the service's users are in Russia).
 var Moscow = time.FixedZone("MSK", 3*3600)

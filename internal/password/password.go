@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // Params are argon2id's cost parameters.
@@ -44,14 +46,14 @@ const (
 // Errors of Verify. A wrong password is not an error: Verify returns false and nil.
 var (
 	// ErrMalformedHash: the stored hash is not a well-formed argon2id PHC string or bcrypt hash.
-	ErrMalformedHash = errors.New("password: malformed hash")
+	ErrMalformedHash = lerr.New(lerr.EINTERNAL, "password: malformed hash")
 	// ErrUnsupportedAlgorithm: the hash names an algorithm other than argon2id and bcrypt (argon2i,
 	// argon2d, scrypt, plain text …).
-	ErrUnsupportedAlgorithm = errors.New("password: unsupported hash algorithm")
+	ErrUnsupportedAlgorithm = lerr.New(lerr.EINTERNAL, "password: unsupported hash algorithm")
 	// ErrIncompatibleVersion: an argon2id hash of a version other than 19 (0x13).
-	ErrIncompatibleVersion = errors.New("password: incompatible argon2 version")
+	ErrIncompatibleVersion = lerr.New(lerr.EINTERNAL, "password: incompatible argon2 version")
 	// ErrParamsOutOfRange: the hash's cost parameters are beyond the limits above.
-	ErrParamsOutOfRange = errors.New("password: hash parameters out of range")
+	ErrParamsOutOfRange = lerr.New(lerr.EINTERNAL, "password: hash parameters out of range")
 )
 
 const argon2idPrefix = "$argon2id$"

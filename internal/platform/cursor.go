@@ -3,18 +3,18 @@ package platform
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // ErrBadCursor is a cursor this service did not give out for the listing it is used with:
 // garbled, tampered with, or read from another partition (another account's data, another
 // listing). The API answers it with a 400 naming the cursor.
-var ErrBadCursor = errors.New("not a cursor this API gave out")
+var ErrBadCursor = lerr.New(lerr.EINVALID, "not a cursor this API gave out")
 
 // maxCursor bounds what a client may send as a cursor.
 const maxCursor = 2048

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/bulkwrite"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // Attribute names every stored item carries besides its own fields.
@@ -26,7 +27,9 @@ const (
 )
 
 // ErrNotFound is returned when an item does not exist, has expired, or belongs to another account.
-var ErrNotFound = errors.New("not found")
+// It is EINTERNAL: each edge that can meet it says what is missing ("no such bot"); met unhandled it
+// is a broken reference of Lethe's own, answered 500 (and Internal in a task).
+var ErrNotFound = lerr.New(lerr.EINTERNAL, "not found")
 
 // DB is the part of the DynamoDB client the store uses; *dynamodb.Client satisfies it. It has no
 // Scan on purpose: every request scope is reachable by GetItem and Query, and this makes it so.

@@ -5,13 +5,13 @@ package reauth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/password"
 )
 
@@ -25,10 +25,16 @@ const (
 const ActionAccountDeletion = "account_deletion"
 
 // ErrWrongPassword: the password does not match; the failure was counted.
-var ErrWrongPassword = errors.New("wrong password")
+var ErrWrongPassword = lerr.New(lerr.EFORBIDDEN, "wrong password").Tell("the password is not right")
 
 // LockedError: too many failures; the action is refused until Until, whatever the password.
 type LockedError struct{ Until time.Time }
+
+// ErrLocked is what every LockedError is (errors.Is), and carries its code.
+var ErrLocked = lerr.New(lerr.ELOCKED, "locked after too many failed attempts").Tell("too many wrong passwords: try again later")
+
+// Unwrap makes errors.Is(err, ErrLocked) true and gives the error its code.
+func (e *LockedError) Unwrap() error { return ErrLocked }
 
 func (e *LockedError) Error() string {
 	return "locked after " + strconv.Itoa(MaxFailures) + " failed attempts until " + e.Until.UTC().Format(time.RFC3339)

@@ -16,6 +16,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/workflow"
@@ -24,11 +25,11 @@ import (
 // Errors the HTTP edge maps to statuses.
 var (
 	// ErrNoRequest: nothing to act on (404).
-	ErrNoRequest = errors.New("no such deletion request")
+	ErrNoRequest = lerr.Errorf(lerr.ENOTFOUND, "no such deletion request")
 	// ErrTooLate: the request can no longer be cancelled or decided (409).
-	ErrTooLate = errors.New("the request can no longer be changed")
+	ErrTooLate = lerr.Errorf(lerr.ECONFLICT, "the request can no longer be changed")
 	// ErrInvalid: the request as asked cannot be made (400/422).
-	ErrInvalid = errors.New("invalid deletion request")
+	ErrInvalid = lerr.New(lerr.EINVALID, "invalid deletion request")
 )
 
 // Restorer puts a soft-deleted account back (internal/erasure).

@@ -112,37 +112,19 @@ func jsonAnswer(status int, v any) answer {
 	return answer{status: status, contentType: "application/json", body: b}
 }
 
-// problem is an RFC 9457 answer with the dashboard API's stable types; a 401 says nothing more.
+// problem is an RFC 9457 answer with the dashboard API's stable types (httpapi writes both).
 func problem(status int, detail string) answer {
-	slug, title := "internal", "Internal Server Error"
-	switch status {
-	case http.StatusBadRequest:
-		slug, title = "bad-request", "Bad Request"
-	case http.StatusUnauthorized:
-		slug, title, detail = "unauthorized", "Unauthorized", ""
-	case http.StatusForbidden:
-		slug, title = "forbidden", "Forbidden"
-	case http.StatusNotFound:
-		slug, title = "not-found", "Not Found"
-	default:
-		status = http.StatusInternalServerError
-	}
-	b, _ := json.Marshal(map[string]any{"type": "https://lethe.dev/problems/" + slug, "title": title, "status": status, "detail": detail})
-	if detail == "" {
-		b, _ = json.Marshal(map[string]any{"type": "https://lethe.dev/problems/" + slug, "title": title, "status": status})
-	}
-	return answer{status: status, contentType: "application/problem+json", body: b}
+	return problemAnswer(httpapi.NewProblem(status, detail))
 }
 
-// errAnswer maps a channels error to its answer: forged or expired → 401, malformed → 400.
+func problemAnswer(p httpapi.Problem) answer {
+	return answer{status: p.Status, contentType: httpapi.ProblemContentType, body: p.JSON()}
+}
+
+// errAnswer maps a channels error by its code: forged or expired → 401 that says nothing more,
+// malformed → 400, anything else 500.
 func errAnswer(err error) answer {
-	switch {
-	case errors.Is(err, channels.ErrForged), errors.Is(err, channels.ErrExpired):
-		return problem(http.StatusUnauthorized, "")
-	case errors.Is(err, channels.ErrMalformed):
-		return problem(http.StatusBadRequest, "the payload is not what the channel sends")
-	}
-	return problem(http.StatusInternalServerError, "")
+	return problemAnswer(httpapi.ProblemOf(err))
 }
 
 type handler func(ctx context.Context, c *call) (answer, error)

@@ -10,9 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/smithy-go"
 
-	"github.com/lethe-dev/lethe/internal/deletion"
-	"github.com/lethe-dev/lethe/internal/ledger"
-	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/lerr"
 )
 
 // Error names the state machines' Retry and Catch match. A handler's error reaches Step Functions
@@ -66,9 +64,20 @@ func (e *Error) Error() string { return e.Name + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrWindowOpen is returned when a hard delete would start inside the soft-delete window.
-var ErrWindowOpen = errors.New("the soft-delete window has not ended")
+var ErrWindowOpen = lerr.New(lerr.EWINDOWOPEN, "the soft-delete window has not ended")
 
-// Classify names an error for the state machine.
+// nameOf is the one map from an error's code to the name Step Functions sees; a code not here is
+// Internal, unless the error is a transient AWS or network failure.
+var nameOf = map[lerr.Code]string{
+	lerr.EWINDOWOPEN:  ErrNameWindowOpen,
+	lerr.ENOTVERIFIED: ErrNameNotVerified,
+	lerr.ENOTDELETING: ErrNameNotDeleting,
+	lerr.ENOTFOUND:    ErrNameNotFound,
+	lerr.ECONFLICT:    ErrNameConflict,
+	lerr.EINCOMPLETE:  ErrNameBadInput,
+}
+
+// Classify names an error for the state machine: a task's own named error, else by the error's code.
 func Classify(err error) string {
 	var named *Error
 	switch {
@@ -76,19 +85,11 @@ func Classify(err error) string {
 		return ""
 	case errors.As(err, &named):
 		return named.Name
-	case errors.Is(err, ErrWindowOpen):
-		return ErrNameWindowOpen
-	case errors.Is(err, deletion.ErrNotVerified):
-		return ErrNameNotVerified
-	case errors.Is(err, deletion.ErrNotDeleting):
-		return ErrNameNotDeleting
-	case errors.Is(err, ledger.ErrNotFound):
-		return ErrNameNotFound
-	case errors.Is(err, ledger.ErrConflict):
-		return ErrNameConflict
-	case errors.Is(err, mailer.ErrMissingData):
-		return ErrNameBadInput
-	case transient(err):
+	}
+	if name, ok := nameOf[lerr.ErrorCode(err)]; ok {
+		return name
+	}
+	if transient(err) {
 		return ErrNameTransient
 	}
 	return ErrNameInternal

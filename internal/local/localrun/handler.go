@@ -15,6 +15,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/httpapi"
 	"github.com/lethe-dev/lethe/internal/local/gateway"
 	"github.com/lethe-dev/lethe/internal/seed"
 )
@@ -36,7 +37,7 @@ func (s *System) Handler() http.Handler {
 	mux.HandleFunc("GET "+localTelegramPath+"/{bot}/getMe", s.telegram.getMe)
 	mux.HandleFunc("POST "+localTelegramPath+"/revoke", s.revokeTelegram)
 	mux.HandleFunc("/_local/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found",
+		writeProblem(w, http.StatusNotFound,
 			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 	})
 	// Everything else goes through the local API Gateway, to the handlers the Lambdas run.
@@ -153,7 +154,7 @@ func (s *System) demo(w http.ResponseWriter, r *http.Request) {
 		for _, m := range a.Members {
 			tok, err := s.Issuer.Mint(m.Sub, a.ID, demoTokenTTL)
 			if err != nil {
-				writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", "could not mint a demo token")
+				writeProblem(w, http.StatusInternalServerError, "could not mint a demo token")
 				return
 			}
 			da.Members = append(da.Members, demoMember{ManifestMember: m, Token: tok})
@@ -182,11 +183,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeProblem answers with an RFC 9457 problem document.
-func writeProblem(w http.ResponseWriter, code int, typ, title, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]any{"type": typ, "title": title, "status": code, "detail": detail})
+// writeProblem answers with an RFC 9457 problem document, as the API's handlers write it.
+func writeProblem(w http.ResponseWriter, code int, detail string) {
+	p := httpapi.NewProblem(code, detail)
+	w.Header().Set("Content-Type", httpapi.ProblemContentType)
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(p.JSON())
 }
 
 // token mints a dashboard token as the authorizer would accept it: {"sub","account_id"} → {"token"}.
@@ -196,12 +198,12 @@ func (s *System) token(w http.ResponseWriter, r *http.Request) {
 		AccountID string `json:"account_id"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || in.Sub == "" || in.AccountID == "" {
-		writeProblem(w, http.StatusBadRequest, "https://lethe.dev/problems/bad-request", "Bad Request", `send {"sub": "...", "account_id": "..."}`)
+		writeProblem(w, http.StatusBadRequest, `send {"sub": "...", "account_id": "..."}`)
 		return
 	}
 	tok, err := s.Issuer.Mint(in.Sub, in.AccountID, demoTokenTTL)
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", "could not mint a token")
+		writeProblem(w, http.StatusInternalServerError, "could not mint a token")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
@@ -217,18 +219,18 @@ func (s *System) advanceClock(w http.ResponseWriter, r *http.Request) {
 		Duration string `json:"duration"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
-		writeProblem(w, http.StatusBadRequest, "https://lethe.dev/problems/bad-request", "Bad Request", `send {"duration": "720h"}`)
+		writeProblem(w, http.StatusBadRequest, `send {"duration": "720h"}`)
 		return
 	}
 	d, err := time.ParseDuration(in.Duration)
 	if err != nil || d <= 0 || d > maxAdvance {
-		writeProblem(w, http.StatusBadRequest, "https://lethe.dev/problems/bad-request", "Bad Request",
+		writeProblem(w, http.StatusBadRequest,
 			fmt.Sprintf("duration %q: want a positive Go duration up to %s", in.Duration, maxAdvance))
 		return
 	}
 	now, err := s.Workflows.Engine.Advance(r.Context(), d)
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", err.Error())
+		writeProblem(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"now": now, "advancedBy": d.String()})

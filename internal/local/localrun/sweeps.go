@@ -105,13 +105,13 @@ func (s *System) runSweep(w http.ResponseWriter, r *http.Request) {
 		}
 		res := s.runNow(r.Context(), sw)
 		if res.Error != "" {
-			writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", "the sweep failed: "+res.Error)
+			writeProblem(w, http.StatusInternalServerError, "the sweep failed: "+res.Error)
 			return
 		}
 		writeJSON(w, http.StatusOK, res.Report)
 		return
 	}
-	writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found", "sweeps: telegram, sla, retention, ttl, retention-continue")
+	writeProblem(w, http.StatusNotFound, "sweeps: telegram, sla, retention, ttl, retention-continue")
 }
 
 // listSweeps serves GET /_local/sweeps: each sweep's schedule and its last run.

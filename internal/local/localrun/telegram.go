@@ -46,16 +46,16 @@ func (s *System) revokeTelegram(w http.ResponseWriter, r *http.Request) {
 		ConnectionID string `json:"connectionId"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || in.ConnectionID == "" {
-		writeProblem(w, http.StatusBadRequest, "https://lethe.dev/problems/bad-request", "Bad Request", `the body must be {"connectionId": "…"}`)
+		writeProblem(w, http.StatusBadRequest, `the body must be {"connectionId": "…"}`)
 		return
 	}
 	conn, err := s.Store.Connection(r.Context(), in.ConnectionID)
 	if errors.Is(err, platform.ErrNotFound) || err == nil && (conn.Channel != platform.ChannelTelegram || conn.Secrets["bot_token"] == "") {
-		writeProblem(w, http.StatusNotFound, "https://lethe.dev/problems/not-found", "Not Found", "no Telegram connection with that id")
+		writeProblem(w, http.StatusNotFound, "no Telegram connection with that id")
 		return
 	}
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "https://lethe.dev/problems/internal", "Internal Server Error", "")
+		writeProblem(w, http.StatusInternalServerError, "")
 		return
 	}
 	s.telegram.mu.Lock()
