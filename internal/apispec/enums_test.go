@@ -15,23 +15,23 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
-var ledgerStatuses = []ledger.Status{
-	ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled,
-	ledger.StatusSoftDeleted, ledger.StatusCancelled, ledger.StatusHardDeleting,
-	ledger.StatusAwaitingBackupRotation, ledger.StatusCompleted, ledger.StatusHeld,
-	ledger.StatusDeclined, ledger.StatusFailed,
+var ledgerStatuses = []request.Status{
+	request.StatusReceived, request.StatusAwaitingVerification, request.StatusScheduled,
+	request.StatusSoftDeleted, request.StatusCancelled, request.StatusHardDeleting,
+	request.StatusAwaitingBackupRotation, request.StatusCompleted, request.StatusHeld,
+	request.StatusDeclined, request.StatusFailed,
 }
 
-var ledgerKinds = []ledger.Kind{
-	ledger.KindAccountDeletion, ledger.KindBotDeletion, ledger.KindConnectionWipe,
-	ledger.KindEndUserFilter, ledger.KindEndUserDeletion, ledger.KindChannelIdentity,
-	ledger.KindInboxMessage, ledger.KindActivityLogs, ledger.KindEndCustomerRequest,
+var ledgerKinds = []request.Kind{
+	request.KindAccountDeletion, request.KindBotDeletion, request.KindConnectionWipe,
+	request.KindEndUserFilter, request.KindEndUserDeletion, request.KindChannelIdentity,
+	request.KindInboxMessage, request.KindActivityLogs, request.KindEndCustomerRequest,
 }
 
 func strs[S ~string](xs []S) []string {

@@ -44,6 +44,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
@@ -509,7 +510,7 @@ func (s *Service) accountRequest(ctx context.Context, in *mailIn) (Result, error
 	fromOwner := platform.NormalizeEmail(acct.Email) == in.msg.From.Email
 	trusted := in.auth && fromOwner && sameName(c.FullName, acct.FullName)
 
-	var made []ledger.Request
+	var made []request.Request
 	var created []bool
 	if c.Kind == inmail.KindAccountDeletion {
 		req, isNew, err := s.Requests.RequestAccountDeletion(ctx, requests.AccountDeletion{ID: in.requestID("account#" + acct.ID),
@@ -528,7 +529,7 @@ func (s *Service) accountRequest(ctx context.Context, in *mailIn) (Result, error
 				continue
 			}
 			req, isNew, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: in.requestID("connection#" + conn.ID),
-				Kind: ledger.KindConnectionWipe, Source: "email", Actor: "email", Locale: acct.Locale, Verify: !trusted,
+				Kind: request.KindConnectionWipe, Source: "email", Actor: "email", Locale: acct.Locale, Verify: !trusted,
 				Scope: platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: acct.ID, BotID: conn.BotID, ConnectionID: conn.ID, Channel: conn.Channel}})
 			if err != nil {
 				return res, err
@@ -548,7 +549,7 @@ func (s *Service) accountRequest(ctx context.Context, in *mailIn) (Result, error
 	}
 	res.Outcome = OutcomeRequestExists
 	for i, r := range made {
-		if r.Status != ledger.StatusAwaitingVerification {
+		if r.Status != request.StatusAwaitingVerification {
 			if created[i] {
 				res.Outcome = OutcomeRequestCreated
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
@@ -68,7 +69,7 @@ func (s *Service) reply(ctx context.Context, in *mailIn) (Result, bool, error) {
 
 // fromRequestOwner: the sender authenticated as the address a request's mails go to (its requester,
 // or the account's own email).
-func (s *Service) fromRequestOwner(ctx context.Context, in *mailIn, req ledger.Request) (bool, error) {
+func (s *Service) fromRequestOwner(ctx context.Context, in *mailIn, req request.Request) (bool, error) {
 	if !in.auth || in.msg.From.Email == "" {
 		return false, nil
 	}
@@ -98,15 +99,15 @@ func (s *Service) stop(ctx context.Context, requestID, actor string) (Result, er
 }
 
 // stopRequest is stop for a request already read.
-func (s *Service) stopRequest(ctx context.Context, req ledger.Request, actor string) (Result, error) {
+func (s *Service) stopRequest(ctx context.Context, req request.Request, actor string) (Result, error) {
 	res := Result{Kind: KindReply, Requests: []string{req.ID}}
-	if req.Kind != ledger.KindAccountDeletion {
-		if req.Status != ledger.StatusAwaitingVerification {
+	if req.Kind != request.KindAccountDeletion {
+		if req.Status != request.StatusAwaitingVerification {
 			// Nothing a reply can change: it is read by a person, not acted on.
 			res.Outcome = OutcomeReplyIgnored
 			return res, nil
 		}
-		_, err := s.Ledger.Transition(ctx, req.ID, []ledger.Status{ledger.StatusAwaitingVerification}, ledger.StatusCancelled,
+		_, err := s.Ledger.Transition(ctx, req.ID, []request.Status{request.StatusAwaitingVerification}, request.StatusCancelled,
 			actor, "withdrawn by a reply to the verification mail; nothing was deleted")
 		if errors.Is(err, ledger.ErrConflict) {
 			res.Outcome = OutcomeReplyIgnored // confirmed meanwhile by its link
@@ -115,7 +116,7 @@ func (s *Service) stopRequest(ctx context.Context, req ledger.Request, actor str
 		res.Outcome = OutcomeWithdrawn
 		return res, err
 	}
-	wasWaiting := req.Status == ledger.StatusAwaitingVerification
+	wasWaiting := req.Status == request.StatusAwaitingVerification
 	_, err := s.Requests.Cancel(ctx, req.ID, actor)
 	switch {
 	case err == nil:

@@ -21,6 +21,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Timeline of SPEC §3.
@@ -61,7 +62,7 @@ type Calendar interface {
 // Deleter carries out hard deletes (internal/deletion).
 type Deleter interface {
 	Step(ctx context.Context, requestID string, cp erasure.Checkpoint, b erasure.Budget) (erasure.Checkpoint, error)
-	Complete(ctx context.Context, requestID string, cp erasure.Checkpoint) (ledger.Request, error)
+	Complete(ctx context.Context, requestID string, cp erasure.Checkpoint) (request.Request, error)
 	Evidence(ctx context.Context, requestID string) ([]evidence.Record, error)
 }
 
@@ -132,8 +133,8 @@ type Began struct {
 
 // Completed is Complete's result.
 type Completed struct {
-	Status           ledger.Status `json:"status"`
-	BackupsRotatedBy string        `json:"backupsRotatedBy,omitempty"`
+	Status           request.Status `json:"status"`
+	BackupsRotatedBy string         `json:"backupsRotatedBy,omitempty"`
 }
 
 // Await is the input of a task that waits for a decision.
@@ -156,16 +157,16 @@ type DecisionOutput struct {
 
 // Done is the result of tasks that only report the request's status.
 type Done struct {
-	Status ledger.Status `json:"status"`
+	Status request.Status `json:"status"`
 }
 
 func badInput(format string, a ...any) error {
 	return &Error{Name: ErrNameBadInput, Err: fmt.Errorf(format, a...)}
 }
 
-func (t *Tasks) request(ctx context.Context, id string) (ledger.Request, error) {
+func (t *Tasks) request(ctx context.Context, id string) (request.Request, error) {
 	if id == "" {
-		return ledger.Request{}, badInput("no requestId in the task input")
+		return request.Request{}, badInput("no requestId in the task input")
 	}
 	return t.Ledger.Get(ctx, id)
 }
@@ -183,29 +184,29 @@ func (t *Tasks) Open(ctx context.Context, in State) (Opened, error) {
 		return Opened{}, err
 	}
 	switch req.Kind {
-	case ledger.KindAccountDeletion:
+	case request.KindAccountDeletion:
 		return t.openAccountDeletion(ctx, req)
-	case ledger.KindEndCustomerRequest:
+	case request.KindEndCustomerRequest:
 		return t.openEndCustomer(ctx, req)
 	}
 	now := t.now()
-	_, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+	_, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
 		switch r.Status {
-		case ledger.StatusHardDeleting:
+		case request.StatusHardDeleting:
 			return nil
-		case ledger.StatusReceived, ledger.StatusScheduled:
+		case request.StatusReceived, request.StatusScheduled:
 		default:
 			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
 		setDeadline(r, DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, CompletionDays))
-		r.Status = ledger.StatusHardDeleting
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "deletion started"})
+		r.Status = request.StatusHardDeleting
+		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: "deletion started"})
 		return nil
 	})
 	return Opened{}, err
 }
 
-func setDeadline(r *ledger.Request, name string, at time.Time) {
+func setDeadline(r *request.Request, name string, at time.Time) {
 	if r.Deadlines == nil {
 		r.Deadlines = map[string]time.Time{}
 	}
@@ -214,23 +215,23 @@ func setDeadline(r *ledger.Request, name string, at time.Time) {
 	}
 }
 
-func (t *Tasks) openAccountDeletion(ctx context.Context, req ledger.Request) (Opened, error) {
+func (t *Tasks) openAccountDeletion(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
-	if req.Status == ledger.StatusCancelled {
+	if req.Status == request.StatusCancelled {
 		// Cancelled before the workflow got here: the Wait passes at once and BeginHardDelete ends it.
 		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
 	}
 	acct, err := t.Store.Account(ctx, req.AccountID)
-	if err != nil && req.Status != ledger.StatusSoftDeleted {
+	if err != nil && req.Status != request.StatusSoftDeleted {
 		return Opened{}, fmt.Errorf("account of %s: %w", req.ID, err)
 	}
-	req, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+	req, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
 		switch r.Status {
-		case ledger.StatusSoftDeleted:
+		case request.StatusSoftDeleted:
 			return nil
-		case ledger.StatusCancelled:
+		case request.StatusCancelled:
 			return errCancelled
-		case ledger.StatusReceived, ledger.StatusScheduled:
+		case request.StatusReceived, request.StatusScheduled:
 		default:
 			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
@@ -245,8 +246,8 @@ func (t *Tasks) openAccountDeletion(ctx context.Context, req ledger.Request) (Op
 		// The address the mails of the whole timeline go to, kept only until the final mail: the
 		// account profile itself is destroyed by the hard delete.
 		r.Requester, r.Locale = acct.Email, acct.Locale
-		r.Status = ledger.StatusSoftDeleted
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system",
+		r.Status = request.StatusSoftDeleted
+		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system",
 			Note: "account deactivated: sign-in, team members, API tokens and webhooks blocked, bots stopped; restorable until " + ends.Format(time.RFC3339)})
 		return nil
 	})
@@ -263,7 +264,7 @@ func (t *Tasks) openAccountDeletion(ctx context.Context, req ledger.Request) (Op
 	// switch-off finished: look again, and restore what this task switched off.
 	if cur, err := t.Ledger.Get(ctx, req.ID); err != nil {
 		return Opened{}, err
-	} else if cur.Status == ledger.StatusCancelled {
+	} else if cur.Status == request.StatusCancelled {
 		if _, err := t.Accounts.Restore(ctx, req.AccountID, req.ID); err != nil {
 			return Opened{}, fmt.Errorf("restore %s after a cancel: %w", req.ID, err)
 		}
@@ -294,7 +295,7 @@ func accountCategories() []string {
 
 // kept lists what an account deletion keeps, and why. A failed read of the holds fails the task
 // (Step Functions retries it) rather than mailing a list without them.
-func (t *Tasks) kept(ctx context.Context, req ledger.Request) ([]mailer.Kept, error) {
+func (t *Tasks) kept(ctx context.Context, req request.Request) ([]mailer.Kept, error) {
 	out := []mailer.Kept{
 		{Category: datamap.Payment, Reason: evidence.KeptLawAccounting5y},
 		{Category: datamap.Consent, Reason: evidence.KeptConsentWithdrawal5y},
@@ -311,7 +312,7 @@ func (t *Tasks) kept(ctx context.Context, req ledger.Request) ([]mailer.Kept, er
 
 // botName is the name a mail gives the request's bot: none for all bots or once the bot is deleted;
 // a failed read fails the task rather than mailing without it.
-func (t *Tasks) botName(ctx context.Context, req ledger.Request) (string, error) {
+func (t *Tasks) botName(ctx context.Context, req request.Request) (string, error) {
 	if req.Scope.BotID == "" {
 		return "", nil // every bot of the account (a Privacy-module filter over all bots)
 	}
@@ -325,20 +326,20 @@ func (t *Tasks) botName(ctx context.Context, req ledger.Request) (string, error)
 	return bot.Name, nil
 }
 
-func (t *Tasks) openEndCustomer(ctx context.Context, req ledger.Request) (Opened, error) {
+func (t *Tasks) openEndCustomer(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
-	req, err := t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+	req, err := t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
 		switch r.Status {
-		case ledger.StatusAwaitingVerification:
+		case request.StatusAwaitingVerification:
 			return nil
-		case ledger.StatusReceived, ledger.StatusScheduled:
+		case request.StatusReceived, request.StatusScheduled:
 		default:
 			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
 		setDeadline(r, DeadlineEscalateAt, t.Calendar.AddBusinessDays(r.CreatedAt, EscalationDays))
 		setDeadline(r, DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, CompletionDays))
-		r.Status = ledger.StatusAwaitingVerification
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "waiting for the bot owner's decision"})
+		r.Status = request.StatusAwaitingVerification
+		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: "waiting for the bot owner's decision"})
 		return nil
 	})
 	if err != nil {
@@ -371,20 +372,20 @@ func (t *Tasks) BeginHardDelete(ctx context.Context, in State) (Began, error) {
 		return Began{}, err
 	}
 	switch req.Status {
-	case ledger.StatusCancelled:
+	case request.StatusCancelled:
 		return Began{Proceed: false}, nil
-	case ledger.StatusHardDeleting:
+	case request.StatusHardDeleting:
 		return Began{Proceed: true}, nil // a retry after the transition
-	case ledger.StatusSoftDeleted:
+	case request.StatusSoftDeleted:
 	default:
 		return Began{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
 	}
 	if ends := req.Deadlines[DeadlineSoftDeleteEnds]; ends.IsZero() || t.now().Before(ends) {
 		return Began{}, fmt.Errorf("%w: %s until %s", ErrWindowOpen, req.ID, ends.Format(time.RFC3339))
 	}
-	_, err = t.Ledger.Transition(ctx, req.ID, []ledger.Status{ledger.StatusSoftDeleted}, ledger.StatusHardDeleting, "system", "soft-delete window ended: hard delete started")
+	_, err = t.Ledger.Transition(ctx, req.ID, []request.Status{request.StatusSoftDeleted}, request.StatusHardDeleting, "system", "soft-delete window ended: hard delete started")
 	if errors.Is(err, ledger.ErrConflict) {
-		if cur, gerr := t.Ledger.Get(ctx, req.ID); gerr == nil && cur.Status == ledger.StatusCancelled {
+		if cur, gerr := t.Ledger.Get(ctx, req.ID); gerr == nil && cur.Status == request.StatusCancelled {
 			return Began{Proceed: false}, nil // the cancel won
 		}
 	}
@@ -446,30 +447,30 @@ func (t *Tasks) Complete(ctx context.Context, in State) (Completed, error) {
 		}
 	}
 	out := Completed{Status: req.Status}
-	if at, ok := req.Deadlines[DeadlineBackupsRotatedBy]; ok && req.Status == ledger.StatusAwaitingBackupRotation {
+	if at, ok := req.Deadlines[DeadlineBackupsRotatedBy]; ok && req.Status == request.StatusAwaitingBackupRotation {
 		out.BackupsRotatedBy = at.Format(time.RFC3339Nano)
 	}
 	return out, nil
 }
 
-func afterCompletion(s ledger.Status) bool {
-	return s == ledger.StatusAwaitingBackupRotation || s == ledger.StatusCompleted || s == ledger.StatusHeld
+func afterCompletion(s request.Status) bool {
+	return s == request.StatusAwaitingBackupRotation || s == request.StatusCompleted || s == request.StatusHeld
 }
 
 // announce sends the "done" mail of a completed deletion to whoever should hear of it.
-func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
+func (t *Tasks) announce(ctx context.Context, req request.Request) error {
 	counts := map[string]int64{}
 	for k, v := range req.Progress {
 		counts[k] = v
 	}
 	switch req.Kind {
-	case ledger.KindAccountDeletion:
-		if req.Status != ledger.StatusAwaitingBackupRotation {
+	case request.KindAccountDeletion:
+		if req.Status != request.StatusAwaitingBackupRotation {
 			return nil
 		}
 		return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeleted, To: []string{req.Requester},
 			Data: mailer.Data{AccountEmail: req.Requester, Counts: counts}}, "")
-	case ledger.KindEndUserFilter, ledger.KindEndUserDeletion:
+	case request.KindEndUserFilter, request.KindEndUserDeletion:
 		if req.RequestedBy == "" {
 			return nil // a deletion no dashboard user asked for (a Meta callback) has its status page
 		}
@@ -483,14 +484,14 @@ func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
 		}
 		return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndUserDeletionDone, To: []string{to},
 			Data: mailer.Data{Counts: counts, BotName: bot}}, "")
-	case ledger.KindConnectionWipe:
+	case request.KindConnectionWipe:
 		acct, err := t.Store.Account(ctx, req.AccountID)
 		if err != nil {
 			return fmt.Errorf("owner of %s: %w", req.ID, err)
 		}
 		return t.sendOnce(ctx, withLocale(req, acct.Locale), mailer.Mail{Template: mailer.ConnectionWiped, To: []string{acct.Email},
 			Data: mailer.Data{Counts: counts, Channel: req.Scope.Channel}}, "")
-	case ledger.KindEndCustomerRequest:
+	case request.KindEndCustomerRequest:
 		if req.Requester == "" {
 			return nil
 		}
@@ -508,7 +509,7 @@ func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
 }
 
 // memberAddress is the address of the dashboard user who asked, or the account owner's.
-func (t *Tasks) memberAddress(ctx context.Context, req ledger.Request) (string, error) {
+func (t *Tasks) memberAddress(ctx context.Context, req request.Request) (string, error) {
 	m, err := t.Store.TeamMember(ctx, req.AccountID, req.RequestedBy)
 	if err != nil && !errors.Is(err, platform.ErrNotFound) {
 		return "", fmt.Errorf("who asked for %s: %w", req.ID, err)
@@ -530,10 +531,10 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 	if err != nil {
 		return Done{}, err
 	}
-	if req.Status == ledger.StatusCompleted {
+	if req.Status == request.StatusCompleted {
 		return Done{Status: req.Status}, nil
 	}
-	if req.Status != ledger.StatusAwaitingBackupRotation {
+	if req.Status != request.StatusAwaitingBackupRotation {
 		return Done{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
 	}
 	mailErr := t.mailAct(ctx, req)
@@ -541,11 +542,11 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 		return Done{}, mailErr // no act to send, or a failed read: a failure, not a mail to retry
 	}
 	now := t.now()
-	req, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
-		if r.Status != ledger.StatusAwaitingBackupRotation {
+	req, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+		if r.Status != request.StatusAwaitingBackupRotation {
 			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
-		r.Status = ledger.StatusCompleted
+		r.Status = request.StatusCompleted
 		note := "backups rotated; final mail with the act sent"
 		if mailErr != nil {
 			// The address stays until the mail is sent (SendFinalMail forgets it then).
@@ -553,7 +554,7 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 		} else {
 			r.Requester = ""
 		}
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: note})
+		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: note})
 		return nil
 	})
 	if err != nil || mailErr == nil {
@@ -563,7 +564,7 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 }
 
 // mailAct sends an account deletion's final mail, which carries its latest act of destruction.
-func (t *Tasks) mailAct(ctx context.Context, req ledger.Request) error {
+func (t *Tasks) mailAct(ctx context.Context, req request.Request) error {
 	acts, err := t.Deleter.Evidence(ctx, req.ID)
 	if err != nil {
 		return err
@@ -584,10 +585,10 @@ func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
 		return Done{}, badInput("await decision: need a task token and a stage (owner or officer)")
 	}
 	now := t.now()
-	req, err := t.Ledger.Update(ctx, in.RequestID, func(r *ledger.Request) error {
+	req, err := t.Ledger.Update(ctx, in.RequestID, func(r *request.Request) error {
 		r.TaskToken = in.TaskToken
 		if in.Stage == StageOfficer && r.Decision == nil && !strings.Contains(lastNote(r), "privacy officer") {
-			r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system",
+			r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system",
 				Note: "the bot owner did not answer within 10 business days: escalated to the privacy officer"})
 		}
 		return nil
@@ -618,7 +619,7 @@ func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
 		Template: mailer.EndCustomerEscalation, To: []string{t.PrivacyOfficer}, Data: data}, "")
 }
 
-func lastNote(r *ledger.Request) string {
+func lastNote(r *request.Request) string {
 	if len(r.History) == 0 {
 		return ""
 	}
@@ -638,7 +639,7 @@ func (t *Tasks) NotifyDeclined(ctx context.Context, in State) (Done, error) {
 	if err != nil {
 		return Done{}, err
 	}
-	if req.Status != ledger.StatusDeclined || req.Decision == nil {
+	if req.Status != request.StatusDeclined || req.Decision == nil {
 		return Done{}, fmt.Errorf("%w: %s is %s, not declined", ledger.ErrConflict, req.ID, req.Status)
 	}
 	if err := t.mailDeclined(ctx, req); err != nil {
@@ -651,7 +652,7 @@ func (t *Tasks) NotifyDeclined(ctx context.Context, in State) (Done, error) {
 }
 
 // mailDeclined tells the end customer their request was declined, and why, then forgets them.
-func (t *Tasks) mailDeclined(ctx context.Context, req ledger.Request) error {
+func (t *Tasks) mailDeclined(ctx context.Context, req request.Request) error {
 	if req.Requester == "" {
 		return nil
 	}
@@ -671,7 +672,7 @@ func (t *Tasks) mailDeclined(ctx context.Context, req ledger.Request) error {
 // privacy officer when FinalMailRetry has passed.
 func (t *Tasks) finalMailPending(ctx context.Context, id string, cause error) error {
 	now := t.now()
-	_, err := t.Ledger.Update(ctx, id, func(r *ledger.Request) error {
+	_, err := t.Ledger.Update(ctx, id, func(r *request.Request) error {
 		if _, ok := r.Deadlines[DeadlineFinalMailBy]; ok {
 			return nil
 		}
@@ -679,7 +680,7 @@ func (t *Tasks) finalMailPending(ctx context.Context, id string, cause error) er
 			r.Deadlines = map[string]time.Time{}
 		}
 		r.Deadlines[DeadlineFinalMailBy] = now.Add(FinalMailRetry).UTC()
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system",
+		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system",
 			Note: "the outcome mail was not sent (" + Classify(cause) + "); the SLA sweep sends it again"})
 		return nil
 	})
@@ -700,9 +701,9 @@ func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
 		return nil
 	}
 	switch {
-	case req.Status == ledger.StatusDeclined && req.Decision != nil:
+	case req.Status == request.StatusDeclined && req.Decision != nil:
 		err = t.mailDeclined(ctx, req)
-	case req.Kind == ledger.KindAccountDeletion && req.Status == ledger.StatusCompleted:
+	case req.Kind == request.KindAccountDeletion && req.Status == request.StatusCompleted:
 		if err = t.mailAct(ctx, req); err == nil {
 			err = ForgetRequester(ctx, t.Ledger, req.ID)
 		}
@@ -713,12 +714,12 @@ func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
 		return err
 	}
 	now := t.now()
-	_, err = t.Ledger.Update(ctx, id, func(r *ledger.Request) error {
+	_, err = t.Ledger.Update(ctx, id, func(r *request.Request) error {
 		if _, ok := r.Deadlines[DeadlineFinalMailBy]; !ok {
 			return nil
 		}
 		delete(r.Deadlines, DeadlineFinalMailBy)
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "the outcome mail was sent"})
+		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: "the outcome mail was sent"})
 		return nil
 	})
 	return err
@@ -731,12 +732,12 @@ var ErrMailNotSent = errors.New("mail not sent")
 // sendOnce sends a mail of a request unless the ledger says it was sent: a retried task mails once.
 // The SES message id is kept so that replies can be matched (In-Reply-To). With action set, the mail
 // carries a fresh action token in its Reply-To and links (cancel, confirm).
-func (t *Tasks) sendOnce(ctx context.Context, req ledger.Request, m mailer.Mail, action string) error {
+func (t *Tasks) sendOnce(ctx context.Context, req request.Request, m mailer.Mail, action string) error {
 	return SendOnce(ctx, t.Ledger, t.Mail, req, m, action)
 }
 
 // SendOnce is sendOnce for callers outside the workflow (the cancel, the intake).
-func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req ledger.Request, m mailer.Mail, action string) error {
+func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req request.Request, m mailer.Mail, action string) error {
 	key := string(m.Template)
 	if req.Mail[key] != "" {
 		return nil
@@ -774,7 +775,7 @@ func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req ledger.Req
 	if err := l.PutReference(ctx, ledger.RefMessage, id, req.ID, "reply"); err != nil {
 		return err
 	}
-	_, err = l.Update(ctx, req.ID, func(r *ledger.Request) error {
+	_, err = l.Update(ctx, req.ID, func(r *request.Request) error {
 		if r.Mail == nil {
 			r.Mail = map[string]string{}
 		}
@@ -786,7 +787,7 @@ func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req ledger.Req
 
 // threadRoot is the SES message id of a request's first mail: the acknowledgement, or else the
 // earliest other mail by template name, so the choice is stable.
-func threadRoot(r ledger.Request) string {
+func threadRoot(r request.Request) string {
 	for _, t := range []mailer.Template{mailer.AccountDeletionConfirmation, mailer.EndCustomerReceived, mailer.VerificationRequest} {
 		if id := r.Mail[string(t)]; id != "" {
 			return id
@@ -805,7 +806,7 @@ func threadRoot(r ledger.Request) string {
 
 // ForgetRequester drops the one contact address the ledger kept once its last mail is sent.
 func ForgetRequester(ctx context.Context, l *ledger.Ledger, id string) error {
-	_, err := l.Update(ctx, id, func(r *ledger.Request) error {
+	_, err := l.Update(ctx, id, func(r *request.Request) error {
 		r.Requester = ""
 		return nil
 	})
@@ -813,7 +814,7 @@ func ForgetRequester(ctx context.Context, l *ledger.Ledger, id string) error {
 }
 
 // timeline is the request's dates in the order a reader follows them.
-func timeline(r ledger.Request) []mailer.Milestone {
+func timeline(r request.Request) []mailer.Milestone {
 	out := []mailer.Milestone{{Name: mailer.MilestoneReceived, At: r.CreatedAt}}
 	for _, name := range []string{DeadlineStartBy, DeadlineSoftDeleteEnds, DeadlineHardDeleteBy, DeadlineEscalateAt, DeadlineCompleteBy, DeadlineBackupsRotatedBy} {
 		if at, ok := r.Deadlines[name]; ok {
@@ -834,7 +835,7 @@ func NewToken() (string, error) {
 }
 
 // withLocale is req with the locale its mail is written in (the account's, for mail to the owner).
-func withLocale(req ledger.Request, locale string) ledger.Request {
+func withLocale(req request.Request, locale string) request.Request {
 	if locale != "" {
 		req.Locale = locale
 	}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/scopetest"
 	"github.com/lethe-dev/lethe/internal/seed"
@@ -48,7 +48,7 @@ func TestAccountDeletionCancelledInTheWindowIsFullyRestored(t *testing.T) {
 	}
 	w.settle()
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusSoftDeleted {
+	if r.Status != request.StatusSoftDeleted {
 		t.Fatalf("status %s, want soft_deleted", r.Status)
 	}
 	wantEnds := lateNovember2025.Add(30 * 24 * time.Hour)
@@ -84,7 +84,7 @@ func TestAccountDeletionCancelledInTheWindowIsFullyRestored(t *testing.T) {
 	// Ten days later the owner replies to the confirmation: the reply's token cancels.
 	w.advance(10 * 24 * time.Hour)
 	got, action, err := w.sys.Requests.EmailAction(w.ctx, token, "email")
-	if err != nil || action != "cancel" || got.Status != ledger.StatusCancelled {
+	if err != nil || action != "cancel" || got.Status != request.StatusCancelled {
 		t.Fatalf("cancel by reply: %s %s %v", action, got.Status, err)
 	}
 	w.settle()
@@ -130,7 +130,7 @@ func TestAccountDeletionRunsToCompletion(t *testing.T) {
 	w.settle()
 	// One second before the window ends, nothing has been deleted.
 	w.advance(30*24*time.Hour - time.Second)
-	if r := w.request(req.ID); r.Status != ledger.StatusSoftDeleted {
+	if r := w.request(req.ID); r.Status != request.StatusSoftDeleted {
 		t.Fatalf("status %s before the window ended", r.Status)
 	}
 	if left := w.remaining(scope); len(left) == 0 {
@@ -138,7 +138,7 @@ func TestAccountDeletionRunsToCompletion(t *testing.T) {
 	}
 	w.advance(2 * time.Second)
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusAwaitingBackupRotation {
+	if r.Status != request.StatusAwaitingBackupRotation {
 		t.Fatalf("status %s after the window, want awaiting_backup_rotation; history %+v", r.Status, r.History)
 	}
 	if left := w.remaining(scope); len(left) > 0 {
@@ -157,7 +157,7 @@ func TestAccountDeletionRunsToCompletion(t *testing.T) {
 	// 30 days for backups to rotate, then the final mail with the act.
 	w.advance(30 * 24 * time.Hour)
 	r = w.request(req.ID)
-	if r.Status != ledger.StatusCompleted || r.Requester != "" {
+	if r.Status != request.StatusCompleted || r.Requester != "" {
 		t.Fatalf("status %s requester %q, want completed and the address forgotten", r.Status, r.Requester)
 	}
 	mails = w.mailTo("owner")
@@ -209,7 +209,7 @@ func TestEmailedAccountDeletionHasItsStartDeadline(t *testing.T) {
 	if !r.Deadlines[workflow.DeadlineStartBy].Equal(want) {
 		t.Errorf("start_by %v, want %v", r.Deadlines[workflow.DeadlineStartBy], want)
 	}
-	if r.Status != ledger.StatusSoftDeleted {
+	if r.Status != request.StatusSoftDeleted {
 		t.Errorf("status %s: a verified emailed request starts at once", r.Status)
 	}
 }
