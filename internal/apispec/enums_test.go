@@ -18,7 +18,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 var ledgerStatuses = []request.Status{
@@ -70,15 +69,15 @@ func schema(t *testing.T, name string) *openapi3.Schema {
 	return ref.Value
 }
 
-// ledgerConstants scans internal/ledger's source for every constant of the named type, so a status
-// or kind added to the ledger but not to the lists above fails the test.
+// ledgerConstants scans internal/request's source for every constant of the named type, so a status
+// or kind added to the request but not to the lists above fails the test.
 func ledgerConstants(t *testing.T, typeName string) []string {
 	t.Helper()
 	root, err := localaws.FindRepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(root, "internal", "ledger")
+	dir := filepath.Join(root, "internal", "request")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -131,9 +130,9 @@ func TestEnumsMatchCode(t *testing.T) {
 		{"RequestKind", enumStrings(t, schema(t, "RequestKind"), "RequestKind"), strs(ledgerKinds)},
 		{"ScopeKind", enumStrings(t, schema(t, "ScopeKind"), "ScopeKind"), strs(datamap.AllScopes)},
 		{"Channel", enumStrings(t, schema(t, "Channel"), "Channel"), platform.Channels},
-		{"Deadlines", deadlines, []string{workflow.DeadlineStartBy, workflow.DeadlineSoftDeleteEnds,
-			workflow.DeadlineHardDeleteBy, workflow.DeadlineBackupsRotatedBy, workflow.DeadlineCompleteBy,
-			workflow.DeadlineEscalateAt, workflow.DeadlineFinalMailBy}},
+		{"Deadlines", deadlines, []string{request.DeadlineStartBy, request.DeadlineSoftDeleteEnds,
+			request.DeadlineHardDeleteBy, request.DeadlineBackupsRotatedBy, request.DeadlineCompleteBy,
+			request.DeadlineEscalateAt, request.DeadlineFinalMailBy}},
 		{"Act.reason", enumStrings(t, act.Properties["reason"].Value, "Act.reason"), []string{
 			evidence.ReasonSubjectRequest, evidence.ReasonAccountOwnerRequest, evidence.ReasonChannelRevoked,
 			evidence.ReasonRetentionExpired, evidence.ReasonEndCustomerRequest, evidence.ReasonAccountInstruction}},

@@ -153,21 +153,11 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 		r.Progress = progress(cp)
 		r.HeldBy = cp.Held
 		note := fmt.Sprintf("destroyed %d items and %d files; verified", cp.Total()-cp.Objects, cp.Objects)
-		switch {
-		case len(cp.Held) > 0:
-			r.Status = request.StatusHeld
+		if len(cp.Held) > 0 {
 			note += fmt.Sprintf("; %d end users and their data kept under legal hold %s", cp.HeldSubjects, strings.Join(cp.Held, ", "))
-		case r.Kind == request.KindAccountDeletion:
-			r.Status = request.StatusAwaitingBackupRotation
-			if r.Deadlines == nil {
-				r.Deadlines = map[string]time.Time{}
-			}
-			r.Deadlines["backups_rotated_by"] = now.Add(BackupRotation)
-		default:
-			r.Status = request.StatusCompleted
+			return r.Hold(now, "system", note)
 		}
-		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: note})
-		return nil
+		return r.Complete(now, "system", note) // an account deletion waits for its backups to rotate
 	})
 	if err != nil {
 		return done, err
@@ -178,10 +168,6 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 	}
 	return done, nil
 }
-
-// BackupRotation is how long destroyed data may still exist in backups: point-in-time recovery keeps
-// 30 days and the files bucket's noncurrent versions expire after 30 days.
-const BackupRotation = 30 * 24 * time.Hour
 
 // writeEvidence draws up the act and journal extract of one round of destruction, in the request's
 // language (else the account's), and returns that language. Every read it makes either succeeds or
@@ -444,7 +430,9 @@ func (s *Service) ReleaseHold(ctx context.Context, holdID, actor, note string, b
 		if !covered {
 			continue
 		}
-		if _, err := s.Ledger.Transition(ctx, r.ID, []request.Status{request.StatusHeld}, request.StatusHardDeleting, actor, "legal hold "+h.ID+" released: finishing the deletion"); err != nil {
+		if _, err := s.Ledger.Update(ctx, r.ID, func(r *request.Request) error {
+			return r.Resume(s.Ledger.Now().UTC(), actor, "legal hold "+h.ID+" released: finishing the deletion")
+		}); err != nil {
 			return done, err
 		}
 		out, err := s.Run(ctx, r.ID, b)

@@ -156,7 +156,10 @@ func TestCancelledRequestIsNeverTouched(t *testing.T) {
 	ctx := context.Background()
 	a := w.manifest.Accounts[0]
 	w.request(t, "req-c", request.KindAccountDeletion, platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID})
-	if _, err := w.svc.Ledger.Transition(ctx, "req-c", []request.Status{request.StatusHardDeleting}, request.StatusCancelled, "owner:sub-1", ""); err != nil {
+	if _, err := w.svc.Ledger.Update(ctx, "req-c", func(r *request.Request) error {
+		r.Status = request.StatusCancelled // an operator's fix under a running deletion, outside the status diagram
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := w.svc.Step(ctx, "req-c", erasure.Checkpoint{}, erasure.Budget{})

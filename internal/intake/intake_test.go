@@ -29,7 +29,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
 	"github.com/lethe-dev/lethe/internal/testenv"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -253,8 +252,8 @@ func TestAuthenticatedOwnerMailStartsTheDeletionOnceAndTheReplyCancelsIt(t *test
 	if req.Status != request.StatusSoftDeleted || req.Source != "email" {
 		t.Fatalf("status %s source %s, want soft_deleted by email", req.Status, req.Source)
 	}
-	if want := time.Date(2026, 3, 10, 23, 59, 59, 999999999, msk); !req.Deadlines[workflow.DeadlineStartBy].Equal(want) {
-		t.Errorf("start_by %v, want %v (5 business days)", req.Deadlines[workflow.DeadlineStartBy], want)
+	if want := time.Date(2026, 3, 10, 23, 59, 59, 999999999, msk); !req.Deadlines[request.DeadlineStartBy].Equal(want) {
+		t.Errorf("start_by %v, want %v (5 business days)", req.Deadlines[request.DeadlineStartBy], want)
 	}
 	if got := r.accountStatus(); got == "active" {
 		t.Errorf("account still %s after the soft delete", got)
@@ -371,7 +370,7 @@ func TestSpoofedMailOnlyAsksTheAccountToConfirm(t *testing.T) {
 	if got := r.accountStatus(); got != "active" {
 		t.Fatalf("account %s before any confirmation, want active", got)
 	}
-	if _, ok := req.Deadlines[workflow.DeadlineStartBy]; !ok {
+	if _, ok := req.Deadlines[request.DeadlineStartBy]; !ok {
 		t.Error("no start deadline recorded for the unverified request")
 	}
 	mails := r.mailTo("owner")

@@ -107,8 +107,9 @@ func (s *Service) stopRequest(ctx context.Context, req request.Request, actor st
 			res.Outcome = OutcomeReplyIgnored
 			return res, nil
 		}
-		_, err := s.Ledger.Transition(ctx, req.ID, []request.Status{request.StatusAwaitingVerification}, request.StatusCancelled,
-			actor, "withdrawn by a reply to the verification mail; nothing was deleted")
+		_, err := s.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+			return r.Withdraw(s.Ledger.Now().UTC(), actor, "withdrawn by a reply to the verification mail; nothing was deleted")
+		})
 		if errors.Is(err, ledger.ErrConflict) {
 			res.Outcome = OutcomeReplyIgnored // confirmed meanwhile by its link
 			return res, nil

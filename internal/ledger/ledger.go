@@ -27,8 +27,9 @@ import (
 var (
 	ErrNotFound = errors.New("request not found")
 	ErrExists   = errors.New("request already exists")
-	// ErrConflict: the request is not in a status the change may start from (someone else won).
-	ErrConflict = errors.New("request status changed")
+	// ErrConflict: the request is not in a status the change may start from (someone else won);
+	// the domain's refusals (request.TransitionError) name it too.
+	ErrConflict = request.ErrConflict
 )
 
 // DB is the part of the DynamoDB client the ledger uses; *dynamodb.Client satisfies it.
@@ -134,8 +135,9 @@ func (l *Ledger) Get(ctx context.Context, id string) (request.Request, error) {
 }
 
 // Update applies change to the current request and writes it back only if nobody else wrote it in
-// between (optimistic concurrency on Version); change returns an error to refuse. It retries when it
-// loses a race and change still accepts the newer state.
+// between (optimistic concurrency on Version); change returns an error to refuse, and a status
+// changes only through the request's transition methods (request.Request.Cancel …) called in
+// change. It retries when it loses a race and change still accepts the newer state.
 func (l *Ledger) Update(ctx context.Context, id string, change func(*request.Request) error) (request.Request, error) {
 	for attempt := 0; ; attempt++ {
 		r, err := l.Get(ctx, id)
@@ -171,23 +173,6 @@ func (l *Ledger) Update(ctx context.Context, id string, change func(*request.Req
 		}
 		return r, nil
 	}
-}
-
-// Transition moves a request to status to, only from one of the statuses in from; otherwise
-// ErrConflict and nothing changes.
-func (l *Ledger) Transition(ctx context.Context, id string, from []request.Status, to request.Status, actor, note string) (request.Request, error) {
-	return l.Update(ctx, id, func(r *request.Request) error {
-		ok := false
-		for _, f := range from {
-			ok = ok || r.Status == f
-		}
-		if !ok {
-			return fmt.Errorf("%w: %s is %s, not one of %v", ErrConflict, id, r.Status, from)
-		}
-		r.Status = to
-		r.History = append(r.History, request.Event{At: l.now().UTC(), Status: to, Actor: actor, Note: note})
-		return nil
-	})
 }
 
 // Note appends a history entry without changing the status (progress, hold actions …).

@@ -61,20 +61,26 @@ func TestCreateIsIdempotentByID(t *testing.T) {
 	}
 }
 
-// A cancel and the start of the hard delete race on one request: exactly one wins, every time.
+// A cancel and the start of the hard delete race on one request at the end of its soft-delete
+// window, where each alone is allowed: through Update, exactly one wins, every time.
 func TestTransitionsHaveExactlyOneWinner(t *testing.T) {
 	l := newLedger(t)
 	ctx := context.Background()
 	for i := range 20 {
 		id := fmt.Sprintf("race-%d", i)
-		if _, err := l.Create(ctx, req(id, "a1")); err != nil {
+		r := req(id, "a1")
+		r.Deadlines = map[string]time.Time{request.DeadlineSoftDeleteEnds: t0}
+		if _, err := l.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
 		results := make([]error, 2)
-		for j, to := range []request.Status{request.StatusCancelled, request.StatusHardDeleting} {
+		for j, move := range []func(*request.Request) error{
+			func(r *request.Request) error { return r.Cancel(t0, "test", "") },
+			func(r *request.Request) error { return r.StartHardDelete(t0, "test", "") },
+		} {
 			wg.Go(func() {
-				_, results[j] = l.Transition(ctx, id, []request.Status{request.StatusSoftDeleted}, to, "test", "")
+				_, results[j] = l.Update(ctx, id, move)
 			})
 		}
 		wg.Wait()
@@ -143,7 +149,7 @@ func TestClosedRequestsGetTheirRetention(t *testing.T) {
 	if exp, ok := stored()[platform.AttrExpiresAt]; ok {
 		t.Errorf("open request stored with %s %v, want none", platform.AttrExpiresAt, exp)
 	}
-	r, err := l.Transition(ctx, "r3", []request.Status{request.StatusSoftDeleted}, request.StatusCancelled, "owner", "changed my mind")
+	r, err := l.Update(ctx, "r3", func(r *request.Request) error { return r.Cancel(l.Now(), "owner", "changed my mind") })
 	if err != nil || r.ClosedAt == nil {
 		t.Fatalf("closed request: %+v %v", r, err)
 	}

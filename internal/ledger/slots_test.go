@@ -46,7 +46,7 @@ func TestCreateUniqueMakesOneOpenRequestPerSlot(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d requests created, want 1", n)
 	}
-	if _, err := l.Transition(ctx, ids[0], []request.Status{request.StatusReceived}, request.StatusCancelled, "owner:u", ""); err != nil {
+	if _, err := l.Update(ctx, ids[0], func(r *request.Request) error { return r.Cancel(l.Now(), "owner:u", "") }); err != nil {
 		t.Fatal(err)
 	}
 	r := req("Rnext", "A1")

@@ -45,7 +45,7 @@ type Service struct {
 	Accounts Restorer
 	Mail     workflow.Mailer
 	// Calendar dates the start deadline of requests that wait for verification.
-	Calendar workflow.Calendar
+	Calendar request.Calendar
 	Now      func() time.Time
 }
 
@@ -121,8 +121,9 @@ func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion
 			return req, false, nil // its link still works: one request, one verification mail
 		}
 		// Its link expired unconfirmed: close it, so this request can be verified afresh.
-		if _, err := s.Ledger.Transition(ctx, req.ID, []request.Status{request.StatusAwaitingVerification}, request.StatusCancelled,
-			"system", "not confirmed within 72 hours; nothing was deleted"); err != nil && !errors.Is(err, ledger.ErrConflict) {
+		if _, err := s.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+			return r.Withdraw(s.Ledger.Now().UTC(), "system", "not confirmed within 72 hours; nothing was deleted")
+		}); err != nil && !errors.Is(err, ledger.ErrConflict) {
 			return request.Request{}, false, err
 		}
 	}
@@ -140,13 +141,9 @@ func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion
 // setStartDeadline records when processing of an emailed request must start: 5 business days
 // after it was received (SPEC §3).
 func (s *Service) setStartDeadline(r *request.Request, received time.Time) {
-	if s.Calendar == nil {
-		return
+	if s.Calendar != nil {
+		r.SetStartDeadline(s.Calendar, received)
 	}
-	if r.Deadlines == nil {
-		r.Deadlines = map[string]time.Time{}
-	}
-	r.Deadlines[workflow.DeadlineStartBy] = s.Calendar.AddBusinessDays(received, workflow.EmailStartDays).UTC()
 }
 
 // CurrentAccountDeletion is the account's open deletion request, or its last one.
@@ -157,9 +154,6 @@ func (s *Service) CurrentAccountDeletion(ctx context.Context, accountID string) 
 	}
 	return r, err
 }
-
-// cancellable are the statuses a cancel may start from; soft_deleted only inside the window.
-var cancellable = []request.Status{request.StatusReceived, request.StatusAwaitingVerification, request.StatusScheduled, request.StatusSoftDeleted}
 
 // CancelAccountDeletion cancels the account's deletion inside the soft-delete window: one
 // conditional write decides it against the start of the hard delete. The winner restores the
@@ -188,19 +182,7 @@ func (s *Service) cancel(ctx context.Context, requestID, actor string) (request.
 		if r.Status == request.StatusCancelled {
 			return errAlreadyCancelled
 		}
-		ok := false
-		for _, st := range cancellable {
-			ok = ok || r.Status == st
-		}
-		if !ok {
-			return fmt.Errorf("%w: %s is %s", ErrTooLate, r.ID, r.Status)
-		}
-		if ends, set := r.Deadlines[workflow.DeadlineSoftDeleteEnds]; r.Status == request.StatusSoftDeleted && set && now.After(ends) {
-			return fmt.Errorf("%w: the soft-delete window of %s ended at %s", ErrTooLate, r.ID, ends.Format(time.RFC3339))
-		}
-		r.Status = request.StatusCancelled
-		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: actor, Note: "cancelled inside the soft-delete window; account restored"})
-		return nil
+		return tooLate(r.Cancel(now, actor, "cancelled inside the soft-delete window; account restored"))
 	})
 	if errors.Is(err, errAlreadyCancelled) {
 		return s.Ledger.Get(ctx, requestID) // a second click: same answer, nothing more done
@@ -227,6 +209,15 @@ func (s *Service) cancel(ctx context.Context, requestID, actor string) (request.
 }
 
 var errAlreadyCancelled = errors.New("already cancelled")
+
+// tooLate is a transition the request refused, as the edge sees it: ErrTooLate.
+func tooLate(err error) error {
+	var refused *request.TransitionError
+	if errors.As(err, &refused) {
+		return fmt.Errorf("%w: %w", ErrTooLate, err)
+	}
+	return err
+}
 
 // ConfirmLinkValidity is how long a verification link works (SPEC §4).
 const ConfirmLinkValidity = 72 * time.Hour
@@ -258,7 +249,9 @@ func (s *Service) EmailAction(ctx context.Context, token, actor string) (request
 
 // confirm starts a request that waited for its emailed confirmation.
 func (s *Service) confirm(ctx context.Context, id, actor string) (request.Request, error) {
-	req, err := s.Ledger.Transition(ctx, id, []request.Status{request.StatusAwaitingVerification}, request.StatusScheduled, actor, "confirmed by the link mailed to the account's address")
+	req, err := s.Ledger.Update(ctx, id, func(r *request.Request) error {
+		return r.Schedule(s.Ledger.Now().UTC(), actor, "confirmed by the link mailed to the account's address")
+	})
 	if errors.Is(err, ledger.ErrConflict) {
 		cur, gerr := s.Ledger.Get(ctx, id)
 		if gerr == nil && cur.Status != request.StatusAwaitingVerification && cur.ExecutionARN != "" {
@@ -395,17 +388,11 @@ func (s *Service) Decide(ctx context.Context, accountID, requestID, actor string
 		if r.Kind != request.KindEndCustomerRequest || r.AccountID != accountID {
 			return ErrNoRequest
 		}
-		if r.Status != request.StatusAwaitingVerification || r.Decision != nil {
-			return fmt.Errorf("%w: %s is %s", ErrTooLate, r.ID, r.Status)
+		d := request.Decision{By: actor, At: now, Reason: strings.TrimSpace(reason)}
+		if approve {
+			return tooLate(r.Approve(d))
 		}
-		r.Decision = &request.Decision{Approved: approve, By: actor, At: now, Reason: strings.TrimSpace(reason)}
-		note := "approved by " + actor
-		r.Status = request.StatusHardDeleting
-		if !approve {
-			r.Status, note = request.StatusDeclined, "declined by "+actor
-		}
-		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: actor, Note: note})
-		return nil
+		return tooLate(r.Decline(d))
 	})
 	if errors.Is(err, ledger.ErrNotFound) {
 		return request.Request{}, ErrNoRequest

@@ -66,7 +66,7 @@ type Mailer interface {
 }
 
 // FinalMailer sends again the outcome mail of a done request that could not be sent
-// (workflow.Tasks.SendFinalMail): a no-op for a request without workflow.DeadlineFinalMailBy.
+// (workflow.Tasks.SendFinalMail): a no-op for a request without request.DeadlineFinalMailBy.
 type FinalMailer interface {
 	SendFinalMail(ctx context.Context, id string) error
 }
@@ -221,7 +221,7 @@ func (s *Sweep) one(ctx context.Context, id string, now time.Time, rep *Report) 
 	if err != nil {
 		return err
 	}
-	_, mailDue := r.Deadlines[workflow.DeadlineFinalMailBy]
+	_, mailDue := r.Deadlines[request.DeadlineFinalMailBy]
 	if r.Status.Closed() && !mailDue {
 		return nil
 	}
@@ -297,13 +297,13 @@ func stage(r request.Request) request.Status {
 func pending(name string, r request.Request) bool {
 	st := stage(r)
 	switch name {
-	case workflow.DeadlineStartBy:
+	case request.DeadlineStartBy:
 		return rank(st) < 1
-	case workflow.DeadlineSoftDeleteEnds:
+	case request.DeadlineSoftDeleteEnds:
 		return rank(st) < 2
-	case workflow.DeadlineHardDeleteBy:
+	case request.DeadlineHardDeleteBy:
 		return rank(st) < 3
-	case workflow.DeadlineEscalateAt:
+	case request.DeadlineEscalateAt:
 		// The end-customer workflow itself hands an undecided request to the privacy officer at
 		// this date; it is missed only if that did not happen.
 		if st != request.StatusAwaitingVerification || r.Decision != nil {
@@ -315,7 +315,7 @@ func pending(name string, r request.Request) bool {
 			}
 		}
 		return true
-	case workflow.DeadlineFinalMailBy:
+	case request.DeadlineFinalMailBy:
 		return true // removed once the mail is sent
 	default: // backups_rotated_by, complete_by, and any other: until the request is closed
 		return !r.Status.Closed()
@@ -462,7 +462,7 @@ var closedStatuses = []request.Status{request.StatusCompleted, request.StatusDec
 // it now is. A mail that fails again stays pending (its deadline escalates); only the error's name is
 // logged, its text may hold an address.
 func (s *Sweep) finalMail(ctx context.Context, r request.Request, rep *Report) (request.Request, error) {
-	if _, due := r.Deadlines[workflow.DeadlineFinalMailBy]; !due || s.FinalMail == nil {
+	if _, due := r.Deadlines[request.DeadlineFinalMailBy]; !due || s.FinalMail == nil {
 		return r, nil
 	}
 	if err := s.FinalMail.SendFinalMail(ctx, r.ID); err != nil {
@@ -480,7 +480,7 @@ func (s *Sweep) finalMail(ctx context.Context, r request.Request, rep *Report) (
 // the final mail. Once backups_rotated_by has passed, the sweep does what the machine's Finish
 // state would: nothing destructive, only the final mail with the act and completed.
 func (s *Sweep) finish(ctx context.Context, r request.Request, why string, now time.Time, rep *Report) (request.Request, error) {
-	at, ok := r.Deadlines[workflow.DeadlineBackupsRotatedBy]
+	at, ok := r.Deadlines[request.DeadlineBackupsRotatedBy]
 	if !ok || now.Before(at) {
 		return r, nil // still rotating: nothing is due
 	}

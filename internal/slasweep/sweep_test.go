@@ -200,10 +200,10 @@ func TestStalledAccountDeletionIsEscalatedOnceAndRedriven(t *testing.T) {
 	}
 
 	rep := w.run()
-	if rep.Breached != 1 || rep.Breaches[workflow.DeadlineSoftDeleteEnds] != 1 || rep.Escalated != 1 || rep.Redriven != 1 {
+	if rep.Breached != 1 || rep.Breaches[request.DeadlineSoftDeleteEnds] != 1 || rep.Escalated != 1 || rep.Redriven != 1 {
 		t.Fatalf("first run: %+v", rep)
 	}
-	if got := w.emf(); len(got) != 1 || got[workflow.DeadlineSoftDeleteEnds] != 1 {
+	if got := w.emf(); len(got) != 1 || got[request.DeadlineSoftDeleteEnds] != 1 {
 		t.Fatalf("EMF %v, want one soft_delete_ends breach:\n%s", got, w.metrics)
 	}
 	alerts := w.mailTo("privacy")
@@ -271,7 +271,7 @@ func TestAwaitingVerificationIsEscalatedOnceAndNotStarted(t *testing.T) {
 	_, err := led.Create(w.ctx, request.Request{ID: id, AccountID: w.account.ID, Kind: request.KindAccountDeletion, Source: "email",
 		Scope:     platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: w.account.ID},
 		Status:    request.StatusAwaitingVerification,
-		Deadlines: map[string]time.Time{workflow.DeadlineStartBy: start.Add(5 * 24 * time.Hour)}})
+		Deadlines: map[string]time.Time{request.DeadlineStartBy: start.Add(5 * 24 * time.Hour)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestAwaitingVerificationIsEscalatedOnceAndNotStarted(t *testing.T) {
 		if rep.Breached != 1 || rep.Redriven != 0 || rep.Stalled != 0 || rep.Escalated != map[int]int{1: 1, 2: 0}[run] {
 			t.Fatalf("run %d: %+v", run, rep)
 		}
-		if got := w.emf(); got[workflow.DeadlineStartBy] != 1 {
+		if got := w.emf(); got[request.DeadlineStartBy] != 1 {
 			t.Fatalf("run %d: EMF %v", run, got)
 		}
 		w.advance(time.Hour)

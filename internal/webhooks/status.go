@@ -11,7 +11,6 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/request"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // Status is the status page's data (api/openapi.yaml DeletionStatus): the deletion's state and
@@ -57,7 +56,7 @@ func (s *Service) statusPage(ctx context.Context, c *call) (answer, error) {
 		return answer{}, err
 	}
 	st := Status{ConfirmationCode: code, Status: req.Status, CreatedAt: req.CreatedAt, UpdatedAt: req.UpdatedAt, CompletedAt: req.ClosedAt}
-	if at, ok := req.Deadlines[workflow.DeadlineCompleteBy]; ok {
+	if at, ok := req.Deadlines[request.DeadlineCompleteBy]; ok {
 		st.CompleteBy = &at
 	}
 	for _, n := range req.Progress {

@@ -13,6 +13,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Error names the state machines' Retry and Catch match. A handler's error reaches Step Functions
@@ -65,8 +66,9 @@ type Error struct {
 func (e *Error) Error() string { return e.Name + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
-// ErrWindowOpen is returned when a hard delete would start inside the soft-delete window.
-var ErrWindowOpen = errors.New("the soft-delete window has not ended")
+// ErrWindowOpen is returned when a hard delete would start inside the soft-delete window (the
+// request refuses that transition with it).
+var ErrWindowOpen = request.ErrWindowOpen
 
 // Classify names an error for the state machine.
 func Classify(err error) string {

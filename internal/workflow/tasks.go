@@ -24,40 +24,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/request"
 )
 
-// Timeline of SPEC §3.
-const (
-	SoftDeleteWindow     = 30 * 24 * time.Hour
-	HardDeleteDays       = 15                                              // business days after the window
-	EmailStartDays       = 5                                               // business days to start an emailed request
-	EscalationDays       = 10                                              // business days a bot owner has to answer
-	CompletionDays       = 30                                              // calendar days for connection wipes and end-customer requests
-	BackupRotationDays   = int(deletion.BackupRotation / (24 * time.Hour)) // calendar days for backups to rotate: one constant
-	defaultSliceDuration = 10 * time.Minute
-)
-
-// Deadline names stored on requests (and shown in mail).
-const (
-	DeadlineStartBy          = mailer.MilestoneStartBy
-	DeadlineSoftDeleteEnds   = mailer.MilestoneSoftDeleteEnds
-	DeadlineHardDeleteBy     = mailer.MilestoneHardDeleteBy
-	DeadlineBackupsRotatedBy = mailer.MilestoneBackupsRotatedBy
-	DeadlineCompleteBy       = mailer.MilestoneCompleteBy
-	DeadlineEscalateAt       = mailer.MilestoneEscalateAt
-	// DeadlineFinalMailBy is set when a deletion is done but the mail telling its outcome could not
-	// be sent: the SLA sweep sends it again (SendFinalMail) and, once the deadline has passed,
-	// alerts the privacy officer. It is removed when the mail is sent.
-	DeadlineFinalMailBy = mailer.MilestoneFinalMailBy
-)
-
-// FinalMailRetry is how long the SLA sweep retries an outcome mail before the privacy officer is
-// alerted (it keeps retrying after that).
-const FinalMailRetry = 6 * time.Hour
-
-// Calendar computes deadlines (internal/calendar on the Russian production calendar).
-type Calendar interface {
-	AddBusinessDays(from time.Time, n int) time.Time
-	AddCalendarDays(from time.Time, n int) time.Time
-}
+const defaultSliceDuration = 10 * time.Minute
 
 // Deleter carries out hard deletes (internal/deletion).
 type Deleter interface {
@@ -87,7 +54,7 @@ type Tasks struct {
 	Deleter  Deleter
 	Accounts Suspender
 	Mail     Mailer
-	Calendar Calendar
+	Calendar request.Calendar
 	SFN      Client
 	// PrivacyOfficer decides end-customer requests a bot owner left unanswered.
 	PrivacyOfficer string
@@ -191,28 +158,16 @@ func (t *Tasks) Open(ctx context.Context, in State) (Opened, error) {
 	}
 	now := t.now()
 	_, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
-		switch r.Status {
-		case request.StatusHardDeleting:
+		if r.Status == request.StatusHardDeleting {
 			return nil
-		case request.StatusReceived, request.StatusScheduled:
-		default:
-			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
-		setDeadline(r, DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, CompletionDays))
-		r.Status = request.StatusHardDeleting
-		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: "deletion started"})
+		if err := r.StartHardDelete(now, "system", "deletion started"); err != nil {
+			return err
+		}
+		r.SetDeadline(request.DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, request.CompletionDays))
 		return nil
 	})
 	return Opened{}, err
-}
-
-func setDeadline(r *request.Request, name string, at time.Time) {
-	if r.Deadlines == nil {
-		r.Deadlines = map[string]time.Time{}
-	}
-	if _, ok := r.Deadlines[name]; !ok {
-		r.Deadlines[name] = at.UTC()
-	}
 }
 
 func (t *Tasks) openAccountDeletion(ctx context.Context, req request.Request) (Opened, error) {
@@ -231,24 +186,21 @@ func (t *Tasks) openAccountDeletion(ctx context.Context, req request.Request) (O
 			return nil
 		case request.StatusCancelled:
 			return errCancelled
-		case request.StatusReceived, request.StatusScheduled:
-		default:
-			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
-		ends := now.Add(SoftDeleteWindow)
-		hardBy := t.Calendar.AddBusinessDays(ends, HardDeleteDays)
+		ends := now.Add(request.SoftDeleteWindow)
+		if err := r.SoftDelete(now, "system", "account deactivated: sign-in, team members, API tokens and webhooks blocked, bots stopped; restorable until "+ends.Format(time.RFC3339)); err != nil {
+			return err
+		}
+		hardBy := t.Calendar.AddBusinessDays(ends, request.HardDeleteDays)
 		if r.Source == "email" {
-			setDeadline(r, DeadlineStartBy, t.Calendar.AddBusinessDays(r.CreatedAt, EmailStartDays))
+			r.SetStartDeadline(t.Calendar, r.CreatedAt)
 		}
-		setDeadline(r, DeadlineSoftDeleteEnds, ends)
-		setDeadline(r, DeadlineHardDeleteBy, hardBy)
-		setDeadline(r, DeadlineBackupsRotatedBy, t.Calendar.AddCalendarDays(hardBy, BackupRotationDays))
+		r.SetDeadline(request.DeadlineSoftDeleteEnds, ends)
+		r.SetDeadline(request.DeadlineHardDeleteBy, hardBy)
+		r.SetDeadline(request.DeadlineBackupsRotatedBy, t.Calendar.AddCalendarDays(hardBy, request.BackupRotationDays))
 		// The address the mails of the whole timeline go to, kept only until the final mail: the
 		// account profile itself is destroyed by the hard delete.
 		r.Requester, r.Locale = acct.Email, acct.Locale
-		r.Status = request.StatusSoftDeleted
-		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system",
-			Note: "account deactivated: sign-in, team members, API tokens and webhooks blocked, bots stopped; restorable until " + ends.Format(time.RFC3339)})
 		return nil
 	})
 	if errors.Is(err, errCancelled) {
@@ -279,7 +231,7 @@ func (t *Tasks) openAccountDeletion(ctx context.Context, req request.Request) (O
 	if err != nil {
 		return Opened{}, err
 	}
-	return Opened{SoftDeleteEndsAt: req.Deadlines[DeadlineSoftDeleteEnds].Format(time.RFC3339Nano)}, nil
+	return Opened{SoftDeleteEndsAt: req.Deadlines[request.DeadlineSoftDeleteEnds].Format(time.RFC3339Nano)}, nil
 }
 
 // accountCategories are the data-map categories an account deletion destroys.
@@ -329,17 +281,14 @@ func (t *Tasks) botName(ctx context.Context, req request.Request) (string, error
 func (t *Tasks) openEndCustomer(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
 	req, err := t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
-		switch r.Status {
-		case request.StatusAwaitingVerification:
+		if r.Status == request.StatusAwaitingVerification {
 			return nil
-		case request.StatusReceived, request.StatusScheduled:
-		default:
-			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
-		setDeadline(r, DeadlineEscalateAt, t.Calendar.AddBusinessDays(r.CreatedAt, EscalationDays))
-		setDeadline(r, DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, CompletionDays))
-		r.Status = request.StatusAwaitingVerification
-		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: "waiting for the bot owner's decision"})
+		if err := r.AwaitOwner(now, "system", "waiting for the bot owner's decision"); err != nil {
+			return err
+		}
+		r.SetDeadline(request.DeadlineEscalateAt, t.Calendar.AddBusinessDays(r.CreatedAt, request.EscalationDays))
+		r.SetDeadline(request.DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, request.CompletionDays))
 		return nil
 	})
 	if err != nil {
@@ -356,7 +305,7 @@ func (t *Tasks) openEndCustomer(ctx context.Context, req request.Request) (Opene
 			return Opened{}, err
 		}
 	}
-	escalate, complete := req.Deadlines[DeadlineEscalateAt], req.Deadlines[DeadlineCompleteBy]
+	escalate, complete := req.Deadlines[request.DeadlineEscalateAt], req.Deadlines[request.DeadlineCompleteBy]
 	return Opened{
 		EscalateAfterSeconds: max(1, int64(escalate.Sub(now)/time.Second)),
 		DecideWithinSeconds:  max(1, int64(complete.Sub(escalate)/time.Second)),
@@ -380,10 +329,12 @@ func (t *Tasks) BeginHardDelete(ctx context.Context, in State) (Began, error) {
 	default:
 		return Began{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
 	}
-	if ends := req.Deadlines[DeadlineSoftDeleteEnds]; ends.IsZero() || t.now().Before(ends) {
+	if ends := req.Deadlines[request.DeadlineSoftDeleteEnds]; ends.IsZero() || t.now().Before(ends) {
 		return Began{}, fmt.Errorf("%w: %s until %s", ErrWindowOpen, req.ID, ends.Format(time.RFC3339))
 	}
-	_, err = t.Ledger.Transition(ctx, req.ID, []request.Status{request.StatusSoftDeleted}, request.StatusHardDeleting, "system", "soft-delete window ended: hard delete started")
+	_, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+		return r.StartHardDelete(t.Ledger.Now().UTC(), "system", "soft-delete window ended: hard delete started")
+	})
 	if errors.Is(err, ledger.ErrConflict) {
 		if cur, gerr := t.Ledger.Get(ctx, req.ID); gerr == nil && cur.Status == request.StatusCancelled {
 			return Began{Proceed: false}, nil // the cancel won
@@ -447,7 +398,7 @@ func (t *Tasks) Complete(ctx context.Context, in State) (Completed, error) {
 		}
 	}
 	out := Completed{Status: req.Status}
-	if at, ok := req.Deadlines[DeadlineBackupsRotatedBy]; ok && req.Status == request.StatusAwaitingBackupRotation {
+	if at, ok := req.Deadlines[request.DeadlineBackupsRotatedBy]; ok && req.Status == request.StatusAwaitingBackupRotation {
 		out.BackupsRotatedBy = at.Format(time.RFC3339Nano)
 	}
 	return out, nil
@@ -543,18 +494,17 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 	}
 	now := t.now()
 	req, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
-		if r.Status != request.StatusAwaitingBackupRotation {
-			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
-		}
-		r.Status = request.StatusCompleted
 		note := "backups rotated; final mail with the act sent"
 		if mailErr != nil {
 			// The address stays until the mail is sent (SendFinalMail forgets it then).
 			note = "backups rotated; the final mail with the act is not sent yet"
-		} else {
+		}
+		if err := r.Finish(now, "system", note); err != nil {
+			return err
+		}
+		if mailErr == nil {
 			r.Requester = ""
 		}
-		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: note})
 		return nil
 	})
 	if err != nil || mailErr == nil {
@@ -587,9 +537,8 @@ func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
 	now := t.now()
 	req, err := t.Ledger.Update(ctx, in.RequestID, func(r *request.Request) error {
 		r.TaskToken = in.TaskToken
-		if in.Stage == StageOfficer && r.Decision == nil && !strings.Contains(lastNote(r), "privacy officer") {
-			r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system",
-				Note: "the bot owner did not answer within 10 business days: escalated to the privacy officer"})
+		if in.Stage == StageOfficer && r.Decision == nil && r.Status == request.StatusAwaitingVerification {
+			return r.Escalate(now)
 		}
 		return nil
 	})
@@ -617,13 +566,6 @@ func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
 	}
 	return Done{Status: req.Status}, t.sendOnce(ctx, req, mailer.Mail{
 		Template: mailer.EndCustomerEscalation, To: []string{t.PrivacyOfficer}, Data: data}, "")
-}
-
-func lastNote(r *request.Request) string {
-	if len(r.History) == 0 {
-		return ""
-	}
-	return r.History[len(r.History)-1].Note
 }
 
 // HandOver answers a waiting task with a decision.
@@ -669,17 +611,17 @@ func (t *Tasks) mailDeclined(ctx context.Context, req request.Request) error {
 
 // finalMailPending records that the mail telling a done request's outcome failed (named, without
 // the error's text, which may hold an address): the SLA sweep sends it again, and alerts the
-// privacy officer when FinalMailRetry has passed.
+// privacy officer when request.FinalMailRetry has passed.
 func (t *Tasks) finalMailPending(ctx context.Context, id string, cause error) error {
 	now := t.now()
 	_, err := t.Ledger.Update(ctx, id, func(r *request.Request) error {
-		if _, ok := r.Deadlines[DeadlineFinalMailBy]; ok {
+		if _, ok := r.Deadlines[request.DeadlineFinalMailBy]; ok {
 			return nil
 		}
 		if r.Deadlines == nil {
 			r.Deadlines = map[string]time.Time{}
 		}
-		r.Deadlines[DeadlineFinalMailBy] = now.Add(FinalMailRetry).UTC()
+		r.Deadlines[request.DeadlineFinalMailBy] = now.Add(request.FinalMailRetry).UTC()
 		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system",
 			Note: "the outcome mail was not sent (" + Classify(cause) + "); the SLA sweep sends it again"})
 		return nil
@@ -690,14 +632,14 @@ func (t *Tasks) finalMailPending(ctx context.Context, id string, cause error) er
 	return nil
 }
 
-// SendFinalMail sends again the outcome mail of a request marked with DeadlineFinalMailBy, and
+// SendFinalMail sends again the outcome mail of a request marked with request.DeadlineFinalMailBy, and
 // removes the mark once it is sent. A request without the mark is left alone.
 func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
 	req, err := t.request(ctx, id)
 	if err != nil {
 		return err
 	}
-	if _, ok := req.Deadlines[DeadlineFinalMailBy]; !ok {
+	if _, ok := req.Deadlines[request.DeadlineFinalMailBy]; !ok {
 		return nil
 	}
 	switch {
@@ -715,10 +657,10 @@ func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
 	}
 	now := t.now()
 	_, err = t.Ledger.Update(ctx, id, func(r *request.Request) error {
-		if _, ok := r.Deadlines[DeadlineFinalMailBy]; !ok {
+		if _, ok := r.Deadlines[request.DeadlineFinalMailBy]; !ok {
 			return nil
 		}
-		delete(r.Deadlines, DeadlineFinalMailBy)
+		delete(r.Deadlines, request.DeadlineFinalMailBy)
 		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: "the outcome mail was sent"})
 		return nil
 	})
@@ -816,7 +758,7 @@ func ForgetRequester(ctx context.Context, l *ledger.Ledger, id string) error {
 // timeline is the request's dates in the order a reader follows them.
 func timeline(r request.Request) []mailer.Milestone {
 	out := []mailer.Milestone{{Name: mailer.MilestoneReceived, At: r.CreatedAt}}
-	for _, name := range []string{DeadlineStartBy, DeadlineSoftDeleteEnds, DeadlineHardDeleteBy, DeadlineEscalateAt, DeadlineCompleteBy, DeadlineBackupsRotatedBy} {
+	for _, name := range []string{request.DeadlineStartBy, request.DeadlineSoftDeleteEnds, request.DeadlineHardDeleteBy, request.DeadlineEscalateAt, request.DeadlineCompleteBy, request.DeadlineBackupsRotatedBy} {
 		if at, ok := r.Deadlines[name]; ok {
 			out = append(out, mailer.Milestone{Name: name, At: at})
 		}

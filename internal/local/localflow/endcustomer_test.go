@@ -9,7 +9,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // 30 April 2026: the ten business days to escalation run over the May holidays (1–3 and 9–11 May).
@@ -45,8 +44,8 @@ func TestEndCustomerRequestApprovedByTheOwner(t *testing.T) {
 	r, scope := submitEndCustomer(t, w)
 	// Escalation after 10 business days: 4–8, 12–15 and 18 May.
 	want := time.Date(2026, 5, 18, 23, 59, 59, 999999999, time.FixedZone("MSK", 3*3600))
-	if !r.Deadlines[workflow.DeadlineEscalateAt].Equal(want) {
-		t.Errorf("escalate_at %v, want %v", r.Deadlines[workflow.DeadlineEscalateAt], want)
+	if !r.Deadlines[request.DeadlineEscalateAt].Equal(want) {
+		t.Errorf("escalate_at %v, want %v", r.Deadlines[request.DeadlineEscalateAt], want)
 	}
 	// Another account cannot decide it.
 	if _, err := w.sys.Requests.Decide(w.ctx, w.manifest.Accounts[1].ID, r.ID, "owner:intruder", true, ""); err != requests.ErrNoRequest {
@@ -110,7 +109,7 @@ func TestEndCustomerRequestEscalatesToThePrivacyOfficer(t *testing.T) {
 	w.seedDemo(smallDemo())
 	r, scope := submitEndCustomer(t, w)
 	// The owner says nothing until the escalation date (18 May, end of day in Moscow).
-	w.advance(r.Deadlines[workflow.DeadlineEscalateAt].Sub(lastOfApril2026) - time.Minute)
+	w.advance(r.Deadlines[request.DeadlineEscalateAt].Sub(lastOfApril2026) - time.Minute)
 	if n := len(w.mailTo("privacy")); n != 0 {
 		t.Fatalf("escalated early: %d mails to the officer", n)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/system"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // rejecting is an HTTP transport in front of the SES emulator that answers SendEmail to one address
@@ -65,7 +64,7 @@ func TestFinalMailThatFailsIsSentAgainBySweep(t *testing.T) {
 	if r.Status != request.StatusCompleted {
 		t.Fatalf("status %s once backups rotated, want completed; history %+v", r.Status, r.History)
 	}
-	due, pending := r.Deadlines[workflow.DeadlineFinalMailBy]
+	due, pending := r.Deadlines[request.DeadlineFinalMailBy]
 	if !pending || r.Requester == "" {
 		t.Fatalf("final mail pending %v, requester kept %v: want both", pending, r.Requester != "")
 	}
@@ -115,7 +114,7 @@ func TestFinalMailThatFailsIsSentAgainBySweep(t *testing.T) {
 		t.Fatalf("%d mails to the owner, want the final one with the act", len(mails))
 	}
 	r = w.request(req.ID)
-	if _, still := r.Deadlines[workflow.DeadlineFinalMailBy]; still || r.Requester != "" || r.Status != request.StatusCompleted {
+	if _, still := r.Deadlines[request.DeadlineFinalMailBy]; still || r.Requester != "" || r.Status != request.StatusCompleted {
 		t.Errorf("after the mail: pending %v, requester kept %v, status %s", still, r.Requester != "", r.Status)
 	}
 }
@@ -141,7 +140,7 @@ func TestOutcomeMailOfAnEndCustomerRequestIsSentAgain(t *testing.T) {
 			}
 			w.settle()
 			r = w.request(r.ID)
-			if _, pending := r.Deadlines[workflow.DeadlineFinalMailBy]; r.Status != tc.status || !pending || r.Requester == "" {
+			if _, pending := r.Deadlines[request.DeadlineFinalMailBy]; r.Status != tc.status || !pending || r.Requester == "" {
 				t.Fatalf("status %s, mail pending %v, requester kept %v: want %s, pending, kept", r.Status, pending, r.Requester != "", tc.status)
 			}
 			if e := w.execution(r.ExecutionARN); e.Status != "SUCCEEDED" {
@@ -160,7 +159,7 @@ func TestOutcomeMailOfAnEndCustomerRequestIsSentAgain(t *testing.T) {
 				t.Fatalf("%d mails to the requester, want received and the outcome", n)
 			}
 			r = w.request(r.ID)
-			if _, pending := r.Deadlines[workflow.DeadlineFinalMailBy]; pending || r.Requester != "" || r.Status != tc.status {
+			if _, pending := r.Deadlines[request.DeadlineFinalMailBy]; pending || r.Requester != "" || r.Status != tc.status {
 				t.Errorf("after the mail: pending %v, requester kept %v, status %s", pending, r.Requester != "", r.Status)
 			}
 		})

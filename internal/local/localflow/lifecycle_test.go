@@ -14,7 +14,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/scopetest"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // 29 November 2025: the 30-day window ends on 29 December, and the 15 business days of the hard
@@ -52,14 +51,14 @@ func TestAccountDeletionCancelledInTheWindowIsFullyRestored(t *testing.T) {
 		t.Fatalf("status %s, want soft_deleted", r.Status)
 	}
 	wantEnds := lateNovember2025.Add(30 * 24 * time.Hour)
-	if !r.Deadlines[workflow.DeadlineSoftDeleteEnds].Equal(wantEnds) {
-		t.Errorf("soft_delete_ends %v, want %v", r.Deadlines[workflow.DeadlineSoftDeleteEnds], wantEnds)
+	if !r.Deadlines[request.DeadlineSoftDeleteEnds].Equal(wantEnds) {
+		t.Errorf("soft_delete_ends %v, want %v", r.Deadlines[request.DeadlineSoftDeleteEnds], wantEnds)
 	}
 	// 15 business days after 29 December 2025: 30 December, then 12–29 January 2026 (31 December and
 	// 1–11 January are holidays), to the end of the day in Moscow.
 	wantHard := time.Date(2026, 1, 29, 23, 59, 59, 999999999, time.FixedZone("MSK", 3*3600))
-	if !r.Deadlines[workflow.DeadlineHardDeleteBy].Equal(wantHard) {
-		t.Errorf("hard_delete_by %v, want %v", r.Deadlines[workflow.DeadlineHardDeleteBy], wantHard)
+	if !r.Deadlines[request.DeadlineHardDeleteBy].Equal(wantHard) {
+		t.Errorf("hard_delete_by %v, want %v", r.Deadlines[request.DeadlineHardDeleteBy], wantHard)
 	}
 	acct, err := w.sys.Store.Account(w.ctx, a.ID)
 	if err != nil || acct.Status != platform.AccountSoftDeleted {
@@ -206,8 +205,8 @@ func TestEmailedAccountDeletionHasItsStartDeadline(t *testing.T) {
 	w.settle()
 	r := w.request(req.ID)
 	want := time.Date(2026, 1, 15, 23, 59, 59, 999999999, time.FixedZone("MSK", 3*3600))
-	if !r.Deadlines[workflow.DeadlineStartBy].Equal(want) {
-		t.Errorf("start_by %v, want %v", r.Deadlines[workflow.DeadlineStartBy], want)
+	if !r.Deadlines[request.DeadlineStartBy].Equal(want) {
+		t.Errorf("start_by %v, want %v", r.Deadlines[request.DeadlineStartBy], want)
 	}
 	if r.Status != request.StatusSoftDeleted {
 		t.Errorf("status %s: a verified emailed request starts at once", r.Status)

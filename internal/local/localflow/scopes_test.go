@@ -12,7 +12,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 func TestEndUserDeletionByFiltersMailsTheAdminTheCounts(t *testing.T) {
@@ -87,8 +86,8 @@ func TestConnectionWipeHasItsDeadlineAndTellsTheOwner(t *testing.T) {
 	}
 	// 30 calendar days from 29 November 2025, to the end of the day in Moscow.
 	want := time.Date(2025, 12, 29, 23, 59, 59, 999999999, time.FixedZone("MSK", 3*3600))
-	if !r.Deadlines[workflow.DeadlineCompleteBy].Equal(want) {
-		t.Errorf("complete_by %v, want %v", r.Deadlines[workflow.DeadlineCompleteBy], want)
+	if !r.Deadlines[request.DeadlineCompleteBy].Equal(want) {
+		t.Errorf("complete_by %v, want %v", r.Deadlines[request.DeadlineCompleteBy], want)
 	}
 	if left := w.remaining(scope); len(left) > 0 {
 		t.Fatalf("left: %v", left)
