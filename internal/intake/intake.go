@@ -42,6 +42,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/inmail"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/notify"
 	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
@@ -89,7 +90,7 @@ type Service struct {
 	Ledger   *ledger.Ledger
 	Store    *platform.Store
 	Requests *requests.Service
-	Mail     workflow.Mailer
+	Mail     notify.Mailer
 	// Info is INFO_ADDRESS: replies to Lethe's mails come to its plus-addresses.
 	Info string
 	// PrivacyOfficer is told about a message that failed every attempt.
@@ -556,7 +557,7 @@ func (s *Service) accountRequest(ctx context.Context, in *mailIn) (Result, error
 			continue
 		}
 		// Waits for the owner: the link goes to the account's own address, never to the sender's.
-		if err := workflow.SendOnce(ctx, s.Ledger, s.Mail, r, mailer.Mail{Template: mailer.VerificationRequest,
+		if err := notify.SendOnce(ctx, s.Ledger, s.Mail, r, mailer.Mail{Template: mailer.VerificationRequest,
 			To: []string{acct.Email}, Locale: acct.Locale, Data: mailer.Data{AccountEmail: acct.Email}}, "confirm"); err != nil {
 			return res, err
 		}

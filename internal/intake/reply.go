@@ -6,10 +6,10 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/notify"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // KindReply is the journal's kind of a message that answers one of Lethe's mails.
@@ -136,7 +136,7 @@ func (s *Service) stopRequest(ctx context.Context, req request.Request, actor st
 			return res, nil // the final mail went out: nobody left to tell
 		}
 		// Once per request: a second late reply is not answered again.
-		return res, workflow.SendOnce(ctx, s.Ledger, s.Mail, cur, mailer.Mail{Template: mailer.CancelTooLate,
+		return res, notify.SendOnce(ctx, s.Ledger, s.Mail, cur, mailer.Mail{Template: mailer.CancelTooLate,
 			To: []string{cur.Requester}, Data: mailer.Data{AccountEmail: cur.Requester}}, "")
 	case errors.Is(err, requests.ErrNoRequest):
 		res.Outcome = OutcomeReplyIgnored

@@ -11,15 +11,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/notify"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // Errors the HTTP edge maps to statuses.
@@ -32,6 +30,19 @@ var (
 	ErrInvalid = errors.New("invalid deletion request")
 )
 
+// Starter runs the workflow of a recorded request (workflow.Starter on Step Functions).
+type Starter interface {
+	// Runs reports whether a workflow runs requests of kind k; the error says why not.
+	Runs(k request.Kind) error
+	// Start starts the request's workflow once and returns its execution.
+	Start(ctx context.Context, req request.Request) (string, error)
+	// Stop ends an execution; one that already ended is not an error.
+	Stop(ctx context.Context, executionARN, cause string) error
+	// Decide hands a decision to the task that waits for it; a token that just expired is not an
+	// error (the next wait hands the recorded decision over).
+	Decide(ctx context.Context, taskToken string, approved bool) error
+}
+
 // Restorer puts a soft-deleted account back (internal/erasure).
 type Restorer interface {
 	Restore(ctx context.Context, accountID, requestID string) (erasure.Suspension, error)
@@ -41,9 +52,9 @@ type Restorer interface {
 type Service struct {
 	Ledger   *ledger.Ledger
 	Store    *platform.Store
-	Starter  *workflow.Starter
+	Starter  Starter
 	Accounts Restorer
-	Mail     workflow.Mailer
+	Mail     notify.Mailer
 	// Calendar dates the start deadline of requests that wait for verification.
 	Calendar request.Calendar
 	Now      func() time.Time
@@ -194,15 +205,15 @@ func (s *Service) cancel(ctx context.Context, requestID, actor string) (request.
 		return req, fmt.Errorf("restore the account of %s: %w", req.ID, err)
 	}
 	if req.Requester != "" {
-		if err := workflow.SendOnce(ctx, s.Ledger, s.Mail, req, mailer.Mail{Template: mailer.AccountDeletionCancelled,
+		if err := notify.SendOnce(ctx, s.Ledger, s.Mail, req, mailer.Mail{Template: mailer.AccountDeletionCancelled,
 			To: []string{req.Requester}, Data: mailer.Data{AccountEmail: req.Requester}}, ""); err != nil {
 			return req, err
 		}
-		if err := workflow.ForgetRequester(ctx, s.Ledger, req.ID); err != nil {
+		if err := notify.ForgetRequester(ctx, s.Ledger, req.ID); err != nil {
 			return req, err
 		}
 	}
-	if err := workflow.Stop(ctx, s.Starter.SFN, req.ExecutionARN, "account deletion cancelled by "+actor); err != nil {
+	if err := s.Starter.Stop(ctx, req.ExecutionARN, "account deletion cancelled by "+actor); err != nil {
 		return req, fmt.Errorf("stop the workflow of %s: %w", req.ID, err)
 	}
 	return s.Ledger.Get(ctx, req.ID)
@@ -289,7 +300,7 @@ func (s *Service) RequestDeletion(ctx context.Context, in Deletion) (request.Req
 	if in.Kind == "" || in.Source == "" || in.Scope.Kind == "" {
 		return request.Request{}, false, fmt.Errorf("%w: a deletion needs a kind, a scope and a source", ErrInvalid)
 	}
-	if _, err := s.Starter.Machines.For(in.Kind); err != nil {
+	if err := s.Starter.Runs(in.Kind); err != nil {
 		return request.Request{}, false, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if in.Kind == request.KindConnectionWipe && in.Scope.Channel == "" {
@@ -401,13 +412,7 @@ func (s *Service) Decide(ctx context.Context, accountID, requestID, actor string
 		return request.Request{}, err
 	}
 	if req.TaskToken != "" {
-		err := workflow.HandOver(ctx, s.Starter.SFN, req.TaskToken, approve)
-		var stale1 *types.InvalidToken
-		var stale2 *types.TaskTimedOut
-		var stale3 *types.TaskDoesNotExist
-		// A token that just timed out (the escalation is starting): the next wait finds the decision
-		// on the request and hands it over itself.
-		if err != nil && !errors.As(err, &stale1) && !errors.As(err, &stale2) && !errors.As(err, &stale3) {
+		if err := s.Starter.Decide(ctx, req.TaskToken, approve); err != nil {
 			return req, fmt.Errorf("hand the decision on %s to its workflow: %w", req.ID, err)
 		}
 	}

@@ -2,13 +2,9 @@ package workflow
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +16,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/notify"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 )
@@ -42,18 +39,13 @@ type Suspender interface {
 // errCancelled: the request was cancelled under the task.
 var errCancelled = errors.New("request cancelled")
 
-// Mailer sends mail (internal/mailer).
-type Mailer interface {
-	Send(ctx context.Context, m mailer.Mail) (string, error)
-}
-
 // Tasks are the handlers of the state machines' Task states. Build it once and share it.
 type Tasks struct {
 	Ledger   *ledger.Ledger
 	Store    *platform.Store
 	Deleter  Deleter
 	Accounts Suspender
-	Mail     Mailer
+	Mail     notify.Mailer
 	Calendar request.Calendar
 	SFN      Client
 	// PrivacyOfficer decides end-customer requests a bot owner left unanswered.
@@ -389,7 +381,7 @@ func (t *Tasks) Complete(ctx context.Context, in State) (Completed, error) {
 		return Completed{}, err
 	}
 	if err := t.announce(ctx, req); err != nil {
-		if !errors.Is(err, ErrMailNotSent) {
+		if !errors.Is(err, notify.ErrMailNotSent) {
 			return Completed{}, err // a failed read: the task fails and is retried, no mail goes without its facts
 		}
 		// The deletion is done and recorded: a mail that failed does not undo it, it is sent again.
@@ -454,7 +446,7 @@ func (t *Tasks) announce(ctx context.Context, req request.Request) error {
 			Data: mailer.Data{Counts: counts, BotName: bot}}, ""); err != nil {
 			return err
 		}
-		return ForgetRequester(ctx, t.Ledger, req.ID)
+		return notify.ForgetRequester(ctx, t.Ledger, req.ID)
 	}
 	return nil
 }
@@ -489,7 +481,7 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 		return Done{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
 	}
 	mailErr := t.mailAct(ctx, req)
-	if mailErr != nil && !errors.Is(mailErr, ErrMailNotSent) {
+	if mailErr != nil && !errors.Is(mailErr, notify.ErrMailNotSent) {
 		return Done{}, mailErr // no act to send, or a failed read: a failure, not a mail to retry
 	}
 	now := t.now()
@@ -585,7 +577,7 @@ func (t *Tasks) NotifyDeclined(ctx context.Context, in State) (Done, error) {
 		return Done{}, fmt.Errorf("%w: %s is %s, not declined", ledger.ErrConflict, req.ID, req.Status)
 	}
 	if err := t.mailDeclined(ctx, req); err != nil {
-		if !errors.Is(err, ErrMailNotSent) {
+		if !errors.Is(err, notify.ErrMailNotSent) {
 			return Done{}, err
 		}
 		return Done{Status: req.Status}, t.finalMailPending(ctx, req.ID, err)
@@ -606,7 +598,7 @@ func (t *Tasks) mailDeclined(ctx context.Context, req request.Request) error {
 		Data: mailer.Data{BotName: bot, Reason: req.Decision.Reason}}, ""); err != nil {
 		return err
 	}
-	return ForgetRequester(ctx, t.Ledger, req.ID)
+	return notify.ForgetRequester(ctx, t.Ledger, req.ID)
 }
 
 // finalMailPending records that the mail telling a done request's outcome failed (named, without
@@ -647,7 +639,7 @@ func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
 		err = t.mailDeclined(ctx, req)
 	case req.Kind == request.KindAccountDeletion && req.Status == request.StatusCompleted:
 		if err = t.mailAct(ctx, req); err == nil {
-			err = ForgetRequester(ctx, t.Ledger, req.ID)
+			err = notify.ForgetRequester(ctx, t.Ledger, req.ID)
 		}
 	default:
 		err = t.announce(ctx, req)
@@ -667,113 +659,9 @@ func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
 	return err
 }
 
-// ErrMailNotSent marks a mail SES did not take: of a done request, the mail is sent again later
-// rather than failing the task (a failed read, by contrast, fails it).
-var ErrMailNotSent = errors.New("mail not sent")
-
-// sendOnce sends a mail of a request unless the ledger says it was sent: a retried task mails once.
-// The SES message id is kept so that replies can be matched (In-Reply-To). With action set, the mail
-// carries a fresh action token in its Reply-To and links (cancel, confirm).
+// sendOnce sends a mail of a request once (notify.SendOnce): a retried task mails once.
 func (t *Tasks) sendOnce(ctx context.Context, req request.Request, m mailer.Mail, action string) error {
-	return SendOnce(ctx, t.Ledger, t.Mail, req, m, action)
-}
-
-// SendOnce is sendOnce for callers outside the workflow (the cancel, the intake).
-func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req request.Request, m mailer.Mail, action string) error {
-	key := string(m.Template)
-	if req.Mail[key] != "" {
-		return nil
-	}
-	if m.Locale == "" {
-		m.Locale = req.Locale
-	}
-	m.Data.RequestID, m.Data.RequestKind = req.ID, string(req.Kind)
-	if m.Data.StatusURL == "" {
-		m.Data.StatusURL = "/v1/deletion-requests/" + req.ID
-	}
-	m.Data.Timeline = timeline(req)
-	m.InReplyTo = threadRoot(req) // the mails of one request form one thread
-	if action != "" {
-		tok, err := NewToken()
-		if err != nil {
-			return err
-		}
-		if err := l.PutReference(ctx, ledger.RefToken, tok, req.ID, action); err != nil {
-			return err
-		}
-		m.ReplyToken = tok
-		link := "/v1/email-actions/" + tok
-		switch action {
-		case "cancel":
-			m.Data.CancelURL = link
-		case "confirm":
-			m.Data.ConfirmURL = link
-		}
-	}
-	id, err := mail.Send(ctx, m)
-	if err != nil {
-		return fmt.Errorf("mail %s of %s: %w: %w", m.Template, req.ID, ErrMailNotSent, err)
-	}
-	if err := l.PutReference(ctx, ledger.RefMessage, id, req.ID, "reply"); err != nil {
-		return err
-	}
-	_, err = l.Update(ctx, req.ID, func(r *request.Request) error {
-		if r.Mail == nil {
-			r.Mail = map[string]string{}
-		}
-		r.Mail[key] = id
-		return nil
-	})
-	return err
-}
-
-// threadRoot is the SES message id of a request's first mail: the acknowledgement, or else the
-// earliest other mail by template name, so the choice is stable.
-func threadRoot(r request.Request) string {
-	for _, t := range []mailer.Template{mailer.AccountDeletionConfirmation, mailer.EndCustomerReceived, mailer.VerificationRequest} {
-		if id := r.Mail[string(t)]; id != "" {
-			return id
-		}
-	}
-	keys := make([]string, 0, len(r.Mail))
-	for k := range r.Mail {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	if len(keys) == 0 {
-		return ""
-	}
-	return r.Mail[keys[0]]
-}
-
-// ForgetRequester drops the one contact address the ledger kept once its last mail is sent.
-func ForgetRequester(ctx context.Context, l *ledger.Ledger, id string) error {
-	_, err := l.Update(ctx, id, func(r *request.Request) error {
-		r.Requester = ""
-		return nil
-	})
-	return err
-}
-
-// timeline is the request's dates in the order a reader follows them.
-func timeline(r request.Request) []mailer.Milestone {
-	out := []mailer.Milestone{{Name: mailer.MilestoneReceived, At: r.CreatedAt}}
-	for _, name := range []string{request.DeadlineStartBy, request.DeadlineSoftDeleteEnds, request.DeadlineHardDeleteBy, request.DeadlineEscalateAt, request.DeadlineCompleteBy, request.DeadlineBackupsRotatedBy} {
-		if at, ok := r.Deadlines[name]; ok {
-			out = append(out, mailer.Milestone{Name: name, At: at})
-		}
-	}
-	return out
-}
-
-// NewToken is an unguessable action token: lower-case base32, so that mail systems that change the
-// case of an address cannot break it.
-func NewToken() (string, error) {
-	b := make([]byte, 20)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+	return notify.SendOnce(ctx, t.Ledger, t.Mail, req, m, action)
 }
 
 // withLocale is req with the locale its mail is written in (the account's, for mail to the owner).

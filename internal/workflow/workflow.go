@@ -100,6 +100,31 @@ func (s *Starter) Start(ctx context.Context, req request.Request) (string, error
 	return arn, err
 }
 
+// Runs reports whether a workflow runs requests of kind k; the error says why not.
+func (s *Starter) Runs(k request.Kind) error {
+	_, err := s.Machines.For(k)
+	return err
+}
+
+// Stop ends a request's execution (a cancelled account deletion); see Stop.
+func (s *Starter) Stop(ctx context.Context, executionARN, cause string) error {
+	return Stop(ctx, s.SFN, executionARN, cause)
+}
+
+// Decide hands a decision to the task that waits for it. A token that just timed out (the
+// escalation is starting) is not an error: the next wait finds the decision on the request and
+// hands it over itself.
+func (s *Starter) Decide(ctx context.Context, taskToken string, approved bool) error {
+	err := HandOver(ctx, s.SFN, taskToken, approved)
+	var stale1 *types.InvalidToken
+	var stale2 *types.TaskTimedOut
+	var stale3 *types.TaskDoesNotExist
+	if errors.As(err, &stale1) || errors.As(err, &stale2) || errors.As(err, &stale3) {
+		return nil
+	}
+	return err
+}
+
 // ExecutionName is the execution of a request: its id (a ULID, within the 80 characters and the
 // alphabet Step Functions allows).
 func ExecutionName(requestID string) string { return requestID }
