@@ -225,7 +225,7 @@ var errAlreadyCancelled = errors.New("already cancelled")
 func tooLate(err error) error {
 	var refused *request.TransitionError
 	if errors.As(err, &refused) {
-		return fmt.Errorf("%w: %w", ErrTooLate, err)
+		return fmt.Errorf("%w: %v", ErrTooLate, err) // ErrTooLate alone, as before: not a ledger conflict
 	}
 	return err
 }
