@@ -13,6 +13,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
@@ -62,8 +63,8 @@ func TestHoldCommand(t *testing.T) {
 
 	// A bot deletion request the hold paused finishes when the hold is released.
 	led := ledger.New(env.DynamoDB, env.Tables[datamap.LedgerTable], policy, time.Now)
-	if _, err := led.Create(ctx, ledger.Request{ID: "req-bot", AccountID: acc, Kind: ledger.KindBotDeletion, Source: "dashboard",
-		Scope: platform.ScopeRef{Kind: datamap.ScopeBot, AccountID: acc, BotID: bot}, Status: ledger.StatusHeld, HeldBy: []string{h.ID}}); err != nil {
+	if _, err := led.Create(ctx, request.Request{ID: "req-bot", AccountID: acc, Kind: request.KindBotDeletion, Source: "dashboard",
+		Scope: platform.ScopeRef{Kind: datamap.ScopeBot, AccountID: acc, BotID: bot}, Status: request.StatusHeld, HeldBy: []string{h.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := hold(t, env, "release", "--hold", h.ID); err == nil {
@@ -74,7 +75,7 @@ func TestHoldCommand(t *testing.T) {
 		t.Fatalf("release: %v\n%s", err, out)
 	}
 	r, err := led.Get(ctx, "req-bot")
-	if err != nil || r.Status != ledger.StatusCompleted || len(r.Evidence) != 1 {
+	if err != nil || r.Status != request.StatusCompleted || len(r.Evidence) != 1 {
 		t.Fatalf("held request after release: %s, evidence %v (%v)", r.Status, r.Evidence, err)
 	}
 	if _, err := store.Bot(ctx, acc, bot); err != platform.ErrNotFound {

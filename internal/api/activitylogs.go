@@ -11,8 +11,8 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
@@ -230,7 +230,7 @@ func (a *API) deleteActivityLogs(ctx context.Context, c *Call) (Response, error)
 	if n <= activityLogSyncMax {
 		return a.deleteActivityLogsNow(ctx, c, scope, now)
 	}
-	req, _, err := a.s.Requests.RequestDeletion(ctx, requests.Deletion{Kind: ledger.KindActivityLogs, Scope: scope,
+	req, _, err := a.s.Requests.RequestDeletion(ctx, requests.Deletion{Kind: request.KindActivityLogs, Scope: scope,
 		Source: "dashboard", Actor: c.Member.Role + ":" + c.Sub, RequestedBy: c.Sub})
 	if err != nil {
 		return Response{}, err
@@ -241,9 +241,9 @@ func (a *API) deleteActivityLogs(ctx context.Context, c *Call) (Response, error)
 // deleteActivityLogsNow records the request as hard_deleting and runs its destruction to the end
 // before answering, evidence included, as the workflow would.
 func (a *API) deleteActivityLogsNow(ctx context.Context, c *Call, scope platform.ScopeRef, now time.Time) (Response, error) {
-	req, err := a.s.Ledger.Create(ctx, ledger.Request{ID: platform.NewID(now), AccountID: c.Acct, Kind: ledger.KindActivityLogs,
-		Source: "dashboard", Status: ledger.StatusHardDeleting, RequestedBy: c.Sub, Scope: scope,
-		History: []ledger.Event{{At: now, Status: ledger.StatusHardDeleting, Actor: c.Member.Role + ":" + c.Sub, Note: "activity-log deletion"}}})
+	req, err := a.s.Ledger.Create(ctx, request.Request{ID: platform.NewID(now), AccountID: c.Acct, Kind: request.KindActivityLogs,
+		Source: "dashboard", Status: request.StatusHardDeleting, RequestedBy: c.Sub, Scope: scope,
+		History: []request.Event{{At: now, Status: request.StatusHardDeleting, Actor: c.Member.Role + ":" + c.Sub, Note: "activity-log deletion"}}})
 	if err != nil {
 		return Response{}, fmt.Errorf("record an activity-log deletion of account %s: %w", c.Acct, err)
 	}
@@ -258,9 +258,9 @@ func (a *API) deleteActivityLogsNow(ctx context.Context, c *Call, scope platform
 // once, with nothing destroyed and so no evidence.
 func (a *API) nothingToDelete(ctx context.Context, c *Call, scope platform.ScopeRef, now time.Time) (Response, error) {
 	closed := now
-	req, err := a.s.Ledger.Create(ctx, ledger.Request{ID: platform.NewID(now), AccountID: c.Acct, Kind: ledger.KindActivityLogs,
-		Source: "dashboard", Status: ledger.StatusCompleted, RequestedBy: c.Sub, Scope: scope, ClosedAt: &closed,
-		History: []ledger.Event{{At: now, Status: ledger.StatusCompleted, Actor: c.Member.Role + ":" + c.Sub,
+	req, err := a.s.Ledger.Create(ctx, request.Request{ID: platform.NewID(now), AccountID: c.Acct, Kind: request.KindActivityLogs,
+		Source: "dashboard", Status: request.StatusCompleted, RequestedBy: c.Sub, Scope: scope, ClosedAt: &closed,
+		History: []request.Event{{At: now, Status: request.StatusCompleted, Actor: c.Member.Role + ":" + c.Sub,
 			Note: "activity-log deletion: none of the named entries lies in the range; nothing destroyed"}}})
 	if err != nil {
 		return Response{}, fmt.Errorf("record an empty activity-log deletion of account %s: %w", c.Acct, err)

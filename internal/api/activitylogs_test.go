@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // putLogs stores one activity-log entry of account i at each time, and returns their ids in order.
@@ -236,7 +236,7 @@ func TestDeleteActivityLogs(t *testing.T) {
 	}
 	var req logDeletionReply
 	r.json(t, &req)
-	if req.Kind != string(ledger.KindActivityLogs) || req.Status != string(ledger.StatusCompleted) || len(req.Evidence) != 1 ||
+	if req.Kind != string(request.KindActivityLogs) || req.Status != string(request.StatusCompleted) || len(req.Evidence) != 1 ||
 		req.Scope.Kind != string(datamap.ScopeActivityLogs) || !slices.Equal(req.Scope.LogIDs, sortedLogIDs(mine[0], mine[1])) {
 		t.Fatalf("by ids: %+v", req)
 	}
@@ -268,7 +268,7 @@ func TestDeleteActivityLogs(t *testing.T) {
 	}
 	req = logDeletionReply{}
 	r.json(t, &req)
-	if req.Status != string(ledger.StatusCompleted) || len(req.Evidence) != 1 || req.Scope.From == nil || !req.Scope.From.Equal(from) {
+	if req.Status != string(request.StatusCompleted) || len(req.Evidence) != 1 || req.Scope.From == nil || !req.Scope.From.Equal(from) {
 		t.Errorf("by range: %+v", req)
 	}
 	left := all(0)
@@ -315,12 +315,12 @@ func TestDeleteManyActivityLogsAsynchronously(t *testing.T) {
 	}
 	var req logDeletionReply
 	r.json(t, &req)
-	if r.header.Get("Location") != "/v1/deletion-requests/"+req.ID || req.Kind != string(ledger.KindActivityLogs) {
+	if r.header.Get("Location") != "/v1/deletion-requests/"+req.ID || req.Kind != string(request.KindActivityLogs) {
 		t.Errorf("accepted: %s %+v", r.header.Get("Location"), req)
 	}
 	w.settle()
 	got, err := w.sys.Ledger.Get(w.ctx, req.ID)
-	if err != nil || got.Status != ledger.StatusCompleted {
+	if err != nil || got.Status != request.StatusCompleted {
 		t.Fatalf("after the workflow: %s %v", got.Status, err)
 	}
 	if left := w.storedLogIDs(0, from, to); len(left) != 0 {

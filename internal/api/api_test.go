@@ -18,13 +18,13 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/apispec"
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/gateway"
 	"github.com/lethe-dev/lethe/internal/local/localauth"
 	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
@@ -200,7 +200,7 @@ func TestAccountDeletionOverHTTP(t *testing.T) {
 		Deadlines  map[string]time.Time
 	}
 	w.call("GET", "/v1/account/deletion", owner, "").json(t, &cur)
-	if cur.ID != req.ID || cur.Status != string(ledger.StatusSoftDeleted) || cur.Deadlines["soft_delete_ends"].IsZero() {
+	if cur.ID != req.ID || cur.Status != string(request.StatusSoftDeleted) || cur.Deadlines["soft_delete_ends"].IsZero() {
 		t.Fatalf("status after the workflow opened: %+v", cur)
 	}
 	// While deactivated, the rest of the dashboard is closed; the deletion's own routes are open.
@@ -217,7 +217,7 @@ func TestAccountDeletionOverHTTP(t *testing.T) {
 	}
 	var list struct{ Items []struct{ ID, Status string } }
 	w.call("GET", "/v1/deletion-requests", admin, "").json(t, &list)
-	if len(list.Items) != 1 || list.Items[0].Status != string(ledger.StatusCancelled) {
+	if len(list.Items) != 1 || list.Items[0].Status != string(request.StatusCancelled) {
 		t.Fatalf("requests after the cancel: %+v", list)
 	}
 }
@@ -290,16 +290,16 @@ func TestDeletionRequestsPaginate(t *testing.T) {
 	acct := w.manifest.Accounts[0].ID
 	want := map[string]bool{}
 	for i := range 7 {
-		kind := ledger.KindEndUserDeletion
+		kind := request.KindEndUserDeletion
 		if i%3 == 0 {
-			kind = ledger.KindConnectionWipe
+			kind = request.KindConnectionWipe
 		}
-		r, err := w.sys.Ledger.Create(w.ctx, ledger.Request{ID: platform.NewID(start.Add(time.Duration(i) * time.Minute)), AccountID: acct, Kind: kind,
-			Source: "dashboard", Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: acct}, Status: ledger.StatusCompleted})
+		r, err := w.sys.Ledger.Create(w.ctx, request.Request{ID: platform.NewID(start.Add(time.Duration(i) * time.Minute)), AccountID: acct, Kind: kind,
+			Source: "dashboard", Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: acct}, Status: request.StatusCompleted})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if kind == ledger.KindEndUserDeletion {
+		if kind == request.KindEndUserDeletion {
 			want[r.ID] = true
 		}
 	}
@@ -339,7 +339,7 @@ func TestDeletionRequestsPaginate(t *testing.T) {
 }
 
 func requestsDeletion(acct, bot, endUser string) requests.Deletion {
-	return requests.Deletion{Kind: ledger.KindEndUserDeletion, Source: "dashboard",
+	return requests.Deletion{Kind: request.KindEndUserDeletion, Source: "dashboard",
 		Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: acct, BotID: bot, EndUserID: endUser}}
 }
 

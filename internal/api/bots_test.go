@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/seed"
 )
@@ -92,7 +92,7 @@ func TestDeleteOneEndUserByRole(t *testing.T) {
 	}
 	w.settle()
 	got, err := w.sys.Ledger.Get(w.ctx, req.ID)
-	if err != nil || got.Status != ledger.StatusCompleted {
+	if err != nil || got.Status != request.StatusCompleted {
 		t.Fatalf("request %s: %v", got.Status, err)
 	}
 	if left := w.remaining(platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: a.ID, BotID: theirs, EndUserID: eu.ID}); len(left) > 0 {
@@ -131,7 +131,7 @@ func TestDeleteOneInboxMessage(t *testing.T) {
 		t.Fatalf("again: %d", r.status)
 	}
 	req, err := w.sys.Ledger.Get(w.ctx, "inbox-"+msg.ID)
-	if err != nil || req.Status != ledger.StatusCompleted || len(req.Evidence) != 1 {
+	if err != nil || req.Status != request.StatusCompleted || len(req.Evidence) != 1 {
 		t.Fatalf("the deletion's request: %+v %v", req.Status, err)
 	}
 }
@@ -178,7 +178,7 @@ func TestEndCustomerQueueOverHTTP(t *testing.T) {
 	}
 	w.settle()
 	got, _ := w.sys.Ledger.Get(w.ctx, req.ID)
-	if got.Status != ledger.StatusCompleted {
+	if got.Status != request.StatusCompleted {
 		t.Fatalf("status %s", got.Status)
 	}
 }

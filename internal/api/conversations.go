@@ -12,6 +12,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
@@ -64,7 +65,7 @@ func (a *API) deleteEndUser(ctx context.Context, c *Call) (Response, error) {
 	if err != nil {
 		return Response{}, fmt.Errorf("read end user %s: %w", id, err)
 	}
-	req, _, err := a.s.Requests.RequestDeletion(ctx, requests.Deletion{ID: "end-user-" + id, Kind: ledger.KindEndUserDeletion,
+	req, _, err := a.s.Requests.RequestDeletion(ctx, requests.Deletion{ID: "end-user-" + id, Kind: request.KindEndUserDeletion,
 		Scope:  platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: c.Acct, BotID: b.ID, EndUserID: id},
 		Source: "dashboard", Actor: c.Member.Role + ":" + c.Sub, RequestedBy: c.Sub})
 	if err != nil {
@@ -73,7 +74,7 @@ func (a *API) deleteEndUser(ctx context.Context, c *Call) (Response, error) {
 	return accepted(req), nil
 }
 
-func accepted(r ledger.Request) Response {
+func accepted(r request.Request) Response {
 	return Response{Status: http.StatusAccepted, Body: viewOf(r), Headers: map[string]string{"location": "/v1/deletion-requests/" + r.ID}}
 }
 
@@ -86,7 +87,7 @@ func (a *API) deleteInboxMessage(ctx context.Context, c *Call) (Response, error)
 	}
 	id := c.Req.PathParameters["messageId"]
 	if prev, err := a.s.Ledger.Get(ctx, "inbox-"+id); err == nil && prev.AccountID == c.Acct && prev.Scope.BotID == b.ID &&
-		prev.Status == ledger.StatusHardDeleting {
+		prev.Status == request.StatusHardDeleting {
 		// A deletion of this message that did not finish (its answer was an error): finish it.
 		if _, err := a.s.Deletion.Run(ctx, prev.ID, erasure.Budget{}); err != nil {
 			return Response{}, fmt.Errorf("finish deletion %s: %w", prev.ID, err)
@@ -101,10 +102,10 @@ func (a *API) deleteInboxMessage(ctx context.Context, c *Call) (Response, error)
 		return Response{}, fmt.Errorf("read inbox message %s: %w", id, err)
 	}
 	now := a.s.Now().UTC()
-	req, err := a.s.Ledger.Create(ctx, ledger.Request{ID: "inbox-" + id, AccountID: c.Acct, Kind: ledger.KindInboxMessage,
-		Source: "dashboard", Status: ledger.StatusHardDeleting, RequestedBy: c.Sub,
+	req, err := a.s.Ledger.Create(ctx, request.Request{ID: "inbox-" + id, AccountID: c.Acct, Kind: request.KindInboxMessage,
+		Source: "dashboard", Status: request.StatusHardDeleting, RequestedBy: c.Sub,
 		Scope:   platform.ScopeRef{Kind: datamap.ScopeInboxMessage, AccountID: c.Acct, BotID: b.ID, EndUserID: msg.EndUserID, MessageID: id},
-		History: []ledger.Event{{At: now, Status: ledger.StatusHardDeleting, Actor: c.Member.Role + ":" + c.Sub, Note: "inbox message deletion"}}})
+		History: []request.Event{{At: now, Status: request.StatusHardDeleting, Actor: c.Member.Role + ":" + c.Sub, Note: "inbox message deletion"}}})
 	if errors.Is(err, ledger.ErrExists) {
 		// A retry of a deletion that did not finish: finish it.
 		req, err = a.s.Ledger.Get(ctx, "inbox-"+id)
@@ -112,7 +113,7 @@ func (a *API) deleteInboxMessage(ctx context.Context, c *Call) (Response, error)
 	if err != nil {
 		return Response{}, fmt.Errorf("record the deletion of inbox message %s: %w", id, err)
 	}
-	if req.Status == ledger.StatusHardDeleting {
+	if req.Status == request.StatusHardDeleting {
 		if _, err := a.s.Deletion.Run(ctx, req.ID, erasure.Budget{}); err != nil {
 			return Response{}, fmt.Errorf("delete inbox message %s: %w", id, err)
 		}

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // A cursor is bound to the account that was given it: another account sending it, on any listing,
@@ -17,9 +17,9 @@ func TestCursorsAreBoundToTheAccount(t *testing.T) {
 	for i := range 2 {
 		acct := w.manifest.Accounts[i].ID
 		for k := range 3 {
-			if _, err := w.sys.Ledger.Create(w.ctx, ledger.Request{ID: platform.NewID(start.Add(time.Duration(10*i+k) * time.Minute)), AccountID: acct,
-				Kind: ledger.KindEndUserDeletion, Source: "dashboard", Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: acct},
-				Status: ledger.StatusCompleted}); err != nil {
+			if _, err := w.sys.Ledger.Create(w.ctx, request.Request{ID: platform.NewID(start.Add(time.Duration(10*i+k) * time.Minute)), AccountID: acct,
+				Kind: request.KindEndUserDeletion, Source: "dashboard", Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: acct},
+				Status: request.StatusCompleted}); err != nil {
 				t.Fatal(err)
 			}
 		}

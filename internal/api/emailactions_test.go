@@ -9,6 +9,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
@@ -39,13 +40,13 @@ func TestTheCancelLinkOfTheConfirmationMail(t *testing.T) {
 	if ask.status != 200 || !strings.Contains(string(ask.body), "?do=1") {
 		t.Fatalf("opening the link: %d", ask.status)
 	}
-	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != ledger.StatusSoftDeleted {
+	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != request.StatusSoftDeleted {
 		t.Fatalf("opening the link acted: %s", got.Status)
 	}
 	if r := w.call("GET", link+"?do=1", "", ""); r.status != 200 || !strings.Contains(string(r.body), req.ID) {
 		t.Fatalf("the button: %d %s", r.status, r.body)
 	}
-	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != ledger.StatusCancelled {
+	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != request.StatusCancelled {
 		t.Fatalf("after the button: %s", got.Status)
 	}
 	if acct, _ := w.sys.Store.Account(w.ctx, a.ID); acct.Status != platform.AccountActive {
@@ -62,10 +63,10 @@ func TestTheCancelLinkOfTheConfirmationMail(t *testing.T) {
 // A verification link works for 72 hours, then it is unknown; within them it starts the request.
 func TestAConfirmLinkExpiresAfter72Hours(t *testing.T) {
 	w := newWorld(t)
-	make := func(i int, token string) ledger.Request {
+	make := func(i int, token string) request.Request {
 		a := w.manifest.Accounts[i]
-		r, _, err := w.sys.Ledger.CreateUnique(w.ctx, ledger.Request{ID: platform.NewID(start), AccountID: a.ID, Kind: ledger.KindAccountDeletion,
-			Source: "email", Status: ledger.StatusAwaitingVerification, Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID}},
+		r, _, err := w.sys.Ledger.CreateUnique(w.ctx, request.Request{ID: platform.NewID(start), AccountID: a.ID, Kind: request.KindAccountDeletion,
+			Source: "email", Status: request.StatusAwaitingVerification, Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID}},
 			ledger.AccountDeletionSlot(a.ID))
 		if err != nil {
 			t.Fatal(err)
@@ -83,14 +84,14 @@ func TestAConfirmLinkExpiresAfter72Hours(t *testing.T) {
 	if r := w.call("GET", "/v1/email-actions/stale0token?do=1", "", ""); r.status != 404 {
 		t.Fatalf("a 73-hour-old link: %d", r.status)
 	}
-	if got, _ := w.sys.Ledger.Get(w.ctx, stale.ID); got.Status != ledger.StatusAwaitingVerification {
+	if got, _ := w.sys.Ledger.Get(w.ctx, stale.ID); got.Status != request.StatusAwaitingVerification {
 		t.Fatalf("an expired link acted: %s", got.Status)
 	}
 	if r := w.call("GET", "/v1/email-actions/fresh1token?do=1", "", ""); r.status != 200 {
 		t.Fatalf("a fresh link: %d %s", r.status, r.body)
 	}
 	w.settle()
-	if got, _ := w.sys.Ledger.Get(w.ctx, fresh.ID); got.Status != ledger.StatusSoftDeleted || got.ExecutionARN == "" {
+	if got, _ := w.sys.Ledger.Get(w.ctx, fresh.ID); got.Status != request.StatusSoftDeleted || got.ExecutionARN == "" {
 		t.Fatalf("after confirming: %s, execution %q", got.Status, got.ExecutionARN)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 func (a *API) endCustomerRoutes() {
@@ -16,19 +16,19 @@ func (a *API) endCustomerRoutes() {
 
 // listEndCustomer is the caller's queue: end-customer requests on the bots they administer.
 func (a *API) listEndCustomer(ctx context.Context, c *Call) (Response, error) {
-	return a.list(ctx, c, func(r ledger.Request) bool {
-		return r.Kind == ledger.KindEndCustomerRequest && canAdminBot(c.Member, r.Scope.BotID)
+	return a.list(ctx, c, func(r request.Request) bool {
+		return r.Kind == request.KindEndCustomerRequest && canAdminBot(c.Member, r.Scope.BotID)
 	})
 }
 
 // endCustomerRequest is a request of the queue; another account's, or one on a bot the caller
 // does not administer, is 404.
-func (a *API) endCustomerRequest(ctx context.Context, c *Call) (ledger.Request, error) {
+func (a *API) endCustomerRequest(ctx context.Context, c *Call) (request.Request, error) {
 	r, err := a.own(ctx, c)
 	if err != nil {
 		return r, err
 	}
-	if r.Kind != ledger.KindEndCustomerRequest || !canAdminBot(c.Member, r.Scope.BotID) {
+	if r.Kind != request.KindEndCustomerRequest || !canAdminBot(c.Member, r.Scope.BotID) {
 		return r, notFound("no such end-customer request")
 	}
 	return r, nil

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Requests made while someone pages through the list neither push an earlier request off the pages
@@ -16,15 +16,15 @@ func TestPagesNeitherSkipNorRepeatUnderConcurrentInserts(t *testing.T) {
 	acct := w.manifest.Accounts[0].ID
 	create := func(n int) {
 		for range n {
-			if _, err := w.sys.Ledger.Create(w.ctx, ledger.Request{ID: platform.NewID(time.Now()), AccountID: acct,
-				Kind: ledger.KindEndUserDeletion, Source: "dashboard", Status: ledger.StatusCompleted,
+			if _, err := w.sys.Ledger.Create(w.ctx, request.Request{ID: platform.NewID(time.Now()), AccountID: acct,
+				Kind: request.KindEndUserDeletion, Source: "dashboard", Status: request.StatusCompleted,
 				Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: acct}}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	create(9)
-	existing, err := w.sys.Ledger.ByStatus(w.ctx, ledger.StatusCompleted)
+	existing, err := w.sys.Ledger.ByStatus(w.ctx, request.StatusCompleted)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
@@ -467,7 +468,7 @@ func (a *API) startPrivacyDeletion(ctx context.Context, c *Call) (Response, erro
 	if err != nil {
 		return Response{}, err
 	}
-	req, _, err := a.s.Requests.RequestDeletion(ctx, requests.Deletion{ID: id, Kind: ledger.KindEndUserFilter,
+	req, _, err := a.s.Requests.RequestDeletion(ctx, requests.Deletion{ID: id, Kind: request.KindEndUserFilter,
 		Scope: platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: c.Acct, BotID: rec.BotID,
 			From: rec.From.UTC(), To: rec.To.UTC()},
 		Source: "dashboard", Actor: c.Member.Role + ":" + c.Sub, RequestedBy: c.Sub, Locale: acct.Locale})

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/seed"
 )
 
@@ -392,7 +392,7 @@ func TestPrivacyPreviewThenDelete(t *testing.T) {
 		Scope struct{ Kind, BotID string }
 	}
 	r.json(t, &req)
-	if r.header.Get("Location") != "/v1/deletion-requests/"+req.ID || req.Kind != string(ledger.KindEndUserFilter) || req.Scope.BotID != bot {
+	if r.header.Get("Location") != "/v1/deletion-requests/"+req.ID || req.Kind != string(request.KindEndUserFilter) || req.Scope.BotID != bot {
 		t.Fatalf("request %+v at %q", req, r.header.Get("Location"))
 	}
 	again := w.call("POST", "/v1/privacy/deletions", owner, `{"previewToken":"`+p.PreviewToken+`"}`)
@@ -403,7 +403,7 @@ func TestPrivacyPreviewThenDelete(t *testing.T) {
 	}
 	w.settle()
 	got, err := w.sys.Ledger.Get(w.ctx, req.ID)
-	if err != nil || got.Status != ledger.StatusCompleted {
+	if err != nil || got.Status != request.StatusCompleted {
 		t.Fatalf("request %s: %v", got.Status, err)
 	}
 	if got.RequestedBy != w.member(0, platform.RoleOwner) {

@@ -9,6 +9,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 func (a *API) requestRoutes() {
@@ -18,18 +19,18 @@ func (a *API) requestRoutes() {
 	a.add(&route{method: http.MethodGet, path: "/v1/deletion-requests/{id}/evidence", roles: admins, h: a.getEvidence})
 }
 
-var validStatus = map[ledger.Status]bool{}
-var validKind = map[ledger.Kind]bool{}
+var validStatus = map[request.Status]bool{}
+var validKind = map[request.Kind]bool{}
 
 func init() {
-	for _, s := range []ledger.Status{ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled,
-		ledger.StatusSoftDeleted, ledger.StatusCancelled, ledger.StatusHardDeleting, ledger.StatusAwaitingBackupRotation,
-		ledger.StatusCompleted, ledger.StatusHeld, ledger.StatusDeclined, ledger.StatusFailed} {
+	for _, s := range []request.Status{request.StatusReceived, request.StatusAwaitingVerification, request.StatusScheduled,
+		request.StatusSoftDeleted, request.StatusCancelled, request.StatusHardDeleting, request.StatusAwaitingBackupRotation,
+		request.StatusCompleted, request.StatusHeld, request.StatusDeclined, request.StatusFailed} {
 		validStatus[s] = true
 	}
-	for _, k := range []ledger.Kind{ledger.KindAccountDeletion, ledger.KindBotDeletion, ledger.KindConnectionWipe,
-		ledger.KindEndUserFilter, ledger.KindEndUserDeletion, ledger.KindChannelIdentity, ledger.KindInboxMessage,
-		ledger.KindActivityLogs, ledger.KindEndCustomerRequest} {
+	for _, k := range []request.Kind{request.KindAccountDeletion, request.KindBotDeletion, request.KindConnectionWipe,
+		request.KindEndUserFilter, request.KindEndUserDeletion, request.KindChannelIdentity, request.KindInboxMessage,
+		request.KindActivityLogs, request.KindEndCustomerRequest} {
 		validKind[k] = true
 	}
 }
@@ -37,21 +38,21 @@ func init() {
 // listRequests pages through the account's requests, newest first, filtered by status and kind.
 func (a *API) listRequests(ctx context.Context, c *Call) (Response, error) {
 	q := c.Req.QueryStringParameters
-	status, kind := ledger.Status(q["status"]), ledger.Kind(q["kind"])
+	status, kind := request.Status(q["status"]), request.Kind(q["kind"])
 	if status != "" && !validStatus[status] {
 		return Response{}, badRequest("status", "not a request status")
 	}
 	if kind != "" && !validKind[kind] {
 		return Response{}, badRequest("kind", "not a request kind")
 	}
-	return a.list(ctx, c, func(r ledger.Request) bool {
+	return a.list(ctx, c, func(r request.Request) bool {
 		return (status == "" || r.Status == status) && (kind == "" || r.Kind == kind)
 	})
 }
 
 // list pages through the account's requests, newest first, keeping those keep accepts; the
 // cursor is the last request shown.
-func (a *API) list(ctx context.Context, c *Call, keep func(ledger.Request) bool) (Response, error) {
+func (a *API) list(ctx context.Context, c *Call, keep func(request.Request) bool) (Response, error) {
 	q := c.Req.QueryStringParameters
 	limit, err := parseLimit(q["limit"])
 	if err != nil {
@@ -59,7 +60,7 @@ func (a *API) list(ctx context.Context, c *Call, keep func(ledger.Request) bool)
 	}
 	start := q["cursor"] // opaque, bound to the caller's account: ByAccount refuses another's
 	out := page[requestView]{Items: []requestView{}}
-	var last ledger.Request
+	var last request.Request
 	for {
 		rs, next, err := a.s.Ledger.ByAccount(ctx, c.Acct, int32(limit+1), start)
 		if err != nil {
@@ -84,11 +85,11 @@ func (a *API) list(ctx context.Context, c *Call, keep func(ledger.Request) bool)
 }
 
 // own reads a request of the caller's account; another account's id is 404, as if it did not exist.
-func (a *API) own(ctx context.Context, c *Call) (ledger.Request, error) {
+func (a *API) own(ctx context.Context, c *Call) (request.Request, error) {
 	id := c.Req.PathParameters["id"]
 	r, err := a.s.Ledger.Get(ctx, id)
 	if errors.Is(err, ledger.ErrNotFound) || err == nil && r.AccountID != c.Acct {
-		return ledger.Request{}, notFound("no such deletion request")
+		return request.Request{}, notFound("no such deletion request")
 	}
 	return r, err
 }

@@ -4,22 +4,22 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // requestView is a deletion request as the API shows it (api/openapi.yaml DeletionRequest): no
 // execution ARN, no hold ids, no requester address, no channel identifier of a person.
 type requestView struct {
 	ID        string               `json:"id"`
-	Kind      ledger.Kind          `json:"kind"`
+	Kind      request.Kind         `json:"kind"`
 	Source    string               `json:"source"`
 	Scope     scopeView            `json:"scope"`
-	Status    ledger.Status        `json:"status"`
-	History   []ledger.Event       `json:"history"`
+	Status    request.Status       `json:"status"`
+	History   []request.Event      `json:"history"`
 	Deadlines map[string]time.Time `json:"deadlines"`
 	Progress  map[string]int64     `json:"progress"`
 	Evidence  []string             `json:"evidence"`
-	Decision  *ledger.Decision     `json:"decision,omitempty"`
+	Decision  *request.Decision    `json:"decision,omitempty"`
 	CreatedAt time.Time            `json:"createdAt"`
 	UpdatedAt time.Time            `json:"updatedAt"`
 	ClosedAt  *time.Time           `json:"closedAt,omitempty"`
@@ -37,7 +37,7 @@ type scopeView struct {
 	LogIDs       []string   `json:"logIds,omitempty"`
 }
 
-func viewOf(r ledger.Request) requestView {
+func viewOf(r request.Request) requestView {
 	v := requestView{ID: r.ID, Kind: r.Kind, Source: r.Source, Status: r.Status, History: r.History,
 		Deadlines: r.Deadlines, Progress: r.Progress, Evidence: r.Evidence, Decision: r.Decision,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt,
@@ -50,7 +50,7 @@ func viewOf(r ledger.Request) requestView {
 		v.Scope.To = &r.Scope.To
 	}
 	if v.History == nil {
-		v.History = []ledger.Event{}
+		v.History = []request.Event{}
 	}
 	if v.Deadlines == nil {
 		v.Deadlines = map[string]time.Time{}

@@ -15,23 +15,22 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
-	"github.com/lethe-dev/lethe/internal/workflow"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
-var ledgerStatuses = []ledger.Status{
-	ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled,
-	ledger.StatusSoftDeleted, ledger.StatusCancelled, ledger.StatusHardDeleting,
-	ledger.StatusAwaitingBackupRotation, ledger.StatusCompleted, ledger.StatusHeld,
-	ledger.StatusDeclined, ledger.StatusFailed,
+var ledgerStatuses = []request.Status{
+	request.StatusReceived, request.StatusAwaitingVerification, request.StatusScheduled,
+	request.StatusSoftDeleted, request.StatusCancelled, request.StatusHardDeleting,
+	request.StatusAwaitingBackupRotation, request.StatusCompleted, request.StatusHeld,
+	request.StatusDeclined, request.StatusFailed,
 }
 
-var ledgerKinds = []ledger.Kind{
-	ledger.KindAccountDeletion, ledger.KindBotDeletion, ledger.KindConnectionWipe,
-	ledger.KindEndUserFilter, ledger.KindEndUserDeletion, ledger.KindChannelIdentity,
-	ledger.KindInboxMessage, ledger.KindActivityLogs, ledger.KindEndCustomerRequest,
+var ledgerKinds = []request.Kind{
+	request.KindAccountDeletion, request.KindBotDeletion, request.KindConnectionWipe,
+	request.KindEndUserFilter, request.KindEndUserDeletion, request.KindChannelIdentity,
+	request.KindInboxMessage, request.KindActivityLogs, request.KindEndCustomerRequest,
 }
 
 func strs[S ~string](xs []S) []string {
@@ -70,15 +69,15 @@ func schema(t *testing.T, name string) *openapi3.Schema {
 	return ref.Value
 }
 
-// ledgerConstants scans internal/ledger's source for every constant of the named type, so a status
-// or kind added to the ledger but not to the lists above fails the test.
+// ledgerConstants scans internal/request's source for every constant of the named type, so a status
+// or kind added to the request but not to the lists above fails the test.
 func ledgerConstants(t *testing.T, typeName string) []string {
 	t.Helper()
 	root, err := localaws.FindRepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(root, "internal", "ledger")
+	dir := filepath.Join(root, "internal", "request")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -131,9 +130,9 @@ func TestEnumsMatchCode(t *testing.T) {
 		{"RequestKind", enumStrings(t, schema(t, "RequestKind"), "RequestKind"), strs(ledgerKinds)},
 		{"ScopeKind", enumStrings(t, schema(t, "ScopeKind"), "ScopeKind"), strs(datamap.AllScopes)},
 		{"Channel", enumStrings(t, schema(t, "Channel"), "Channel"), platform.Channels},
-		{"Deadlines", deadlines, []string{workflow.DeadlineStartBy, workflow.DeadlineSoftDeleteEnds,
-			workflow.DeadlineHardDeleteBy, workflow.DeadlineBackupsRotatedBy, workflow.DeadlineCompleteBy,
-			workflow.DeadlineEscalateAt, workflow.DeadlineFinalMailBy}},
+		{"Deadlines", deadlines, []string{request.DeadlineStartBy, request.DeadlineSoftDeleteEnds,
+			request.DeadlineHardDeleteBy, request.DeadlineBackupsRotatedBy, request.DeadlineCompleteBy,
+			request.DeadlineEscalateAt, request.DeadlineFinalMailBy}},
 		{"Act.reason", enumStrings(t, act.Properties["reason"].Value, "Act.reason"), []string{
 			evidence.ReasonSubjectRequest, evidence.ReasonAccountOwnerRequest, evidence.ReasonChannelRevoked,
 			evidence.ReasonRetentionExpired, evidence.ReasonEndCustomerRequest, evidence.ReasonAccountInstruction}},

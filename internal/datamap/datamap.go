@@ -426,6 +426,9 @@ type Policy struct {
 	SafetyMargin time.Duration
 }
 
+// PersonalMonths is how long personal data may be kept after its anchor (SPEC §3: 13 months).
+const PersonalMonths = 13
+
 // DefaultSafetyMargin allows for DynamoDB TTL deleting expired items "within a few days".
 const DefaultSafetyMargin = 7 * 24 * time.Hour
 
@@ -434,7 +437,7 @@ const DefaultSafetyMargin = 7 * 24 * time.Hour
 func Limit(k RetentionKind, anchor time.Time) (time.Time, bool) {
 	switch k {
 	case Personal13Months:
-		return anchor.AddDate(0, 13, 0), true
+		return anchor.AddDate(0, PersonalMonths, 0), true
 	case FiveYears, FiveYearsAfterWithdrawal:
 		return anchor.AddDate(5, 0, 0), true
 	case ThreeYears, UntilReleased:

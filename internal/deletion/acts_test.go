@@ -13,6 +13,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/faults"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
 
@@ -48,32 +49,32 @@ func TestActStatesItsKindsReasonInTheRequestsLanguage(t *testing.T) {
 	ctx := context.Background()
 	const gone = "acct-gone" // an account deletion's profile is destroyed before its act is drawn up
 	cases := []struct {
-		kind     ledger.Kind
+		kind     request.Kind
 		source   string
 		scope    platform.ScopeRef // AccountID filled in per case
 		category string
 		reason   string
 	}{
-		{ledger.KindAccountDeletion, "dashboard", platform.ScopeRef{Kind: datamap.ScopeAccount}, datamap.AccountProfile, evidence.ReasonAccountOwnerRequest},
-		{ledger.KindAccountDeletion, "email", platform.ScopeRef{Kind: datamap.ScopeAccount}, datamap.AccountProfile, evidence.ReasonAccountOwnerRequest},
-		{ledger.KindBotDeletion, "dashboard", platform.ScopeRef{Kind: datamap.ScopeBot, BotID: "bot-x"}, datamap.Bot, evidence.ReasonAccountInstruction},
-		{ledger.KindConnectionWipe, "email", platform.ScopeRef{Kind: datamap.ScopeConnection, ConnectionID: "conn-x", Channel: "whatsapp"}, datamap.ChannelConnection, evidence.ReasonAccountInstruction},
-		{ledger.KindConnectionWipe, "webhook:slack", platform.ScopeRef{Kind: datamap.ScopeConnection, ConnectionID: "conn-x", Channel: "slack"}, datamap.ChannelConnection, evidence.ReasonChannelRevoked},
-		{ledger.KindConnectionWipe, "sweep:telegram-tokens", platform.ScopeRef{Kind: datamap.ScopeConnection, ConnectionID: "conn-x", Channel: "telegram"}, datamap.ChannelConnection, evidence.ReasonChannelRevoked},
-		{ledger.KindEndUserFilter, "dashboard", platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, From: now.AddDate(0, 0, -7), To: now}, datamap.EndUserProfile, evidence.ReasonAccountInstruction},
-		{ledger.KindEndUserDeletion, "dashboard", platform.ScopeRef{Kind: datamap.ScopeEndUser, BotID: "bot-x", EndUserID: "eu-x"}, datamap.EndUserProfile, evidence.ReasonAccountInstruction},
-		{ledger.KindEndUserDeletion, "webhook:telegram", platform.ScopeRef{Kind: datamap.ScopeEndUser, BotID: "bot-x", EndUserID: "eu-x"}, datamap.EndUserProfile, evidence.ReasonChannelRevoked},
-		{ledger.KindChannelIdentity, "webhook:meta", platform.ScopeRef{Kind: datamap.ScopeChannelIdentity, Channel: "meta_asid", ExternalID: "asid-x"}, datamap.ChannelIdentity, evidence.ReasonSubjectRequest},
-		{ledger.KindInboxMessage, "dashboard", platform.ScopeRef{Kind: datamap.ScopeInboxMessage, MessageID: "msg-x"}, datamap.InboxMessage, evidence.ReasonAccountInstruction},
-		{ledger.KindActivityLogs, "dashboard", platform.ScopeRef{Kind: datamap.ScopeActivityLogs, LogIDs: []string{"log-x"}}, datamap.ActivityLog, evidence.ReasonAccountInstruction},
-		{ledger.KindEndCustomerRequest, "email", platform.ScopeRef{Kind: datamap.ScopeEndUser, BotID: "bot-x", EndUserID: "eu-x"}, datamap.EndUserProfile, evidence.ReasonEndCustomerRequest},
-		{ledger.KindEndUserFilter, "retention", platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, From: now.AddDate(-2, 0, 0), To: now.AddDate(-1, -1, 0)}, datamap.Message, evidence.ReasonRetentionExpired},
+		{request.KindAccountDeletion, "dashboard", platform.ScopeRef{Kind: datamap.ScopeAccount}, datamap.AccountProfile, evidence.ReasonAccountOwnerRequest},
+		{request.KindAccountDeletion, "email", platform.ScopeRef{Kind: datamap.ScopeAccount}, datamap.AccountProfile, evidence.ReasonAccountOwnerRequest},
+		{request.KindBotDeletion, "dashboard", platform.ScopeRef{Kind: datamap.ScopeBot, BotID: "bot-x"}, datamap.Bot, evidence.ReasonAccountInstruction},
+		{request.KindConnectionWipe, "email", platform.ScopeRef{Kind: datamap.ScopeConnection, ConnectionID: "conn-x", Channel: "whatsapp"}, datamap.ChannelConnection, evidence.ReasonAccountInstruction},
+		{request.KindConnectionWipe, "webhook:slack", platform.ScopeRef{Kind: datamap.ScopeConnection, ConnectionID: "conn-x", Channel: "slack"}, datamap.ChannelConnection, evidence.ReasonChannelRevoked},
+		{request.KindConnectionWipe, "sweep:telegram-tokens", platform.ScopeRef{Kind: datamap.ScopeConnection, ConnectionID: "conn-x", Channel: "telegram"}, datamap.ChannelConnection, evidence.ReasonChannelRevoked},
+		{request.KindEndUserFilter, "dashboard", platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, From: now.AddDate(0, 0, -7), To: now}, datamap.EndUserProfile, evidence.ReasonAccountInstruction},
+		{request.KindEndUserDeletion, "dashboard", platform.ScopeRef{Kind: datamap.ScopeEndUser, BotID: "bot-x", EndUserID: "eu-x"}, datamap.EndUserProfile, evidence.ReasonAccountInstruction},
+		{request.KindEndUserDeletion, "webhook:telegram", platform.ScopeRef{Kind: datamap.ScopeEndUser, BotID: "bot-x", EndUserID: "eu-x"}, datamap.EndUserProfile, evidence.ReasonChannelRevoked},
+		{request.KindChannelIdentity, "webhook:meta", platform.ScopeRef{Kind: datamap.ScopeChannelIdentity, Channel: "meta_asid", ExternalID: "asid-x"}, datamap.ChannelIdentity, evidence.ReasonSubjectRequest},
+		{request.KindInboxMessage, "dashboard", platform.ScopeRef{Kind: datamap.ScopeInboxMessage, MessageID: "msg-x"}, datamap.InboxMessage, evidence.ReasonAccountInstruction},
+		{request.KindActivityLogs, "dashboard", platform.ScopeRef{Kind: datamap.ScopeActivityLogs, LogIDs: []string{"log-x"}}, datamap.ActivityLog, evidence.ReasonAccountInstruction},
+		{request.KindEndCustomerRequest, "email", platform.ScopeRef{Kind: datamap.ScopeEndUser, BotID: "bot-x", EndUserID: "eu-x"}, datamap.EndUserProfile, evidence.ReasonEndCustomerRequest},
+		{request.KindEndUserFilter, "retention", platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, From: now.AddDate(-2, 0, 0), To: now.AddDate(-1, -1, 0)}, datamap.Message, evidence.ReasonRetentionExpired},
 	}
-	covered := map[ledger.Kind]bool{}
+	covered := map[request.Kind]bool{}
 	for _, c := range cases {
 		covered[c.kind] = true
 	}
-	for _, k := range ledger.Kinds {
+	for _, k := range request.Kinds {
 		if !covered[k] {
 			t.Errorf("request kind %s has no case", k)
 		}
@@ -87,9 +88,9 @@ func TestActStatesItsKindsReasonInTheRequestsLanguage(t *testing.T) {
 				id := fmt.Sprintf("req-%d", n)
 				acct := fmt.Sprintf("acct-%d", n)
 				switch c.kind {
-				case ledger.KindAccountDeletion:
+				case request.KindAccountDeletion:
 					acct = gone
-				case ledger.KindChannelIdentity:
+				case request.KindChannelIdentity:
 					acct = "" // platform-wide: a Meta identity spans accounts
 				}
 				if !requestSays && (acct == gone || acct == "") {
@@ -112,8 +113,8 @@ func TestActStatesItsKindsReasonInTheRequestsLanguage(t *testing.T) {
 				}
 				scope := c.scope
 				scope.AccountID = acct
-				if _, err := svc.Ledger.Create(ctx, ledger.Request{ID: id, AccountID: acct, Kind: c.kind, Source: c.source, Scope: scope,
-					Status: ledger.StatusHardDeleting, Locale: reqLocale, History: []ledger.Event{{At: now, Status: ledger.StatusHardDeleting, Actor: c.source}}}); err != nil {
+				if _, err := svc.Ledger.Create(ctx, request.Request{ID: id, AccountID: acct, Kind: c.kind, Source: c.source, Scope: scope,
+					Status: request.StatusHardDeleting, Locale: reqLocale, History: []request.Event{{At: now, Status: request.StatusHardDeleting, Actor: c.source}}}); err != nil {
 					t.Fatal(err)
 				}
 				label := fmt.Sprintf("%s from %s, %s (request states it: %v)", c.kind, c.source, loc, requestSays)
@@ -185,9 +186,9 @@ func TestAFailedReadOfKeptDataFailsTheAct(t *testing.T) {
 	if err := good.Store.Put(ctx, platform.Consent{AccountID: acct, ID: "con-1", Document: "privacy-v1", GivenAt: paid, WithdrawnAt: &withdrawn}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := good.Ledger.Create(ctx, ledger.Request{ID: "req-paid", AccountID: acct, Kind: ledger.KindAccountDeletion, Source: "dashboard",
-		Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: acct}, Status: ledger.StatusHardDeleting, Locale: "en",
-		History: []ledger.Event{{At: now, Status: ledger.StatusHardDeleting, Actor: "owner:sub-1"}}}); err != nil {
+	if _, err := good.Ledger.Create(ctx, request.Request{ID: "req-paid", AccountID: acct, Kind: request.KindAccountDeletion, Source: "dashboard",
+		Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: acct}, Status: request.StatusHardDeleting, Locale: "en",
+		History: []request.Event{{At: now, Status: request.StatusHardDeleting, Actor: "owner:sub-1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	cp := erasure.Checkpoint{Done: true, Deleted: map[string]int64{datamap.AccountProfile: 1}, StartedAt: now}
@@ -202,7 +203,7 @@ func TestAFailedReadOfKeptDataFailsTheAct(t *testing.T) {
 		t.Fatal("no read was throttled: the test proves nothing")
 	}
 	r, err := good.Ledger.Get(ctx, "req-paid")
-	if err != nil || r.Status != ledger.StatusHardDeleting || len(r.Evidence) != 0 {
+	if err != nil || r.Status != request.StatusHardDeleting || len(r.Evidence) != 0 {
 		t.Fatalf("after the failed step: %s, evidence %v, %v; want it still hard_deleting without an act", r.Status, r.Evidence, err)
 	}
 

@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-dev/lethe/internal/deletion"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // The final mail says destroyed data are gone from backups once BackupRotation has passed. That is
@@ -15,9 +14,9 @@ import (
 // recovery window (AWS keeps 35 days when RecoveryPeriodInDays is absent) and each versioned
 // bucket's noncurrent versions. The workflow's deadline counts the same days.
 func TestBackupsRotateWithinTheWorkflowsWait(t *testing.T) {
-	days := int(deletion.BackupRotation / (24 * time.Hour))
-	if workflow.BackupRotationDays != days {
-		t.Fatalf("the workflow counts %d days of backup rotation, the deletion %d", workflow.BackupRotationDays, days)
+	days := int(request.BackupRotation / (24 * time.Hour))
+	if request.BackupRotationDays != days {
+		t.Fatalf("the workflow counts %d days of backup rotation, the deletion %d", request.BackupRotationDays, days)
 	}
 	path, err := samtemplate.Find()
 	if err != nil {

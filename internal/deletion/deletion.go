@@ -20,6 +20,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Version names the engine in every act it draws up.
@@ -59,7 +60,7 @@ func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpo
 	if err != nil {
 		return cp, err
 	}
-	if req.Status != ledger.StatusHardDeleting {
+	if req.Status != request.StatusHardDeleting {
 		return cp, fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, req.Status)
 	}
 	next, subjects, err := s.Engine.Slice(ctx, req.Scope, cp, b)
@@ -75,8 +76,8 @@ func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpo
 			return cp, fmt.Errorf("journal subjects: %w", err)
 		}
 	}
-	_, err = s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
-		if r.Status != ledger.StatusHardDeleting {
+	_, err = s.Ledger.Update(ctx, requestID, func(r *request.Request) error {
+		if r.Status != request.StatusHardDeleting {
 			return fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, r.Status)
 		}
 		r.Progress = progress(next)
@@ -107,12 +108,12 @@ func progress(cp erasure.Checkpoint) map[string]int64 {
 // nothing in scope is left outside holds (else ErrNotVerified), stores the evidence of what was
 // destroyed, and moves the request to held (a hold keeps part), awaiting_backup_rotation (account
 // deletion) or completed.
-func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Checkpoint) (ledger.Request, error) {
+func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Checkpoint) (request.Request, error) {
 	req, err := s.Ledger.Get(ctx, requestID)
 	if err != nil {
-		return ledger.Request{}, err
+		return request.Request{}, err
 	}
-	if req.Status != ledger.StatusHardDeleting {
+	if req.Status != request.StatusHardDeleting {
 		return req, fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, req.Status)
 	}
 	if !cp.Done {
@@ -135,8 +136,8 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 		stored = true
 	}
 	now := s.now()
-	done, err := s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
-		if r.Status != ledger.StatusHardDeleting {
+	done, err := s.Ledger.Update(ctx, requestID, func(r *request.Request) error {
+		if r.Status != request.StatusHardDeleting {
 			return fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, r.Status)
 		}
 		if stored {
@@ -148,21 +149,11 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 		r.Progress = progress(cp)
 		r.HeldBy = cp.Held
 		note := fmt.Sprintf("destroyed %d items and %d files; verified", cp.Total()-cp.Objects, cp.Objects)
-		switch {
-		case len(cp.Held) > 0:
-			r.Status = ledger.StatusHeld
+		if len(cp.Held) > 0 {
 			note += fmt.Sprintf("; %d end users and their data kept under legal hold %s", cp.HeldSubjects, strings.Join(cp.Held, ", "))
-		case r.Kind == ledger.KindAccountDeletion:
-			r.Status = ledger.StatusAwaitingBackupRotation
-			if r.Deadlines == nil {
-				r.Deadlines = map[string]time.Time{}
-			}
-			r.Deadlines["backups_rotated_by"] = now.Add(BackupRotation)
-		default:
-			r.Status = ledger.StatusCompleted
+			return r.Hold(now, "system", note)
 		}
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: note})
-		return nil
+		return r.Complete(now, "system", note) // an account deletion waits for its backups to rotate
 	})
 	if err != nil {
 		return done, err
@@ -174,14 +165,10 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 	return done, nil
 }
 
-// BackupRotation is how long destroyed data may still exist in backups: point-in-time recovery keeps
-// 30 days and the files bucket's noncurrent versions expire after 30 days.
-const BackupRotation = 30 * 24 * time.Hour
-
 // drawUpAct draws up the act and journal extract of one round of destruction, in the request's
 // language (else the account's), and returns that language. Every read it makes either succeeds or
 // fails the step: an act is never drawn up without a fact a failed read would have added.
-func (s *Service) drawUpAct(ctx context.Context, req ledger.Request, evidenceID string, round int, cp erasure.Checkpoint) (string, error) {
+func (s *Service) drawUpAct(ctx context.Context, req request.Request, evidenceID string, round int, cp erasure.Checkpoint) (string, error) {
 	subjects, err := s.journal().Round(ctx, req.ID, round)
 	if err != nil {
 		return "", err
@@ -217,7 +204,7 @@ func (s *Service) drawUpAct(ctx context.Context, req ledger.Request, evidenceID 
 		destroyed = append(destroyed, evidence.CategoryCount{Category: filesCategory(req.Scope.Kind), Count: cp.Objects})
 	}
 	var kept []evidence.Kept
-	if req.Kind == ledger.KindAccountDeletion {
+	if req.Kind == request.KindAccountDeletion {
 		pays, err := s.Store.Payments(ctx, req.AccountID)
 		if err != nil {
 			return "", fmt.Errorf("payments kept by %s: %w", req.ID, err)
@@ -255,7 +242,7 @@ func (s *Service) drawUpAct(ctx context.Context, req ledger.Request, evidenceID 
 
 // owner is the account whose request it is, as its profile stands: none once the profile is
 // destroyed (an account deletion) or for a platform-wide request (a Meta identity).
-func (s *Service) owner(ctx context.Context, req ledger.Request) (platform.Account, error) {
+func (s *Service) owner(ctx context.Context, req request.Request) (platform.Account, error) {
 	if req.AccountID == "" || req.AccountID == "-" {
 		return platform.Account{}, nil
 	}
@@ -282,7 +269,7 @@ func filesCategory(k datamap.Scope) string {
 
 // scopeSubject identifies the person a scope concerns when no profile of theirs was destroyed (one
 // inbox message, activity logs, a connection): by identifier, never more.
-func scopeSubject(r ledger.Request) evidence.Subject {
+func scopeSubject(r request.Request) evidence.Subject {
 	switch {
 	case r.Scope.EndUserID != "":
 		return evidence.Subject{Kind: evidence.SubjectEndUser, ID: r.Scope.EndUserID}
@@ -293,32 +280,32 @@ func scopeSubject(r ledger.Request) evidence.Subject {
 
 // reason is why a request's kind destroys data: each kind its own, and retention expiry whatever
 // the kind. A kind with no reason stops the act rather than stating another kind's.
-func reason(r ledger.Request) (string, error) {
+func reason(r request.Request) (string, error) {
 	revoked := strings.HasPrefix(r.Source, "webhook") || strings.HasPrefix(r.Source, "sweep:")
 	switch {
 	case r.Source == "retention":
 		return evidence.ReasonRetentionExpired, nil
-	case r.Kind == ledger.KindAccountDeletion:
+	case r.Kind == request.KindAccountDeletion:
 		return evidence.ReasonAccountOwnerRequest, nil
-	case r.Kind == ledger.KindEndCustomerRequest:
+	case r.Kind == request.KindEndCustomerRequest:
 		return evidence.ReasonEndCustomerRequest, nil
-	case r.Kind == ledger.KindChannelIdentity:
+	case r.Kind == request.KindChannelIdentity:
 		return evidence.ReasonSubjectRequest, nil
-	case r.Kind == ledger.KindConnectionWipe && revoked:
+	case r.Kind == request.KindConnectionWipe && revoked:
 		// The channel revoked access: a webhook said so, or the token sweep found the token dead.
 		return evidence.ReasonChannelRevoked, nil
-	case r.Kind == ledger.KindEndUserDeletion && strings.HasPrefix(r.Source, "webhook"):
+	case r.Kind == request.KindEndUserDeletion && strings.HasPrefix(r.Source, "webhook"):
 		// The end user blocked the bot, and the account deletes the data of those who do.
 		return evidence.ReasonChannelRevoked, nil
-	case slices.Contains([]ledger.Kind{ledger.KindConnectionWipe, ledger.KindEndUserDeletion, ledger.KindEndUserFilter,
-		ledger.KindBotDeletion, ledger.KindInboxMessage, ledger.KindActivityLogs}, r.Kind):
+	case slices.Contains([]request.Kind{request.KindConnectionWipe, request.KindEndUserDeletion, request.KindEndUserFilter,
+		request.KindBotDeletion, request.KindInboxMessage, request.KindActivityLogs}, r.Kind):
 		// The account chose what goes: a connection it named, end users, a bot, a message, log entries.
 		return evidence.ReasonAccountInstruction, nil
 	}
 	return "", fmt.Errorf("no reason of destruction for a request of kind %q", r.Kind)
 }
 
-func authorizedBy(r ledger.Request) string {
+func authorizedBy(r request.Request) string {
 	who := r.Source
 	if len(r.History) > 0 && r.History[0].Actor != "" {
 		who = r.History[0].Actor
@@ -328,12 +315,12 @@ func authorizedBy(r ledger.Request) string {
 
 // Run takes a hard_deleting request through every slice and completion (the CLI and the tests; in
 // production each slice is its own workflow task).
-func (s *Service) Run(ctx context.Context, requestID string, b erasure.Budget) (ledger.Request, error) {
+func (s *Service) Run(ctx context.Context, requestID string, b erasure.Budget) (request.Request, error) {
 	var cp erasure.Checkpoint
 	for !cp.Done {
 		next, err := s.Step(ctx, requestID, cp, b)
 		if err != nil {
-			return ledger.Request{}, err
+			return request.Request{}, err
 		}
 		cp = next
 	}
@@ -359,18 +346,18 @@ func (s *Service) Evidence(ctx context.Context, requestID string) ([]evidence.Re
 
 // ReleaseHold releases a legal hold and finishes every request it held: each goes back to
 // hard_deleting and runs to completion, now destroying what the hold kept.
-func (s *Service) ReleaseHold(ctx context.Context, holdID, actor, note string, b erasure.Budget) ([]ledger.Request, error) {
+func (s *Service) ReleaseHold(ctx context.Context, holdID, actor, note string, b erasure.Budget) ([]request.Request, error) {
 	h, err := s.Ledger.ReleaseHold(ctx, holdID, actor, note)
 	if err != nil {
 		return nil, err
 	}
-	held, err := s.Ledger.ByStatus(ctx, ledger.StatusHeld)
+	held, err := s.Ledger.ByStatus(ctx, request.StatusHeld)
 	if err != nil {
 		return nil, err
 	}
-	var done []ledger.Request
+	var done []request.Request
 	for _, r := range held {
-		if r.AccountID != h.AccountID && r.Kind != ledger.KindChannelIdentity {
+		if r.AccountID != h.AccountID && r.Kind != request.KindChannelIdentity {
 			continue
 		}
 		covered := false
@@ -380,7 +367,9 @@ func (s *Service) ReleaseHold(ctx context.Context, holdID, actor, note string, b
 		if !covered {
 			continue
 		}
-		if _, err := s.Ledger.Transition(ctx, r.ID, []ledger.Status{ledger.StatusHeld}, ledger.StatusHardDeleting, actor, "legal hold "+h.ID+" released: finishing the deletion"); err != nil {
+		if _, err := s.Ledger.Update(ctx, r.ID, func(r *request.Request) error {
+			return r.Resume(s.Ledger.Now().UTC(), actor, "legal hold "+h.ID+" released: finishing the deletion")
+		}); err != nil {
 			return done, err
 		}
 		out, err := s.Run(ctx, r.ID, b)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localsmtp"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
 
@@ -28,8 +29,8 @@ type corpusWant struct {
 	Kind     string `json:"kind"`
 	Outcome  string `json:"outcome"`
 	// Requests by kind; -1 means one per connection of the fixture's channel.
-	Requests      map[ledger.Kind]int `json:"requests"`
-	RequestStatus ledger.Status       `json:"request_status"`
+	Requests      map[request.Kind]int `json:"requests"`
+	RequestStatus request.Status       `json:"request_status"`
 	// Mails: the templates each party ("owner", "stranger") received; a party not listed gets none.
 	Mails map[string][]string `json:"mails"`
 }
@@ -114,14 +115,14 @@ func TestCorpusOutcomes(t *testing.T) {
 			if r.stored(ev) {
 				t.Error("the raw message is still stored")
 			}
-			got := map[ledger.Kind]int{}
+			got := map[request.Kind]int{}
 			for _, q := range r.requests() {
 				got[q.Kind]++
 				if want.RequestStatus != "" && q.Status != want.RequestStatus {
 					t.Errorf("%s request %s, want %s", q.Kind, q.Status, want.RequestStatus)
 				}
 			}
-			wantReqs := map[ledger.Kind]int{}
+			wantReqs := map[request.Kind]int{}
 			for k, n := range want.Requests {
 				if n < 0 {
 					n = perChannel

@@ -43,8 +43,10 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/notify"
 	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
@@ -89,7 +91,7 @@ type Service struct {
 	Ledger   *ledger.Ledger
 	Store    *platform.Store
 	Requests *requests.Service
-	Mail     workflow.Mailer
+	Mail     notify.Mailer
 	// Info is INFO_ADDRESS: replies to Lethe's mails come to its plus-addresses.
 	Info string
 	// PrivacyOfficer is told about a message that failed every attempt.
@@ -511,7 +513,7 @@ func (s *Service) accountRequest(ctx context.Context, in *mailIn) (Result, error
 	fromOwner := platform.NormalizeEmail(acct.Email) == in.msg.From.Email
 	trusted := in.auth && fromOwner && sameName(c.FullName, acct.FullName)
 
-	var made []ledger.Request
+	var made []request.Request
 	var created []bool
 	if c.Kind == inmail.KindAccountDeletion {
 		req, isNew, err := s.Requests.RequestAccountDeletion(ctx, requests.AccountDeletion{ID: in.requestID("account#" + acct.ID),
@@ -530,7 +532,7 @@ func (s *Service) accountRequest(ctx context.Context, in *mailIn) (Result, error
 				continue
 			}
 			req, isNew, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: in.requestID("connection#" + conn.ID),
-				Kind: ledger.KindConnectionWipe, Source: "email", Actor: "email", Locale: acct.Locale, Verify: !trusted,
+				Kind: request.KindConnectionWipe, Source: "email", Actor: "email", Locale: acct.Locale, Verify: !trusted,
 				Scope: platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: acct.ID, BotID: conn.BotID, ConnectionID: conn.ID, Channel: conn.Channel}})
 			if err != nil {
 				return res, err
@@ -550,14 +552,14 @@ func (s *Service) accountRequest(ctx context.Context, in *mailIn) (Result, error
 	}
 	res.Outcome = OutcomeRequestExists
 	for i, r := range made {
-		if r.Status != ledger.StatusAwaitingVerification {
+		if r.Status != request.StatusAwaitingVerification {
 			if created[i] {
 				res.Outcome = OutcomeRequestCreated
 			}
 			continue
 		}
 		// Waits for the owner: the link goes to the account's own address, never to the sender's.
-		if err := workflow.SendOnce(ctx, s.Ledger, s.Mail, r, mailer.Mail{Template: mailer.VerificationRequest,
+		if err := notify.SendOnce(ctx, s.Ledger, s.Mail, r, mailer.Mail{Template: mailer.VerificationRequest,
 			To: []string{acct.Email}, Locale: acct.Locale, Data: mailer.Data{AccountEmail: acct.Email}}, "confirm"); err != nil {
 			return res, err
 		}

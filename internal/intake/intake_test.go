@@ -25,10 +25,10 @@ import (
 	"github.com/lethe-dev/lethe/internal/local/localsmtp"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
 	"github.com/lethe-dev/lethe/internal/testenv"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -179,9 +179,9 @@ func (r *rig) templateCount(local, template string) int {
 	return n
 }
 
-func (r *rig) requests() []ledger.Request {
+func (r *rig) requests() []request.Request {
 	r.t.Helper()
-	var all []ledger.Request
+	var all []request.Request
 	for _, a := range r.man.Accounts {
 		rs, _, err := r.sys.Ledger.ByAccount(r.ctx, a.ID, 100, "")
 		if err != nil {
@@ -192,9 +192,9 @@ func (r *rig) requests() []ledger.Request {
 	return all
 }
 
-func (r *rig) only(kind ledger.Kind) ledger.Request {
+func (r *rig) only(kind request.Kind) request.Request {
 	r.t.Helper()
-	var found []ledger.Request
+	var found []request.Request
 	for _, q := range r.requests() {
 		if q.Kind == kind {
 			found = append(found, q)
@@ -248,12 +248,12 @@ func TestAuthenticatedOwnerMailStartsTheDeletionOnceAndTheReplyCancelsIt(t *test
 	r.mustSend(mail{From: r.owner(), Subject: "Data deletion", Body: r.deletionBody()})
 	ev := r.lastEvent()
 
-	req := r.only(ledger.KindAccountDeletion)
-	if req.Status != ledger.StatusSoftDeleted || req.Source != "email" {
+	req := r.only(request.KindAccountDeletion)
+	if req.Status != request.StatusSoftDeleted || req.Source != "email" {
 		t.Fatalf("status %s source %s, want soft_deleted by email", req.Status, req.Source)
 	}
-	if want := time.Date(2026, 3, 10, 23, 59, 59, 999999999, msk); !req.Deadlines[workflow.DeadlineStartBy].Equal(want) {
-		t.Errorf("start_by %v, want %v (5 business days)", req.Deadlines[workflow.DeadlineStartBy], want)
+	if want := time.Date(2026, 3, 10, 23, 59, 59, 999999999, msk); !req.Deadlines[request.DeadlineStartBy].Equal(want) {
+		t.Errorf("start_by %v, want %v (5 business days)", req.Deadlines[request.DeadlineStartBy], want)
 	}
 	if got := r.accountStatus(); got == "active" {
 		t.Errorf("account still %s after the soft delete", got)
@@ -297,7 +297,7 @@ func TestAuthenticatedOwnerMailStartsTheDeletionOnceAndTheReplyCancelsIt(t *test
 	// owner, but failing authentication. It cancels nothing.
 	r.mustSend(mail{From: r.owner(), Subject: "Re: " + confirmation.Subject, Body: "cancel", Headers: map[string]string{
 		"In-Reply-To": "<" + confirmation.MessageID + "@email.amazonses.com>", localsmtp.VerdictHeader: "spf=FAIL, dkim=PASS, dmarc=FAIL"}})
-	if st := r.only(ledger.KindAccountDeletion).Status; st != ledger.StatusSoftDeleted {
+	if st := r.only(request.KindAccountDeletion).Status; st != request.StatusSoftDeleted {
 		t.Fatalf("an unauthenticated reply changed the request to %s", st)
 	}
 	if j := r.journal(r.lastEvent()); j.Kind != intake.KindReply || j.Outcome != intake.OutcomeIgnoredUntrusted {
@@ -305,8 +305,8 @@ func TestAuthenticatedOwnerMailStartsTheDeletionOnceAndTheReplyCancelsIt(t *test
 	}
 	r.mustSend(mail{From: r.owner(), To: confirmation.ReplyTo[0], Subject: "Re: " + confirmation.Subject,
 		Body: "I changed my mind, keep the account.\n\n> " + strings.ReplaceAll(confirmation.Text, "\n", "\n> ")})
-	req = r.only(ledger.KindAccountDeletion)
-	if req.Status != ledger.StatusCancelled {
+	req = r.only(request.KindAccountDeletion)
+	if req.Status != request.StatusCancelled {
 		t.Fatalf("status %s after the reply, want cancelled", req.Status)
 	}
 	if got := r.accountStatus(); got != "active" {
@@ -324,8 +324,8 @@ func TestReplyAfterTheWindowIsAnsweredTooLateOnce(t *testing.T) {
 	r := newRig(t)
 	r.mustSend(mail{From: r.owner(), Subject: "Удаление данных", Body: "Прошу удалить мою учётную запись.\nФИО: " + r.acct.FullName +
 		"\nEmail: " + r.env.Address("owner") + "\n"})
-	req := r.only(ledger.KindAccountDeletion)
-	if req.Status != ledger.StatusSoftDeleted {
+	req := r.only(request.KindAccountDeletion)
+	if req.Status != request.StatusSoftDeleted {
 		t.Fatalf("status %s", req.Status)
 	}
 	confirmation := r.mailTo("owner")[0]
@@ -333,7 +333,7 @@ func TestReplyAfterTheWindowIsAnsweredTooLateOnce(t *testing.T) {
 	if _, err := r.eng.Advance(r.ctx, 30*24*time.Hour+time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if st := r.only(ledger.KindAccountDeletion).Status; st == ledger.StatusSoftDeleted || st == ledger.StatusCancelled {
+	if st := r.only(request.KindAccountDeletion).Status; st == request.StatusSoftDeleted || st == request.StatusCancelled {
 		t.Fatalf("status %s after the window", st)
 	}
 	before := len(r.mailTo("owner"))
@@ -342,7 +342,7 @@ func TestReplyAfterTheWindowIsAnsweredTooLateOnce(t *testing.T) {
 		Headers: map[string]string{"In-Reply-To": "<" + confirmation.MessageID + "@email.amazonses.com>"}}
 	r.mustSend(reply)
 	r.mustSend(reply)
-	if st := r.only(ledger.KindAccountDeletion).Status; st == ledger.StatusCancelled {
+	if st := r.only(request.KindAccountDeletion).Status; st == request.StatusCancelled {
 		t.Fatal("a reply after the window cancelled the deletion")
 	}
 	if n := r.templateCount("owner", "cancel_too_late"); n != 1 {
@@ -360,8 +360,8 @@ func TestSpoofedMailOnlyAsksTheAccountToConfirm(t *testing.T) {
 	r := newRig(t)
 	// The owner's address, but SPF, DKIM and DMARC fail: a forgery, as far as anyone can tell.
 	r.mustSend(mail{From: r.owner(), Subject: "Data deletion", Body: r.deletionBody(), Headers: failing})
-	req := r.only(ledger.KindAccountDeletion)
-	if req.Status != ledger.StatusAwaitingVerification {
+	req := r.only(request.KindAccountDeletion)
+	if req.Status != request.StatusAwaitingVerification {
 		t.Fatalf("status %s, want awaiting_verification", req.Status)
 	}
 	if req.ExecutionARN != "" || len(r.eng.Executions()) != 0 {
@@ -370,7 +370,7 @@ func TestSpoofedMailOnlyAsksTheAccountToConfirm(t *testing.T) {
 	if got := r.accountStatus(); got != "active" {
 		t.Fatalf("account %s before any confirmation, want active", got)
 	}
-	if _, ok := req.Deadlines[workflow.DeadlineStartBy]; !ok {
+	if _, ok := req.Deadlines[request.DeadlineStartBy]; !ok {
 		t.Error("no start deadline recorded for the unverified request")
 	}
 	mails := r.mailTo("owner")
@@ -394,7 +394,7 @@ func TestSpoofedMailOnlyAsksTheAccountToConfirm(t *testing.T) {
 	if err := r.eng.Settle(r.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := r.only(ledger.KindAccountDeletion).Status; st != ledger.StatusSoftDeleted {
+	if st := r.only(request.KindAccountDeletion).Status; st != request.StatusSoftDeleted {
 		t.Fatalf("status %s after the confirmation, want soft_deleted", st)
 	}
 	if n := r.templateCount("owner", "account_deletion_confirmation"); n != 1 {
@@ -408,8 +408,8 @@ func TestAReplyToTheVerificationWithdrawsItNeverConfirms(t *testing.T) {
 	verification := r.mailTo("owner")[0]
 	// "I did not ask for this": a reply to the verification mail.
 	r.mustSend(mail{From: r.owner(), To: verification.ReplyTo[0], Subject: "Re: " + verification.Subject, Body: "This was not me!"})
-	req := r.only(ledger.KindAccountDeletion)
-	if req.Status != ledger.StatusCancelled {
+	req := r.only(request.KindAccountDeletion)
+	if req.Status != request.StatusCancelled {
 		t.Fatalf("status %s, want cancelled (withdrawn)", req.Status)
 	}
 	if len(r.eng.Executions()) != 0 || r.accountStatus() != "active" {
@@ -428,7 +428,7 @@ func TestAThirdPartyLearnsNothingAndTheOwnerDecides(t *testing.T) {
 	// Authenticated, but not from the account's address: the owner is asked, the sender gets the
 	// neutral answer.
 	r.mustSend(mail{From: stranger, Subject: "Data deletion", Body: r.deletionBody()})
-	if st := r.only(ledger.KindAccountDeletion).Status; st != ledger.StatusAwaitingVerification {
+	if st := r.only(request.KindAccountDeletion).Status; st != request.StatusAwaitingVerification {
 		t.Fatalf("status %s", st)
 	}
 	if r.templateCount("owner", "verification_request") != 1 {
@@ -472,7 +472,7 @@ func TestAThirdPartyLearnsNothingAndTheOwnerDecides(t *testing.T) {
 func TestAWrongNameNeedsVerification(t *testing.T) {
 	r := newRig(t)
 	r.mustSend(mail{From: r.owner(), Subject: "Data deletion", Body: "Full name: Somebody Else\nAccount email: " + r.env.Address("owner") + "\n"})
-	if st := r.only(ledger.KindAccountDeletion).Status; st != ledger.StatusAwaitingVerification {
+	if st := r.only(request.KindAccountDeletion).Status; st != request.StatusAwaitingVerification {
 		t.Fatalf("status %s, want awaiting_verification for a name that is not the owner's", st)
 	}
 	if r.templateCount("owner", "verification_request") != 1 || r.templateCount("owner", "intake_received") != 0 {
@@ -532,8 +532,8 @@ func TestEndCustomerMailGoesToTheBotOwner(t *testing.T) {
 	body := fmt.Sprintf("Здравствуйте!\nБот: %s\nИмя пользователя: @%s\nДата последнего сообщения: %s\n", bot.Name, u.Username,
 		u.LastActiveAt.In(msk).Format("02.01.2006"))
 	r.mustSend(mail{From: customer, Subject: "Fwd: Удаление данных — конечный клиент", Body: body})
-	req := r.only(ledger.KindEndCustomerRequest)
-	if req.Scope.EndUserID != eu.ID || req.Scope.BotID != eu.BotID || req.Status != ledger.StatusAwaitingVerification {
+	req := r.only(request.KindEndCustomerRequest)
+	if req.Scope.EndUserID != eu.ID || req.Scope.BotID != eu.BotID || req.Status != request.StatusAwaitingVerification {
 		t.Fatalf("request %+v", req.Scope)
 	}
 	if n := r.templateCount("customer", "end_customer_received"); n != 1 {
@@ -587,12 +587,12 @@ func TestConnectionWipeByMail(t *testing.T) {
 	}
 	r.mustSend(mail{From: r.owner(), Subject: "Data deletion", Body: fmt.Sprintf("Please wipe the %s connection of my bots.\nFull name: %s\nAccount email: %s\n",
 		conn.Channel, r.acct.FullName, r.env.Address("owner"))})
-	var wipes []ledger.Request
+	var wipes []request.Request
 	for _, q := range r.requests() {
-		if q.Kind == ledger.KindConnectionWipe {
+		if q.Kind == request.KindConnectionWipe {
 			wipes = append(wipes, q)
 		}
-		if q.Kind == ledger.KindAccountDeletion {
+		if q.Kind == request.KindAccountDeletion {
 			t.Fatal("a connection wipe became an account deletion")
 		}
 	}
@@ -600,7 +600,7 @@ func TestConnectionWipeByMail(t *testing.T) {
 		t.Fatalf("%d wipes, want one per %s connection (%d)", len(wipes), conn.Channel, want)
 	}
 	for _, w := range wipes {
-		if w.Scope.Kind != datamap.ScopeConnection || w.Status != ledger.StatusCompleted {
+		if w.Scope.Kind != datamap.ScopeConnection || w.Status != request.StatusCompleted {
 			t.Errorf("wipe %s: scope %s status %s", w.ID, w.Scope.Kind, w.Status)
 		}
 		left, err := r.sys.Engine.Verify(r.ctx, w.Scope)
@@ -684,7 +684,7 @@ func TestALargeAttachmentIsParsedAndTheMailActedOn(t *testing.T) {
 		"\r\n--mix\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"scan.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
 		blob + "--mix--\r\n"
 	r.mustSend(mail{From: r.owner(), Subject: "Data deletion", Body: body, Headers: map[string]string{"Content-Type": `multipart/mixed; boundary="mix"`}})
-	if st := r.only(ledger.KindAccountDeletion).Status; st != ledger.StatusSoftDeleted {
+	if st := r.only(request.KindAccountDeletion).Status; st != request.StatusSoftDeleted {
 		t.Fatalf("status %s", st)
 	}
 	if r.stored(r.lastEvent()) {

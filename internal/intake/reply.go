@@ -6,9 +6,10 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/notify"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // KindReply is the journal's kind of a message that answers one of Lethe's mails.
@@ -68,7 +69,7 @@ func (s *Service) reply(ctx context.Context, in *mailIn) (Result, bool, error) {
 
 // fromRequestOwner: the sender authenticated as the address a request's mails go to (its requester,
 // or the account's own email).
-func (s *Service) fromRequestOwner(ctx context.Context, in *mailIn, req ledger.Request) (bool, error) {
+func (s *Service) fromRequestOwner(ctx context.Context, in *mailIn, req request.Request) (bool, error) {
 	if !in.auth || in.msg.From.Email == "" {
 		return false, nil
 	}
@@ -98,16 +99,17 @@ func (s *Service) stop(ctx context.Context, requestID, actor string) (Result, er
 }
 
 // stopRequest is stop for a request already read.
-func (s *Service) stopRequest(ctx context.Context, req ledger.Request, actor string) (Result, error) {
+func (s *Service) stopRequest(ctx context.Context, req request.Request, actor string) (Result, error) {
 	res := Result{Kind: KindReply, Requests: []string{req.ID}}
-	if req.Kind != ledger.KindAccountDeletion {
-		if req.Status != ledger.StatusAwaitingVerification {
+	if req.Kind != request.KindAccountDeletion {
+		if req.Status != request.StatusAwaitingVerification {
 			// Nothing a reply can change: it is read by a person, not acted on.
 			res.Outcome = OutcomeReplyIgnored
 			return res, nil
 		}
-		_, err := s.Ledger.Transition(ctx, req.ID, []ledger.Status{ledger.StatusAwaitingVerification}, ledger.StatusCancelled,
-			actor, "withdrawn by a reply to the verification mail; nothing was deleted")
+		_, err := s.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+			return r.Withdraw(s.Ledger.Now().UTC(), actor, "withdrawn by a reply to the verification mail; nothing was deleted")
+		})
 		if errors.Is(err, ledger.ErrConflict) {
 			res.Outcome = OutcomeReplyIgnored // confirmed meanwhile by its link
 			return res, nil
@@ -115,7 +117,7 @@ func (s *Service) stopRequest(ctx context.Context, req ledger.Request, actor str
 		res.Outcome = OutcomeWithdrawn
 		return res, err
 	}
-	wasWaiting := req.Status == ledger.StatusAwaitingVerification
+	wasWaiting := req.Status == request.StatusAwaitingVerification
 	_, err := s.Requests.Cancel(ctx, req.ID, actor)
 	switch {
 	case err == nil:
@@ -134,7 +136,7 @@ func (s *Service) stopRequest(ctx context.Context, req ledger.Request, actor str
 			return res, nil // the final mail went out: nobody left to tell
 		}
 		// Once per request: a second late reply is not answered again.
-		return res, workflow.SendOnce(ctx, s.Ledger, s.Mail, cur, mailer.Mail{Template: mailer.CancelTooLate,
+		return res, notify.SendOnce(ctx, s.Ledger, s.Mail, cur, mailer.Mail{Template: mailer.CancelTooLate,
 			To: []string{cur.Requester}, Data: mailer.Data{AccountEmail: cur.Requester}}, "")
 	case errors.Is(err, requests.ErrNoRequest):
 		res.Outcome = OutcomeReplyIgnored

@@ -12,6 +12,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/obs"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // A mail about deletion that the intake cannot read as a request is not dropped: its
@@ -104,7 +105,7 @@ func TestARequestTakesItsTimeFromReceiptNotFromTheDateHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	received := r.lastEvent().Records[0].SES.Mail.Timestamp
-	req := r.only(ledger.KindAccountDeletion)
+	req := r.only(request.KindAccountDeletion)
 	id, err := ulid.ParseStrict(req.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
 
@@ -37,9 +38,9 @@ func newLedger(t *testing.T) *ledger.Ledger {
 	})
 }
 
-func req(id, account string) ledger.Request {
-	return ledger.Request{ID: id, AccountID: account, Kind: ledger.KindAccountDeletion, Source: "dashboard",
-		Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: account}, Status: ledger.StatusSoftDeleted}
+func req(id, account string) request.Request {
+	return request.Request{ID: id, AccountID: account, Kind: request.KindAccountDeletion, Source: "dashboard",
+		Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: account}, Status: request.StatusSoftDeleted}
 }
 
 func TestCreateIsIdempotentByID(t *testing.T) {
@@ -52,7 +53,7 @@ func TestCreateIsIdempotentByID(t *testing.T) {
 		t.Fatalf("second create: %v, want ErrExists", err)
 	}
 	got, err := l.Get(ctx, "r1")
-	if err != nil || got.Status != ledger.StatusSoftDeleted || len(got.History) != 1 || got.Scope.AccountID != "a1" {
+	if err != nil || got.Status != request.StatusSoftDeleted || len(got.History) != 1 || got.Scope.AccountID != "a1" {
 		t.Fatalf("Get = %+v, %v", got, err)
 	}
 	if _, err := l.Get(ctx, "nope"); !errors.Is(err, ledger.ErrNotFound) {
@@ -60,20 +61,26 @@ func TestCreateIsIdempotentByID(t *testing.T) {
 	}
 }
 
-// A cancel and the start of the hard delete race on one request: exactly one wins, every time.
+// A cancel and the start of the hard delete race on one request at the end of its soft-delete
+// window, where each alone is allowed: through Update, exactly one wins, every time.
 func TestTransitionsHaveExactlyOneWinner(t *testing.T) {
 	l := newLedger(t)
 	ctx := context.Background()
 	for i := range 20 {
 		id := fmt.Sprintf("race-%d", i)
-		if _, err := l.Create(ctx, req(id, "a1")); err != nil {
+		r := req(id, "a1")
+		r.Deadlines = map[string]time.Time{request.DeadlineSoftDeleteEnds: t0}
+		if _, err := l.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
 		results := make([]error, 2)
-		for j, to := range []ledger.Status{ledger.StatusCancelled, ledger.StatusHardDeleting} {
+		for j, move := range []func(*request.Request) error{
+			func(r *request.Request) error { return r.Cancel(t0, "test", "") },
+			func(r *request.Request) error { return r.StartHardDelete(t0, "test", "") },
+		} {
 			wg.Go(func() {
-				_, results[j] = l.Transition(ctx, id, []ledger.Status{ledger.StatusSoftDeleted}, to, "test", "")
+				_, results[j] = l.Update(ctx, id, move)
 			})
 		}
 		wg.Wait()
@@ -142,7 +149,7 @@ func TestClosedRequestsGetTheirRetention(t *testing.T) {
 	if exp, ok := stored()[platform.AttrExpiresAt]; ok {
 		t.Errorf("open request stored with %s %v, want none", platform.AttrExpiresAt, exp)
 	}
-	r, err := l.Transition(ctx, "r3", []ledger.Status{ledger.StatusSoftDeleted}, ledger.StatusCancelled, "owner", "changed my mind")
+	r, err := l.Update(ctx, "r3", func(r *request.Request) error { return r.Cancel(l.Now(), "owner", "changed my mind") })
 	if err != nil || r.ClosedAt == nil {
 		t.Fatalf("closed request: %+v %v", r, err)
 	}
@@ -157,7 +164,7 @@ func TestClosedRequestsGetTheirRetention(t *testing.T) {
 	if got, ok := stored()[platform.AttrExpiresAt].(*types.AttributeValueMemberN); !ok || got.Value != strconv.FormatInt(want.Unix(), 10) {
 		t.Errorf("closed request stored with %s %v, want %d", platform.AttrExpiresAt, got, want.Unix())
 	}
-	cancelled, err := l.ByStatus(ctx, ledger.StatusCancelled)
+	cancelled, err := l.ByStatus(ctx, request.StatusCancelled)
 	if err != nil || len(cancelled) != 1 || cancelled[0].ID != "r3" {
 		t.Errorf("ByStatus = %+v, %v", cancelled, err)
 	}
@@ -203,7 +210,7 @@ func TestByAccountNewestFirst(t *testing.T) {
 	}
 }
 
-func ids(rs []ledger.Request) []string {
+func ids(rs []request.Request) []string {
 	var out []string
 	for _, r := range rs {
 		out = append(out, r.ID)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/obs"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Every request made is counted in CloudWatch by kind and by the kind of its source — never an
@@ -34,7 +34,7 @@ func TestNewRequestsAreCounted(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
 		t.Fatal(err)
 	}
-	if m["RequestsCreated"] != float64(1) || m["Kind"] != string(ledger.KindAccountDeletion) || m["Source"] != "webhook:telegram" {
+	if m["RequestsCreated"] != float64(1) || m["Kind"] != string(request.KindAccountDeletion) || m["Source"] != "webhook:telegram" {
 		t.Fatalf("metric %v", m)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // slot marks the one open request a subject may have of a kind (one account deletion per account).
@@ -41,11 +42,11 @@ func AccountDeletionSlot(accountID string) string { return "account_deletion#" +
 // CreateUnique records r unless the slot already names an open request, in which case it returns
 // that request and created=false: a request made twice (two clicks, an email delivered twice) makes
 // one request. A slot naming a closed request is taken over.
-func (l *Ledger) CreateUnique(ctx context.Context, r Request, slotName string) (out Request, created bool, err error) {
+func (l *Ledger) CreateUnique(ctx context.Context, r request.Request, slotName string) (out request.Request, created bool, err error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		cur, err := l.slotRequest(ctx, slotName)
 		if err != nil {
-			return Request{}, false, err
+			return request.Request{}, false, err
 		}
 		if cur != nil && !cur.Status.Closed() {
 			return *cur, false, nil
@@ -56,12 +57,12 @@ func (l *Ledger) CreateUnique(ctx context.Context, r Request, slotName string) (
 		}
 		return out, err == nil, err
 	}
-	return Request{}, false, fmt.Errorf("slot %s: %w", slotName, ErrConflict)
+	return request.Request{}, false, fmt.Errorf("slot %s: %w", slotName, ErrConflict)
 }
 
 var errSlotRace = errors.New("slot changed")
 
-func (l *Ledger) slotRequest(ctx context.Context, name string) (*Request, error) {
+func (l *Ledger) slotRequest(ctx context.Context, name string) (*request.Request, error) {
 	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: slotKey(name), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("read slot: %w", err)
@@ -73,7 +74,7 @@ func (l *Ledger) slotRequest(ctx context.Context, name string) (*Request, error)
 	r, err := l.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		// The request expired with its retention: the slot is free, but must still be taken over.
-		return &Request{ID: id, Status: StatusCompleted}, nil
+		return &request.Request{ID: id, Status: request.StatusCompleted}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -81,14 +82,14 @@ func (l *Ledger) slotRequest(ctx context.Context, name string) (*Request, error)
 	return &r, nil
 }
 
-func (l *Ledger) createWithSlot(ctx context.Context, r Request, name string, stale *Request) (Request, error) {
+func (l *Ledger) createWithSlot(ctx context.Context, r request.Request, name string, stale *request.Request) (request.Request, error) {
 	r, item, err := l.prepare(r)
 	if err != nil {
-		return Request{}, err
+		return request.Request{}, err
 	}
 	slotItem, err := platform.Encode(slot{Slot: name, RequestID: r.ID, CreatedAt: r.CreatedAt}, l.policy)
 	if err != nil {
-		return Request{}, err
+		return request.Request{}, err
 	}
 	slotPut := &types.Put{TableName: &l.table, Item: slotItem, ConditionExpression: aws.String("attribute_not_exists(pk)")}
 	if stale != nil {
@@ -104,15 +105,15 @@ func (l *Ledger) createWithSlot(ctx context.Context, r Request, name string, sta
 		for i, reason := range tc.CancellationReasons {
 			if reason.Code != nil && *reason.Code == "ConditionalCheckFailed" {
 				if i == 1 {
-					return Request{}, ErrExists
+					return request.Request{}, ErrExists
 				}
-				return Request{}, errSlotRace
+				return request.Request{}, errSlotRace
 			}
 		}
-		return Request{}, fmt.Errorf("create request: %w", err)
+		return request.Request{}, fmt.Errorf("create request: %w", err)
 	}
 	if err != nil {
-		return Request{}, fmt.Errorf("create request: %w", err)
+		return request.Request{}, fmt.Errorf("create request: %w", err)
 	}
 	created(r)
 	return r, nil
@@ -201,13 +202,13 @@ func (l *Ledger) ReferenceInfo(ctx context.Context, kind, value string) (Ref, er
 }
 
 // InSlot returns the request a slot names (open or not); ErrNotFound if the slot was never taken.
-func (l *Ledger) InSlot(ctx context.Context, slotName string) (Request, error) {
+func (l *Ledger) InSlot(ctx context.Context, slotName string) (request.Request, error) {
 	r, err := l.slotRequest(ctx, slotName)
 	if err != nil {
-		return Request{}, err
+		return request.Request{}, err
 	}
 	if r == nil || r.AccountID == "" {
-		return Request{}, ErrNotFound
+		return request.Request{}, ErrNotFound
 	}
 	return *r, nil
 }

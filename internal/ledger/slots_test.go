@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // A request made twice at once — two clicks, an email delivered twice — makes one request; once it is
@@ -23,7 +24,7 @@ func TestCreateUniqueMakesOneOpenRequestPerSlot(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := req("R"+string(rune('a'+i)), "A1")
-			r.Status = ledger.StatusReceived
+			r.Status = request.StatusReceived
 			out, c, err := l.CreateUnique(ctx, r, slot)
 			if err != nil {
 				t.Errorf("attempt %d: %v", i, err)
@@ -45,7 +46,7 @@ func TestCreateUniqueMakesOneOpenRequestPerSlot(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d requests created, want 1", n)
 	}
-	if _, err := l.Transition(ctx, ids[0], []ledger.Status{ledger.StatusReceived}, ledger.StatusCancelled, "owner:u", ""); err != nil {
+	if _, err := l.Update(ctx, ids[0], func(r *request.Request) error { return r.Cancel(l.Now(), "owner:u", "") }); err != nil {
 		t.Fatal(err)
 	}
 	r := req("Rnext", "A1")

@@ -21,6 +21,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/lerr"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // SESv2 is the one SES v2 call the mailer makes; *sesv2.Client satisfies it.
@@ -101,17 +102,18 @@ var Templates = []Template{AccountDeletionConfirmation, AccountDeletionCancelled
 	EndCustomerOwnerNotice, EndCustomerEscalation, EndCustomerReceived, EndCustomerApproved,
 	EndCustomerDeclined, VerificationRequest, IntakeReceived, WorkflowFailureAlert, DeadlineMissed, RetentionReport}
 
-// Milestone names the ledger's deadlines use; each has a wording in both languages.
+// Milestone names: the request's deadlines (declared with the request's timeline), and when it was
+// received; each has a wording in both languages.
 const (
 	MilestoneReceived         = "received"
-	MilestoneSoftDeleteEnds   = "soft_delete_ends"
-	MilestoneHardDeleteBy     = "hard_delete_by"
-	MilestoneBackupsRotatedBy = "backups_rotated_by"
-	MilestoneStartBy          = "start_by"
-	MilestoneCompleteBy       = "complete_by"
-	MilestoneEscalateAt       = "escalate_at"
-	MilestoneDecideBy         = "decide_by"
-	MilestoneFinalMailBy      = "final_mail_by"
+	MilestoneSoftDeleteEnds   = request.DeadlineSoftDeleteEnds
+	MilestoneHardDeleteBy     = request.DeadlineHardDeleteBy
+	MilestoneBackupsRotatedBy = request.DeadlineBackupsRotatedBy
+	MilestoneStartBy          = request.DeadlineStartBy
+	MilestoneCompleteBy       = request.DeadlineCompleteBy
+	MilestoneEscalateAt       = request.DeadlineEscalateAt
+	MilestoneDecideBy         = request.DeadlineDecideBy
+	MilestoneFinalMailBy      = request.DeadlineFinalMailBy
 )
 
 // Milestone is one date of a request's timeline. A name without a wording is shown as it is.

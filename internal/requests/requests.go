@@ -11,15 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/notify"
 	"github.com/lethe-dev/lethe/internal/platform"
-	"github.com/lethe-dev/lethe/internal/workflow"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Errors the HTTP edge maps to statuses.
@@ -32,6 +31,19 @@ var (
 	ErrInvalid = lerr.New(lerr.EINVALID, "invalid deletion request")
 )
 
+// Starter runs the workflow of a recorded request (workflow.Starter on Step Functions).
+type Starter interface {
+	// Runs reports whether a workflow runs requests of kind k; the error says why not.
+	Runs(k request.Kind) error
+	// Start starts the request's workflow once and returns its execution.
+	Start(ctx context.Context, req request.Request) (string, error)
+	// Stop ends an execution; one that already ended is not an error.
+	Stop(ctx context.Context, executionARN, cause string) error
+	// Decide hands a decision to the task that waits for it; a token that just expired is not an
+	// error (the next wait hands the recorded decision over).
+	Decide(ctx context.Context, taskToken string, approved bool) error
+}
+
 // Restorer puts a soft-deleted account back (internal/erasure).
 type Restorer interface {
 	Restore(ctx context.Context, accountID, requestID string) (erasure.Suspension, error)
@@ -41,11 +53,11 @@ type Restorer interface {
 type Service struct {
 	Ledger   *ledger.Ledger
 	Store    *platform.Store
-	Starter  *workflow.Starter
+	Starter  Starter
 	Accounts Restorer
-	Mail     workflow.Mailer
+	Mail     notify.Mailer
 	// Calendar dates the start deadline of requests that wait for verification.
-	Calendar workflow.Calendar
+	Calendar request.Calendar
 	Now      func() time.Time
 }
 
@@ -73,16 +85,16 @@ type AccountDeletion struct {
 
 // RequestAccountDeletion records the request and starts its workflow. An account has at most one
 // open deletion: asking again returns it (created=false) and starts nothing new.
-func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion) (req ledger.Request, created bool, err error) {
+func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion) (req request.Request, created bool, err error) {
 	if in.AccountID == "" || in.Source == "" {
-		return ledger.Request{}, false, fmt.Errorf("%w: an account deletion needs an account and a source", ErrInvalid)
+		return request.Request{}, false, fmt.Errorf("%w: an account deletion needs an account and a source", ErrInvalid)
 	}
 	acct, err := s.Store.Account(ctx, in.AccountID)
 	if errors.Is(err, platform.ErrNotFound) {
-		return ledger.Request{}, false, ErrNoRequest
+		return request.Request{}, false, ErrNoRequest
 	}
 	if err != nil {
-		return ledger.Request{}, false, err
+		return request.Request{}, false, err
 	}
 	actor := in.Actor
 	if actor == "" {
@@ -93,21 +105,21 @@ func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion
 		id = platform.NewID(s.now())
 	}
 	now := s.now()
-	r := ledger.Request{ID: id, AccountID: in.AccountID, Kind: ledger.KindAccountDeletion,
+	r := request.Request{ID: id, AccountID: in.AccountID, Kind: request.KindAccountDeletion,
 		Source: in.Source, Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: in.AccountID},
-		Status: ledger.StatusScheduled, Locale: acct.Locale, RequestedBy: in.RequestedBy,
-		History: []ledger.Event{{At: now, Status: ledger.StatusScheduled, Actor: actor, Note: "account deletion requested"}}}
+		Status: request.StatusScheduled, Locale: acct.Locale, RequestedBy: in.RequestedBy,
+		History: []request.Event{{At: now, Status: request.StatusScheduled, Actor: actor, Note: "account deletion requested"}}}
 	if in.Verify {
-		r.Status = ledger.StatusAwaitingVerification
+		r.Status = request.StatusAwaitingVerification
 		r.History[0].Status, r.History[0].Note = r.Status, "account deletion requested; waits for confirmation by the link mailed to the account's address"
 		s.setStartDeadline(&r, now)
 	}
 	for attempt := 0; ; attempt++ {
 		req, created, err = s.Ledger.CreateUnique(ctx, r, ledger.AccountDeletionSlot(in.AccountID))
 		if err != nil {
-			return ledger.Request{}, false, err
+			return request.Request{}, false, err
 		}
-		if created || req.Status != ledger.StatusAwaitingVerification || attempt > 0 {
+		if created || req.Status != request.StatusAwaitingVerification || attempt > 0 {
 			break
 		}
 		// The open request is one that still waits for its confirmation link.
@@ -121,12 +133,13 @@ func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion
 			return req, false, nil // its link still works: one request, one verification mail
 		}
 		// Its link expired unconfirmed: close it, so this request can be verified afresh.
-		if _, err := s.Ledger.Transition(ctx, req.ID, []ledger.Status{ledger.StatusAwaitingVerification}, ledger.StatusCancelled,
-			"system", "not confirmed within 72 hours; nothing was deleted"); err != nil && !errors.Is(err, ledger.ErrConflict) {
-			return ledger.Request{}, false, err
+		if _, err := s.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+			return r.Withdraw(s.Ledger.Now().UTC(), "system", "not confirmed within 72 hours; nothing was deleted")
+		}); err != nil && !errors.Is(err, ledger.ErrConflict) {
+			return request.Request{}, false, err
 		}
 	}
-	if req.Status == ledger.StatusAwaitingVerification {
+	if req.Status == request.StatusAwaitingVerification {
 		return req, created, nil // waits for the emailed confirmation link
 	}
 	arn, err := s.Starter.Start(ctx, req)
@@ -139,88 +152,69 @@ func (s *Service) RequestAccountDeletion(ctx context.Context, in AccountDeletion
 
 // setStartDeadline records when processing of an emailed request must start: 5 business days
 // after it was received (SPEC §3).
-func (s *Service) setStartDeadline(r *ledger.Request, received time.Time) {
-	if s.Calendar == nil {
-		return
+func (s *Service) setStartDeadline(r *request.Request, received time.Time) {
+	if s.Calendar != nil {
+		r.SetStartDeadline(s.Calendar, received)
 	}
-	if r.Deadlines == nil {
-		r.Deadlines = map[string]time.Time{}
-	}
-	r.Deadlines[workflow.DeadlineStartBy] = s.Calendar.AddBusinessDays(received, workflow.EmailStartDays).UTC()
 }
 
 // CurrentAccountDeletion is the account's open deletion request, or its last one.
-func (s *Service) CurrentAccountDeletion(ctx context.Context, accountID string) (ledger.Request, error) {
+func (s *Service) CurrentAccountDeletion(ctx context.Context, accountID string) (request.Request, error) {
 	r, err := s.Ledger.InSlot(ctx, ledger.AccountDeletionSlot(accountID))
 	if errors.Is(err, ledger.ErrNotFound) || err == nil && r.AccountID != accountID {
-		return ledger.Request{}, ErrNoRequest
+		return request.Request{}, ErrNoRequest
 	}
 	return r, err
 }
-
-// cancellable are the statuses a cancel may start from; soft_deleted only inside the window.
-var cancellable = []ledger.Status{ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled, ledger.StatusSoftDeleted}
 
 // CancelAccountDeletion cancels the account's deletion inside the soft-delete window: one
 // conditional write decides it against the start of the hard delete. The winner restores the
 // account at once, mails the owner and stops the workflow; a cancel that loses gets ErrTooLate and
 // restores nothing.
-func (s *Service) CancelAccountDeletion(ctx context.Context, accountID, actor string) (ledger.Request, error) {
+func (s *Service) CancelAccountDeletion(ctx context.Context, accountID, actor string) (request.Request, error) {
 	cur, err := s.CurrentAccountDeletion(ctx, accountID)
 	if err != nil {
-		return ledger.Request{}, err
+		return request.Request{}, err
 	}
 	return s.cancel(ctx, cur.ID, actor)
 }
 
 // Cancel cancels one account deletion by its id (a reply to its mails names it), under the same
 // rules as CancelAccountDeletion.
-func (s *Service) Cancel(ctx context.Context, requestID, actor string) (ledger.Request, error) {
+func (s *Service) Cancel(ctx context.Context, requestID, actor string) (request.Request, error) {
 	return s.cancel(ctx, requestID, actor)
 }
 
-func (s *Service) cancel(ctx context.Context, requestID, actor string) (ledger.Request, error) {
+func (s *Service) cancel(ctx context.Context, requestID, actor string) (request.Request, error) {
 	now := s.now()
-	req, err := s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
-		if r.Kind != ledger.KindAccountDeletion {
+	req, err := s.Ledger.Update(ctx, requestID, func(r *request.Request) error {
+		if r.Kind != request.KindAccountDeletion {
 			return ErrNoRequest
 		}
-		if r.Status == ledger.StatusCancelled {
+		if r.Status == request.StatusCancelled {
 			return errAlreadyCancelled
 		}
-		ok := false
-		for _, st := range cancellable {
-			ok = ok || r.Status == st
-		}
-		if !ok {
-			return fmt.Errorf("%w: %s is %s", ErrTooLate, r.ID, r.Status)
-		}
-		if ends, set := r.Deadlines[workflow.DeadlineSoftDeleteEnds]; r.Status == ledger.StatusSoftDeleted && set && now.After(ends) {
-			return fmt.Errorf("%w: the soft-delete window of %s ended at %s", ErrTooLate, r.ID, ends.Format(time.RFC3339))
-		}
-		r.Status = ledger.StatusCancelled
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: actor, Note: "cancelled inside the soft-delete window; account restored"})
-		return nil
+		return tooLate(r.Cancel(now, actor, "cancelled inside the soft-delete window; account restored"))
 	})
 	if errors.Is(err, errAlreadyCancelled) {
 		return s.Ledger.Get(ctx, requestID) // a second click: same answer, nothing more done
 	}
 	if err != nil {
-		return ledger.Request{}, err
+		return request.Request{}, err
 	}
 	if _, err := s.Accounts.Restore(ctx, req.AccountID, req.ID); err != nil {
 		return req, fmt.Errorf("restore the account of %s: %w", req.ID, err)
 	}
 	if req.Requester != "" {
-		if err := workflow.SendOnce(ctx, s.Ledger, s.Mail, req, mailer.Mail{Template: mailer.AccountDeletionCancelled,
+		if err := notify.SendOnce(ctx, s.Ledger, s.Mail, req, mailer.Mail{Template: mailer.AccountDeletionCancelled,
 			To: []string{req.Requester}, Data: mailer.Data{AccountEmail: req.Requester}}, ""); err != nil {
 			return req, err
 		}
-		if err := workflow.ForgetRequester(ctx, s.Ledger, req.ID); err != nil {
+		if err := notify.ForgetRequester(ctx, s.Ledger, req.ID); err != nil {
 			return req, err
 		}
 	}
-	if err := workflow.Stop(ctx, s.Starter.SFN, req.ExecutionARN, "account deletion cancelled by "+actor); err != nil {
+	if err := s.Starter.Stop(ctx, req.ExecutionARN, "account deletion cancelled by "+actor); err != nil {
 		return req, fmt.Errorf("stop the workflow of %s: %w", req.ID, err)
 	}
 	return s.Ledger.Get(ctx, req.ID)
@@ -228,22 +222,31 @@ func (s *Service) cancel(ctx context.Context, requestID, actor string) (ledger.R
 
 var errAlreadyCancelled = errors.New("already cancelled")
 
+// tooLate is a transition the request refused, as the edge sees it: ErrTooLate.
+func tooLate(err error) error {
+	var refused *request.TransitionError
+	if errors.As(err, &refused) {
+		return fmt.Errorf("%w: %v", ErrTooLate, err) // ErrTooLate alone, as before: not a ledger conflict
+	}
+	return err
+}
+
 // ConfirmLinkValidity is how long a verification link works (SPEC §4).
 const ConfirmLinkValidity = 72 * time.Hour
 
 // EmailAction carries out the action of a link or a reply token from a mail: "cancel" cancels the
 // account deletion it was sent for; "confirm" confirms a request that waited for verification.
-func (s *Service) EmailAction(ctx context.Context, token, actor string) (ledger.Request, string, error) {
+func (s *Service) EmailAction(ctx context.Context, token, actor string) (request.Request, string, error) {
 	ref, err := s.Ledger.ReferenceInfo(ctx, ledger.RefToken, strings.ToLower(strings.TrimSpace(token)))
 	if errors.Is(err, ledger.ErrUnknownReference) {
-		return ledger.Request{}, "", ErrNoRequest
+		return request.Request{}, "", ErrNoRequest
 	}
 	if err != nil {
-		return ledger.Request{}, "", err
+		return request.Request{}, "", err
 	}
 	id, action := ref.RequestID, ref.Action
 	if action == "confirm" && s.now().Sub(ref.CreatedAt) > ConfirmLinkValidity {
-		return ledger.Request{}, action, fmt.Errorf("%w: the confirmation link expired", ErrNoRequest)
+		return request.Request{}, action, fmt.Errorf("%w: the confirmation link expired", ErrNoRequest)
 	}
 	switch action {
 	case "cancel":
@@ -253,21 +256,23 @@ func (s *Service) EmailAction(ctx context.Context, token, actor string) (ledger.
 		r, err := s.confirm(ctx, id, actor)
 		return r, action, err
 	}
-	return ledger.Request{}, action, fmt.Errorf("%w: unknown action %q", ErrInvalid, action)
+	return request.Request{}, action, fmt.Errorf("%w: unknown action %q", ErrInvalid, action)
 }
 
 // confirm starts a request that waited for its emailed confirmation.
-func (s *Service) confirm(ctx context.Context, id, actor string) (ledger.Request, error) {
-	req, err := s.Ledger.Transition(ctx, id, []ledger.Status{ledger.StatusAwaitingVerification}, ledger.StatusScheduled, actor, "confirmed by the link mailed to the account's address")
+func (s *Service) confirm(ctx context.Context, id, actor string) (request.Request, error) {
+	req, err := s.Ledger.Update(ctx, id, func(r *request.Request) error {
+		return r.Schedule(s.Ledger.Now().UTC(), actor, "confirmed by the link mailed to the account's address")
+	})
 	if errors.Is(err, ledger.ErrConflict) {
 		cur, gerr := s.Ledger.Get(ctx, id)
-		if gerr == nil && cur.Status != ledger.StatusAwaitingVerification && cur.ExecutionARN != "" {
+		if gerr == nil && cur.Status != request.StatusAwaitingVerification && cur.ExecutionARN != "" {
 			return cur, nil // confirmed twice
 		}
-		return ledger.Request{}, fmt.Errorf("%w: %v", ErrTooLate, err)
+		return request.Request{}, fmt.Errorf("%w: %v", ErrTooLate, err)
 	}
 	if err != nil {
-		return ledger.Request{}, err
+		return request.Request{}, err
 	}
 	if _, err := s.Starter.Start(ctx, req); err != nil {
 		return req, err
@@ -280,7 +285,7 @@ func (s *Service) confirm(ctx context.Context, id, actor string) (ledger.Request
 type Deletion struct {
 	// ID, when set, makes the request idempotent: a webhook delivery id, a preview token.
 	ID          string
-	Kind        ledger.Kind
+	Kind        request.Kind
 	Scope       platform.ScopeRef
 	Source      string // "dashboard", "webhook:<channel>", "email"
 	Actor       string
@@ -292,14 +297,14 @@ type Deletion struct {
 }
 
 // RequestDeletion records the request and starts its workflow; the same ID twice makes one request.
-func (s *Service) RequestDeletion(ctx context.Context, in Deletion) (ledger.Request, bool, error) {
+func (s *Service) RequestDeletion(ctx context.Context, in Deletion) (request.Request, bool, error) {
 	if in.Kind == "" || in.Source == "" || in.Scope.Kind == "" {
-		return ledger.Request{}, false, fmt.Errorf("%w: a deletion needs a kind, a scope and a source", ErrInvalid)
+		return request.Request{}, false, fmt.Errorf("%w: a deletion needs a kind, a scope and a source", ErrInvalid)
 	}
-	if _, err := s.Starter.Machines.For(in.Kind); err != nil {
-		return ledger.Request{}, false, fmt.Errorf("%w: %v", ErrInvalid, err)
+	if err := s.Starter.Runs(in.Kind); err != nil {
+		return request.Request{}, false, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if in.Kind == ledger.KindConnectionWipe && in.Scope.Channel == "" {
+	if in.Kind == request.KindConnectionWipe && in.Scope.Channel == "" {
 		// The mail that says the wipe is done names the channel, and by then the connection is
 		// gone: the request keeps it from the start, whoever asked.
 		conn, err := s.Store.Connection(ctx, in.Scope.ConnectionID)
@@ -309,10 +314,10 @@ func (s *Service) RequestDeletion(ctx context.Context, in Deletion) (ledger.Requ
 					return req, false, nil
 				}
 			}
-			return ledger.Request{}, false, fmt.Errorf("%w: no such connection in the account", ErrInvalid)
+			return request.Request{}, false, fmt.Errorf("%w: no such connection in the account", ErrInvalid)
 		}
 		if err != nil {
-			return ledger.Request{}, false, err
+			return request.Request{}, false, err
 		}
 		in.Scope.Channel = conn.Channel
 	}
@@ -324,11 +329,11 @@ func (s *Service) RequestDeletion(ctx context.Context, in Deletion) (ledger.Requ
 	if actor == "" {
 		actor = in.Source
 	}
-	r := ledger.Request{ID: id, AccountID: in.Scope.AccountID, Kind: in.Kind, Source: in.Source, Scope: in.Scope,
-		Status: ledger.StatusScheduled, RequestedBy: in.RequestedBy, Locale: in.Locale,
-		History: []ledger.Event{{At: s.now(), Status: ledger.StatusScheduled, Actor: actor}}}
+	r := request.Request{ID: id, AccountID: in.Scope.AccountID, Kind: in.Kind, Source: in.Source, Scope: in.Scope,
+		Status: request.StatusScheduled, RequestedBy: in.RequestedBy, Locale: in.Locale,
+		History: []request.Event{{At: s.now(), Status: request.StatusScheduled, Actor: actor}}}
 	if in.Verify {
-		r.Status = ledger.StatusAwaitingVerification
+		r.Status = request.StatusAwaitingVerification
 		r.History[0].Status, r.History[0].Note = r.Status, "waits for confirmation by the link mailed to the account's address"
 		s.setStartDeadline(&r, s.now())
 		req, err := s.Ledger.Create(ctx, r)
@@ -341,14 +346,14 @@ func (s *Service) RequestDeletion(ctx context.Context, in Deletion) (ledger.Requ
 	return s.createAndStart(ctx, r)
 }
 
-func (s *Service) createAndStart(ctx context.Context, r ledger.Request) (ledger.Request, bool, error) {
+func (s *Service) createAndStart(ctx context.Context, r request.Request) (request.Request, bool, error) {
 	req, err := s.Ledger.Create(ctx, r)
 	created := err == nil
 	if errors.Is(err, ledger.ErrExists) {
 		req, err = s.Ledger.Get(ctx, r.ID)
 	}
 	if err != nil {
-		return ledger.Request{}, false, err
+		return request.Request{}, false, err
 	}
 	arn, err := s.Starter.Start(ctx, req)
 	if err != nil {
@@ -370,57 +375,45 @@ type EndCustomer struct {
 
 // SubmitEndCustomer records an end customer's request and starts its workflow: the bot owner is
 // asked at once.
-func (s *Service) SubmitEndCustomer(ctx context.Context, in EndCustomer) (ledger.Request, bool, error) {
+func (s *Service) SubmitEndCustomer(ctx context.Context, in EndCustomer) (request.Request, bool, error) {
 	if in.AccountID == "" || in.BotID == "" || in.EndUserID == "" || in.Requester == "" {
-		return ledger.Request{}, false, fmt.Errorf("%w: an end-customer request needs the account, bot, end user and the requester's address", ErrInvalid)
+		return request.Request{}, false, fmt.Errorf("%w: an end-customer request needs the account, bot, end user and the requester's address", ErrInvalid)
 	}
 	id := in.ID
 	if id == "" {
 		id = platform.NewID(s.now())
 	}
-	r := ledger.Request{ID: id, AccountID: in.AccountID, Kind: ledger.KindEndCustomerRequest, Source: "email",
+	r := request.Request{ID: id, AccountID: in.AccountID, Kind: request.KindEndCustomerRequest, Source: "email",
 		Scope:  platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: in.AccountID, BotID: in.BotID, EndUserID: in.EndUserID},
-		Status: ledger.StatusReceived, Requester: in.Requester, Locale: in.Locale}
+		Status: request.StatusReceived, Requester: in.Requester, Locale: in.Locale}
 	return s.createAndStart(ctx, r)
 }
 
 // Decide records the bot owner's (or the privacy officer's) answer to an end-customer request and
 // hands it to the waiting workflow. A request of another account is ErrNoRequest.
-func (s *Service) Decide(ctx context.Context, accountID, requestID, actor string, approve bool, reason string) (ledger.Request, error) {
+func (s *Service) Decide(ctx context.Context, accountID, requestID, actor string, approve bool, reason string) (request.Request, error) {
 	if !approve && strings.TrimSpace(reason) == "" {
-		return ledger.Request{}, fmt.Errorf("%w: a decline needs a reason", ErrInvalid)
+		return request.Request{}, fmt.Errorf("%w: a decline needs a reason", ErrInvalid)
 	}
 	now := s.now()
-	req, err := s.Ledger.Update(ctx, requestID, func(r *ledger.Request) error {
-		if r.Kind != ledger.KindEndCustomerRequest || r.AccountID != accountID {
+	req, err := s.Ledger.Update(ctx, requestID, func(r *request.Request) error {
+		if r.Kind != request.KindEndCustomerRequest || r.AccountID != accountID {
 			return ErrNoRequest
 		}
-		if r.Status != ledger.StatusAwaitingVerification || r.Decision != nil {
-			return fmt.Errorf("%w: %s is %s", ErrTooLate, r.ID, r.Status)
+		d := request.Decision{By: actor, At: now, Reason: strings.TrimSpace(reason)}
+		if approve {
+			return tooLate(r.Approve(d))
 		}
-		r.Decision = &ledger.Decision{Approved: approve, By: actor, At: now, Reason: strings.TrimSpace(reason)}
-		note := "approved by " + actor
-		r.Status = ledger.StatusHardDeleting
-		if !approve {
-			r.Status, note = ledger.StatusDeclined, "declined by "+actor
-		}
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: actor, Note: note})
-		return nil
+		return tooLate(r.Decline(d))
 	})
 	if errors.Is(err, ledger.ErrNotFound) {
-		return ledger.Request{}, ErrNoRequest
+		return request.Request{}, ErrNoRequest
 	}
 	if err != nil {
-		return ledger.Request{}, err
+		return request.Request{}, err
 	}
 	if req.TaskToken != "" {
-		err := workflow.HandOver(ctx, s.Starter.SFN, req.TaskToken, approve)
-		var stale1 *types.InvalidToken
-		var stale2 *types.TaskTimedOut
-		var stale3 *types.TaskDoesNotExist
-		// A token that just timed out (the escalation is starting): the next wait finds the decision
-		// on the request and hands it over itself.
-		if err != nil && !errors.As(err, &stale1) && !errors.As(err, &stale2) && !errors.As(err, &stale3) {
+		if err := s.Starter.Decide(ctx, req.TaskToken, approve); err != nil {
 			return req, fmt.Errorf("hand the decision on %s to its workflow: %w", req.ID, err)
 		}
 	}

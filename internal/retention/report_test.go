@@ -15,9 +15,9 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
@@ -261,14 +261,14 @@ func TestOneInvocationAtATime(t *testing.T) {
 }
 
 // runRequests are the ledger requests recording sweep runs.
-func (r *rig) runRequests() []ledger.Request {
+func (r *rig) runRequests() []request.Request {
 	r.t.Helper()
-	var out []ledger.Request
+	var out []request.Request
 	for _, it := range r.scan(datamap.LedgerTable) {
 		if cat(it) != datamap.DeletionRequest {
 			continue
 		}
-		req, err := platform.Decode[ledger.Request](it)
+		req, err := platform.Decode[request.Request](it)
 		if err != nil {
 			r.t.Fatal(err)
 		}

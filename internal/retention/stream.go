@@ -19,6 +19,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // What DynamoDB's TTL removes by itself is observed on the platform table's stream
@@ -330,12 +331,12 @@ func (s *Sweep) recordTTLDay(ctx context.Context, runID string, day time.Time, p
 		acts = []string{runID}
 	}
 	now := s.now()
-	_, err := s.Ledger.Create(ctx, ledger.Request{ID: runID, AccountID: "-", Kind: KindRetentionExpiry, Source: Source,
-		Status: ledger.StatusCompleted, Progress: progress, ClosedAt: &now, Evidence: acts,
-		History: []ledger.Event{{At: day, Status: ledger.StatusHardDeleting, Actor: Source, Note: note},
-			{At: now, Status: ledger.StatusCompleted, Actor: "system", Note: note}}})
+	_, err := s.Ledger.Create(ctx, request.Request{ID: runID, AccountID: "-", Kind: KindRetentionExpiry, Source: Source,
+		Status: request.StatusCompleted, Progress: progress, ClosedAt: &now, Evidence: acts,
+		History: []request.Event{{At: day, Status: request.StatusHardDeleting, Actor: Source, Note: note},
+			{At: now, Status: request.StatusCompleted, Actor: "system", Note: note}}})
 	if errors.Is(err, ledger.ErrExists) {
-		_, err = s.Ledger.Update(ctx, runID, func(r *ledger.Request) error {
+		_, err = s.Ledger.Update(ctx, runID, func(r *request.Request) error {
 			r.Progress = progress
 			if withAct {
 				r.Evidence = acts

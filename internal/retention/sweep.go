@@ -35,6 +35,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Source is the source and actor of the requests the sweep records; internal/deletion maps it to
@@ -43,7 +44,7 @@ const Source = "retention"
 
 // KindRetentionExpiry is the kind of the ledger request that records a sweep run. The ledger has no
 // kind for an automatic expiry; this one is defined here rather than in internal/ledger.
-const KindRetentionExpiry ledger.Kind = "retention_expiry"
+const KindRetentionExpiry request.Kind = "retention_expiry"
 
 // Defaults.
 const (
@@ -437,12 +438,12 @@ func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
 	}
 	now := s.now()
 	progress := progressOf(cp.Categories)
-	req := ledger.Request{ID: cp.RunID, AccountID: "-", Kind: KindRetentionExpiry, Source: Source,
-		Status: ledger.StatusCompleted, Progress: progress, ClosedAt: &now,
-		History: []ledger.Event{
-			{At: cp.StartedAt, Status: ledger.StatusHardDeleting, Actor: Source,
+	req := request.Request{ID: cp.RunID, AccountID: "-", Kind: KindRetentionExpiry, Source: Source,
+		Status: request.StatusCompleted, Progress: progress, ClosedAt: &now,
+		History: []request.Event{
+			{At: cp.StartedAt, Status: request.StatusHardDeleting, Actor: Source,
 				Note: "daily retention sweep: personal data past its retention rule (13 months; payments 5 years; consents 5 years after withdrawal; evidence 3 years)"},
-			{At: now, Status: ledger.StatusCompleted, Actor: "system", Note: summary(cp)}}}
+			{At: now, Status: request.StatusCompleted, Actor: "system", Note: summary(cp)}}}
 	if stored {
 		req.Evidence = []string{cp.RunID}
 	}

@@ -18,10 +18,10 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
 	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/testenv"
@@ -261,7 +261,7 @@ func TestSweepExpiresEveryRuleAtItsOwnTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Source != retention.Source || req.Status != ledger.StatusCompleted || req.Progress[datamap.Message] != res.Categories[datamap.Message].Deleted || len(req.History) < 2 {
+	if req.Source != retention.Source || req.Status != request.StatusCompleted || req.Progress[datamap.Message] != res.Categories[datamap.Message].Deleted || len(req.History) < 2 {
 		t.Errorf("run request: source %q status %s progress %v history %d", req.Source, req.Status, req.Progress, len(req.History))
 	}
 	if req.Progress["s3_objects"] == 0 {
@@ -397,7 +397,7 @@ func TestSweepResumesFromItsCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Status != ledger.StatusCompleted {
+	if req.Status != request.StatusCompleted {
 		t.Errorf("run request is %s", req.Status)
 	}
 	// The next run is a new one.

@@ -25,6 +25,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/obs"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
@@ -54,9 +55,9 @@ const (
 )
 
 // OpenStatuses are the statuses of requests that are not closed: the ones the sweep examines.
-var OpenStatuses = []ledger.Status{
-	ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled, ledger.StatusSoftDeleted,
-	ledger.StatusHardDeleting, ledger.StatusAwaitingBackupRotation, ledger.StatusHeld, ledger.StatusFailed,
+var OpenStatuses = []request.Status{
+	request.StatusReceived, request.StatusAwaitingVerification, request.StatusScheduled, request.StatusSoftDeleted,
+	request.StatusHardDeleting, request.StatusAwaitingBackupRotation, request.StatusHeld, request.StatusFailed,
 }
 
 // Mailer sends mail (internal/mailer).
@@ -65,7 +66,7 @@ type Mailer interface {
 }
 
 // FinalMailer sends again the outcome mail of a done request that could not be sent
-// (workflow.Tasks.SendFinalMail): a no-op for a request without workflow.DeadlineFinalMailBy.
+// (workflow.Tasks.SendFinalMail): a no-op for a request without request.DeadlineFinalMailBy.
 type FinalMailer interface {
 	SendFinalMail(ctx context.Context, id string) error
 }
@@ -155,7 +156,7 @@ func (s *Sweep) Run(ctx context.Context) (Report, error) {
 	now := s.now()
 	seen := map[string]bool{}
 	for _, st := range append(slices.Clone(OpenStatuses), closedStatuses...) {
-		var rs []ledger.Request
+		var rs []request.Request
 		var err error
 		if st.Closed() {
 			// A closed request matters only while its outcome mail is still to send.
@@ -220,12 +221,12 @@ func (s *Sweep) one(ctx context.Context, id string, now time.Time, rep *Report) 
 	if err != nil {
 		return err
 	}
-	_, mailDue := r.Deadlines[workflow.DeadlineFinalMailBy]
+	_, mailDue := r.Deadlines[request.DeadlineFinalMailBy]
 	if r.Status.Closed() && !mailDue {
 		return nil
 	}
 	rep.Checked++
-	if r.Status == ledger.StatusHeld {
+	if r.Status == request.StatusHeld {
 		rep.Held++
 		return nil
 	}
@@ -263,15 +264,15 @@ func (s *Sweep) one(ctx context.Context, id string, now time.Time, rep *Report) 
 }
 
 // rank orders the statuses along the deletion's path (SPEC §3).
-func rank(s ledger.Status) int {
+func rank(s request.Status) int {
 	switch s {
-	case ledger.StatusReceived, ledger.StatusAwaitingVerification, ledger.StatusScheduled:
+	case request.StatusReceived, request.StatusAwaitingVerification, request.StatusScheduled:
 		return 0
-	case ledger.StatusSoftDeleted:
+	case request.StatusSoftDeleted:
 		return 1
-	case ledger.StatusHardDeleting:
+	case request.StatusHardDeleting:
 		return 2
-	case ledger.StatusAwaitingBackupRotation:
+	case request.StatusAwaitingBackupRotation:
 		return 3
 	default: // completed, cancelled, declined
 		return 4
@@ -279,33 +280,33 @@ func rank(s ledger.Status) int {
 }
 
 // stage is where a request stands on its path; a failed request stands where it failed.
-func stage(r ledger.Request) ledger.Status {
-	if r.Status != ledger.StatusFailed {
+func stage(r request.Request) request.Status {
+	if r.Status != request.StatusFailed {
 		return r.Status
 	}
 	for i := len(r.History) - 1; i >= 0; i-- {
-		if st := r.History[i].Status; st != ledger.StatusFailed && st != ledger.StatusHeld {
+		if st := r.History[i].Status; st != request.StatusFailed && st != request.StatusHeld {
 			return st
 		}
 	}
-	return ledger.StatusReceived
+	return request.StatusReceived
 }
 
 // pending reports whether deadline name of r is still to be met: a deadline is met once the request
 // is past the stage it bounds.
-func pending(name string, r ledger.Request) bool {
+func pending(name string, r request.Request) bool {
 	st := stage(r)
 	switch name {
-	case workflow.DeadlineStartBy:
+	case request.DeadlineStartBy:
 		return rank(st) < 1
-	case workflow.DeadlineSoftDeleteEnds:
+	case request.DeadlineSoftDeleteEnds:
 		return rank(st) < 2
-	case workflow.DeadlineHardDeleteBy:
+	case request.DeadlineHardDeleteBy:
 		return rank(st) < 3
-	case workflow.DeadlineEscalateAt:
+	case request.DeadlineEscalateAt:
 		// The end-customer workflow itself hands an undecided request to the privacy officer at
 		// this date; it is missed only if that did not happen.
-		if st != ledger.StatusAwaitingVerification || r.Decision != nil {
+		if st != request.StatusAwaitingVerification || r.Decision != nil {
 			return false
 		}
 		for _, e := range r.History {
@@ -314,7 +315,7 @@ func pending(name string, r ledger.Request) bool {
 			}
 		}
 		return true
-	case workflow.DeadlineFinalMailBy:
+	case request.DeadlineFinalMailBy:
 		return true // removed once the mail is sent
 	default: // backups_rotated_by, complete_by, and any other: until the request is closed
 		return !r.Status.Closed()
@@ -325,8 +326,8 @@ func escalationNote(name string, at time.Time) string {
 	return escalatedPrefix + name + " was due " + at.UTC().Format(time.RFC3339)
 }
 
-func hasNote(r *ledger.Request, note string) bool {
-	return slices.ContainsFunc(r.History, func(e ledger.Event) bool { return e.Note == note })
+func hasNote(r *request.Request, note string) bool {
+	return slices.ContainsFunc(r.History, func(e request.Event) bool { return e.Note == note })
 }
 
 var errAlready = errors.New("already escalated")
@@ -335,16 +336,16 @@ var errAlready = errors.New("already escalated")
 // date (a deadline set again, as backups_rotated_by is by a second round, escalates again). The
 // note on the request is written first, conditionally, so two runs cannot both mail; a mail that
 // fails takes its note back, so the next run tries again.
-func (s *Sweep) escalate(ctx context.Context, r ledger.Request, name string, at, now time.Time) (bool, error) {
+func (s *Sweep) escalate(ctx context.Context, r request.Request, name string, at, now time.Time) (bool, error) {
 	note := escalationNote(name, at)
 	if hasNote(&r, note) {
 		return false, nil
 	}
-	_, err := s.Ledger.Update(ctx, r.ID, func(x *ledger.Request) error {
+	_, err := s.Ledger.Update(ctx, r.ID, func(x *request.Request) error {
 		if hasNote(x, note) {
 			return errAlready
 		}
-		x.History = append(x.History, ledger.Event{At: now.UTC(), Status: x.Status, Actor: Actor, Note: note})
+		x.History = append(x.History, request.Event{At: now.UTC(), Status: x.Status, Actor: Actor, Note: note})
 		return nil
 	})
 	if errors.Is(err, errAlready) {
@@ -359,18 +360,18 @@ func (s *Sweep) escalate(ctx context.Context, r ledger.Request, name string, at,
 	if err == nil {
 		return true, nil
 	}
-	_, uerr := s.Ledger.Update(ctx, r.ID, func(x *ledger.Request) error {
-		x.History = slices.DeleteFunc(x.History, func(e ledger.Event) bool { return e.Note == note && e.Actor == Actor })
+	_, uerr := s.Ledger.Update(ctx, r.ID, func(x *request.Request) error {
+		x.History = slices.DeleteFunc(x.History, func(e request.Event) bool { return e.Note == note && e.Actor == Actor })
 		return nil
 	})
 	return false, errors.Join(fmt.Errorf("escalate %s of %s: %w", name, r.ID, err), uerr)
 }
 
 // needsWorkflow reports whether r should have a running execution.
-func needsWorkflow(r ledger.Request) bool {
+func needsWorkflow(r request.Request) bool {
 	switch r.Status {
-	case ledger.StatusReceived, ledger.StatusScheduled, ledger.StatusSoftDeleted, ledger.StatusHardDeleting,
-		ledger.StatusAwaitingBackupRotation:
+	case request.StatusReceived, request.StatusScheduled, request.StatusSoftDeleted, request.StatusHardDeleting,
+		request.StatusAwaitingBackupRotation:
 		return true
 	}
 	// awaiting_verification waits for a person; held for a hold's release; failed for an operator
@@ -384,14 +385,14 @@ func needsWorkflow(r ledger.Request) bool {
 // erase machines (the erase resumes; what is gone stays gone). An account deletion or an
 // end-customer request in hard_deleting, and an account deletion in awaiting_backup_rotation, make
 // Open fail, and the machine would mark the request failed: those are not re-driven.
-func redrivable(r ledger.Request) bool {
+func redrivable(r request.Request) bool {
 	switch r.Status {
-	case ledger.StatusReceived, ledger.StatusScheduled:
+	case request.StatusReceived, request.StatusScheduled:
 		return true
-	case ledger.StatusSoftDeleted:
-		return r.Kind == ledger.KindAccountDeletion
-	case ledger.StatusHardDeleting:
-		return r.Kind != ledger.KindAccountDeletion && r.Kind != ledger.KindEndCustomerRequest
+	case request.StatusSoftDeleted:
+		return r.Kind == request.KindAccountDeletion
+	case request.StatusHardDeleting:
+		return r.Kind != request.KindAccountDeletion && r.Kind != request.KindEndCustomerRequest
 	}
 	return false
 }
@@ -416,7 +417,7 @@ func (s *Sweep) execution(ctx context.Context, arn string) (string, error) {
 	return "execution " + strings.ToLower(string(out.Status)), nil
 }
 
-func redrives(r ledger.Request) int {
+func redrives(r request.Request) int {
 	n := 0
 	for _, e := range r.History {
 		if strings.HasPrefix(e.Note, redrivenPrefix) {
@@ -427,7 +428,7 @@ func redrives(r ledger.Request) int {
 }
 
 // reconcile starts r's workflow again when it should run and does not, and returns r as it now is.
-func (s *Sweep) reconcile(ctx context.Context, r ledger.Request, now time.Time, rep *Report) (ledger.Request, error) {
+func (s *Sweep) reconcile(ctx context.Context, r request.Request, now time.Time, rep *Report) (request.Request, error) {
 	if !needsWorkflow(r) || now.Sub(r.UpdatedAt) < s.minAge() {
 		return r, nil
 	}
@@ -435,7 +436,7 @@ func (s *Sweep) reconcile(ctx context.Context, r ledger.Request, now time.Time, 
 	if err != nil || why == "" {
 		return r, err
 	}
-	if r.Kind == ledger.KindAccountDeletion && r.Status == ledger.StatusAwaitingBackupRotation {
+	if r.Kind == request.KindAccountDeletion && r.Status == request.StatusAwaitingBackupRotation {
 		return s.finish(ctx, r, why, now, rep)
 	}
 	n := redrives(r) + 1
@@ -455,13 +456,13 @@ func (s *Sweep) reconcile(ctx context.Context, r ledger.Request, now time.Time, 
 }
 
 // closedStatuses are the closed statuses a done request's outcome mail may be pending in.
-var closedStatuses = []ledger.Status{ledger.StatusCompleted, ledger.StatusDeclined}
+var closedStatuses = []request.Status{request.StatusCompleted, request.StatusDeclined}
 
 // finalMail sends again the outcome mail of a done request that could not be sent, and returns r as
 // it now is. A mail that fails again stays pending (its deadline escalates); only the error's name is
 // logged, its text may hold an address.
-func (s *Sweep) finalMail(ctx context.Context, r ledger.Request, rep *Report) (ledger.Request, error) {
-	if _, due := r.Deadlines[workflow.DeadlineFinalMailBy]; !due || s.FinalMail == nil {
+func (s *Sweep) finalMail(ctx context.Context, r request.Request, rep *Report) (request.Request, error) {
+	if _, due := r.Deadlines[request.DeadlineFinalMailBy]; !due || s.FinalMail == nil {
 		return r, nil
 	}
 	if err := s.FinalMail.SendFinalMail(ctx, r.ID); err != nil {
@@ -478,8 +479,8 @@ func (s *Sweep) finalMail(ctx context.Context, r ledger.Request, rep *Report) (l
 // outside the workflow (a released hold) waits in awaiting_backup_rotation with no execution to send
 // the final mail. Once backups_rotated_by has passed, the sweep does what the machine's Finish
 // state would: nothing destructive, only the final mail with the act and completed.
-func (s *Sweep) finish(ctx context.Context, r ledger.Request, why string, now time.Time, rep *Report) (ledger.Request, error) {
-	at, ok := r.Deadlines[workflow.DeadlineBackupsRotatedBy]
+func (s *Sweep) finish(ctx context.Context, r request.Request, why string, now time.Time, rep *Report) (request.Request, error) {
+	at, ok := r.Deadlines[request.DeadlineBackupsRotatedBy]
 	if !ok || now.Before(at) {
 		return r, nil // still rotating: nothing is due
 	}
@@ -503,7 +504,7 @@ func (s *Sweep) finish(ctx context.Context, r ledger.Request, why string, now ti
 // start starts r's machine: under the request's own name if it never had an execution (Starter.Start,
 // a no-op if one is running), else under a fresh name, since Step Functions refuses the name of a
 // closed execution. It records the execution on the request and returns the name started.
-func (s *Sweep) start(ctx context.Context, r ledger.Request, n int) (string, error) {
+func (s *Sweep) start(ctx context.Context, r request.Request, n int) (string, error) {
 	if r.ExecutionARN == "" {
 		arn, err := s.Starter.Start(ctx, r)
 		if err != nil {
@@ -542,7 +543,7 @@ func (s *Sweep) start(ctx context.Context, r ledger.Request, n int) (string, err
 	default:
 		arn = aws.ToString(out.ExecutionArn)
 	}
-	_, err = s.Ledger.Update(ctx, r.ID, func(x *ledger.Request) error {
+	_, err = s.Ledger.Update(ctx, r.ID, func(x *request.Request) error {
 		x.ExecutionARN = arn
 		return nil
 	})

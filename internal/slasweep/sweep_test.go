@@ -13,11 +13,11 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
 	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/slasweep"
@@ -93,7 +93,7 @@ func (w *world) advance(d time.Duration) {
 	}
 }
 
-func (w *world) request(id string) ledger.Request {
+func (w *world) request(id string) request.Request {
 	w.t.Helper()
 	r, err := w.stack.System.Ledger.Get(w.ctx, id)
 	if err != nil {
@@ -183,7 +183,7 @@ func TestStalledAccountDeletionIsEscalatedOnceAndRedriven(t *testing.T) {
 	}
 	w.settle()
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusSoftDeleted || r.ExecutionARN == "" {
+	if r.Status != request.StatusSoftDeleted || r.ExecutionARN == "" {
 		t.Fatalf("status %s execution %q, want soft_deleted with an execution", r.Status, r.ExecutionARN)
 	}
 	// Healthy and far from every deadline: nothing to report.
@@ -195,15 +195,15 @@ func TestStalledAccountDeletionIsEscalatedOnceAndRedriven(t *testing.T) {
 	}
 	w.settle()
 	w.advance(31 * 24 * time.Hour) // a day past the window: nothing happened
-	if r := w.request(req.ID); r.Status != ledger.StatusSoftDeleted {
+	if r := w.request(req.ID); r.Status != request.StatusSoftDeleted {
 		t.Fatalf("status %s with the execution aborted", r.Status)
 	}
 
 	rep := w.run()
-	if rep.Breached != 1 || rep.Breaches[workflow.DeadlineSoftDeleteEnds] != 1 || rep.Escalated != 1 || rep.Redriven != 1 {
+	if rep.Breached != 1 || rep.Breaches[request.DeadlineSoftDeleteEnds] != 1 || rep.Escalated != 1 || rep.Redriven != 1 {
 		t.Fatalf("first run: %+v", rep)
 	}
-	if got := w.emf(); len(got) != 1 || got[workflow.DeadlineSoftDeleteEnds] != 1 {
+	if got := w.emf(); len(got) != 1 || got[request.DeadlineSoftDeleteEnds] != 1 {
 		t.Fatalf("EMF %v, want one soft_delete_ends breach:\n%s", got, w.metrics)
 	}
 	alerts := w.mailTo("privacy")
@@ -213,7 +213,7 @@ func TestStalledAccountDeletionIsEscalatedOnceAndRedriven(t *testing.T) {
 	a := alerts[0]
 	if !strings.Contains(a.Subject, req.ID) || !strings.Contains(a.Subject, "просрочена") ||
 		!strings.Contains(a.Text, "Пропущенный срок: Окончание срока, в течение которого учётную запись можно восстановить") ||
-		!strings.Contains(a.Text, "Текущее состояние: "+string(ledger.StatusSoftDeleted)) {
+		!strings.Contains(a.Text, "Текущее состояние: "+string(request.StatusSoftDeleted)) {
 		t.Errorf("alert does not name the request, the deadline and the state: %s\n%s", a.Subject, a.Text)
 	}
 	if !hasHeader(a, "X-Lethe-Template", string(mailer.DeadlineMissed)) {
@@ -229,7 +229,7 @@ func TestStalledAccountDeletionIsEscalatedOnceAndRedriven(t *testing.T) {
 	// delete runs at once.
 	w.settle()
 	r = w.request(req.ID)
-	if r.Status != ledger.StatusAwaitingBackupRotation {
+	if r.Status != request.StatusAwaitingBackupRotation {
 		t.Fatalf("status %s after the re-drive, want awaiting_backup_rotation; executions %v; history %+v", r.Status, w.executionsOf(req.ID), r.History)
 	}
 	if !strings.HasSuffix(r.ExecutionARN, ":"+req.ID+"-r1") {
@@ -254,7 +254,7 @@ func TestStalledAccountDeletionIsEscalatedOnceAndRedriven(t *testing.T) {
 		t.Fatalf("%d mails to the privacy officer after two runs, want 1", n)
 	}
 	w.advance(30 * 24 * time.Hour)
-	if r := w.request(req.ID); r.Status != ledger.StatusCompleted {
+	if r := w.request(req.ID); r.Status != request.StatusCompleted {
 		t.Fatalf("status %s after backup rotation, want completed", r.Status)
 	}
 	if n := len(w.mailTo("owner")); n != 3 {
@@ -268,10 +268,10 @@ func TestAwaitingVerificationIsEscalatedOnceAndNotStarted(t *testing.T) {
 	w := newWorld(t)
 	led := w.stack.System.Ledger
 	id := platform.NewID(start)
-	_, err := led.Create(w.ctx, ledger.Request{ID: id, AccountID: w.account.ID, Kind: ledger.KindAccountDeletion, Source: "email",
+	_, err := led.Create(w.ctx, request.Request{ID: id, AccountID: w.account.ID, Kind: request.KindAccountDeletion, Source: "email",
 		Scope:     platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: w.account.ID},
-		Status:    ledger.StatusAwaitingVerification,
-		Deadlines: map[string]time.Time{workflow.DeadlineStartBy: start.Add(5 * 24 * time.Hour)}})
+		Status:    request.StatusAwaitingVerification,
+		Deadlines: map[string]time.Time{request.DeadlineStartBy: start.Add(5 * 24 * time.Hour)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestAwaitingVerificationIsEscalatedOnceAndNotStarted(t *testing.T) {
 		if rep.Breached != 1 || rep.Redriven != 0 || rep.Stalled != 0 || rep.Escalated != map[int]int{1: 1, 2: 0}[run] {
 			t.Fatalf("run %d: %+v", run, rep)
 		}
-		if got := w.emf(); got[workflow.DeadlineStartBy] != 1 {
+		if got := w.emf(); got[request.DeadlineStartBy] != 1 {
 			t.Fatalf("run %d: EMF %v", run, got)
 		}
 		w.advance(time.Hour)
@@ -297,7 +297,7 @@ func TestAwaitingVerificationIsEscalatedOnceAndNotStarted(t *testing.T) {
 	if ex := w.executionsOf(id); len(ex) != 0 {
 		t.Fatalf("executions started for a request awaiting verification: %v", ex)
 	}
-	if r := w.request(id); r.Status != ledger.StatusAwaitingVerification || r.ExecutionARN != "" {
+	if r := w.request(id); r.Status != request.StatusAwaitingVerification || r.ExecutionARN != "" {
 		t.Fatalf("status %s execution %q", r.Status, r.ExecutionARN)
 	}
 }
@@ -321,7 +321,7 @@ func TestHealthyRequestNearItsDeadlineIsNotEscalated(t *testing.T) {
 	if n := len(w.mailTo("privacy")); n != 0 {
 		t.Fatalf("%d mails to the privacy officer", n)
 	}
-	if r := w.request(req.ID); r.Status != ledger.StatusSoftDeleted || len(w.executionsOf(req.ID)) != 1 {
+	if r := w.request(req.ID); r.Status != request.StatusSoftDeleted || len(w.executionsOf(req.ID)) != 1 {
 		t.Fatalf("status %s, executions %v", r.Status, w.executionsOf(req.ID))
 	}
 }
@@ -337,9 +337,9 @@ func TestRequestWithNoExecutionIsStarted(t *testing.T) {
 	}
 	eu = w.account.EndUsers[0]
 	id := platform.NewID(start)
-	_, err := led.Create(w.ctx, ledger.Request{ID: id, AccountID: w.account.ID, Kind: ledger.KindEndUserDeletion, Source: "dashboard",
+	_, err := led.Create(w.ctx, request.Request{ID: id, AccountID: w.account.ID, Kind: request.KindEndUserDeletion, Source: "dashboard",
 		Scope:  platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: w.account.ID, BotID: eu.BotID, EndUserID: eu.ID},
-		Status: ledger.StatusReceived})
+		Status: request.StatusReceived})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +353,7 @@ func TestRequestWithNoExecutionIsStarted(t *testing.T) {
 	}
 	w.settle()
 	r := w.request(id)
-	if r.Status != ledger.StatusCompleted || !strings.HasSuffix(r.ExecutionARN, ":"+id) {
+	if r.Status != request.StatusCompleted || !strings.HasSuffix(r.ExecutionARN, ":"+id) {
 		t.Fatalf("status %s execution %s; history %+v", r.Status, r.ExecutionARN, r.History)
 	}
 	if rep := w.run(); rep.Checked != 0 || rep.Redriven != 0 {
@@ -384,7 +384,7 @@ func TestReleasedHoldIsNotRedrivenButFinished(t *testing.T) {
 	}
 	w.settle()
 	w.advance(30*24*time.Hour + time.Minute)
-	if r := w.request(req.ID); r.Status != ledger.StatusHeld {
+	if r := w.request(req.ID); r.Status != request.StatusHeld {
 		t.Fatalf("status %s, want held", r.Status)
 	}
 	if rep := w.run(); rep.Held != 1 || rep.Redriven != 0 || rep.Escalated != 0 {
@@ -394,7 +394,7 @@ func TestReleasedHoldIsNotRedrivenButFinished(t *testing.T) {
 	if _, err := sys.Deletion.ReleaseHold(w.ctx, h.ID, "operator:test", "case closed", erasure.Budget{}); err != nil {
 		t.Fatal(err)
 	}
-	if r := w.request(req.ID); r.Status != ledger.StatusAwaitingBackupRotation {
+	if r := w.request(req.ID); r.Status != request.StatusAwaitingBackupRotation {
 		t.Fatalf("status %s after the release", r.Status)
 	}
 	w.advance(time.Hour)
@@ -402,7 +402,7 @@ func TestReleasedHoldIsNotRedrivenButFinished(t *testing.T) {
 		t.Fatalf("while backups rotate: %+v", rep)
 	}
 	w.settle()
-	if r := w.request(req.ID); r.Status != ledger.StatusAwaitingBackupRotation {
+	if r := w.request(req.ID); r.Status != request.StatusAwaitingBackupRotation {
 		t.Fatalf("status %s while backups rotate (re-driven?)", r.Status)
 	}
 	if ex := w.executionsOf(req.ID); len(ex) != 1 {
@@ -416,7 +416,7 @@ func TestReleasedHoldIsNotRedrivenButFinished(t *testing.T) {
 	}
 	w.settle()
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusCompleted || rep.Finished != 1 || rep.Escalated != 0 || rep.Redriven != 0 || r.Requester != "" {
+	if r.Status != request.StatusCompleted || rep.Finished != 1 || rep.Escalated != 0 || rep.Redriven != 0 || r.Requester != "" {
 		t.Fatalf("after rotation: status %s, %+v, requester %q", r.Status, rep, r.Requester)
 	}
 	owner := w.mailTo("owner")

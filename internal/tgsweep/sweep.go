@@ -14,8 +14,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
@@ -237,7 +237,7 @@ func (s *Sweep) wipe(ctx context.Context, f refused) (created bool, err error) {
 		return false, nil
 	}
 	req, created, err := s.Requests.RequestDeletion(ctx, requests.Deletion{
-		ID: RequestID(conn), Kind: ledger.KindConnectionWipe, Source: Source, Actor: Source,
+		ID: RequestID(conn), Kind: request.KindConnectionWipe, Source: Source, Actor: Source,
 		Scope: platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: conn.AccountID, BotID: conn.BotID,
 			ConnectionID: conn.ID, Channel: conn.Channel}})
 	if err != nil {

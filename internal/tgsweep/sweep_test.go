@@ -15,10 +15,10 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
 	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
@@ -144,16 +144,16 @@ func (r *rig) allConnections() []platform.ChannelConnection {
 }
 
 // wipes lists the connection-wipe requests of every seeded account.
-func (r *rig) wipes() []ledger.Request {
+func (r *rig) wipes() []request.Request {
 	r.t.Helper()
-	var out []ledger.Request
+	var out []request.Request
 	for _, a := range r.man.Accounts {
 		rs, _, err := r.sys.Ledger.ByAccount(r.ctx, a.ID, 0, "")
 		if err != nil {
 			r.t.Fatal(err)
 		}
 		for _, q := range rs {
-			if q.Kind == ledger.KindConnectionWipe {
+			if q.Kind == request.KindConnectionWipe {
 				out = append(out, q)
 			}
 		}
@@ -198,12 +198,12 @@ func TestRevokedTokenWipesItsConnection(t *testing.T) {
 	w := wipes[0]
 	wantScope := platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: gone.account, BotID: gone.bot,
 		ConnectionID: gone.ID, Channel: platform.ChannelTelegram}
-	if w.ID != tgsweep.RequestID(before) || w.Kind != ledger.KindConnectionWipe || w.Source != tgsweep.Source ||
+	if w.ID != tgsweep.RequestID(before) || w.Kind != request.KindConnectionWipe || w.Source != tgsweep.Source ||
 		w.Scope.Kind != wantScope.Kind || w.Scope.AccountID != wantScope.AccountID || w.Scope.BotID != wantScope.BotID ||
 		w.Scope.ConnectionID != wantScope.ConnectionID || w.Scope.Channel != wantScope.Channel {
 		t.Errorf("request %+v, want id %s, source %s, scope %+v", w, tgsweep.RequestID(before), tgsweep.Source, wantScope)
 	}
-	if w.Status != ledger.StatusCompleted {
+	if w.Status != request.StatusCompleted {
 		t.Fatalf("the wipe is %s, want completed", w.Status)
 	}
 	if len(w.History) == 0 || w.History[0].Actor != tgsweep.Source {
@@ -292,7 +292,7 @@ func TestMalformedTokenWipesItsConnection(t *testing.T) {
 	}
 	r.settle()
 	wipes := r.wipes()
-	if len(wipes) != 1 || wipes[0].Scope.ConnectionID != gone.ID || wipes[0].Status != ledger.StatusCompleted {
+	if len(wipes) != 1 || wipes[0].Scope.ConnectionID != gone.ID || wipes[0].Status != request.StatusCompleted {
 		t.Fatalf("wipes %+v", wipes)
 	}
 }

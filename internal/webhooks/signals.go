@@ -17,6 +17,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
@@ -76,7 +77,7 @@ func (s *Service) metaDataDeletion(ctx context.Context, c *call) (answer, error)
 	code := s.ConfirmationCode(signed)
 	ok := jsonAnswer(http.StatusOK, map[string]string{"url": s.statusURL(code), "confirmation_code": code})
 	return s.once(ctx, "meta", "deletion:"+bodyHash([]byte(signed)), ok, func(d delivery) error {
-		req, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("meta_asid"), Kind: ledger.KindChannelIdentity,
+		req, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("meta_asid"), Kind: request.KindChannelIdentity,
 			Scope:  platform.ScopeRef{Kind: datamap.ScopeChannelIdentity, Channel: platform.IdentityMetaASID, ExternalID: sr.UserID},
 			Source: "webhook:meta", Actor: "webhook:meta"})
 		if err != nil && req.ID == "" {
@@ -109,7 +110,7 @@ func (s *Service) metaDeauthorize(ctx context.Context, c *call) (answer, error) 
 			}
 		}
 		for acct := range wipe {
-			if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("account#" + acct), Kind: ledger.KindChannelIdentity,
+			if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("account#" + acct), Kind: request.KindChannelIdentity,
 				Scope:  platform.ScopeRef{Kind: datamap.ScopeChannelIdentity, AccountID: acct, Channel: platform.IdentityMetaASID, ExternalID: sr.UserID},
 				Source: "webhook:meta", Actor: "webhook:meta-deauthorize"}); err != nil {
 				return err
@@ -160,7 +161,7 @@ func (s *Service) blocked(ctx context.Context, d delivery, conn platform.Channel
 		if !acct.Settings.DeleteOnBlock {
 			continue
 		}
-		if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("end_user#" + id.EndUserID), Kind: ledger.KindEndUserDeletion,
+		if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("end_user#" + id.EndUserID), Kind: request.KindEndUserDeletion,
 			Scope:  platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: id.AccountID, BotID: id.BotID, EndUserID: id.EndUserID},
 			Source: "webhook:" + conn.Channel, Actor: "webhook:" + conn.Channel, Locale: acct.Locale}); err != nil {
 			return err
@@ -179,7 +180,7 @@ func (s *Service) wipe(ctx context.Context, d delivery, channel, channelKey stri
 		return err
 	}
 	for _, conn := range conns {
-		if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("connection#" + conn.ID), Kind: ledger.KindConnectionWipe,
+		if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("connection#" + conn.ID), Kind: request.KindConnectionWipe,
 			Scope:  platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: conn.AccountID, BotID: conn.BotID, ConnectionID: conn.ID, Channel: conn.Channel},
 			Source: "webhook:" + channel, Actor: "webhook:" + channel}); err != nil {
 			return err

@@ -10,18 +10,18 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/ledger"
-	"github.com/lethe-dev/lethe/internal/workflow"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Status is the status page's data (api/openapi.yaml DeletionStatus): the deletion's state and
 // dates, and how many items it destroyed — never who, or what they said.
 type Status struct {
-	ConfirmationCode string        `json:"confirmationCode"`
-	Status           ledger.Status `json:"status"`
-	CreatedAt        time.Time     `json:"createdAt"`
-	UpdatedAt        time.Time     `json:"updatedAt"`
-	CompleteBy       *time.Time    `json:"completeBy,omitempty"`
-	CompletedAt      *time.Time    `json:"completedAt"`
+	ConfirmationCode string         `json:"confirmationCode"`
+	Status           request.Status `json:"status"`
+	CreatedAt        time.Time      `json:"createdAt"`
+	UpdatedAt        time.Time      `json:"updatedAt"`
+	CompleteBy       *time.Time     `json:"completeBy,omitempty"`
+	CompletedAt      *time.Time     `json:"completedAt"`
 	// ItemsDeleted counts what was destroyed so far; with the deletion completed, 0 means no data
 	// was held for that identity.
 	ItemsDeleted int64 `json:"itemsDeleted"`
@@ -56,7 +56,7 @@ func (s *Service) statusPage(ctx context.Context, c *call) (answer, error) {
 		return answer{}, err
 	}
 	st := Status{ConfirmationCode: code, Status: req.Status, CreatedAt: req.CreatedAt, UpdatedAt: req.UpdatedAt, CompletedAt: req.ClosedAt}
-	if at, ok := req.Deadlines[workflow.DeadlineCompleteBy]; ok {
+	if at, ok := req.Deadlines[request.DeadlineCompleteBy]; ok {
 		st.CompleteBy = &at
 	}
 	for _, n := range req.Progress {
@@ -68,20 +68,20 @@ func (s *Service) statusPage(ctx context.Context, c *call) (answer, error) {
 	return page(http.StatusOK, "status", st), nil
 }
 
-var statusWords = map[ledger.Status][2]string{
-	ledger.StatusReceived:               {"получена", "received"},
-	ledger.StatusScheduled:              {"принята в работу", "scheduled"},
-	ledger.StatusHardDeleting:           {"данные удаляются", "deleting"},
-	ledger.StatusAwaitingBackupRotation: {"данные удалены, идёт обновление резервных копий", "deleted; backups rotating"},
-	ledger.StatusCompleted:              {"выполнена", "completed"},
-	ledger.StatusHeld:                   {"приостановлена по требованию уполномоченного органа", "paused by a lawful authority's hold"},
-	ledger.StatusFailed:                 {"задерживается, передана ответственному лицу", "delayed; referred to the privacy officer"},
+var statusWords = map[request.Status][2]string{
+	request.StatusReceived:               {"получена", "received"},
+	request.StatusScheduled:              {"принята в работу", "scheduled"},
+	request.StatusHardDeleting:           {"данные удаляются", "deleting"},
+	request.StatusAwaitingBackupRotation: {"данные удалены, идёт обновление резервных копий", "deleted; backups rotating"},
+	request.StatusCompleted:              {"выполнена", "completed"},
+	request.StatusHeld:                   {"приостановлена по требованию уполномоченного органа", "paused by a lawful authority's hold"},
+	request.StatusFailed:                 {"задерживается, передана ответственному лицу", "delayed; referred to the privacy officer"},
 }
 
 var moscow = time.FixedZone("MSK", 3*3600)
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"word": func(s ledger.Status, i int) string {
+	"word": func(s request.Status, i int) string {
 		if w, ok := statusWords[s]; ok {
 			return w[i]
 		}
@@ -97,8 +97,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return t.In(moscow).Format("02.01.2006 15:04") + " MSK"
 	},
-	"done": func(s ledger.Status) bool {
-		return s == ledger.StatusCompleted || s == ledger.StatusAwaitingBackupRotation
+	"done": func(s request.Status) bool {
+		return s == request.StatusCompleted || s == request.StatusAwaitingBackupRotation
 	},
 }).Parse(`
 {{define "head"}}<!doctype html><html><head><meta charset="utf-8"><meta name="robots" content="noindex"><meta name="viewport" content="width=device-width"><title>Удаление данных / Data deletion</title></head><body style="font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.5">{{end}}

@@ -24,11 +24,11 @@ import (
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/gateway"
 	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
 	"github.com/lethe-dev/lethe/internal/testenv"
@@ -110,9 +110,9 @@ func (w *world) do(method, path, contentType, body string, headers ...string) re
 	return reply{resp.StatusCode, resp.Header, string(b)}
 }
 
-func (w *world) requests() []ledger.Request {
+func (w *world) requests() []request.Request {
 	w.t.Helper()
-	var all []ledger.Request
+	var all []request.Request
 	for _, acct := range append([]string{"-"}, w.accountIDs()...) {
 		rs, _, err := w.sys.Ledger.ByAccount(w.ctx, acct, 200, "")
 		if err != nil {
@@ -230,7 +230,7 @@ func TestMetaDataDeletionDeletesEveryBotsEndUsersAndShowsItsStatus(t *testing.T)
 		t.Errorf("redelivery answered %s, first %s", r2.body, r.body)
 	}
 	reqs := w.requests()
-	if len(reqs) != 1 || reqs[0].Kind != ledger.KindChannelIdentity || reqs[0].Status != ledger.StatusCompleted {
+	if len(reqs) != 1 || reqs[0].Kind != request.KindChannelIdentity || reqs[0].Status != request.StatusCompleted {
 		t.Fatalf("requests %+v", reqs)
 	}
 	left, err := w.sys.Store.IdentitiesOf(w.ctx, platform.IdentityMetaASID, asid)
@@ -291,7 +291,7 @@ func (w *world) connection(channel string) (seed.ManifestAccount, seed.ManifestC
 func (w *world) wiped(conn seed.ManifestConnection) {
 	w.t.Helper()
 	reqs := w.requests()
-	if len(reqs) != 1 || reqs[0].Kind != ledger.KindConnectionWipe || reqs[0].Scope.ConnectionID != conn.ID || reqs[0].Status != ledger.StatusCompleted {
+	if len(reqs) != 1 || reqs[0].Kind != request.KindConnectionWipe || reqs[0].Scope.ConnectionID != conn.ID || reqs[0].Status != request.StatusCompleted {
 		w.t.Fatalf("requests %+v, want one completed wipe of %s", reqs, conn.ID)
 	}
 	if _, err := w.sys.Store.Connection(w.ctx, conn.ID); err == nil {
@@ -464,7 +464,7 @@ func TestTelegramBlockIsRecordedAndDeletesWhenTheAccountSaysSo(t *testing.T) {
 		}
 	}
 	reqs := w.requests()
-	if len(reqs) != 1 || reqs[0].Kind != ledger.KindEndUserDeletion || reqs[0].Scope.EndUserID != eu.ID || reqs[0].Status != ledger.StatusCompleted {
+	if len(reqs) != 1 || reqs[0].Kind != request.KindEndUserDeletion || reqs[0].Scope.EndUserID != eu.ID || reqs[0].Status != request.StatusCompleted {
 		t.Fatalf("requests %+v", reqs)
 	}
 	if _, ok := w.endUser(eu.ID); ok {
@@ -509,7 +509,7 @@ func TestVKConfirmationAndMessageDeny(t *testing.T) {
 		}
 	}
 	reqs := w.requests()
-	if len(reqs) != 1 || reqs[0].Scope.EndUserID != eu.ID || reqs[0].Status != ledger.StatusCompleted {
+	if len(reqs) != 1 || reqs[0].Scope.EndUserID != eu.ID || reqs[0].Status != request.StatusCompleted {
 		t.Fatalf("requests %+v", reqs)
 	}
 }
@@ -580,7 +580,7 @@ func TestMetaDeauthorizeRecordsAndWipesWhereTheAccountSaysSo(t *testing.T) {
 		}
 	}
 	reqs := w.requests()
-	if len(reqs) != 1 || reqs[0].Scope.AccountID != wiping || reqs[0].Status != ledger.StatusCompleted {
+	if len(reqs) != 1 || reqs[0].Scope.AccountID != wiping || reqs[0].Status != request.StatusCompleted {
 		t.Fatalf("requests %+v, want one wipe in the account that enables it", reqs)
 	}
 	kept := 0

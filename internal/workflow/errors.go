@@ -11,6 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/lethe-dev/lethe/internal/lerr"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Error names the state machines' Retry and Catch match. A handler's error reaches Step Functions
@@ -63,8 +64,9 @@ type Error struct {
 func (e *Error) Error() string { return e.Name + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
-// ErrWindowOpen is returned when a hard delete would start inside the soft-delete window.
-var ErrWindowOpen = lerr.New(lerr.EWINDOWOPEN, "the soft-delete window has not ended")
+// ErrWindowOpen is returned when a hard delete would start inside the soft-delete window (the
+// request refuses that transition with it).
+var ErrWindowOpen = request.ErrWindowOpen
 
 // nameOf is the one map from an error's code to the name Step Functions sees; a code not here is
 // Internal, unless the error is a transient AWS or network failure.

@@ -18,6 +18,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/testenv"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
@@ -64,8 +65,8 @@ func TestAFailedHoldReadSendsNoConfirmationWithoutTheHold(t *testing.T) {
 		Reason: "court order", AuthorityRef: "A40-1/2026"}, "operator:test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := good.Ledger.Create(ctx, ledger.Request{ID: "req-held", AccountID: acct, Kind: ledger.KindAccountDeletion, Source: "dashboard",
-		Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: acct}, Status: ledger.StatusScheduled}); err != nil {
+	if _, err := good.Ledger.Create(ctx, request.Request{ID: "req-held", AccountID: acct, Kind: request.KindAccountDeletion, Source: "dashboard",
+		Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: acct}, Status: request.StatusScheduled}); err != nil {
 		t.Fatal(err)
 	}
 	tr, db := throttled(env, "Query", datamap.LedgerTable)
@@ -101,9 +102,9 @@ func TestAFailedBotReadSendsNoMailWithoutTheBot(t *testing.T) {
 	if err := good.Store.Put(ctx, platform.TeamMember{AccountID: acct, Sub: "sub-1", Email: env.Address("admin"), FullName: "Admin", Role: "bot_admin", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := good.Ledger.Create(ctx, ledger.Request{ID: "req-eu", AccountID: acct, Kind: ledger.KindEndUserDeletion, Source: "dashboard",
-		Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: acct, BotID: "bot-1", EndUserID: "eu-1"}, Status: ledger.StatusHardDeleting,
-		Locale: "en", RequestedBy: "sub-1", History: []ledger.Event{{At: now, Status: ledger.StatusHardDeleting, Actor: "bot_admin:sub-1"}}}); err != nil {
+	if _, err := good.Ledger.Create(ctx, request.Request{ID: "req-eu", AccountID: acct, Kind: request.KindEndUserDeletion, Source: "dashboard",
+		Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: acct, BotID: "bot-1", EndUserID: "eu-1"}, Status: request.StatusHardDeleting,
+		Locale: "en", RequestedBy: "sub-1", History: []request.Event{{At: now, Status: request.StatusHardDeleting, Actor: "bot_admin:sub-1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	done := workflow.State{RequestID: "req-eu", Erase: &workflow.Erase{Done: true,

@@ -2,13 +2,9 @@ package workflow
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,48 +16,17 @@ import (
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
+	"github.com/lethe-dev/lethe/internal/notify"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
-// Timeline of SPEC §3.
-const (
-	SoftDeleteWindow     = 30 * 24 * time.Hour
-	HardDeleteDays       = 15                                              // business days after the window
-	EmailStartDays       = 5                                               // business days to start an emailed request
-	EscalationDays       = 10                                              // business days a bot owner has to answer
-	CompletionDays       = 30                                              // calendar days for connection wipes and end-customer requests
-	BackupRotationDays   = int(deletion.BackupRotation / (24 * time.Hour)) // calendar days for backups to rotate: one constant
-	defaultSliceDuration = 10 * time.Minute
-)
-
-// Deadline names stored on requests (and shown in mail).
-const (
-	DeadlineStartBy          = mailer.MilestoneStartBy
-	DeadlineSoftDeleteEnds   = mailer.MilestoneSoftDeleteEnds
-	DeadlineHardDeleteBy     = mailer.MilestoneHardDeleteBy
-	DeadlineBackupsRotatedBy = mailer.MilestoneBackupsRotatedBy
-	DeadlineCompleteBy       = mailer.MilestoneCompleteBy
-	DeadlineEscalateAt       = mailer.MilestoneEscalateAt
-	// DeadlineFinalMailBy is set when a deletion is done but the mail telling its outcome could not
-	// be sent: the SLA sweep sends it again (SendFinalMail) and, once the deadline has passed,
-	// alerts the privacy officer. It is removed when the mail is sent.
-	DeadlineFinalMailBy = mailer.MilestoneFinalMailBy
-)
-
-// FinalMailRetry is how long the SLA sweep retries an outcome mail before the privacy officer is
-// alerted (it keeps retrying after that).
-const FinalMailRetry = 6 * time.Hour
-
-// Calendar computes deadlines (internal/calendar on the Russian production calendar).
-type Calendar interface {
-	AddBusinessDays(from time.Time, n int) time.Time
-	AddCalendarDays(from time.Time, n int) time.Time
-}
+const defaultSliceDuration = 10 * time.Minute
 
 // Deleter carries out hard deletes (internal/deletion).
 type Deleter interface {
 	Step(ctx context.Context, requestID string, cp erasure.Checkpoint, b erasure.Budget) (erasure.Checkpoint, error)
-	Complete(ctx context.Context, requestID string, cp erasure.Checkpoint) (ledger.Request, error)
+	Complete(ctx context.Context, requestID string, cp erasure.Checkpoint) (request.Request, error)
 	Evidence(ctx context.Context, requestID string) ([]evidence.Record, error)
 }
 
@@ -74,19 +39,14 @@ type Suspender interface {
 // errCancelled: the request was cancelled under the task.
 var errCancelled = errors.New("request cancelled")
 
-// Mailer sends mail (internal/mailer).
-type Mailer interface {
-	Send(ctx context.Context, m mailer.Mail) (string, error)
-}
-
 // Tasks are the handlers of the state machines' Task states. Build it once and share it.
 type Tasks struct {
 	Ledger   *ledger.Ledger
 	Store    *platform.Store
 	Deleter  Deleter
 	Accounts Suspender
-	Mail     Mailer
-	Calendar Calendar
+	Mail     notify.Mailer
+	Calendar request.Calendar
 	SFN      Client
 	// PrivacyOfficer decides end-customer requests a bot owner left unanswered.
 	PrivacyOfficer string
@@ -132,8 +92,8 @@ type Began struct {
 
 // Completed is Complete's result.
 type Completed struct {
-	Status           ledger.Status `json:"status"`
-	BackupsRotatedBy string        `json:"backupsRotatedBy,omitempty"`
+	Status           request.Status `json:"status"`
+	BackupsRotatedBy string         `json:"backupsRotatedBy,omitempty"`
 }
 
 // Await is the input of a task that waits for a decision.
@@ -156,16 +116,16 @@ type DecisionOutput struct {
 
 // Done is the result of tasks that only report the request's status.
 type Done struct {
-	Status ledger.Status `json:"status"`
+	Status request.Status `json:"status"`
 }
 
 func badInput(format string, a ...any) error {
 	return &Error{Name: ErrNameBadInput, Err: fmt.Errorf(format, a...)}
 }
 
-func (t *Tasks) request(ctx context.Context, id string) (ledger.Request, error) {
+func (t *Tasks) request(ctx context.Context, id string) (request.Request, error) {
 	if id == "" {
-		return ledger.Request{}, badInput("no requestId in the task input")
+		return request.Request{}, badInput("no requestId in the task input")
 	}
 	return t.Ledger.Get(ctx, id)
 }
@@ -183,71 +143,56 @@ func (t *Tasks) Open(ctx context.Context, in State) (Opened, error) {
 		return Opened{}, err
 	}
 	switch req.Kind {
-	case ledger.KindAccountDeletion:
+	case request.KindAccountDeletion:
 		return t.openAccountDeletion(ctx, req)
-	case ledger.KindEndCustomerRequest:
+	case request.KindEndCustomerRequest:
 		return t.openEndCustomer(ctx, req)
 	}
 	now := t.now()
-	_, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
-		switch r.Status {
-		case ledger.StatusHardDeleting:
+	_, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+		if r.Status == request.StatusHardDeleting {
 			return nil
-		case ledger.StatusReceived, ledger.StatusScheduled:
-		default:
-			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
-		setDeadline(r, DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, CompletionDays))
-		r.Status = ledger.StatusHardDeleting
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "deletion started"})
+		if err := r.StartHardDelete(now, "system", "deletion started"); err != nil {
+			return err
+		}
+		r.SetDeadline(request.DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, request.CompletionDays))
 		return nil
 	})
 	return Opened{}, err
 }
 
-func setDeadline(r *ledger.Request, name string, at time.Time) {
-	if r.Deadlines == nil {
-		r.Deadlines = map[string]time.Time{}
-	}
-	if _, ok := r.Deadlines[name]; !ok {
-		r.Deadlines[name] = at.UTC()
-	}
-}
-
-func (t *Tasks) openAccountDeletion(ctx context.Context, req ledger.Request) (Opened, error) {
+func (t *Tasks) openAccountDeletion(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
-	if req.Status == ledger.StatusCancelled {
+	if req.Status == request.StatusCancelled {
 		// Cancelled before the workflow got here: the Wait passes at once and BeginHardDelete ends it.
 		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
 	}
 	acct, err := t.Store.Account(ctx, req.AccountID)
-	if err != nil && req.Status != ledger.StatusSoftDeleted {
+	if err != nil && req.Status != request.StatusSoftDeleted {
 		return Opened{}, fmt.Errorf("account of %s: %w", req.ID, err)
 	}
-	req, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+	req, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
 		switch r.Status {
-		case ledger.StatusSoftDeleted:
+		case request.StatusSoftDeleted:
 			return nil
-		case ledger.StatusCancelled:
+		case request.StatusCancelled:
 			return errCancelled
-		case ledger.StatusReceived, ledger.StatusScheduled:
-		default:
-			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
-		ends := now.Add(SoftDeleteWindow)
-		hardBy := t.Calendar.AddBusinessDays(ends, HardDeleteDays)
+		ends := now.Add(request.SoftDeleteWindow)
+		if err := r.SoftDelete(now, "system", "account deactivated: sign-in, team members, API tokens and webhooks blocked, bots stopped; restorable until "+ends.Format(time.RFC3339)); err != nil {
+			return err
+		}
+		hardBy := t.Calendar.AddBusinessDays(ends, request.HardDeleteDays)
 		if r.Source == "email" {
-			setDeadline(r, DeadlineStartBy, t.Calendar.AddBusinessDays(r.CreatedAt, EmailStartDays))
+			r.SetStartDeadline(t.Calendar, r.CreatedAt)
 		}
-		setDeadline(r, DeadlineSoftDeleteEnds, ends)
-		setDeadline(r, DeadlineHardDeleteBy, hardBy)
-		setDeadline(r, DeadlineBackupsRotatedBy, t.Calendar.AddCalendarDays(hardBy, BackupRotationDays))
+		r.SetDeadline(request.DeadlineSoftDeleteEnds, ends)
+		r.SetDeadline(request.DeadlineHardDeleteBy, hardBy)
+		r.SetDeadline(request.DeadlineBackupsRotatedBy, t.Calendar.AddCalendarDays(hardBy, request.BackupRotationDays))
 		// The address the mails of the whole timeline go to, kept only until the final mail: the
 		// account profile itself is destroyed by the hard delete.
 		r.Requester, r.Locale = acct.Email, acct.Locale
-		r.Status = ledger.StatusSoftDeleted
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system",
-			Note: "account deactivated: sign-in, team members, API tokens and webhooks blocked, bots stopped; restorable until " + ends.Format(time.RFC3339)})
 		return nil
 	})
 	if errors.Is(err, errCancelled) {
@@ -263,7 +208,7 @@ func (t *Tasks) openAccountDeletion(ctx context.Context, req ledger.Request) (Op
 	// switch-off finished: look again, and restore what this task switched off.
 	if cur, err := t.Ledger.Get(ctx, req.ID); err != nil {
 		return Opened{}, err
-	} else if cur.Status == ledger.StatusCancelled {
+	} else if cur.Status == request.StatusCancelled {
 		if _, err := t.Accounts.Restore(ctx, req.AccountID, req.ID); err != nil {
 			return Opened{}, fmt.Errorf("restore %s after a cancel: %w", req.ID, err)
 		}
@@ -278,7 +223,7 @@ func (t *Tasks) openAccountDeletion(ctx context.Context, req ledger.Request) (Op
 	if err != nil {
 		return Opened{}, err
 	}
-	return Opened{SoftDeleteEndsAt: req.Deadlines[DeadlineSoftDeleteEnds].Format(time.RFC3339Nano)}, nil
+	return Opened{SoftDeleteEndsAt: req.Deadlines[request.DeadlineSoftDeleteEnds].Format(time.RFC3339Nano)}, nil
 }
 
 // accountCategories are the data-map categories an account deletion destroys.
@@ -294,7 +239,7 @@ func accountCategories() []string {
 
 // kept lists what an account deletion keeps, and why. A failed read of the holds fails the task
 // (Step Functions retries it) rather than mailing a list without them.
-func (t *Tasks) kept(ctx context.Context, req ledger.Request) ([]mailer.Kept, error) {
+func (t *Tasks) kept(ctx context.Context, req request.Request) ([]mailer.Kept, error) {
 	out := []mailer.Kept{
 		{Category: datamap.Payment, Reason: evidence.KeptLawAccounting5y},
 		{Category: datamap.Consent, Reason: evidence.KeptConsentWithdrawal5y},
@@ -311,7 +256,7 @@ func (t *Tasks) kept(ctx context.Context, req ledger.Request) ([]mailer.Kept, er
 
 // botName is the name a mail gives the request's bot: none for all bots or once the bot is deleted;
 // a failed read fails the task rather than mailing without it.
-func (t *Tasks) botName(ctx context.Context, req ledger.Request) (string, error) {
+func (t *Tasks) botName(ctx context.Context, req request.Request) (string, error) {
 	if req.Scope.BotID == "" {
 		return "", nil // every bot of the account (a Privacy-module filter over all bots)
 	}
@@ -325,20 +270,17 @@ func (t *Tasks) botName(ctx context.Context, req ledger.Request) (string, error)
 	return bot.Name, nil
 }
 
-func (t *Tasks) openEndCustomer(ctx context.Context, req ledger.Request) (Opened, error) {
+func (t *Tasks) openEndCustomer(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
-	req, err := t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
-		switch r.Status {
-		case ledger.StatusAwaitingVerification:
+	req, err := t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+		if r.Status == request.StatusAwaitingVerification {
 			return nil
-		case ledger.StatusReceived, ledger.StatusScheduled:
-		default:
-			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
 		}
-		setDeadline(r, DeadlineEscalateAt, t.Calendar.AddBusinessDays(r.CreatedAt, EscalationDays))
-		setDeadline(r, DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, CompletionDays))
-		r.Status = ledger.StatusAwaitingVerification
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "waiting for the bot owner's decision"})
+		if err := r.AwaitOwner(now, "system", "waiting for the bot owner's decision"); err != nil {
+			return err
+		}
+		r.SetDeadline(request.DeadlineEscalateAt, t.Calendar.AddBusinessDays(r.CreatedAt, request.EscalationDays))
+		r.SetDeadline(request.DeadlineCompleteBy, t.Calendar.AddCalendarDays(r.CreatedAt, request.CompletionDays))
 		return nil
 	})
 	if err != nil {
@@ -355,7 +297,7 @@ func (t *Tasks) openEndCustomer(ctx context.Context, req ledger.Request) (Opened
 			return Opened{}, err
 		}
 	}
-	escalate, complete := req.Deadlines[DeadlineEscalateAt], req.Deadlines[DeadlineCompleteBy]
+	escalate, complete := req.Deadlines[request.DeadlineEscalateAt], req.Deadlines[request.DeadlineCompleteBy]
 	return Opened{
 		EscalateAfterSeconds: max(1, int64(escalate.Sub(now)/time.Second)),
 		DecideWithinSeconds:  max(1, int64(complete.Sub(escalate)/time.Second)),
@@ -371,20 +313,22 @@ func (t *Tasks) BeginHardDelete(ctx context.Context, in State) (Began, error) {
 		return Began{}, err
 	}
 	switch req.Status {
-	case ledger.StatusCancelled:
+	case request.StatusCancelled:
 		return Began{Proceed: false}, nil
-	case ledger.StatusHardDeleting:
+	case request.StatusHardDeleting:
 		return Began{Proceed: true}, nil // a retry after the transition
-	case ledger.StatusSoftDeleted:
+	case request.StatusSoftDeleted:
 	default:
 		return Began{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
 	}
-	if ends := req.Deadlines[DeadlineSoftDeleteEnds]; ends.IsZero() || t.now().Before(ends) {
+	if ends := req.Deadlines[request.DeadlineSoftDeleteEnds]; ends.IsZero() || t.now().Before(ends) {
 		return Began{}, fmt.Errorf("%w: %s until %s", ErrWindowOpen, req.ID, ends.Format(time.RFC3339))
 	}
-	_, err = t.Ledger.Transition(ctx, req.ID, []ledger.Status{ledger.StatusSoftDeleted}, ledger.StatusHardDeleting, "system", "soft-delete window ended: hard delete started")
+	_, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+		return r.StartHardDelete(t.Ledger.Now().UTC(), "system", "soft-delete window ended: hard delete started")
+	})
 	if errors.Is(err, ledger.ErrConflict) {
-		if cur, gerr := t.Ledger.Get(ctx, req.ID); gerr == nil && cur.Status == ledger.StatusCancelled {
+		if cur, gerr := t.Ledger.Get(ctx, req.ID); gerr == nil && cur.Status == request.StatusCancelled {
 			return Began{Proceed: false}, nil // the cancel won
 		}
 	}
@@ -437,7 +381,7 @@ func (t *Tasks) Complete(ctx context.Context, in State) (Completed, error) {
 		return Completed{}, err
 	}
 	if err := t.announce(ctx, req); err != nil {
-		if !errors.Is(err, ErrMailNotSent) {
+		if !errors.Is(err, notify.ErrMailNotSent) {
 			return Completed{}, err // a failed read: the task fails and is retried, no mail goes without its facts
 		}
 		// The deletion is done and recorded: a mail that failed does not undo it, it is sent again.
@@ -446,30 +390,30 @@ func (t *Tasks) Complete(ctx context.Context, in State) (Completed, error) {
 		}
 	}
 	out := Completed{Status: req.Status}
-	if at, ok := req.Deadlines[DeadlineBackupsRotatedBy]; ok && req.Status == ledger.StatusAwaitingBackupRotation {
+	if at, ok := req.Deadlines[request.DeadlineBackupsRotatedBy]; ok && req.Status == request.StatusAwaitingBackupRotation {
 		out.BackupsRotatedBy = at.Format(time.RFC3339Nano)
 	}
 	return out, nil
 }
 
-func afterCompletion(s ledger.Status) bool {
-	return s == ledger.StatusAwaitingBackupRotation || s == ledger.StatusCompleted || s == ledger.StatusHeld
+func afterCompletion(s request.Status) bool {
+	return s == request.StatusAwaitingBackupRotation || s == request.StatusCompleted || s == request.StatusHeld
 }
 
 // announce sends the "done" mail of a completed deletion to whoever should hear of it.
-func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
+func (t *Tasks) announce(ctx context.Context, req request.Request) error {
 	counts := map[string]int64{}
 	for k, v := range req.Progress {
 		counts[k] = v
 	}
 	switch req.Kind {
-	case ledger.KindAccountDeletion:
-		if req.Status != ledger.StatusAwaitingBackupRotation {
+	case request.KindAccountDeletion:
+		if req.Status != request.StatusAwaitingBackupRotation {
 			return nil
 		}
 		return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeleted, To: []string{req.Requester},
 			Data: mailer.Data{AccountEmail: req.Requester, Counts: counts}}, "")
-	case ledger.KindEndUserFilter, ledger.KindEndUserDeletion:
+	case request.KindEndUserFilter, request.KindEndUserDeletion:
 		if req.RequestedBy == "" {
 			return nil // a deletion no dashboard user asked for (a Meta callback) has its status page
 		}
@@ -483,14 +427,14 @@ func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
 		}
 		return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndUserDeletionDone, To: []string{to},
 			Data: mailer.Data{Counts: counts, BotName: bot}}, "")
-	case ledger.KindConnectionWipe:
+	case request.KindConnectionWipe:
 		acct, err := t.Store.Account(ctx, req.AccountID)
 		if err != nil {
 			return fmt.Errorf("owner of %s: %w", req.ID, err)
 		}
 		return t.sendOnce(ctx, withLocale(req, acct.Locale), mailer.Mail{Template: mailer.ConnectionWiped, To: []string{acct.Email},
 			Data: mailer.Data{Counts: counts, Channel: req.Scope.Channel}}, "")
-	case ledger.KindEndCustomerRequest:
+	case request.KindEndCustomerRequest:
 		if req.Requester == "" {
 			return nil
 		}
@@ -502,13 +446,13 @@ func (t *Tasks) announce(ctx context.Context, req ledger.Request) error {
 			Data: mailer.Data{Counts: counts, BotName: bot}}, ""); err != nil {
 			return err
 		}
-		return ForgetRequester(ctx, t.Ledger, req.ID)
+		return notify.ForgetRequester(ctx, t.Ledger, req.ID)
 	}
 	return nil
 }
 
 // memberAddress is the address of the dashboard user who asked, or the account owner's.
-func (t *Tasks) memberAddress(ctx context.Context, req ledger.Request) (string, error) {
+func (t *Tasks) memberAddress(ctx context.Context, req request.Request) (string, error) {
 	m, err := t.Store.TeamMember(ctx, req.AccountID, req.RequestedBy)
 	if err != nil && !errors.Is(err, platform.ErrNotFound) {
 		return "", fmt.Errorf("who asked for %s: %w", req.ID, err)
@@ -530,30 +474,29 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 	if err != nil {
 		return Done{}, err
 	}
-	if req.Status == ledger.StatusCompleted {
+	if req.Status == request.StatusCompleted {
 		return Done{Status: req.Status}, nil
 	}
-	if req.Status != ledger.StatusAwaitingBackupRotation {
+	if req.Status != request.StatusAwaitingBackupRotation {
 		return Done{}, fmt.Errorf("%w: %s is %s", ledger.ErrConflict, req.ID, req.Status)
 	}
 	mailErr := t.mailAct(ctx, req)
-	if mailErr != nil && !errors.Is(mailErr, ErrMailNotSent) {
+	if mailErr != nil && !errors.Is(mailErr, notify.ErrMailNotSent) {
 		return Done{}, mailErr // no act to send, or a failed read: a failure, not a mail to retry
 	}
 	now := t.now()
-	req, err = t.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
-		if r.Status != ledger.StatusAwaitingBackupRotation {
-			return fmt.Errorf("%w: %s is %s", ledger.ErrConflict, r.ID, r.Status)
-		}
-		r.Status = ledger.StatusCompleted
+	req, err = t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
 		note := "backups rotated; final mail with the act sent"
 		if mailErr != nil {
 			// The address stays until the mail is sent (SendFinalMail forgets it then).
 			note = "backups rotated; the final mail with the act is not sent yet"
-		} else {
+		}
+		if err := r.Finish(now, "system", note); err != nil {
+			return err
+		}
+		if mailErr == nil {
 			r.Requester = ""
 		}
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: note})
 		return nil
 	})
 	if err != nil || mailErr == nil {
@@ -563,7 +506,7 @@ func (t *Tasks) Finish(ctx context.Context, in State) (Done, error) {
 }
 
 // mailAct sends an account deletion's final mail, which carries its latest act of destruction.
-func (t *Tasks) mailAct(ctx context.Context, req ledger.Request) error {
+func (t *Tasks) mailAct(ctx context.Context, req request.Request) error {
 	acts, err := t.Deleter.Evidence(ctx, req.ID)
 	if err != nil {
 		return err
@@ -584,11 +527,10 @@ func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
 		return Done{}, badInput("await decision: need a task token and a stage (owner or officer)")
 	}
 	now := t.now()
-	req, err := t.Ledger.Update(ctx, in.RequestID, func(r *ledger.Request) error {
+	req, err := t.Ledger.Update(ctx, in.RequestID, func(r *request.Request) error {
 		r.TaskToken = in.TaskToken
-		if in.Stage == StageOfficer && r.Decision == nil && !strings.Contains(lastNote(r), "privacy officer") {
-			r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system",
-				Note: "the bot owner did not answer within 10 business days: escalated to the privacy officer"})
+		if in.Stage == StageOfficer && r.Decision == nil && r.Status == request.StatusAwaitingVerification {
+			return r.Escalate(now)
 		}
 		return nil
 	})
@@ -618,13 +560,6 @@ func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
 		Template: mailer.EndCustomerEscalation, To: []string{t.PrivacyOfficer}, Data: data}, "")
 }
 
-func lastNote(r *ledger.Request) string {
-	if len(r.History) == 0 {
-		return ""
-	}
-	return r.History[len(r.History)-1].Note
-}
-
 // HandOver answers a waiting task with a decision.
 func HandOver(ctx context.Context, c Client, token string, approved bool) error {
 	out, _ := json.Marshal(DecisionOutput{Approved: approved})
@@ -638,11 +573,11 @@ func (t *Tasks) NotifyDeclined(ctx context.Context, in State) (Done, error) {
 	if err != nil {
 		return Done{}, err
 	}
-	if req.Status != ledger.StatusDeclined || req.Decision == nil {
+	if req.Status != request.StatusDeclined || req.Decision == nil {
 		return Done{}, fmt.Errorf("%w: %s is %s, not declined", ledger.ErrConflict, req.ID, req.Status)
 	}
 	if err := t.mailDeclined(ctx, req); err != nil {
-		if !errors.Is(err, ErrMailNotSent) {
+		if !errors.Is(err, notify.ErrMailNotSent) {
 			return Done{}, err
 		}
 		return Done{Status: req.Status}, t.finalMailPending(ctx, req.ID, err)
@@ -651,7 +586,7 @@ func (t *Tasks) NotifyDeclined(ctx context.Context, in State) (Done, error) {
 }
 
 // mailDeclined tells the end customer their request was declined, and why, then forgets them.
-func (t *Tasks) mailDeclined(ctx context.Context, req ledger.Request) error {
+func (t *Tasks) mailDeclined(ctx context.Context, req request.Request) error {
 	if req.Requester == "" {
 		return nil
 	}
@@ -663,23 +598,23 @@ func (t *Tasks) mailDeclined(ctx context.Context, req ledger.Request) error {
 		Data: mailer.Data{BotName: bot, Reason: req.Decision.Reason}}, ""); err != nil {
 		return err
 	}
-	return ForgetRequester(ctx, t.Ledger, req.ID)
+	return notify.ForgetRequester(ctx, t.Ledger, req.ID)
 }
 
 // finalMailPending records that the mail telling a done request's outcome failed (named, without
 // the error's text, which may hold an address): the SLA sweep sends it again, and alerts the
-// privacy officer when FinalMailRetry has passed.
+// privacy officer when request.FinalMailRetry has passed.
 func (t *Tasks) finalMailPending(ctx context.Context, id string, cause error) error {
 	now := t.now()
-	_, err := t.Ledger.Update(ctx, id, func(r *ledger.Request) error {
-		if _, ok := r.Deadlines[DeadlineFinalMailBy]; ok {
+	_, err := t.Ledger.Update(ctx, id, func(r *request.Request) error {
+		if _, ok := r.Deadlines[request.DeadlineFinalMailBy]; ok {
 			return nil
 		}
 		if r.Deadlines == nil {
 			r.Deadlines = map[string]time.Time{}
 		}
-		r.Deadlines[DeadlineFinalMailBy] = now.Add(FinalMailRetry).UTC()
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system",
+		r.Deadlines[request.DeadlineFinalMailBy] = now.Add(request.FinalMailRetry).UTC()
+		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system",
 			Note: "the outcome mail was not sent (" + Classify(cause) + "); the SLA sweep sends it again"})
 		return nil
 	})
@@ -689,22 +624,22 @@ func (t *Tasks) finalMailPending(ctx context.Context, id string, cause error) er
 	return nil
 }
 
-// SendFinalMail sends again the outcome mail of a request marked with DeadlineFinalMailBy, and
+// SendFinalMail sends again the outcome mail of a request marked with request.DeadlineFinalMailBy, and
 // removes the mark once it is sent. A request without the mark is left alone.
 func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
 	req, err := t.request(ctx, id)
 	if err != nil {
 		return err
 	}
-	if _, ok := req.Deadlines[DeadlineFinalMailBy]; !ok {
+	if _, ok := req.Deadlines[request.DeadlineFinalMailBy]; !ok {
 		return nil
 	}
 	switch {
-	case req.Status == ledger.StatusDeclined && req.Decision != nil:
+	case req.Status == request.StatusDeclined && req.Decision != nil:
 		err = t.mailDeclined(ctx, req)
-	case req.Kind == ledger.KindAccountDeletion && req.Status == ledger.StatusCompleted:
+	case req.Kind == request.KindAccountDeletion && req.Status == request.StatusCompleted:
 		if err = t.mailAct(ctx, req); err == nil {
-			err = ForgetRequester(ctx, t.Ledger, req.ID)
+			err = notify.ForgetRequester(ctx, t.Ledger, req.ID)
 		}
 	default:
 		err = t.announce(ctx, req)
@@ -713,128 +648,24 @@ func (t *Tasks) SendFinalMail(ctx context.Context, id string) error {
 		return err
 	}
 	now := t.now()
-	_, err = t.Ledger.Update(ctx, id, func(r *ledger.Request) error {
-		if _, ok := r.Deadlines[DeadlineFinalMailBy]; !ok {
+	_, err = t.Ledger.Update(ctx, id, func(r *request.Request) error {
+		if _, ok := r.Deadlines[request.DeadlineFinalMailBy]; !ok {
 			return nil
 		}
-		delete(r.Deadlines, DeadlineFinalMailBy)
-		r.History = append(r.History, ledger.Event{At: now, Status: r.Status, Actor: "system", Note: "the outcome mail was sent"})
+		delete(r.Deadlines, request.DeadlineFinalMailBy)
+		r.History = append(r.History, request.Event{At: now, Status: r.Status, Actor: "system", Note: "the outcome mail was sent"})
 		return nil
 	})
 	return err
 }
 
-// ErrMailNotSent marks a mail SES did not take: of a done request, the mail is sent again later
-// rather than failing the task (a failed read, by contrast, fails it).
-var ErrMailNotSent = errors.New("mail not sent")
-
-// sendOnce sends a mail of a request unless the ledger says it was sent: a retried task mails once.
-// The SES message id is kept so that replies can be matched (In-Reply-To). With action set, the mail
-// carries a fresh action token in its Reply-To and links (cancel, confirm).
-func (t *Tasks) sendOnce(ctx context.Context, req ledger.Request, m mailer.Mail, action string) error {
-	return SendOnce(ctx, t.Ledger, t.Mail, req, m, action)
-}
-
-// SendOnce is sendOnce for callers outside the workflow (the cancel, the intake).
-func SendOnce(ctx context.Context, l *ledger.Ledger, mail Mailer, req ledger.Request, m mailer.Mail, action string) error {
-	key := string(m.Template)
-	if req.Mail[key] != "" {
-		return nil
-	}
-	if m.Locale == "" {
-		m.Locale = req.Locale
-	}
-	m.Data.RequestID, m.Data.RequestKind = req.ID, string(req.Kind)
-	if m.Data.StatusURL == "" {
-		m.Data.StatusURL = "/v1/deletion-requests/" + req.ID
-	}
-	m.Data.Timeline = timeline(req)
-	m.InReplyTo = threadRoot(req) // the mails of one request form one thread
-	if action != "" {
-		tok, err := NewToken()
-		if err != nil {
-			return err
-		}
-		if err := l.PutReference(ctx, ledger.RefToken, tok, req.ID, action); err != nil {
-			return err
-		}
-		m.ReplyToken = tok
-		link := "/v1/email-actions/" + tok
-		switch action {
-		case "cancel":
-			m.Data.CancelURL = link
-		case "confirm":
-			m.Data.ConfirmURL = link
-		}
-	}
-	id, err := mail.Send(ctx, m)
-	if err != nil {
-		return fmt.Errorf("mail %s of %s: %w: %w", m.Template, req.ID, ErrMailNotSent, err)
-	}
-	if err := l.PutReference(ctx, ledger.RefMessage, id, req.ID, "reply"); err != nil {
-		return err
-	}
-	_, err = l.Update(ctx, req.ID, func(r *ledger.Request) error {
-		if r.Mail == nil {
-			r.Mail = map[string]string{}
-		}
-		r.Mail[key] = id
-		return nil
-	})
-	return err
-}
-
-// threadRoot is the SES message id of a request's first mail: the acknowledgement, or else the
-// earliest other mail by template name, so the choice is stable.
-func threadRoot(r ledger.Request) string {
-	for _, t := range []mailer.Template{mailer.AccountDeletionConfirmation, mailer.EndCustomerReceived, mailer.VerificationRequest} {
-		if id := r.Mail[string(t)]; id != "" {
-			return id
-		}
-	}
-	keys := make([]string, 0, len(r.Mail))
-	for k := range r.Mail {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	if len(keys) == 0 {
-		return ""
-	}
-	return r.Mail[keys[0]]
-}
-
-// ForgetRequester drops the one contact address the ledger kept once its last mail is sent.
-func ForgetRequester(ctx context.Context, l *ledger.Ledger, id string) error {
-	_, err := l.Update(ctx, id, func(r *ledger.Request) error {
-		r.Requester = ""
-		return nil
-	})
-	return err
-}
-
-// timeline is the request's dates in the order a reader follows them.
-func timeline(r ledger.Request) []mailer.Milestone {
-	out := []mailer.Milestone{{Name: mailer.MilestoneReceived, At: r.CreatedAt}}
-	for _, name := range []string{DeadlineStartBy, DeadlineSoftDeleteEnds, DeadlineHardDeleteBy, DeadlineEscalateAt, DeadlineCompleteBy, DeadlineBackupsRotatedBy} {
-		if at, ok := r.Deadlines[name]; ok {
-			out = append(out, mailer.Milestone{Name: name, At: at})
-		}
-	}
-	return out
-}
-
-// NewToken is an unguessable action token: lower-case base32, so that mail systems that change the
-// case of an address cannot break it.
-func NewToken() (string, error) {
-	b := make([]byte, 20)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+// sendOnce sends a mail of a request once (notify.SendOnce): a retried task mails once.
+func (t *Tasks) sendOnce(ctx context.Context, req request.Request, m mailer.Mail, action string) error {
+	return notify.SendOnce(ctx, t.Ledger, t.Mail, req, m, action)
 }
 
 // withLocale is req with the locale its mail is written in (the account's, for mail to the owner).
-func withLocale(req ledger.Request, locale string) ledger.Request {
+func withLocale(req request.Request, locale string) request.Request {
 	if locale != "" {
 		req.Locale = locale
 	}

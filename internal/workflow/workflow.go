@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // Client is the part of the Step Functions API Lethe uses; *sfn.Client and the local engine both
@@ -34,18 +35,18 @@ type Machines struct {
 }
 
 // For names the machine that runs a request of kind k.
-func (m Machines) For(k ledger.Kind) (string, error) {
+func (m Machines) For(k request.Kind) (string, error) {
 	var arn string
 	switch k {
-	case ledger.KindAccountDeletion:
+	case request.KindAccountDeletion:
 		arn = m.AccountDeletion
-	case ledger.KindEndUserFilter, ledger.KindEndUserDeletion, ledger.KindChannelIdentity, ledger.KindBotDeletion,
-		ledger.KindActivityLogs, ledger.KindInboxMessage:
+	case request.KindEndUserFilter, request.KindEndUserDeletion, request.KindChannelIdentity, request.KindBotDeletion,
+		request.KindActivityLogs, request.KindInboxMessage:
 		// The end-user machine is the plain erase: open, erase in slices, verify, act, tell who asked.
 		arn = m.EndUserDeletion
-	case ledger.KindConnectionWipe:
+	case request.KindConnectionWipe:
 		arn = m.ConnectionWipe
-	case ledger.KindEndCustomerRequest:
+	case request.KindEndCustomerRequest:
 		arn = m.EndCustomerRequest
 	default:
 		return "", fmt.Errorf("no workflow runs %s requests", k)
@@ -71,7 +72,7 @@ type Input struct {
 // Start starts req's execution, named after the request so that a second start of the same request
 // (an intake delivered twice, a retried call) is recognised: ExecutionAlreadyExists means "already
 // started", and the same execution ARN is returned.
-func (s *Starter) Start(ctx context.Context, req ledger.Request) (string, error) {
+func (s *Starter) Start(ctx context.Context, req request.Request) (string, error) {
 	machine, err := s.Machines.For(req.Kind)
 	if err != nil {
 		return "", err
@@ -92,11 +93,36 @@ func (s *Starter) Start(ctx context.Context, req ledger.Request) (string, error)
 	if req.ExecutionARN == arn {
 		return arn, nil
 	}
-	_, err = s.Ledger.Update(ctx, req.ID, func(r *ledger.Request) error {
+	_, err = s.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
 		r.ExecutionARN = arn
 		return nil
 	})
 	return arn, err
+}
+
+// Runs reports whether a workflow runs requests of kind k; the error says why not.
+func (s *Starter) Runs(k request.Kind) error {
+	_, err := s.Machines.For(k)
+	return err
+}
+
+// Stop ends a request's execution (a cancelled account deletion); see Stop.
+func (s *Starter) Stop(ctx context.Context, executionARN, cause string) error {
+	return Stop(ctx, s.SFN, executionARN, cause)
+}
+
+// Decide hands a decision to the task that waits for it. A token that just timed out (the
+// escalation is starting) is not an error: the next wait finds the decision on the request and
+// hands it over itself.
+func (s *Starter) Decide(ctx context.Context, taskToken string, approved bool) error {
+	err := HandOver(ctx, s.SFN, taskToken, approved)
+	var stale1 *types.InvalidToken
+	var stale2 *types.TaskTimedOut
+	var stale3 *types.TaskDoesNotExist
+	if errors.As(err, &stale1) || errors.As(err, &stale2) || errors.As(err, &stale3) {
+		return nil
+	}
+	return err
 }
 
 // ExecutionName is the execution of a request: its id (a ULID, within the 80 characters and the

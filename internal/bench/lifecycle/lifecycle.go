@@ -11,9 +11,9 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/bench"
 	"github.com/lethe-dev/lethe/internal/config"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
@@ -77,7 +77,7 @@ func run(ctx context.Context, env *bench.Env) (bench.Section, error) {
 	if err != nil {
 		return bench.Section{}, err
 	}
-	if r.Status != ledger.StatusCompleted {
+	if r.Status != request.StatusCompleted {
 		return bench.Section{}, fmt.Errorf("the lifecycle ended in %s, not completed", r.Status)
 	}
 	var ex statemachine.Execution

@@ -6,16 +6,15 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // 30 April 2026: the ten business days to escalation run over the May holidays (1–3 and 9–11 May).
 var lastOfApril2026 = time.Date(2026, 4, 30, 9, 0, 0, 0, time.UTC)
 
-func submitEndCustomer(t *testing.T, w *world) (ledger.Request, platform.ScopeRef) {
+func submitEndCustomer(t *testing.T, w *world) (request.Request, platform.ScopeRef) {
 	t.Helper()
 	a := w.manifest.Accounts[0]
 	eu := a.EndUsers[0]
@@ -27,7 +26,7 @@ func submitEndCustomer(t *testing.T, w *world) (ledger.Request, platform.ScopeRe
 	}
 	w.settle()
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusAwaitingVerification || r.TaskToken == "" {
+	if r.Status != request.StatusAwaitingVerification || r.TaskToken == "" {
 		t.Fatalf("status %s, token %q: want awaiting the owner", r.Status, r.TaskToken)
 	}
 	if n := len(w.mailTo("owner")); n != 1 {
@@ -45,8 +44,8 @@ func TestEndCustomerRequestApprovedByTheOwner(t *testing.T) {
 	r, scope := submitEndCustomer(t, w)
 	// Escalation after 10 business days: 4–8, 12–15 and 18 May.
 	want := time.Date(2026, 5, 18, 23, 59, 59, 999999999, time.FixedZone("MSK", 3*3600))
-	if !r.Deadlines[workflow.DeadlineEscalateAt].Equal(want) {
-		t.Errorf("escalate_at %v, want %v", r.Deadlines[workflow.DeadlineEscalateAt], want)
+	if !r.Deadlines[request.DeadlineEscalateAt].Equal(want) {
+		t.Errorf("escalate_at %v, want %v", r.Deadlines[request.DeadlineEscalateAt], want)
 	}
 	// Another account cannot decide it.
 	if _, err := w.sys.Requests.Decide(w.ctx, w.manifest.Accounts[1].ID, r.ID, "owner:intruder", true, ""); err != requests.ErrNoRequest {
@@ -58,7 +57,7 @@ func TestEndCustomerRequestApprovedByTheOwner(t *testing.T) {
 	}
 	w.settle()
 	r = w.request(r.ID)
-	if r.Status != ledger.StatusCompleted || r.Decision == nil || !r.Decision.Approved || r.Requester != "" {
+	if r.Status != request.StatusCompleted || r.Decision == nil || !r.Decision.Approved || r.Requester != "" {
 		t.Fatalf("status %s decision %+v", r.Status, r.Decision)
 	}
 	if left := w.remaining(scope); len(left) > 0 {
@@ -87,7 +86,7 @@ func TestEndCustomerRequestDeclinedByTheOwner(t *testing.T) {
 	}
 	w.settle()
 	r = w.request(r.ID)
-	if r.Status != ledger.StatusDeclined {
+	if r.Status != request.StatusDeclined {
 		t.Fatalf("status %s", r.Status)
 	}
 	if w.settle(); w.request(r.ID).Requester != "" {
@@ -110,7 +109,7 @@ func TestEndCustomerRequestEscalatesToThePrivacyOfficer(t *testing.T) {
 	w.seedDemo(smallDemo())
 	r, scope := submitEndCustomer(t, w)
 	// The owner says nothing until the escalation date (18 May, end of day in Moscow).
-	w.advance(r.Deadlines[workflow.DeadlineEscalateAt].Sub(lastOfApril2026) - time.Minute)
+	w.advance(r.Deadlines[request.DeadlineEscalateAt].Sub(lastOfApril2026) - time.Minute)
 	if n := len(w.mailTo("privacy")); n != 0 {
 		t.Fatalf("escalated early: %d mails to the officer", n)
 	}
@@ -126,7 +125,7 @@ func TestEndCustomerRequestEscalatesToThePrivacyOfficer(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.settle()
-	if got := w.request(r.ID); got.Status != ledger.StatusCompleted {
+	if got := w.request(r.ID); got.Status != request.StatusCompleted {
 		t.Fatalf("status %s", got.Status)
 	}
 	if left := w.remaining(scope); len(left) > 0 {
@@ -143,17 +142,17 @@ func TestUndecidedEndCustomerRequestFailsAndAlerts(t *testing.T) {
 	before := w.remaining(scope)
 	w.advance(31 * 24 * time.Hour)
 	got := w.request(r.ID)
-	if got.Status != ledger.StatusFailed {
+	if got.Status != request.StatusFailed {
 		for _, h := range mustHistory(t, w, got.ExecutionARN) {
 			t.Logf("%s %s %s %s %s", h.Type, h.StateName, h.Error, h.Cause, h.Output)
 		}
 		t.Fatalf("status %s, want failed", got.Status)
 	}
 	last := got.History[len(got.History)-1]
-	if last.Status != ledger.StatusFailed || !strings.Contains(last.Note, "States.Timeout") || got.Version <= r.Version {
+	if last.Status != request.StatusFailed || !strings.Contains(last.Note, "States.Timeout") || got.Version <= r.Version {
 		t.Fatalf("last history entry %+v, version %d", last, got.Version)
 	}
-	failed, err := w.sys.Ledger.ByStatus(w.ctx, ledger.StatusFailed)
+	failed, err := w.sys.Ledger.ByStatus(w.ctx, request.StatusFailed)
 	if err != nil || len(failed) != 1 || failed[0].ID != r.ID {
 		t.Fatalf("failed index: %d requests, %v", len(failed), err)
 	}

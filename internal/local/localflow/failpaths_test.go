@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
@@ -171,12 +171,12 @@ func TestEveryFailStateRecordsTheFailureAndAlertsOnce(t *testing.T) {
 
 func runFailPath(t *testing.T, p failPath) {
 	w := newWorld(t, lateNovember2025, nil)
-	kind := map[string]ledger.Kind{"account-deletion": ledger.KindAccountDeletion, "end-user-deletion": ledger.KindEndUserDeletion,
-		"connection-wipe": ledger.KindConnectionWipe, "end-customer-request": ledger.KindEndCustomerRequest,
-		"erase-scope": ledger.KindEndUserDeletion}[p.machine]
+	kind := map[string]request.Kind{"account-deletion": request.KindAccountDeletion, "end-user-deletion": request.KindEndUserDeletion,
+		"connection-wipe": request.KindConnectionWipe, "end-customer-request": request.KindEndCustomerRequest,
+		"erase-scope": request.KindEndUserDeletion}[p.machine]
 	id := platform.NewID(lateNovember2025) + p.idSuffix
-	if _, err := w.sys.Ledger.Create(w.ctx, ledger.Request{ID: id, AccountID: "acct-1", Kind: kind, Source: "dashboard",
-		Status: ledger.StatusHardDeleting, Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: "acct-1"}}); err != nil {
+	if _, err := w.sys.Ledger.Create(w.ctx, request.Request{ID: id, AccountID: "acct-1", Kind: kind, Source: "dashboard",
+		Status: request.StatusHardDeleting, Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: "acct-1"}}); err != nil {
 		t.Fatal(err)
 	}
 	var machine statemachine.Machine
@@ -246,7 +246,7 @@ func runFailPath(t *testing.T, p failPath) {
 		t.Fatalf("execution %s %s (%s), want FAILED in %s", x.Status, x.Error, x.Cause, p.fail)
 	}
 	r := w.request(id)
-	if r.Status != ledger.StatusFailed {
+	if r.Status != request.StatusFailed {
 		t.Fatalf("request %s, want failed", r.Status)
 	}
 	if note := r.History[len(r.History)-1].Note; !strings.Contains(note, "failed: "+p.wantError) {
@@ -274,7 +274,7 @@ func runFailPath(t *testing.T, p failPath) {
 	if rep.Redriven != 0 || rep.Errors != 0 || len(w.eng.Executions()) != before {
 		t.Errorf("sweep %+v started %d executions, want a failed request left to the operator", rep, len(w.eng.Executions())-before)
 	}
-	if got := w.request(id).Status; got != ledger.StatusFailed {
+	if got := w.request(id).Status; got != request.StatusFailed {
 		t.Errorf("after the sweep the request is %s, want failed", got)
 	}
 	if n := alerts(); n != 1 {

@@ -11,10 +11,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/system"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // rejecting is an HTTP transport in front of the SES emulator that answers SendEmail to one address
@@ -56,16 +55,16 @@ func TestFinalMailThatFailsIsSentAgainBySweep(t *testing.T) {
 	}
 	w.settle()
 	w.advance(30*24*time.Hour + time.Second)
-	if r := w.request(req.ID); r.Status != ledger.StatusAwaitingBackupRotation {
+	if r := w.request(req.ID); r.Status != request.StatusAwaitingBackupRotation {
 		t.Fatalf("status %s after the window, want awaiting_backup_rotation", r.Status)
 	}
 	ses.on.Store(true)
 	w.advance(30 * 24 * time.Hour)
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusCompleted {
+	if r.Status != request.StatusCompleted {
 		t.Fatalf("status %s once backups rotated, want completed; history %+v", r.Status, r.History)
 	}
-	due, pending := r.Deadlines[workflow.DeadlineFinalMailBy]
+	due, pending := r.Deadlines[request.DeadlineFinalMailBy]
 	if !pending || r.Requester == "" {
 		t.Fatalf("final mail pending %v, requester kept %v: want both", pending, r.Requester != "")
 	}
@@ -115,7 +114,7 @@ func TestFinalMailThatFailsIsSentAgainBySweep(t *testing.T) {
 		t.Fatalf("%d mails to the owner, want the final one with the act", len(mails))
 	}
 	r = w.request(req.ID)
-	if _, still := r.Deadlines[workflow.DeadlineFinalMailBy]; still || r.Requester != "" || r.Status != ledger.StatusCompleted {
+	if _, still := r.Deadlines[request.DeadlineFinalMailBy]; still || r.Requester != "" || r.Status != request.StatusCompleted {
 		t.Errorf("after the mail: pending %v, requester kept %v, status %s", still, r.Requester != "", r.Status)
 	}
 }
@@ -127,8 +126,8 @@ func TestOutcomeMailOfAnEndCustomerRequestIsSentAgain(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		approved bool
-		status   ledger.Status
-	}{{"approved", true, ledger.StatusCompleted}, {"declined", false, ledger.StatusDeclined}} {
+		status   request.Status
+	}{{"approved", true, request.StatusCompleted}, {"declined", false, request.StatusDeclined}} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, lastOfApril2026, nil)
 			w.seedDemo(smallDemo())
@@ -141,7 +140,7 @@ func TestOutcomeMailOfAnEndCustomerRequestIsSentAgain(t *testing.T) {
 			}
 			w.settle()
 			r = w.request(r.ID)
-			if _, pending := r.Deadlines[workflow.DeadlineFinalMailBy]; r.Status != tc.status || !pending || r.Requester == "" {
+			if _, pending := r.Deadlines[request.DeadlineFinalMailBy]; r.Status != tc.status || !pending || r.Requester == "" {
 				t.Fatalf("status %s, mail pending %v, requester kept %v: want %s, pending, kept", r.Status, pending, r.Requester != "", tc.status)
 			}
 			if e := w.execution(r.ExecutionARN); e.Status != "SUCCEEDED" {
@@ -160,7 +159,7 @@ func TestOutcomeMailOfAnEndCustomerRequestIsSentAgain(t *testing.T) {
 				t.Fatalf("%d mails to the requester, want received and the outcome", n)
 			}
 			r = w.request(r.ID)
-			if _, pending := r.Deadlines[workflow.DeadlineFinalMailBy]; pending || r.Requester != "" || r.Status != tc.status {
+			if _, pending := r.Deadlines[request.DeadlineFinalMailBy]; pending || r.Requester != "" || r.Status != tc.status {
 				t.Errorf("after the mail: pending %v, requester kept %v, status %s", pending, r.Requester != "", r.Status)
 			}
 		})

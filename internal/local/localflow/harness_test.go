@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
 	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
 	"github.com/lethe-dev/lethe/internal/testenv"
@@ -82,7 +82,7 @@ func (w *world) advance(d time.Duration) {
 	}
 }
 
-func (w *world) request(id string) ledger.Request {
+func (w *world) request(id string) request.Request {
 	w.t.Helper()
 	r, err := w.sys.Ledger.Get(w.ctx, id)
 	if err != nil {

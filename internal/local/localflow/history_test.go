@@ -13,6 +13,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/system"
 )
@@ -41,9 +42,9 @@ func (v *vastScope) Step(ctx context.Context, id string, cp erasure.Checkpoint, 
 	return cp, nil
 }
 
-func (v *vastScope) Complete(ctx context.Context, id string, cp erasure.Checkpoint) (ledger.Request, error) {
-	return v.led.Update(ctx, id, func(r *ledger.Request) error {
-		r.Status, r.Progress = ledger.StatusCompleted, map[string]int64{datamap.Message: cp.Deleted[datamap.Message]}
+func (v *vastScope) Complete(ctx context.Context, id string, cp erasure.Checkpoint) (request.Request, error) {
+	return v.led.Update(ctx, id, func(r *request.Request) error {
+		r.Status, r.Progress = request.StatusCompleted, map[string]int64{datamap.Message: cp.Deleted[datamap.Message]}
 		return nil
 	})
 }
@@ -57,14 +58,14 @@ func TestNoExecutionNearsTheHistoryLimitOnAScopeOfMillions(t *testing.T) {
 		vast.led = s.Ledger
 		s.Tasks.Deleter = vast
 	})
-	req, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{Kind: ledger.KindEndUserDeletion, Source: "dashboard",
+	req, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{Kind: request.KindEndUserDeletion, Source: "dashboard",
 		Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: "A-vast", BotID: "B", EndUserID: "U"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.settle()
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusCompleted || r.Progress[datamap.Message] != items {
+	if r.Status != request.StatusCompleted || r.Progress[datamap.Message] != items {
 		for _, e := range w.eng.Executions() {
 			t.Logf("%s %s %s %s", e.Name, e.Status, e.Error, e.Cause)
 		}
@@ -103,19 +104,19 @@ func TestAFailureInAChildExecutionIsRecordedOnce(t *testing.T) {
 		vast.led = s.Ledger
 		s.Tasks.Deleter = vast
 	})
-	req, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{Kind: ledger.KindEndUserDeletion, Source: "dashboard",
+	req, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{Kind: request.KindEndUserDeletion, Source: "dashboard",
 		Scope: platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: "A-vast", BotID: "B", EndUserID: "U"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.settle()
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusFailed {
+	if r.Status != request.StatusFailed {
 		t.Fatalf("status %s, want failed", r.Status)
 	}
 	failures := 0
 	for _, h := range r.History {
-		if h.Status == ledger.StatusFailed {
+		if h.Status == request.StatusFailed {
 			failures++
 			if !strings.Contains(h.Note, "Internal") {
 				t.Errorf("failure note %q does not name the error", h.Note)

@@ -7,14 +7,13 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/scopetest"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 // 29 November 2025: the 30-day window ends on 29 December, and the 15 business days of the hard
@@ -48,18 +47,18 @@ func TestAccountDeletionCancelledInTheWindowIsFullyRestored(t *testing.T) {
 	}
 	w.settle()
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusSoftDeleted {
+	if r.Status != request.StatusSoftDeleted {
 		t.Fatalf("status %s, want soft_deleted", r.Status)
 	}
 	wantEnds := lateNovember2025.Add(30 * 24 * time.Hour)
-	if !r.Deadlines[workflow.DeadlineSoftDeleteEnds].Equal(wantEnds) {
-		t.Errorf("soft_delete_ends %v, want %v", r.Deadlines[workflow.DeadlineSoftDeleteEnds], wantEnds)
+	if !r.Deadlines[request.DeadlineSoftDeleteEnds].Equal(wantEnds) {
+		t.Errorf("soft_delete_ends %v, want %v", r.Deadlines[request.DeadlineSoftDeleteEnds], wantEnds)
 	}
 	// 15 business days after 29 December 2025: 30 December, then 12–29 January 2026 (31 December and
 	// 1–11 January are holidays), to the end of the day in Moscow.
 	wantHard := time.Date(2026, 1, 29, 23, 59, 59, 999999999, time.FixedZone("MSK", 3*3600))
-	if !r.Deadlines[workflow.DeadlineHardDeleteBy].Equal(wantHard) {
-		t.Errorf("hard_delete_by %v, want %v", r.Deadlines[workflow.DeadlineHardDeleteBy], wantHard)
+	if !r.Deadlines[request.DeadlineHardDeleteBy].Equal(wantHard) {
+		t.Errorf("hard_delete_by %v, want %v", r.Deadlines[request.DeadlineHardDeleteBy], wantHard)
 	}
 	acct, err := w.sys.Store.Account(w.ctx, a.ID)
 	if err != nil || acct.Status != platform.AccountSoftDeleted {
@@ -84,7 +83,7 @@ func TestAccountDeletionCancelledInTheWindowIsFullyRestored(t *testing.T) {
 	// Ten days later the owner replies to the confirmation: the reply's token cancels.
 	w.advance(10 * 24 * time.Hour)
 	got, action, err := w.sys.Requests.EmailAction(w.ctx, token, "email")
-	if err != nil || action != "cancel" || got.Status != ledger.StatusCancelled {
+	if err != nil || action != "cancel" || got.Status != request.StatusCancelled {
 		t.Fatalf("cancel by reply: %s %s %v", action, got.Status, err)
 	}
 	w.settle()
@@ -130,7 +129,7 @@ func TestAccountDeletionRunsToCompletion(t *testing.T) {
 	w.settle()
 	// One second before the window ends, nothing has been deleted.
 	w.advance(30*24*time.Hour - time.Second)
-	if r := w.request(req.ID); r.Status != ledger.StatusSoftDeleted {
+	if r := w.request(req.ID); r.Status != request.StatusSoftDeleted {
 		t.Fatalf("status %s before the window ended", r.Status)
 	}
 	if left := w.remaining(scope); len(left) == 0 {
@@ -138,7 +137,7 @@ func TestAccountDeletionRunsToCompletion(t *testing.T) {
 	}
 	w.advance(2 * time.Second)
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusAwaitingBackupRotation {
+	if r.Status != request.StatusAwaitingBackupRotation {
 		t.Fatalf("status %s after the window, want awaiting_backup_rotation; history %+v", r.Status, r.History)
 	}
 	if left := w.remaining(scope); len(left) > 0 {
@@ -157,7 +156,7 @@ func TestAccountDeletionRunsToCompletion(t *testing.T) {
 	// 30 days for backups to rotate, then the final mail with the act.
 	w.advance(30 * 24 * time.Hour)
 	r = w.request(req.ID)
-	if r.Status != ledger.StatusCompleted || r.Requester != "" {
+	if r.Status != request.StatusCompleted || r.Requester != "" {
 		t.Fatalf("status %s requester %q, want completed and the address forgotten", r.Status, r.Requester)
 	}
 	mails = w.mailTo("owner")
@@ -206,10 +205,10 @@ func TestEmailedAccountDeletionHasItsStartDeadline(t *testing.T) {
 	w.settle()
 	r := w.request(req.ID)
 	want := time.Date(2026, 1, 15, 23, 59, 59, 999999999, time.FixedZone("MSK", 3*3600))
-	if !r.Deadlines[workflow.DeadlineStartBy].Equal(want) {
-		t.Errorf("start_by %v, want %v", r.Deadlines[workflow.DeadlineStartBy], want)
+	if !r.Deadlines[request.DeadlineStartBy].Equal(want) {
+		t.Errorf("start_by %v, want %v", r.Deadlines[request.DeadlineStartBy], want)
 	}
-	if r.Status != ledger.StatusSoftDeleted {
+	if r.Status != request.StatusSoftDeleted {
 		t.Errorf("status %s: a verified emailed request starts at once", r.Status)
 	}
 }

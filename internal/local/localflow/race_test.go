@@ -12,6 +12,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/workflow"
@@ -34,8 +35,8 @@ func TestCancelRacingHardDeleteStartHasExactlyOneWinner(t *testing.T) {
 	ids := make([]string, rounds)
 	before := make([]map[string]int64, rounds)
 	for i, a := range m.Accounts {
-		r, _, err := w.sys.Ledger.CreateUnique(ctx, ledger.Request{ID: platform.NewID(lateNovember2025), AccountID: a.ID,
-			Kind: ledger.KindAccountDeletion, Source: "dashboard", Status: ledger.StatusScheduled,
+		r, _, err := w.sys.Ledger.CreateUnique(ctx, request.Request{ID: platform.NewID(lateNovember2025), AccountID: a.ID,
+			Kind: request.KindAccountDeletion, Source: "dashboard", Status: request.StatusScheduled,
 			Scope: platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID}}, ledger.AccountDeletionSlot(a.ID))
 		if err != nil {
 			t.Fatal(err)
@@ -77,7 +78,7 @@ func TestCancelRacingHardDeleteStartHasExactlyOneWinner(t *testing.T) {
 		switch {
 		case cancelErr == nil && !began.Proceed:
 			cancels++
-			if r.Status != ledger.StatusCancelled || acctErr != nil || acct.Status != platform.AccountActive {
+			if r.Status != request.StatusCancelled || acctErr != nil || acct.Status != platform.AccountActive {
 				t.Fatalf("round %d: the cancel won but status %s, account %q %v", i, r.Status, acct.Status, acctErr)
 			}
 			// Nothing is ever deleted: a slice refuses, and the scope is whole.
@@ -89,7 +90,7 @@ func TestCancelRacingHardDeleteStartHasExactlyOneWinner(t *testing.T) {
 			}
 		case errors.Is(cancelErr, requests.ErrTooLate) && began.Proceed:
 			deletes++
-			if r.Status != ledger.StatusHardDeleting || acctErr != nil || acct.Status != platform.AccountSoftDeleted {
+			if r.Status != request.StatusHardDeleting || acctErr != nil || acct.Status != platform.AccountSoftDeleted {
 				t.Fatalf("round %d: the hard delete won but status %s, account %q (restored?) %v", i, r.Status, acct.Status, acctErr)
 			}
 			if _, err := w.sys.Deletion.Run(ctx, ids[i], erasure.Budget{}); err != nil {

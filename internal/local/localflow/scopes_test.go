@@ -10,8 +10,8 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 func TestEndUserDeletionByFiltersMailsTheAdminTheCounts(t *testing.T) {
@@ -26,19 +26,19 @@ func TestEndUserDeletionByFiltersMailsTheAdminTheCounts(t *testing.T) {
 	bot := a.Bots[0]
 	scope := platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: a.ID, BotID: bot.ID,
 		From: lateNovember2025.AddDate(-2, 0, 0), To: lateNovember2025}
-	req, created, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{ID: "preview-1", Kind: ledger.KindEndUserFilter,
+	req, created, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{ID: "preview-1", Kind: request.KindEndUserFilter,
 		Scope: scope, Source: "dashboard", Actor: "account_admin:" + admin.Sub, RequestedBy: admin.Sub, Locale: a.Locale})
 	if err != nil || !created {
 		t.Fatalf("request: %v %v", created, err)
 	}
 	// The same preview token twice: one request, one execution.
-	if again, created, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{ID: "preview-1", Kind: ledger.KindEndUserFilter,
+	if again, created, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{ID: "preview-1", Kind: request.KindEndUserFilter,
 		Scope: scope, Source: "dashboard", RequestedBy: admin.Sub}); err != nil || created || again.ExecutionARN != req.ExecutionARN {
 		t.Fatalf("second request: created=%v arn %s vs %s, %v", created, again.ExecutionARN, req.ExecutionARN, err)
 	}
 	w.settle()
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusCompleted {
+	if r.Status != request.StatusCompleted {
 		t.Fatalf("status %s: %+v", r.Status, r.History)
 	}
 	if left := w.remaining(scope); len(left) > 0 {
@@ -75,19 +75,19 @@ func TestConnectionWipeHasItsDeadlineAndTellsTheOwner(t *testing.T) {
 	a := w.seedDemo(smallDemo())
 	conn := a.Bots[0].Connections[0]
 	scope := platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: a.ID, BotID: a.Bots[0].ID, ConnectionID: conn.ID, Channel: conn.Channel}
-	req, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{Kind: ledger.KindConnectionWipe, Scope: scope, Source: "webhook:" + conn.Channel})
+	req, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{Kind: request.KindConnectionWipe, Scope: scope, Source: "webhook:" + conn.Channel})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.settle()
 	r := w.request(req.ID)
-	if r.Status != ledger.StatusCompleted {
+	if r.Status != request.StatusCompleted {
 		t.Fatalf("status %s", r.Status)
 	}
 	// 30 calendar days from 29 November 2025, to the end of the day in Moscow.
 	want := time.Date(2025, 12, 29, 23, 59, 59, 999999999, time.FixedZone("MSK", 3*3600))
-	if !r.Deadlines[workflow.DeadlineCompleteBy].Equal(want) {
-		t.Errorf("complete_by %v, want %v", r.Deadlines[workflow.DeadlineCompleteBy], want)
+	if !r.Deadlines[request.DeadlineCompleteBy].Equal(want) {
+		t.Errorf("complete_by %v, want %v", r.Deadlines[request.DeadlineCompleteBy], want)
 	}
 	if left := w.remaining(scope); len(left) > 0 {
 		t.Fatalf("left: %v", left)
@@ -107,21 +107,21 @@ func TestConnectionWipeTakesItsChannelFromTheConnection(t *testing.T) {
 	a := w.seedDemo(smallDemo())
 	conn := a.Bots[0].Connections[0]
 	other := w.manifest.Accounts[1]
-	if _, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{ID: "wipe-other", Kind: ledger.KindConnectionWipe, Source: "email",
+	if _, _, err := w.sys.Requests.RequestDeletion(w.ctx, requests.Deletion{ID: "wipe-other", Kind: request.KindConnectionWipe, Source: "email",
 		Scope: platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: other.ID, ConnectionID: conn.ID}}); !errors.Is(err, requests.ErrInvalid) {
 		t.Fatalf("another account's connection: %v, want ErrInvalid", err)
 	}
 	if _, err := w.sys.Ledger.Get(w.ctx, "wipe-other"); !errors.Is(err, ledger.ErrNotFound) {
 		t.Fatal("a refused wipe was recorded")
 	}
-	in := requests.Deletion{ID: "wipe-1", Kind: ledger.KindConnectionWipe, Source: "email",
+	in := requests.Deletion{ID: "wipe-1", Kind: request.KindConnectionWipe, Source: "email",
 		Scope: platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: a.ID, BotID: a.Bots[0].ID, ConnectionID: conn.ID}}
 	req, _, err := w.sys.Requests.RequestDeletion(w.ctx, in)
 	if err != nil || req.Scope.Channel != conn.Channel {
 		t.Fatalf("channel %q, want %q: %v", req.Scope.Channel, conn.Channel, err)
 	}
 	w.settle()
-	if r := w.request(req.ID); r.Status != ledger.StatusCompleted {
+	if r := w.request(req.ID); r.Status != request.StatusCompleted {
 		t.Fatalf("status %s", r.Status)
 	}
 	if mails := w.mailTo("owner"); len(mails) != 1 || !strings.Contains(mails[0].Subject+mails[0].Text, req.ID) {

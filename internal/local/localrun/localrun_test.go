@@ -17,8 +17,8 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
@@ -242,7 +242,7 @@ func TestLocalRunWorkflowsAndClock(t *testing.T) {
 		t.Fatalf("advance: %d, now %v (was %v)", code, adv.Now, before)
 	}
 	r, err := sys.Workflows.System.Ledger.Get(ctx, req.ID)
-	if err != nil || r.Status != ledger.StatusAwaitingBackupRotation {
+	if err != nil || r.Status != request.StatusAwaitingBackupRotation {
 		t.Fatalf("after 30 days: %s %v", r.Status, err)
 	}
 	if code := getJSON(t, sys.APIURL+"/_local/executions", &list); code != 200 || list.Executions[0].CurrentState != "BackupRotation" ||
@@ -320,7 +320,7 @@ func TestLocalRunTakesMailOnItsSMTPPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	req, err := sys.Workflows.System.Requests.CurrentAccountDeletion(ctx, a.ID)
-	if err != nil || req.Status != ledger.StatusSoftDeleted || req.Source != "email" {
+	if err != nil || req.Status != request.StatusSoftDeleted || req.Source != "email" {
 		t.Fatalf("after the mail: %+v %v", req.Status, err)
 	}
 	resp, err := http.Get(sys.Stack.SESEndpoint + "/store")
