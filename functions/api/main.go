@@ -11,9 +11,9 @@ import (
 )
 
 func main() {
-	sys, err := system.FromEnvironment(context.Background())
+	handler, err := system.FromEnvironment(context.Background(), system.API)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(sys.API().Handle)
+	lambda.Start(handler)
 }

@@ -8,13 +8,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/lethe-dev/lethe/internal/system"
-	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
 func main() {
-	sys, err := system.FromEnvironment(context.Background())
+	handler, err := system.FromEnvironment(context.Background(), system.AwaitDecision)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(workflow.Lambda(sys.Tasks.AwaitDecision))
+	lambda.Start(handler)
 }

@@ -13,9 +13,9 @@ import (
 )
 
 func main() {
-	sys, err := system.FromEnvironment(context.Background())
+	handler, err := system.FromEnvironment(context.Background(), system.ChannelWebhook)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(sys.Webhooks.Handle)
+	lambda.Start(handler)
 }

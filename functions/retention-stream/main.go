@@ -14,9 +14,9 @@ import (
 )
 
 func main() {
-	sys, err := system.FromEnvironment(context.Background())
+	handler, err := system.FromEnvironment(context.Background(), system.RetentionStream)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(sys.RetentionSweep.HandleStream)
+	lambda.Start(handler)
 }

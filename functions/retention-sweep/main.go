@@ -15,9 +15,9 @@ import (
 )
 
 func main() {
-	sys, err := system.FromEnvironment(context.Background())
+	handler, err := system.FromEnvironment(context.Background(), system.RetentionSweep)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(sys.RetentionSweep.Handle)
+	lambda.Start(handler)
 }

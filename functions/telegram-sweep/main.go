@@ -13,9 +13,9 @@ import (
 )
 
 func main() {
-	sys, err := system.FromEnvironment(context.Background())
+	handler, err := system.FromEnvironment(context.Background(), system.TelegramSweep)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(sys.TelegramSweep.Handle)
+	lambda.Start(handler)
 }

@@ -1,6 +1,6 @@
 // Package system assembles Lethe's services from configuration and AWS clients. Every Lambda's
-// main.go and the local run build the same graph through it, so local and deployed cannot differ in
-// wiring, only in the clients they are given.
+// main.go and the local run build them through the same Graph, so local and deployed cannot differ
+// in wiring, only in the clients they are given; a Lambda builds only what its handler uses.
 package system
 
 import (
@@ -16,16 +16,12 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/lethe-dev/lethe/internal/api"
 	"github.com/lethe-dev/lethe/internal/calendar"
 	"github.com/lethe-dev/lethe/internal/config"
-	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/erasure"
-	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
@@ -75,78 +71,52 @@ type System struct {
 	Now      func() time.Time
 }
 
-// New builds the services; now is the clock every one of them reads (the virtual clock locally).
+// New builds every service from a configuration loaded whole (the local run and the tests); now is
+// the clock every one of them reads (the virtual clock locally). It wires them exactly as each
+// Lambda's own builder does, through the same Graph.
 func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
-	if now == nil {
-		now = time.Now
-	}
-	adj, err := calendar.ParseAdjustments(cfg.ExtraHolidays, cfg.ExtraWorkdays)
-	if err != nil {
+	g := newGraph(config.Loaded(cfg), c, nil, now)
+	s := &System{Config: cfg, Store: g.Store(), Ledger: g.Ledger(), Engine: g.Engine(), Deletion: g.Deletion(),
+		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.Tasks(), Requests: g.Requests(),
+		Reauth: g.Reauth(), Intake: g.Intake(), TelegramSweep: g.TelegramSweep(), SLASweep: g.SLASweep(),
+		RetentionSweep: g.RetentionSweep(), Webhooks: g.Webhooks(), Now: g.now}
+	if err := g.Err(); err != nil {
 		return nil, err
 	}
-	cal, err := calendar.New(adj)
-	if err != nil {
-		return nil, err
-	}
-	tables := platform.Tables{datamap.PlatformTable: cfg.PlatformTable, datamap.LedgerTable: cfg.LedgerTable, datamap.AnalyticsTable: cfg.AnalyticsTable}
-	buckets := map[string]string{datamap.FilesBucket: cfg.FilesBucket}
-	store := platform.NewStore(c.DynamoDB, tables, cfg.Policy(), now)
-	led := ledger.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now)
-	eng := erasure.New(store, c.DynamoDB, c.S3, buckets, led, erasure.Options{Now: now})
-	del := &deletion.Service{Ledger: led, Engine: eng, Store: store, Now: now,
-		Operator: evidence.Operator{Name: cfg.OperatorName, Address: cfg.OperatorAddress, INN: cfg.OperatorINN,
-			NameEN: cfg.OperatorNameEN, AddressEN: cfg.OperatorAddressEN}}
-	mail := &mailer.Mailer{SES: c.SES, From: cfg.SenderAddress, Info: cfg.InfoAddress, BaseURL: cfg.PublicBaseURL}
-	starter := &workflow.Starter{SFN: c.SFN, Ledger: led, Machines: workflow.Machines{
-		AccountDeletion: cfg.AccountDeletionMachine, EndUserDeletion: cfg.EndUserDeletionMachine,
-		ConnectionWipe: cfg.ConnectionWipeMachine, EndCustomerRequest: cfg.EndCustomerRequestMachine}}
-	reqs := &requests.Service{Ledger: led, Store: store, Starter: starter, Accounts: eng, Mail: mail, Calendar: cal, Now: now}
-	tasks := &workflow.Tasks{Ledger: led, Store: store, Deleter: del, Accounts: eng, Mail: mail, Calendar: cal,
-		SFN: c.SFN, PrivacyOfficer: cfg.PrivacyOfficerAddress, Now: now}
-	return &System{
-		Config: cfg, Store: store, Ledger: led, Engine: eng, Deletion: del, Mailer: mail, Calendar: cal, Starter: starter,
-		Tasks:    tasks,
-		Requests: reqs,
-		Intake: &intake.Service{S3: c.S3, Bucket: cfg.InboundMailBucket, Ledger: led, Store: store, Requests: reqs, Mail: mail,
-			Info: cfg.InfoAddress, PrivacyOfficer: cfg.PrivacyOfficerAddress, Forward: mail, ForwardTo: cfg.ForwardAddress, Now: now},
-		Webhooks: &webhooks.Service{Ledger: led, Store: store, Requests: reqs, MetaAppSecret: cfg.MetaAppSecret,
-			SlackSigningSecret: cfg.SlackSigningSecret, WhatsAppVerifyToken: cfg.WhatsAppVerifyToken, PublicBaseURL: cfg.PublicBaseURL, Now: now},
-		TelegramSweep: &tgsweep.Sweep{DB: c.DynamoDB, Table: cfg.PlatformTable, Store: store, Requests: reqs,
-			Client: &tgsweep.Client{BaseURL: cfg.TelegramAPIBaseURL}, Now: now},
-		SLASweep: &slasweep.Sweep{Ledger: led, Starter: starter, SFN: c.SFN, Mail: mail,
-			PrivacyOfficer: cfg.PrivacyOfficerAddress, Finisher: tasks, FinalMail: tasks, Now: now},
-		Reauth: reauth.New(c.DynamoDB, cfg.LedgerTable, cfg.Policy(), now),
-		RetentionSweep: &retention.Sweep{DB: c.DynamoDB, S3: c.S3, Ledger: led, Store: store, Policy: cfg.Policy(), Now: now, Operator: del.Operator,
-			Mail: mail, PrivacyOfficer: cfg.PrivacyOfficerAddress,
-			Tables:  map[string]string{datamap.PlatformTable: cfg.PlatformTable, datamap.LedgerTable: cfg.LedgerTable},
-			Buckets: buckets, Budget: retention.DefaultBudget},
-		Now: now,
-	}, nil
+	return s, nil
 }
 
-// FromEnvironment is New for a Lambda function: configuration from the environment, clients from the
-// default AWS configuration of the function's role and region.
-func FromEnvironment(ctx context.Context) (*System, error) {
+// FromEnvironment builds one Lambda function's handler: configuration from the environment, read
+// only as far as build's services ask for it, and AWS clients from the default configuration of
+// the function's role and region, made only for the services that use them.
+func FromEnvironment[H any](ctx context.Context, build func(*Graph) H) (H, error) {
 	// Logs as the Lambda runtime wants them (JSON under LoggingConfig, each record with the
 	// invocation's request id when logged with its context), and metrics as EMF lines on stdout.
 	slog.SetDefault(slog.New(lambdacontext.NewLogHandler()))
 	obs.SetOutput(os.Stdout)
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
+	var none H
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
+		return none, fmt.Errorf("aws configuration: %w", err)
 	}
-	return New(cfg, Clients{DynamoDB: dynamodb.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg),
-		SES: sesv2.NewFromConfig(awsCfg), SFN: sfn.NewFromConfig(awsCfg)}, nil)
+	g := newGraph(config.NewLoader(os.Getenv), Clients{}, &awsCfg, nil)
+	h := build(g)
+	if err := g.Err(); err != nil {
+		return none, err
+	}
+	return h, nil
 }
 
 // API is the dashboard API over the services.
 func (s *System) API() *api.API {
 	return api.New(api.Services{Store: s.Store, Ledger: s.Ledger, Requests: s.Requests, Deletion: s.Deletion,
 		Reauth: s.Reauth, Now: s.Now})
+}
+
+// API is the dashboard API over the services it uses.
+func (g *Graph) API() *api.API {
+	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
+		Reauth: g.Reauth(), Now: g.now})
 }
 
 // TaskHandlers are the workflow tasks by the logical id of the function that runs each in

@@ -287,7 +287,15 @@ func functionEnv(tpl *samtemplate.Template, apiURL string) (samtemplate.Env, map
 	}
 	tenv := samtemplate.Env{StackName: StackName, Parameters: localflow.Parameters(tpl, values)}
 	env, err := localflow.FunctionEnv(tpl, tenv)
-	return tenv, env, err
+	if err != nil {
+		return tenv, nil, err
+	}
+	// No function reads the issuer and audience the authorizer accepts; the local gateway, which
+	// stands in for the authorizer, does.
+	for _, name := range []string{config.EnvJWTIssuer, config.EnvJWTAudience} {
+		env[name] = values[name]
+	}
+	return tenv, env, nil
 }
 
 // The marker that says the demo set is in the tables, with what it was generated from, so a restart
