@@ -11,8 +11,9 @@ import (
 )
 
 func main() {
-	handler, err := system.FromEnvironment(context.Background(), system.EraseSlice)
-	if err != nil {
+	g := system.FromEnvironment(context.Background())
+	handler := system.EraseSlice(g)
+	if err := g.Err(); err != nil {
 		log.Fatal(err)
 	}
 	lambda.Start(handler)

@@ -14,8 +14,9 @@ import (
 )
 
 func main() {
-	handler, err := system.FromEnvironment(context.Background(), system.RetentionStream)
-	if err != nil {
+	g := system.FromEnvironment(context.Background())
+	handler := system.RetentionStream(g)
+	if err := g.Err(); err != nil {
 		log.Fatal(err)
 	}
 	lambda.Start(handler)

@@ -15,8 +15,9 @@ import (
 )
 
 func main() {
-	handler, err := system.FromEnvironment(context.Background(), system.RetentionSweep)
-	if err != nil {
+	g := system.FromEnvironment(context.Background())
+	handler := system.RetentionSweep(g)
+	if err := g.Err(); err != nil {
 		log.Fatal(err)
 	}
 	lambda.Start(handler)

@@ -13,8 +13,9 @@ import (
 )
 
 func main() {
-	handler, err := system.FromEnvironment(context.Background(), system.TelegramSweep)
-	if err != nil {
+	g := system.FromEnvironment(context.Background())
+	handler := system.TelegramSweep(g)
+	if err := g.Err(); err != nil {
 		log.Fatal(err)
 	}
 	lambda.Start(handler)

@@ -185,8 +185,8 @@ func environmentAccess(t *testing.T, p listedPackage, consts map[string]map[stri
 	return r
 }
 
-// builderOf is the builder a function's main.go hands system.FromEnvironment (system.EraseSlice …),
-// by its name in system.Lambdas.
+// builderOf is the builder a function's main.go calls on system.FromEnvironment's Graph
+// (system.EraseSlice(g) …), by its name in system.Lambdas.
 func builderOf(t *testing.T, p listedPackage) (string, func(*system.Graph) any) {
 	t.Helper()
 	var name string
@@ -197,14 +197,12 @@ func builderOf(t *testing.T, p listedPackage) (string, func(*system.Graph) any) 
 		}
 		ast.Inspect(file, func(n ast.Node) bool {
 			c, ok := n.(*ast.CallExpr)
-			if !ok || len(c.Args) != 2 {
+			if !ok || len(c.Args) != 1 {
 				return true
 			}
-			if fn, ok := c.Fun.(*ast.SelectorExpr); ok && fn.Sel.Name == "FromEnvironment" {
-				if b, ok := c.Args[1].(*ast.SelectorExpr); ok {
-					if x, ok := b.X.(*ast.Ident); ok && x.Name == "system" {
-						name = b.Sel.Name
-					}
+			if fn, ok := c.Fun.(*ast.SelectorExpr); ok {
+				if x, ok := fn.X.(*ast.Ident); ok && x.Name == "system" && system.Lambdas()[fn.Sel.Name] != nil {
+					name = fn.Sel.Name
 				}
 			}
 			return true
@@ -298,7 +296,7 @@ func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
 		// What system.FromEnvironment hands os.Getenv to reads is what the function's builder asks for.
 		name, build := builderOf(t, pkgs[main])
 		if build == nil {
-			t.Errorf("%s: no system.FromEnvironment(ctx, system.<builder of system.Lambdas>) (found %q)", main, name)
+			t.Errorf("%s: calls no builder of system.Lambdas on system.FromEnvironment's Graph (found %q)", main, name)
 			return reads
 		}
 		for n, required := range builderReads(t, build) {
@@ -420,8 +418,8 @@ func startsHandler(root, folder, builder, handler string) error {
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(string(main), "system.FromEnvironment(context.Background(), system."+builder+")") ||
-		!strings.Contains(string(main), "lambda.Start(handler)") {
+	if !strings.Contains(string(main), "g := system.FromEnvironment(context.Background())") ||
+		!strings.Contains(string(main), "handler := system."+builder+"(g)") || !strings.Contains(string(main), "lambda.Start(handler)") {
 		return fmt.Errorf("functions/%s/main.go does not start system.%s", folder, builder)
 	}
 	lambdas, err := os.ReadFile(filepath.Join(root, "internal", "system", "lambdas.go"))

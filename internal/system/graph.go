@@ -31,7 +31,9 @@ import (
 
 // Graph builds the services a handler asks for, each once and on first use, reading only the
 // configuration that service needs and making only the AWS clients it calls. A Lambda's builder
-// (lambdas.go) asks for its handler's services; New asks for all of them.
+// (lambdas.go) asks for its handler's services; New asks for all of them. Its getters are
+// unexported on purpose: the linker keeps every exported method of a type when reflection looks
+// methods up by name (text/template does), which would link every service into every Lambda.
 type Graph struct {
 	cfg     *config.Loader
 	clients Clients
@@ -39,21 +41,23 @@ type Graph struct {
 	now     func() time.Time
 	err     error
 
-	calendar       *calendar.Calendar
-	store          *platform.Store
-	ledger         *ledger.Ledger
-	engine         *erasure.Engine
-	deletion       *deletion.Service
-	mailer         *mailer.Mailer
-	starter        *workflow.Starter
-	requests       *requests.Service
-	tasks          *workflow.Tasks
-	reauth         *reauth.Guard
-	intake         *intake.Service
-	webhooks       *webhooks.Service
-	telegramSweep  *tgsweep.Sweep
-	slaSweep       *slasweep.Sweep
-	retentionSweep *retention.Sweep
+	made struct { // each service once built
+		calendar       *calendar.Calendar
+		store          *platform.Store
+		ledger         *ledger.Ledger
+		engine         *erasure.Engine
+		deletion       *deletion.Service
+		mailer         *mailer.Mailer
+		starter        *workflow.Starter
+		requests       *requests.Service
+		tasks          *workflow.Tasks
+		reauth         *reauth.Guard
+		intake         *intake.Service
+		webhooks       *webhooks.Service
+		telegramSweep  *tgsweep.Sweep
+		slaSweep       *slasweep.Sweep
+		retentionSweep *retention.Sweep
+	}
 }
 
 // NewGraph is a Graph reading its configuration through l, with the given clients (nil ones stay
@@ -121,155 +125,155 @@ func (g *Graph) operator() evidence.Operator {
 		NameEN: c.OperatorNameEN, AddressEN: c.OperatorAddressEN}
 }
 
-// Calendar is the business calendar with the configured adjustments.
-func (g *Graph) Calendar() *calendar.Calendar {
-	if g.calendar == nil {
+// calendar is the business calendar with the configured adjustments.
+func (g *Graph) calendar() *calendar.Calendar {
+	if g.made.calendar == nil {
 		c := g.need(config.EnvExtraHolidays, config.EnvExtraWorkdays)
 		adj, err := calendar.ParseAdjustments(c.ExtraHolidays, c.ExtraWorkdays)
 		if err == nil {
-			g.calendar, err = calendar.New(adj)
+			g.made.calendar, err = calendar.New(adj)
 		}
 		if err != nil {
 			g.err = errors.Join(g.err, err)
-			g.calendar = &calendar.Calendar{}
+			g.made.calendar = &calendar.Calendar{}
 		}
 	}
-	return g.calendar
+	return g.made.calendar
 }
 
-// Store is the platform's tables.
-func (g *Graph) Store() *platform.Store {
-	if g.store == nil {
+// store is the platform's tables.
+func (g *Graph) store() *platform.Store {
+	if g.made.store == nil {
 		c := g.need(config.EnvPlatformTable, config.EnvLedgerTable, config.EnvAnalyticsTable)
 		tables := platform.Tables{datamap.PlatformTable: c.PlatformTable, datamap.LedgerTable: c.LedgerTable,
 			datamap.AnalyticsTable: c.AnalyticsTable}
-		g.store = platform.NewStore(g.dynamoDB(), tables, g.policy(), g.now)
+		g.made.store = platform.NewStore(g.dynamoDB(), tables, g.policy(), g.now)
 	}
-	return g.store
+	return g.made.store
 }
 
-// Ledger is the request ledger.
-func (g *Graph) Ledger() *ledger.Ledger {
-	if g.ledger == nil {
-		g.ledger = ledger.New(g.dynamoDB(), g.need(config.EnvLedgerTable).LedgerTable, g.policy(), g.now)
+// ledger is the request ledger.
+func (g *Graph) ledger() *ledger.Ledger {
+	if g.made.ledger == nil {
+		g.made.ledger = ledger.New(g.dynamoDB(), g.need(config.EnvLedgerTable).LedgerTable, g.policy(), g.now)
 	}
-	return g.ledger
+	return g.made.ledger
 }
 
-// Engine is the erasure engine.
-func (g *Graph) Engine() *erasure.Engine {
-	if g.engine == nil {
-		g.engine = erasure.New(g.Store(), g.dynamoDB(), g.s3(), g.buckets(), g.Ledger(), erasure.Options{Now: g.now})
+// engine is the erasure engine.
+func (g *Graph) engine() *erasure.Engine {
+	if g.made.engine == nil {
+		g.made.engine = erasure.New(g.store(), g.dynamoDB(), g.s3(), g.buckets(), g.ledger(), erasure.Options{Now: g.now})
 	}
-	return g.engine
+	return g.made.engine
 }
 
-// Deletion runs a request's destruction and draws up its act.
-func (g *Graph) Deletion() *deletion.Service {
-	if g.deletion == nil {
-		g.deletion = &deletion.Service{Ledger: g.Ledger(), Engine: g.Engine(), Store: g.Store(), Now: g.now,
+// deletion runs a request's destruction and draws up its act.
+func (g *Graph) deletion() *deletion.Service {
+	if g.made.deletion == nil {
+		g.made.deletion = &deletion.Service{Ledger: g.ledger(), Engine: g.engine(), Store: g.store(), Now: g.now,
 			Operator: g.operator()}
 	}
-	return g.deletion
+	return g.made.deletion
 }
 
-// Mailer sends Lethe's mail.
-func (g *Graph) Mailer() *mailer.Mailer {
-	if g.mailer == nil {
+// mailer sends Lethe's mail.
+func (g *Graph) mailer() *mailer.Mailer {
+	if g.made.mailer == nil {
 		c := g.need(config.EnvSenderAddress, config.EnvInfoAddress, config.EnvPublicBaseURL)
-		g.mailer = &mailer.Mailer{SES: g.ses(), From: c.SenderAddress, Info: c.InfoAddress, BaseURL: c.PublicBaseURL}
+		g.made.mailer = &mailer.Mailer{SES: g.ses(), From: c.SenderAddress, Info: c.InfoAddress, BaseURL: c.PublicBaseURL}
 	}
-	return g.mailer
+	return g.made.mailer
 }
 
-// Starter starts the deletion workflows.
-func (g *Graph) Starter() *workflow.Starter {
-	if g.starter == nil {
+// starter starts the deletion workflows.
+func (g *Graph) starter() *workflow.Starter {
+	if g.made.starter == nil {
 		c := g.need(config.EnvAccountDeletionMachine, config.EnvEndUserDeletionMachine,
 			config.EnvConnectionWipeMachine, config.EnvEndCustomerRequestMachine)
-		g.starter = &workflow.Starter{SFN: g.sfn(), Ledger: g.Ledger(), Machines: workflow.Machines{
+		g.made.starter = &workflow.Starter{SFN: g.sfn(), Ledger: g.ledger(), Machines: workflow.Machines{
 			AccountDeletion: c.AccountDeletionMachine, EndUserDeletion: c.EndUserDeletionMachine,
 			ConnectionWipe: c.ConnectionWipeMachine, EndCustomerRequest: c.EndCustomerRequestMachine}}
 	}
-	return g.starter
+	return g.made.starter
 }
 
-// Requests takes deletion requests from every edge.
-func (g *Graph) Requests() *requests.Service {
-	if g.requests == nil {
-		g.requests = &requests.Service{Ledger: g.Ledger(), Store: g.Store(), Starter: g.Starter(), Accounts: g.Engine(),
-			Mail: g.Mailer(), Calendar: g.Calendar(), Now: g.now}
+// requests takes deletion requests from every edge.
+func (g *Graph) requests() *requests.Service {
+	if g.made.requests == nil {
+		g.made.requests = &requests.Service{Ledger: g.ledger(), Store: g.store(), Starter: g.starter(), Accounts: g.engine(),
+			Mail: g.mailer(), Calendar: g.calendar(), Now: g.now}
 	}
-	return g.requests
+	return g.made.requests
 }
 
-// Tasks are the workflows' task handlers.
-func (g *Graph) Tasks() *workflow.Tasks {
-	if g.tasks == nil {
-		g.tasks = &workflow.Tasks{Ledger: g.Ledger(), Store: g.Store(), Deleter: g.Deletion(), Accounts: g.Engine(),
-			Mail: g.Mailer(), Calendar: g.Calendar(), SFN: g.sfn(), PrivacyOfficer: g.privacyOfficer(), Now: g.now}
+// tasks are the workflows' task handlers.
+func (g *Graph) tasks() *workflow.Tasks {
+	if g.made.tasks == nil {
+		g.made.tasks = &workflow.Tasks{Ledger: g.ledger(), Store: g.store(), Deleter: g.deletion(), Accounts: g.engine(),
+			Mail: g.mailer(), Calendar: g.calendar(), SFN: g.sfn(), PrivacyOfficer: g.privacyOfficer(), Now: g.now}
 	}
-	return g.tasks
+	return g.made.tasks
 }
 
-// Reauth guards account deletion with the owner's password.
-func (g *Graph) Reauth() *reauth.Guard {
-	if g.reauth == nil {
-		g.reauth = reauth.New(g.dynamoDB(), g.need(config.EnvLedgerTable).LedgerTable, g.policy(), g.now)
+// reauth guards account deletion with the owner's password.
+func (g *Graph) reauth() *reauth.Guard {
+	if g.made.reauth == nil {
+		g.made.reauth = reauth.New(g.dynamoDB(), g.need(config.EnvLedgerTable).LedgerTable, g.policy(), g.now)
 	}
-	return g.reauth
+	return g.made.reauth
 }
 
-// Intake acts on the mail the info@ mailbox receives.
-func (g *Graph) Intake() *intake.Service {
-	if g.intake == nil {
+// intake acts on the mail the info@ mailbox receives.
+func (g *Graph) intake() *intake.Service {
+	if g.made.intake == nil {
 		c := g.need(config.EnvInboundMailBucket, config.EnvInfoAddress, config.EnvForwardAddress)
-		g.intake = &intake.Service{S3: g.s3(), Bucket: c.InboundMailBucket, Ledger: g.Ledger(), Store: g.Store(),
-			Requests: g.Requests(), Mail: g.Mailer(), Info: c.InfoAddress, PrivacyOfficer: g.privacyOfficer(),
-			Forward: g.Mailer(), ForwardTo: c.ForwardAddress, Now: g.now}
+		g.made.intake = &intake.Service{S3: g.s3(), Bucket: c.InboundMailBucket, Ledger: g.ledger(), Store: g.store(),
+			Requests: g.requests(), Mail: g.mailer(), Info: c.InfoAddress, PrivacyOfficer: g.privacyOfficer(),
+			Forward: g.mailer(), ForwardTo: c.ForwardAddress, Now: g.now}
 	}
-	return g.intake
+	return g.made.intake
 }
 
-// Webhooks serves the channels' public routes.
-func (g *Graph) Webhooks() *webhooks.Service {
-	if g.webhooks == nil {
+// webhooks serves the channels' public routes.
+func (g *Graph) webhooks() *webhooks.Service {
+	if g.made.webhooks == nil {
 		c := g.need(config.EnvMetaAppSecret, config.EnvSlackSigningSecret, config.EnvWhatsAppVerifyToken,
 			config.EnvPublicBaseURL)
-		g.webhooks = &webhooks.Service{Ledger: g.Ledger(), Store: g.Store(), Requests: g.Requests(),
+		g.made.webhooks = &webhooks.Service{Ledger: g.ledger(), Store: g.store(), Requests: g.requests(),
 			MetaAppSecret: c.MetaAppSecret, SlackSigningSecret: c.SlackSigningSecret,
 			WhatsAppVerifyToken: c.WhatsAppVerifyToken, PublicBaseURL: c.PublicBaseURL, Now: g.now}
 	}
-	return g.webhooks
+	return g.made.webhooks
 }
 
-// TelegramSweep wipes the connections whose bot token Telegram refuses.
-func (g *Graph) TelegramSweep() *tgsweep.Sweep {
-	if g.telegramSweep == nil {
+// telegramSweep wipes the connections whose bot token Telegram refuses.
+func (g *Graph) telegramSweep() *tgsweep.Sweep {
+	if g.made.telegramSweep == nil {
 		c := g.need(config.EnvPlatformTable, config.EnvTelegramAPIBaseURL)
-		g.telegramSweep = &tgsweep.Sweep{DB: g.dynamoDB(), Table: c.PlatformTable, Store: g.Store(),
-			Requests: g.Requests(), Client: &tgsweep.Client{BaseURL: c.TelegramAPIBaseURL}, Now: g.now}
+		g.made.telegramSweep = &tgsweep.Sweep{DB: g.dynamoDB(), Table: c.PlatformTable, Store: g.store(),
+			Requests: g.requests(), Client: &tgsweep.Client{BaseURL: c.TelegramAPIBaseURL}, Now: g.now}
 	}
-	return g.telegramSweep
+	return g.made.telegramSweep
 }
 
-// SLASweep escalates missed deadlines and re-drives stalled workflows.
-func (g *Graph) SLASweep() *slasweep.Sweep {
-	if g.slaSweep == nil {
-		g.slaSweep = &slasweep.Sweep{Ledger: g.Ledger(), Starter: g.Starter(), SFN: g.sfn(), Mail: g.Mailer(),
-			PrivacyOfficer: g.privacyOfficer(), Finisher: g.Tasks(), FinalMail: g.Tasks(), Now: g.now}
+// slaSweep escalates missed deadlines and re-drives stalled workflows.
+func (g *Graph) slaSweep() *slasweep.Sweep {
+	if g.made.slaSweep == nil {
+		g.made.slaSweep = &slasweep.Sweep{Ledger: g.ledger(), Starter: g.starter(), SFN: g.sfn(), Mail: g.mailer(),
+			PrivacyOfficer: g.privacyOfficer(), Finisher: g.tasks(), FinalMail: g.tasks(), Now: g.now}
 	}
-	return g.slaSweep
+	return g.made.slaSweep
 }
 
-// RetentionSweep deletes what is past its retention, repairs missing TTLs and consumes the TTL stream.
-func (g *Graph) RetentionSweep() *retention.Sweep {
-	if g.retentionSweep == nil {
+// retentionSweep deletes what is past its retention, repairs missing TTLs and consumes the TTL stream.
+func (g *Graph) retentionSweep() *retention.Sweep {
+	if g.made.retentionSweep == nil {
 		c := g.need(config.EnvPlatformTable, config.EnvLedgerTable)
-		g.retentionSweep = &retention.Sweep{DB: g.dynamoDB(), S3: g.s3(), Ledger: g.Ledger(), Store: g.Store(),
-			Policy: g.policy(), Now: g.now, Operator: g.operator(), Mail: g.Mailer(), PrivacyOfficer: g.privacyOfficer(),
+		g.made.retentionSweep = &retention.Sweep{DB: g.dynamoDB(), S3: g.s3(), Ledger: g.ledger(), Store: g.store(),
+			Policy: g.policy(), Now: g.now, Operator: g.operator(), Mail: g.mailer(), PrivacyOfficer: g.privacyOfficer(),
 			Tables:  map[string]string{datamap.PlatformTable: c.PlatformTable, datamap.LedgerTable: c.LedgerTable},
 			Buckets: g.buckets(), Budget: retention.DefaultBudget}
 	}
-	return g.retentionSweep
+	return g.made.retentionSweep
 }

@@ -58,15 +58,15 @@ type System struct {
 	Tasks    *workflow.Tasks
 	Requests *requests.Service
 	Reauth   *reauth.Guard
-	// Intake acts on the mail the info@ mailbox receives (the SES receipt rule's Lambda action).
+	// intake acts on the mail the info@ mailbox receives (the SES receipt rule's Lambda action).
 	Intake *intake.Service
-	// TelegramSweep wipes the connections whose bot token Telegram refuses (functions/telegram-sweep).
+	// telegramSweep wipes the connections whose bot token Telegram refuses (functions/telegram-sweep).
 	TelegramSweep *tgsweep.Sweep
-	// SLASweep escalates missed deadlines and re-drives stalled workflows (functions/sla-sweep).
+	// slaSweep escalates missed deadlines and re-drives stalled workflows (functions/sla-sweep).
 	SLASweep *slasweep.Sweep
-	// RetentionSweep deletes what is past its retention and repairs missing TTLs (functions/retention-sweep).
+	// retentionSweep deletes what is past its retention and repairs missing TTLs (functions/retention-sweep).
 	RetentionSweep *retention.Sweep
-	// Webhooks serves the channels' public routes (functions/channel-webhook).
+	// webhooks serves the channels' public routes (functions/channel-webhook).
 	Webhooks *webhooks.Service
 	Now      func() time.Time
 }
@@ -76,35 +76,32 @@ type System struct {
 // Lambda's own builder does, through the same Graph.
 func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 	g := newGraph(config.Loaded(cfg), c, nil, now)
-	s := &System{Config: cfg, Store: g.Store(), Ledger: g.Ledger(), Engine: g.Engine(), Deletion: g.Deletion(),
-		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.Tasks(), Requests: g.Requests(),
-		Reauth: g.Reauth(), Intake: g.Intake(), TelegramSweep: g.TelegramSweep(), SLASweep: g.SLASweep(),
-		RetentionSweep: g.RetentionSweep(), Webhooks: g.Webhooks(), Now: g.now}
+	s := &System{Config: cfg, Store: g.store(), Ledger: g.ledger(), Engine: g.engine(), Deletion: g.deletion(),
+		Mailer: g.mailer(), Calendar: g.calendar(), Starter: g.starter(), Tasks: g.tasks(), Requests: g.requests(),
+		Reauth: g.reauth(), Intake: g.intake(), TelegramSweep: g.telegramSweep(), SLASweep: g.slaSweep(),
+		RetentionSweep: g.retentionSweep(), Webhooks: g.webhooks(), Now: g.now}
 	if err := g.Err(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// FromEnvironment builds one Lambda function's handler: configuration from the environment, read
-// only as far as build's services ask for it, and AWS clients from the default configuration of
-// the function's role and region, made only for the services that use them.
-func FromEnvironment[H any](ctx context.Context, build func(*Graph) H) (H, error) {
+// FromEnvironment is the Graph of a Lambda function: configuration from the environment, read only
+// as far as the function's builder asks for it, and AWS clients from the default configuration of
+// the function's role and region, made only for the services that use them. After the builder, the
+// Graph's Err says whether the function may start.
+func FromEnvironment(ctx context.Context) *Graph {
 	// Logs as the Lambda runtime wants them (JSON under LoggingConfig, each record with the
 	// invocation's request id when logged with its context), and metrics as EMF lines on stdout.
 	slog.SetDefault(slog.New(lambdacontext.NewLogHandler()))
 	obs.SetOutput(os.Stdout)
-	var none H
+	g := newGraph(config.NewLoader(os.Getenv), Clients{}, nil, nil)
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
-		return none, fmt.Errorf("aws configuration: %w", err)
+		g.err = fmt.Errorf("aws configuration: %w", err)
 	}
-	g := newGraph(config.NewLoader(os.Getenv), Clients{}, &awsCfg, nil)
-	h := build(g)
-	if err := g.Err(); err != nil {
-		return none, err
-	}
-	return h, nil
+	g.aws = &awsCfg
+	return g
 }
 
 // API is the dashboard API over the services.
@@ -113,10 +110,10 @@ func (s *System) API() *api.API {
 		Reauth: s.Reauth, Now: s.Now})
 }
 
-// API is the dashboard API over the services it uses.
-func (g *Graph) API() *api.API {
-	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
-		Reauth: g.Reauth(), Now: g.now})
+// api is the dashboard API over the services it uses.
+func (g *Graph) api() *api.API {
+	return api.New(api.Services{Store: g.store(), Ledger: g.ledger(), Requests: g.requests(), Deletion: g.deletion(),
+		Reauth: g.reauth(), Now: g.now})
 }
 
 // TaskHandlers are the workflow tasks by the logical id of the function that runs each in
