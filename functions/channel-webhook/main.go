@@ -10,10 +10,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/lethe-dev/lethe/internal/system"
+	"github.com/lethe-dev/lethe/internal/system/wiring"
 )
 
 func main() {
-	g := system.FromEnvironment(context.Background())
+	g := wiring.FromEnvironment(context.Background())
 	handler := system.ChannelWebhook(g)
 	if err := g.Err(); err != nil {
 		log.Fatal(err)

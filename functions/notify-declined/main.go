@@ -7,12 +7,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/lethe-dev/lethe/internal/system"
+	"github.com/lethe-dev/lethe/internal/system/wiring"
 )
 
 func main() {
-	g := system.FromEnvironment(context.Background())
-	handler := system.NotifyDeclined(g)
+	g := wiring.FromEnvironment(context.Background())
+	handler := wiring.NotifyDeclined(g)
 	if err := g.Err(); err != nil {
 		log.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/system"
+	"github.com/lethe-dev/lethe/internal/system/wiring"
 )
 
 const module = "github.com/lethe-dev/lethe"
@@ -185,9 +186,9 @@ func environmentAccess(t *testing.T, p listedPackage, consts map[string]map[stri
 	return r
 }
 
-// builderOf is the builder a function's main.go calls on system.FromEnvironment's Graph
-// (system.EraseSlice(g) …), by its name in system.Lambdas.
-func builderOf(t *testing.T, p listedPackage) (string, func(*system.Graph) any) {
+// builderOf is the builder a function's main.go calls on wiring.FromEnvironment's Graph
+// (wiring.EraseSlice(g), system.API(g) …), by its name in system.Lambdas.
+func builderOf(t *testing.T, p listedPackage) (string, func(*wiring.Graph) any) {
 	t.Helper()
 	var name string
 	for _, f := range p.GoFiles {
@@ -201,7 +202,7 @@ func builderOf(t *testing.T, p listedPackage) (string, func(*system.Graph) any) 
 				return true
 			}
 			if fn, ok := c.Fun.(*ast.SelectorExpr); ok {
-				if x, ok := fn.X.(*ast.Ident); ok && x.Name == "system" && system.Lambdas()[fn.Sel.Name] != nil {
+				if x, ok := fn.X.(*ast.Ident); ok && (x.Name == "system" || x.Name == "wiring") && system.Lambdas()[fn.Sel.Name] != nil {
 					name = fn.Sel.Name
 				}
 			}
@@ -213,7 +214,7 @@ func builderOf(t *testing.T, p listedPackage) (string, func(*system.Graph) any) 
 
 // builderReads runs a Lambda's builder on a Graph whose configuration remembers what it is asked
 // for, and returns every variable the builder reads and which of them it cannot start without.
-func builderReads(t *testing.T, build func(*system.Graph) any) (required map[string]bool) {
+func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[string]bool) {
 	t.Helper()
 	valid := map[string]string{config.EnvTTLSafetyMargin: "168h", config.EnvTelegramAPIBaseURL: "https://api.telegram.org",
 		config.EnvExtraHolidays: "2030-01-02", config.EnvExtraWorkdays: "2030-01-05"}
@@ -225,7 +226,7 @@ func builderReads(t *testing.T, build func(*system.Graph) any) (required map[str
 	}
 	run := func(getenv func(string) string) (*config.Loader, error) {
 		l := config.NewLoader(getenv)
-		g := system.NewGraph(l, system.Clients{}, nil)
+		g := wiring.NewGraph(l, wiring.Clients{}, nil)
 		if build(g) == nil {
 			t.Fatal("the builder made no handler")
 		}
@@ -268,7 +269,7 @@ func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
 	pkgs := functionPackages(t, root)
 	consts := moduleConstants(t, pkgs)
 	// The places that hand the environment on (to config.NewLoader, read by each function's builder).
-	handedOn := map[string]*regexp.Regexp{module + "/internal/system": regexp.MustCompile(`^system\.go:\d+: os\.Getenv$`)}
+	handedOn := map[string]*regexp.Regexp{module + "/internal/system/wiring": regexp.MustCompile(`^wiring\.go:\d+: os\.Getenv$`)}
 
 	access := map[string]envReads{}
 	for path, p := range pkgs {
@@ -293,10 +294,10 @@ func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
 				}
 			}
 		}
-		// What system.FromEnvironment hands os.Getenv to reads is what the function's builder asks for.
+		// What wiring.FromEnvironment hands os.Getenv to reads is what the function's builder asks for.
 		name, build := builderOf(t, pkgs[main])
 		if build == nil {
-			t.Errorf("%s: calls no builder of system.Lambdas on system.FromEnvironment's Graph (found %q)", main, name)
+			t.Errorf("%s: calls no builder of system.Lambdas on wiring.FromEnvironment's Graph (found %q)", main, name)
 			return reads
 		}
 		for n, required := range builderReads(t, build) {
@@ -412,13 +413,13 @@ func TestEveryParameterConfiguresTheFunctions(t *testing.T) {
 }
 
 // startsHandler checks that functions/<folder>/main.go starts what system's builder of that name
-// returns (internal/system/lambdas.go: `func <builder>(g *Graph) … { return <handler> }`).
+// returns (internal/system/lambdas.go: `func <builder>(g *wiring.Graph) … { return <handler> }`).
 func startsHandler(root, folder, builder, handler string) error {
 	main, err := os.ReadFile(filepath.Join(root, "functions", folder, "main.go"))
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(string(main), "g := system.FromEnvironment(context.Background())") ||
+	if !strings.Contains(string(main), "g := wiring.FromEnvironment(context.Background())") ||
 		!strings.Contains(string(main), "handler := system."+builder+"(g)") || !strings.Contains(string(main), "lambda.Start(handler)") {
 		return fmt.Errorf("functions/%s/main.go does not start system.%s", folder, builder)
 	}
@@ -426,7 +427,7 @@ func startsHandler(root, folder, builder, handler string) error {
 	if err != nil {
 		return err
 	}
-	re := regexp.MustCompile(`func ` + builder + `\(g \*Graph\)[^{]*\{\s*return ` + regexp.QuoteMeta(handler) + `\s*\}`)
+	re := regexp.MustCompile(`func ` + builder + `\(g \*wiring\.Graph\)[^{]*\{\s*return ` + regexp.QuoteMeta(handler) + `\s*\}`)
 	if !re.Match(lambdas) {
 		return fmt.Errorf("system.%s does not return %s", builder, handler)
 	}

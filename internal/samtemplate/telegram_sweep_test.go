@@ -31,7 +31,7 @@ func TestTelegramSweepFunction(t *testing.T) {
 		t.Errorf("CodeUri %v, BuildMethod %v, Timeout %v", props["CodeUri"], dig(decl, "Metadata", "BuildMethod"), props["Timeout"])
 	}
 	// make's build-TelegramSweepFunction builds functions/telegram-sweep, whose main starts the sweep.
-	if err := startsHandler(root, "telegram-sweep", "TelegramSweep", "g.telegramSweep().Handle"); err != nil {
+	if err := startsHandler(root, "telegram-sweep", "TelegramSweep", "telegramSweepOf(g).Handle"); err != nil {
 		t.Errorf("functions/telegram-sweep/main.go does not start the TelegramSweep's Handle (%v)", err)
 	}
 	if got := dig(props, "Environment", "Variables", config.EnvTelegramAPIBaseURL); got != config.DefaultTelegramAPIBaseURL {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/system/wiring"
 )
 
 // A Lambda starts with the configuration its handler uses and no more: the erase task starts
@@ -20,7 +21,7 @@ func TestLambdaNeedsOnlyItsOwnConfiguration(t *testing.T) {
 	}
 	build := func(name string) (*config.Loader, error) {
 		l := config.NewLoader(func(k string) string { return env[k] })
-		g := NewGraph(l, Clients{}, nil)
+		g := wiring.NewGraph(l, Clients{}, nil)
 		if Lambdas()[name](g) == nil {
 			t.Fatalf("%s made no handler", name)
 		}

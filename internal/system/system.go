@@ -1,21 +1,15 @@
-// Package system assembles Lethe's services from configuration and AWS clients. Every Lambda's
-// main.go and the local run build them through the same Graph, so local and deployed cannot differ
-// in wiring, only in the clients they are given; a Lambda builds only what its handler uses.
+// Package system builds the edges (the dashboard API, webhooks, intake, the sweeps) on the shared
+// services of internal/system/wiring, and New assembles every service for the local run and the
+// tests through the same Graph the Lambdas build from, so local and deployed cannot differ in
+// wiring, only in the clients they are given; a Lambda builds only what its handler uses.
 package system
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lethe-dev/lethe/internal/api"
 	"github.com/lethe-dev/lethe/internal/calendar"
@@ -25,25 +19,19 @@ import (
 	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
-	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
+	"github.com/lethe-dev/lethe/internal/system/wiring"
 	"github.com/lethe-dev/lethe/internal/tgsweep"
 	"github.com/lethe-dev/lethe/internal/webhooks"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
-// Clients are the AWS clients the services use: the SDK's in production, the same types pointed at
-// the emulators locally (and the local Step Functions engine as SFN).
-type Clients struct {
-	DynamoDB *dynamodb.Client
-	S3       *s3.Client
-	SES      mailer.SESv2
-	SFN      workflow.Client
-}
+// Clients are the AWS clients the services use (wiring.Clients).
+type Clients = wiring.Clients
 
 // System is every service, built once per process.
 type System struct {
@@ -75,45 +63,22 @@ type System struct {
 // the clock every one of them reads (the virtual clock locally). It wires them exactly as each
 // Lambda's own builder does, through the same Graph.
 func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
-	g := newGraph(config.Loaded(cfg), c, nil, now)
-	s := &System{Config: cfg, Store: g.store(), Ledger: g.ledger(), Engine: g.engine(), Deletion: g.deletion(),
-		Mailer: g.mailer(), Calendar: g.calendar(), Starter: g.starter(), Tasks: g.tasks(), Requests: g.requests(),
-		Reauth: g.reauth(), Intake: g.intake(), TelegramSweep: g.telegramSweep(), SLASweep: g.slaSweep(),
-		RetentionSweep: g.retentionSweep(), Webhooks: g.webhooks(), Now: g.now}
+	g := wiring.NewGraph(config.Loaded(cfg), c, now)
+	retention := retentionSweepOf(g)
+	s := &System{Config: cfg, Store: g.Store(), Ledger: g.Ledger(), Engine: g.Engine(), Deletion: g.Deletion(),
+		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.Tasks(), Requests: g.Requests(),
+		Reauth: g.Reauth(), Intake: intakeOf(g), TelegramSweep: telegramSweepOf(g), SLASweep: slaSweepOf(g),
+		RetentionSweep: retention, Webhooks: webhooksOf(g), Now: g.Now()}
 	if err := g.Err(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// FromEnvironment is the Graph of a Lambda function: configuration from the environment, read only
-// as far as the function's builder asks for it, and AWS clients from the default configuration of
-// the function's role and region, made only for the services that use them. After the builder, the
-// Graph's Err says whether the function may start.
-func FromEnvironment(ctx context.Context) *Graph {
-	// Logs as the Lambda runtime wants them (JSON under LoggingConfig, each record with the
-	// invocation's request id when logged with its context), and metrics as EMF lines on stdout.
-	slog.SetDefault(slog.New(lambdacontext.NewLogHandler()))
-	obs.SetOutput(os.Stdout)
-	g := newGraph(config.NewLoader(os.Getenv), Clients{}, nil, nil)
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		g.err = fmt.Errorf("aws configuration: %w", err)
-	}
-	g.aws = &awsCfg
-	return g
-}
-
 // API is the dashboard API over the services.
 func (s *System) API() *api.API {
 	return api.New(api.Services{Store: s.Store, Ledger: s.Ledger, Requests: s.Requests, Deletion: s.Deletion,
 		Reauth: s.Reauth, Now: s.Now})
-}
-
-// api is the dashboard API over the services it uses.
-func (g *Graph) api() *api.API {
-	return api.New(api.Services{Store: g.store(), Ledger: g.ledger(), Requests: g.requests(), Deletion: g.deletion(),
-		Reauth: g.reauth(), Now: g.now})
 }
 
 // TaskHandlers are the workflow tasks by the logical id of the function that runs each in

@@ -133,7 +133,7 @@ func TestFunctionsFoldersAndEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	kebab := regexp.MustCompile(`([a-z0-9])([A-Z])`)
-	lambdas, err := os.ReadFile(filepath.Join(root, "internal", "system", "lambdas.go"))
+	lambdas, err := os.ReadFile(filepath.Join(root, "internal", "system", "wiring", "tasks.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,9 +147,9 @@ func TestFunctionsFoldersAndEvents(t *testing.T) {
 		for _, p := range strings.Split(folder, "-") {
 			logical += strings.ToUpper(p[:1]) + p[1:]
 		}
-		// main calls its builder (internal/system/lambdas.go), which returns the task's Lambda handler.
-		builder := regexp.MustCompile(`func ` + logical + `\(g \*Graph\)[^{]*\{\s*return workflow\.Lambda\(g\.tasks\(\)\.` + method + `\)\s*\}`)
-		if !strings.Contains(string(main), "handler := system."+logical+"(g)") || !builder.Match(lambdas) {
+		// main calls its builder (internal/system/wiring/tasks.go), which returns the task's Lambda handler.
+		builder := regexp.MustCompile(`func ` + logical + `\(g \*Graph\)[^{]*\{\s*return workflow\.Lambda\(g\.Tasks\(\)\.` + method + `\)\s*\}`)
+		if !strings.Contains(string(main), "handler := wiring."+logical+"(g)") || !builder.Match(lambdas) {
 			t.Errorf("functions/%s/main.go does not start Tasks.%s", folder, method)
 		}
 		logical += "Function"
