@@ -7,14 +7,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/lethe-dev/lethe/internal/system"
-	"github.com/lethe-dev/lethe/internal/workflow"
+	"github.com/lethe-dev/lethe/internal/system/wiring"
 )
 
 func main() {
-	sys, err := system.FromEnvironment(context.Background())
-	if err != nil {
+	g := wiring.FromEnvironment(context.Background())
+	handler := wiring.FinishRequest(g)
+	if err := g.Err(); err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(workflow.Lambda(sys.Tasks.Finish))
+	lambda.Start(handler)
 }

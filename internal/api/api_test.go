@@ -21,7 +21,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/local/gateway"
 	"github.com/lethe-dev/lethe/internal/local/localauth"
 	"github.com/lethe-dev/lethe/internal/local/localaws"
-	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
@@ -29,6 +28,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
 	"github.com/lethe-dev/lethe/internal/testenv"
+	testworld "github.com/lethe-dev/lethe/internal/testenv/world"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -50,29 +50,17 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	env, stack := flowtest.Start(t, start, nil)
-	m, _, err := seed.Write(context.Background(), stack.System.Store, env.S3, env.Buckets, seed.Options{Seed: 9, Now: start.Add(-time.Hour),
+	wd := testworld.New(t, testworld.Options{Start: start, Seed: 9,
 		Size: seed.Size{Accounts: 2, BotsPerAccount: 2, EndUsersPerBot: 4, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
-			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 3, PaymentsPerAccount: 1}, Password: "owner-password"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 3, PaymentsPerAccount: 1}, Password: "owner-password"})
 	iss, err := localauth.New("http://127.0.0.1/_local", "lethe-dashboard", time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := &gateway.Gateway{Routes: stack.System.API().Routes(), Authorizer: gateway.JWTAuthorizer(iss)}
+	gw := &gateway.Gateway{Routes: wd.Sys.API().Routes(), Authorizer: gateway.JWTAuthorizer(iss)}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
-	doc, err := apispec.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := apispec.NewValidator(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &world{t: t, ctx: context.Background(), env: env, sys: stack.System, eng: stack.Engine, srv: srv, iss: iss, manifest: m, spec: v}
+	return &world{t: t, ctx: wd.Ctx, env: wd.Env, sys: wd.Sys, eng: wd.Engine, srv: srv, iss: iss, manifest: wd.Manifest, spec: testworld.Spec(t)}
 }
 
 // member is the sub of the first member with that role in account i.

@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -93,64 +94,144 @@ const (
 	EnvTelegramAPIBaseURL        = "TELEGRAM_API_BASE_URL"
 )
 
-// Load reads the configuration through getenv (os.Getenv in production). Missing values are an
-// error naming every one of them: a function must not start half-configured.
+// Load reads the whole configuration through getenv (os.Getenv in production). Missing values are
+// an error naming every one of them: a function must not start half-configured.
 func Load(getenv func(string) string) (Config, error) {
-	var missing []string
-	req := func(name string) string {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			missing = append(missing, name)
-		}
-		return v
-	}
-	c := Config{
-		MetaAppSecret:         req(EnvMetaAppSecret),
-		SlackSigningSecret:    req(EnvSlackSigningSecret),
-		WhatsAppVerifyToken:   req(EnvWhatsAppVerifyToken),
-		InfoAddress:           req(EnvInfoAddress),
-		SenderAddress:         req(EnvSenderAddress),
-		PrivacyOfficerAddress: req(EnvPrivacyOfficerAddress),
-		ForwardAddress:        req(EnvForwardAddress),
-		PublicBaseURL:         strings.TrimRight(req(EnvPublicBaseURL), "/"),
-		PlatformTable:         req(EnvPlatformTable),
-		LedgerTable:           req(EnvLedgerTable),
-		AnalyticsTable:        req(EnvAnalyticsTable),
-		FilesBucket:           req(EnvFilesBucket),
-		InboundMailBucket:     req(EnvInboundMailBucket),
-		TTLSafetyMargin:       datamap.DefaultSafetyMargin,
-		OperatorName:          req(EnvOperatorName),
-		OperatorAddress:       req(EnvOperatorAddress),
-		OperatorINN:           strings.TrimSpace(getenv(EnvOperatorINN)),
-		OperatorNameEN:        strings.TrimSpace(getenv(EnvOperatorNameEN)),
-		OperatorAddressEN:     strings.TrimSpace(getenv(EnvOperatorAddressEN)),
-		JWTIssuer:             strings.TrimSpace(getenv(EnvJWTIssuer)),
-		JWTAudience:           strings.TrimSpace(getenv(EnvJWTAudience)),
-
-		AccountDeletionMachine:    req(EnvAccountDeletionMachine),
-		EndUserDeletionMachine:    req(EnvEndUserDeletionMachine),
-		ConnectionWipeMachine:     req(EnvConnectionWipeMachine),
-		EndCustomerRequestMachine: req(EnvEndCustomerRequestMachine),
-		ExtraHolidays:             strings.TrimSpace(getenv(EnvExtraHolidays)),
-		ExtraWorkdays:             strings.TrimSpace(getenv(EnvExtraWorkdays)),
-	}
-	if v := strings.TrimSpace(getenv(EnvTTLSafetyMargin)); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > 30*24*time.Hour {
-			return Config{}, fmt.Errorf("%s: %q is not a duration between 0 and 720h", EnvTTLSafetyMargin, v)
-		}
-		c.TTLSafetyMargin = d
-	}
-	tg, err := telegramBaseURL(getenv(EnvTelegramAPIBaseURL))
-	if err != nil {
+	l := NewLoader(getenv)
+	c := l.Need(Names()...)
+	if err := l.Err(); err != nil {
 		return Config{}, err
 	}
-	c.TelegramAPIBaseURL = tg
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return Config{}, fmt.Errorf("missing configuration: %s", strings.Join(missing, ", "))
-	}
 	return c, nil
+}
+
+// variable is how one environment variable sets its part of a Config: required ones must not be
+// empty; set gets the value with surrounding space trimmed ("" for an unset optional one).
+type variable struct {
+	required bool
+	set      func(c *Config, v string) error
+}
+
+// text is a variable copied as it is.
+func text(required bool, field func(*Config) *string) variable {
+	return variable{required: required, set: func(c *Config, v string) error { *field(c) = v; return nil }}
+}
+
+// variables are every variable a Config is read from, by name.
+var variables = map[string]variable{
+	EnvMetaAppSecret:         text(true, func(c *Config) *string { return &c.MetaAppSecret }),
+	EnvSlackSigningSecret:    text(true, func(c *Config) *string { return &c.SlackSigningSecret }),
+	EnvWhatsAppVerifyToken:   text(true, func(c *Config) *string { return &c.WhatsAppVerifyToken }),
+	EnvInfoAddress:           text(true, func(c *Config) *string { return &c.InfoAddress }),
+	EnvSenderAddress:         text(true, func(c *Config) *string { return &c.SenderAddress }),
+	EnvPrivacyOfficerAddress: text(true, func(c *Config) *string { return &c.PrivacyOfficerAddress }),
+	EnvForwardAddress:        text(true, func(c *Config) *string { return &c.ForwardAddress }),
+	EnvPublicBaseURL: {required: true, set: func(c *Config, v string) error {
+		c.PublicBaseURL = strings.TrimRight(v, "/")
+		return nil
+	}},
+	EnvPlatformTable:     text(true, func(c *Config) *string { return &c.PlatformTable }),
+	EnvLedgerTable:       text(true, func(c *Config) *string { return &c.LedgerTable }),
+	EnvAnalyticsTable:    text(true, func(c *Config) *string { return &c.AnalyticsTable }),
+	EnvFilesBucket:       text(true, func(c *Config) *string { return &c.FilesBucket }),
+	EnvInboundMailBucket: text(true, func(c *Config) *string { return &c.InboundMailBucket }),
+	EnvTTLSafetyMargin: {set: func(c *Config, v string) error {
+		c.TTLSafetyMargin = datamap.DefaultSafetyMargin
+		if v == "" {
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 30*24*time.Hour {
+			return fmt.Errorf("%s: %q is not a duration between 0 and 720h", EnvTTLSafetyMargin, v)
+		}
+		c.TTLSafetyMargin = d
+		return nil
+	}},
+	EnvOperatorName:      text(true, func(c *Config) *string { return &c.OperatorName }),
+	EnvOperatorAddress:   text(true, func(c *Config) *string { return &c.OperatorAddress }),
+	EnvOperatorINN:       text(false, func(c *Config) *string { return &c.OperatorINN }),
+	EnvOperatorNameEN:    text(false, func(c *Config) *string { return &c.OperatorNameEN }),
+	EnvOperatorAddressEN: text(false, func(c *Config) *string { return &c.OperatorAddressEN }),
+	EnvJWTIssuer:         text(false, func(c *Config) *string { return &c.JWTIssuer }),
+	EnvJWTAudience:       text(false, func(c *Config) *string { return &c.JWTAudience }),
+
+	EnvAccountDeletionMachine:    text(true, func(c *Config) *string { return &c.AccountDeletionMachine }),
+	EnvEndUserDeletionMachine:    text(true, func(c *Config) *string { return &c.EndUserDeletionMachine }),
+	EnvConnectionWipeMachine:     text(true, func(c *Config) *string { return &c.ConnectionWipeMachine }),
+	EnvEndCustomerRequestMachine: text(true, func(c *Config) *string { return &c.EndCustomerRequestMachine }),
+	EnvExtraHolidays:             text(false, func(c *Config) *string { return &c.ExtraHolidays }),
+	EnvExtraWorkdays:             text(false, func(c *Config) *string { return &c.ExtraWorkdays }),
+	EnvTelegramAPIBaseURL: {set: func(c *Config, v string) (err error) {
+		c.TelegramAPIBaseURL, err = telegramBaseURL(v)
+		return err
+	}},
+}
+
+// A Loader reads the configuration variable by variable, as the services a function builds ask for
+// it, so a function reads — and cannot fail to start for — only what it uses. It remembers every
+// variable asked for (the template test compares them with each function's environment), and every
+// one that was missing or malformed, for Err.
+type Loader struct {
+	getenv  func(string) string
+	whole   bool // the Config was loaded whole already: Need reads nothing
+	cfg     Config
+	asked   map[string]bool
+	missing []string
+	bad     error
+}
+
+// NewLoader reads through getenv (os.Getenv in production).
+func NewLoader(getenv func(string) string) *Loader {
+	return &Loader{getenv: getenv, asked: map[string]bool{}}
+}
+
+// Loaded is a Loader over a configuration already loaded whole (the local run, tests).
+func Loaded(c Config) *Loader { return &Loader{whole: true, cfg: c, asked: map[string]bool{}} }
+
+// Need reads the named variables not read yet, and returns the configuration read so far.
+func (l *Loader) Need(names ...string) Config {
+	for _, name := range names {
+		if l.whole || l.asked[name] {
+			continue
+		}
+		v, ok := variables[name]
+		if !ok {
+			panic("config: no variable " + name) // a programming error, found by any test of the caller
+		}
+		l.asked[name] = true
+		raw := strings.TrimSpace(l.getenv(name))
+		if raw == "" && v.required {
+			l.missing = append(l.missing, name)
+			continue
+		}
+		if err := v.set(&l.cfg, raw); err != nil && l.bad == nil {
+			l.bad = err
+		}
+	}
+	return l.cfg
+}
+
+// Asked lists, sorted, every variable Need has read.
+func (l *Loader) Asked() []string {
+	names := make([]string, 0, len(l.asked))
+	for n := range l.asked {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Err is the first malformed variable, or else every missing one by name; nil when all were read.
+func (l *Loader) Err() error {
+	if l.bad != nil {
+		return l.bad
+	}
+	if len(l.missing) > 0 {
+		missing := slices.Clone(l.missing)
+		sort.Strings(missing)
+		return fmt.Errorf("missing configuration: %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // telegramBaseURL reads TELEGRAM_API_BASE_URL: empty means the default; anything else must be an

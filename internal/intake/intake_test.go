@@ -21,7 +21,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/ledger"
-	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/local/localsmtp"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -29,6 +28,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
 	"github.com/lethe-dev/lethe/internal/testenv"
+	"github.com/lethe-dev/lethe/internal/testenv/world"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -57,23 +57,13 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	env, stack := flowtest.Start(t, monday, nil)
-	r := &rig{t: t, ctx: context.Background(), env: env, sys: stack.System, eng: stack.Engine}
-	m, _, err := seed.Write(r.ctx, r.sys.Store, env.S3, env.Buckets, seed.Options{Seed: 5, Now: monday.Add(-time.Hour),
+	wd := world.New(t, world.Options{Start: monday, Seed: 5,
 		Size: seed.Size{Accounts: 2, BotsPerAccount: 2, EndUsersPerBot: 6, ConversationsPerEndUser: 2, MessagesPerConversation: 3,
-			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 4, PaymentsPerAccount: 2}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.man, r.acct = m, m.Accounts[0]
-	a, err := r.sys.Store.Account(r.ctx, r.acct.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Email = env.Address("owner")
-	if err := r.sys.Store.Put(r.ctx, a); err != nil {
-		t.Fatal(err)
-	}
+			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 4, PaymentsPerAccount: 2}})
+	env := wd.Env
+	r := &rig{t: t, ctx: wd.Ctx, env: env, sys: wd.Sys, eng: wd.Engine, man: wd.Manifest, acct: wd.Manifest.Accounts[0]}
+	wd.OwnerMail(r.acct.ID, "owner")
+	var err error
 	srv := &localsmtp.Server{Addr: "127.0.0.1:0", S3: env.S3, Bucket: env.Buckets["InboundMailBucket"], Prefix: intake.ObjectPrefix,
 		Recipients: []string{r.sys.Config.InfoAddress}, Now: r.eng.Clock().Now,
 		Handler: func(ctx context.Context, ev events.SimpleEmailEvent) error {

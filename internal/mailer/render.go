@@ -213,7 +213,45 @@ type line struct{ Label, Value string }
 // Date is the named milestone's date, "" when the timeline lacks it.
 func (v *view) Date(name string) string { return v.dates[name] }
 
+// buildView words, formats and cleans what template t shows of d, in locale loc.
 func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
+	v := recipientView(t, loc, d)
+	if t == IntakeReceived {
+		// The neutral answer may reach someone who is not the account's owner: anything drawn
+		// from an account (its address, its owner's name, its bots, its dates) would tell them
+		// the account exists. The mail states the request id and nothing else.
+		return &view{Lang: loc, RequestID: v.RequestID, dates: map[string]string{}}, nil
+	}
+	if d.RequestKind != "" {
+		v.RequestKind = titleOr(evidence.RequestKindTitle, d.RequestKind, loc)
+	}
+	if err := v.setLinks(d, baseURL); err != nil {
+		return nil, err
+	}
+	v.setTimeline(d.Timeline, loc)
+	v.Deleted = deletedLines(t, d.Deleted, loc)
+	v.Kept = keptLines(t, d.Kept, loc)
+	v.Counts = countLines(d.Counts, loc)
+
+	if t == DeadlineMissed {
+		at, _ := find(d.Timeline, d.Deadline)
+		v.MissedLabel, v.MissedAt = milestoneTitle(d.Deadline, loc), formatTime(at, loc)
+	}
+	if t == RetentionReport {
+		v.Counts = nil
+		reportView(v, d.Retention, loc)
+	}
+	if t == AccountDeletionCompleted {
+		if err := v.setAct(t, d, loc); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// recipientView is the view's single-line values, cleaned; the alerts to the operators keep only
+// the request's state, not whose data it is.
+func recipientView(t Template, loc string, d Data) *view {
 	v := &view{
 		Lang:         loc,
 		RequestID:    cleanLine(d.RequestID),
@@ -232,26 +270,27 @@ func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
 		v.Name, v.AccountEmail, v.BotName, v.EndUserRef, v.Reason = "", "", "", "", ""
 		v.Error = errorName(d.Error)
 	}
-	if t == IntakeReceived {
-		// The neutral answer may reach someone who is not the account's owner: anything drawn
-		// from an account (its address, its owner's name, its bots, its dates) would tell them
-		// the account exists. The mail states the request id and nothing else.
-		return &view{Lang: loc, RequestID: v.RequestID, dates: map[string]string{}}, nil
-	}
-	if d.RequestKind != "" {
-		v.RequestKind = titleOr(evidence.RequestKindTitle, d.RequestKind, loc)
-	}
+	return v
+}
+
+// setLinks resolves the mail's links against baseURL.
+func (v *view) setLinks(d Data, baseURL string) error {
 	var err error
 	for _, u := range []struct {
 		dst *string
 		src string
 	}{{&v.CancelURL, d.CancelURL}, {&v.ConfirmURL, d.ConfirmURL}, {&v.DecisionURL, d.DecisionURL}, {&v.StatusURL, d.StatusURL}} {
 		if *u.dst, err = resolveURL(baseURL, u.src); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	return nil
+}
 
-	ms := slices.Clone(d.Timeline)
+// setTimeline lists the dated milestones in time order, and remembers each one's first date by
+// name for Date.
+func (v *view) setTimeline(timeline []Milestone, loc string) {
+	ms := slices.Clone(timeline)
 	slices.SortStableFunc(ms, func(a, b Milestone) int { return a.At.Compare(b.At) })
 	for _, m := range ms {
 		if m.At.IsZero() {
@@ -263,21 +302,28 @@ func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
 			v.dates[m.Name] = s
 		}
 	}
+}
 
-	accountScope := t == AccountDeletionConfirmation || t == AccountDeleted
-	deleted := d.Deleted
+// deletedLines titles the categories deleted, in data-map order.
+func deletedLines(t Template, deleted []string, loc string) []string {
 	if len(deleted) == 0 && t == AccountDeletionConfirmation {
 		// The account scope reaches exactly these; stating them needs nothing from the caller.
 		for _, c := range datamap.Reaching(datamap.ScopeAccount) {
 			deleted = append(deleted, c.Name)
 		}
 	}
+	var out []string
 	for _, c := range inMapOrder(deleted) {
-		v.Deleted = append(v.Deleted, titleOr(evidence.CategoryTitle, c, loc))
+		out = append(out, titleOr(evidence.CategoryTitle, c, loc))
 	}
+	return out
+}
 
-	kept := slices.Clone(d.Kept)
-	if accountScope {
+// keptLines titles what is kept and why, in data-map order, once each; an account's mail states
+// the law's exceptions whatever the caller listed.
+func keptLines(t Template, listed []Kept, loc string) []line {
+	kept := slices.Clone(listed)
+	if t == AccountDeletionConfirmation || t == AccountDeleted {
 		// The law's exceptions apply to every account, whatever the caller listed.
 		kept = append(kept, statutoryKept...)
 	}
@@ -289,56 +335,58 @@ func buildView(t Template, loc string, d Data, baseURL string) (*view, error) {
 		return drop
 	})
 	slices.SortStableFunc(kept, func(a, b Kept) int { return mapIndex(a.Category) - mapIndex(b.Category) })
+	var out []line
 	for _, k := range kept {
-		v.Kept = append(v.Kept, line{titleOr(evidence.CategoryTitle, k.Category, loc), titleOr(evidence.KeptReasonTitle, k.Reason, loc)})
+		out = append(out, line{titleOr(evidence.CategoryTitle, k.Category, loc), titleOr(evidence.KeptReasonTitle, k.Reason, loc)})
 	}
+	return out
+}
 
-	keys := make([]string, 0, len(d.Counts))
-	for k, n := range d.Counts {
+// countLines titles and formats the counts of the categories something was deleted of, in data-map
+// order.
+func countLines(counts map[string]int64, loc string) []line {
+	keys := make([]string, 0, len(counts))
+	for k, n := range counts {
 		if n > 0 { // a category with nothing in it was not "deleted"
 			keys = append(keys, k)
 		}
 	}
+	var out []line
 	for _, k := range inMapOrder(keys) {
 		title := titleOr(evidence.CategoryTitle, k, loc)
 		if k == CountS3Objects {
 			title = s3Title.in(loc)
 		}
-		v.Counts = append(v.Counts, line{title, formatCount(d.Counts[k], loc)})
+		out = append(out, line{title, formatCount(counts[k], loc)})
 	}
+	return out
+}
 
-	if t == DeadlineMissed {
-		at, _ := find(d.Timeline, d.Deadline)
-		v.MissedLabel, v.MissedAt = milestoneTitle(d.Deadline, loc), formatTime(at, loc)
+// setAct renders the request's act of destruction into the final mail, as text, as HTML and as the
+// attachment's name; the act must be one of this request's.
+func (v *view) setAct(t Template, d Data, loc string) error {
+	// The act of any round of this request (evidence.ActID numbers them), no other.
+	if !evidence.ActOf(d.Act.RequestID, d.RequestID) {
+		return fmt.Errorf("%w: mail for %s, act of %s", ErrActMismatch, d.RequestID, d.Act.RequestID)
 	}
-	if t == RetentionReport {
-		v.Counts = nil
-		reportView(v, d.Retention, loc)
+	var err error
+	if v.ActText, err = evidence.RenderMarkdown(*d.Act, loc); err != nil {
+		return fmt.Errorf("mailer: %s: act of destruction: %w", t, err)
 	}
-
-	if t == AccountDeletionCompleted {
-		// The act of any round of this request (evidence.ActID numbers them), no other.
-		if !evidence.ActOf(d.Act.RequestID, d.RequestID) {
-			return nil, fmt.Errorf("%w: mail for %s, act of %s", ErrActMismatch, d.RequestID, d.Act.RequestID)
-		}
-		if v.ActText, err = evidence.RenderMarkdown(*d.Act, loc); err != nil {
-			return nil, fmt.Errorf("mailer: %s: act of destruction: %w", t, err)
-		}
-		page, err := evidence.RenderHTML(*d.Act, loc)
-		if err != nil {
-			return nil, fmt.Errorf("mailer: %s: act of destruction: %w", t, err)
-		}
-		body, ok := htmlBody(page)
-		if !ok {
-			return nil, fmt.Errorf("mailer: %s: the act's HTML has no body", t)
-		}
-		v.ActHTML = htmltemplate.HTML(body) // evidence.RenderHTML escaped every value already
-		v.ActFile = "act-" + fileSafe.ReplaceAllString(d.RequestID, "_") + ".json"
-		if v.RequestKind == "" {
-			v.RequestKind = titleOr(evidence.RequestKindTitle, d.Act.RequestKind, loc)
-		}
+	page, err := evidence.RenderHTML(*d.Act, loc)
+	if err != nil {
+		return fmt.Errorf("mailer: %s: act of destruction: %w", t, err)
 	}
-	return v, nil
+	body, ok := htmlBody(page)
+	if !ok {
+		return fmt.Errorf("mailer: %s: the act's HTML has no body", t)
+	}
+	v.ActHTML = htmltemplate.HTML(body) // evidence.RenderHTML escaped every value already
+	v.ActFile = "act-" + fileSafe.ReplaceAllString(d.RequestID, "_") + ".json"
+	if v.RequestKind == "" {
+		v.RequestKind = titleOr(evidence.RequestKindTitle, d.Act.RequestKind, loc)
+	}
+	return nil
 }
 
 // reportView fills a retention report's lines: categories in data-map order, those with nothing

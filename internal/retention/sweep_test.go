@@ -19,12 +19,12 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
-	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/testenv"
+	"github.com/lethe-dev/lethe/internal/testenv/world"
 )
 
 // The TTL removals reach the stream function through the platform table's stream.
@@ -46,17 +46,13 @@ type rig struct {
 
 func newRig(t *testing.T, seeded bool) *rig {
 	t.Helper()
-	env, stack := flowtest.Start(t, t0, nil)
-	r := &rig{t: t, ctx: context.Background(), env: env, stack: stack, sweep: stack.System.RetentionSweep}
+	o := world.Options{Start: t0}
 	if seeded {
-		_, _, err := seed.Write(r.ctx, stack.System.Store, env.S3, env.Buckets, seed.Options{Seed: 11, Now: t0.Add(-time.Hour),
-			Size: seed.Size{Accounts: 2, BotsPerAccount: 2, EndUsersPerBot: 3, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
-				InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 3, PaymentsPerAccount: 3}}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o.Seed, o.Size = 11, seed.Size{Accounts: 2, BotsPerAccount: 2, EndUsersPerBot: 3, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
+			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 3, PaymentsPerAccount: 3}
 	}
-	return r
+	wd := world.New(t, o)
+	return &rig{t: t, ctx: wd.Ctx, env: wd.Env, stack: wd.Stack, sweep: wd.Sys.RetentionSweep}
 }
 
 func (r *rig) advanceTo(at time.Time) {

@@ -15,12 +15,13 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/system"
+	"github.com/lethe-dev/lethe/internal/system/wiring"
 )
 
 const module = "github.com/lethe-dev/lethe"
@@ -185,26 +186,59 @@ func environmentAccess(t *testing.T, p listedPackage, consts map[string]map[stri
 	return r
 }
 
-// configReads runs config.Load, the one reader the functions hand the environment to
-// (internal/system: config.Load(os.Getenv)), and returns every variable it reads and which of them
-// it cannot start without.
-func configReads(t *testing.T) (read []string, required map[string]bool) {
+// builderOf is the builder a function's main.go calls on wiring.FromEnvironment's Graph
+// (wiring.EraseSlice(g), system.API(g) …), by its name in system.Lambdas.
+func builderOf(t *testing.T, p listedPackage) (string, func(*wiring.Graph) any) {
 	t.Helper()
-	valid := map[string]string{config.EnvTTLSafetyMargin: "168h", config.EnvTelegramAPIBaseURL: "https://api.telegram.org"}
+	var name string
+	for _, f := range p.GoFiles {
+		file, err := parser.ParseFile(token.NewFileSet(), filepath.Join(p.Dir, f), nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			c, ok := n.(*ast.CallExpr)
+			if !ok || len(c.Args) != 1 {
+				return true
+			}
+			if fn, ok := c.Fun.(*ast.SelectorExpr); ok {
+				if x, ok := fn.X.(*ast.Ident); ok && (x.Name == "system" || x.Name == "wiring") && system.Lambdas()[fn.Sel.Name] != nil {
+					name = fn.Sel.Name
+				}
+			}
+			return true
+		})
+	}
+	return name, system.Lambdas()[name]
+}
+
+// builderReads runs a Lambda's builder on a Graph whose configuration remembers what it is asked
+// for, and returns every variable the builder reads and which of them it cannot start without.
+func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[string]bool) {
+	t.Helper()
+	valid := map[string]string{config.EnvTTLSafetyMargin: "168h", config.EnvTelegramAPIBaseURL: "https://api.telegram.org",
+		config.EnvExtraHolidays: "2030-01-02", config.EnvExtraWorkdays: "2030-01-05"}
 	value := func(name string) string {
 		if v, ok := valid[name]; ok {
 			return v
 		}
 		return "x"
 	}
-	seen := map[string]bool{}
-	if _, err := config.Load(func(name string) string { seen[name] = true; return value(name) }); err != nil {
-		t.Fatalf("config.Load with every variable set: %v", err)
+	run := func(getenv func(string) string) (*config.Loader, error) {
+		l := config.NewLoader(getenv)
+		g := wiring.NewGraph(l, wiring.Clients{}, nil)
+		if build(g) == nil {
+			t.Fatal("the builder made no handler")
+		}
+		return l, g.Err()
+	}
+	l, err := run(value)
+	if err != nil {
+		t.Fatalf("the builder with every variable set: %v", err)
 	}
 	required = map[string]bool{}
-	for name := range seen {
-		read = append(read, name)
-		_, err := config.Load(func(n string) string {
+	for _, name := range l.Asked() {
+		_, err := run(func(n string) string {
 			if n == name {
 				return ""
 			}
@@ -212,8 +246,7 @@ func configReads(t *testing.T) (read []string, required map[string]bool) {
 		})
 		required[name] = err != nil
 	}
-	sort.Strings(read)
-	return read, required
+	return required
 }
 
 // setOnlyWhereUsed are optional variables (config.Load reads them in every function and has a
@@ -235,9 +268,8 @@ func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
 	root := filepath.Dir(tmpl.Path())
 	pkgs := functionPackages(t, root)
 	consts := moduleConstants(t, pkgs)
-	cfgRead, cfgRequired := configReads(t)
-	// The places that hand the environment on, and what the reader they hand it to reads.
-	handedOn := map[string]*regexp.Regexp{module + "/internal/system": regexp.MustCompile(`^system\.go:\d+: os\.Getenv$`)}
+	// The places that hand the environment on (to config.NewLoader, read by each function's builder).
+	handedOn := map[string]*regexp.Regexp{module + "/internal/system/wiring": regexp.MustCompile(`^wiring\.go:\d+: os\.Getenv$`)}
 
 	access := map[string]envReads{}
 	for path, p := range pkgs {
@@ -257,15 +289,19 @@ func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
 				reads[n] = true // read without a default in the template's view: it must be set
 			}
 			for _, o := range a.other {
-				re := handedOn[dep]
-				if re == nil || !re.MatchString(o) {
+				if re := handedOn[dep]; re == nil || !re.MatchString(o) {
 					t.Errorf("%s %s: an environment access this test does not know; make it os.Getenv(<constant>) or teach handedOn what it reads", dep, o)
-					continue
-				}
-				for _, n := range cfgRead {
-					reads[n] = reads[n] || cfgRequired[n]
 				}
 			}
+		}
+		// What wiring.FromEnvironment hands os.Getenv to reads is what the function's builder asks for.
+		name, build := builderOf(t, pkgs[main])
+		if build == nil {
+			t.Errorf("%s: calls no builder of system.Lambdas on wiring.FromEnvironment's Graph (found %q)", main, name)
+			return reads
+		}
+		for n, required := range builderReads(t, build) {
+			reads[n] = reads[n] || required
 		}
 		return reads
 	}
@@ -322,20 +358,40 @@ func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
 }
 
 // TestEveryParameterConfiguresTheFunctions: every parameter of the template (SPEC §8's
-// configuration and the deployment's own) reaches the functions as a Globals variable, so a
-// parameter cannot be declared and then ignored, nor a variable be left without its parameter.
+// configuration and the deployment's own) reaches the functions as a variable of the functions
+// that read it — or, for the JWT issuer and audience no function reads, the HTTP API's authorizer —,
+// so a parameter cannot be declared and then ignored, nor a variable be left without its parameter.
 func TestEveryParameterConfiguresTheFunctions(t *testing.T) {
-	raw := loadReal(t).Raw()
-	globals, _ := dig(raw, "Globals", "Function", "Environment", "Variables").(map[string]any)
+	tmpl := loadReal(t)
+	raw := tmpl.Raw()
+	vars, err := tmpl.FunctionVariables()
+	if err != nil {
+		t.Fatal(err)
+	}
 	byParam := map[string]string{}
-	for v, val := range globals {
+	for v, val := range vars {
 		if p, ok := dig(val, "Ref").(string); ok {
 			byParam[p] = v
 		}
 	}
+	jwt := dig(raw, "Resources", "HttpApi", "Properties", "Auth", "Authorizers", "dashboardJwt", "JwtConfiguration")
+	byAuthorizer := map[string]bool{}
+	if p, ok := dig(jwt, "issuer", "Ref").(string); ok {
+		byAuthorizer[p] = true
+	}
+	if aud, ok := dig(jwt, "audience").([]any); ok && len(aud) == 1 {
+		if p, ok := dig(aud[0], "Ref").(string); ok {
+			byAuthorizer[p] = true
+		}
+	}
+	for _, p := range []string{"JwtIssuer", "JwtAudience"} {
+		if !byAuthorizer[p] {
+			t.Errorf("parameter %s is not the authorizer's (%v)", p, jwt)
+		}
+	}
 	for p := range raw["Parameters"].(map[string]any) {
-		if _, ok := byParam[p]; !ok {
-			t.Errorf("parameter %s is no Globals variable", p)
+		if _, ok := byParam[p]; !ok && !byAuthorizer[p] {
+			t.Errorf("parameter %s is no function's variable", p)
 		}
 	}
 	// SPEC §8: "META_APP_SECRET, SLACK_SIGNING_SECRET, WHATSAPP_VERIFY_TOKEN, INFO_ADDRESS,
@@ -343,15 +399,37 @@ func TestEveryParameterConfiguresTheFunctions(t *testing.T) {
 	// and state-machine names come from the stack's own resources.
 	for _, v := range []string{config.EnvMetaAppSecret, config.EnvSlackSigningSecret, config.EnvWhatsAppVerifyToken,
 		config.EnvInfoAddress, config.EnvSenderAddress, config.EnvPrivacyOfficerAddress, config.EnvPublicBaseURL} {
-		p, _ := dig(globals[v], "Ref").(string)
+		p, _ := dig(vars[v], "Ref").(string)
 		if _, ok := raw["Parameters"].(map[string]any)[p]; !ok {
-			t.Errorf("%s = %v, want !Ref of a parameter", v, globals[v])
+			t.Errorf("%s = %v, want !Ref of a parameter", v, vars[v])
 		}
 	}
 	for _, v := range []string{config.EnvPlatformTable, config.EnvLedgerTable, config.EnvAnalyticsTable, config.EnvFilesBucket, config.EnvInboundMailBucket} {
-		p, _ := dig(globals[v], "Ref").(string)
+		p, _ := dig(vars[v], "Ref").(string)
 		if _, ok := raw["Resources"].(map[string]any)[p]; !ok {
-			t.Errorf("%s = %v, want !Ref of a resource of the stack", v, globals[v])
+			t.Errorf("%s = %v, want !Ref of a resource of the stack", v, vars[v])
 		}
 	}
+}
+
+// startsHandler checks that functions/<folder>/main.go starts what system's builder of that name
+// returns (internal/system/lambdas.go: `func <builder>(g *wiring.Graph) … { return <handler> }`).
+func startsHandler(root, folder, builder, handler string) error {
+	main, err := os.ReadFile(filepath.Join(root, "functions", folder, "main.go"))
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(main), "g := wiring.FromEnvironment(context.Background())") ||
+		!strings.Contains(string(main), "handler := system."+builder+"(g)") || !strings.Contains(string(main), "lambda.Start(handler)") {
+		return fmt.Errorf("functions/%s/main.go does not start system.%s", folder, builder)
+	}
+	lambdas, err := os.ReadFile(filepath.Join(root, "internal", "system", "lambdas.go"))
+	if err != nil {
+		return err
+	}
+	re := regexp.MustCompile(`func ` + builder + `\(g \*wiring\.Graph\)[^{]*\{\s*return ` + regexp.QuoteMeta(handler) + `\s*\}`)
+	if !re.Match(lambdas) {
+		return fmt.Errorf("system.%s does not return %s", builder, handler)
+	}
+	return nil
 }

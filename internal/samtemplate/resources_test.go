@@ -144,10 +144,20 @@ func TestBucketsOfRealTemplate(t *testing.T) {
 	}
 }
 
-// TestFunctionEnvironmentOfRealTemplate: every function sees the deployed names and configuration.
+// TestFunctionEnvironmentOfRealTemplate: the functions see the deployed names and configuration
+// (each function the part it reads: TestFunctionEnvironmentIsWhatTheCodeReads), and the HTTP API's
+// authorizer the JWT issuer and audience.
 func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 	tmpl := loadReal(t)
-	vars := tmpl.Raw()["Globals"].(map[string]any)["Function"].(map[string]any)["Environment"].(map[string]any)["Variables"]
+	vars, err := tmpl.FunctionVariables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt := dig(tmpl.Raw(), "Resources", "HttpApi", "Properties", "Auth", "Authorizers", "dashboardJwt", "JwtConfiguration")
+	vars["JWT_ISSUER"] = dig(jwt, "issuer")
+	if aud, _ := dig(jwt, "audience").([]any); len(aud) == 1 {
+		vars["JWT_AUDIENCE"] = aud[0]
+	}
 	secrets := map[string]string{"MetaAppSecret": "m", "SlackSigningSecret": "s", "WhatsAppVerifyToken": "w",
 		"OperatorName": "ООО «Оператор»", "OperatorAddress": "Москва"}
 	got, err := tmpl.Resolve(vars, Env{StackName: "t1", AccountID: "111122223333", Parameters: secrets})
@@ -176,6 +186,7 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"JWT_ISSUER":              "https://auth.example.com/",
 		"JWT_AUDIENCE":            "lethe-dashboard",
 		"TTL_SAFETY_MARGIN":       "168h",
+		"TELEGRAM_API_BASE_URL":   "https://api.telegram.org",
 
 		"BUSINESS_CALENDAR_EXTRA_HOLIDAYS":       "",
 		"BUSINESS_CALENDAR_EXTRA_WORKDAYS":       "",

@@ -2,10 +2,7 @@ package samtemplate
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -27,9 +24,8 @@ func TestRetentionStreamFunction(t *testing.T) {
 		t.Fatalf("template.yaml has no function RetentionStreamFunction: %v", decl)
 	}
 	props := decl["Properties"].(map[string]any)
-	main, err := os.ReadFile(filepath.Join(root, "functions", "retention-stream", "main.go"))
-	if err != nil || !strings.Contains(string(main), "lambda.Start(sys.RetentionSweep.HandleStream)") {
-		t.Errorf("functions/retention-stream/main.go does not start sys.RetentionSweep.HandleStream (%v)", err)
+	if err := startsHandler(root, "retention-stream", "RetentionStream", "retentionSweepOf(g).HandleStream"); err != nil {
+		t.Errorf("functions/retention-stream/main.go does not start the RetentionSweep's HandleStream (%v)", err)
 	}
 	evs, _ := props["Events"].(map[string]any)
 	if len(evs) != 1 {

@@ -1,10 +1,7 @@
 package samtemplate
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 )
 
@@ -24,9 +21,8 @@ func TestRetentionSweepFunction(t *testing.T) {
 	if props["CodeUri"] != "." || dig(decl, "Metadata", "BuildMethod") != "makefile" || props["Timeout"] != 900 {
 		t.Errorf("CodeUri %v, BuildMethod %v, Timeout %v", props["CodeUri"], dig(decl, "Metadata", "BuildMethod"), props["Timeout"])
 	}
-	main, err := os.ReadFile(filepath.Join(root, "functions", "retention-sweep", "main.go"))
-	if err != nil || !strings.Contains(string(main), "lambda.Start(sys.RetentionSweep.Handle)") {
-		t.Errorf("functions/retention-sweep/main.go does not start sys.RetentionSweep.Handle (%v)", err)
+	if err := startsHandler(root, "retention-sweep", "RetentionSweep", "retentionSweepOf(g).Handle"); err != nil {
+		t.Errorf("functions/retention-sweep/main.go does not start the RetentionSweep's Handle (%v)", err)
 	}
 	checkSchedules(t, root, props, "retention-sweep", map[string]schedule{
 		"Daily":    {Expression: "rate(1 day)", Sample: "scheduled.json"},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 )
 
 // FileName is the name of the SAM template at the root of the module.
@@ -142,4 +143,38 @@ func (t *Template) resource(logicalID string) (map[string]any, string, bool) {
 	}
 	typ, _ := r["Type"].(string)
 	return r, typ, true
+}
+
+// FunctionVariables is every environment variable the template gives any function — Globals' and
+// each function's own — unresolved, by name. The local run gives all its functions one process
+// environment, so it takes them all; a name two functions set must be set alike.
+func (t *Template) FunctionVariables() (map[string]any, error) {
+	vars := map[string]any{}
+	add := func(where string, m any) error {
+		own, _ := m.(map[string]any)
+		for name, v := range own {
+			if prev, ok := vars[name]; ok && !reflect.DeepEqual(prev, v) {
+				return fmt.Errorf("template.yaml: %s sets %s otherwise than another function", where, name)
+			}
+			vars[name] = v
+		}
+		return nil
+	}
+	if err := add("Globals", environment(t.section("Globals")["Function"])); err != nil {
+		return nil, err
+	}
+	for _, id := range t.logicalIDs("AWS::Serverless::Function") {
+		decl, _ := t.section("Resources")[id].(map[string]any)
+		if err := add(id, environment(decl["Properties"])); err != nil {
+			return nil, err
+		}
+	}
+	return vars, nil
+}
+
+// environment is the Environment.Variables of a function's properties (or of Globals.Function).
+func environment(props any) any {
+	p, _ := props.(map[string]any)
+	e, _ := p["Environment"].(map[string]any)
+	return e["Variables"]
 }

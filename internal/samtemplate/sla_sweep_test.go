@@ -1,8 +1,6 @@
 package samtemplate
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -29,9 +27,8 @@ func TestSlaSweepFunction(t *testing.T) {
 	if folder != "sla-sweep" {
 		t.Fatalf("make build-%s builds functions/%s, not functions/sla-sweep", logical, folder)
 	}
-	main, err := os.ReadFile(filepath.Join(root, "functions", folder, "main.go"))
-	if err != nil || !strings.Contains(string(main), "lambda.Start(sys.SLASweep.Handle)") {
-		t.Errorf("functions/%s/main.go does not start sys.SLASweep.Handle (%v)", folder, err)
+	if err := startsHandler(root, folder, "SLASweep", "slaSweepOf(g).Handle"); err != nil {
+		t.Errorf("functions/%s/main.go does not start the SLASweep's Handle (%v)", folder, err)
 	}
 
 	checkSchedule(t, root, props, folder, "Hourly", "rate(1 hour)")

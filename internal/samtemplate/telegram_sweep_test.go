@@ -1,10 +1,7 @@
 package samtemplate
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/lethe-dev/lethe/internal/config"
@@ -34,9 +31,8 @@ func TestTelegramSweepFunction(t *testing.T) {
 		t.Errorf("CodeUri %v, BuildMethod %v, Timeout %v", props["CodeUri"], dig(decl, "Metadata", "BuildMethod"), props["Timeout"])
 	}
 	// make's build-TelegramSweepFunction builds functions/telegram-sweep, whose main starts the sweep.
-	main, err := os.ReadFile(filepath.Join(root, "functions", "telegram-sweep", "main.go"))
-	if err != nil || !strings.Contains(string(main), "lambda.Start(sys.TelegramSweep.Handle)") {
-		t.Errorf("functions/telegram-sweep/main.go does not start sys.TelegramSweep.Handle (%v)", err)
+	if err := startsHandler(root, "telegram-sweep", "TelegramSweep", "telegramSweepOf(g).Handle"); err != nil {
+		t.Errorf("functions/telegram-sweep/main.go does not start the TelegramSweep's Handle (%v)", err)
 	}
 	if got := dig(props, "Environment", "Variables", config.EnvTelegramAPIBaseURL); got != config.DefaultTelegramAPIBaseURL {
 		t.Errorf("%s = %v, want %s", config.EnvTelegramAPIBaseURL, got, config.DefaultTelegramAPIBaseURL)

@@ -14,7 +14,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
-	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
@@ -22,6 +21,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/slasweep"
 	"github.com/lethe-dev/lethe/internal/testenv"
+	testworld "github.com/lethe-dev/lethe/internal/testenv/world"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
@@ -42,27 +42,15 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	env, stack := flowtest.Start(t, start, nil)
-	w := &world{t: t, ctx: context.Background(), env: env, stack: stack, metrics: &bytes.Buffer{}}
-	sw := *stack.System.SLASweep
+	wd := testworld.New(t, testworld.Options{Start: start, Seed: 5,
+		Size: seed.Size{Accounts: 1, BotsPerAccount: 1, EndUsersPerBot: 3, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
+			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 3, PaymentsPerAccount: 1}})
+	w := &world{t: t, ctx: wd.Ctx, env: wd.Env, stack: wd.Stack, metrics: &bytes.Buffer{}, account: wd.Manifest.Accounts[0]}
+	sw := *wd.Sys.SLASweep
 	sw.Metrics = w.metrics
 	sw.Log = slog.New(slog.NewTextHandler(testLog{t}, nil))
 	w.sweep = &sw
-	m, _, err := seed.Write(w.ctx, stack.System.Store, env.S3, env.Buckets, seed.Options{Seed: 5, Now: start.Add(-time.Hour),
-		Size: seed.Size{Accounts: 1, BotsPerAccount: 1, EndUsersPerBot: 3, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
-			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 3, PaymentsPerAccount: 1}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.account = m.Accounts[0]
-	acct, err := stack.System.Store.Account(w.ctx, w.account.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acct.Email = env.Address("owner")
-	if err := stack.System.Store.Put(w.ctx, acct); err != nil {
-		t.Fatal(err)
-	}
+	wd.OwnerMail(w.account.ID, "owner")
 	return w
 }
 

@@ -16,13 +16,13 @@ import (
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
-	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
 	"github.com/lethe-dev/lethe/internal/testenv"
+	"github.com/lethe-dev/lethe/internal/testenv/world"
 	"github.com/lethe-dev/lethe/internal/tgsweep"
 )
 
@@ -55,25 +55,14 @@ func (c tgConn) token() string { return c.Secrets["bot_token"] }
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	env, stack := flowtest.Start(t, monday, nil)
-	r := &rig{t: t, ctx: context.Background(), env: env, stack: stack, sys: stack.System, tg: newFakeTelegram(t), logs: &logBuf{}}
-	m, _, err := seed.Write(r.ctx, r.sys.Store, env.S3, env.Buckets, seed.Options{Seed: 5, Now: monday.Add(-time.Hour),
+	wd := world.New(t, world.Options{Start: monday, Seed: 5,
 		Size: seed.Size{Accounts: 2, BotsPerAccount: 2, EndUsersPerBot: 4, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
-			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 2, PaymentsPerAccount: 1}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.man = m
+			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 2, PaymentsPerAccount: 1}})
+	env, stack, m := wd.Env, wd.Stack, wd.Manifest
+	r := &rig{t: t, ctx: wd.Ctx, env: env, stack: stack, sys: stack.System, tg: newFakeTelegram(t), logs: &logBuf{}, man: m}
 	for i, a := range m.Accounts {
 		// The owners' mail lands in the test's own mail domain.
-		acct, err := r.sys.Store.Account(r.ctx, a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		acct.Email = env.Address("owner" + string(rune('a'+i)))
-		if err := r.sys.Store.Put(r.ctx, acct); err != nil {
-			t.Fatal(err)
-		}
+		wd.OwnerMail(a.ID, "owner"+string(rune('a'+i)))
 		for _, b := range a.Bots {
 			for _, c := range b.Connections {
 				if c.Channel == platform.ChannelTelegram {

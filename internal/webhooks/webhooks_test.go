@@ -25,13 +25,13 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/local/gateway"
-	"github.com/lethe-dev/lethe/internal/local/localflow/flowtest"
 	"github.com/lethe-dev/lethe/internal/local/statemachine"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/system"
 	"github.com/lethe-dev/lethe/internal/testenv"
+	testworld "github.com/lethe-dev/lethe/internal/testenv/world"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -54,24 +54,12 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	env, stack := flowtest.Start(t, start, nil)
-	m, _, err := seed.Write(context.Background(), stack.System.Store, env.S3, env.Buckets, seed.Options{Seed: 3, Now: start.Add(-time.Hour),
+	wd := testworld.New(t, testworld.Options{Start: start, Seed: 3,
 		Size: seed.Size{Accounts: 2, BotsPerAccount: 2, EndUsersPerBot: 8, ConversationsPerEndUser: 1, MessagesPerConversation: 2,
-			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 2, PaymentsPerAccount: 1}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(&gateway.Gateway{Routes: stack.System.Webhooks.Routes(), Now: stack.Engine.Clock().Now})
+			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 2, PaymentsPerAccount: 1}})
+	srv := httptest.NewServer(&gateway.Gateway{Routes: wd.Sys.Webhooks.Routes(), Now: wd.Engine.Clock().Now})
 	t.Cleanup(srv.Close)
-	doc, err := apispec.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := apispec.NewValidator(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &world{t: t, ctx: context.Background(), env: env, sys: stack.System, eng: stack.Engine, man: m, srv: srv, spec: v,
+	return &world{t: t, ctx: wd.Ctx, env: wd.Env, sys: wd.Sys, eng: wd.Engine, man: wd.Manifest, srv: srv, spec: testworld.Spec(t),
 		cfg: config.LocalDefaults(3000)}
 }
 

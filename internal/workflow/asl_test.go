@@ -133,18 +133,24 @@ func TestFunctionsFoldersAndEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	kebab := regexp.MustCompile(`([a-z0-9])([A-Z])`)
+	lambdas, err := os.ReadFile(filepath.Join(root, "internal", "system", "wiring", "tasks.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for folder, method := range tasks {
 		main, err := os.ReadFile(filepath.Join(root, "functions", folder, "main.go"))
 		if err != nil {
 			t.Errorf("%s: %v", folder, err)
 			continue
 		}
-		if !strings.Contains(string(main), "workflow.Lambda(sys.Tasks."+method+")") {
-			t.Errorf("functions/%s/main.go does not start Tasks.%s", folder, method)
-		}
 		logical := ""
 		for _, p := range strings.Split(folder, "-") {
 			logical += strings.ToUpper(p[:1]) + p[1:]
+		}
+		// main calls its builder (internal/system/wiring/tasks.go), which returns the task's Lambda handler.
+		builder := regexp.MustCompile(`func ` + logical + `\(g \*Graph\)[^{]*\{\s*return workflow\.Lambda\(g\.Tasks\(\)\.` + method + `\)\s*\}`)
+		if !strings.Contains(string(main), "handler := wiring."+logical+"(g)") || !builder.Match(lambdas) {
+			t.Errorf("functions/%s/main.go does not start Tasks.%s", folder, method)
 		}
 		logical += "Function"
 		if !strings.Contains(string(tpl), "\n  "+logical+":\n") {

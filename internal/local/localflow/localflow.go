@@ -173,11 +173,12 @@ func dig(v any, path ...string) any {
 }
 
 // Parameters gives the template parameters behind environment variables: values sets variables by
-// name (INFO_ADDRESS …), and each sets the parameter its Globals entry is a Ref to. The machines'
-// substitutions and the functions' environment are then resolved with the same parameters.
+// name (INFO_ADDRESS …), and each sets the parameter its entry in a function's environment (or in
+// Globals) is a Ref to. The machines' substitutions and the functions' environment are then
+// resolved with the same parameters.
 func Parameters(tpl *samtemplate.Template, values map[string]string) map[string]string {
 	raw := tpl.Raw()
-	vars, _ := dig(raw, "Globals", "Function", "Environment", "Variables").(map[string]any)
+	vars, _ := tpl.FunctionVariables() // a conflict is FunctionEnv's error to report
 	params := map[string]string{}
 	for name, v := range vars {
 		m, _ := v.(map[string]any)
@@ -195,12 +196,15 @@ func Parameters(tpl *samtemplate.Template, values map[string]string) map[string]
 	return params
 }
 
-// FunctionEnv evaluates the environment template.yaml gives every function (Globals) for a stack
-// evaluated with env (its Parameters included).
+// FunctionEnv evaluates the environment template.yaml gives its functions (Globals' and each
+// function's own, as one process environment) for a stack evaluated with env (its Parameters included).
 func FunctionEnv(tpl *samtemplate.Template, env samtemplate.Env) (map[string]string, error) {
-	vars, _ := dig(tpl.Raw(), "Globals", "Function", "Environment", "Variables").(map[string]any)
+	vars, err := tpl.FunctionVariables()
+	if err != nil {
+		return nil, err
+	}
 	if len(vars) == 0 {
-		return nil, errors.New("template.yaml: no Globals.Function.Environment.Variables")
+		return nil, errors.New("template.yaml: no function environment variables")
 	}
 	resolved, err := tpl.Resolve(vars, env)
 	if err != nil {

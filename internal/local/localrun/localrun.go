@@ -133,40 +133,15 @@ func Run(ctx context.Context, o Options) (err error) {
 	defer ln.Close()
 	apiURL := "http://" + ln.Addr().String()
 
-	tenv, env, err := functionEnv(tpl, apiURL)
+	tenv, env, cfg, err := configure(tpl, apiURL)
 	if err != nil {
 		return err
 	}
-	// The token sweep talks to the local stand-in for Telegram's Bot API unless told otherwise (a
-	// value this function set on an earlier run in the process is not "told otherwise").
-	if v := os.Getenv(config.EnvTelegramAPIBaseURL); v == "" || strings.HasSuffix(v, localTelegramPath) {
-		env[config.EnvTelegramAPIBaseURL] = apiURL + localTelegramPath
-	}
-	// Components read their configuration from the process environment exactly as a Lambda does.
-	for k, v := range env {
-		if err := os.Setenv(k, v); err != nil {
-			return err
-		}
-	}
-	cfg, err := config.Load(os.Getenv)
+	dataDir, ddbDir, s3File, dropData, err := dataFolders(o.DataDir)
 	if err != nil {
 		return err
 	}
-
-	dataDir := o.DataDir
-	ddbDir, s3File := "", ""
-	if dataDir == "" {
-		if dataDir, err = os.MkdirTemp("", "lethe-local-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dataDir)
-	} else {
-		ddbDir = filepath.Join(dataDir, "dynamodb")
-		s3File = filepath.Join(dataDir, "s3.bolt")
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return err
-		}
-	}
+	defer dropData()
 	fmt.Fprintln(o.Out, "lethe: starting DynamoDB Local, the SES emulator and S3 …")
 	stack, err := localaws.Start(ctx, localaws.Options{
 		DynamoDBPort: port(o.DynamoDBPort), SESPort: port(o.SESPort), S3Port: port(o.S3Port),
@@ -182,27 +157,10 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 	}()
 
-	tables, err := tpl.Tables(tenv)
-	if err != nil {
-		return err
-	}
-	buckets, err := tpl.Buckets(tenv)
-	if err != nil {
-		return err
-	}
-	if err := localaws.CreateTables(ctx, stack.DynamoDB(), tables); err != nil {
-		return err
-	}
-	if err := localaws.CreateBuckets(ctx, stack.S3(), buckets); err != nil {
-		return err
-	}
 	sys := &System{APIURL: apiURL, Stack: stack, Config: cfg, Env: env, Tables: map[string]string{}, Buckets: map[string]string{},
 		telegram: &localTelegram{revoked: map[string]bool{}}}
-	for _, t := range tables {
-		sys.Tables[t.LogicalID] = *t.Input.TableName
-	}
-	for _, b := range buckets {
-		sys.Buckets[b.LogicalID] = b.Name
+	if err := sys.createResources(ctx, tpl, tenv); err != nil {
+		return err
 	}
 	// The workflows' clock follows the wall, and /_local/clock/advance moves it on: every service
 	// reads it, so a 30-day Wait and the deadlines it checks move together.
@@ -222,30 +180,12 @@ func Run(ctx context.Context, o Options) (err error) {
 	if sys.Issuer, err = localauth.LoadOrCreate(filepath.Join(dataDir, "jwt-signing-key.pem"), cfg.JWTIssuer, cfg.JWTAudience, time.Now); err != nil {
 		return err
 	}
-
-	// Mail to info@ (and its plus-addresses) as the SES receipt rule takes it: the raw message into
-	// the inbound bucket under the rule's prefix, then the intake with the SES event.
-	smtpSrv := &localsmtp.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port(o.SMTPPort)), S3: stack.S3(),
-		Bucket: sys.Buckets["InboundMailBucket"], Prefix: intake.ObjectPrefix, Recipients: []string{cfg.InfoAddress},
-		FunctionARN: "arn:aws:lambda:local:000000000000:function:" + StackName + "-InboundEmailFunction",
-		Handler:     flow.System.Intake.Handle, Now: flow.Engine.Clock().Now}
-	if sys.SMTPAddr, err = smtpSrv.Start(ctx); err != nil {
-		return fmt.Errorf("SMTP port: %w (set %s to use another)", err, EnvSMTPPort)
+	stopSMTP, err := sys.receiveMail(ctx, o)
+	if err != nil {
+		return err
 	}
-	defer smtpSrv.Close()
-
-	// The scheduled sweeps, on their schedules of the virtual clock.
-	sys.sched.sweeps, sys.sched.last = sys.sweeps(), map[string]sweepRun{}
-	if o.SweepTick >= 0 {
-		tick := o.SweepTick
-		if tick == 0 {
-			tick = time.Minute
-		}
-		sctx, stopSweeps := context.WithCancel(ctx)
-		swept := make(chan struct{})
-		go func() { defer close(swept); sys.schedule(sctx, tick) }()
-		defer func() { stopSweeps(); <-swept }()
-	}
+	defer stopSMTP()
+	defer sys.scheduleSweeps(ctx, o.SweepTick)()
 
 	srv := &http.Server{Handler: sys.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
@@ -256,10 +196,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		_ = srv.Shutdown(sctx)
 	}()
 
-	fmt.Fprintf(o.Out, "\n  mail to %s  smtp://%s\n", cfg.InfoAddress, sys.SMTPAddr)
-	fmt.Fprintf(o.Out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{telegram,sla,retention,retention-continue,ttl}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
-		apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
-	fmt.Fprintf(o.Out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)
+	sys.printReady(o.Out)
 	if o.Ready != nil {
 		o.Ready(sys)
 	}
@@ -271,6 +208,106 @@ func Run(ctx context.Context, o Options) (err error) {
 	case err := <-serveErr:
 		return err
 	}
+}
+
+// configure evaluates the functions' environment for the local stack and sets it in the process
+// environment, from which the components read their configuration exactly as a Lambda does.
+func configure(tpl *samtemplate.Template, apiURL string) (samtemplate.Env, map[string]string, config.Config, error) {
+	tenv, env, err := functionEnv(tpl, apiURL)
+	if err != nil {
+		return tenv, nil, config.Config{}, err
+	}
+	// The token sweep talks to the local stand-in for Telegram's Bot API unless told otherwise (a
+	// value this function set on an earlier run in the process is not "told otherwise").
+	if v := os.Getenv(config.EnvTelegramAPIBaseURL); v == "" || strings.HasSuffix(v, localTelegramPath) {
+		env[config.EnvTelegramAPIBaseURL] = apiURL + localTelegramPath
+	}
+	for k, v := range env {
+		if err := os.Setenv(k, v); err != nil {
+			return tenv, nil, config.Config{}, err
+		}
+	}
+	cfg, err := config.Load(os.Getenv)
+	return tenv, env, cfg, err
+}
+
+// dataFolders are where DynamoDB Local and S3 keep their data under dir, or nowhere (in memory, a
+// temporary folder for the rest, removed by drop) when dir is "".
+func dataFolders(dir string) (dataDir, ddbDir, s3File string, drop func(), err error) {
+	if dir == "" {
+		if dataDir, err = os.MkdirTemp("", "lethe-local-"); err != nil {
+			return "", "", "", nil, err
+		}
+		return dataDir, "", "", func() { os.RemoveAll(dataDir) }, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", "", nil, err
+	}
+	return dir, filepath.Join(dir, "dynamodb"), filepath.Join(dir, "s3.bolt"), func() {}, nil
+}
+
+// createResources creates the template's tables and buckets on the local stack.
+func (sys *System) createResources(ctx context.Context, tpl *samtemplate.Template, tenv samtemplate.Env) error {
+	tables, err := tpl.Tables(tenv)
+	if err != nil {
+		return err
+	}
+	buckets, err := tpl.Buckets(tenv)
+	if err != nil {
+		return err
+	}
+	if err := localaws.CreateTables(ctx, sys.Stack.DynamoDB(), tables); err != nil {
+		return err
+	}
+	if err := localaws.CreateBuckets(ctx, sys.Stack.S3(), buckets); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		sys.Tables[t.LogicalID] = *t.Input.TableName
+	}
+	for _, b := range buckets {
+		sys.Buckets[b.LogicalID] = b.Name
+	}
+	return nil
+}
+
+// receiveMail takes mail to info@ (and its plus-addresses) as the SES receipt rule does: the raw
+// message into the inbound bucket under the rule's prefix, then the intake with the SES event.
+func (sys *System) receiveMail(ctx context.Context, o Options) (stop func(), err error) {
+	flow := sys.Workflows
+	smtpSrv := &localsmtp.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port(o.SMTPPort)), S3: sys.Stack.S3(),
+		Bucket: sys.Buckets["InboundMailBucket"], Prefix: intake.ObjectPrefix, Recipients: []string{sys.Config.InfoAddress},
+		FunctionARN: "arn:aws:lambda:local:000000000000:function:" + StackName + "-InboundEmailFunction",
+		Handler:     flow.System.Intake.Handle, Now: flow.Engine.Clock().Now}
+	if sys.SMTPAddr, err = smtpSrv.Start(ctx); err != nil {
+		return nil, fmt.Errorf("SMTP port: %w (set %s to use another)", err, EnvSMTPPort)
+	}
+	return func() { smtpSrv.Close() }, nil
+}
+
+// scheduleSweeps runs the scheduled sweeps on their schedules of the virtual clock, checked every
+// tick (a minute when zero; never when negative: then only on request). stop ends them.
+func (sys *System) scheduleSweeps(ctx context.Context, tick time.Duration) (stop func()) {
+	sys.sched.sweeps, sys.sched.last = sys.sweeps(), map[string]sweepRun{}
+	if tick < 0 {
+		return func() {}
+	}
+	if tick == 0 {
+		tick = time.Minute
+	}
+	sctx, stopSweeps := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); sys.schedule(sctx, tick) }()
+	return func() { stopSweeps(); <-swept }
+}
+
+// printReady prints where everything is.
+func (sys *System) printReady(out io.Writer) {
+	apiURL, stack := sys.APIURL, sys.Stack
+	fmt.Fprintf(out, "\n  mail to %s  smtp://%s\n", sys.Config.InfoAddress, sys.SMTPAddr)
+	fmt.Fprintf(out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{telegram,sla,retention,retention-continue,ttl}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
+		apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
+	fmt.Fprintf(out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)
 }
 
 // functionEnv evaluates the environment template.yaml gives every function (Globals) for the local
@@ -287,7 +324,15 @@ func functionEnv(tpl *samtemplate.Template, apiURL string) (samtemplate.Env, map
 	}
 	tenv := samtemplate.Env{StackName: StackName, Parameters: localflow.Parameters(tpl, values)}
 	env, err := localflow.FunctionEnv(tpl, tenv)
-	return tenv, env, err
+	if err != nil {
+		return tenv, nil, err
+	}
+	// No function reads the issuer and audience the authorizer accepts; the local gateway, which
+	// stands in for the authorizer, does.
+	for _, name := range []string{config.EnvJWTIssuer, config.EnvJWTAudience} {
+		env[name] = values[name]
+	}
+	return tenv, env, nil
 }
 
 // The marker that says the demo set is in the tables, with what it was generated from, so a restart

@@ -1,0 +1,63 @@
+package system
+
+import (
+	"github.com/lethe-dev/lethe/internal/api"
+	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/intake"
+	"github.com/lethe-dev/lethe/internal/retention"
+	"github.com/lethe-dev/lethe/internal/slasweep"
+	"github.com/lethe-dev/lethe/internal/system/wiring"
+	"github.com/lethe-dev/lethe/internal/tgsweep"
+	"github.com/lethe-dev/lethe/internal/webhooks"
+)
+
+// The edge services, each built over the Graph's shared services and the configuration it reads
+// itself. A Lambda serves one edge, so each is built once without memoizing (New builds the
+// retention sweep once for both of its handlers).
+
+// apiOf is the dashboard API over the services it uses.
+func apiOf(g *wiring.Graph) *api.API {
+	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
+		Reauth: g.Reauth(), Now: g.Now()})
+}
+
+// intakeOf acts on the mail the info@ mailbox receives.
+func intakeOf(g *wiring.Graph) *intake.Service {
+	c := g.Need(config.EnvInboundMailBucket, config.EnvInfoAddress, config.EnvForwardAddress)
+	return &intake.Service{S3: g.S3(), Bucket: c.InboundMailBucket, Ledger: g.Ledger(), Store: g.Store(),
+		Requests: g.Requests(), Mail: g.Mailer(), Info: c.InfoAddress, PrivacyOfficer: g.PrivacyOfficer(),
+		Forward: g.Mailer(), ForwardTo: c.ForwardAddress, Now: g.Now()}
+}
+
+// webhooksOf serves the channels' public routes.
+func webhooksOf(g *wiring.Graph) *webhooks.Service {
+	c := g.Need(config.EnvMetaAppSecret, config.EnvSlackSigningSecret, config.EnvWhatsAppVerifyToken,
+		config.EnvPublicBaseURL)
+	return &webhooks.Service{Ledger: g.Ledger(), Store: g.Store(), Requests: g.Requests(),
+		MetaAppSecret: c.MetaAppSecret, SlackSigningSecret: c.SlackSigningSecret,
+		WhatsAppVerifyToken: c.WhatsAppVerifyToken, PublicBaseURL: c.PublicBaseURL, Now: g.Now()}
+}
+
+// telegramSweepOf wipes the connections whose bot token Telegram refuses.
+func telegramSweepOf(g *wiring.Graph) *tgsweep.Sweep {
+	c := g.Need(config.EnvPlatformTable, config.EnvTelegramAPIBaseURL)
+	return &tgsweep.Sweep{DB: g.DynamoDB(), Table: c.PlatformTable, Store: g.Store(),
+		Requests: g.Requests(), Client: &tgsweep.Client{BaseURL: c.TelegramAPIBaseURL}, Now: g.Now()}
+}
+
+// slaSweepOf escalates missed deadlines and re-drives stalled workflows.
+func slaSweepOf(g *wiring.Graph) *slasweep.Sweep {
+	return &slasweep.Sweep{Ledger: g.Ledger(), Starter: g.Starter(), SFN: g.SFN(), Mail: g.Mailer(),
+		PrivacyOfficer: g.PrivacyOfficer(), Finisher: g.Tasks(), FinalMail: g.Tasks(), Now: g.Now()}
+}
+
+// retentionSweepOf deletes what is past its retention, repairs missing TTLs and consumes the TTL
+// stream.
+func retentionSweepOf(g *wiring.Graph) *retention.Sweep {
+	c := g.Need(config.EnvPlatformTable, config.EnvLedgerTable)
+	return &retention.Sweep{DB: g.DynamoDB(), S3: g.S3(), Ledger: g.Ledger(), Store: g.Store(),
+		Policy: g.Policy(), Now: g.Now(), Operator: g.Operator(), Mail: g.Mailer(), PrivacyOfficer: g.PrivacyOfficer(),
+		Tables:  map[string]string{datamap.PlatformTable: c.PlatformTable, datamap.LedgerTable: c.LedgerTable},
+		Buckets: g.Buckets(), Budget: retention.DefaultBudget}
+}
