@@ -60,21 +60,12 @@ func errorEdgeViolations(fset *token.FileSet, f *ast.File, pkg string) []string 
 	var found []string
 	at := func(n ast.Node, what string) { found = append(found, fset.Position(n.Pos()).String()+": "+what) }
 	if pkg != problemWriter {
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			s, err := strconv.Unquote(lit.Value)
-			if err != nil {
-				return true
-			}
+		eachString(f, func(lit *ast.BasicLit, s string) {
 			for _, p := range problemLiterals {
 				if strings.Contains(s, p) {
 					at(lit, "spells "+strconv.Quote(p)+": use internal/httpapi's problem writer")
 				}
 			}
-			return true
 		})
 	}
 	if isHTTPEdge(pkg) {

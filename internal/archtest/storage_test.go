@@ -4,7 +4,6 @@ import (
 	"go/ast"
 	"go/token"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -104,22 +103,13 @@ func keyLiterals(t *testing.T, prefixes []string) []string {
 	t.Helper()
 	var hits []string
 	eachProductionFile(t, keyOwners, func(fset *token.FileSet, f *ast.File) {
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			s, err := strconv.Unquote(lit.Value)
-			if err != nil {
-				return true
-			}
+		eachString(f, func(lit *ast.BasicLit, s string) {
 			for _, p := range prefixes {
 				if strings.HasPrefix(s, p) {
 					hits = append(hits, where(fset, lit.Pos())+": "+lit.Value)
 					break
 				}
 			}
-			return true
 		})
 	})
 	return hits

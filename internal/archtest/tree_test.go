@@ -58,3 +58,17 @@ func importName(f *ast.File, path string) string {
 	}
 	return ""
 }
+
+// eachString calls fn with every string literal of f and its unquoted value.
+func eachString(f *ast.File, fn func(lit *ast.BasicLit, s string)) {
+	ast.Inspect(f, func(n ast.Node) bool {
+		lit, ok := n.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return true
+		}
+		if s, err := strconv.Unquote(lit.Value); err == nil {
+			fn(lit, s)
+		}
+		return true
+	})
+}
