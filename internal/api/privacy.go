@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -100,7 +101,7 @@ func (a *API) window(fromS, toS string) (from, to time.Time, err error) {
 func (a *API) accountBots(ctx context.Context, acct string) ([]platform.Bot, error) {
 	bots, err := a.s.Store.Bots(ctx, acct)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list the bots of account %s: %w", acct, err)
 	}
 	sort.Slice(bots, func(i, j int) bool { return bots[i].ID < bots[j].ID })
 	return bots, nil
@@ -117,7 +118,7 @@ func (a *API) oneBotOf(ctx context.Context, c *Call, botID string) (platform.Bot
 		return b, notFound("no such bot")
 	}
 	if err != nil {
-		return b, err
+		return b, fmt.Errorf("read bot %s: %w", botID, err)
 	}
 	if !canAdminBot(c.Member, b.ID) {
 		return b, lerr.Errorf(lerr.EFORBIDDEN, "only an admin of this bot may do this")
@@ -241,7 +242,7 @@ func (a *API) listPrivacyEndUsers(ctx context.Context, c *Call) (Response, error
 			spec.Limit = int32(limit - len(out.Items) + 1)
 			p, err := a.s.Store.EndUsersByFirstConversation(ctx, bot, from, to, spec)
 			if err != nil {
-				return Response{}, err
+				return Response{}, fmt.Errorf("list the end users of bot %s: %w", bot, err)
 			}
 			for _, u := range p.Items {
 				if u.AccountID != c.Acct || u.BotID != bot {
@@ -345,7 +346,7 @@ func (a *API) mayDeleteScope(ctx context.Context, c *Call, botID string) error {
 		if _, err := a.s.Store.Bot(ctx, c.Acct, botID); errors.Is(err, platform.ErrNotFound) {
 			return lerr.Errorf(lerr.ECONFLICT, "the preview's bot is gone: preview again")
 		} else if err != nil {
-			return err
+			return fmt.Errorf("read the preview's bot %s: %w", botID, err)
 		}
 		if !canAdminBot(c.Member, botID) {
 			return forbidden
@@ -405,11 +406,11 @@ func (a *API) previewPrivacyDeletion(ctx context.Context, c *Call) (Response, er
 	// whose first conversation falls in the range later are deleted too.
 	counts, err := a.s.Deletion.Engine.Count(ctx, platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: c.Acct, BotID: scopeBot, From: from, To: to})
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("count the privacy deletion of account %s: %w", c.Acct, err)
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("draw a preview token: %w", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	now := a.s.Now().UTC()
@@ -417,7 +418,7 @@ func (a *API) previewPrivacyDeletion(ctx context.Context, c *Call) (Response, er
 		EndUsers: counts[datamap.EndUserProfile], Conversations: counts[datamap.Conversation], Messages: counts[datamap.Message],
 		ValidUntil: now.Add(previewValidity), CreatedAt: now}
 	if err := a.s.Store.Put(ctx, rec); err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("store the preview of account %s: %w", c.Acct, err)
 	}
 	return Response{Status: http.StatusOK, Body: previewView{EndUsers: rec.EndUsers, Conversations: rec.Conversations,
 		Messages: rec.Messages, PreviewToken: token, ExpiresAt: rec.ValidUntil}}, nil
@@ -445,7 +446,7 @@ func (a *API) startPrivacyDeletion(ctx context.Context, c *Call) (Response, erro
 		return Response{}, unknown
 	}
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("read a preview: %w", err)
 	}
 	if rec.AccountID != c.Acct || rec.TokenHash != hash {
 		return Response{}, unknown
@@ -459,14 +460,14 @@ func (a *API) startPrivacyDeletion(ctx context.Context, c *Call) (Response, erro
 	if existing, err := a.s.Ledger.Get(ctx, id); err == nil && existing.AccountID == c.Acct {
 		return accepted(existing), nil
 	} else if err != nil && !errors.Is(err, ledger.ErrNotFound) {
-		return Response{}, err
+		return Response{}, fmt.Errorf("read request %s: %w", id, err)
 	}
 	if !now.Before(rec.ValidUntil) {
 		return Response{}, unknown
 	}
 	acct, err := a.s.Store.Account(ctx, c.Acct)
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("read account %s: %w", c.Acct, err)
 	}
 	req, _, err := a.s.Requests.RequestDeletion(ctx, requests.Deletion{ID: id, Kind: request.KindEndUserFilter,
 		Scope: platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: c.Acct, BotID: rec.BotID,

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -64,7 +65,7 @@ func (a *API) list(ctx context.Context, c *Call, keep func(request.Request) bool
 	for {
 		rs, next, err := a.s.Ledger.ByAccount(ctx, c.Acct, int32(limit+1), start)
 		if err != nil {
-			return Response{}, err
+			return Response{}, fmt.Errorf("list the requests of account %s: %w", c.Acct, err)
 		}
 		for _, r := range rs {
 			if !keep(r) {
@@ -91,7 +92,10 @@ func (a *API) own(ctx context.Context, c *Call) (request.Request, error) {
 	if errors.Is(err, ledger.ErrNotFound) || err == nil && r.AccountID != c.Acct {
 		return request.Request{}, notFound("no such deletion request")
 	}
-	return r, err
+	if err != nil {
+		return r, fmt.Errorf("read request %s: %w", id, err)
+	}
+	return r, nil
 }
 
 func (a *API) getRequest(ctx context.Context, c *Call) (Response, error) {
@@ -110,7 +114,7 @@ func (a *API) getEvidence(ctx context.Context, c *Call) (Response, error) {
 	}
 	acts, err := a.s.Deletion.Evidence(ctx, r.ID)
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("read the evidence of request %s: %w", r.ID, err)
 	}
 	if len(acts) == 0 {
 		return Response{}, notFound("nothing has been destroyed yet")
@@ -126,7 +130,7 @@ func (a *API) getEvidence(ctx context.Context, c *Call) (Response, error) {
 		for _, act := range acts {
 			doc, err := evidence.RenderHTML(act, locale)
 			if err != nil {
-				return Response{}, err
+				return Response{}, fmt.Errorf("render the evidence of request %s as HTML: %w", r.ID, err)
 			}
 			b.WriteString(doc)
 		}
@@ -136,7 +140,7 @@ func (a *API) getEvidence(ctx context.Context, c *Call) (Response, error) {
 		for _, act := range acts {
 			doc, err := evidence.RenderMarkdown(act, locale)
 			if err != nil {
-				return Response{}, err
+				return Response{}, fmt.Errorf("render the evidence of request %s as Markdown: %w", r.ID, err)
 			}
 			parts = append(parts, doc)
 		}

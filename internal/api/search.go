@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -102,12 +103,12 @@ func (a *API) searchEndUsers(ctx context.Context, c *Call) (Response, error) {
 	for {
 		items, next, err := a.s.Store.QueryItems(ctx, spec)
 		if err != nil {
-			return Response{}, err
+			return Response{}, fmt.Errorf("search the name index of bot %s: %w", b.ID, err)
 		}
 		for _, it := range items {
 			tok, err := platform.Decode[platform.NameToken](it)
 			if err != nil {
-				return Response{}, err
+				return Response{}, fmt.Errorf("decode a name token of bot %s: %w", b.ID, err)
 			}
 			pos := platform.Cursor{Partition: pk, After: tok.Token + "#" + tok.EndUserID}
 			if pos.After == cur.After {
@@ -168,7 +169,7 @@ func (a *API) searchHit(ctx context.Context, c *Call, botID string, tok platform
 		return foundEndUser{}, false, nil
 	}
 	if err != nil {
-		return foundEndUser{}, false, err
+		return foundEndUser{}, false, fmt.Errorf("read end user %s: %w", tok.EndUserID, err)
 	}
 	return foundEndUser{ID: eu.ID, BotID: eu.BotID, ConnectionID: eu.ConnectionID, Channel: eu.Channel,
 		DisplayName: eu.DisplayName, Username: eu.Username, Blocked: eu.Blocked,
@@ -179,11 +180,14 @@ func (a *API) searchHit(ctx context.Context, c *Call, botID string, tok platform
 // built from.
 func (a *API) nameTokensOf(ctx context.Context, endUserID string) ([]string, error) {
 	toks, err := a.s.Store.NameTokensOf(ctx, endUserID)
+	if err != nil {
+		return nil, fmt.Errorf("read the name tokens of end user %s: %w", endUserID, err)
+	}
 	out := make([]string, 0, len(toks))
 	for _, t := range toks {
 		out = append(out, t.Token)
 	}
-	return out, err
+	return out, nil
 }
 
 func hasTokenWithPrefix(tokens []string, prefix string) bool {

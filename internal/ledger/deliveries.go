@@ -84,10 +84,7 @@ func (l *Ledger) ClaimDelivery(ctx context.Context, channel, id string, lease ti
 
 func (l *Ledger) delivery(ctx context.Context, key string) (Delivery, error) {
 	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{
-			platform.AttrPK: &types.AttributeValueMemberS{Value: "HOOK#" + key},
-			platform.AttrSK: &types.AttributeValueMemberS{Value: "HOOK"},
-		}})
+		Key: recordKey(datamap.WebhookDelivery, map[string]string{"delivery": key})})
 	if err != nil {
 		return Delivery{}, fmt.Errorf("read delivery: %w", err)
 	}

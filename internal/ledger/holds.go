@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
@@ -115,10 +116,7 @@ func (l *Ledger) ReleaseHold(ctx context.Context, id, actor, note string) (platf
 
 // Hold reads one hold.
 func (l *Ledger) Hold(ctx context.Context, id string) (platform.LegalHold, error) {
-	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, ConsistentRead: aws.Bool(true), Key: map[string]types.AttributeValue{
-		platform.AttrPK: &types.AttributeValueMemberS{Value: "H#" + id},
-		platform.AttrSK: &types.AttributeValueMemberS{Value: "HOLD"},
-	}})
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, ConsistentRead: aws.Bool(true), Key: holdKey(id)})
 	if err != nil {
 		return platform.LegalHold{}, fmt.Errorf("get hold: %w", err)
 	}
@@ -133,7 +131,7 @@ func (l *Ledger) Holds(ctx context.Context, accountID string) ([]platform.LegalH
 	var all []platform.LegalHold
 	in := &dynamodb.QueryInput{TableName: &l.table, IndexName: aws.String("GSI1"),
 		KeyConditionExpression:    aws.String("gsi1pk = :p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "HOLDS#" + accountID}}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: indexPartition(datamap.LegalHold, "GSI1", map[string]string{"account": accountID})}}}
 	for {
 		out, err := l.db.Query(ctx, in)
 		if err != nil {
@@ -227,6 +225,10 @@ func (l *Ledger) HoldsUnchanged(epoch int64) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: cc}
 }
 
+func holdKey(id string) map[string]types.AttributeValue {
+	return recordKey(datamap.LegalHold, map[string]string{"hold": id})
+}
+
 // pendingHold marks a hold whose items' TTL is still to be taken off (placed) or given back
 // (released); HoldTTLProgress removes the mark when that is done.
 func pendingHold(id string) map[string]types.AttributeValue {
@@ -268,9 +270,7 @@ func (l *Ledger) HoldTTLProgress(ctx context.Context, id string, released bool, 
 	if released {
 		cond, state = "attribute_exists(releasedAt)", platform.HoldTTLRestored
 	}
-	upd := &types.Update{TableName: &l.table, Key: map[string]types.AttributeValue{
-		platform.AttrPK: &types.AttributeValueMemberS{Value: "H#" + id},
-		platform.AttrSK: &types.AttributeValueMemberS{Value: "HOLD"}},
+	upd := &types.Update{TableName: &l.table, Key: holdKey(id),
 		UpdateExpression:    aws.String("SET ttlCursor = :c, ttlItems = :n"),
 		ConditionExpression: aws.String(cond),
 		ExpressionAttributeValues: map[string]types.AttributeValue{

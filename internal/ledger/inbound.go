@@ -61,10 +61,7 @@ func InboundKey(messageID string) string {
 }
 
 func inboundKey(mail string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		platform.AttrPK: &types.AttributeValueMemberS{Value: "INMAIL#" + mail},
-		platform.AttrSK: &types.AttributeValueMemberS{Value: "INMAIL"},
-	}
+	return recordKey(datamap.InboundMail, map[string]string{"mail": mail})
 }
 
 // Inbound reads the journal entry of an SES message id; ErrNotFound if the mail was never seen.

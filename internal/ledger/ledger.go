@@ -63,9 +63,38 @@ func New(db DB, table string, policy datamap.Policy, now func() time.Time) *Ledg
 func (l *Ledger) Now() time.Time { return l.now() }
 
 func key(id string) map[string]types.AttributeValue {
+	return recordKey(datamap.DeletionRequest, map[string]string{"request": id})
+}
+
+// recordKey is the primary key of a ledger record of a data-map category: the category's patterns
+// filled with vars. An empty value leaves its placeholder empty — a key no record has — so that a
+// read of an empty id finds nothing, as it always has.
+func recordKey(category string, vars map[string]string) map[string]types.AttributeValue {
+	c := datamap.MustLookup(category)
 	return map[string]types.AttributeValue{
-		platform.AttrPK: &types.AttributeValueMemberS{Value: "R#" + id},
-		platform.AttrSK: &types.AttributeValueMemberS{Value: "REQUEST"},
+		platform.AttrPK: &types.AttributeValueMemberS{Value: fillLoose(c.Location.PK, vars)},
+		platform.AttrSK: &types.AttributeValueMemberS{Value: fillLoose(c.Location.SK, vars)},
+	}
+}
+
+// indexPartition is the partition of a category's index for vars, filled as recordKey fills.
+func indexPartition(category, index string, vars map[string]string) string {
+	ix, _ := datamap.MustLookup(category).Index(index)
+	return fillLoose(ix.PK, vars)
+}
+
+func fillLoose(pattern string, vars map[string]string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(pattern, '{')
+		j := strings.IndexByte(pattern, '}')
+		if i < 0 || j < i {
+			b.WriteString(pattern)
+			return b.String()
+		}
+		b.WriteString(pattern[:i])
+		b.WriteString(vars[pattern[i+1:j]])
+		pattern = pattern[j+1:]
 	}
 }
 
@@ -236,7 +265,9 @@ func CursorAfter(r request.Request) string {
 	if err != nil {
 		return ""
 	}
-	return platform.Cursor{Partition: part, After: r.CreatedAt.UTC().Format(platform.KeyTime) + "#" + r.ID}.Encode()
+	ix, _ := datamap.MustLookup(datamap.DeletionRequest).Index("GSI1")
+	after := fillLoose(ix.SK, map[string]string{"createdAt": r.CreatedAt.UTC().Format(platform.KeyTime), "request": r.ID})
+	return platform.Cursor{Partition: part, After: after}.Encode()
 }
 
 // accountPartition is the GSI1 partition of an account's requests.
@@ -256,7 +287,7 @@ func (l *Ledger) ByStatusSince(ctx context.Context, s request.Status, since time
 	var all []request.Request
 	in := &dynamodb.QueryInput{TableName: &l.table, IndexName: aws.String("GSI2"),
 		KeyConditionExpression:    aws.String("gsi2pk = :p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "STATUS#" + string(s)}}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: indexPartition(datamap.DeletionRequest, "GSI2", map[string]string{"status": string(s)})}}}
 	if !since.IsZero() {
 		in.KeyConditionExpression = aws.String("gsi2pk = :p AND gsi2sk >= :since")
 		in.ExpressionAttributeValues[":since"] = &types.AttributeValueMemberS{Value: since.UTC().Format(platform.KeyTime)}

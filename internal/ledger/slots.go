@@ -30,10 +30,7 @@ func (slot) Category() string             { return datamap.RequestSlot }
 func (s slot) KeyVars() map[string]string { return map[string]string{"slot": s.Slot} }
 func (s slot) RetentionAnchor() time.Time { return s.CreatedAt }
 func slotKey(name string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		platform.AttrPK: &types.AttributeValueMemberS{Value: "SLOT#" + name},
-		platform.AttrSK: &types.AttributeValueMemberS{Value: "SLOT"},
-	}
+	return recordKey(datamap.RequestSlot, map[string]string{"slot": name})
 }
 
 // AccountDeletionSlot names the slot of an account's deletion.
@@ -184,10 +181,7 @@ type Ref struct {
 
 // ReferenceInfo is Reference with the time the reference was made (links expire).
 func (l *Ledger) ReferenceInfo(ctx context.Context, kind, value string) (Ref, error) {
-	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: map[string]types.AttributeValue{
-		platform.AttrPK: &types.AttributeValueMemberS{Value: "REF#" + refName(kind, value)},
-		platform.AttrSK: &types.AttributeValueMemberS{Value: "REF"},
-	}})
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: recordKey(datamap.RequestReference, map[string]string{"ref": refName(kind, value)})})
 	if err != nil {
 		return Ref{}, fmt.Errorf("read reference: %w", err)
 	}
