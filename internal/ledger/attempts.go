@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/platform"
 )
 
 // AttemptsDB is the part of the DynamoDB client the attempt counter uses; *dynamodb.Client
@@ -37,17 +36,11 @@ func NewAttempts(db AttemptsDB, ledgerTable string, policy datamap.Policy) *Atte
 }
 
 func attemptsKey(accountID, action string) (map[string]types.AttributeValue, error) {
-	c := datamap.MustLookup(datamap.ReauthAttempts)
-	vars := map[string]string{"account": accountID, "action": action}
-	pk, err := c.Partition("", vars)
-	if err != nil {
-		return nil, err
+	k, ok := recordKey(datamap.ReauthAttempts, map[string]string{"account": accountID, "action": action})
+	if !ok {
+		return nil, fmt.Errorf("attempts: an account and an action are needed")
 	}
-	sk, err := c.SortKey(vars)
-	if err != nil {
-		return nil, err
-	}
-	return platform.Key{PK: pk, SK: sk}.Attributes(), nil
+	return k, nil
 }
 
 // LockedUntil reads the lock of the action on the account; ok is false when there is none.

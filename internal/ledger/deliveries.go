@@ -83,8 +83,11 @@ func (l *Ledger) ClaimDelivery(ctx context.Context, channel, id string, lease ti
 }
 
 func (l *Ledger) delivery(ctx context.Context, key string) (Delivery, error) {
-	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, ConsistentRead: aws.Bool(true),
-		Key: recordKey(datamap.WebhookDelivery, map[string]string{"delivery": key})})
+	k, ok := recordKey(datamap.WebhookDelivery, map[string]string{"delivery": key})
+	if !ok {
+		return Delivery{}, ErrNotFound
+	}
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, ConsistentRead: aws.Bool(true), Key: k})
 	if err != nil {
 		return Delivery{}, fmt.Errorf("read delivery: %w", err)
 	}

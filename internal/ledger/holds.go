@@ -116,7 +116,11 @@ func (l *Ledger) ReleaseHold(ctx context.Context, id, actor, note string) (platf
 
 // Hold reads one hold.
 func (l *Ledger) Hold(ctx context.Context, id string) (platform.LegalHold, error) {
-	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, ConsistentRead: aws.Bool(true), Key: holdKey(id)})
+	k, ok := holdKey(id)
+	if !ok {
+		return platform.LegalHold{}, ErrHoldNotFound
+	}
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, ConsistentRead: aws.Bool(true), Key: k})
 	if err != nil {
 		return platform.LegalHold{}, fmt.Errorf("get hold: %w", err)
 	}
@@ -129,9 +133,13 @@ func (l *Ledger) Hold(ctx context.Context, id string) (platform.LegalHold, error
 // Holds lists an account's holds, active and released.
 func (l *Ledger) Holds(ctx context.Context, accountID string) ([]platform.LegalHold, error) {
 	var all []platform.LegalHold
+	part, ok := indexPartition(datamap.LegalHold, "GSI1", map[string]string{"account": accountID})
+	if !ok {
+		return nil, nil // no hold is on an empty account id
+	}
 	in := &dynamodb.QueryInput{TableName: &l.table, IndexName: aws.String("GSI1"),
 		KeyConditionExpression:    aws.String("gsi1pk = :p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: indexPartition(datamap.LegalHold, "GSI1", map[string]string{"account": accountID})}}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: part}}}
 	for {
 		out, err := l.db.Query(ctx, in)
 		if err != nil {
@@ -225,7 +233,7 @@ func (l *Ledger) HoldsUnchanged(epoch int64) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: cc}
 }
 
-func holdKey(id string) map[string]types.AttributeValue {
+func holdKey(id string) (map[string]types.AttributeValue, bool) {
 	return recordKey(datamap.LegalHold, map[string]string{"hold": id})
 }
 
@@ -270,7 +278,11 @@ func (l *Ledger) HoldTTLProgress(ctx context.Context, id string, released bool, 
 	if released {
 		cond, state = "attribute_exists(releasedAt)", platform.HoldTTLRestored
 	}
-	upd := &types.Update{TableName: &l.table, Key: holdKey(id),
+	k, ok := holdKey(id)
+	if !ok {
+		return ErrHoldNotFound
+	}
+	upd := &types.Update{TableName: &l.table, Key: k,
 		UpdateExpression:    aws.String("SET ttlCursor = :c, ttlItems = :n"),
 		ConditionExpression: aws.String(cond),
 		ExpressionAttributeValues: map[string]types.AttributeValue{

@@ -60,13 +60,17 @@ func InboundKey(messageID string) string {
 	return hashHex(messageID)
 }
 
-func inboundKey(mail string) map[string]types.AttributeValue {
+func inboundKey(mail string) (map[string]types.AttributeValue, bool) {
 	return recordKey(datamap.InboundMail, map[string]string{"mail": mail})
 }
 
 // Inbound reads the journal entry of an SES message id; ErrNotFound if the mail was never seen.
 func (l *Ledger) Inbound(ctx context.Context, messageID string) (Inbound, error) {
-	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: inboundKey(InboundKey(messageID)), ConsistentRead: aws.Bool(true)})
+	k, ok := inboundKey(InboundKey(messageID))
+	if !ok {
+		return Inbound{}, ErrNotFound
+	}
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: k, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return Inbound{}, fmt.Errorf("get inbound mail: %w", err)
 	}

@@ -62,40 +62,31 @@ func New(db DB, table string, policy datamap.Policy, now func() time.Time) *Ledg
 // Now is the ledger's clock.
 func (l *Ledger) Now() time.Time { return l.now() }
 
-func key(id string) map[string]types.AttributeValue {
+func key(id string) (map[string]types.AttributeValue, bool) {
 	return recordKey(datamap.DeletionRequest, map[string]string{"request": id})
 }
 
 // recordKey is the primary key of a ledger record of a data-map category: the category's patterns
-// filled with vars. An empty value leaves its placeholder empty — a key no record has — so that a
-// read of an empty id finds nothing, as it always has.
-func recordKey(category string, vars map[string]string) map[string]types.AttributeValue {
+// filled with vars (datamap.Fill). A value that would leave a hole (an empty id) names no record:
+// ok is false, and a read answers as for a record that does not exist.
+func recordKey(category string, vars map[string]string) (key map[string]types.AttributeValue, ok bool) {
 	c := datamap.MustLookup(category)
-	return map[string]types.AttributeValue{
-		platform.AttrPK: &types.AttributeValueMemberS{Value: fillLoose(c.Location.PK, vars)},
-		platform.AttrSK: &types.AttributeValueMemberS{Value: fillLoose(c.Location.SK, vars)},
+	pk, err := c.Partition("", vars)
+	if err != nil {
+		return nil, false
 	}
+	sk, err := c.SortKey(vars)
+	if err != nil {
+		return nil, false
+	}
+	return platform.Key{PK: pk, SK: sk}.Attributes(), true
 }
 
-// indexPartition is the partition of a category's index for vars, filled as recordKey fills.
-func indexPartition(category, index string, vars map[string]string) string {
-	ix, _ := datamap.MustLookup(category).Index(index)
-	return fillLoose(ix.PK, vars)
-}
-
-func fillLoose(pattern string, vars map[string]string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(pattern, '{')
-		j := strings.IndexByte(pattern, '}')
-		if i < 0 || j < i {
-			b.WriteString(pattern)
-			return b.String()
-		}
-		b.WriteString(pattern[:i])
-		b.WriteString(vars[pattern[i+1:j]])
-		pattern = pattern[j+1:]
-	}
+// indexPartition is the partition of a category's index for vars; ok is false when a value would
+// leave a hole, a partition no record is in.
+func indexPartition(category, index string, vars map[string]string) (string, bool) {
+	p, err := datamap.MustLookup(category).Partition(index, vars)
+	return p, err == nil
 }
 
 // Create records a new request in status r.Status (received if empty). A request id that exists is
@@ -156,7 +147,11 @@ func (l *Ledger) prepare(r request.Request) (request.Request, map[string]types.A
 
 // Get reads a request.
 func (l *Ledger) Get(ctx context.Context, id string) (request.Request, error) {
-	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: key(id), ConsistentRead: aws.Bool(true)})
+	k, ok := key(id)
+	if !ok {
+		return request.Request{}, ErrNotFound
+	}
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: k, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return request.Request{}, fmt.Errorf("get request: %w", err)
 	}
@@ -233,10 +228,11 @@ func (l *Ledger) ByAccount(ctx context.Context, accountID string, limit int32, c
 		ScanIndexForward:          aws.Bool(false)}
 	if cur.After != "" {
 		id := cur.After[strings.LastIndexByte(cur.After, '#')+1:]
-		if id == "" || id == cur.After {
+		start, ok := key(id)
+		if !ok || id == cur.After {
 			return nil, "", platform.ErrBadCursor
 		}
-		in.ExclusiveStartKey = key(id)
+		in.ExclusiveStartKey = start
 		in.ExclusiveStartKey["gsi1pk"] = &types.AttributeValueMemberS{Value: part}
 		in.ExclusiveStartKey["gsi1sk"] = &types.AttributeValueMemberS{Value: cur.After}
 	}
@@ -266,7 +262,10 @@ func CursorAfter(r request.Request) string {
 		return ""
 	}
 	ix, _ := datamap.MustLookup(datamap.DeletionRequest).Index("GSI1")
-	after := fillLoose(ix.SK, map[string]string{"createdAt": r.CreatedAt.UTC().Format(platform.KeyTime), "request": r.ID})
+	after, err := datamap.Fill(ix.SK, map[string]string{"createdAt": r.CreatedAt.UTC().Format(platform.KeyTime), "request": r.ID})
+	if err != nil {
+		return ""
+	}
 	return platform.Cursor{Partition: part, After: after}.Encode()
 }
 
@@ -285,9 +284,13 @@ func (l *Ledger) ByStatus(ctx context.Context, s request.Status) ([]request.Requ
 // as completed.
 func (l *Ledger) ByStatusSince(ctx context.Context, s request.Status, since time.Time) ([]request.Request, error) {
 	var all []request.Request
+	part, ok := indexPartition(datamap.DeletionRequest, "GSI2", map[string]string{"status": string(s)})
+	if !ok {
+		return nil, nil // no request has an empty status
+	}
 	in := &dynamodb.QueryInput{TableName: &l.table, IndexName: aws.String("GSI2"),
 		KeyConditionExpression:    aws.String("gsi2pk = :p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: indexPartition(datamap.DeletionRequest, "GSI2", map[string]string{"status": string(s)})}}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: part}}}
 	if !since.IsZero() {
 		in.KeyConditionExpression = aws.String("gsi2pk = :p AND gsi2sk >= :since")
 		in.ExpressionAttributeValues[":since"] = &types.AttributeValueMemberS{Value: since.UTC().Format(platform.KeyTime)}

@@ -265,3 +265,25 @@ func TestHolds(t *testing.T) {
 		t.Errorf("missing hold: %v", err)
 	}
 }
+
+// An empty id fills no key of the data map's patterns: every read answers as for a record that
+// does not exist, never with a request for a key with a hole in it.
+func TestEmptyIDsNameNoRecord(t *testing.T) {
+	l := newLedger(t)
+	ctx := context.Background()
+	if _, err := l.Get(ctx, ""); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Get(\"\"): %v, want ErrNotFound", err)
+	}
+	if _, err := l.Hold(ctx, ""); !errors.Is(err, ledger.ErrHoldNotFound) {
+		t.Errorf("Hold(\"\"): %v, want ErrHoldNotFound", err)
+	}
+	if hs, err := l.Holds(ctx, ""); err != nil || len(hs) != 0 {
+		t.Errorf("Holds(\"\"): %v, %v; want none", hs, err)
+	}
+	if rs, err := l.ByStatus(ctx, ""); err != nil || len(rs) != 0 {
+		t.Errorf("ByStatus(\"\"): %v, %v; want none", rs, err)
+	}
+	if _, err := l.Inbound(ctx, ""); err == nil {
+		t.Error("Inbound(\"\") found a mail")
+	}
+}

@@ -29,7 +29,7 @@ type slot struct {
 func (slot) Category() string             { return datamap.RequestSlot }
 func (s slot) KeyVars() map[string]string { return map[string]string{"slot": s.Slot} }
 func (s slot) RetentionAnchor() time.Time { return s.CreatedAt }
-func slotKey(name string) map[string]types.AttributeValue {
+func slotKey(name string) (map[string]types.AttributeValue, bool) {
 	return recordKey(datamap.RequestSlot, map[string]string{"slot": name})
 }
 
@@ -60,7 +60,11 @@ func (l *Ledger) CreateUnique(ctx context.Context, r request.Request, slotName s
 var errSlotRace = errors.New("slot changed")
 
 func (l *Ledger) slotRequest(ctx context.Context, name string) (*request.Request, error) {
-	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: slotKey(name), ConsistentRead: aws.Bool(true)})
+	k, ok := slotKey(name)
+	if !ok {
+		return nil, nil // an empty slot name holds no request
+	}
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: k, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("read slot: %w", err)
 	}
@@ -181,7 +185,11 @@ type Ref struct {
 
 // ReferenceInfo is Reference with the time the reference was made (links expire).
 func (l *Ledger) ReferenceInfo(ctx context.Context, kind, value string) (Ref, error) {
-	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: recordKey(datamap.RequestReference, map[string]string{"ref": refName(kind, value)})})
+	k, ok := recordKey(datamap.RequestReference, map[string]string{"ref": refName(kind, value)})
+	if !ok {
+		return Ref{}, ErrUnknownReference
+	}
+	out, err := l.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &l.table, Key: k})
 	if err != nil {
 		return Ref{}, fmt.Errorf("read reference: %w", err)
 	}
