@@ -148,7 +148,10 @@ type writer struct {
 	// tx is the DB's TransactWriteItems; nil when it has none.
 	tx    transactor
 	holds *holdView
-	in    chan *change
+	// in carries a page's changes whole (cut only where a page holds more than a group may), so a
+	// group never starts while half a page is still being handed over.
+	in    chan []*change
+	most  int // the changes a group may hold
 	ended chan struct{}
 }
 
@@ -156,8 +159,16 @@ type writer struct {
 const changeBuffer = 1024
 
 func (s *Sweep) newWriter(ctx context.Context, runID string, holds *holdView) *writer {
-	w := &writer{s: s, ctx: ctx, runID: runID, holds: holds, in: make(chan *change, changeBuffer), ended: make(chan struct{})}
+	w := &writer{s: s, ctx: ctx, runID: runID, holds: holds, ended: make(chan struct{})}
 	w.tx, _ = s.DB.(transactor)
+	// A group takes what is waiting, up to a transaction's worth (leaving room for its journal
+	// part, its pending files and the holds epoch's condition): full ones while the scan outruns
+	// the writes, single pages' when it does not.
+	w.most = maxTransactItems - 3
+	if w.tx == nil {
+		w.most = deleteConcurrency * 4
+	}
+	w.in = make(chan []*change, max(1, changeBuffer/w.most))
 	go w.loop()
 	return w
 }
@@ -171,7 +182,11 @@ func (w *writer) submit(p *pageWrites) {
 	}
 	for _, c := range p.changes {
 		c.page = p
-		w.in <- c
+	}
+	for rest := p.changes; len(rest) > 0; {
+		n := min(len(rest), w.most)
+		w.in <- rest[:n:n]
+		rest = rest[n:]
 	}
 }
 
@@ -183,25 +198,30 @@ func (w *writer) close() {
 
 func (w *writer) loop() {
 	defer close(w.ended)
-	// A group takes what is waiting, up to a transaction's worth (leaving room for its journal
-	// part, its pending files and the holds epoch's condition): full ones while the scan outruns the writes, single
-	// pages' when it does not.
-	most := maxTransactItems - 3
-	if w.tx == nil {
-		most = deleteConcurrency * 4
-	}
 	sem := make(chan struct{}, deleteConcurrency)
 	var wg sync.WaitGroup
-	for c := range w.in {
-		group := []*change{c}
+	var carry []*change // a page's changes that did not fit the group before
+	for {
+		group := carry
+		carry = nil
+		if group == nil {
+			var ok bool
+			if group, ok = <-w.in; !ok {
+				break
+			}
+		}
 	fill:
-		for len(group) < most {
+		for len(group) < w.most {
 			select {
-			case c, ok := <-w.in:
+			case more, ok := <-w.in:
 				if !ok {
 					break fill
 				}
-				group = append(group, c)
+				if len(group)+len(more) > w.most {
+					carry = more
+					break fill
+				}
+				group = append(group[:len(group):len(group)], more...)
 			default:
 				break fill
 			}
