@@ -33,6 +33,9 @@ type Services struct {
 	Deletion *deletion.Service
 	Reauth   *reauth.Guard
 	Now      func() time.Time
+	// Ops says which tokens are operators' (the /v1/ops/… routes); the zero value uses the
+	// defaults of OPS_GROUP_CLAIM and OPS_GROUP.
+	Ops OpsAccess
 }
 
 // API dispatches API Gateway events to the routes.
@@ -49,6 +52,9 @@ type Call struct {
 	Sub    string
 	Acct   string
 	Member platform.TeamMember
+	// Operator is who calls an ops route (set only there): the token's sub and name, recorded on
+	// every action they take.
+	Operator Operator
 }
 
 // Response is what a route answers: a JSON body, or raw bytes with their content type.
@@ -69,7 +75,9 @@ type route struct {
 	idempotent     bool // POST that honours Idempotency-Key
 	// public: no JWT; the route checks what it is given itself (an email action token).
 	public bool
-	h      func(ctx context.Context, c *Call) (Response, error)
+	// ops: an operator route (/v1/ops/…): only tokens in the operator group, whatever their account.
+	ops bool
+	h   func(ctx context.Context, c *Call) (Response, error)
 }
 
 // New builds the API with every route.
@@ -86,6 +94,7 @@ func New(s Services) *API {
 	a.searchRoutes()
 	a.activityLogRoutes()
 	a.emailActionRoutes()
+	a.opsRoutes()
 	return a
 }
 
@@ -129,6 +138,9 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 	var sub, acct string
 	if claims != nil && claims.JWT != nil {
 		sub, acct = claims.JWT.Claims["sub"], claims.JWT.Claims["account_id"]
+	}
+	if r.ops {
+		return render(a.runOps(ctx, r, req)), nil
 	}
 	if sub == "" || acct == "" {
 		return render(problemFor(http.StatusUnauthorized, "the token carries no sub and account_id")), nil

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -56,7 +57,17 @@ type Config struct {
 	// TelegramAPIBaseURL (TELEGRAM_API_BASE_URL, optional) is the Telegram Bot API the token sweep
 	// asks getMe of; DefaultTelegramAPIBaseURL when unset or empty. Tests point it at a fake.
 	TelegramAPIBaseURL string
+	// OpsGroupClaim and OpsGroup (OPS_GROUP_CLAIM, OPS_GROUP) say who is an operator (the privacy
+	// officer's team): a token whose OpsGroupClaim claim (a list, as "cognito:groups" is, or one name)
+	// contains OpsGroup may use /v1/ops/…; DefaultOpsGroupClaim and DefaultOpsGroup when unset.
+	OpsGroupClaim, OpsGroup string
 }
+
+// The operator group a token must carry for /v1/ops/… when OPS_GROUP_CLAIM / OPS_GROUP are unset.
+const (
+	DefaultOpsGroupClaim = "cognito:groups"
+	DefaultOpsGroup      = "privacy-officers"
+)
 
 // DefaultTelegramAPIBaseURL is Telegram's Bot API, what TELEGRAM_API_BASE_URL defaults to.
 const DefaultTelegramAPIBaseURL = "https://api.telegram.org"
@@ -92,6 +103,8 @@ const (
 	EnvExtraHolidays             = "BUSINESS_CALENDAR_EXTRA_HOLIDAYS"
 	EnvExtraWorkdays             = "BUSINESS_CALENDAR_EXTRA_WORKDAYS"
 	EnvTelegramAPIBaseURL        = "TELEGRAM_API_BASE_URL"
+	EnvOpsGroupClaim             = "OPS_GROUP_CLAIM"
+	EnvOpsGroup                  = "OPS_GROUP"
 )
 
 // Load reads the whole configuration through getenv (os.Getenv in production). Missing values are
@@ -161,6 +174,14 @@ var variables = map[string]variable{
 	EnvEndCustomerRequestMachine: text(true, func(c *Config) *string { return &c.EndCustomerRequestMachine }),
 	EnvExtraHolidays:             text(false, func(c *Config) *string { return &c.ExtraHolidays }),
 	EnvExtraWorkdays:             text(false, func(c *Config) *string { return &c.ExtraWorkdays }),
+	EnvOpsGroupClaim: {set: func(c *Config, v string) error {
+		c.OpsGroupClaim = cmp.Or(v, DefaultOpsGroupClaim)
+		return nil
+	}},
+	EnvOpsGroup: {set: func(c *Config, v string) error {
+		c.OpsGroup = cmp.Or(v, DefaultOpsGroup)
+		return nil
+	}},
 	EnvTelegramAPIBaseURL: {set: func(c *Config, v string) (err error) {
 		c.TelegramAPIBaseURL, err = telegramBaseURL(v)
 		return err
@@ -275,6 +296,8 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvJWTAudience:           "lethe-dashboard",
 		// The real Bot API: `make run` has no sweep schedule, and tests start their own fake.
 		EnvTelegramAPIBaseURL: DefaultTelegramAPIBaseURL,
+		EnvOpsGroupClaim:      DefaultOpsGroupClaim,
+		EnvOpsGroup:           DefaultOpsGroup,
 	}
 }
 
@@ -285,5 +308,5 @@ func Names() []string {
 		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN,
 		EnvOperatorNameEN, EnvOperatorAddressEN, EnvJWTIssuer, EnvJWTAudience,
 		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
-		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress}
+		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress, EnvOpsGroupClaim, EnvOpsGroup}
 }

@@ -187,6 +187,8 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"JWT_AUDIENCE":            "lethe-dashboard",
 		"TTL_SAFETY_MARGIN":       "168h",
 		"TELEGRAM_API_BASE_URL":   "https://api.telegram.org",
+		"OPS_GROUP_CLAIM":         "cognito:groups",
+		"OPS_GROUP":               "privacy-officers",
 
 		"BUSINESS_CALENDAR_EXTRA_HOLIDAYS":       "",
 		"BUSINESS_CALENDAR_EXTRA_WORKDAYS":       "",

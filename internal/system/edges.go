@@ -18,8 +18,9 @@ import (
 
 // apiOf is the dashboard API over the services it uses.
 func apiOf(g *wiring.Graph) *api.API {
+	c := g.Need(config.EnvOpsGroupClaim, config.EnvOpsGroup)
 	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
-		Reauth: g.Reauth(), Now: g.Now()})
+		Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup}})
 }
 
 // intakeOf acts on the mail the info@ mailbox receives.

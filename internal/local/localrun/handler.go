@@ -1,6 +1,7 @@
 package localrun
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,6 +113,28 @@ type demoAccount struct {
 	Inbox []demoInboxMessage `json:"inbox"`
 }
 
+// demoOfficer is an operator identity: a member of the privacy officer's team, who signs in to the
+// console's officer side and may call /v1/ops/….
+type demoOfficer struct {
+	Sub   string `json:"sub"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Token string `json:"token"`
+}
+
+// DemoOfficers are the local operator identities /_local/demo lists (the demo data has one privacy
+// officer; the second shows that every action names who took it).
+var DemoOfficers = []demoOfficer{
+	{Sub: "officer-1", Name: "Ирина Смирнова", Email: "privacy-officer@lethe.localhost"},
+	{Sub: "officer-2", Name: "Pavel Orlov", Email: "privacy-deputy@lethe.localhost"},
+}
+
+// OperatorToken mints a local operator token carrying the configured operator group.
+func (s *System) OperatorToken(sub, name string) (string, error) {
+	return s.Issuer.MintOperator(sub, name, cmp.Or(s.Config.OpsGroupClaim, config.DefaultOpsGroupClaim),
+		[]string{cmp.Or(s.Config.OpsGroup, config.DefaultOpsGroup)}, demoTokenTTL)
+}
+
 type demoInboxMessage struct {
 	ID        string `json:"id"`
 	BotID     string `json:"botId"`
@@ -133,6 +156,7 @@ func (s *System) demo(w http.ResponseWriter, r *http.Request) {
 		Seed           uint64            `json:"seed"`
 		Now            time.Time         `json:"now"`
 		Accounts       []demoAccount     `json:"accounts"`
+		Officers       []demoOfficer     `json:"officers"` // operator identities (/v1/ops/…)
 		MetaASIDShared string            `json:"metaAsidShared"`
 		Secrets        map[string]string `json:"secrets"`
 		Config         map[string]string `json:"config"`
@@ -164,6 +188,15 @@ func (s *System) demo(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Accounts = append(out.Accounts, da)
 	}
+	for _, o := range DemoOfficers {
+		tok, err := s.OperatorToken(o.Sub, o.Name)
+		if err != nil {
+			writeProblem(w, http.StatusInternalServerError, "could not mint a demo token")
+			return
+		}
+		o.Token = tok
+		out.Officers = append(out.Officers, o)
+	}
 	secret := map[string]bool{config.EnvMetaAppSecret: true, config.EnvSlackSigningSecret: true, config.EnvWhatsAppVerifyToken: true}
 	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		if secret[k] {
@@ -191,17 +224,26 @@ func writeProblem(w http.ResponseWriter, code int, detail string) {
 	_, _ = w.Write(p.JSON())
 }
 
-// token mints a dashboard token as the authorizer would accept it: {"sub","account_id"} → {"token"}.
+// token mints a token as the authorizer would accept it: {"sub","account_id"} → a team member's
+// {"token"}; {"sub","name","operator":true} → an operator's, carrying the operator group.
 func (s *System) token(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Sub       string `json:"sub"`
 		AccountID string `json:"account_id"`
+		Name      string `json:"name"`
+		Operator  bool   `json:"operator"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || in.Sub == "" || in.AccountID == "" {
-		writeProblem(w, http.StatusBadRequest, `send {"sub": "...", "account_id": "..."}`)
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || in.Sub == "" || in.AccountID == "" && !in.Operator {
+		writeProblem(w, http.StatusBadRequest, `send {"sub": "...", "account_id": "..."} or {"sub": "...", "name": "...", "operator": true}`)
 		return
 	}
-	tok, err := s.Issuer.Mint(in.Sub, in.AccountID, demoTokenTTL)
+	var tok string
+	var err error
+	if in.Operator {
+		tok, err = s.OperatorToken(in.Sub, in.Name)
+	} else {
+		tok, err = s.Issuer.Mint(in.Sub, in.AccountID, demoTokenTTL)
+	}
 	if err != nil {
 		writeProblem(w, http.StatusInternalServerError, "could not mint a token")
 		return
