@@ -17,7 +17,7 @@ export const LABELS = {
     deadline_complete_by: "Done by", deadline_escalate_at: "Goes to the privacy officer on",
     deadline_decide_by: "Decision due by", deadline_final_mail_by: "Outcome mail due by",
     in_days: (n) => (n === 1 ? "in 1 day" : `in ${n} days`), today: "today", passed: "passed", overdue: "overdue",
-    cat_s3_objects: "files (S3 objects)", of: "of", destroyed: "destroyed",
+    cat_s3_objects: "files (S3 objects)", of: "of", destroyed: "destroyed", you: "you",
     cat_account_profile: "account profile", cat_team_member: "team members", cat_bot: "bots", cat_channel_connection: "channel connections",
     cat_api_token: "API tokens", cat_webhook: "webhooks", cat_integration: "integrations", cat_template: "templates", cat_tag: "tags",
     cat_account_file: "account files", cat_activity_log: "activity log entries", cat_end_user_profile: "end-user profiles",
@@ -39,7 +39,7 @@ export const LABELS = {
     deadline_complete_by: "Выполнить до", deadline_escalate_at: "Перейдёт к ответственному за ПДн",
     deadline_decide_by: "Решение до", deadline_final_mail_by: "Письмо об итоге до",
     in_days: (n) => `через ${n} ${plural(n, "день", "дня", "дней")}`, today: "сегодня", passed: "прошло", overdue: "просрочено",
-    cat_s3_objects: "файлы (объекты S3)", of: "из", destroyed: "удалено",
+    cat_s3_objects: "файлы (объекты S3)", of: "из", destroyed: "удалено", you: "вы",
     cat_account_profile: "профиль аккаунта", cat_team_member: "участники команды", cat_bot: "боты", cat_channel_connection: "подключения каналов",
     cat_api_token: "API-токены", cat_webhook: "вебхуки", cat_integration: "интеграции", cat_template: "шаблоны", cat_tag: "теги",
     cat_account_file: "файлы аккаунта", cat_activity_log: "записи журнала действий", cat_end_user_profile: "профили конечных пользователей",
@@ -55,6 +55,9 @@ function plural(n, one, few, many) {
   if (m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14)) return few;
   return many;
 }
+
+// FACTS lays a <dl> out as two columns, the terms beside their values.
+export const FACTS = "display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.5rem 0";
 
 // label looks key up in lang, then English, then answers the key itself (a new kind or category
 // still shows).
@@ -91,9 +94,19 @@ export function progressBars(el, lang, progress = {}, planned = {}) {
     const name = label(lang, "cat_" + cat);
     const text = total ? `${name}: ${done} ${label(lang, "of")} ${total}` : `${name}: ${done} ${label(lang, "destroyed")}`;
     const id = `p-${Math.random().toString(36).slice(2)}`;
-    list.append(el("li", { dataset: { category: cat } },
+    list.append(el("li", { dataset: { category: cat }, style: "display:grid;grid-template-columns:minmax(10rem,1fr) 2fr;gap:.25rem 1rem;align-items:center;margin:.2rem 0" },
       el("span", { id }, text),
       total ? el("progress", { max: String(total), value: String(Math.min(done, total)), "aria-labelledby": id }) : null));
   }
   return list;
+}
+
+// whoDecided names who decided an end-customer request: "owner:<sub>" reads as the role (the
+// shell's role_… strings), "you" for the caller, and the privacy officer as such.
+export function whoDecided(t, by, me) {
+  const [role, sub] = String(by || "").split(/:(.*)/s);
+  const lang = (window.Lethe && window.Lethe.lang) || "en";
+  if (role === "privacy_officer" || role === "operator") return t("officer");
+  const name = t("role_" + role);
+  return me && sub === me.sub ? `${name} (${label(lang, "you")})` : name;
 }

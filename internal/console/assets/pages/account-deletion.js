@@ -27,6 +27,7 @@ export default {
       cancelButton: (name) => `Cancel the deletion of “${name}”`,
       cancelHint: "Cancelling restores the account at once, as it was.",
       cancelled: "The deletion was cancelled: the account is restored and nothing was deleted.",
+      cancelledOn: (at) => `Cancelled on ${at}.`,
       windowOpen: "The account is deactivated. You can cancel until the date below.",
       tooLate: "The 30-day window has ended: the deletion can no longer be cancelled.",
       done: "The account's data is destroyed; the act of destruction was mailed to you.",
@@ -50,6 +51,7 @@ export default {
       cancelButton: (name) => `Отменить удаление «${name}»`,
       cancelHint: "Отмена сразу восстанавливает аккаунт в прежнем виде.",
       cancelled: "Удаление отменено: аккаунт восстановлен, ничего не удалено.",
+      cancelledOn: (at) => `Отменено ${at}.`,
       windowOpen: "Аккаунт деактивирован. Отменить удаление можно до даты ниже.",
       tooLate: "30-дневный срок истёк: удаление больше нельзя отменить.",
       done: "Данные аккаунта уничтожены; акт об уничтожении отправлен вам письмом.",
@@ -109,7 +111,7 @@ export default {
         e.preventDefault();
         err.replaceChildren();
         if (!pw.value) {
-          err.append(el("p", { class: "error", role: "alert" }, t("needPassword")));
+          err.append(el("p", { class: "error", role: "alert", "data-testid": "error" }, t("needPassword")));
           pw.focus();
           return;
         }
@@ -160,14 +162,16 @@ export default {
       if (req.status === "hard_deleting" || (req.status === "soft_deleted" && !cancellable)) sec.append(el("p", { class: "notice" }, t("tooLate")));
       if (req.status === "awaiting_backup_rotation" || req.status === "completed") sec.append(el("p", { class: "ok" }, t("done")));
       if (clocks.length === 0 && req.status !== "cancelled") sec.append(el("p", { class: "notice", "data-testid": "clocks-waiting" }, t("waiting")));
-      if (clocks.length > 0) {
+      const cancelledAt = req.status === "cancelled" && (req.history || []).filter((e) => e.status === "cancelled").pop();
+      if (cancelledAt) sec.append(el("p", { "data-testid": "cancelled-at" }, tf("cancelledOn", window.Lethe.fmtDate(cancelledAt.at))));
+      if (clocks.length > 0 && req.status !== "cancelled") {
         const ol = el("ol", { class: "clocks", "data-testid": "clocks" });
         for (const c of clocks) {
           const left = c.passed ? label(lang, "passed") : label(lang, "in_days", c.daysLeft);
           ol.append(el("li", { dataset: { clock: c.name, passed: String(c.passed) } },
             el("span", { class: "clock-name" }, t("clock_" + c.name)), ": ",
             el("time", { datetime: c.at }, window.Lethe.fmtDate(c.at, false)), " ",
-            el("span", { class: "clock-left", "data-testid": "days-left" }, `(${req.status === "cancelled" ? "—" : left})`)));
+            el("span", { class: "clock-left", "data-testid": "days-left" }, `(${left})`)));
         }
         sec.append(ol);
       }

@@ -2,7 +2,7 @@
 // the caller's bots. Each pending one names the bot and the end user it was matched to, with their
 // dates and the deadlines; the owner or an admin approves (the end user's data on that bot is
 // destroyed) or declines with a reason the requester is told. Decided requests follow below.
-import { label, dueText } from "../requestlabels.js";
+import { label, dueText, whoDecided, FACTS } from "../requestlabels.js";
 
 export default {
   route: "#/end-customer-requests",
@@ -49,15 +49,16 @@ export default {
     root.append(el("h1", {}, page.title[lang] || page.title.en), el("p", {}, t("intro")));
     const pendingList = el("div", { "data-testid": "pending" });
     const decidedList = el("div", { "data-testid": "decided" });
-    const more = el("button", { type: "button", class: "secondary", hidden: true, "data-testid": "more" }, t("more"));
+    const more = el("button", { type: "button", class: "secondary", style: "display:none", "data-testid": "more" }, t("more"));
     root.append(el("h2", {}, t("pending")), pendingList, el("h2", {}, t("decided")), decidedList, more);
 
+    const decider = (by) => whoDecided(t, by, ctx.me);
     const isPending = (r) => r.status === "awaiting_verification" && !r.decision;
     const who = (r) => (r.endUser && r.endUser.displayName) || t("theEndUser");
 
     const facts = (r) => {
-      const dl = el("dl", { class: "facts" });
-      const add = (k, v) => dl.append(el("dt", {}, k), el("dd", {}, v));
+      const dl = el("dl", { class: "facts", style: FACTS });
+      const add = (k, v) => dl.append(el("dt", {}, k), el("dd", { style: "margin:0" }, v));
       add(t("bot"), r.botName || r.scope.botId);
       if (r.endUser) {
         add(t("endUser"), r.endUser.displayName + (r.endUser.username ? ` (@${r.endUser.username})` : ""));
@@ -68,7 +69,7 @@ export default {
         add(t("endUser"), `${r.scope.endUserId} — ${t("gone")}`);
       }
       add(t("received"), window.Lethe.fmtDate(r.createdAt));
-      for (const n of ["escalate_at", "complete_by"]) {
+      for (const n of isPending(r) ? ["escalate_at", "complete_by"] : []) {
         const at = (r.deadlines || {})[n];
         if (at) add(label(lang, "deadline_" + n), `${window.Lethe.fmtDate(at, false)} (${dueText(lang, at, !isPending(r))})`);
       }
@@ -81,7 +82,7 @@ export default {
       box.append(el("p", {}, `${t("status")}: `, el("strong", {}, label(lang, "status_" + r.status))));
       box.append(facts(r));
       if (r.decision) {
-        box.append(el("p", {}, `${t("decision")}: ${t(r.decision.approved ? "approvedBy" : "declinedBy")} — ${t("by")} ${r.decision.by}, ${window.Lethe.fmtDate(r.decision.at)}`,
+        box.append(el("p", {}, `${t("decision")}: ${t(r.decision.approved ? "approvedBy" : "declinedBy")} — ${t("by")} ${decider(r.decision.by)}, ${window.Lethe.fmtDate(r.decision.at)}`,
           r.decision.reason ? `: «${r.decision.reason}»` : ""));
       }
       return box;
@@ -150,7 +151,7 @@ export default {
       if (!pendingList.childElementCount) pendingList.append(el("p", { class: "notice" }, t("nonePending")));
       if (!decidedList.childElementCount) decidedList.append(el("p", { class: "notice", "data-testid": "none-decided" }, t("noneDecided")));
       cursor = pg.nextCursor || "";
-      more.hidden = !cursor;
+      more.style.display = cursor ? "" : "none"; // the stylesheet's button display beats [hidden]
     };
     more.addEventListener("click", async () => {
       more.disabled = true;

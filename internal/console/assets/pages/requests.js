@@ -1,7 +1,7 @@
 // Requests (issue 17): the history of the account's deletion requests with their deadlines and
 // days left, progress bars per category (done of the total counted when the deletion started) and
 // the acts of destruction, opened as HTML or downloaded as HTML or JSON.
-import { label, dueText, progressBars } from "../requestlabels.js";
+import { label, dueText, progressBars, whoDecided, FACTS } from "../requestlabels.js";
 
 const STATUSES = ["received", "awaiting_verification", "scheduled", "soft_deleted", "cancelled", "hard_deleting",
   "awaiting_backup_rotation", "completed", "held", "declined", "failed"];
@@ -17,19 +17,19 @@ export default {
       intro: "Every deletion request of the account, newest first: its status, its deadlines and what it destroyed.",
       status: "Status", any: "Any", show: "Show", more: "More requests", none: "No requests match.",
       requested: "Requested", closed: "Closed", source: "Source", deadlines: "Deadlines", progress: "Progress",
-      nothingYet: "Nothing destroyed yet.", history: "History", evidence: "Act of destruction",
+      nothingYet: "Nothing destroyed yet.", nothingDestroyed: "Nothing was destroyed.", history: "History", evidence: "Act of destruction",
       openAct: "Open the act", downloadHtml: "Download HTML", downloadJson: "Download JSON",
       actOf: (id) => `Act of destruction of request ${id}`, decision: "Decision",
-      approved: "approved", declined: "declined", reason: "Reason",
+      approved: "approved", declined: "declined", reason: "Reason", met: "met", late: "missed",
     },
     ru: {
       intro: "Все запросы на удаление данных аккаунта, сначала новые: статус, сроки и что удалено.",
       status: "Статус", any: "Любой", show: "Показать", more: "Ещё запросы", none: "Запросов нет.",
       requested: "Запрошено", closed: "Завершено", source: "Источник", deadlines: "Сроки", progress: "Ход удаления",
-      nothingYet: "Пока ничего не удалено.", history: "История", evidence: "Акт об уничтожении",
+      nothingYet: "Пока ничего не удалено.", nothingDestroyed: "Ничего не удалено.", history: "История", evidence: "Акт об уничтожении",
       openAct: "Открыть акт", downloadHtml: "Скачать HTML", downloadJson: "Скачать JSON",
       actOf: (id) => `Акт об уничтожении по запросу ${id}`, decision: "Решение",
-      approved: "одобрен", declined: "отклонён", reason: "Причина",
+      approved: "одобрен", declined: "отклонён", reason: "Причина", met: "выполнено в срок", late: "срок пропущен",
     },
   },
 
@@ -48,7 +48,7 @@ export default {
       ctx.navigate("#/requests" + (status.value ? "?status=" + status.value : ""));
     });
     const list = el("div", { "data-testid": "request-list" });
-    const more = el("button", { type: "button", class: "secondary", hidden: true, "data-testid": "more" }, t("more"));
+    const more = el("button", { type: "button", class: "secondary", style: "display:none", "data-testid": "more" }, t("more"));
     root.append(filter, list, more);
 
     let cursor = "";
@@ -60,7 +60,7 @@ export default {
       for (const r of pg.items) list.append(card(r));
       if (!list.childElementCount) list.append(el("p", { class: "notice" }, t("none")));
       cursor = pg.nextCursor || "";
-      more.hidden = !cursor;
+      more.style.display = cursor ? "" : "none"; // the stylesheet's button display beats [hidden]
     };
     more.addEventListener("click", async () => {
       more.disabled = true;
@@ -82,23 +82,25 @@ export default {
         r.closedAt ? ` · ${t("closed")}: ${window.Lethe.fmtDate(r.closedAt)}` : "",
         ` · ${t("source")}: ${r.source} · ${r.id}`));
 
-      const names = Object.keys(r.deadlines || {}).sort((a, b) => new Date(r.deadlines[a]) - new Date(r.deadlines[b]));
+      // A cancelled or declined request destroyed nothing: its deadlines no longer mean anything.
+      const names = r.status === "cancelled" || r.status === "declined" ? [] :
+        Object.keys(r.deadlines || {}).sort((a, b) => new Date(r.deadlines[a]) - new Date(r.deadlines[b]));
       if (names.length) {
-        const dl = el("dl", { class: "deadlines", "data-testid": "deadlines" });
+        const dl = el("dl", { class: "deadlines", style: FACTS, "data-testid": "deadlines" });
         for (const n of names) {
           const at = r.deadlines[n];
-          const due = dueText(lang, at, closed);
+          const due = closed && r.closedAt ? t(new Date(r.closedAt) <= new Date(at) ? "met" : "late") : dueText(lang, at, closed);
           dl.append(el("dt", {}, label(lang, "deadline_" + n)),
-            el("dd", { dataset: { deadline: n } }, el("time", { datetime: at }, window.Lethe.fmtDate(at, false)), ` (${due})`));
+            el("dd", { dataset: { deadline: n }, style: "margin:0" }, el("time", { datetime: at }, window.Lethe.fmtDate(at, false)), ` (${due})`));
         }
         box.append(el("h3", {}, t("deadlines")), dl);
       }
 
       box.append(el("h3", {}, t("progress")));
-      box.append(progressBars(el, lang, r.progress, r.planned) || el("p", { class: "notice" }, t("nothingYet")));
+      box.append(progressBars(el, lang, r.progress, r.planned) || el("p", { class: "notice" }, t(closed ? "nothingDestroyed" : "nothingYet")));
 
       if (r.decision) {
-        box.append(el("p", {}, `${t("decision")}: ${t(r.decision.approved ? "approved" : "declined")} (${r.decision.by}, ${window.Lethe.fmtDate(r.decision.at)})`,
+        box.append(el("p", {}, `${t("decision")}: ${t(r.decision.approved ? "approved" : "declined")} (${whoDecided(t, r.decision.by, ctx.me)}, ${window.Lethe.fmtDate(r.decision.at)})`,
           r.decision.reason ? ` — ${t("reason")}: ${r.decision.reason}` : ""));
       }
 
