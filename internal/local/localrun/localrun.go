@@ -222,6 +222,8 @@ func configure(tpl *samtemplate.Template, apiURL string) (samtemplate.Env, map[s
 	if v := os.Getenv(config.EnvTelegramAPIBaseURL); v == "" || strings.HasSuffix(v, localTelegramPath) {
 		env[config.EnvTelegramAPIBaseURL] = apiURL + localTelegramPath
 	}
+	// The console offers the demo identities' one-click sign-in: only here, never in AWS.
+	env[config.EnvConsoleDemoSignIn] = "/_local/demo"
 	for k, v := range env {
 		if err := os.Setenv(k, v); err != nil {
 			return tenv, nil, config.Config{}, err

@@ -1,0 +1,11 @@
+// The Privacy screen (issue 17, seed: bot-platform-data-deletion.txt).
+export default {
+  route: "#/privacy",
+  side: "account",
+  roles: ["owner", "account_admin", "bot_admin"],
+  title: { en: "Privacy", ru: "Конфиденциальность" },
+  strings: { en: {}, ru: {} },
+  async render(root, { el, page, lang }) {
+    root.append(el("h1", {}, page.title[lang]));
+  },
+};
