@@ -112,9 +112,10 @@ export const Lethe = {
     return key;
   },
 
-  setLang(lang) {
+  // setLang switches the language; remember: the person chose it, and it outlives the session.
+  setLang(lang, remember) {
     this.lang = lang === "ru" ? "ru" : "en";
-    localStorage.setItem(LANG, this.lang);
+    if (remember) localStorage.setItem(LANG, this.lang);
     document.documentElement.lang = this.lang;
     const sel = document.getElementById("lang");
     if (sel) sel.value = this.lang;
@@ -296,7 +297,7 @@ async function finishOIDC() {
 
 async function start() {
   Lethe.setLang(localStorage.getItem(LANG) || (navigator.language || "en").slice(0, 2));
-  document.getElementById("lang").addEventListener("change", (e) => { Lethe.setLang(e.target.value); route(); });
+  document.getElementById("lang").addEventListener("change", (e) => { Lethe.setLang(e.target.value, true); route(); });
   document.getElementById("signout").addEventListener("click", () => Lethe.signOut());
   pages = (await Promise.all(PAGES.map((p) => import(p)))).map((m) => m.default);
   try {
