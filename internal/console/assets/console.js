@@ -130,7 +130,14 @@ export const Lethe = {
     dlg.querySelector("#confirm-cancel").textContent = this.t("cancel");
     dlg.returnValue = "";
     return new Promise((resolve) => {
-      dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true });
+      // The close event is queued: one from an earlier dialog can arrive after this one opened, so
+      // only a close that leaves the dialog closed answers.
+      const onClose = () => {
+        if (dlg.open) return;
+        dlg.removeEventListener("close", onClose);
+        resolve(dlg.returnValue === "ok");
+      };
+      dlg.addEventListener("close", onClose);
       dlg.showModal();
       dlg.querySelector("#confirm-cancel").focus();
     });
