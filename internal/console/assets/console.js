@@ -10,6 +10,9 @@ const PAGES = [
   "./pages/conversations.js",
   "./pages/inbox.js",
   "./pages/activity.js",
+  "./pages/account-deletion.js",
+  "./pages/requests.js",
+  "./pages/end-customer.js",
 ];
 
 const TOKEN = "lethe.token";

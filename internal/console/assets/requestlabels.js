@@ -56,8 +56,15 @@ function plural(n, one, few, many) {
   return many;
 }
 
-// FACTS lays a <dl> out as two columns, the terms beside their values.
-export const FACTS = "display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.5rem 0";
+// useStyles links requests.css, the layout these screens share, once.
+export function useStyles() {
+  if (document.querySelector("link[data-requests-css]")) return;
+  const l = document.createElement("link");
+  l.rel = "stylesheet";
+  l.href = "requests.css";
+  l.dataset.requestsCss = "";
+  document.head.append(l);
+}
 
 // label looks key up in lang, then English, then answers the key itself (a new kind or category
 // still shows).
@@ -94,7 +101,7 @@ export function progressBars(el, lang, progress = {}, planned = {}) {
     const name = label(lang, "cat_" + cat);
     const text = total ? `${name}: ${done} ${label(lang, "of")} ${total}` : `${name}: ${done} ${label(lang, "destroyed")}`;
     const id = `p-${Math.random().toString(36).slice(2)}`;
-    list.append(el("li", { dataset: { category: cat }, style: "display:grid;grid-template-columns:minmax(10rem,1fr) 2fr;gap:.25rem 1rem;align-items:center;margin:.2rem 0" },
+    list.append(el("li", { dataset: { category: cat } },
       el("span", { id }, text),
       total ? el("progress", { max: String(total), value: String(Math.min(done, total)), "aria-labelledby": id }) : null));
   }

@@ -2,7 +2,7 @@
 // account's deletion; then the timeline with its three clocks (the end of the 30-day window, the
 // hard delete within 15 business days, the backups' rotation within 30 days), and Cancel while the
 // window is open. An account admin sees the timeline only.
-import { label } from "../requestlabels.js";
+import { label, useStyles } from "../requestlabels.js";
 
 const CLOCK_WAIT_MS = 20000; // how long the page waits for the workflow to set the clocks
 
@@ -63,6 +63,7 @@ export default {
   },
 
   async render(root, ctx) {
+    useStyles();
     const { el, t, lang, me, page } = ctx;
     const tf = (key, ...args) => {
       const v = t(key);

@@ -2,7 +2,7 @@
 // the caller's bots. Each pending one names the bot and the end user it was matched to, with their
 // dates and the deadlines; the owner or an admin approves (the end user's data on that bot is
 // destroyed) or declines with a reason the requester is told. Decided requests follow below.
-import { label, dueText, whoDecided, FACTS } from "../requestlabels.js";
+import { label, dueText, whoDecided, useStyles } from "../requestlabels.js";
 
 export default {
   route: "#/end-customer-requests",
@@ -41,6 +41,7 @@ export default {
   },
 
   async render(root, ctx) {
+    useStyles();
     const { el, t, lang, page } = ctx;
     const tf = (key, ...args) => {
       const v = t(key);
@@ -49,7 +50,7 @@ export default {
     root.append(el("h1", {}, page.title[lang] || page.title.en), el("p", {}, t("intro")));
     const pendingList = el("div", { "data-testid": "pending" });
     const decidedList = el("div", { "data-testid": "decided" });
-    const more = el("button", { type: "button", class: "secondary", style: "display:none", "data-testid": "more" }, t("more"));
+    const more = el("button", { type: "button", class: "secondary", hidden: true, "data-testid": "more" }, t("more"));
     root.append(el("h2", {}, t("pending")), pendingList, el("h2", {}, t("decided")), decidedList, more);
 
     const decider = (by) => whoDecided(t, by, ctx.me);
@@ -57,8 +58,8 @@ export default {
     const who = (r) => (r.endUser && r.endUser.displayName) || t("theEndUser");
 
     const facts = (r) => {
-      const dl = el("dl", { class: "facts", style: FACTS });
-      const add = (k, v) => dl.append(el("dt", {}, k), el("dd", { style: "margin:0" }, v));
+      const dl = el("dl", { class: "facts" });
+      const add = (k, v) => dl.append(el("dt", {}, k), el("dd", {}, v));
       add(t("bot"), r.botName || r.scope.botId);
       if (r.endUser) {
         add(t("endUser"), r.endUser.displayName + (r.endUser.username ? ` (@${r.endUser.username})` : ""));
@@ -93,11 +94,11 @@ export default {
       const name = who(r), bot = r.botName || r.scope.botId;
       box.append(el("h3", {}, `${name} · ${bot}`), facts(r));
       const err = el("div", { "aria-live": "assertive" });
-      const approve = el("button", { type: "button", class: "danger", "data-testid": "approve" }, tf("approve", name, bot));
+      const approve = el("button", { type: "button", class: "danger", "data-testid": `approve-${r.id}` }, tf("approve", name, bot));
       const reasonId = `reason-${r.id}`;
-      const reason = el("textarea", { id: reasonId, rows: 2, maxlength: 2000, required: true, "data-testid": "reason" });
-      const decline = el("button", { type: "submit", class: "secondary", "data-testid": "decline" }, t("decline"));
-      const declineForm = el("form", { novalidate: true }, el("label", { for: reasonId }, t("reason")), reason, el("div", { class: "row" }, decline));
+      const reason = el("textarea", { id: reasonId, rows: 2, maxlength: 2000, required: true, "data-testid": `reason-${r.id}` });
+      const decline = el("button", { type: "submit", class: "secondary", "data-testid": `decline-${r.id}` }, t("decline"));
+      const declineForm = el("form", { class: "decline", novalidate: true }, el("label", { for: reasonId }, t("reason")), reason, el("div", { class: "row" }, decline));
       const decided = (out, message) => {
         box.remove();
         decidedList.querySelector("[data-testid=none-decided]")?.remove();
@@ -151,7 +152,7 @@ export default {
       if (!pendingList.childElementCount) pendingList.append(el("p", { class: "notice" }, t("nonePending")));
       if (!decidedList.childElementCount) decidedList.append(el("p", { class: "notice", "data-testid": "none-decided" }, t("noneDecided")));
       cursor = pg.nextCursor || "";
-      more.style.display = cursor ? "" : "none"; // the stylesheet's button display beats [hidden]
+      more.hidden = !cursor;
     };
     more.addEventListener("click", async () => {
       more.disabled = true;

@@ -1,7 +1,7 @@
 // Requests (issue 17): the history of the account's deletion requests with their deadlines and
 // days left, progress bars per category (done of the total counted when the deletion started) and
 // the acts of destruction, opened as HTML or downloaded as HTML or JSON.
-import { label, dueText, progressBars, whoDecided, FACTS } from "../requestlabels.js";
+import { label, dueText, progressBars, whoDecided, useStyles } from "../requestlabels.js";
 
 const STATUSES = ["received", "awaiting_verification", "scheduled", "soft_deleted", "cancelled", "hard_deleting",
   "awaiting_backup_rotation", "completed", "held", "declined", "failed"];
@@ -34,6 +34,7 @@ export default {
   },
 
   async render(root, ctx) {
+    useStyles();
     const { el, t, lang, page, params } = ctx;
     root.append(el("h1", {}, page.title[lang] || page.title.en), el("p", {}, t("intro")));
 
@@ -48,7 +49,7 @@ export default {
       ctx.navigate("#/requests" + (status.value ? "?status=" + status.value : ""));
     });
     const list = el("div", { "data-testid": "request-list" });
-    const more = el("button", { type: "button", class: "secondary", style: "display:none", "data-testid": "more" }, t("more"));
+    const more = el("button", { type: "button", class: "secondary", hidden: true, "data-testid": "more" }, t("more"));
     root.append(filter, list, more);
 
     let cursor = "";
@@ -60,7 +61,7 @@ export default {
       for (const r of pg.items) list.append(card(r));
       if (!list.childElementCount) list.append(el("p", { class: "notice" }, t("none")));
       cursor = pg.nextCursor || "";
-      more.style.display = cursor ? "" : "none"; // the stylesheet's button display beats [hidden]
+      more.hidden = !cursor;
     };
     more.addEventListener("click", async () => {
       more.disabled = true;
@@ -86,12 +87,12 @@ export default {
       const names = r.status === "cancelled" || r.status === "declined" ? [] :
         Object.keys(r.deadlines || {}).sort((a, b) => new Date(r.deadlines[a]) - new Date(r.deadlines[b]));
       if (names.length) {
-        const dl = el("dl", { class: "deadlines", style: FACTS, "data-testid": "deadlines" });
+        const dl = el("dl", { class: "facts deadlines", "data-testid": "deadlines" });
         for (const n of names) {
           const at = r.deadlines[n];
           const due = closed && r.closedAt ? t(new Date(r.closedAt) <= new Date(at) ? "met" : "late") : dueText(lang, at, closed);
           dl.append(el("dt", {}, label(lang, "deadline_" + n)),
-            el("dd", { dataset: { deadline: n }, style: "margin:0" }, el("time", { datetime: at }, window.Lethe.fmtDate(at, false)), ` (${due})`));
+            el("dd", { dataset: { deadline: n } }, el("time", { datetime: at }, window.Lethe.fmtDate(at, false)), ` (${due})`));
         }
         box.append(el("h3", {}, t("deadlines")), dl);
       }
@@ -155,7 +156,7 @@ export default {
         act(t("openAct"), "open-act", async () => {
           const html = await fetchAct("text/html");
           const title = typeof t("actOf") === "function" ? t("actOf")(r.id) : r.id;
-          frameBox.replaceChildren(el("iframe", { class: "act", style: "width:100%;height:32rem;border:1px solid #d1d5db;background:#fff", title, sandbox: "allow-same-origin", srcdoc: html, "data-testid": "act-frame" }));
+          frameBox.replaceChildren(el("iframe", { class: "act", title, sandbox: "allow-same-origin", srcdoc: html, "data-testid": "act-frame" }));
         }),
         act(t("downloadHtml"), "download-html", async () => save(await fetchAct("text/html"), "text/html", "html")),
         act(t("downloadJson"), "download-json", async () => save(await fetchAct("application/json"), "application/json", "json"))));
