@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/smtp"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -259,9 +260,29 @@ func TestOwnerDeclinesOneEndCustomerRequestAndApprovesAnother(t *testing.T) {
 		}
 	}
 
+	// The owner's notice mail links to the queue, opened at the request.
+	notice := map[string]string{"ru": "Запрос клиента на удаление данных", "en": "deletion request awaits your decision"}[a.Locale]
+	var link string
+	for deadline := time.Now().Add(time.Minute); link == ""; time.Sleep(250 * time.Millisecond) {
+		for _, m := range b.Mails() {
+			if i := strings.Index(m.Text, "/console/#/end-customer-requests?id="+cs[0].requestID); i >= 0 && strings.Contains(m.Subject, notice) {
+				link = m.Text[strings.LastIndex(m.Text[:i], "http"):]
+				link = strings.Fields(link)[0]
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no owner notice links to request %s in the console", cs[0].requestID)
+		}
+	}
+	u, err := url.Parse(link)
+	if err != nil || u.Path != "/console/" {
+		t.Fatalf("the notice links to %q, want the console", link)
+	}
+
 	b.SignIn(owner.Sub)
 	english(b)
-	b.Go("#/end-customer-requests")
+	b.Go("#" + u.Fragment)
+	b.WaitVisible(`[data-testid="pending-request"][data-id="` + cs[0].requestID + `"][data-focused="true"]`)
 	for _, c := range cs {
 		card := `[data-testid="pending-request"][data-id="` + c.requestID + `"]`
 		if text := b.Text(card); !strings.Contains(text, c.name) || !strings.Contains(text, c.bot) || !strings.Contains(text, "First conversation") ||

@@ -164,5 +164,15 @@ export default {
       more.disabled = false;
     });
     await load();
+    // The owner's notice mail links here with ?id=: that request is brought into view and focused.
+    const wanted = ctx.params.get("id");
+    const card = wanted && [...root.querySelectorAll("article[data-id]")].find((a) => a.dataset.id === wanted);
+    if (card) {
+      card.classList.add("focus");
+      card.dataset.focused = "true";
+      card.tabIndex = -1;
+      card.scrollIntoView({ block: "start" });
+      card.focus({ preventScroll: true });
+    }
   },
 };
