@@ -63,6 +63,14 @@ func TestOwnerRequestsAndCancelsTheAccountDeletion(t *testing.T) {
 	t.Cleanup(func() { b.API("POST", "/v1/account/deletion/cancel", owner.Token, "") }) // never leave the account deactivated
 
 	b.SignIn(owner.Sub)
+	if a.Locale == "ru" {
+		// In the account's own language first.
+		b.Go("#/profile/delete-account")
+		if got, want := b.Text(`[data-testid="delete-account"]`), fmt.Sprintf("Удалить аккаунт «%s»", a.FullName); got != want {
+			t.Errorf("the Russian button says %q, want %q", got, want)
+		}
+		b.Shot("account-deletion-form-ru")
+	}
 	english(b)
 	b.Go("#/profile/delete-account")
 	b.WaitVisible(`[data-testid="delete-account"]`)
@@ -194,6 +202,17 @@ func TestRequestsShowProgressAndOpenTheAct(t *testing.T) {
 		t.Errorf("the frame holds no act:\n%.400s", act)
 	}
 	b.Shot("requests-act")
+
+	// At a phone's width the screen, the bars and the act stay inside the window.
+	b.Phone()
+	b.Go("#/requests")
+	b.WaitVisible(card)
+	var wide []string
+	b.Eval(`[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName + "." + e.className).slice(0, 5)`, &wide)
+	if len(wide) > 0 {
+		t.Errorf("wider than a phone: %v", wide)
+	}
+	b.Shot("requests-phone")
 }
 
 // The bot owner's end-customer queue: two end customers mail info@ about their data on the owner's
