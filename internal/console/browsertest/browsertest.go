@@ -268,6 +268,12 @@ func (b *Browser) Type(label, text string) {
 	b.run("type into "+label, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
+// Keys sends key presses to whatever has the focus ("\t" Tab, "\r" Enter, "\x1b" Escape).
+func (b *Browser) Keys(keys string) {
+	b.t.Helper()
+	b.run("keys", chromedp.KeyEvent(keys))
+}
+
 // Check ticks the checkbox labelled label (it stays ticked if it was).
 func (b *Browser) Check(label string) {
 	b.t.Helper()

@@ -35,6 +35,14 @@ func TestConversationsDeletesOneBotUserAndOnlyAdminsMay(t *testing.T) {
 	b.Go("#/conversations?bot=" + url.QueryEscape(bot))
 	b.WaitVisible("#conv-name")
 	b.Fill("Bot", bot)
+	// A name the API refuses: its problem (title and detail) is what the screen shows.
+	b.Type("Name", "!!!")
+	b.ClickButton("Search")
+	b.WaitText("needs at least one letter or digit")
+	if b.Count(`[data-testid="error"]`) != 1 {
+		t.Error("the refused search is not shown as one error")
+	}
+	b.Fill("Name", "")
 	b.Type("Name", first)
 	b.ClickButton("Search")
 	b.WaitVisible(`[data-testid="conv-row-` + victimID + `"]`)
