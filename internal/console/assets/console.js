@@ -26,6 +26,7 @@ const SHELL = {
     cancel: "Cancel", loading: "Loading…", failed: "Something went wrong", signedInAs: "Signed in as",
     officer: "privacy officer", role_owner: "owner", role_account_admin: "account admin",
     role_bot_admin: "bot admin", role_member: "member", sessionEnded: "Your session has ended: sign in again.",
+    noScreens: "There is no screen for your role in this console yet.",
   },
   ru: {
     skip: "К содержимому", signout: "Выйти", language: "Язык", screens: "Разделы",
@@ -33,6 +34,7 @@ const SHELL = {
     cancel: "Отмена", loading: "Загрузка…", failed: "Что-то пошло не так", signedInAs: "Вы вошли как",
     officer: "ответственный за персональные данные", role_owner: "владелец", role_account_admin: "администратор аккаунта",
     role_bot_admin: "администратор бота", role_member: "участник", sessionEnded: "Сеанс завершён: войдите снова.",
+    noScreens: "Для вашей роли в этой консоли пока нет разделов.",
   },
 };
 
@@ -77,14 +79,16 @@ export const Lethe = {
   async signIn(token) {
     sessionStorage.setItem(TOKEN, token);
     await loadIdentity();
-    location.hash = firstPage() || "#/signin";
-    await route();
+    // A hash change renders through the hashchange listener; the same hash is rendered here.
+    const target = this.token() ? firstPage() || "#/" : "#/signin";
+    if (location.hash !== target) location.hash = target;
+    else await route();
   },
   signOut() {
     sessionStorage.removeItem(TOKEN);
     this.me = this.operator = null;
-    location.hash = "#/signin";
-    route();
+    if (location.hash !== "#/signin") location.hash = "#/signin";
+    else route();
   },
 
   // api calls the API with the bearer token: JSON in, parsed JSON out (null for 204); an answer
@@ -252,7 +256,9 @@ async function route() {
   const main = document.getElementById("main");
   main.replaceChildren();
   if (!page) {
-    main.append(Lethe.el("p", { class: "error", role: "alert" }, Lethe.t("notFound")));
+    const none = Lethe.token() && !firstPage() && (path === "#/" || path === "");
+    main.append(Lethe.el("p", { class: none ? "notice" : "error", role: "alert", "data-testid": none ? "no-screens" : "not-found" },
+      Lethe.t(none ? "noScreens" : "notFound")));
     return;
   }
   if (!allowed(page)) {

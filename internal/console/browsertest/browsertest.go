@@ -208,6 +208,14 @@ func (b *Browser) SignIn(sub string) {
 	b.WaitVisible(`[data-testid="signout"]`)
 }
 
+// SetLanguage makes the console speak lang ("en" or "ru") whatever the account's language, as
+// the language switch does: the choice is remembered by this browser.
+func (b *Browser) SetLanguage(lang string) {
+	b.t.Helper()
+	b.Open("#/signin")
+	b.Eval(fmt.Sprintf(`localStorage.setItem("lethe.lang", %q)`, lang), nil)
+}
+
 // Member is the demo identity of a role in the demo's account i (0-based), as /_local/demo lists it.
 func (b *Browser) Member(i int, role string) DemoMember {
 	b.t.Helper()
@@ -258,6 +266,12 @@ func (b *Browser) Type(label, text string) {
 	b.t.Helper()
 	sel := b.labelled(label)
 	b.run("type into "+label, chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
+// Keys sends key presses to whatever has the focus ("\t" Tab, "\r" Enter, "\x1b" Escape).
+func (b *Browser) Keys(keys string) {
+	b.t.Helper()
+	b.run("keys", chromedp.KeyEvent(keys))
 }
 
 // Check ticks the checkbox labelled label (it stays ticked if it was).

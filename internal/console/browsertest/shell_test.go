@@ -88,3 +88,62 @@ func TestTheConsoleFitsAPhone(t *testing.T) {
 	}
 	b.Shot("phone-owner")
 }
+
+// An officer's token opens the officer side: the header names the officer, and no account screen
+// is offered.
+func TestAnOfficerSignsInToTheOfficerSide(t *testing.T) {
+	b := browsertest.New(t)
+	b.SetLanguage("en")
+	officer := b.Demo().Officers[0]
+	b.SignIn(officer.Sub)
+	b.WaitText(officer.Name + " · privacy officer")
+	for _, screen := range []string{"Privacy", "Conversations", "Inbox", "Activity logs"} {
+		if strings.Contains(b.Text("#nav")+" ", screen) {
+			t.Errorf("the officer's navigation offers %s", screen)
+		}
+	}
+	b.Go("#/privacy")
+	b.WaitVisible(`[data-testid="not-allowed"]`)
+}
+
+// The console works from the keyboard: Tab reaches a sign-in button and Enter signs in; on a
+// screen, Enter on a focused delete button opens the confirmation with Cancel focused, and Escape
+// closes it without deleting anything.
+func TestTheConsoleWorksFromTheKeyboard(t *testing.T) {
+	b := browsertest.New(t)
+	b.SetLanguage("en")
+	owner := b.Member(0, platform.RoleOwner)
+	b.Open("#/signin")
+	b.WaitVisible(`[data-testid="signin-` + owner.Sub + `"]`)
+	// Tab until the owner's button has the focus, then Enter.
+	var focused string
+	for range 40 {
+		b.Keys("\t")
+		b.Eval(`document.activeElement ? document.activeElement.dataset.testid || "" : ""`, &focused)
+		if focused == "signin-"+owner.Sub {
+			break
+		}
+	}
+	if focused != "signin-"+owner.Sub {
+		t.Fatalf("Tab never reached the owner's sign-in button (last focus %q)", focused)
+	}
+	b.Keys("\r")
+	b.WaitVisible(`[data-testid="signout"]`)
+
+	msg := b.Demo().Accounts[0].Inbox[0]
+	b.Go("#/inbox?bot=" + msg.BotID + "&endUser=" + msg.EndUserID)
+	sel := `[data-testid="inbox-delete-` + msg.ID + `"]`
+	b.WaitVisible(sel)
+	b.Eval(`document.querySelector('`+sel+`').focus()`, nil)
+	b.Keys("\r")
+	b.WaitVisible(`dialog[open]`)
+	b.Eval(`document.activeElement.id`, &focused)
+	if focused != "confirm-cancel" {
+		t.Errorf("the confirmation opens with %q focused, want Cancel", focused)
+	}
+	b.Keys("\x1b") // Escape
+	b.WaitGone(`dialog[open]`)
+	if b.Count(sel) != 1 || b.Count(`[data-testid="inbox-deleted"]`) != 0 {
+		t.Error("Escape in the confirmation deleted the message")
+	}
+}
