@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
+	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
@@ -49,7 +51,7 @@ func (a *API) requestAccountDeletion(ctx context.Context, c *Call) (Response, er
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Status: http.StatusAccepted, Body: viewOf(req), Headers: map[string]string{"location": "/v1/deletion-requests/" + req.ID}}, nil
+	return Response{Status: http.StatusAccepted, Body: a.accountDeletionView(req), Headers: map[string]string{"location": "/v1/deletion-requests/" + req.ID}}, nil
 }
 
 func (a *API) getAccountDeletion(ctx context.Context, c *Call) (Response, error) {
@@ -57,7 +59,7 @@ func (a *API) getAccountDeletion(ctx context.Context, c *Call) (Response, error)
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Status: http.StatusOK, Body: viewOf(req)}, nil
+	return Response{Status: http.StatusOK, Body: a.accountDeletionView(req)}, nil
 }
 
 func (a *API) cancelAccountDeletion(ctx context.Context, c *Call) (Response, error) {
@@ -65,5 +67,42 @@ func (a *API) cancelAccountDeletion(ctx context.Context, c *Call) (Response, err
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Status: http.StatusOK, Body: viewOf(req)}, nil
+	return Response{Status: http.StatusOK, Body: a.accountDeletionView(req)}, nil
+}
+
+// accountDeletionView is an account deletion with its three clocks (api/openapi.yaml
+// AccountDeletion): the end of the soft-delete window, the hard delete's deadline and the backups'
+// rotation, in that order, each with the calendar days left.
+type accountDeletionView struct {
+	requestView
+	Clocks []clockView `json:"clocks"`
+}
+
+// clockView is one deadline of the timeline as the owner reads it.
+type clockView struct {
+	Name string    `json:"name"`
+	At   time.Time `json:"at"`
+	// DaysLeft counts the calendar days until At, a part day as a whole one; 0 once it has passed.
+	DaysLeft int  `json:"daysLeft"`
+	Passed   bool `json:"passed"`
+}
+
+// accountClocks are the account deletion's deadlines in the order they fall.
+var accountClocks = []string{request.DeadlineSoftDeleteEnds, request.DeadlineHardDeleteBy, request.DeadlineBackupsRotatedBy}
+
+func (a *API) accountDeletionView(r request.Request) accountDeletionView {
+	v := accountDeletionView{requestView: viewOf(r), Clocks: []clockView{}}
+	now := a.s.Now()
+	for _, name := range accountClocks {
+		at, ok := r.Deadlines[name]
+		if !ok {
+			continue
+		}
+		c := clockView{Name: name, At: at, Passed: !now.Before(at)}
+		if !c.Passed {
+			c.DaysLeft = int((at.Sub(now) + 24*time.Hour - 1) / (24 * time.Hour))
+		}
+		v.Clocks = append(v.Clocks, c)
+	}
+	return v
 }

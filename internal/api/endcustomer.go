@@ -2,9 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 )
 
@@ -14,11 +18,68 @@ func (a *API) endCustomerRoutes() {
 	a.add(&route{method: http.MethodPost, path: "/v1/end-customer-requests/{id}/decline", roles: botRoles, idempotent: true, h: a.decline})
 }
 
-// listEndCustomer is the caller's queue: end-customer requests on the bots they administer.
+// listEndCustomer is the caller's queue: end-customer requests on the bots they administer, each
+// with whom it names, so that the owner can decide without looking the end user up.
 func (a *API) listEndCustomer(ctx context.Context, c *Call) (Response, error) {
-	return a.list(ctx, c, func(r request.Request) bool {
+	res, err := a.list(ctx, c, func(r request.Request) bool {
 		return r.Kind == request.KindEndCustomerRequest && canAdminBot(c.Member, r.Scope.BotID)
 	})
+	if err != nil {
+		return res, err
+	}
+	p := res.Body.(page[requestView])
+	out := page[endCustomerView]{Items: make([]endCustomerView, 0, len(p.Items)), NextCursor: p.NextCursor}
+	bots := map[string]string{}
+	for _, v := range p.Items {
+		item, err := a.endCustomerView(ctx, c.Acct, v, bots)
+		if err != nil {
+			return Response{}, err
+		}
+		out.Items = append(out.Items, item)
+	}
+	res.Body = out
+	return res, nil
+}
+
+// endCustomerView is an end-customer request of the queue (api/openapi.yaml EndCustomerRequest):
+// the request, the bot's name and the end user the request was matched to, as long as that end
+// user still exists (after an approved request's deletion, or the end user's own, it is null).
+type endCustomerView struct {
+	requestView
+	BotName string           `json:"botName"`
+	EndUser *endCustomerUser `json:"endUser"`
+}
+
+type endCustomerUser struct {
+	ID                  string    `json:"id"`
+	DisplayName         string    `json:"displayName"`
+	Username            string    `json:"username,omitempty"`
+	Channel             string    `json:"channel"`
+	FirstConversationAt time.Time `json:"firstConversationAt"`
+	LastActiveAt        time.Time `json:"lastActiveAt"`
+}
+
+func (a *API) endCustomerView(ctx context.Context, acct string, v requestView, bots map[string]string) (endCustomerView, error) {
+	out := endCustomerView{requestView: v}
+	name, ok := bots[v.Scope.BotID]
+	if !ok {
+		bot, err := a.s.Store.Bot(ctx, acct, v.Scope.BotID)
+		if err != nil && !errors.Is(err, platform.ErrNotFound) {
+			return out, fmt.Errorf("read bot %s: %w", v.Scope.BotID, err)
+		}
+		name, bots[v.Scope.BotID] = bot.Name, bot.Name
+	}
+	out.BotName = name
+	u, err := a.s.Store.EndUser(ctx, v.Scope.EndUserID)
+	if errors.Is(err, platform.ErrNotFound) || err == nil && (u.AccountID != acct || u.BotID != v.Scope.BotID) {
+		return out, nil
+	}
+	if err != nil {
+		return out, fmt.Errorf("read end user %s: %w", v.Scope.EndUserID, err)
+	}
+	out.EndUser = &endCustomerUser{ID: u.ID, DisplayName: u.DisplayName, Username: u.Username, Channel: u.Channel,
+		FirstConversationAt: u.FirstConversationAt, LastActiveAt: u.LastActiveAt}
+	return out, nil
 }
 
 // endCustomerRequest is a request of the queue; another account's, or one on a bot the caller

@@ -18,6 +18,7 @@ type requestView struct {
 	History   []request.Event      `json:"history"`
 	Deadlines map[string]time.Time `json:"deadlines"`
 	Progress  map[string]int64     `json:"progress"`
+	Planned   map[string]int64     `json:"planned"`
 	Evidence  []string             `json:"evidence"`
 	Decision  *request.Decision    `json:"decision,omitempty"`
 	CreatedAt time.Time            `json:"createdAt"`
@@ -39,7 +40,7 @@ type scopeView struct {
 
 func viewOf(r request.Request) requestView {
 	v := requestView{ID: r.ID, Kind: r.Kind, Source: r.Source, Status: r.Status, History: r.History,
-		Deadlines: r.Deadlines, Progress: r.Progress, Evidence: r.Evidence, Decision: r.Decision,
+		Deadlines: r.Deadlines, Progress: r.Progress, Planned: r.Planned, Evidence: r.Evidence, Decision: r.Decision,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt,
 		Scope: scopeView{Kind: string(r.Scope.Kind), BotID: r.Scope.BotID, ConnectionID: r.Scope.ConnectionID,
 			EndUserID: r.Scope.EndUserID, Channel: r.Scope.Channel, MessageID: r.Scope.MessageID, LogIDs: r.Scope.LogIDs}}
@@ -57,6 +58,9 @@ func viewOf(r request.Request) requestView {
 	}
 	if v.Progress == nil {
 		v.Progress = map[string]int64{}
+	}
+	if v.Planned == nil {
+		v.Planned = map[string]int64{}
 	}
 	if v.Evidence == nil {
 		v.Evidence = []string{}

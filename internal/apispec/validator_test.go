@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -37,6 +38,15 @@ const validRequest = `{
   "updatedAt": "2025-03-01T10:00:05Z"
 }`
 
+// validAccountDeletion is validRequest as the account deletion routes answer it, with its clocks.
+var validAccountDeletion = strings.TrimSuffix(validRequest, "}") + `,
+  "clocks": [
+    {"name": "soft_delete_ends", "at": "2025-03-31T10:00:00Z", "daysLeft": 30, "passed": false},
+    {"name": "hard_delete_by", "at": "2025-04-21T10:00:00Z", "daysLeft": 51, "passed": false},
+    {"name": "backups_rotated_by", "at": "2025-05-21T10:00:00Z", "daysLeft": 81, "passed": false}
+  ]
+}`
+
 func TestValidateResponse(t *testing.T) {
 	v := validator(t)
 	ctx := context.Background()
@@ -67,7 +77,8 @@ func TestValidateResponse(t *testing.T) {
 		{"an undocumented status", "GET", "/v1/deletion-requests/r", 418, problemCT,
 			`{"type":"https://lethe.dev/problems/internal","title":"Teapot","status":418}`, false},
 
-		{"cancelled", "POST", "/v1/account/deletion/cancel", 200, jsonCT, validRequest, true},
+		{"cancelled", "POST", "/v1/account/deletion/cancel", 200, jsonCT, validAccountDeletion, true},
+		{"cancelled without its clocks", "POST", "/v1/account/deletion/cancel", 200, jsonCT, validRequest, false},
 		{"too late", "POST", "/v1/account/deletion/cancel", 409, problemCT,
 			`{"type":"https://lethe.dev/problems/conflict","title":"Conflict","status":409,
 			  "detail":"the soft-delete window ended","instance":"/v1/account/deletion/cancel"}`, true},

@@ -63,6 +63,10 @@ func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpo
 	if req.Status != request.StatusHardDeleting {
 		return cp, fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, req.Status)
 	}
+	planned, b, err := s.plan(ctx, req, cp, b)
+	if err != nil {
+		return cp, err
+	}
 	next, subjects, err := s.Engine.Slice(ctx, req.Scope, cp, b)
 	if err != nil {
 		return cp, err
@@ -82,12 +86,49 @@ func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpo
 		}
 		r.Progress = progress(next)
 		r.HeldBy = next.Held
+		if planned != nil && r.Planned == nil {
+			r.Planned = planned
+		}
 		return nil
 	})
 	if err != nil {
 		return cp, err
 	}
 	return next, nil
+}
+
+// plan counts what the request's scope holds before its first slice (Request.Planned), so that its
+// progress can be shown as done of total. The count gets half of the slice's time, and the slice
+// the rest; a count that does not finish in it records nothing, and the request shows its done
+// counts alone. A later slice, or a request counted already, counts nothing.
+func (s *Service) plan(ctx context.Context, req request.Request, cp erasure.Checkpoint, b erasure.Budget) (map[string]int64, erasure.Budget, error) {
+	if cp.Slices > 0 || cp.Done || req.Planned != nil {
+		return nil, b, nil
+	}
+	// The count is bounded by time only: an item budget bounds what a slice destroys.
+	half := max(b.Duration/2, time.Nanosecond)
+	cb := erasure.Budget{}
+	if b.Duration > 0 {
+		cb.Duration = half
+	}
+	start := time.Now()
+	counts, done, err := s.Engine.CountWithin(ctx, req.Scope, cb)
+	if err != nil {
+		return nil, b, fmt.Errorf("count the scope of %s: %w", req.ID, err)
+	}
+	if b.Duration > 0 {
+		b.Duration = max(b.Duration-time.Since(start), half)
+	}
+	if !done {
+		return nil, b, nil
+	}
+	planned := map[string]int64{}
+	for k, v := range counts {
+		if v > 0 {
+			planned[k] = v
+		}
+	}
+	return planned, b, nil
 }
 
 // journal is where the evidence of the request's destruction is kept.

@@ -3,6 +3,7 @@ package deletion_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -300,5 +301,61 @@ func TestOnlyFilesLeftStillMakeAnAct(t *testing.T) {
 	recs, err := w.svc.Evidence(ctx, "req-files")
 	if err != nil || len(recs) != 1 || len(recs[0].Destroyed) != 1 || recs[0].Destroyed[0].Category != datamap.InboxMessage {
 		t.Fatalf("evidence %+v, %v", recs, err)
+	}
+}
+
+// TestProgressIsCountedAgainstThePlannedTotals: the first slice records what the scope holds, so
+// that each category's progress reads as done of total; at the end every planned item is done.
+func TestProgressIsCountedAgainstThePlannedTotals(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.manifest.Accounts[0]
+	w.request(t, "req-plan", request.KindAccountDeletion, platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID})
+	cp, err := w.svc.Step(ctx, "req-plan", erasure.Checkpoint{}, erasure.Budget{Items: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid, err := w.svc.Ledger.Get(ctx, "req-plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mid.Planned[datamap.Message] == 0 || mid.Progress[datamap.Message] >= mid.Planned[datamap.Message] {
+		t.Fatalf("after one slice of 200 items: planned %v, progress %v", mid.Planned, mid.Progress)
+	}
+	for !cp.Done {
+		if cp, err = w.svc.Step(ctx, "req-plan", cp, erasure.Budget{Items: 200}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := w.svc.Complete(ctx, "req-plan", cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(r.Planned, mid.Planned) {
+		t.Errorf("planned totals changed after the first slice: %v, then %v", mid.Planned, r.Planned)
+	}
+	for cat, n := range r.Planned {
+		if r.Progress[cat] != n {
+			t.Errorf("%s: %d of %d planned destroyed", cat, r.Progress[cat], n)
+		}
+	}
+}
+
+// TestACountThatDoesNotFinishRecordsNoTotals: a scope the first slice cannot count in its share of
+// the time gets no planned totals (never partial ones), and its deletion goes on.
+func TestACountThatDoesNotFinishRecordsNoTotals(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.manifest.Accounts[0]
+	w.request(t, "req-noplan", request.KindAccountDeletion, platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID})
+	if _, err := w.svc.Step(ctx, "req-noplan", erasure.Checkpoint{}, erasure.Budget{Duration: time.Nanosecond}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.svc.Ledger.Get(ctx, "req-noplan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Planned != nil {
+		t.Errorf("planned %v from a count that had no time", r.Planned)
 	}
 }

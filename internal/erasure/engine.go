@@ -186,6 +186,17 @@ func (e *Engine) Count(ctx context.Context, ref platform.ScopeRef) (map[string]i
 	return cp.Deleted, nil
 }
 
+// CountWithin is Count bounded by a budget: done is false, and the counts are nil, when the plan
+// did not finish within it. A deletion counts its scope this way before its first slice, so that a
+// scope too large to count quickly costs no more than the share of the slice it was given.
+func (e *Engine) CountWithin(ctx context.Context, ref platform.ScopeRef, b Budget) (counts map[string]int64, done bool, err error) {
+	cp, _, err := e.slice(ctx, ref, Checkpoint{}, b, true)
+	if err != nil || !cp.Done {
+		return nil, false, err
+	}
+	return cp.Deleted, true, nil
+}
+
 func (e *Engine) slice(ctx context.Context, ref platform.ScopeRef, cp Checkpoint, b Budget, dry bool) (Checkpoint, []Subject, error) {
 	if cp.Done {
 		return cp, nil, nil

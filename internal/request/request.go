@@ -80,6 +80,11 @@ type Request struct {
 	ExecutionARN string               `dynamodbav:"executionArn,omitempty"`
 	// Progress counts destroyed items per data-map category.
 	Progress map[string]int64 `dynamodbav:"progress,omitempty"`
+	// Planned counts, per data-map category, the items the scope held when its hard delete started
+	// (the erasure plan run dry), so that progress can be shown as done of total. It is absent when
+	// the count did not finish within the first slice's share of the budget; S3 objects are not
+	// counted.
+	Planned map[string]int64 `dynamodbav:"planned,omitempty"`
 	// HeldBy lists the legal holds that keep part of the scope.
 	HeldBy []string `dynamodbav:"heldBy,omitempty,stringset"`
 	// Evidence lists the ids the evidence of each round of destruction is stored under (a request a

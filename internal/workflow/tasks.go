@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -546,6 +547,8 @@ func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
 	}
 	data := mailer.Data{BotName: bot, EndUserRef: req.Scope.EndUserID, DecisionURL: "/v1/end-customer-requests/" + req.ID}
 	if in.Stage == StageOwner {
+		// The owner decides in the console's queue, which opens at this request.
+		data.DecisionURL = "/console/#/end-customer-requests?id=" + url.QueryEscape(req.ID)
 		acct, err := t.Store.Account(ctx, req.AccountID)
 		if err != nil {
 			return Done{}, fmt.Errorf("owner of %s: %w", req.ID, err)

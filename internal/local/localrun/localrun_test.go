@@ -76,6 +76,15 @@ func TestLocalRun(t *testing.T) {
 	if !strings.Contains(out.String(), "lethe: ready at "+sys.APIURL) {
 		t.Errorf("no ready line in:\n%s", out)
 	}
+	// The console's address is printed, and there the demo sign-in is offered (only the local run
+	// sets it).
+	if !strings.Contains(out.String(), "web console        "+sys.APIURL+"/console") {
+		t.Errorf("no console line in:\n%s", out)
+	}
+	var consoleConfig struct{ Demo string }
+	if code := getJSON(t, sys.APIURL+"/console/config.json", &consoleConfig); code != 200 || consoleConfig.Demo != "/_local/demo" {
+		t.Errorf("console config.json: %d %+v, want the demo sign-in at /_local/demo", code, consoleConfig)
+	}
 	var health struct {
 		Status     string
 		Components map[string]struct{ Status string }
