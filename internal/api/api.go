@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lethe-dev/lethe/internal/deletion"
+	"github.com/lethe-dev/lethe/internal/holds"
 	"github.com/lethe-dev/lethe/internal/httpapi"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -31,6 +32,7 @@ type Services struct {
 	Ledger   *ledger.Ledger
 	Requests *requests.Service
 	Deletion *deletion.Service
+	Holds    *holds.Service
 	Reauth   *reauth.Guard
 	Now      func() time.Time
 	// Ops says which tokens are operators' (the /v1/ops/… routes); the zero value uses the

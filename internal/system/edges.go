@@ -4,6 +4,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/api"
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/holds"
 	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
@@ -20,7 +21,18 @@ import (
 func apiOf(g *wiring.Graph) *api.API {
 	c := g.Need(config.EnvOpsGroupClaim, config.EnvOpsGroup)
 	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
-		Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup}})
+		Holds: holdsOf(g), Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup}})
+}
+
+// holdsOf places and releases legal holds: the TTL of what a hold covers is settled by the
+// retention sweep's batches (within the call's time; the sweep continues the rest), and the
+// requests a release resumes are handed to their workflows.
+func holdsOf(g *wiring.Graph) *holds.Service {
+	c := g.Need(config.EnvPlatformTable, config.EnvLedgerTable)
+	ttl := &retention.Sweep{DB: g.DynamoDB(), S3: g.S3(), Ledger: g.Ledger(), Store: g.Store(), Policy: g.Policy(), Now: g.Now(),
+		Tables:  map[string]string{datamap.PlatformTable: c.PlatformTable, datamap.LedgerTable: c.LedgerTable},
+		Buckets: g.Buckets()}
+	return &holds.Service{Ledger: g.Ledger(), Store: g.Store(), TTL: ttl, Workflows: g.Starter(), Now: g.Now()}
 }
 
 // intakeOf acts on the mail the info@ mailbox receives.

@@ -164,6 +164,11 @@ func (t *Tasks) Open(ctx context.Context, in State) (Opened, error) {
 
 func (t *Tasks) openAccountDeletion(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
+	if req.Status == request.StatusHardDeleting {
+		// Resumed after a legal hold's release (or started again while its hard delete ran): the
+		// window is long over, so the Wait passes at once and BeginHardDelete carries on the erase.
+		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
+	}
 	if req.Status == request.StatusCancelled {
 		// Cancelled before the workflow got here: the Wait passes at once and BeginHardDelete ends it.
 		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
@@ -273,7 +278,9 @@ func (t *Tasks) botName(ctx context.Context, req request.Request) (string, error
 func (t *Tasks) openEndCustomer(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
 	req, err := t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
-		if r.Status == request.StatusAwaitingVerification {
+		// A request already decided and being erased (resumed after a legal hold's release) keeps
+		// its status: the wait that follows finds the decision on it and hands it over at once.
+		if r.Status == request.StatusAwaitingVerification || r.Status == request.StatusHardDeleting && r.Decision != nil {
 			return nil
 		}
 		if err := r.AwaitOwner(now, "system", "waiting for the bot owner's decision"); err != nil {
