@@ -381,10 +381,10 @@ func needsWorkflow(r request.Request) bool {
 
 // redrivable reports whether starting r's machine again is safe: each machine starts with Open,
 // which accepts received and scheduled for every kind, soft_deleted for an account deletion (the
-// switch-off is conditional and the confirmation is sent once, so only the window's Wait is re-armed) and hard_deleting for the plain
-// erase machines (the erase resumes; what is gone stays gone). An account deletion or an
-// end-customer request in hard_deleting, and an account deletion in awaiting_backup_rotation, make
-// Open fail, and the machine would mark the request failed: those are not re-driven.
+// switch-off is conditional and the confirmation is sent once, so only the window's Wait is
+// re-armed), and hard_deleting for every kind (the erase resumes; what is gone stays gone): an
+// account deletion passes its window at once, a decided end-customer request has its decision
+// handed over at once. An account deletion in awaiting_backup_rotation is finished, not re-driven.
 func redrivable(r request.Request) bool {
 	switch r.Status {
 	case request.StatusReceived, request.StatusScheduled:
@@ -392,7 +392,7 @@ func redrivable(r request.Request) bool {
 	case request.StatusSoftDeleted:
 		return r.Kind == request.KindAccountDeletion
 	case request.StatusHardDeleting:
-		return r.Kind != request.KindAccountDeletion && r.Kind != request.KindEndCustomerRequest
+		return r.Kind != request.KindEndCustomerRequest || r.Decision != nil
 	}
 	return false
 }
