@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lethe-dev/lethe/internal/deletion"
+	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/holds"
 	"github.com/lethe-dev/lethe/internal/httpapi"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -35,6 +36,8 @@ type Services struct {
 	Holds    *holds.Service
 	Reauth   *reauth.Guard
 	Now      func() time.Time
+	// ActLinks checks the signed links to an act that the final mail carries (GET /v1/acts/{id}).
+	ActLinks evidence.ActLinks
 	// Ops says which tokens are operators' (the /v1/ops/… routes); the zero value uses the
 	// defaults of OPS_GROUP_CLAIM and OPS_GROUP.
 	Ops OpsAccess
@@ -64,6 +67,7 @@ type Response struct {
 	Status      int
 	Body        any
 	Raw         []byte
+	Binary      bool // Raw is not text: sent base64-encoded, as API Gateway wants binary bodies
 	ContentType string
 	Headers     map[string]string
 }
@@ -96,6 +100,7 @@ func New(s Services) *API {
 	a.searchRoutes()
 	a.activityLogRoutes()
 	a.emailActionRoutes()
+	a.publicActRoutes()
 	a.opsRoutes()
 	return a
 }
@@ -276,6 +281,9 @@ func render(r Response) events.APIGatewayV2HTTPResponse {
 	case r.Raw != nil:
 		out.Headers["content-type"] = r.ContentType
 		out.Body = string(r.Raw)
+		if r.Binary {
+			out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(r.Raw), true
+		}
 	case r.Body != nil:
 		b, err := json.Marshal(r.Body)
 		if err != nil {

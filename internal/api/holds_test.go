@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,8 @@ import (
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 )
+
+var actLink = regexp.MustCompile(`https?://\S+/v1/acts/\S+`)
 
 type holdReply struct {
 	ID           string
@@ -59,6 +63,14 @@ func TestAHoldStopsADeletionAndItsReleaseFinishesIt(t *testing.T) {
 	officer := w.operatorToken("officer-1", "Ирина Смирнова")
 	actor := "operator:officer-1 (Ирина Смирнова)"
 
+	acct, err := w.sys.Store.Account(w.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct.Email = w.env.Address("held-owner")
+	if err := w.sys.Store.Put(w.ctx, acct); err != nil {
+		t.Fatal(err)
+	}
 	del := w.call("POST", "/v1/account/deletion", w.token(0, platform.RoleOwner), `{"password":"owner-password"}`)
 	if del.status != 202 {
 		t.Fatalf("account deletion: %d %s", del.status, del.body)
@@ -139,6 +151,30 @@ func TestAHoldStopsADeletionAndItsReleaseFinishesIt(t *testing.T) {
 	}
 	if !historyHas(done, actor, "legal hold "+h.ID+" placed") || !historyHas(done, actor, "legal hold "+h.ID+" released") {
 		t.Errorf("the request's history does not name the operator for both actions: %+v", done.History)
+	}
+
+	// Once the backups have rotated, the final mail links to the act of the last round, and the
+	// link opens it without a login (the account is gone).
+	if _, err := w.eng.Advance(w.ctx, 31*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	last := done.Evidence[len(done.Evidence)-1]
+	link := ""
+	for _, m := range w.env.SentMail(t) {
+		if strings.Contains(m.Subject, dr.ID) && len(m.Attachments) > 0 {
+			link = actLink.FindString(m.Text)
+		}
+	}
+	if link == "" || !strings.Contains(link, "/v1/acts/"+last+"?") {
+		t.Fatalf("the final mail's link to the act: %q", link)
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := w.call("GET", u.RequestURI(), "", ""); r.status != 200 || !strings.Contains(string(r.body), last) {
+		t.Errorf("the final mail's link: %d %.200s", r.status, r.body)
 	}
 
 	// Released again: 409, and nothing changes; unknown: 404.

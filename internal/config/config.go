@@ -61,6 +61,10 @@ type Config struct {
 	// officer's team): a token whose OpsGroupClaim claim (a list, as "cognito:groups" is, or one name)
 	// contains OpsGroup may use /v1/ops/…; DefaultOpsGroupClaim and DefaultOpsGroup when unset.
 	OpsGroupClaim, OpsGroup string
+	// ActLinkSecret (ACT_LINK_SECRET) keys the HMAC of the public, expiring links to an act of
+	// destruction that the final mail carries (evidence.ActLinks): set for the functions that sign
+	// them (the final mail: finish-request, the SLA sweep) and the API that verifies them.
+	ActLinkSecret string
 }
 
 // The operator group a token must carry for /v1/ops/… when OPS_GROUP_CLAIM / OPS_GROUP are unset.
@@ -105,6 +109,7 @@ const (
 	EnvTelegramAPIBaseURL        = "TELEGRAM_API_BASE_URL"
 	EnvOpsGroupClaim             = "OPS_GROUP_CLAIM"
 	EnvOpsGroup                  = "OPS_GROUP"
+	EnvActLinkSecret             = "ACT_LINK_SECRET"
 )
 
 // Load reads the whole configuration through getenv (os.Getenv in production). Missing values are
@@ -173,7 +178,15 @@ var variables = map[string]variable{
 	EnvConnectionWipeMachine:     text(true, func(c *Config) *string { return &c.ConnectionWipeMachine }),
 	EnvEndCustomerRequestMachine: text(true, func(c *Config) *string { return &c.EndCustomerRequestMachine }),
 	EnvExtraHolidays:             text(false, func(c *Config) *string { return &c.ExtraHolidays }),
-	EnvExtraWorkdays:             text(false, func(c *Config) *string { return &c.ExtraWorkdays }),
+	EnvActLinkSecret: {required: true, set: func(c *Config, v string) error {
+		if len(v) < 32 {
+			// The value is not repeated: it is a secret.
+			return fmt.Errorf("%s must be at least 32 characters", EnvActLinkSecret)
+		}
+		c.ActLinkSecret = v
+		return nil
+	}},
+	EnvExtraWorkdays: text(false, func(c *Config) *string { return &c.ExtraWorkdays }),
 	EnvOpsGroupClaim: {set: func(c *Config, v string) error {
 		c.OpsGroupClaim = cmp.Or(v, DefaultOpsGroupClaim)
 		return nil
@@ -298,6 +311,7 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvTelegramAPIBaseURL: DefaultTelegramAPIBaseURL,
 		EnvOpsGroupClaim:      DefaultOpsGroupClaim,
 		EnvOpsGroup:           DefaultOpsGroup,
+		EnvActLinkSecret:      "local-act-link-secret-for-make-run-only",
 	}
 }
 
@@ -308,5 +322,6 @@ func Names() []string {
 		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN,
 		EnvOperatorNameEN, EnvOperatorAddressEN, EnvJWTIssuer, EnvJWTAudience,
 		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
-		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress, EnvOpsGroupClaim, EnvOpsGroup}
+		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress, EnvOpsGroupClaim, EnvOpsGroup,
+		EnvActLinkSecret}
 }

@@ -344,6 +344,11 @@ func (s *Service) Evidence(ctx context.Context, requestID string) ([]evidence.Re
 	return out, nil
 }
 
+// Act reads one act of destruction by its number (evidence.ActID); evidence.ErrNoAct if none.
+func (s *Service) Act(ctx context.Context, actID string) (evidence.Record, error) {
+	return s.journal().Act(ctx, actID)
+}
+
 // ReleaseHold releases a legal hold and finishes every request it held: each goes back to
 // hard_deleting and runs to completion, now destroying what the hold kept.
 func (s *Service) ReleaseHold(ctx context.Context, holdID, actor, note string, b erasure.Budget) ([]request.Request, error) {

@@ -21,7 +21,7 @@ import (
 func apiOf(g *wiring.Graph) *api.API {
 	c := g.Need(config.EnvOpsGroupClaim, config.EnvOpsGroup)
 	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
-		Holds: holdsOf(g), Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup}})
+		Holds: holdsOf(g), ActLinks: g.ActLinks(), Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup}})
 }
 
 // holdsOf places and releases legal holds: the TTL of what a hold covers is settled by the
@@ -62,7 +62,7 @@ func telegramSweepOf(g *wiring.Graph) *tgsweep.Sweep {
 // slaSweepOf escalates missed deadlines and re-drives stalled workflows.
 func slaSweepOf(g *wiring.Graph) *slasweep.Sweep {
 	return &slasweep.Sweep{Ledger: g.Ledger(), Starter: g.Starter(), SFN: g.SFN(), Mail: g.Mailer(),
-		PrivacyOfficer: g.PrivacyOfficer(), Finisher: g.Tasks(), FinalMail: g.Tasks(), Now: g.Now()}
+		PrivacyOfficer: g.PrivacyOfficer(), Finisher: g.FinalMailTasks(), FinalMail: g.FinalMailTasks(), Now: g.Now()}
 }
 
 // retentionSweepOf deletes what is past its retention, repairs missing TTLs and consumes the TTL

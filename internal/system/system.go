@@ -69,7 +69,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 	g := wiring.NewGraph(config.Loaded(cfg), c, now)
 	retention := retentionSweepOf(g)
 	s := &System{Config: cfg, Store: g.Store(), Ledger: g.Ledger(), Engine: g.Engine(), Deletion: g.Deletion(),
-		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.Tasks(), Requests: g.Requests(),
+		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.FinalMailTasks(), Requests: g.Requests(),
 		Reauth: g.Reauth(), Holds: holdsOf(g), Intake: intakeOf(g), TelegramSweep: telegramSweepOf(g), SLASweep: slaSweepOf(g),
 		RetentionSweep: retention, Webhooks: webhooksOf(g), Now: g.Now()}
 	if err := g.Err(); err != nil {
@@ -81,7 +81,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 // API is the dashboard API over the services.
 func (s *System) API() *api.API {
 	return api.New(api.Services{Store: s.Store, Ledger: s.Ledger, Requests: s.Requests, Deletion: s.Deletion,
-		Holds: s.Holds, Reauth: s.Reauth, Now: s.Now, Ops: api.OpsAccess{Claim: s.Config.OpsGroupClaim, Group: s.Config.OpsGroup}})
+		Holds: s.Holds, ActLinks: s.Tasks.ActLinks, Reauth: s.Reauth, Now: s.Now, Ops: api.OpsAccess{Claim: s.Config.OpsGroupClaim, Group: s.Config.OpsGroup}})
 }
 
 // TaskHandlers are the workflow tasks by the logical id of the function that runs each in

@@ -54,7 +54,10 @@ type Tasks struct {
 	// SliceItems, when set, bounds it by items (tests use it to force many slices).
 	SliceDuration time.Duration
 	SliceItems    int64
-	Now           func() time.Time
+	// ActLinks signs the link to the act the final mail gives, which opens without a login (the
+	// owner of a deleted account has none); with no secret the mail carries the act alone.
+	ActLinks evidence.ActLinks
+	Now      func() time.Time
 }
 
 func (t *Tasks) now() time.Time { return now(t.Now).get() }
@@ -522,8 +525,12 @@ func (t *Tasks) mailAct(ctx context.Context, req request.Request) error {
 		return badInput("finish %s: no act of destruction", req.ID)
 	}
 	act := acts[len(acts)-1]
-	return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeletionCompleted, To: []string{req.Requester},
-		Data: mailer.Data{AccountEmail: req.Requester, Act: &act}}, "")
+	data := mailer.Data{AccountEmail: req.Requester, Act: &act}
+	if len(t.ActLinks.Secret) > 0 {
+		data.ActURLExpires = t.now().Add(evidence.ActLinkTTL)
+		data.ActURL = t.ActLinks.Path(act.RequestID, data.ActURLExpires)
+	}
+	return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeletionCompleted, To: []string{req.Requester}, Data: data}, "")
 }
 
 // AwaitDecision is the task an end-customer request waits in: it keeps the task token on the request
