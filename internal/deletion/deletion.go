@@ -349,8 +349,10 @@ func (s *Service) Act(ctx context.Context, actID string) (evidence.Record, error
 	return s.journal().Act(ctx, actID)
 }
 
-// ReleaseHold releases a legal hold and finishes every request it held: each goes back to
-// hard_deleting and runs to completion, now destroying what the hold kept.
+// ReleaseHold releases a legal hold and finishes every request it held in this process: each goes
+// back to hard_deleting and runs to completion, now destroying what the hold kept. Operators release
+// through internal/holds, which hands the requests to their workflows instead; this in-process
+// path is what the package's own tests drive.
 func (s *Service) ReleaseHold(ctx context.Context, holdID, actor, note string, b erasure.Budget) ([]request.Request, error) {
 	h, err := s.Ledger.ReleaseHold(ctx, holdID, actor, note)
 	if err != nil {
