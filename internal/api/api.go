@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lethe-dev/lethe/internal/console"
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/holds"
@@ -41,6 +42,8 @@ type Services struct {
 	// Ops says which tokens are operators' (the /v1/ops/… routes); the zero value uses the
 	// defaults of OPS_GROUP_CLAIM and OPS_GROUP.
 	Ops OpsAccess
+	// Console says how the web console signs people in (CONSOLE_OIDC_*, CONSOLE_DEMO_SIGN_IN).
+	Console console.Config
 }
 
 // API dispatches API Gateway events to the routes.
@@ -102,6 +105,8 @@ func New(s Services) *API {
 	a.emailActionRoutes()
 	a.publicActRoutes()
 	a.opsRoutes()
+	a.meRoutes()
+	a.consoleRoutes()
 	return a
 }
 

@@ -191,6 +191,12 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"OPS_GROUP_CLAIM":         "cognito:groups",
 		"OPS_GROUP":               "privacy-officers",
 		"ACT_LINK_SECRET":         "an-act-link-secret-of-32-characters",
+		"CONSOLE_OIDC_SCOPE":      "openid email profile",
+
+		"CONSOLE_OIDC_AUTHORIZE_URL": "",
+		"CONSOLE_OIDC_TOKEN_URL":     "",
+		"CONSOLE_OIDC_CLIENT_ID":     "",
+		"CONSOLE_DEMO_SIGN_IN":       "",
 
 		"BUSINESS_CALENDAR_EXTRA_HOLIDAYS":       "",
 		"BUSINESS_CALENDAR_EXTRA_WORKDAYS":       "",
