@@ -10,6 +10,8 @@ const PAGES = [
   "./pages/conversations.js",
   "./pages/inbox.js",
   "./pages/activity.js",
+  "./pages/ops-holds.js",
+  "./pages/ops-acts.js",
 ];
 
 const TOKEN = "lethe.token";
