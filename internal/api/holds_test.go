@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"errors"
 	"net/url"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
+	"github.com/lethe-dev/lethe/internal/requests"
 )
 
 var actLink = regexp.MustCompile(`https?://\S+/v1/acts/\S+`)
@@ -220,5 +222,45 @@ func TestPlacingAHoldValidates(t *testing.T) {
 	}
 	if r := w.call("POST", "/v1/ops/holds", w.token(0, platform.RoleOwner), cases["no reason"]); r.status != 403 {
 		t.Errorf("an account owner placing a hold: %d", r.status)
+	}
+}
+
+// An approved end-customer request a hold stopped is finished by its own workflow after the
+// release: its Open keeps the decided request as it is and the decision is handed over at once.
+func TestAReleasedHoldFinishesAnEndCustomerRequest(t *testing.T) {
+	w := newWorld(t)
+	a := w.manifest.Accounts[0]
+	eu := a.EndUsers[0]
+	officer := w.operatorToken("officer-2", "Pavel Orlov")
+	r := w.call("POST", "/v1/ops/holds", officer, `{"accountId":"`+a.ID+`","scope":{"kind":"bot","id":"`+eu.BotID+`"},
+		"reason":"civil case","authority":"Arbitration court","authorityRef":"A40-7/2026"}`)
+	if r.status != 201 {
+		t.Fatalf("place: %d %s", r.status, r.body)
+	}
+	var h holdReply
+	r.json(t, &h)
+	req, _, err := w.sys.Requests.SubmitEndCustomer(w.ctx, requests.EndCustomer{AccountID: a.ID, BotID: eu.BotID, EndUserID: eu.ID,
+		Requester: w.env.Address("customer"), Locale: "ru"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if _, err := w.sys.Requests.Decide(w.ctx, a.ID, req.ID, "owner:test", true, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != request.StatusHeld {
+		t.Fatalf("approved under a hold: %s", got.Status)
+	}
+	if r := w.call("POST", "/v1/ops/holds/"+h.ID+"/release", officer, `{"note":"settled"}`); r.status != 200 {
+		t.Fatalf("release: %d %s", r.status, r.body)
+	}
+	w.settle()
+	done, err := w.sys.Ledger.Get(w.ctx, req.ID)
+	if err != nil || done.Status != request.StatusCompleted || len(done.Evidence) != 1 {
+		t.Fatalf("after the release: %s, evidence %v (%v)", done.Status, done.Evidence, err)
+	}
+	if _, err := w.sys.Store.EndUser(w.ctx, eu.ID); !errors.Is(err, platform.ErrNotFound) {
+		t.Errorf("the end user is still there: %v", err)
 	}
 }
