@@ -2,10 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/lethe-dev/lethe/internal/holds"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -166,6 +169,12 @@ func (a *API) releaseHold(ctx context.Context, c *Call) (Response, error) {
 		return Response{}, badRequest("note", "why the hold is released, at most 2000 bytes")
 	}
 	h, _, err := a.s.Holds.Release(ctx, c.Req.PathParameters["id"], c.Operator.Actor(), b.Note)
+	if errors.Is(err, holds.ErrResumePending) {
+		// Released and recorded: what could not be handed to its workflow now, the SLA sweep
+		// starts again. The error names ids only.
+		slog.Warn("api: hold released; some held requests are left to the SLA sweep", "hold", h.ID, "err", err)
+		err = nil
+	}
 	if err != nil {
 		return Response{}, err
 	}

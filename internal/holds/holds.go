@@ -203,7 +203,7 @@ func (s *Service) Release(ctx context.Context, id, actor, note string) (platform
 		resumed = append(resumed, out)
 	}
 	if len(errs) > 0 {
-		return h, resumed, lerr.Errorf(lerr.EINTERNAL, "hold %s released; resuming its requests: %v", h.ID, errors.Join(errs...))
+		return h, resumed, fmt.Errorf("%w: hold %s: %w", ErrResumePending, h.ID, errors.Join(errs...))
 	}
 	if h, err = s.settle(ctx, h.ID); err != nil {
 		return h, resumed, err
@@ -212,6 +212,11 @@ func (s *Service) Release(ctx context.Context, id, actor, note string) (platform
 }
 
 var errNotHeld = errors.New("no longer held by this hold")
+
+// ErrResumePending: the hold is released, but some request it held could not be resumed or handed
+// to its workflow now. The SLA sweep (internal/slasweep) finishes each: it resumes a request still
+// held only by released holds, and starts again one left in hard_deleting without a workflow.
+var ErrResumePending = lerr.New(lerr.EINTERNAL, "legal hold released; resuming its requests is left to the SLA sweep")
 
 // List lists an account's holds, only the active ones if activeOnly.
 func (s *Service) List(ctx context.Context, accountID string, activeOnly bool) ([]platform.LegalHold, error) {

@@ -56,3 +56,39 @@ func TestAResumedDeletionWithoutItsWorkflowIsRedriven(t *testing.T) {
 		t.Fatalf("after the re-drive: %s, evidence %v", r.Status, r.Evidence)
 	}
 }
+
+// A request still held after every hold on it was released (the release could not resume it) is
+// resumed by the sweep and finished by its workflow; while a hold on it stands, it stays held.
+func TestARequestHeldOnlyByReleasedHoldsIsResumed(t *testing.T) {
+	w := newWorld(t)
+	sys := w.stack.System
+	h, err := sys.Ledger.PlaceHold(w.ctx, platform.LegalHold{AccountID: w.account.ID, ScopeKind: platform.HoldEndUser,
+		ScopeID: w.account.EndUsers[0].ID, Reason: "court order", AuthorityRef: "A40-3/2026"}, "operator:test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _, err := sys.Requests.RequestAccountDeletion(w.ctx, requests.AccountDeletion{AccountID: w.account.ID, Source: "dashboard"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	w.advance(30*24*time.Hour + time.Minute)
+	if r := w.request(req.ID); r.Status != request.StatusHeld {
+		t.Fatalf("status %s, want held", r.Status)
+	}
+	if rep := w.run(); rep.Held != 1 || rep.Redriven != 0 {
+		t.Fatalf("while the hold stands: %+v", rep)
+	}
+	// The hold is released in the ledger alone: nothing resumed the request.
+	if _, err := sys.Ledger.ReleaseHold(w.ctx, h.ID, "operator:test", "case closed"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := w.run(); rep.Held != 0 || rep.Redriven != 1 {
+		t.Fatalf("after the release: %+v", rep)
+	}
+	w.settle()
+	r := w.request(req.ID)
+	if r.Status != request.StatusAwaitingBackupRotation || len(r.Evidence) != 2 {
+		t.Fatalf("after the sweep: %s, evidence %v", r.Status, r.Evidence)
+	}
+}
