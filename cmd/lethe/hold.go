@@ -1,39 +1,45 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/lethe-dev/lethe/internal/config"
-	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/deletion"
-	"github.com/lethe-dev/lethe/internal/erasure"
-	"github.com/lethe-dev/lethe/internal/evidence"
-	"github.com/lethe-dev/lethe/internal/ledger"
-	"github.com/lethe-dev/lethe/internal/platform"
-	"github.com/lethe-dev/lethe/internal/retention"
+	"github.com/lethe-dev/lethe/internal/local/localrun"
 )
 
 func init() {
-	register(command{name: "hold", summary: "place, release and list legal holds (platform operators)", run: runHold})
+	register(command{name: "hold", summary: "place, release and list legal holds (privacy officers, through the ops API)", run: runHold})
 }
 
 const holdUsage = `usage:
-  lethe hold place   --account ID --scope account|bot|end_user [--id BOT_OR_END_USER] --reason TEXT --authority REF [--until YYYY-MM-DD] --operator NAME
-  lethe hold release --hold ID --operator NAME [--note TEXT]
-  lethe hold list    --account ID
+  lethe hold place   --account ID --scope account|bot|end_user [--id BOT_OR_END_USER] --reason TEXT --authority WHO --ref REFERENCE [--until YYYY-MM-DD]
+  lethe hold release --hold ID --note TEXT
+  lethe hold list    --account ID [--active]
 
-A hold keeps what it covers from every deletion until it is released; releasing it finishes the
-requests it held. Every action is recorded on the hold and in the history of the account's open
-requests. Add --aws to act on the deployed tables, --stack NAME for another local stack.
+Every action goes through the ops API (/v1/ops/holds) as the operator the token names, who is
+recorded on the hold and in the history of the account's open requests. A hold keeps what it
+covers from every deletion until it is released; releasing it hands the requests it held back to
+their workflows, which finish them.
+
+  --api URL        the API (default http://127.0.0.1:$LETHE_API_PORT, port 3000 when unset: make run)
+  --token TOKEN    an operator's bearer token (default $LETHE_OPS_TOKEN); without one, a local
+                   token is asked of the local run's POST /_local/token for --operator-sub and
+                   --operator-name (default: the first demo officer)
 `
+
+// EnvOpsToken is the operator token `lethe hold` sends when --token is not given.
+const EnvOpsToken = "LETHE_OPS_TOKEN"
 
 func runHold(ctx context.Context, args []string) error {
 	return holdCommand(ctx, args, os.Stdout, os.Stderr)
@@ -48,118 +54,144 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("hold "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, holdUsage) }
-	tf := addTargetFlags(fs)
+	apiURL := fs.String("api", "", "the API's base URL")
+	token := fs.String("token", "", "an operator's bearer token (default $"+EnvOpsToken+")")
+	opSub := fs.String("operator-sub", localrun.DemoOfficers[0].Sub, "local run only: the operator to ask a token for")
+	opName := fs.String("operator-name", localrun.DemoOfficers[0].Name, "local run only: their name")
 	account := fs.String("account", "", "account id")
 	scope := fs.String("scope", "", "account, bot or end_user")
 	id := fs.String("id", "", "the bot or end user id (scope bot or end_user)")
 	reason := fs.String("reason", "", "why the data must be kept")
-	authority := fs.String("authority", "", "the authority's request reference")
+	authority := fs.String("authority", "", "who demands it (a court, an investigating authority)")
+	ref := fs.String("ref", "", "the reference of the authority's request")
 	until := fs.String("until", "", "the end date the authority stated, if any (informational: a hold lasts until released)")
-	operator := fs.String("operator", "", "who acts (recorded)")
 	holdID := fs.String("hold", "", "hold id")
 	note := fs.String("note", "", "why the hold is released")
+	active := fs.Bool("active", false, "list only the holds not released")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	t, err := tf.open(ctx)
-	if err != nil {
-		return err
-	}
-	led := ledger.New(t.db, t.tables[datamap.LedgerTable], t.policy, time.Now)
-	out := json.NewEncoder(stdout)
-	out.SetIndent("", "  ")
-	actor := "operator:" + strings.TrimSpace(*operator)
+	c := &opsClient{base: strings.TrimRight(cmp.Or(*apiURL, defaultAPI()), "/"), token: cmp.Or(*token, os.Getenv(EnvOpsToken))}
+	var (
+		method, path string
+		body         any
+	)
 	switch verb {
 	case "place":
-		h := platform.LegalHold{AccountID: *account, ScopeKind: *scope, ScopeID: *id, Reason: *reason, AuthorityRef: *authority}
+		method, path = http.MethodPost, "/v1/ops/holds"
+		b := map[string]any{"accountId": *account, "scope": map[string]string{"kind": *scope, "id": *id},
+			"reason": *reason, "authority": *authority, "authorityRef": *ref}
 		if *until != "" {
-			u, err := time.Parse("2006-01-02", *until)
-			if err != nil {
-				return fmt.Errorf("--until: %w", err)
-			}
-			h.Until = &u
+			b["until"] = *until
 		}
-		if strings.TrimSpace(*operator) == "" {
-			actor = ""
-		}
-		placed, err := led.PlaceHold(ctx, h, actor)
-		if err != nil {
-			return err
-		}
-		// The TTL comes off everything the hold covers now rather than at the next sweep.
-		if placed, err = settleHold(ctx, t, led, placed.ID); err != nil {
-			return err
-		}
-		return out.Encode(placed)
+		body = b
 	case "release":
-		if *holdID == "" || strings.TrimSpace(*operator) == "" {
-			return errors.New("release needs --hold and --operator")
+		if *holdID == "" {
+			return errors.New("release needs --hold")
 		}
-		svc, err := deletionService(t, led)
-		if err != nil {
-			return err
-		}
-		done, err := svc.ReleaseHold(ctx, *holdID, actor, *note, erasure.Budget{})
-		if err != nil {
-			return err
-		}
-		for _, r := range done {
-			fmt.Fprintf(stderr, "request %s finished: %s\n", r.ID, r.Status)
-		}
-		// What the hold kept gets its TTL back; the next sweep expires what is past it.
-		h, err := settleHold(ctx, t, led, *holdID)
-		if err != nil {
-			return err
-		}
-		return out.Encode(h)
+		method, path, body = http.MethodPost, "/v1/ops/holds/"+url.PathEscape(*holdID)+"/release", map[string]string{"note": *note}
 	case "list":
 		if *account == "" {
 			return errors.New("list needs --account")
 		}
-		hs, err := led.Holds(ctx, *account)
-		if err != nil {
+		q := url.Values{"account": {*account}}
+		if *active {
+			q.Set("active", "true")
+		}
+		method, path = http.MethodGet, "/v1/ops/holds?"+q.Encode()
+	default:
+		fmt.Fprint(stderr, holdUsage)
+		return fmt.Errorf("unknown hold action %q", verb)
+	}
+	if c.token == "" {
+		if err := c.localToken(ctx, *opSub, *opName); err != nil {
 			return err
 		}
-		return out.Encode(hs)
 	}
-	fmt.Fprint(stderr, holdUsage)
-	return fmt.Errorf("unknown hold action %q", verb)
+	out, err := c.do(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, out, "", "  "); err != nil {
+		return fmt.Errorf("the API answered something other than JSON: %w", err)
+	}
+	pretty.WriteByte('\n')
+	_, err = stdout.Write(pretty.Bytes())
+	return err
 }
 
-// deletionService builds the service that finishes requests, with the operator named in the acts
-// from OPERATOR_NAME / OPERATOR_ADDRESS / OPERATOR_INN and their English forms OPERATOR_NAME_EN /
-// OPERATOR_ADDRESS_EN (local defaults when unset and not --aws).
-func deletionService(t *target, led *ledger.Ledger) (*deletion.Service, error) {
-	operator := func(get func(string) string) evidence.Operator {
-		return evidence.Operator{Name: get(config.EnvOperatorName), Address: get(config.EnvOperatorAddress), INN: get(config.EnvOperatorINN),
-			NameEN: get(config.EnvOperatorNameEN), AddressEN: get(config.EnvOperatorAddressEN)}
-	}
-	op := operator(os.Getenv)
-	if t.tableSpecs != nil && op.Name == "" {
-		d := config.LocalDefaults(3000)
-		op = operator(func(k string) string { return d[k] })
-	}
-	if op.Name == "" || op.Address == "" {
-		return nil, fmt.Errorf("set %s and %s: acts of destruction name the operator", config.EnvOperatorName, config.EnvOperatorAddress)
-	}
-	store := platform.NewStore(t.db, t.tables, t.policy, time.Now)
-	eng := erasure.New(store, t.db, t.s3, t.buckets, led, erasure.Options{})
-	return &deletion.Service{Ledger: led, Engine: eng, Store: store, Operator: op}, nil
+// defaultAPI is the local run's API: LETHE_API_PORT, else 3000 as `make run` serves it.
+func defaultAPI() string {
+	return "http://127.0.0.1:" + cmp.Or(os.Getenv(localrun.EnvAPIPort), "3000")
 }
 
-// settleHold runs a hold's TTL batches to the end (internal/retention): taken off what it covers
-// while it stands, given back once it is released. It returns the hold with its progress.
-func settleHold(ctx context.Context, t *target, led *ledger.Ledger, id string) (platform.LegalHold, error) {
-	sw := &retention.Sweep{DB: t.db, Tables: map[string]string{datamap.PlatformTable: t.tables[datamap.PlatformTable],
-		datamap.LedgerTable: t.tables[datamap.LedgerTable]}, S3: t.s3, Buckets: t.buckets, Ledger: led,
-		Store: platform.NewStore(t.db, t.tables, t.policy, time.Now), Policy: t.policy}
-	for {
-		done, err := sw.SettleHold(ctx, id, retention.DefaultHoldBatch)
+// opsClient calls the ops API with an operator's token.
+type opsClient struct {
+	base, token string
+	http        http.Client
+}
+
+// localToken asks the local run for an operator token (POST /_local/token): only a local run
+// mints one; a deployed API has no such route and the caller must pass --token.
+func (c *opsClient) localToken(ctx context.Context, sub, name string) error {
+	out, err := c.do(ctx, http.MethodPost, "/_local/token", map[string]any{"sub": sub, "name": name, "operator": true})
+	if err != nil {
+		return fmt.Errorf("no --token or $%s, and no local token from %s: %w", EnvOpsToken, c.base, err)
+	}
+	var t struct{ Token string }
+	if err := json.Unmarshal(out, &t); err != nil || t.Token == "" {
+		return fmt.Errorf("no token in the local run's answer from %s", c.base)
+	}
+	c.token = t.Token
+	return nil
+}
+
+// do sends one call and returns the answer's body; a problem+json answer is an error naming its
+// status, title, detail and invalid fields.
+func (c *opsClient) do(ctx context.Context, method, path string, body any) ([]byte, error) {
+	var in io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
 		if err != nil {
-			return platform.LegalHold{}, err
+			return nil, err
 		}
-		if done {
-			return led.Hold(ctx, id)
+		in = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, in)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 300 {
+		return out, nil
+	}
+	var p struct {
+		Title, Detail string
+		Errors        []struct{ Field, Message string }
+	}
+	msg := strings.TrimSpace(string(out))
+	if json.Unmarshal(out, &p) == nil && (p.Title != "" || p.Detail != "") {
+		msg = strings.TrimSuffix(p.Title+": "+p.Detail, ": ")
+		for _, f := range p.Errors {
+			msg += "; " + f.Field + ": " + f.Message
 		}
 	}
+	return nil, fmt.Errorf("%s %s: %d %s", method, strings.SplitN(path, "?", 2)[0], resp.StatusCode, msg)
 }

@@ -4,84 +4,125 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lethe-dev/lethe/internal/datamap"
-	"github.com/lethe-dev/lethe/internal/ledger"
-	"github.com/lethe-dev/lethe/internal/local/localaws"
-	"github.com/lethe-dev/lethe/internal/platform"
-	"github.com/lethe-dev/lethe/internal/request"
+	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/local/gateway"
+	"github.com/lethe-dev/lethe/internal/local/localauth"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/testenv"
+	testworld "github.com/lethe-dev/lethe/internal/testenv/world"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-func hold(t *testing.T, env *testenv.Env, args ...string) (string, error) {
+// opsServer is the API of a test world behind the local gateway, with the local run's token route.
+func opsServer(t *testing.T) (*testworld.World, *httptest.Server, *localauth.Issuer) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	err := holdCommand(context.Background(), append(args, "--stack", env.StackName), &out, &errOut)
-	return out.String() + errOut.String(), err
-}
-
-func TestHoldCommand(t *testing.T) {
-	env := testenv.New(t)
-	t.Setenv(localaws.EnvDynamoDBEndpoint, env.DynamoDBEndpoint)
-	t.Setenv(localaws.EnvS3Endpoint, env.S3Endpoint)
-	ctx := context.Background()
-	policy := datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}
-	store := platform.NewStore(env.DynamoDB, platform.Tables(env.Tables), policy, time.Now)
-	m, _, err := seed.Write(ctx, store, env.S3, env.Buckets, seed.Options{Seed: 4, Now: time.Now().UTC().Truncate(time.Second), Size: seed.DemoSize()}, nil)
+	w := testworld.New(t, testworld.Options{Start: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), Seed: 4,
+		Size: seed.Size{Accounts: 1, BotsPerAccount: 1, EndUsersPerBot: 2, ConversationsPerEndUser: 1, MessagesPerConversation: 2}})
+	iss, err := localauth.New("http://127.0.0.1/_local", "lethe-dashboard", time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, bot := m.Accounts[0].ID, m.Accounts[0].Bots[0].ID
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /_local/token", func(rw http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Sub, Name string
+			Operator  bool
+		}
+		if json.NewDecoder(r.Body).Decode(&in) != nil || !in.Operator {
+			http.Error(rw, "operator tokens only here", http.StatusBadRequest)
+			return
+		}
+		tok, err := iss.MintOperator(in.Sub, in.Name, config.DefaultOpsGroupClaim, []string{config.DefaultOpsGroup}, time.Hour)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_ = json.NewEncoder(rw).Encode(map[string]string{"token": tok})
+	})
+	mux.Handle("/", &gateway.Gateway{Routes: w.Sys.API().Routes(), Authorizer: gateway.JWTAuthorizer(iss)})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return w, srv, iss
+}
 
-	if _, err := hold(t, env, "place", "--account", acc, "--scope", "bot", "--id", bot); err == nil ||
-		!strings.Contains(err.Error(), "reason") || !strings.Contains(err.Error(), "authority") || !strings.Contains(err.Error(), "operator") {
+func hold(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := holdCommand(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+type holdOut struct {
+	ID, PlacedBy, ReleasedBy string
+	TTL                      struct{ State string }
+}
+
+// `lethe hold` is a client of the ops API: it places, lists and releases as the operator its token
+// names (a local token for the demo officer when none is given), prints the API's JSON, and turns a
+// problem into an error that says what was wrong.
+func TestHoldCommandCallsTheOpsAPI(t *testing.T) {
+	w, srv, iss := opsServer(t)
+	t.Setenv(EnvOpsToken, "")
+	acc, bot := w.Manifest.Accounts[0].ID, w.Manifest.Accounts[0].Bots[0].ID
+
+	// Refused by the API: a problem naming the fields, a non-zero exit, nothing placed.
+	_, _, err := hold(t, "place", "--api", srv.URL, "--account", acc, "--scope", "bot", "--id", bot)
+	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "reason") ||
+		!strings.Contains(err.Error(), "authority") {
 		t.Fatalf("incomplete hold: %v", err)
 	}
-	out, err := hold(t, env, "place", "--account", acc, "--scope", "bot", "--id", bot, "--reason", "investigation",
-		"--authority", "СК 9/2026", "--until", "2027-06-01", "--operator", "Петрова")
-	if err != nil {
-		t.Fatalf("place: %v\n%s", err, out)
+	if hs, _ := w.Sys.Ledger.Holds(w.Ctx, acc); len(hs) != 0 {
+		t.Fatalf("a refused hold was placed: %+v", hs)
 	}
-	var h platform.LegalHold
-	if err := json.Unmarshal([]byte(out), &h); err != nil || h.ID == "" || h.PlacedBy != "operator:Петрова" || h.Until == nil {
+
+	// No token: the local run mints one for the first demo officer.
+	out, _, err := hold(t, "place", "--api", srv.URL, "--account", acc, "--scope", "bot", "--id", bot, "--reason", "investigation",
+		"--authority", "СК России", "--ref", "9/2026", "--until", "2099-06-01")
+	if err != nil {
+		t.Fatalf("place: %v", err)
+	}
+	var h holdOut
+	if err := json.Unmarshal([]byte(out), &h); err != nil || h.ID == "" || h.PlacedBy != "operator:officer-1 (Ирина Смирнова)" {
 		t.Fatalf("placed hold %+v (%v) from %s", h, err, out)
 	}
-	// Placing it took the TTL off everything it covers.
-	if h.TTLState != platform.HoldTTLRemoved || h.TTLItems == 0 {
-		t.Errorf("placed hold: TTL %q on %d items", h.TTLState, h.TTLItems)
+	if h.TTL.State != "removed" {
+		t.Errorf("placed hold's TTL: %q", h.TTL.State)
 	}
-	if out, err := hold(t, env, "list", "--account", acc); err != nil || !strings.Contains(out, h.ID) {
+	if out, _, err := hold(t, "list", "--api", srv.URL, "--account", acc, "--active"); err != nil || !strings.Contains(out, h.ID) {
 		t.Fatalf("list: %v %s", err, out)
 	}
 
-	// A bot deletion request the hold paused finishes when the hold is released.
-	led := ledger.New(env.DynamoDB, env.Tables[datamap.LedgerTable], policy, time.Now)
-	if _, err := led.Create(ctx, request.Request{ID: "req-bot", AccountID: acc, Kind: request.KindBotDeletion, Source: "dashboard",
-		Scope: platform.ScopeRef{Kind: datamap.ScopeBot, AccountID: acc, BotID: bot}, Status: request.StatusHeld, HeldBy: []string{h.ID}}); err != nil {
+	// A token given names another operator, who is recorded on the release.
+	tok, err := iss.MintOperator("officer-2", "Pavel Orlov", config.DefaultOpsGroupClaim, []string{config.DefaultOpsGroup}, time.Hour)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hold(t, env, "release", "--hold", h.ID); err == nil {
-		t.Fatal("release without --operator accepted")
+	t.Setenv(EnvOpsToken, tok)
+	if _, _, err := hold(t, "release", "--api", srv.URL, "--hold", h.ID); err == nil || !strings.Contains(err.Error(), "note") {
+		t.Fatalf("release without a note: %v", err)
 	}
-	out, err = hold(t, env, "release", "--hold", h.ID, "--operator", "Петрова", "--note", "case closed")
+	out, _, err = hold(t, "release", "--api", srv.URL, "--hold", h.ID, "--note", "case closed")
 	if err != nil {
-		t.Fatalf("release: %v\n%s", err, out)
+		t.Fatalf("release: %v", err)
 	}
-	r, err := led.Get(ctx, "req-bot")
-	if err != nil || r.Status != request.StatusCompleted || len(r.Evidence) != 1 {
-		t.Fatalf("held request after release: %s, evidence %v (%v)", r.Status, r.Evidence, err)
+	if err := json.Unmarshal([]byte(out), &h); err != nil || h.ReleasedBy != "operator:officer-2 (Pavel Orlov)" {
+		t.Fatalf("released hold %+v (%v)", h, err)
 	}
-	if _, err := store.Bot(ctx, acc, bot); err != platform.ErrNotFound {
-		t.Errorf("bot still there after the release: %v", err)
+	if _, _, err := hold(t, "release", "--api", srv.URL, "--hold", h.ID, "--note", "again"); err == nil || !strings.Contains(err.Error(), "409") {
+		t.Errorf("second release: %v", err)
 	}
-	if _, err := hold(t, env, "fly"); err == nil {
+	if _, _, err := hold(t, "fly"); err == nil {
 		t.Error("unknown action accepted")
+	}
+	if _, _, err := hold(t, "list", "--api", srv.URL, "--account", acc, "--token", "not-a-token"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("a bad token: %v", err)
 	}
 }

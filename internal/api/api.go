@@ -19,6 +19,8 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/console"
 	"github.com/lethe-dev/lethe/internal/deletion"
+	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/holds"
 	"github.com/lethe-dev/lethe/internal/httpapi"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -32,8 +34,11 @@ type Services struct {
 	Ledger   *ledger.Ledger
 	Requests *requests.Service
 	Deletion *deletion.Service
+	Holds    *holds.Service
 	Reauth   *reauth.Guard
 	Now      func() time.Time
+	// ActLinks checks the signed links to an act that the final mail carries (GET /v1/acts/{id}).
+	ActLinks evidence.ActLinks
 	// Ops says which tokens are operators' (the /v1/ops/… routes); the zero value uses the
 	// defaults of OPS_GROUP_CLAIM and OPS_GROUP.
 	Ops OpsAccess
@@ -65,6 +70,7 @@ type Response struct {
 	Status      int
 	Body        any
 	Raw         []byte
+	Binary      bool // Raw is not text: sent base64-encoded, as API Gateway wants binary bodies
 	ContentType string
 	Headers     map[string]string
 }
@@ -97,6 +103,7 @@ func New(s Services) *API {
 	a.searchRoutes()
 	a.activityLogRoutes()
 	a.emailActionRoutes()
+	a.publicActRoutes()
 	a.opsRoutes()
 	a.meRoutes()
 	a.consoleRoutes()
@@ -279,6 +286,9 @@ func render(r Response) events.APIGatewayV2HTTPResponse {
 	case r.Raw != nil:
 		out.Headers["content-type"] = r.ContentType
 		out.Body = string(r.Raw)
+		if r.Binary {
+			out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(r.Raw), true
+		}
 	case r.Body != nil:
 		b, err := json.Marshal(r.Body)
 		if err != nil {

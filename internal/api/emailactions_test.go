@@ -36,14 +36,21 @@ func TestTheCancelLinkOfTheConfirmationMail(t *testing.T) {
 		t.Fatal("no confirmation mail with a reply token")
 	}
 	link := "/v1/email-actions/" + token
-	ask := w.call("GET", link, "", "")
-	if ask.status != 200 || !strings.Contains(string(ask.body), "?do=1") {
-		t.Fatalf("opening the link: %d", ask.status)
+	// Opening the link (as a mail scanner does, with or without the old ?do=1) only asks: the page
+	// names the action, the account, the request and its dates, in the request's language.
+	for _, open := range []string{link, link + "?do=1"} {
+		ask := w.call("GET", open, "", "")
+		page := string(ask.body)
+		if ask.status != 200 || !strings.Contains(page, `<form method="post">`) || !strings.Contains(page, req.ID) ||
+			!strings.Contains(page, "Отменить удаление учётной записи «") || !strings.Contains(page, "безвозвратно с ") {
+			t.Fatalf("opening %s: %d %s", open, ask.status, page)
+		}
+		if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != request.StatusSoftDeleted {
+			t.Fatalf("opening the link acted: %s", got.Status)
+		}
 	}
-	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != request.StatusSoftDeleted {
-		t.Fatalf("opening the link acted: %s", got.Status)
-	}
-	if r := w.call("GET", link+"?do=1", "", ""); r.status != 200 || !strings.Contains(string(r.body), req.ID) {
+	if r := w.call("POST", link, "", ""); r.status != 200 || !strings.Contains(string(r.body), req.ID) ||
+		!strings.Contains(string(r.body), "отменено") {
 		t.Fatalf("the button: %d %s", r.status, r.body)
 	}
 	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Status != request.StatusCancelled {
@@ -52,10 +59,10 @@ func TestTheCancelLinkOfTheConfirmationMail(t *testing.T) {
 	if acct, _ := w.sys.Store.Account(w.ctx, a.ID); acct.Status != platform.AccountActive {
 		t.Fatalf("account %s after the cancel", acct.Status)
 	}
-	if r := w.call("GET", link+"?do=1", "", ""); r.status != 200 {
+	if r := w.call("POST", link, "", ""); r.status != 200 {
 		t.Fatalf("the button again: %d", r.status)
 	}
-	if r := w.call("GET", "/v1/email-actions/not-a-token?do=1", "", ""); r.status != 404 {
+	if r := w.call("POST", "/v1/email-actions/not-a-token", "", ""); r.status != 404 {
 		t.Fatalf("unknown token: %d", r.status)
 	}
 }
@@ -81,13 +88,23 @@ func TestAConfirmLinkExpiresAfter72Hours(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := make(1, "fresh1token")
-	if r := w.call("GET", "/v1/email-actions/stale0token?do=1", "", ""); r.status != 404 {
+	if r := w.call("GET", "/v1/email-actions/stale0token", "", ""); r.status != 404 {
+		t.Fatalf("the page of a 73-hour-old link: %d", r.status)
+	}
+	if r := w.call("POST", "/v1/email-actions/stale0token", "", ""); r.status != 404 {
 		t.Fatalf("a 73-hour-old link: %d", r.status)
 	}
 	if got, _ := w.sys.Ledger.Get(w.ctx, stale.ID); got.Status != request.StatusAwaitingVerification {
 		t.Fatalf("an expired link acted: %s", got.Status)
 	}
-	if r := w.call("GET", "/v1/email-actions/fresh1token?do=1", "", ""); r.status != 200 {
+	if r := w.call("GET", "/v1/email-actions/fresh1token", "", ""); r.status != 200 || !strings.Contains(string(r.body), fresh.ID) ||
+		!strings.Contains(string(r.body), `<form method="post">`) {
+		t.Fatalf("the page of a fresh link: %d %s", r.status, r.body)
+	}
+	if got, _ := w.sys.Ledger.Get(w.ctx, fresh.ID); got.Status != request.StatusAwaitingVerification {
+		t.Fatalf("opening a fresh link acted: %s", got.Status)
+	}
+	if r := w.call("POST", "/v1/email-actions/fresh1token", "", ""); r.status != 200 {
 		t.Fatalf("a fresh link: %d %s", r.status, r.body)
 	}
 	w.settle()

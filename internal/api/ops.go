@@ -77,6 +77,8 @@ func (a *API) runOps(ctx context.Context, r *route, req events.APIGatewayV2HTTPR
 
 func (a *API) opsRoutes() {
 	a.add(&route{method: http.MethodGet, path: "/v1/ops/me", ops: true, h: a.opsMe})
+	a.holdRoutes()
+	a.actRoutes()
 }
 
 // opsMe answers who the operator is, as their actions will record them.

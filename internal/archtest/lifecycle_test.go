@@ -10,7 +10,7 @@ import (
 // services that act on it. The Step Functions adapter (internal/workflow) calls them, never the
 // other way round.
 var domain = []string{"internal/request", "internal/requests", "internal/notify", "internal/ledger",
-	"internal/deletion", "internal/erasure", "internal/evidence", "internal/retention", "internal/mailer",
+	"internal/deletion", "internal/holds", "internal/erasure", "internal/evidence", "internal/retention", "internal/mailer",
 	"internal/platform", "internal/datamap", "internal/calendar"}
 
 // No domain package depends on the workflow adapter, directly or through another package: the

@@ -61,6 +61,10 @@ type Config struct {
 	// officer's team): a token whose OpsGroupClaim claim (a list, as "cognito:groups" is, or one name)
 	// contains OpsGroup may use /v1/ops/…; DefaultOpsGroupClaim and DefaultOpsGroup when unset.
 	OpsGroupClaim, OpsGroup string
+	// ActLinkSecret (ACT_LINK_SECRET) keys the HMAC of the public, expiring links to an act of
+	// destruction that the final mail carries (evidence.ActLinks): set for the functions that sign
+	// them (the final mail: finish-request, the SLA sweep) and the API that verifies them.
+	ActLinkSecret string
 	// ConsoleOIDC* (CONSOLE_OIDC_AUTHORIZE_URL, CONSOLE_OIDC_TOKEN_URL, CONSOLE_OIDC_CLIENT_ID,
 	// CONSOLE_OIDC_SCOPE, all optional) are how the web console signs people in: Authorization Code
 	// with PKCE against the provider that issues the dashboard's JWTs. Without an authorize URL the
@@ -113,6 +117,7 @@ const (
 	EnvTelegramAPIBaseURL        = "TELEGRAM_API_BASE_URL"
 	EnvOpsGroupClaim             = "OPS_GROUP_CLAIM"
 	EnvOpsGroup                  = "OPS_GROUP"
+	EnvActLinkSecret             = "ACT_LINK_SECRET"
 	EnvConsoleOIDCAuthorizeURL   = "CONSOLE_OIDC_AUTHORIZE_URL"
 	EnvConsoleOIDCTokenURL       = "CONSOLE_OIDC_TOKEN_URL"
 	EnvConsoleOIDCClientID       = "CONSOLE_OIDC_CLIENT_ID"
@@ -186,7 +191,15 @@ var variables = map[string]variable{
 	EnvConnectionWipeMachine:     text(true, func(c *Config) *string { return &c.ConnectionWipeMachine }),
 	EnvEndCustomerRequestMachine: text(true, func(c *Config) *string { return &c.EndCustomerRequestMachine }),
 	EnvExtraHolidays:             text(false, func(c *Config) *string { return &c.ExtraHolidays }),
-	EnvExtraWorkdays:             text(false, func(c *Config) *string { return &c.ExtraWorkdays }),
+	EnvActLinkSecret: {required: true, set: func(c *Config, v string) error {
+		if len(v) < 32 {
+			// The value is not repeated: it is a secret.
+			return fmt.Errorf("%s must be at least 32 characters", EnvActLinkSecret)
+		}
+		c.ActLinkSecret = v
+		return nil
+	}},
+	EnvExtraWorkdays: text(false, func(c *Config) *string { return &c.ExtraWorkdays }),
 	EnvOpsGroupClaim: {set: func(c *Config, v string) error {
 		c.OpsGroupClaim = cmp.Or(v, DefaultOpsGroupClaim)
 		return nil
@@ -337,6 +350,7 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvTelegramAPIBaseURL: DefaultTelegramAPIBaseURL,
 		EnvOpsGroupClaim:      DefaultOpsGroupClaim,
 		EnvOpsGroup:           DefaultOpsGroup,
+		EnvActLinkSecret:      "local-act-link-secret-for-make-run-only",
 	}
 }
 
@@ -348,5 +362,6 @@ func Names() []string {
 		EnvOperatorNameEN, EnvOperatorAddressEN, EnvJWTIssuer, EnvJWTAudience,
 		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
 		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress, EnvOpsGroupClaim, EnvOpsGroup,
-		EnvConsoleOIDCAuthorizeURL, EnvConsoleOIDCTokenURL, EnvConsoleOIDCClientID, EnvConsoleOIDCScope, EnvConsoleDemoSignIn}
+		EnvActLinkSecret, EnvConsoleOIDCAuthorizeURL, EnvConsoleOIDCTokenURL, EnvConsoleOIDCClientID, EnvConsoleOIDCScope,
+		EnvConsoleDemoSignIn}
 }

@@ -385,8 +385,15 @@ func (s *Service) Evidence(ctx context.Context, requestID string) ([]evidence.Re
 	return out, nil
 }
 
-// ReleaseHold releases a legal hold and finishes every request it held: each goes back to
-// hard_deleting and runs to completion, now destroying what the hold kept.
+// Act reads one act of destruction by its number (evidence.ActID); evidence.ErrNoAct if none.
+func (s *Service) Act(ctx context.Context, actID string) (evidence.Record, error) {
+	return s.journal().Act(ctx, actID)
+}
+
+// ReleaseHold releases a legal hold and finishes every request it held in this process: each goes
+// back to hard_deleting and runs to completion, now destroying what the hold kept. Operators release
+// through internal/holds, which hands the requests to their workflows instead; this in-process
+// path is what the package's own tests drive.
 func (s *Service) ReleaseHold(ctx context.Context, holdID, actor, note string, b erasure.Budget) ([]request.Request, error) {
 	h, err := s.Ledger.ReleaseHold(ctx, holdID, actor, note)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -144,7 +145,11 @@ func (j Journal) DrawUp(ctx context.Context, rec Record, subjects []Subject) err
 	return nil
 }
 
-// Act reads back an act of destruction by its number (ActID), its journal left aside.
+// ErrNoAct: no act of destruction has that number.
+var ErrNoAct = lerr.New(lerr.ENOTFOUND, "no such act of destruction")
+
+// Act reads back an act of destruction by its number (ActID), its journal left aside; ErrNoAct
+// when there is none.
 func (j Journal) Act(ctx context.Context, actID string) (Record, error) {
 	var items []Item
 	err := platform.EachOf(ctx, j.Store, datamap.Evidence, Item{RequestID: actID}.KeyVars(), "", func(item Item) error {
@@ -155,6 +160,9 @@ func (j Journal) Act(ctx context.Context, actID string) (Record, error) {
 	})
 	if err != nil {
 		return Record{}, err
+	}
+	if len(items) == 0 {
+		return Record{}, ErrNoAct
 	}
 	rec, _, err := FromItems(items)
 	if err != nil {

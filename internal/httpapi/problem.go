@@ -34,6 +34,7 @@ var problemTypes = map[int]struct{ slug, title string }{
 	http.StatusForbidden:            {"forbidden", "Forbidden"},
 	http.StatusNotFound:             {"not-found", "Not Found"},
 	http.StatusConflict:             {"conflict", "Conflict"},
+	http.StatusGone:                 {"gone", "Gone"},
 	http.StatusUnsupportedMediaType: {"unsupported-media-type", "Unsupported Media Type"},
 	http.StatusTooManyRequests:      {"too-many-requests", "Too Many Requests"},
 	http.StatusInternalServerError:  {"internal", "Internal Server Error"},

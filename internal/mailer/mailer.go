@@ -142,9 +142,13 @@ type Data struct {
 	Counts                                        map[string]int64
 	CancelURL, ConfirmURL, DecisionURL, StatusURL string
 	Act                                           *evidence.Record
-	BotName, Channel, EndUserRef                  string
-	Reason                                        string // decline reason
-	State, Error                                  string // failure alert; State also in DeadlineMissed
+	// ActURL is a signed link to Act that opens without a login (evidence.ActLinks), valid until
+	// ActURLExpires; the final mail gives it when set.
+	ActURL                       string
+	ActURLExpires                time.Time
+	BotName, Channel, EndUserRef string
+	Reason                       string // decline reason
+	State, Error                 string // failure alert; State also in DeadlineMissed
 	// Deadline names the milestone of Timeline a DeadlineMissed alert is about.
 	Deadline string
 	// Retention is the month a RetentionReport covers.

@@ -187,6 +187,8 @@ type view struct {
 	ActText      string
 	ActHTML      htmltemplate.HTML // produced by evidence.RenderHTML, escaped there
 	ActFile      string
+	ActURL       string
+	ActURLUntil  string
 	// DeadlineMissed: the deadline's wording and its date.
 	MissedLabel, MissedAt string
 	// RetentionReport.
@@ -279,7 +281,8 @@ func (v *view) setLinks(d Data, baseURL string) error {
 	for _, u := range []struct {
 		dst *string
 		src string
-	}{{&v.CancelURL, d.CancelURL}, {&v.ConfirmURL, d.ConfirmURL}, {&v.DecisionURL, d.DecisionURL}, {&v.StatusURL, d.StatusURL}} {
+	}{{&v.CancelURL, d.CancelURL}, {&v.ConfirmURL, d.ConfirmURL}, {&v.DecisionURL, d.DecisionURL}, {&v.StatusURL, d.StatusURL},
+		{&v.ActURL, d.ActURL}} {
 		if *u.dst, err = resolveURL(baseURL, u.src); err != nil {
 			return err
 		}
@@ -383,6 +386,9 @@ func (v *view) setAct(t Template, d Data, loc string) error {
 	}
 	v.ActHTML = htmltemplate.HTML(body) // evidence.RenderHTML escaped every value already
 	v.ActFile = "act-" + fileSafe.ReplaceAllString(d.RequestID, "_") + ".json"
+	if d.ActURL != "" && !d.ActURLExpires.IsZero() {
+		v.ActURLUntil = formatDate(d.ActURLExpires, loc)
+	}
 	if v.RequestKind == "" {
 		v.RequestKind = titleOr(evidence.RequestKindTitle, d.Act.RequestKind, loc)
 	}
@@ -640,6 +646,10 @@ var monthsEN = [...]string{"January", "February", "March", "April", "May", "June
 	"September", "October", "November", "December"}
 
 // formatDate is the Moscow date: "2 января 2027 г." or "2 January 2027".
+// FormatDate is a date as the mails write it, in Moscow time: "2 марта 2026 г.", "2 March 2026"; the
+// pages a mail's link opens write dates the same way.
+func FormatDate(t time.Time, loc string) string { return formatDate(t, loc) }
+
 func formatDate(t time.Time, loc string) string {
 	t = t.In(Moscow)
 	if loc == LocaleEN {

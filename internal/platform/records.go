@@ -511,11 +511,14 @@ const (
 
 // LegalHold keeps data a lawful authority asked for until it is released.
 type LegalHold struct {
-	ID           string     `dynamodbav:"holdId"`
-	AccountID    string     `dynamodbav:"accountId"`
-	ScopeKind    string     `dynamodbav:"scopeKind"` // account, bot or end_user
-	ScopeID      string     `dynamodbav:"scopeId"`
-	Reason       string     `dynamodbav:"reason"`
+	ID        string `dynamodbav:"holdId"`
+	AccountID string `dynamodbav:"accountId"`
+	ScopeKind string `dynamodbav:"scopeKind"` // account, bot or end_user
+	ScopeID   string `dynamodbav:"scopeId"`
+	Reason    string `dynamodbav:"reason"`
+	// Authority is who demands the data be kept (a court, an investigator); AuthorityRef is their
+	// request's reference.
+	Authority    string     `dynamodbav:"authority,omitempty"`
 	AuthorityRef string     `dynamodbav:"authorityRef"`
 	PlacedBy     string     `dynamodbav:"placedBy"`
 	PlacedAt     time.Time  `dynamodbav:"placedAt"`

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -197,9 +198,13 @@ func (s *Sweep) holdObjectsTag(ctx context.Context, t platform.Target, released,
 	}
 }
 
-// setLifecycleTag sets (or, with "", removes) an object's lifecycle tag, keeping its other tags.
+// setLifecycleTag sets (or, with "", removes) an object's lifecycle tag, keeping its other tags. A
+// file deleted between the listing and the tagging (a deletion a released hold resumed) needs no tag.
 func (s *Sweep) setLifecycleTag(ctx context.Context, bucket, key, value string) error {
 	cur, err := s.S3.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if noSuchKey(err) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("read a file's tags: %w", err)
 	}
@@ -221,8 +226,18 @@ func (s *Sweep) setLifecycleTag(ctx context.Context, bucket, key, value string) 
 	}
 	_, err = s.S3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		Tagging: &s3types.Tagging{TagSet: tags}})
+	if noSuchKey(err) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("tag a file: %w", err)
 	}
 	return nil
+}
+
+// noSuchKey reports whether S3 answered that the object does not exist (not a modelled error of
+// the tagging calls: its code says it).
+func noSuchKey(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "NoSuchKey"
 }

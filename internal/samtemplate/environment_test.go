@@ -218,6 +218,7 @@ func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[str
 	t.Helper()
 	valid := map[string]string{config.EnvTTLSafetyMargin: "168h", config.EnvTelegramAPIBaseURL: "https://api.telegram.org",
 		config.EnvExtraHolidays: "2030-01-02", config.EnvExtraWorkdays: "2030-01-05",
+		config.EnvActLinkSecret:           strings.Repeat("k", 32),
 		config.EnvConsoleOIDCAuthorizeURL: "https://auth.example.com/oauth2/authorize", config.EnvConsoleOIDCTokenURL: "https://auth.example.com/oauth2/token",
 		config.EnvConsoleDemoSignIn: "/_local/demo"}
 	value := func(name string) string {

@@ -134,7 +134,8 @@ type Report struct {
 	// their status, or re-driven MaxRedrives times already): their deadlines escalate.
 	Stalled int `json:"stalled"`
 	// Held counts requests under legal hold: a hold lawfully pauses the deletion, so their deadlines
-	// are not escalated and nothing is re-driven.
+	// are not escalated and nothing is re-driven. A request every hold of which is released is not
+	// held any more: the run resumes it and starts its machine again (counted in Redriven).
 	Held int `json:"held"`
 	// Errors counts requests the run could not handle; the next run tries again.
 	Errors int `json:"errors"`
@@ -227,8 +228,11 @@ func (s *Sweep) one(ctx context.Context, id string, now time.Time, rep *Report) 
 	}
 	rep.Checked++
 	if r.Status == request.StatusHeld {
-		rep.Held++
-		return nil
+		resumed, err := s.resumeReleased(ctx, r, rep)
+		if !resumed {
+			rep.Held++
+		}
+		return err
 	}
 	if r, err = s.reconcile(ctx, r, now, rep); err != nil {
 		return err
@@ -381,10 +385,10 @@ func needsWorkflow(r request.Request) bool {
 
 // redrivable reports whether starting r's machine again is safe: each machine starts with Open,
 // which accepts received and scheduled for every kind, soft_deleted for an account deletion (the
-// switch-off is conditional and the confirmation is sent once, so only the window's Wait is re-armed) and hard_deleting for the plain
-// erase machines (the erase resumes; what is gone stays gone). An account deletion or an
-// end-customer request in hard_deleting, and an account deletion in awaiting_backup_rotation, make
-// Open fail, and the machine would mark the request failed: those are not re-driven.
+// switch-off is conditional and the confirmation is sent once, so only the window's Wait is
+// re-armed), and hard_deleting for every kind (the erase resumes; what is gone stays gone): an
+// account deletion passes its window at once, a decided end-customer request has its decision
+// handed over at once. An account deletion in awaiting_backup_rotation is finished, not re-driven.
 func redrivable(r request.Request) bool {
 	switch r.Status {
 	case request.StatusReceived, request.StatusScheduled:
@@ -392,7 +396,7 @@ func redrivable(r request.Request) bool {
 	case request.StatusSoftDeleted:
 		return r.Kind == request.KindAccountDeletion
 	case request.StatusHardDeleting:
-		return r.Kind != request.KindAccountDeletion && r.Kind != request.KindEndCustomerRequest
+		return r.Kind != request.KindEndCustomerRequest || r.Decision != nil
 	}
 	return false
 }
@@ -453,6 +457,48 @@ func (s *Sweep) reconcile(ctx context.Context, r request.Request, now time.Time,
 	rep.Redriven++
 	s.log().Warn("sla sweep: workflow re-driven", "request", r.ID, "kind", r.Kind, "status", r.Status, "why", why, "execution", name)
 	return s.Ledger.Note(ctx, r.ID, Actor, fmt.Sprintf("%s%s; started execution %s", redrivenPrefix, why, name))
+}
+
+// resumeReleased finishes a request every hold of which is released but which is still held (the
+// release could not resume it): the Resume transition, then its machine started again. It reports
+// whether it resumed r.
+func (s *Sweep) resumeReleased(ctx context.Context, r request.Request, rep *Report) (bool, error) {
+	if len(r.HeldBy) == 0 {
+		return false, nil
+	}
+	for _, id := range r.HeldBy {
+		h, err := s.Ledger.Hold(ctx, id)
+		if errors.Is(err, ledger.ErrHoldNotFound) {
+			continue // no such hold keeps anything
+		}
+		if err != nil {
+			return false, err
+		}
+		if h.ReleasedAt == nil {
+			return false, nil
+		}
+	}
+	held := slices.Clone(r.HeldBy)
+	r, err := s.Ledger.Update(ctx, r.ID, func(x *request.Request) error {
+		if x.Status != request.StatusHeld || !slices.Equal(x.HeldBy, held) {
+			return errAlready
+		}
+		return x.Resume(s.now(), Actor, "its legal holds ("+strings.Join(held, ", ")+") are released: finishing the deletion")
+	})
+	if errors.Is(err, errAlready) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	name, err := s.start(ctx, r, redrives(r)+1)
+	if err != nil {
+		return true, err // resumed; the next run re-drives it as any hard_deleting request without a workflow
+	}
+	rep.Redriven++
+	s.log().Warn("sla sweep: held request resumed after its holds' release", "request", r.ID, "kind", r.Kind, "execution", name)
+	_, err = s.Ledger.Note(ctx, r.ID, Actor, fmt.Sprintf("%sits legal holds are released; started execution %s", redrivenPrefix, name))
+	return true, err
 }
 
 // closedStatuses are the closed statuses a done request's outcome mail may be pending in.

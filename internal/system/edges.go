@@ -5,6 +5,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/console"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/holds"
 	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
@@ -22,7 +23,19 @@ func apiOf(g *wiring.Graph) *api.API {
 	c := g.Need(config.EnvOpsGroupClaim, config.EnvOpsGroup, config.EnvConsoleOIDCAuthorizeURL, config.EnvConsoleOIDCTokenURL,
 		config.EnvConsoleOIDCClientID, config.EnvConsoleOIDCScope, config.EnvConsoleDemoSignIn)
 	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
-		Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup}, Console: consoleOf(c)})
+		Holds: holdsOf(g), ActLinks: g.ActLinks(), Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup},
+		Console: consoleOf(c)})
+}
+
+// holdsOf places and releases legal holds: the TTL of what a hold covers is settled by the
+// retention sweep's batches (within the call's time; the sweep continues the rest), and the
+// requests a release resumes are handed to their workflows.
+func holdsOf(g *wiring.Graph) *holds.Service {
+	c := g.Need(config.EnvPlatformTable, config.EnvLedgerTable)
+	ttl := &retention.Sweep{DB: g.DynamoDB(), S3: g.S3(), Ledger: g.Ledger(), Store: g.Store(), Policy: g.Policy(), Now: g.Now(),
+		Tables:  map[string]string{datamap.PlatformTable: c.PlatformTable, datamap.LedgerTable: c.LedgerTable},
+		Buckets: g.Buckets()}
+	return &holds.Service{Ledger: g.Ledger(), Store: g.Store(), TTL: ttl, Workflows: g.Starter(), Now: g.Now()}
 }
 
 // consoleOf is how the web console signs people in, from the configuration.
@@ -58,7 +71,7 @@ func telegramSweepOf(g *wiring.Graph) *tgsweep.Sweep {
 // slaSweepOf escalates missed deadlines and re-drives stalled workflows.
 func slaSweepOf(g *wiring.Graph) *slasweep.Sweep {
 	return &slasweep.Sweep{Ledger: g.Ledger(), Starter: g.Starter(), SFN: g.SFN(), Mail: g.Mailer(),
-		PrivacyOfficer: g.PrivacyOfficer(), Finisher: g.Tasks(), FinalMail: g.Tasks(), Now: g.Now()}
+		PrivacyOfficer: g.PrivacyOfficer(), Finisher: g.FinalMailTasks(), FinalMail: g.FinalMailTasks(), Now: g.Now()}
 }
 
 // retentionSweepOf deletes what is past its retention, repairs missing TTLs and consumes the TTL

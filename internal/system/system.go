@@ -16,6 +16,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/erasure"
+	"github.com/lethe-dev/lethe/internal/holds"
 	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/mailer"
@@ -46,6 +47,8 @@ type System struct {
 	Tasks    *workflow.Tasks
 	Requests *requests.Service
 	Reauth   *reauth.Guard
+	// Holds places, releases and lists legal holds (the ops API and `lethe hold`).
+	Holds *holds.Service
 	// intake acts on the mail the info@ mailbox receives (the SES receipt rule's Lambda action).
 	Intake *intake.Service
 	// telegramSweep wipes the connections whose bot token Telegram refuses (functions/telegram-sweep).
@@ -66,8 +69,8 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 	g := wiring.NewGraph(config.Loaded(cfg), c, now)
 	retention := retentionSweepOf(g)
 	s := &System{Config: cfg, Store: g.Store(), Ledger: g.Ledger(), Engine: g.Engine(), Deletion: g.Deletion(),
-		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.Tasks(), Requests: g.Requests(),
-		Reauth: g.Reauth(), Intake: intakeOf(g), TelegramSweep: telegramSweepOf(g), SLASweep: slaSweepOf(g),
+		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.FinalMailTasks(), Requests: g.Requests(),
+		Reauth: g.Reauth(), Holds: holdsOf(g), Intake: intakeOf(g), TelegramSweep: telegramSweepOf(g), SLASweep: slaSweepOf(g),
 		RetentionSweep: retention, Webhooks: webhooksOf(g), Now: g.Now()}
 	if err := g.Err(); err != nil {
 		return nil, err
@@ -78,7 +81,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 // API is the dashboard API over the services.
 func (s *System) API() *api.API {
 	return api.New(api.Services{Store: s.Store, Ledger: s.Ledger, Requests: s.Requests, Deletion: s.Deletion,
-		Reauth: s.Reauth, Now: s.Now, Ops: api.OpsAccess{Claim: s.Config.OpsGroupClaim, Group: s.Config.OpsGroup},
+		Holds: s.Holds, ActLinks: s.Tasks.ActLinks, Reauth: s.Reauth, Now: s.Now, Ops: api.OpsAccess{Claim: s.Config.OpsGroupClaim, Group: s.Config.OpsGroup},
 		Console: consoleOf(s.Config)})
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/request"
 )
@@ -16,12 +17,15 @@ import (
 // Status is the status page's data (api/openapi.yaml DeletionStatus): the deletion's state and
 // dates, and how many items it destroyed — never who, or what they said.
 type Status struct {
-	ConfirmationCode string         `json:"confirmationCode"`
-	Status           request.Status `json:"status"`
-	CreatedAt        time.Time      `json:"createdAt"`
-	UpdatedAt        time.Time      `json:"updatedAt"`
-	CompleteBy       *time.Time     `json:"completeBy,omitempty"`
-	CompletedAt      *time.Time     `json:"completedAt"`
+	ConfirmationCode string `json:"confirmationCode"`
+	// RequestID and Kind say which request the page is about (an opaque id and what it deletes).
+	RequestID   string         `json:"requestId"`
+	Kind        request.Kind   `json:"kind"`
+	Status      request.Status `json:"status"`
+	CreatedAt   time.Time      `json:"createdAt"`
+	UpdatedAt   time.Time      `json:"updatedAt"`
+	CompleteBy  *time.Time     `json:"completeBy,omitempty"`
+	CompletedAt *time.Time     `json:"completedAt"`
 	// ItemsDeleted counts what was destroyed so far; with the deletion completed, 0 means no data
 	// was held for that identity.
 	ItemsDeleted int64 `json:"itemsDeleted"`
@@ -55,7 +59,7 @@ func (s *Service) statusPage(ctx context.Context, c *call) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	st := Status{ConfirmationCode: code, Status: req.Status, CreatedAt: req.CreatedAt, UpdatedAt: req.UpdatedAt, CompletedAt: req.ClosedAt}
+	st := Status{ConfirmationCode: code, RequestID: req.ID, Kind: req.Kind, Status: req.Status, CreatedAt: req.CreatedAt, UpdatedAt: req.UpdatedAt, CompletedAt: req.ClosedAt}
 	if at, ok := req.Deadlines[request.DeadlineCompleteBy]; ok {
 		st.CompleteBy = &at
 	}
@@ -100,11 +104,34 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"done": func(s request.Status) bool {
 		return s == request.StatusCompleted || s == request.StatusAwaitingBackupRotation
 	},
+	"kind": func(k request.Kind, i int) string {
+		w, ok := evidence.RequestKindTitle(string(k), [2]string{evidence.LocaleRU, evidence.LocaleEN}[i])
+		if !ok {
+			return string(k)
+		}
+		return w
+	},
+	// stage is where a request stands on the page's three steps: 1 received, 2 deleting, 3 done.
+	"stage": func(s request.Status) int {
+		switch s {
+		case request.StatusCompleted, request.StatusAwaitingBackupRotation:
+			return 3
+		case request.StatusHardDeleting, request.StatusHeld, request.StatusFailed:
+			return 2
+		}
+		return 1
+	},
 }).Parse(`
 {{define "head"}}<!doctype html><html><head><meta charset="utf-8"><meta name="robots" content="noindex"><meta name="viewport" content="width=device-width"><title>Удаление данных / Data deletion</title></head><body style="font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.5">{{end}}
 {{define "status"}}{{template "head"}}
 <h1>Удаление данных / Data deletion</h1>
+<p>Заявка № / Request <code>{{.RequestID}}</code>: {{kind .Kind 0}} / {{kind .Kind 1}}</p>
 <p>Код подтверждения / Confirmation code: <code>{{.ConfirmationCode}}</code></p>
+{{$st := stage .Status}}<ol>
+<li>{{if eq $st 1}}<strong>{{end}}Получена / Received — {{date .CreatedAt}}{{if eq $st 1}}</strong>{{end}}</li>
+<li>{{if eq $st 2}}<strong>{{end}}Данные удаляются / Data being deleted{{if eq $st 2}}</strong>{{end}}</li>
+<li>{{if eq $st 3}}<strong>{{end}}Выполнена / Done{{if .CompletedAt}} — {{date .CompletedAt}}{{end}}{{if eq $st 3}}</strong>{{end}}</li>
+</ol>
 <section lang="ru"><h2>Состояние</h2>
 <p>Заявка {{word .Status 0}}. Получена {{date .CreatedAt}}.{{if .CompleteBy}} Срок исполнения — не позднее {{date .CompleteBy}}.{{end}}{{if .CompletedAt}} Выполнена {{date .CompletedAt}}.{{end}}</p>
 {{if done .Status}}{{if .ItemsDeleted}}<p>Удалено записей: {{.ItemsDeleted}}.</p>{{else}}<p>Данных, связанных с этим пользователем, у нас не было: удалять было нечего.</p>{{end}}{{end}}

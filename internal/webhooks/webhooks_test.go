@@ -235,14 +235,20 @@ func TestMetaDataDeletionDeletesEveryBotsEndUsersAndShowsItsStatus(t *testing.T)
 	path := "/deletion-status/" + ans.Code
 	js := w.do("GET", path, "", "", "Accept", "application/json")
 	var st struct {
+		RequestID    string `json:"requestId"`
+		Kind         string `json:"kind"`
 		Status       string `json:"status"`
 		ItemsDeleted int64  `json:"itemsDeleted"`
 	}
-	if js.status != 200 || json.Unmarshal([]byte(js.body), &st) != nil || st.Status != "completed" || st.ItemsDeleted == 0 {
+	if js.status != 200 || json.Unmarshal([]byte(js.body), &st) != nil || st.Status != "completed" || st.ItemsDeleted == 0 ||
+		st.RequestID == "" || st.Kind != "channel_identity_deletion" {
 		t.Fatalf("status JSON %d %s", js.status, js.body)
 	}
+	// The page says which request it is, what it deletes and which step it has reached.
 	page := w.do("GET", path, "", "", "Accept", "text/html")
-	if page.status != 200 || !strings.Contains(page.body, "выполнена") || !strings.Contains(page.body, "completed") || strings.Contains(page.body, asid) {
+	if page.status != 200 || !strings.Contains(page.body, "выполнена") || !strings.Contains(page.body, "completed") || strings.Contains(page.body, asid) ||
+		!strings.Contains(page.body, st.RequestID) || !strings.Contains(page.body, "запрос Meta") ||
+		!strings.Contains(page.body, "<strong>Выполнена / Done") {
 		t.Fatalf("status page %d %s", page.status, page.body)
 	}
 	if r := w.do("GET", "/deletion-status/"+strings.Repeat("a", 32), "", "", "Accept", "application/json"); r.status != 404 {

@@ -148,7 +148,7 @@ func TestFunctionsFoldersAndEvents(t *testing.T) {
 			logical += strings.ToUpper(p[:1]) + p[1:]
 		}
 		// main calls its builder (internal/system/wiring/tasks.go), which returns the task's Lambda handler.
-		builder := regexp.MustCompile(`func ` + logical + `\(g \*Graph\)[^{]*\{\s*return workflow\.Lambda\(g\.Tasks\(\)\.` + method + `\)\s*\}`)
+		builder := regexp.MustCompile(`func ` + logical + `\(g \*Graph\)[^{]*\{\s*return workflow\.Lambda\(g\.(?:FinalMail)?Tasks\(\)\.` + method + `\)\s*\}`)
 		if !strings.Contains(string(main), "handler := wiring."+logical+"(g)") || !builder.Match(lambdas) {
 			t.Errorf("functions/%s/main.go does not start Tasks.%s", folder, method)
 		}

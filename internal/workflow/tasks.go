@@ -55,7 +55,10 @@ type Tasks struct {
 	// SliceItems, when set, bounds it by items (tests use it to force many slices).
 	SliceDuration time.Duration
 	SliceItems    int64
-	Now           func() time.Time
+	// ActLinks signs the link to the act the final mail gives, which opens without a login (the
+	// owner of a deleted account has none); with no secret the mail carries the act alone.
+	ActLinks evidence.ActLinks
+	Now      func() time.Time
 }
 
 func (t *Tasks) now() time.Time { return now(t.Now).get() }
@@ -165,6 +168,11 @@ func (t *Tasks) Open(ctx context.Context, in State) (Opened, error) {
 
 func (t *Tasks) openAccountDeletion(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
+	if req.Status == request.StatusHardDeleting {
+		// Resumed after a legal hold's release (or started again while its hard delete ran): the
+		// window is long over, so the Wait passes at once and BeginHardDelete carries on the erase.
+		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
+	}
 	if req.Status == request.StatusCancelled {
 		// Cancelled before the workflow got here: the Wait passes at once and BeginHardDelete ends it.
 		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
@@ -274,7 +282,9 @@ func (t *Tasks) botName(ctx context.Context, req request.Request) (string, error
 func (t *Tasks) openEndCustomer(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
 	req, err := t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
-		if r.Status == request.StatusAwaitingVerification {
+		// A request already decided and being erased (resumed after a legal hold's release) keeps
+		// its status: the wait that follows finds the decision on it and hands it over at once.
+		if r.Status == request.StatusAwaitingVerification || r.Status == request.StatusHardDeleting && r.Decision != nil {
 			return nil
 		}
 		if err := r.AwaitOwner(now, "system", "waiting for the bot owner's decision"); err != nil {
@@ -516,8 +526,12 @@ func (t *Tasks) mailAct(ctx context.Context, req request.Request) error {
 		return badInput("finish %s: no act of destruction", req.ID)
 	}
 	act := acts[len(acts)-1]
-	return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeletionCompleted, To: []string{req.Requester},
-		Data: mailer.Data{AccountEmail: req.Requester, Act: &act}}, "")
+	data := mailer.Data{AccountEmail: req.Requester, Act: &act}
+	if len(t.ActLinks.Secret) > 0 {
+		data.ActURLExpires = t.now().Add(evidence.ActLinkTTL)
+		data.ActURL = t.ActLinks.Path(act.RequestID, data.ActURLExpires)
+	}
+	return t.sendOnce(ctx, req, mailer.Mail{Template: mailer.AccountDeletionCompleted, To: []string{req.Requester}, Data: data}, "")
 }
 
 // AwaitDecision is the task an end-customer request waits in: it keeps the task token on the request

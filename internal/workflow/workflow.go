@@ -100,6 +100,39 @@ func (s *Starter) Start(ctx context.Context, req request.Request) (string, error
 	return arn, err
 }
 
+// Restart starts req's machine again under the execution name of its id and suffix (at most 80
+// characters): a request whose first execution has ended, such as one a legal hold stopped and its
+// release resumed. A second start with the same suffix finds the first (ExecutionAlreadyExists) and
+// returns it. The execution is recorded on the request.
+func (s *Starter) Restart(ctx context.Context, req request.Request, suffix string) (string, error) {
+	machine, err := s.Machines.For(req.Kind)
+	if err != nil {
+		return "", err
+	}
+	name := req.ID + "-" + suffix
+	if len(name) > 80 {
+		name = name[:80]
+	}
+	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machine), Name: aws.String(name),
+		Input: aws.String(`{"requestId":"` + req.ID + `"}`)})
+	var exists *types.ExecutionAlreadyExists
+	var arn string
+	switch {
+	case errors.As(err, &exists):
+		arn = ExecutionARN(machine, name)
+	case err != nil:
+		return "", fmt.Errorf("restart the workflow of %s: %w", req.ID, err)
+	default:
+		arn = aws.ToString(out.ExecutionArn)
+	}
+	_, err = s.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+		r.ExecutionARN = arn
+		return nil
+	})
+	return arn, err
+}
+
 // Runs reports whether a workflow runs requests of kind k; the error says why not.
 func (s *Starter) Runs(k request.Kind) error {
 	_, err := s.Machines.For(k)

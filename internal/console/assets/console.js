@@ -13,6 +13,8 @@ const PAGES = [
   "./pages/account-deletion.js",
   "./pages/requests.js",
   "./pages/end-customer.js",
+  "./pages/ops-holds.js",
+  "./pages/ops-acts.js",
 ];
 
 const TOKEN = "lethe.token";

@@ -31,7 +31,7 @@ func CompleteDeletion(g *Graph) func(context.Context, workflow.State) (workflow.
 
 // FinishRequest is the workflows' Finish task (functions/finish-request).
 func FinishRequest(g *Graph) func(context.Context, workflow.State) (workflow.Done, error) {
-	return workflow.Lambda(g.Tasks().Finish)
+	return workflow.Lambda(g.FinalMailTasks().Finish)
 }
 
 // AwaitDecision is the workflows' AwaitDecision task (functions/await-decision).

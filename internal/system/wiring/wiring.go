@@ -257,6 +257,20 @@ func (g *Graph) Tasks() *workflow.Tasks {
 	return g.made.tasks
 }
 
+// ActLinks signs and checks the public links to an act of destruction (ACT_LINK_SECRET): asked
+// for only by the functions that sign them (the final mail) and the API that checks them.
+func (g *Graph) ActLinks() evidence.ActLinks {
+	return evidence.ActLinks{Secret: []byte(g.Need(config.EnvActLinkSecret).ActLinkSecret)}
+}
+
+// FinalMailTasks are the workflow tasks of a function that sends the final mail with the act
+// (finish-request, the SLA sweep): the shared Tasks, signing the act's public link.
+func (g *Graph) FinalMailTasks() *workflow.Tasks {
+	t := g.Tasks()
+	t.ActLinks = g.ActLinks()
+	return t
+}
+
 // Reauth guards account deletion with the owner's password.
 func (g *Graph) Reauth() *reauth.Guard {
 	if g.made.reauth == nil {
