@@ -268,6 +268,19 @@ func (b *Browser) Type(label, text string) {
 	b.run("type into "+label, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
+// CheckLabels fails the test for every visible form control of the page without a label (a
+// <label> for it or around it, aria-label or aria-labelledby): a screen reader could not name it.
+func (b *Browser) CheckLabels() {
+	b.t.Helper()
+	var bare []string
+	b.Eval(`[...document.querySelectorAll("input, select, textarea")].filter(e => e.offsetParent !== null && e.type !== "hidden")
+		.filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
+		.map(e => e.outerHTML.slice(0, 120))`, &bare)
+	for _, e := range bare {
+		b.t.Errorf("a form control without a label: %s", e)
+	}
+}
+
 // Keys sends key presses to whatever has the focus ("\t" Tab, "\r" Enter, "\x1b" Escape).
 func (b *Browser) Keys(keys string) {
 	b.t.Helper()

@@ -61,6 +61,7 @@ func TestPrivacyDeletesTheFilteredBotUsers(t *testing.T) {
 	if got := b.Text(`[data-testid="privacy-delete"]`); got != button {
 		t.Errorf("the delete button says %q, want %q", got, button)
 	}
+	b.CheckLabels()
 	b.Shot("privacy-preview")
 
 	// Cancel in the confirmation deletes nothing.

@@ -32,6 +32,7 @@ func TestSignInShowsEachRoleItsScreens(t *testing.T) {
 			t.Errorf("no sign-in button for officer %s", o.Sub)
 		}
 	}
+	b.CheckLabels()
 	b.Shot("signin")
 
 	nav := func() string { return b.Text("#nav") }
@@ -87,6 +88,13 @@ func TestTheConsoleFitsAPhone(t *testing.T) {
 		t.Error("the console is wider than a 375 px window")
 	}
 	b.Shot("phone-owner")
+	b.Go("#/privacy")
+	b.WaitVisible(`[data-testid="privacy-end-users"], [data-testid="privacy-none"]`)
+	b.Eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)
+	if overflow {
+		t.Error("the Privacy screen is wider than a 375 px window")
+	}
+	b.Shot("phone-privacy")
 }
 
 // An officer's token opens the officer side: the header names the officer, and no account screen
