@@ -155,3 +155,41 @@ func TestTheConsoleWorksFromTheKeyboard(t *testing.T) {
 		t.Error("Escape in the confirmation deleted the message")
 	}
 }
+
+// The production sign-in: Authorization Code with PKCE against the OIDC provider config.json
+// names (here the harness's IdP, which checks the verifier against the challenge): the button
+// leads there and back, the code is exchanged once, and the person is signed in with the code gone
+// from the address bar. An answer whose state is not this browser's signs nobody in.
+func TestSignInThroughTheOIDCProvider(t *testing.T) {
+	b := browsertest.New(t)
+	b.SetLanguage("en")
+	demo := b.Demo()
+	owner := b.Member(1, platform.RoleOwner)
+	browsertest.IdP.Login(owner.Sub, demo.Accounts[1].ID)
+	before := browsertest.IdP.Exchanges()
+
+	b.Open("#/signin")
+	b.ClickTestID("oidc-signin")
+	b.WaitVisible(`[data-testid="signout"]`)
+	b.WaitText(owner.FullName + " · owner")
+	if n := browsertest.IdP.Exchanges() - before; n != 1 {
+		t.Errorf("%d codes exchanged, want 1", n)
+	}
+	var search string
+	b.Eval(`location.search`, &search)
+	if search != "" {
+		t.Errorf("the address keeps %q after the sign-in", search)
+	}
+	b.Shot("signin-oidc")
+
+	b.ClickTestID("signout")
+	b.WaitVisible(`[data-testid="oidc-signin"]`)
+	b.Eval(`sessionStorage.setItem("lethe.oidc.state", "mine"); sessionStorage.setItem("lethe.oidc.verifier", "v"); true`, nil)
+	b.Open("/index.html?code=code-forged&state=theirs")
+	b.WaitText("does not match")
+	var token string
+	b.Eval(`sessionStorage.getItem("lethe.token") || ""`, &token)
+	if token != "" || b.Count(`[data-testid="signout"]:not([hidden])`) != 0 {
+		t.Error("an answer with another state signed someone in")
+	}
+}
