@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/lethe-dev/lethe/internal/config"
@@ -154,7 +155,43 @@ func New(t testing.TB) *Browser {
 	if err := chromedp.Do(ctx); err != nil {
 		unavailable(t, err.Error())
 	}
-	return &Browser{t: t, ctx: ctx, Sys: sys, Base: sys.APIURL}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchErrors}); err != nil {
+		t.Fatalf("browser: install the error watch: %v", err)
+	}
+	b := &Browser{t: t, ctx: ctx, Sys: sys, Base: sys.APIURL}
+	t.Cleanup(b.checkErrors) // runs before the browser closes
+	return b
+}
+
+// watchErrors runs in every document the browser opens: it keeps, in the tab's sessionStorage
+// (which outlives navigations), every script error, unhandled promise rejection and
+// Content-Security-Policy violation, for checkErrors.
+const watchErrors = `(() => {
+	const keep = (what) => { try {
+		const all = JSON.parse(sessionStorage.getItem("lethe.test.errors") || "[]");
+		all.push(what); sessionStorage.setItem("lethe.test.errors", JSON.stringify(all)); } catch (e) {} };
+	addEventListener("error", (e) => keep("error: " + e.message));
+	addEventListener("unhandledrejection", (e) => keep("unhandled rejection: " + (e.reason && e.reason.message || e.reason)));
+	document.addEventListener("securitypolicyviolation", (e) => keep("CSP violation: " + e.violatedDirective + " " + e.blockedURI));
+})()`
+
+// checkErrors fails the test for every script error, unhandled rejection or CSP violation the
+// console's pages had.
+func (b *Browser) checkErrors() {
+	if b.t.Skipped() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { try { return sessionStorage.getItem("lethe.test.errors") || "[]" } catch (e) { return "[]" } })()`))
+	if err != nil {
+		return // no page of the console's origin is open
+	}
+	var errs []string
+	_ = json.Unmarshal([]byte(raw), &errs)
+	for _, e := range errs {
+		b.t.Errorf("the console's page had %s", e)
+	}
 }
 
 func (b *Browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -214,7 +251,7 @@ func (b *Browser) Eval(js string, out any) {
 func (b *Browser) SignIn(sub string) {
 	b.t.Helper()
 	b.Open("#/signin")
-	b.Eval(`sessionStorage.clear()`, nil) // whoever was signed in before
+	b.Eval(`sessionStorage.removeItem("lethe.token")`, nil) // whoever was signed in before
 	b.Open("#/signin")
 	b.ClickTestID("signin-" + sub)
 	b.WaitGone(`[data-testid="signin-` + sub + `"]`)
