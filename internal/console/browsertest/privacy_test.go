@@ -84,6 +84,9 @@ func TestPrivacyDeletesTheFilteredBotUsers(t *testing.T) {
 	b.Shot("privacy-progress")
 	b.WaitTextFor("Done: every bot user of the preview is deleted", 3*time.Minute)
 	b.Shot("privacy-done")
+	// Listed again, the same filters match nobody.
+	b.ClickTestID("privacy-again")
+	b.WaitVisible(`[data-testid="privacy-none"]`)
 
 	mail := b.WaitMail(admin.Email, "Bot users' data deletion complete", 2*time.Minute)
 	if !strings.Contains(mail.Text, fmt.Sprint(preview.EndUsers)) {

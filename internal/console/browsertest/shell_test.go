@@ -1,7 +1,9 @@
 package browsertest_test
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -191,5 +193,29 @@ func TestSignInThroughTheOIDCProvider(t *testing.T) {
 	b.Eval(`sessionStorage.getItem("lethe.token") || ""`, &token)
 	if token != "" || b.Count(`[data-testid="signout"]:not([hidden])`) != 0 {
 		t.Error("an answer with another state signed someone in")
+	}
+}
+
+// Every screen module, whoever adds it, speaks both languages: a title in each, and the same
+// string keys in its Russian table as in its English one.
+func TestEveryScreenSpeaksRussianAndEnglish(t *testing.T) {
+	b := browsertest.New(t)
+	b.Open("#/signin")
+	files, err := filepath.Glob(filepath.Join(browsertest.RepoRoot(t), "internal", "console", "assets", "pages", "*.js"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no page modules: %v", err)
+	}
+	for _, f := range files {
+		var missing []string
+		b.Eval(fmt.Sprintf(`import("/console/pages/%s").then(({default: p}) => {
+			const out = [];
+			for (const l of ["en", "ru"]) if (!p.title || !p.title[l]) out.push("title." + l);
+			const en = Object.keys((p.strings || {}).en || {}), ru = Object.keys((p.strings || {}).ru || {});
+			for (const k of en) if (!ru.includes(k)) out.push("ru." + k);
+			for (const k of ru) if (!en.includes(k)) out.push("en." + k);
+			return out; })`, filepath.Base(f)), &missing)
+		if len(missing) > 0 {
+			t.Errorf("pages/%s lacks %v", filepath.Base(f), missing)
+		}
 	}
 }
