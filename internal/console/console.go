@@ -1,7 +1,22 @@
 // Package console is the web console of issue 17: plain HTML, CSS and ES modules embedded in the
 // binary and served by the dashboard API's Lambda under /console/, same origin as the API, so no
-// CORS and no second deployment. It knows nothing of the API's routes; internal/api calls File and
-// ConfigJSON and writes their answers.
+// CORS and no second deployment. It knows nothing of the API's routes; internal/api calls Serve
+// and writes its answer.
+//
+// The assets have no build step and no framework. assets/console.js is the shell: the sign-in
+// state (the bearer token in sessionStorage), Lethe.api(path, {method, body, headers}) (parsed JSON
+// back, or an ApiError carrying the problem's title, detail and field errors), the strings in
+// Russian and English (the account's language until the person switches), the hash router, the
+// navigation, and Lethe.confirm, the one in-page confirmation of destructive actions. Each screen
+// is one module under assets/pages/, listed on one line of PAGES in console.js, exporting
+//
+//	export default { route: "#/…", side: "account"|"ops"|"public", roles: [...],
+//	  title: {en, ru}, strings: {en: {…}, ru: {…}}, async render(root, ctx) }
+//
+// where ctx carries t(key) (the page's strings, then the shell's), el(tag, attrs, ...children),
+// api, confirm, me (GET /v1/me) or operator (GET /v1/ops/me), params (the hash's query) and lang.
+// The navigation lists a page to a signed-in person whose token kind is its side and whose role
+// ("operator" for an officer) is in roles.
 package console
 
 import (

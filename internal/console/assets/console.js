@@ -290,6 +290,7 @@ async function finishOIDC() {
   const verifier = sessionStorage.getItem("lethe.oidc.verifier");
   sessionStorage.removeItem("lethe.oidc.state");
   sessionStorage.removeItem("lethe.oidc.verifier");
+  // The code leaves the address bar at once; the sign-in page shows any error.
   history.replaceState(null, "", location.pathname + "#/signin");
   if (!state || q.get("state") !== state || !verifier) {
     sessionStorage.setItem("lethe.signin.reason", "The sign-in answer does not match this browser's request.");
@@ -311,6 +312,7 @@ async function finishOIDC() {
     return;
   }
   sessionStorage.setItem(TOKEN, t);
+  history.replaceState(null, "", location.pathname + "#/");
 }
 
 async function start() {

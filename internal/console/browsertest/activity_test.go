@@ -57,6 +57,7 @@ func TestActivityLogsDeletesSelectedEntriesAndARange(t *testing.T) {
 	if got := b.Text(`[data-testid="logs-delete-selected"]`); got != "Delete 2 selected entries" {
 		t.Errorf("the selection's button says %q", got)
 	}
+	b.CheckLabels()
 	b.Shot("activity-selected")
 	b.ClickTestID("logs-delete-selected")
 	b.WaitVisible(`[data-testid="confirm-dialog"]`)

@@ -12,10 +12,14 @@ package browsertest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,8 +29,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/local/localrun"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
@@ -56,9 +62,17 @@ func Main(m *testing.M) int {
 }
 
 // System is the whole local system, started on first use and shared by the test binary's tests.
+// Its console signs in through IdP (an OIDC provider of this package) as well as with the demo
+// identities.
 func System(t testing.TB) *localrun.System {
 	t.Helper()
 	shared.once.Do(func() {
+		IdP.start()
+		for k, v := range map[string]string{config.EnvConsoleOIDCAuthorizeURL: IdP.URL + "/authorize",
+			config.EnvConsoleOIDCTokenURL: IdP.URL + "/token", config.EnvConsoleOIDCClientID: IdPClientID,
+			config.EnvConsoleOIDCScope: "openid email"} {
+			os.Setenv(k, v)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan *localrun.System, 1)
 		done := make(chan error, 1)
@@ -68,7 +82,7 @@ func System(t testing.TB) *localrun.System {
 		}()
 		select {
 		case s := <-ready:
-			shared.sys, shared.stop = s, func() error { cancel(); return <-done }
+			shared.sys, shared.stop = s, func() error { cancel(); IdP.srv.Close(); return <-done }
 		case err := <-done:
 			cancel()
 			shared.err = fmt.Errorf("the local system did not start: %v\n%s", err, shared.out.String())
@@ -141,7 +155,43 @@ func New(t testing.TB) *Browser {
 	if err := chromedp.Do(ctx); err != nil {
 		unavailable(t, err.Error())
 	}
-	return &Browser{t: t, ctx: ctx, Sys: sys, Base: sys.APIURL}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchErrors}); err != nil {
+		t.Fatalf("browser: install the error watch: %v", err)
+	}
+	b := &Browser{t: t, ctx: ctx, Sys: sys, Base: sys.APIURL}
+	t.Cleanup(b.checkErrors) // runs before the browser closes
+	return b
+}
+
+// watchErrors runs in every document the browser opens: it keeps, in the tab's sessionStorage
+// (which outlives navigations), every script error, unhandled promise rejection and
+// Content-Security-Policy violation, for checkErrors.
+const watchErrors = `(() => {
+	const keep = (what) => { try {
+		const all = JSON.parse(sessionStorage.getItem("lethe.test.errors") || "[]");
+		all.push(what); sessionStorage.setItem("lethe.test.errors", JSON.stringify(all)); } catch (e) {} };
+	addEventListener("error", (e) => keep("error: " + e.message));
+	addEventListener("unhandledrejection", (e) => keep("unhandled rejection: " + (e.reason && e.reason.message || e.reason)));
+	document.addEventListener("securitypolicyviolation", (e) => keep("CSP violation: " + e.violatedDirective + " " + e.blockedURI));
+})()`
+
+// checkErrors fails the test for every script error, unhandled rejection or CSP violation the
+// console's pages had.
+func (b *Browser) checkErrors() {
+	if b.t.Skipped() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { try { return sessionStorage.getItem("lethe.test.errors") || "[]" } catch (e) { return "[]" } })()`))
+	if err != nil {
+		return // no page of the console's origin is open
+	}
+	var errs []string
+	_ = json.Unmarshal([]byte(raw), &errs)
+	for _, e := range errs {
+		b.t.Errorf("the console's page had %s", e)
+	}
 }
 
 func (b *Browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -201,7 +251,7 @@ func (b *Browser) Eval(js string, out any) {
 func (b *Browser) SignIn(sub string) {
 	b.t.Helper()
 	b.Open("#/signin")
-	b.Eval(`sessionStorage.clear()`, nil) // whoever was signed in before
+	b.Eval(`sessionStorage.removeItem("lethe.token")`, nil) // whoever was signed in before
 	b.Open("#/signin")
 	b.ClickTestID("signin-" + sub)
 	b.WaitGone(`[data-testid="signin-` + sub + `"]`)
@@ -266,6 +316,19 @@ func (b *Browser) Type(label, text string) {
 	b.t.Helper()
 	sel := b.labelled(label)
 	b.run("type into "+label, chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
+// CheckLabels fails the test for every visible form control of the page without a label (a
+// <label> for it or around it, aria-label or aria-labelledby): a screen reader could not name it.
+func (b *Browser) CheckLabels() {
+	b.t.Helper()
+	var bare []string
+	b.Eval(`[...document.querySelectorAll("input, select, textarea")].filter(e => e.offsetParent !== null && e.type !== "hidden")
+		.filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
+		.map(e => e.outerHTML.slice(0, 120))`, &bare)
+	for _, e := range bare {
+		b.t.Errorf("a form control without a label: %s", e)
+	}
 }
 
 // Keys sends key presses to whatever has the focus ("\t" Tab, "\r" Enter, "\x1b" Escape).
@@ -535,4 +598,90 @@ func (b *Browser) WaitMail(to, text string, d time.Duration) testenv.Mail {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// IdPClientID is the client id the console is configured with for IdP.
+const IdPClientID = "lethe-console"
+
+// IdP is a minimal OIDC provider for the console's Authorization Code + PKCE sign-in: /authorize
+// sends the browser straight back with a code (as if the person had logged in as SignInAs), and
+// /token gives an ID token minted by the local issuer only for that code, the redirect URI and
+// client it was issued for, and a verifier whose S256 is the challenge.
+var IdP = &idp{codes: map[string]idpCode{}}
+
+type idp struct {
+	URL string
+	srv *httptest.Server
+	mu  sync.Mutex
+	// SignInAs is the team member (sub and account) the next login is; Exchanged counts the codes
+	// exchanged for a token.
+	SignInAs  struct{ Sub, AccountID string }
+	Exchanged int
+	codes     map[string]idpCode
+}
+
+type idpCode struct {
+	challenge, redirect, client, sub, account string
+}
+
+// Login sets who the next login through IdP is.
+func (p *idp) Login(sub, accountID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.SignInAs.Sub, p.SignInAs.AccountID = sub, accountID
+}
+
+func (p *idp) start() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" ||
+			q.Get("client_id") != IdPClientID || q.Get("state") == "" || q.Get("redirect_uri") == "" {
+			http.Error(w, "not an authorization code request with PKCE", http.StatusBadRequest)
+			return
+		}
+		p.mu.Lock()
+		code := fmt.Sprintf("code-%d", len(p.codes)+1)
+		p.codes[code] = idpCode{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"), client: q.Get("client_id"),
+			sub: p.SignInAs.Sub, account: p.SignInAs.AccountID}
+		p.mu.Unlock()
+		back, _ := url.Parse(q.Get("redirect_uri"))
+		back.RawQuery = url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+		http.Redirect(w, r, back.String(), http.StatusFound)
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		_ = r.ParseForm()
+		p.mu.Lock()
+		c, ok := p.codes[r.PostForm.Get("code")]
+		delete(p.codes, r.PostForm.Get("code")) // a code is good once
+		p.mu.Unlock()
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		if !ok || r.PostForm.Get("grant_type") != "authorization_code" || r.PostForm.Get("client_id") != c.client ||
+			r.PostForm.Get("redirect_uri") != c.redirect || base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		tok, err := shared.sys.Issuer.Mint(c.sub, c.account, time.Hour)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		p.mu.Lock()
+		p.Exchanged++
+		p.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"id_token": tok, "token_type": "Bearer"})
+	})
+	p.srv = httptest.NewServer(mux)
+	p.URL = p.srv.URL
+}
+
+// Exchanges is how many codes IdP has exchanged for a token.
+func (p *idp) Exchanges() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.Exchanged
 }

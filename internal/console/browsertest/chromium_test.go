@@ -4,13 +4,18 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // recorder is a testing.TB that notes how a test would end instead of ending it.
 type recorder struct {
 	testing.TB
 	fatal, skip string
+	errors      []string
 }
+
+func (r *recorder) Errorf(f string, a ...any) { r.errors = append(r.errors, fmt.Sprintf(f, a...)) }
+func (r *recorder) Skipped() bool             { return false }
 
 func (r *recorder) Helper()                   {}
 func (r *recorder) Fatalf(f string, a ...any) { r.fatal = fmt.Sprintf(f, a...) }
@@ -35,4 +40,24 @@ func TestNoBrowserFailsOnCIAndSkipsElsewhere(t *testing.T) {
 	if Chromium() != "/opt/other/chromium" {
 		t.Errorf("Chromium() = %q, want $LETHE_CHROMIUM", Chromium())
 	}
+}
+
+// The watch every Browser installs reports a script error and a CSP violation of the page (here an
+// inline style attribute, which the console's CSP forbids), even across a navigation.
+func TestTheErrorWatchReportsScriptErrorsAndCSPViolations(t *testing.T) {
+	b := New(t)
+	b.Open("#/signin")
+	b.Eval(`setTimeout(() => { throw new Error("boom") }); document.body.setAttribute("style", "color: red"); true`, nil)
+	time.Sleep(300 * time.Millisecond)
+	b.Open("#/signin")
+	r := &recorder{TB: t}
+	real := b.t
+	b.t = r
+	b.checkErrors()
+	b.t = real
+	joined := strings.Join(r.errors, "\n")
+	if len(r.errors) != 2 || !strings.Contains(joined, "boom") || !strings.Contains(joined, "CSP violation: style-src") {
+		t.Errorf("the watch reported %q, want the error and the CSP violation", r.errors)
+	}
+	b.Eval(`sessionStorage.removeItem("lethe.test.errors")`, nil)
 }

@@ -50,6 +50,7 @@ func TestConversationsDeletesOneBotUserAndOnlyAdminsMay(t *testing.T) {
 	if got := b.Text(del); got != "Delete "+victimName {
 		t.Errorf("the delete button says %q, want it to name %q", got, victimName)
 	}
+	b.CheckLabels()
 	b.Shot("conversations-search")
 	b.ClickTestID("conv-delete-" + victimID)
 	b.WaitVisible(`[data-testid="confirm-dialog"]`)

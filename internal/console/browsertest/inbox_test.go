@@ -65,6 +65,7 @@ func TestInboxDeletesOneMessage(t *testing.T) {
 	if got := b.Text(`[data-testid="inbox-delete-` + msg.ID + `"]`); !strings.HasPrefix(got, "Delete message") {
 		t.Errorf("the delete button says %q", got)
 	}
+	b.CheckLabels()
 	b.Shot("inbox-list")
 	b.ClickTestID("inbox-delete-" + msg.ID)
 	b.WaitVisible(`[data-testid="confirm-dialog"]`)

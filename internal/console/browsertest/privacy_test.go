@@ -61,6 +61,7 @@ func TestPrivacyDeletesTheFilteredBotUsers(t *testing.T) {
 	if got := b.Text(`[data-testid="privacy-delete"]`); got != button {
 		t.Errorf("the delete button says %q, want %q", got, button)
 	}
+	b.CheckLabels()
 	b.Shot("privacy-preview")
 
 	// Cancel in the confirmation deletes nothing.
@@ -83,6 +84,9 @@ func TestPrivacyDeletesTheFilteredBotUsers(t *testing.T) {
 	b.Shot("privacy-progress")
 	b.WaitTextFor("Done: every bot user of the preview is deleted", 3*time.Minute)
 	b.Shot("privacy-done")
+	// Listed again, the same filters match nobody.
+	b.ClickTestID("privacy-again")
+	b.WaitVisible(`[data-testid="privacy-none"]`)
 
 	mail := b.WaitMail(admin.Email, "Bot users' data deletion complete", 2*time.Minute)
 	if !strings.Contains(mail.Text, fmt.Sprint(preview.EndUsers)) {

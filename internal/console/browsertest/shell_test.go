@@ -1,7 +1,9 @@
 package browsertest_test
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,6 +34,7 @@ func TestSignInShowsEachRoleItsScreens(t *testing.T) {
 			t.Errorf("no sign-in button for officer %s", o.Sub)
 		}
 	}
+	b.CheckLabels()
 	b.Shot("signin")
 
 	nav := func() string { return b.Text("#nav") }
@@ -87,6 +90,13 @@ func TestTheConsoleFitsAPhone(t *testing.T) {
 		t.Error("the console is wider than a 375 px window")
 	}
 	b.Shot("phone-owner")
+	b.Go("#/privacy")
+	b.WaitVisible(`[data-testid="privacy-end-users"], [data-testid="privacy-none"]`)
+	b.Eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)
+	if overflow {
+		t.Error("the Privacy screen is wider than a 375 px window")
+	}
+	b.Shot("phone-privacy")
 }
 
 // An officer's token opens the officer side: the header names the officer, and no account screen
@@ -145,5 +155,67 @@ func TestTheConsoleWorksFromTheKeyboard(t *testing.T) {
 	b.WaitGone(`dialog[open]`)
 	if b.Count(sel) != 1 || b.Count(`[data-testid="inbox-deleted"]`) != 0 {
 		t.Error("Escape in the confirmation deleted the message")
+	}
+}
+
+// The production sign-in: Authorization Code with PKCE against the OIDC provider config.json
+// names (here the harness's IdP, which checks the verifier against the challenge): the button
+// leads there and back, the code is exchanged once, and the person is signed in with the code gone
+// from the address bar. An answer whose state is not this browser's signs nobody in.
+func TestSignInThroughTheOIDCProvider(t *testing.T) {
+	b := browsertest.New(t)
+	b.SetLanguage("en")
+	demo := b.Demo()
+	owner := b.Member(1, platform.RoleOwner)
+	browsertest.IdP.Login(owner.Sub, demo.Accounts[1].ID)
+	before := browsertest.IdP.Exchanges()
+
+	b.Open("#/signin")
+	b.ClickTestID("oidc-signin")
+	b.WaitVisible(`[data-testid="signout"]`)
+	b.WaitText(owner.FullName + " · owner")
+	if n := browsertest.IdP.Exchanges() - before; n != 1 {
+		t.Errorf("%d codes exchanged, want 1", n)
+	}
+	var search string
+	b.Eval(`location.search`, &search)
+	if search != "" {
+		t.Errorf("the address keeps %q after the sign-in", search)
+	}
+	b.Shot("signin-oidc")
+
+	b.ClickTestID("signout")
+	b.WaitVisible(`[data-testid="oidc-signin"]`)
+	b.Eval(`sessionStorage.setItem("lethe.oidc.state", "mine"); sessionStorage.setItem("lethe.oidc.verifier", "v"); true`, nil)
+	b.Open("/index.html?code=code-forged&state=theirs")
+	b.WaitText("does not match")
+	var token string
+	b.Eval(`sessionStorage.getItem("lethe.token") || ""`, &token)
+	if token != "" || b.Count(`[data-testid="signout"]:not([hidden])`) != 0 {
+		t.Error("an answer with another state signed someone in")
+	}
+}
+
+// Every screen module, whoever adds it, speaks both languages: a title in each, and the same
+// string keys in its Russian table as in its English one.
+func TestEveryScreenSpeaksRussianAndEnglish(t *testing.T) {
+	b := browsertest.New(t)
+	b.Open("#/signin")
+	files, err := filepath.Glob(filepath.Join(browsertest.RepoRoot(t), "internal", "console", "assets", "pages", "*.js"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no page modules: %v", err)
+	}
+	for _, f := range files {
+		var missing []string
+		b.Eval(fmt.Sprintf(`import("/console/pages/%s").then(({default: p}) => {
+			const out = [];
+			for (const l of ["en", "ru"]) if (!p.title || !p.title[l]) out.push("title." + l);
+			const en = Object.keys((p.strings || {}).en || {}), ru = Object.keys((p.strings || {}).ru || {});
+			for (const k of en) if (!ru.includes(k)) out.push("ru." + k);
+			for (const k of ru) if (!en.includes(k)) out.push("en." + k);
+			return out; })`, filepath.Base(f)), &missing)
+		if len(missing) > 0 {
+			t.Errorf("pages/%s lacks %v", filepath.Base(f), missing)
+		}
 	}
 }

@@ -41,6 +41,7 @@ export default {
       done: (email) => `Done: every bot user of the preview is deleted. A confirmation mail is on its way to ${email}.`,
       noProgress: "The deletion runs; only account admins can follow its progress here. You will get a mail when it is done.",
       badRange: "The end date must not be before the start date.",
+      again: "Show the filters' bot users again",
     },
     ru: {
       intro: "Удаление персональных данных людей, которые пишут вашим ботам: профили, диалоги и входящие сообщения. Аналитика сохраняется: это обезличенные сводные данные.",
@@ -62,6 +63,7 @@ export default {
       done: (email) => `Готово: все пользователи из предпросмотра удалены. Письмо-подтверждение отправлено на ${email}.`,
       noProgress: "Удаление идёт; следить за ним здесь могут только администраторы аккаунта. Когда оно завершится, придёт письмо.",
       badRange: "Дата окончания не может быть раньше даты начала.",
+      again: "Снова показать пользователей по фильтрам",
     },
   },
 
@@ -173,7 +175,9 @@ export default {
           const r = await ctx.api("/v1/deletion-requests/" + encodeURIComponent(req.id));
           paint(r);
           if (r.status === "completed") {
-            box.append(el("p", { class: "ok", role: "status", "data-testid": "privacy-done" }, t("done")(me.email)));
+            box.append(el("p", { class: "ok", role: "status", "data-testid": "privacy-done" }, t("done")(me.email)),
+              el("p", {}, el("button", { type: "button", class: "secondary", "data-testid": "privacy-again",
+                onclick: () => show().catch((err) => results.replaceChildren(Lethe.errorBox(err, ctx.page))) }, t("again"))));
             return;
           }
           if (["cancelled", "failed", "held"].includes(r.status)) return;
