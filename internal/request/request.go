@@ -80,6 +80,10 @@ type Request struct {
 	ExecutionARN string               `dynamodbav:"executionArn,omitempty"`
 	// Progress counts destroyed items per data-map category.
 	Progress map[string]int64 `dynamodbav:"progress,omitempty"`
+	// Checkpoint is where the erase loop of the current round stands (an erasure checkpoint as JSON,
+	// written with every slice, cleared when the round completes): an execution started again after a
+	// failure resumes from it, so the act counts everything the round destroyed.
+	Checkpoint string `dynamodbav:"checkpoint,omitempty"`
 	// HeldBy lists the legal holds that keep part of the scope.
 	HeldBy []string `dynamodbav:"heldBy,omitempty,stringset"`
 	// Evidence lists the ids the evidence of each round of destruction is stored under (a request a

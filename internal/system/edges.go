@@ -20,7 +20,8 @@ import (
 func apiOf(g *wiring.Graph) *api.API {
 	c := g.Need(config.EnvOpsGroupClaim, config.EnvOpsGroup)
 	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
-		Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup}})
+		Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup},
+		Calendar: g.Calendar()})
 }
 
 // intakeOf acts on the mail the info@ mailbox receives.

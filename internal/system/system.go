@@ -78,7 +78,8 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 // API is the dashboard API over the services.
 func (s *System) API() *api.API {
 	return api.New(api.Services{Store: s.Store, Ledger: s.Ledger, Requests: s.Requests, Deletion: s.Deletion,
-		Reauth: s.Reauth, Now: s.Now, Ops: api.OpsAccess{Claim: s.Config.OpsGroupClaim, Group: s.Config.OpsGroup}})
+		Reauth: s.Reauth, Now: s.Now, Ops: api.OpsAccess{Claim: s.Config.OpsGroupClaim, Group: s.Config.OpsGroup},
+		Calendar: s.Calendar})
 }
 
 // TaskHandlers are the workflow tasks by the logical id of the function that runs each in

@@ -6,6 +6,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,6 +94,31 @@ func (s *Starter) Start(ctx context.Context, req request.Request) (string, error
 	if req.ExecutionARN == arn {
 		return arn, nil
 	}
+	_, err = s.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+		r.ExecutionARN = arn
+		return nil
+	})
+	return arn, err
+}
+
+// Restart starts req's machine again under a new execution name (Step Functions refuses the name of
+// an execution that ended), records it on the request and returns its ARN. The machine's Open
+// accepts the status the request failed in, and its erase loop resumes from the stored checkpoint.
+func (s *Starter) Restart(ctx context.Context, req request.Request, name string) (string, error) {
+	machine, err := s.Machines.For(req.Kind)
+	if err != nil {
+		return "", err
+	}
+	in, err := json.Marshal(Input{RequestID: req.ID})
+	if err != nil {
+		return "", err
+	}
+	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine),
+		Name: aws.String(name), Input: aws.String(string(in))})
+	if err != nil {
+		return "", fmt.Errorf("restart the workflow of %s: %w", req.ID, err)
+	}
+	arn := aws.ToString(out.ExecutionArn)
 	_, err = s.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
 		r.ExecutionARN = arn
 		return nil
