@@ -286,3 +286,84 @@ func TestOpsRetryResumesAFailedDeletionFromItsCheckpoint(t *testing.T) {
 		t.Errorf("a refused retry changed the request")
 	}
 }
+
+// The machines that do not open straight into the erase pick a retried request up too: an approved
+// end-customer request hands its recorded decision over at once, an account deletion passes its
+// long-ended window; each resumes its erase and draws up one act with the scope's counts.
+func TestOpsRetryResumesEveryKindOfMachine(t *testing.T) {
+	for _, kind := range []request.Kind{request.KindEndCustomerRequest, request.KindAccountDeletion} {
+		t.Run(string(kind), func(t *testing.T) {
+			f := &flaky{failAt: 3}
+			if kind == request.KindEndCustomerRequest {
+				f.failAt = 1 // one end user is one slice
+			}
+			w := newWorld(t, func(s *system.System) {
+				s.Tasks.SliceItems = 2
+				f.Deleter = s.Tasks.Deleter
+				s.Tasks.Deleter = f
+			})
+			a := w.manifest.Accounts[1]
+			var id string
+			var scope platform.ScopeRef
+			switch kind {
+			case request.KindEndCustomerRequest:
+				eu := a.EndUsers[0]
+				scope = platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: a.ID, BotID: eu.BotID, EndUserID: eu.ID}
+				req, _, err := w.sys.Requests.SubmitEndCustomer(w.ctx, requests.EndCustomer{AccountID: a.ID, BotID: eu.BotID,
+					EndUserID: eu.ID, Requester: w.env.Address("customer")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				w.settle()
+				if _, err := w.sys.Requests.Decide(w.ctx, a.ID, req.ID, "owner:x", true, ""); err != nil {
+					t.Fatal(err)
+				}
+				id = req.ID
+			case request.KindAccountDeletion:
+				scope = platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: a.ID}
+				req, _, err := w.sys.Requests.RequestAccountDeletion(w.ctx, requests.AccountDeletion{AccountID: a.ID, Source: "dashboard"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				w.settle()
+				id = req.ID
+			}
+			expected, err := w.sys.Engine.Count(w.ctx, scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.settle()
+			if kind == request.KindAccountDeletion {
+				w.advance(31 * 24 * time.Hour)
+			}
+			if r := w.request(id); r.Status != request.StatusFailed || r.Stage() != request.StatusHardDeleting {
+				t.Fatalf("after the fault: %s (stage %s), want failed in hard_deleting", r.Status, r.Stage())
+			}
+			f.healed.Store(true)
+			if got := w.call("POST", "/v1/ops/requests/"+id+"/retry", w.operatorToken("officer-7", "Ирина Смирнова"), ""); got.status != 202 {
+				t.Fatalf("retry: %d %s", got.status, got.body)
+			}
+			w.settle()
+			r := w.request(id)
+			if r.Status != request.StatusCompleted && r.Status != request.StatusAwaitingBackupRotation || len(r.Evidence) != 1 {
+				t.Fatalf("after the retry: %s, evidence %v; history %+v", r.Status, r.Evidence, r.History)
+			}
+			acts, err := w.sys.Deletion.Evidence(w.ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			destroyed := map[string]int64{}
+			for _, d := range acts[0].Destroyed {
+				destroyed[d.Category] = d.Count
+			}
+			for cat, n := range expected {
+				if n > 0 && destroyed[cat] != n {
+					t.Errorf("the act counts %d %s, the scope held %d", destroyed[cat], cat, n)
+				}
+			}
+			if left := w.remaining(scope); len(left) > 0 {
+				t.Errorf("left in scope: %v", left)
+			}
+		})
+	}
+}
