@@ -67,10 +67,25 @@ FUZZ_TARGETS := ./internal/inmail:FuzzParseClassify \
 
 ## test: vet, ASL validation, every Go test against one shared set of local emulators, the concurrent
 ## packages again under the race detector, short fuzzing
-test: deps vet asl $(LETHE)
+test: deps vet asl chromium $(LETHE)
 	$(LETHE) testenv -- $(GO) test $(GO_TEST_FLAGS) ./...
 	$(LETHE) testenv -- $(GO) test -race $(GO_TEST_FLAGS) $(RACE_PKGS)
 	$(MAKE) --no-print-directory fuzz
+
+## chromium: the headless browser the console's browser tests drive (internal/console/browsertest);
+## installed with apt-get when missing and this runs as root (CI). Otherwise a message says how, and
+## the browser tests skip with that reason, except under CI=true, where they fail.
+.PHONY: chromium
+chromium:
+	@if [ -n "$${LETHE_CHROMIUM:-}" ] && [ -x "$${LETHE_CHROMIUM}" ]; then exit 0; fi; \
+	if command -v chromium >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "chromium: installing Debian's chromium for the browser tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	else \
+		echo "chromium: not found; install it (sudo apt-get install chromium) or set LETHE_CHROMIUM to a Chromium binary."; \
+		echo "chromium: the browser tests skip without it, and fail under CI=true."; \
+	fi
 
 ## fuzz: run every fuzz target for FUZZ_TIME
 .PHONY: fuzz

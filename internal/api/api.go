@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lethe-dev/lethe/internal/calendar"
+	"github.com/lethe-dev/lethe/internal/console"
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/httpapi"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -39,6 +40,8 @@ type Services struct {
 	Ops OpsAccess
 	// Calendar counts the register's business days (the built-in production calendar when nil).
 	Calendar *calendar.Calendar
+	// Console says how the web console signs people in (CONSOLE_OIDC_*, CONSOLE_DEMO_SIGN_IN).
+	Console console.Config
 }
 
 // API dispatches API Gateway events to the routes.
@@ -98,6 +101,8 @@ func New(s Services) *API {
 	a.activityLogRoutes()
 	a.emailActionRoutes()
 	a.opsRoutes()
+	a.meRoutes()
+	a.consoleRoutes()
 	return a
 }
 

@@ -107,14 +107,14 @@ type Validator struct {
 }
 
 // textDecoders registers the readable-document content types the document answers (HTML pages,
-// Markdown acts) as plain text, once: kin-openapi decodes only the types it knows.
+// Markdown acts, the console's scripts and style sheet) as plain text, once: kin-openapi decodes only the types it knows.
 var textDecoders sync.Once
 
 // NewValidator builds a validator over doc. Routes are matched on the path alone, so the server
 // URL (a variable) does not have to be known.
 func NewValidator(doc *openapi3.T) (*Validator, error) {
 	textDecoders.Do(func() {
-		for _, ct := range []string{"text/html", "text/markdown"} {
+		for _, ct := range []string{"text/html", "text/markdown", "text/javascript", "text/css"} {
 			if openapi3filter.RegisteredBodyDecoder(ct) == nil {
 				openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
 			}

@@ -62,6 +62,12 @@ var specRoutes = []Route{
 	{"POST", "/webhooks/viber/{connectionId}", false},
 	{"GET", "/deletion-status/{confirmationCode}", false},
 	{"GET", "/v1/email-actions/{token}", false},
+	// Issue 17: the web console's files, and what its account screens read.
+	{"GET", "/console", false},
+	{"GET", "/console/{proxy+}", false},
+	{"GET", "/v1/me", true},
+	{"GET", "/v1/bots/{botId}/end-users/{endUserId}/messages", true},
+	{"GET", "/v1/ops/me", true},
 }
 
 // operation is one operation of the document with its route.

@@ -43,7 +43,7 @@ func list(t *testing.T, patterns ...string) []pkg {
 // testSupport are the packages that exist for tests, benchmarks and the local run; like the local
 // stand-ins, no Lambda links them.
 var testSupport = []string{"internal/testenv", "internal/faults", "internal/scopetest", "internal/seed",
-	"internal/bench", "internal/apispec", "internal/archtest"}
+	"internal/bench", "internal/apispec", "internal/archtest", "internal/console/browsertest"}
 
 func isLocal(path string) bool {
 	rel, ok := strings.CutPrefix(path, module+"/")

@@ -61,6 +61,14 @@ type Config struct {
 	// officer's team): a token whose OpsGroupClaim claim (a list, as "cognito:groups" is, or one name)
 	// contains OpsGroup may use /v1/ops/…; DefaultOpsGroupClaim and DefaultOpsGroup when unset.
 	OpsGroupClaim, OpsGroup string
+	// ConsoleOIDC* (CONSOLE_OIDC_AUTHORIZE_URL, CONSOLE_OIDC_TOKEN_URL, CONSOLE_OIDC_CLIENT_ID,
+	// CONSOLE_OIDC_SCOPE, all optional) are how the web console signs people in: Authorization Code
+	// with PKCE against the provider that issues the dashboard's JWTs. Without an authorize URL the
+	// console offers no sign-in but the local demo's.
+	ConsoleOIDCAuthorizeURL, ConsoleOIDCTokenURL, ConsoleOIDCClientID, ConsoleOIDCScope string
+	// ConsoleDemoSignIn (CONSOLE_DEMO_SIGN_IN) is the path of the local run's demo identities
+	// (/_local/demo); only `make run` sets it, and the console then offers a one-click sign-in.
+	ConsoleDemoSignIn string
 }
 
 // The operator group a token must carry for /v1/ops/… when OPS_GROUP_CLAIM / OPS_GROUP are unset.
@@ -105,6 +113,11 @@ const (
 	EnvTelegramAPIBaseURL        = "TELEGRAM_API_BASE_URL"
 	EnvOpsGroupClaim             = "OPS_GROUP_CLAIM"
 	EnvOpsGroup                  = "OPS_GROUP"
+	EnvConsoleOIDCAuthorizeURL   = "CONSOLE_OIDC_AUTHORIZE_URL"
+	EnvConsoleOIDCTokenURL       = "CONSOLE_OIDC_TOKEN_URL"
+	EnvConsoleOIDCClientID       = "CONSOLE_OIDC_CLIENT_ID"
+	EnvConsoleOIDCScope          = "CONSOLE_OIDC_SCOPE"
+	EnvConsoleDemoSignIn         = "CONSOLE_DEMO_SIGN_IN"
 )
 
 // Load reads the whole configuration through getenv (os.Getenv in production). Missing values are
@@ -182,6 +195,17 @@ var variables = map[string]variable{
 		c.OpsGroup = cmp.Or(v, DefaultOpsGroup)
 		return nil
 	}},
+	EnvConsoleOIDCAuthorizeURL: optionalURL(EnvConsoleOIDCAuthorizeURL, func(c *Config) *string { return &c.ConsoleOIDCAuthorizeURL }),
+	EnvConsoleOIDCTokenURL:     optionalURL(EnvConsoleOIDCTokenURL, func(c *Config) *string { return &c.ConsoleOIDCTokenURL }),
+	EnvConsoleOIDCClientID:     text(false, func(c *Config) *string { return &c.ConsoleOIDCClientID }),
+	EnvConsoleOIDCScope:        text(false, func(c *Config) *string { return &c.ConsoleOIDCScope }),
+	EnvConsoleDemoSignIn: {set: func(c *Config, v string) error {
+		if v != "" && (!strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//")) {
+			return fmt.Errorf("%s is not a path on the API's own origin", EnvConsoleDemoSignIn)
+		}
+		c.ConsoleDemoSignIn = v
+		return nil
+	}},
 	EnvTelegramAPIBaseURL: {set: func(c *Config, v string) (err error) {
 		c.TelegramAPIBaseURL, err = telegramBaseURL(v)
 		return err
@@ -255,6 +279,21 @@ func (l *Loader) Err() error {
 	return nil
 }
 
+// optionalURL is a variable that is empty or an absolute http(s) URL with a host.
+func optionalURL(name string, field func(*Config) *string) variable {
+	return variable{set: func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+				return fmt.Errorf("%s is not an http(s) URL", name)
+			}
+		}
+		*field(c) = v
+		return nil
+	}}
+}
+
 // telegramBaseURL reads TELEGRAM_API_BASE_URL: empty means the default; anything else must be an
 // absolute http(s) URL with no query, kept without its trailing slash. The sweep sends bot tokens
 // there, so a value that is not plainly a URL is refused rather than guessed at.
@@ -308,5 +347,6 @@ func Names() []string {
 		EnvAnalyticsTable, EnvFilesBucket, EnvInboundMailBucket, EnvTTLSafetyMargin, EnvOperatorName, EnvOperatorAddress, EnvOperatorINN,
 		EnvOperatorNameEN, EnvOperatorAddressEN, EnvJWTIssuer, EnvJWTAudience,
 		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
-		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress, EnvOpsGroupClaim, EnvOpsGroup}
+		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress, EnvOpsGroupClaim, EnvOpsGroup,
+		EnvConsoleOIDCAuthorizeURL, EnvConsoleOIDCTokenURL, EnvConsoleOIDCClientID, EnvConsoleOIDCScope, EnvConsoleDemoSignIn}
 }

@@ -93,3 +93,33 @@ func TestTelegramAPIBaseURL(t *testing.T) {
 		}
 	}
 }
+
+// The console's sign-in settings are optional; when set, the OIDC endpoints are http(s) URLs and
+// the demo sign-in is a path on the API's own origin, so config.json can point nowhere else.
+func TestConsoleSignInSettings(t *testing.T) {
+	c, err := Load(env(full()))
+	if err != nil || c.ConsoleOIDCAuthorizeURL != "" || c.ConsoleDemoSignIn != "" {
+		t.Fatalf("unset: %+v, %v", c, err)
+	}
+	m := full()
+	m[EnvConsoleOIDCAuthorizeURL] = "https://auth.example.com/oauth2/authorize"
+	m[EnvConsoleOIDCTokenURL] = "https://auth.example.com/oauth2/token"
+	m[EnvConsoleOIDCClientID] = "console"
+	m[EnvConsoleDemoSignIn] = "/_local/demo"
+	if c, err = Load(env(m)); err != nil || c.ConsoleOIDCTokenURL != m[EnvConsoleOIDCTokenURL] || c.ConsoleOIDCClientID != "console" || c.ConsoleDemoSignIn != "/_local/demo" {
+		t.Errorf("set: %+v, %v", c, err)
+	}
+	for name, v := range map[string]string{EnvConsoleOIDCAuthorizeURL: "javascript:alert(1)", EnvConsoleOIDCTokenURL: "auth.example.com/token",
+		EnvConsoleDemoSignIn: "https://elsewhere.example.com/demo"} {
+		m := full()
+		m[name] = v
+		if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: want an error naming it, got %v", name, v, err)
+		}
+	}
+	m = full()
+	m[EnvConsoleDemoSignIn] = "//elsewhere.example.com/demo"
+	if _, err := Load(env(m)); err == nil {
+		t.Error("a protocol-relative demo path was taken")
+	}
+}

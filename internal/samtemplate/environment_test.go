@@ -217,7 +217,9 @@ func builderOf(t *testing.T, p listedPackage) (string, func(*wiring.Graph) any) 
 func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[string]bool) {
 	t.Helper()
 	valid := map[string]string{config.EnvTTLSafetyMargin: "168h", config.EnvTelegramAPIBaseURL: "https://api.telegram.org",
-		config.EnvExtraHolidays: "2030-01-02", config.EnvExtraWorkdays: "2030-01-05"}
+		config.EnvExtraHolidays: "2030-01-02", config.EnvExtraWorkdays: "2030-01-05",
+		config.EnvConsoleOIDCAuthorizeURL: "https://auth.example.com/oauth2/authorize", config.EnvConsoleOIDCTokenURL: "https://auth.example.com/oauth2/token",
+		config.EnvConsoleDemoSignIn: "/_local/demo"}
 	value := func(name string) string {
 		if v, ok := valid[name]; ok {
 			return v

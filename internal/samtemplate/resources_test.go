@@ -189,6 +189,12 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"TELEGRAM_API_BASE_URL":   "https://api.telegram.org",
 		"OPS_GROUP_CLAIM":         "cognito:groups",
 		"OPS_GROUP":               "privacy-officers",
+		"CONSOLE_OIDC_SCOPE":      "openid email profile",
+
+		"CONSOLE_OIDC_AUTHORIZE_URL": "",
+		"CONSOLE_OIDC_TOKEN_URL":     "",
+		"CONSOLE_OIDC_CLIENT_ID":     "",
+		"CONSOLE_DEMO_SIGN_IN":       "",
 
 		"BUSINESS_CALENDAR_EXTRA_HOLIDAYS":       "",
 		"BUSINESS_CALENDAR_EXTRA_WORKDAYS":       "",

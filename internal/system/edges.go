@@ -3,6 +3,7 @@ package system
 import (
 	"github.com/lethe-dev/lethe/internal/api"
 	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/console"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/retention"
@@ -18,10 +19,17 @@ import (
 
 // apiOf is the dashboard API over the services it uses.
 func apiOf(g *wiring.Graph) *api.API {
-	c := g.Need(config.EnvOpsGroupClaim, config.EnvOpsGroup)
+	c := g.Need(config.EnvOpsGroupClaim, config.EnvOpsGroup, config.EnvConsoleOIDCAuthorizeURL, config.EnvConsoleOIDCTokenURL,
+		config.EnvConsoleOIDCClientID, config.EnvConsoleOIDCScope, config.EnvConsoleDemoSignIn)
 	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
-		Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup},
+		Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup}, Console: consoleOf(c),
 		Calendar: g.Calendar()})
+}
+
+// consoleOf is how the web console signs people in, from the configuration.
+func consoleOf(c config.Config) console.Config {
+	return console.Config{AuthorizeURL: c.ConsoleOIDCAuthorizeURL, TokenURL: c.ConsoleOIDCTokenURL,
+		ClientID: c.ConsoleOIDCClientID, Scope: c.ConsoleOIDCScope, Demo: c.ConsoleDemoSignIn}
 }
 
 // intakeOf acts on the mail the info@ mailbox receives.

@@ -151,3 +151,9 @@ func (m Mail) involves(domain string) bool {
 	}
 	return false
 }
+
+// StoredMail reads every mail the SES emulator at endpoint holds, oldest first: for a harness that
+// runs its own emulator (the whole local system) rather than the package's.
+func StoredMail(ctx context.Context, endpoint string) ([]Mail, error) {
+	return fetchStore(ctx, endpoint)
+}

@@ -222,6 +222,8 @@ func configure(tpl *samtemplate.Template, apiURL string) (samtemplate.Env, map[s
 	if v := os.Getenv(config.EnvTelegramAPIBaseURL); v == "" || strings.HasSuffix(v, localTelegramPath) {
 		env[config.EnvTelegramAPIBaseURL] = apiURL + localTelegramPath
 	}
+	// The console offers the demo identities' one-click sign-in: only here, never in AWS.
+	env[config.EnvConsoleDemoSignIn] = "/_local/demo"
 	for k, v := range env {
 		if err := os.Setenv(k, v); err != nil {
 			return tenv, nil, config.Config{}, err
@@ -304,7 +306,8 @@ func (sys *System) scheduleSweeps(ctx context.Context, tick time.Duration) (stop
 // printReady prints where everything is.
 func (sys *System) printReady(out io.Writer) {
 	apiURL, stack := sys.APIURL, sys.Stack
-	fmt.Fprintf(out, "\n  mail to %s  smtp://%s\n", sys.Config.InfoAddress, sys.SMTPAddr)
+	fmt.Fprintf(out, "\n  web console        %s/console  (sign in with one click as any demo identity)\n", apiURL)
+	fmt.Fprintf(out, "  mail to %s  smtp://%s\n", sys.Config.InfoAddress, sys.SMTPAddr)
 	fmt.Fprintf(out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{telegram,sla,retention,retention-continue,ttl}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
 		apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
 	fmt.Fprintf(out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)

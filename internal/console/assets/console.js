@@ -1,0 +1,322 @@
+// The console's shell: sign-in state, the API wrapper, the strings in two languages, the hash
+// router and the navigation. Each screen is a module under pages/ (see PAGES below); the shell
+// renders the one the hash names, if the signed-in person may use it.
+
+// PAGES lists every screen, one line each. A page module exports default
+// { route, side: "account"|"ops"|"public", roles, title: {en, ru}, strings: {en, ru}, render(root, ctx) }.
+const PAGES = [
+  "./pages/signin.js",
+  "./pages/privacy.js",
+  "./pages/conversations.js",
+  "./pages/inbox.js",
+  "./pages/activity.js",
+];
+
+const TOKEN = "lethe.token";
+const LANG = "lethe.lang";
+
+// The shell's own strings; a page's strings come first for that page.
+const SHELL = {
+  en: {
+    skip: "Skip to content", signout: "Sign out", language: "Language", screens: "Screens",
+    notAllowed: "Your role may not use this screen.", notFound: "No such screen.",
+    cancel: "Cancel", loading: "Loading…", failed: "Something went wrong", signedInAs: "Signed in as",
+    officer: "privacy officer", role_owner: "owner", role_account_admin: "account admin",
+    role_bot_admin: "bot admin", role_member: "member", sessionEnded: "Your session has ended: sign in again.",
+  },
+  ru: {
+    skip: "К содержимому", signout: "Выйти", language: "Язык", screens: "Разделы",
+    notAllowed: "Вашей роли этот раздел недоступен.", notFound: "Такого раздела нет.",
+    cancel: "Отмена", loading: "Загрузка…", failed: "Что-то пошло не так", signedInAs: "Вы вошли как",
+    officer: "ответственный за персональные данные", role_owner: "владелец", role_account_admin: "администратор аккаунта",
+    role_bot_admin: "администратор бота", role_member: "участник", sessionEnded: "Сеанс завершён: войдите снова.",
+  },
+};
+
+// ApiError is what Lethe.api throws for an answer that is not 2xx: the problem's title, detail,
+// field errors and status.
+export class ApiError extends Error {
+  constructor(status, problem) {
+    const p = problem || {};
+    const fields = (p.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
+    super([p.title || `HTTP ${status}`, p.detail, fields].filter(Boolean).join(" — "));
+    this.status = status;
+    this.title = p.title || "";
+    this.detail = p.detail || "";
+    this.errors = p.errors || [];
+    this.problem = p;
+  }
+}
+
+function claimsOf(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const json = decodeURIComponent(Array.from(atob(part), (c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0")).join(""));
+    return JSON.parse(json);
+  } catch {
+    return {};
+  }
+}
+
+export const Lethe = {
+  lang: "en",
+  me: null, // GET /v1/me for an account token
+  operator: null, // GET /v1/ops/me for an operator token
+  config: null, // /console/config.json
+
+  token() { return sessionStorage.getItem(TOKEN) || ""; },
+  // kind is "account" for a team member's token (it names an account), "ops" for an operator's.
+  kind() {
+    const t = this.token();
+    if (!t) return "";
+    return claimsOf(t).account_id ? "account" : "ops";
+  },
+  async signIn(token) {
+    sessionStorage.setItem(TOKEN, token);
+    await loadIdentity();
+    location.hash = firstPage() || "#/signin";
+    await route();
+  },
+  signOut() {
+    sessionStorage.removeItem(TOKEN);
+    this.me = this.operator = null;
+    location.hash = "#/signin";
+    route();
+  },
+
+  // api calls the API with the bearer token: JSON in, parsed JSON out (null for 204); an answer
+  // that is not 2xx throws an ApiError carrying the problem.
+  async api(path, opts = {}) {
+    const headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
+    const t = this.token();
+    if (t) headers.Authorization = "Bearer " + t;
+    let body = opts.body;
+    if (body !== undefined && typeof body !== "string") {
+      body = JSON.stringify(body);
+      headers["Content-Type"] = "application/json";
+    }
+    const resp = await fetch(path, { method: opts.method || "GET", headers, body });
+    const text = await resp.text();
+    let data = null;
+    if (text) {
+      try { data = JSON.parse(text); } catch { data = text; }
+    }
+    if (!resp.ok) throw new ApiError(resp.status, typeof data === "object" ? data : { detail: String(data || "") });
+    return data;
+  },
+
+  // t looks a key up in the page's strings, then the shell's, in the current language, then English.
+  t(key, page) {
+    const tables = [page && page.strings && page.strings[this.lang], SHELL[this.lang], page && page.strings && page.strings.en, SHELL.en];
+    for (const tb of tables) if (tb && key in tb) return tb[key];
+    return key;
+  },
+
+  // setLang switches the language; remember: the person chose it, and it outlives the session.
+  setLang(lang, remember) {
+    this.lang = lang === "ru" ? "ru" : "en";
+    if (remember) localStorage.setItem(LANG, this.lang);
+    document.documentElement.lang = this.lang;
+    const sel = document.getElementById("lang");
+    if (sel) sel.value = this.lang;
+  },
+
+  // confirm asks once, in a dialog of the page: resolves true when the person confirms.
+  confirm({ title, message, action }) {
+    const dlg = document.getElementById("confirm");
+    dlg.querySelector("#confirm-title").textContent = title || "";
+    dlg.querySelector("#confirm-text").textContent = message || "";
+    dlg.querySelector("#confirm-ok").textContent = action || "OK";
+    dlg.querySelector("#confirm-cancel").textContent = this.t("cancel");
+    dlg.returnValue = "";
+    return new Promise((resolve) => {
+      // The close event is queued: one from an earlier dialog can arrive after this one opened, so
+      // only a close that leaves the dialog closed answers.
+      const onClose = () => {
+        if (dlg.open) return;
+        dlg.removeEventListener("close", onClose);
+        resolve(dlg.returnValue === "ok");
+      };
+      dlg.addEventListener("close", onClose);
+      dlg.showModal();
+      dlg.querySelector("#confirm-cancel").focus();
+    });
+  },
+
+  // el builds an element: el("button", {type: "button", onclick}, "text", child…).
+  el(tag, attrs = {}, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k.startsWith("on") && typeof v === "function") e.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(e.dataset, v);
+      else if (k in e && typeof v !== "string") e[k] = v;
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) {
+      if (c === undefined || c === null || c === false) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  },
+
+  // fmtDate shows a time in the console's language.
+  fmtDate(v, withTime = true) {
+    if (!v) return "";
+    const d = new Date(v);
+    return withTime ? d.toLocaleString(this.lang === "ru" ? "ru-RU" : "en-GB") : d.toLocaleDateString(this.lang === "ru" ? "ru-RU" : "en-GB");
+  },
+
+  // errorBox is a readable error for a failed call.
+  errorBox(err, page) {
+    return this.el("p", { class: "error", role: "alert", "data-testid": "error" }, `${this.t("failed", page)}: ${err.message || err}`);
+  },
+};
+window.Lethe = Lethe;
+
+let pages = [];
+
+function roleOf() {
+  if (Lethe.kind() === "ops") return "operator";
+  return Lethe.me ? Lethe.me.role : "";
+}
+
+function allowed(p) {
+  if (p.side === "public") return true;
+  if (p.side !== Lethe.kind()) return false;
+  return !p.roles || p.roles.length === 0 || p.roles.includes(roleOf());
+}
+
+function firstPage() {
+  const p = pages.find((p) => p.side !== "public" && allowed(p));
+  return p ? p.route : "";
+}
+
+async function loadIdentity() {
+  Lethe.me = Lethe.operator = null;
+  if (!Lethe.token()) return;
+  try {
+    if (Lethe.kind() === "account") {
+      Lethe.me = await Lethe.api("/v1/me");
+      if (!localStorage.getItem(LANG) && Lethe.me.account && Lethe.me.account.language) Lethe.setLang(Lethe.me.account.language);
+    } else {
+      Lethe.operator = await Lethe.api("/v1/ops/me");
+    }
+  } catch (err) {
+    // An expired or refused token: back to the sign-in, saying why.
+    sessionStorage.removeItem(TOKEN);
+    sessionStorage.setItem("lethe.signin.reason", err.status === 401 ? Lethe.t("sessionEnded") : err.message);
+  }
+}
+
+function renderChrome(current) {
+  document.querySelector(".skip").textContent = Lethe.t("skip");
+  document.getElementById("nav").setAttribute("aria-label", Lethe.t("screens"));
+  document.querySelector("#lang-label").textContent = Lethe.t("language");
+  const nav = document.getElementById("nav");
+  nav.replaceChildren();
+  const signedIn = !!Lethe.token();
+  for (const p of pages) {
+    if (p.side === "public" || !signedIn || !allowed(p)) continue;
+    nav.append(Lethe.el("a", { href: p.route, "aria-current": p === current ? "page" : null }, p.title[Lethe.lang] || p.title.en));
+  }
+  const out = document.getElementById("signout");
+  out.hidden = !signedIn;
+  out.textContent = Lethe.t("signout");
+  const who = document.getElementById("who");
+  if (Lethe.me) who.textContent = `${Lethe.me.name || Lethe.me.email} · ${Lethe.t("role_" + Lethe.me.role)}`;
+  else if (Lethe.operator) who.textContent = `${Lethe.operator.name} · ${Lethe.t("officer")}`;
+  else who.textContent = "";
+}
+
+// route renders the screen the hash names ("#/privacy?bot=…": the part after ? is its params).
+async function route() {
+  const [path, query] = (location.hash || "#/").split("?");
+  const params = new URLSearchParams(query || "");
+  if (!Lethe.token() && path !== "#/signin") {
+    location.replace("#/signin");
+    return;
+  }
+  let page = pages.find((p) => p.route === path);
+  if (!page || path === "#/") {
+    const first = Lethe.token() ? firstPage() : "#/signin";
+    if (first && first !== path) {
+      location.replace(first);
+      return;
+    }
+  }
+  renderChrome(page);
+  const main = document.getElementById("main");
+  main.replaceChildren();
+  if (!page) {
+    main.append(Lethe.el("p", { class: "error", role: "alert" }, Lethe.t("notFound")));
+    return;
+  }
+  if (!allowed(page)) {
+    main.append(Lethe.el("p", { class: "error", role: "alert", "data-testid": "not-allowed" }, Lethe.t("notAllowed")));
+    return;
+  }
+  document.title = `${page.title[Lethe.lang] || page.title.en} · Lethe`;
+  const ctx = {
+    lang: Lethe.lang, me: Lethe.me, operator: Lethe.operator, params, api: Lethe.api.bind(Lethe),
+    t: (k) => Lethe.t(k, page), el: Lethe.el.bind(Lethe), confirm: Lethe.confirm.bind(Lethe),
+    navigate: (hash) => { location.hash = hash; }, page,
+  };
+  try {
+    await page.render(main, ctx);
+  } catch (err) {
+    main.append(Lethe.errorBox(err, page));
+  }
+  main.focus({ preventScroll: true });
+}
+
+// finishOIDC completes the Authorization Code flow when the provider sends the browser back with
+// ?code=…&state=…: the code and the PKCE verifier are exchanged for the token.
+async function finishOIDC() {
+  const q = new URLSearchParams(location.search);
+  if (!q.get("code") || !Lethe.config || !Lethe.config.oidc) return;
+  const state = sessionStorage.getItem("lethe.oidc.state");
+  const verifier = sessionStorage.getItem("lethe.oidc.verifier");
+  sessionStorage.removeItem("lethe.oidc.state");
+  sessionStorage.removeItem("lethe.oidc.verifier");
+  history.replaceState(null, "", location.pathname + "#/signin");
+  if (!state || q.get("state") !== state || !verifier) {
+    sessionStorage.setItem("lethe.signin.reason", "The sign-in answer does not match this browser's request.");
+    return;
+  }
+  const o = Lethe.config.oidc;
+  const resp = await fetch(o.tokenUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "authorization_code", code: q.get("code"), client_id: o.clientId,
+      redirect_uri: location.origin + location.pathname, code_verifier: verifier }),
+  });
+  const tok = await resp.json().catch(() => ({}));
+  // The API's JWT authorizer takes the ID token (its audience is the client); some providers put
+  // the claims in the access token instead.
+  const t = tok.id_token || tok.access_token;
+  if (!resp.ok || !t) {
+    sessionStorage.setItem("lethe.signin.reason", tok.error_description || tok.error || `HTTP ${resp.status}`);
+    return;
+  }
+  sessionStorage.setItem(TOKEN, t);
+}
+
+async function start() {
+  Lethe.setLang(localStorage.getItem(LANG) || (navigator.language || "en").slice(0, 2));
+  document.getElementById("lang").addEventListener("change", (e) => { Lethe.setLang(e.target.value, true); route(); });
+  document.getElementById("signout").addEventListener("click", () => Lethe.signOut());
+  pages = (await Promise.all(PAGES.map((p) => import(p)))).map((m) => m.default);
+  try {
+    Lethe.config = await Lethe.api("config.json");
+  } catch {
+    Lethe.config = { oidc: null };
+  }
+  await finishOIDC();
+  await loadIdentity();
+  window.addEventListener("hashchange", route);
+  await route();
+  document.body.dataset.ready = "true";
+}
+
+start();
