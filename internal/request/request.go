@@ -53,7 +53,7 @@ var Kinds = []Kind{KindAccountDeletion, KindBotDeletion, KindConnectionWipe, Kin
 // Decision is the answer to an end-customer request.
 type Decision struct {
 	Approved bool      `dynamodbav:"approved" json:"approved"`
-	By       string    `dynamodbav:"by" json:"by"` // "owner:<sub>", "privacy_officer:<sub>"
+	By       string    `dynamodbav:"by" json:"by"` // "<role>:<sub>" (the bot owner or an admin), "operator:<sub> (<name>)" (the privacy officer)
 	At       time.Time `dynamodbav:"at" json:"at"`
 	Reason   string    `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
 }
