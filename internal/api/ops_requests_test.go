@@ -377,3 +377,36 @@ func TestOpsDecisionIsOnlyForEndCustomerRequests(t *testing.T) {
 		t.Fatalf("%d %s", got.status, got.body)
 	}
 }
+
+// The officer's window is from the escalation to the legal deadline: before it the bot owner
+// decides, after it nobody does; either refusal is a 409 that changes nothing.
+func TestOpsDecisionWindow(t *testing.T) {
+	w := newWorld(t)
+	now := w.sys.Now()
+	a0 := w.manifest.Accounts[0].ID
+	w.create(request.Request{ID: "E-early", AccountID: a0, Kind: request.KindEndCustomerRequest, Status: request.StatusAwaitingVerification,
+		Deadlines: map[string]time.Time{request.DeadlineEscalateAt: now.Add(time.Hour), request.DeadlineCompleteBy: now.Add(20 * 24 * time.Hour)}})
+	w.create(request.Request{ID: "E-late", AccountID: a0, Kind: request.KindEndCustomerRequest, Status: request.StatusAwaitingVerification,
+		Deadlines: map[string]time.Time{request.DeadlineEscalateAt: now.Add(-20 * 24 * time.Hour), request.DeadlineCompleteBy: now.Add(-time.Hour)}})
+	w.create(request.Request{ID: "E-due", AccountID: a0, Kind: request.KindEndCustomerRequest, Status: request.StatusAwaitingVerification,
+		Deadlines: map[string]time.Time{request.DeadlineEscalateAt: now.Add(-time.Hour), request.DeadlineCompleteBy: now.Add(20 * 24 * time.Hour)}})
+	tok := w.operatorToken("officer-7", "Ирина Смирнова")
+	for id, want := range map[string]string{"E-early": "not escalated", "E-late": "legal deadline"} {
+		before := w.request(id)
+		got := w.call("POST", "/v1/ops/requests/"+id+"/decision", tok, `{"approve":true}`)
+		if got.status != 409 || !strings.Contains(string(got.body), want) {
+			t.Errorf("%s: %d %s, want 409 saying %q", id, got.status, got.body, want)
+		}
+		if after := w.request(id); after.Version != before.Version {
+			t.Errorf("%s: a refused decision changed the request", id)
+		}
+	}
+	// Past the escalation date the officer decides even if the workflow has not escalated yet.
+	got := w.call("POST", "/v1/ops/requests/E-due/decision", tok, `{"approve":false,"reason":"the contract requires keeping it"}`)
+	if got.status != 200 {
+		t.Fatalf("E-due: %d %s", got.status, got.body)
+	}
+	if r := w.request("E-due"); r.Status != request.StatusDeclined || r.Decision == nil || r.Decision.By != "operator:officer-7 (Ирина Смирнова)" {
+		t.Errorf("E-due: %s %+v", r.Status, r.Decision)
+	}
+}
