@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lethe-dev/lethe/internal/calendar"
 	"github.com/lethe-dev/lethe/internal/console"
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/evidence"
@@ -42,6 +43,8 @@ type Services struct {
 	// Ops says which tokens are operators' (the /v1/ops/… routes); the zero value uses the
 	// defaults of OPS_GROUP_CLAIM and OPS_GROUP.
 	Ops OpsAccess
+	// Calendar counts the register's business days (the built-in production calendar when nil).
+	Calendar *calendar.Calendar
 	// Console says how the web console signs people in (CONSOLE_OIDC_*, CONSOLE_DEMO_SIGN_IN).
 	Console console.Config
 }

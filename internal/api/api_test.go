@@ -48,9 +48,14 @@ type world struct {
 	spec     *apispec.Validator
 }
 
-func newWorld(t *testing.T) *world {
+// newWorld starts the world; tune, if given, adjusts the services before the engine starts.
+func newWorld(t *testing.T, tune ...func(*system.System)) *world {
 	t.Helper()
-	wd := testworld.New(t, testworld.Options{Start: start, Seed: 9,
+	var tuned func(*system.System)
+	if len(tune) > 0 {
+		tuned = tune[0]
+	}
+	wd := testworld.New(t, testworld.Options{Start: start, Seed: 9, Tune: tuned,
 		Size: seed.Size{Accounts: 2, BotsPerAccount: 2, EndUsersPerBot: 4, ConversationsPerEndUser: 1, MessagesPerConversation: 3,
 			InboxPerEndUser: 1, FilesPerEndUser: 1, ActivityLogsPerAccount: 3, PaymentsPerAccount: 1}, Password: "owner-password"})
 	iss, err := localauth.New("http://127.0.0.1/_local", "lethe-dashboard", time.Now)

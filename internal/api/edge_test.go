@@ -51,12 +51,20 @@ func edgeWorld(t *testing.T) (*world, *strings.Replacer, func() scopetest.Snapsh
 	return w, ids, snap
 }
 
+// callerOf is who may call a route: an operator the ops routes, the account's owner the others.
+func callerOf(path, owner, operator string) string {
+	if strings.HasPrefix(path, "/v1/ops/") {
+		return operator
+	}
+	return owner
+}
+
 // Every id in a dashboard route's path is checked for its shape before anything is read: an id
 // past DynamoDB's key limits, or of other characters, answers 404 problem+json (not a 500 from
 // DynamoDB), and nothing changes. The routes are the API's own list, so a new route is checked too.
 func TestEveryPathIDOfAWrongShapeIsNotFound(t *testing.T) {
 	w, ids, snap := edgeWorld(t)
-	owner := w.token(0, platform.RoleOwner)
+	owner, officer := w.token(0, platform.RoleOwner), w.operatorToken("officer-7", "Ирина Смирнова")
 	before := snap()
 	bad := []string{strings.Repeat("A", 1200), strings.Repeat("0", 129), "a%23b", "%D0%B8d"}
 	checked := 0
@@ -72,7 +80,7 @@ func TestEveryPathIDOfAWrongShapeIsNotFound(t *testing.T) {
 				if r.Method == "POST" {
 					body = `{"reason":"no"}`
 				}
-				got := w.call(r.Method, path, w.callerOf(r.Path, owner), body)
+				got := w.call(r.Method, path, callerOf(r.Path, owner, officer), body)
 				if got.status != 404 || got.header.Get("Content-Type") != "application/problem+json" {
 					t.Errorf("%s %s with a %d-byte %s: %d %s, want 404 problem+json", r.Method, r.Path, len(id), p, got.status, got.body)
 				}
@@ -94,7 +102,7 @@ func TestEveryPathIDOfAWrongShapeIsNotFound(t *testing.T) {
 // charset, or an application/*+json type, is taken.
 func TestJSONRoutesRefuseOtherContentTypes(t *testing.T) {
 	w, ids, snap := edgeWorld(t)
-	owner := w.token(0, platform.RoleOwner)
+	owner, officer := w.token(0, platform.RoleOwner), w.operatorToken("officer-7", "Ирина Смирнова")
 	before := snap()
 	bodies := map[string]string{
 		"/v1/account/deletion":                   `{"password":"owner-password"}`,
@@ -116,7 +124,7 @@ func TestJSONRoutesRefuseOtherContentTypes(t *testing.T) {
 			body = "{}"
 		}
 		for _, ct := range types {
-			got := w.call(r.Method, ids.Replace(r.Path), w.callerOf(r.Path, owner), body, "Content-Type", ct)
+			got := w.call(r.Method, ids.Replace(r.Path), callerOf(r.Path, owner, officer), body, "Content-Type", ct)
 			if got.status != 415 || got.header.Get("Content-Type") != "application/problem+json" {
 				t.Errorf("%s %s as %q: %d %s, want 415 problem+json", r.Method, r.Path, ct, got.status, got.body)
 			}
@@ -160,12 +168,4 @@ func TestClaimsOfAWrongShapeAreRefused(t *testing.T) {
 			t.Errorf("sub %d bytes, account_id %d bytes: %d %s, want 401", len(c.sub), len(c.acct), r.status, r.body)
 		}
 	}
-}
-
-// callerOf is who may call a route: an operator for the ops routes, else the account's token given.
-func (w *world) callerOf(path, token string) string {
-	if strings.HasPrefix(path, "/v1/ops/") {
-		return w.operatorToken("officer-edge", "Edge")
-	}
-	return token
 }

@@ -77,6 +77,7 @@ func (a *API) runOps(ctx context.Context, r *route, req events.APIGatewayV2HTTPR
 
 func (a *API) opsRoutes() {
 	a.add(&route{method: http.MethodGet, path: "/v1/ops/me", ops: true, h: a.opsMe})
+	a.opsRequestRoutes()
 	a.holdRoutes()
 	a.actRoutes()
 }

@@ -6,6 +6,7 @@ package deletion
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -80,6 +81,10 @@ func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpo
 			return cp, fmt.Errorf("journal subjects: %w", err)
 		}
 	}
+	stored, err := json.Marshal(next)
+	if err != nil {
+		return cp, err
+	}
 	_, err = s.Ledger.Update(ctx, requestID, func(r *request.Request) error {
 		if r.Status != request.StatusHardDeleting {
 			return fmt.Errorf("%w: %s is %s", ErrNotDeleting, requestID, r.Status)
@@ -89,6 +94,7 @@ func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpo
 		if planned != nil && r.Planned == nil {
 			r.Planned = planned
 		}
+		r.Checkpoint = string(stored)
 		return nil
 	})
 	if err != nil {
@@ -129,6 +135,24 @@ func (s *Service) plan(ctx context.Context, req request.Request, cp erasure.Chec
 		}
 	}
 	return planned, b, nil
+}
+
+// Resume is the checkpoint the request's erase loop last reached in this round: the zero
+// checkpoint (start from the beginning) if none is stored. An execution that starts the erase loop
+// again after a failure begins here, so nothing destroyed before is missing from the act.
+func (s *Service) Resume(ctx context.Context, requestID string) (erasure.Checkpoint, error) {
+	req, err := s.Ledger.Get(ctx, requestID)
+	if err != nil {
+		return erasure.Checkpoint{}, err
+	}
+	var cp erasure.Checkpoint
+	if req.Checkpoint == "" {
+		return cp, nil
+	}
+	if err := json.Unmarshal([]byte(req.Checkpoint), &cp); err != nil {
+		return erasure.Checkpoint{}, fmt.Errorf("stored checkpoint of %s: %w", requestID, err)
+	}
+	return cp, nil
 }
 
 // journal is where the evidence of the request's destruction is kept.
@@ -189,6 +213,7 @@ func (s *Service) Complete(ctx context.Context, requestID string, cp erasure.Che
 		}
 		r.Progress = progress(cp)
 		r.HeldBy = cp.Held
+		r.Checkpoint = "" // the round is done: a later round starts from the beginning
 		note := fmt.Sprintf("destroyed %d items and %d files; verified", cp.Total()-cp.Objects, cp.Objects)
 		if len(cp.Held) > 0 {
 			note += fmt.Sprintf("; %d end users and their data kept under legal hold %s", cp.HeldSubjects, strings.Join(cp.Held, ", "))

@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -169,4 +170,46 @@ func (j Journal) Act(ctx context.Context, actID string) (Record, error) {
 		return Record{}, fmt.Errorf("evidence %s: %w", actID, err)
 	}
 	return rec, nil
+}
+
+// ExtractRow is one line of the journal of destruction as an inspector asks for it under Order 179:
+// one category of data one act destroyed. It names the subjects by kind and number only, never by
+// name or contact.
+type ExtractRow struct {
+	Date        time.Time
+	ActID       string
+	RequestKind string
+	Subjects    string // "end_user ×12"
+	Category    string
+	Count       int64
+	Method      string
+}
+
+// Extract reads the acts actIDs names and returns the rows of those drawn up in [from, to), in
+// order of their date. A listed act that cannot be read fails the extract: an extract never leaves
+// out an act silently.
+func (j Journal) Extract(ctx context.Context, actIDs []string, from, to time.Time) ([]ExtractRow, error) {
+	var out []ExtractRow
+	for _, id := range actIDs {
+		rec, err := j.Act(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if rec.CompletedAt.Before(from) || !rec.CompletedAt.Before(to) {
+			continue
+		}
+		kinds := map[string]bool{}
+		for _, s := range rec.Subjects {
+			kinds[s.Kind] = true
+		}
+		subjects := fmt.Sprintf("%s ×%d", strings.Join(slices.Sorted(maps.Keys(kinds)), ", "), rec.SubjectCount)
+		for _, d := range rec.Destroyed {
+			out = append(out, ExtractRow{Date: rec.CompletedAt, ActID: rec.RequestID, RequestKind: rec.RequestKind,
+				Subjects: subjects, Category: d.Category, Count: d.Count, Method: rec.Method})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ExtractRow) int {
+		return cmp.Or(a.Date.Compare(b.Date), strings.Compare(a.ActID, b.ActID))
+	})
+	return out, nil
 }

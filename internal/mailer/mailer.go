@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -373,3 +374,7 @@ func splitAddress(s string) (local, domain string, err error) {
 	}
 	return a.Address[:i], a.Address[i+1:], nil
 }
+
+// OfficerRequestPath is the console screen where the privacy officer sees and decides request id,
+// relative to PUBLIC_BASE_URL: the link of the escalation mail.
+func OfficerRequestPath(id string) string { return "/console/#/ops/requests/" + url.PathEscape(id) }

@@ -58,6 +58,7 @@ const (
 	TransitionComplete        Transition = "complete"
 	TransitionFinish          Transition = "finish"
 	TransitionFail            Transition = "fail"
+	TransitionRetry           Transition = "be retried"
 )
 
 // Failable are the statuses a request may fail from: any but a closed one or failed itself. The
@@ -219,5 +220,16 @@ func (r *Request) Fail(at time.Time, actor, note string) error {
 		return r.refuse(TransitionFail, ErrConflict)
 	}
 	r.to(StatusFailed, at, actor, note)
+	return nil
+}
+
+// Retry: an operator re-drives a failed request from where it stopped; it goes back to the status
+// it failed in (Stage). A request that failed while awaiting a decision goes back to waiting for
+// it, and one that failed before its workflow opened it goes back to received.
+func (r *Request) Retry(at time.Time, actor, note string) error {
+	if r.Status != StatusFailed {
+		return r.refuse(TransitionRetry, ErrConflict)
+	}
+	r.to(r.Stage(), at, actor, note)
 	return nil
 }

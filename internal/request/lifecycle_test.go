@@ -93,6 +93,10 @@ var transitions = []transition{
 		map[request.Status]request.Status{request.StatusReceived: request.StatusFailed, request.StatusAwaitingVerification: request.StatusFailed,
 			request.StatusScheduled: request.StatusFailed, request.StatusSoftDeleted: request.StatusFailed, request.StatusHardDeleting: request.StatusFailed,
 			request.StatusAwaitingBackupRotation: request.StatusFailed, request.StatusHeld: request.StatusFailed}},
+	// The fixture's failed request has no earlier status in its history: it goes back to received.
+	{request.TransitionRetry, request.KindEndUserDeletion, "operator:o",
+		func(r *request.Request) error { return r.Retry(at, "operator:o", "") },
+		map[request.Status]request.Status{request.StatusFailed: request.StatusReceived}},
 }
 
 // Every (status, transition) pair: an allowed one moves the request to the diagram's next status
@@ -194,5 +198,34 @@ func TestTransitionsRecordTheirFacts(t *testing.T) {
 	}
 	if len(esc.History) != 2 {
 		t.Errorf("escalated twice: %d events, want one escalation", len(esc.History)-1)
+	}
+}
+
+// A retried request goes back to the status it failed in, not to the start: a deletion that failed
+// mid-erasure resumes hard_deleting, an end-customer request that failed while waiting for its
+// decision waits again; a hold on the way does not count as where it stood.
+func TestRetryReturnsToWhereTheRequestFailed(t *testing.T) {
+	for from, history := range map[request.Status][]request.Status{
+		request.StatusHardDeleting:         {request.StatusReceived, request.StatusHardDeleting, request.StatusHeld, request.StatusFailed},
+		request.StatusAwaitingVerification: {request.StatusReceived, request.StatusAwaitingVerification, request.StatusFailed},
+		request.StatusSoftDeleted:          {request.StatusReceived, request.StatusSoftDeleted, request.StatusFailed},
+	} {
+		r := request.Request{ID: "r1", Status: request.StatusFailed}
+		for i, st := range history {
+			r.History = append(r.History, request.Event{At: at.Add(time.Duration(i-10) * time.Minute), Status: st, Actor: "system"})
+		}
+		if got := r.Stage(); got != from {
+			t.Errorf("stage of %v: %s, want %s", history, got, from)
+		}
+		if err := r.Retry(at, "operator:o (Olga)", "retried"); err != nil {
+			t.Fatalf("retry of a request failed in %s: %v", from, err)
+		}
+		last := r.History[len(r.History)-1]
+		if r.Status != from || last.Status != from || last.Actor != "operator:o (Olga)" || last.Note != "retried" {
+			t.Errorf("retry of a request failed in %s: status %s, event %+v", from, r.Status, last)
+		}
+		if err := r.Retry(at, "operator:o", ""); !errors.Is(err, request.ErrConflict) {
+			t.Errorf("a second retry of %s: %v, want ErrConflict", from, err)
+		}
 	}
 }

@@ -53,7 +53,7 @@ var Kinds = []Kind{KindAccountDeletion, KindBotDeletion, KindConnectionWipe, Kin
 // Decision is the answer to an end-customer request.
 type Decision struct {
 	Approved bool      `dynamodbav:"approved" json:"approved"`
-	By       string    `dynamodbav:"by" json:"by"` // "owner:<sub>", "privacy_officer:<sub>"
+	By       string    `dynamodbav:"by" json:"by"` // "<role>:<sub>" (the bot owner or an admin), "operator:<sub> (<name>)" (the privacy officer)
 	At       time.Time `dynamodbav:"at" json:"at"`
 	Reason   string    `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
 }
@@ -85,6 +85,10 @@ type Request struct {
 	// the count did not finish within the first slice's share of the budget; S3 objects are not
 	// counted.
 	Planned map[string]int64 `dynamodbav:"planned,omitempty"`
+	// Checkpoint is where the erase loop of the current round stands (an erasure checkpoint as JSON,
+	// written with every slice, cleared when the round completes): an execution started again after a
+	// failure resumes from it, so the act counts everything the round destroyed.
+	Checkpoint string `dynamodbav:"checkpoint,omitempty"`
 	// HeldBy lists the legal holds that keep part of the scope.
 	HeldBy []string `dynamodbav:"heldBy,omitempty,stringset"`
 	// Evidence lists the ids the evidence of each round of destruction is stored under (a request a

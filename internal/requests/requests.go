@@ -42,6 +42,8 @@ type Starter interface {
 	// Decide hands a decision to the task that waits for it; a token that just expired is not an
 	// error (the next wait hands the recorded decision over).
 	Decide(ctx context.Context, taskToken string, approved bool) error
+	// Restart starts the request's workflow again under the execution name "<id>-<suffix>".
+	Restart(ctx context.Context, req request.Request, suffix string) (string, error)
 }
 
 // Restorer puts a soft-deleted account back (internal/erasure).
@@ -389,16 +391,58 @@ func (s *Service) SubmitEndCustomer(ctx context.Context, in EndCustomer) (reques
 	return s.createAndStart(ctx, r)
 }
 
-// Decide records the bot owner's (or the privacy officer's) answer to an end-customer request and
-// hands it to the waiting workflow. A request of another account is ErrNoRequest.
+// Errors of the privacy officer's decision (409).
+var (
+	// ErrNotEscalated: the bot owner may still decide; the privacy officer decides only after
+	// escalation.
+	ErrNotEscalated = lerr.Errorf(lerr.ECONFLICT, "the request is not escalated: the bot owner may still decide")
+	// ErrPastDeadline: the request's legal deadline has passed; nobody can decide it any more.
+	ErrPastDeadline = lerr.Errorf(lerr.ECONFLICT, "the request's legal deadline has passed")
+)
+
+// Decide records the bot owner's answer to an end-customer request and hands it to the waiting
+// workflow. A request of another account is ErrNoRequest.
 func (s *Service) Decide(ctx context.Context, accountID, requestID, actor string, approve bool, reason string) (request.Request, error) {
+	return s.decide(ctx, requestID, actor, approve, reason, func(r *request.Request) error {
+		if r.AccountID != accountID {
+			return ErrNoRequest
+		}
+		return nil
+	})
+}
+
+// DecideAsOfficer records the privacy officer's answer to an end-customer request of any account,
+// exactly as the owner's (the workflow tells the requester), once the bot owner has left it past
+// its escalation date (ErrNotEscalated before) and until its legal deadline (ErrPastDeadline after).
+func (s *Service) DecideAsOfficer(ctx context.Context, requestID, actor string, approve bool, reason string) (request.Request, error) {
+	now := s.now()
+	return s.decide(ctx, requestID, actor, approve, reason, func(r *request.Request) error {
+		if r.Decision != nil || r.Status != request.StatusAwaitingVerification {
+			return nil // the transition refuses it, naming why
+		}
+		if by, ok := r.Deadlines[request.DeadlineCompleteBy]; ok && now.After(by) {
+			return ErrPastDeadline
+		}
+		if at, ok := r.Deadlines[request.DeadlineEscalateAt]; !r.Escalated() && (!ok || now.Before(at)) {
+			return ErrNotEscalated
+		}
+		return nil
+	})
+}
+
+// decide records a decision on an end-customer request that may accept, and hands it to the
+// workflow that waits for it.
+func (s *Service) decide(ctx context.Context, requestID, actor string, approve bool, reason string, may func(*request.Request) error) (request.Request, error) {
 	if !approve && strings.TrimSpace(reason) == "" {
 		return request.Request{}, fmt.Errorf("%w: a decline needs a reason", ErrInvalid)
 	}
 	now := s.now()
 	req, err := s.Ledger.Update(ctx, requestID, func(r *request.Request) error {
-		if r.Kind != request.KindEndCustomerRequest || r.AccountID != accountID {
+		if r.Kind != request.KindEndCustomerRequest {
 			return ErrNoRequest
+		}
+		if err := may(r); err != nil {
+			return err
 		}
 		d := request.Decision{By: actor, At: now, Reason: strings.TrimSpace(reason)}
 		if approve {
@@ -418,4 +462,62 @@ func (s *Service) Decide(ctx context.Context, accountID, requestID, actor string
 		}
 	}
 	return req, nil
+}
+
+// ErrNotRetryable: the request is not failed, or failed where a new execution cannot pick it up (409).
+var ErrNotRetryable = lerr.Errorf(lerr.ECONFLICT, "only a failed request can be retried, and only one that failed before its outcome")
+
+// retryNote starts the history note of an operator's retry; retries counts them for the name of
+// the next execution.
+const retryNote = "retried by the privacy officer: execution "
+
+// retryable are the statuses a failed request may go back to and have its workflow pick it up:
+// each machine's Open accepts them, and the erase loop resumes from its stored checkpoint.
+var retryable = map[request.Status]bool{request.StatusReceived: true, request.StatusScheduled: true,
+	request.StatusAwaitingVerification: true, request.StatusSoftDeleted: true, request.StatusHardDeleting: true}
+
+// Retry re-drives a failed request from where it stopped: it goes back to the status it failed in
+// (request.Retry, recorded with actor) and its workflow is started again under a new execution,
+// whose erase loop resumes from the checkpoint the failed one reached. A start that fails puts the
+// request back to failed.
+func (s *Service) Retry(ctx context.Context, requestID, actor string) (request.Request, error) {
+	now := s.now()
+	var name, suffix string
+	req, err := s.Ledger.Update(ctx, requestID, func(r *request.Request) error {
+		if r.Status != request.StatusFailed || !retryable[r.Stage()] {
+			return ErrNotRetryable
+		}
+		n := 1
+		for _, e := range r.History {
+			if strings.HasPrefix(e.Note, retryNote) {
+				n++
+			}
+		}
+		suffix = fmt.Sprintf("o%d", n)
+		name = retryName(r.ID, n)
+		return r.Retry(now, actor, retryNote+name)
+	})
+	if errors.Is(err, ledger.ErrNotFound) {
+		return request.Request{}, ErrNoRequest
+	}
+	if err != nil {
+		return request.Request{}, err
+	}
+	if _, err := s.Starter.Restart(ctx, req, suffix); err != nil {
+		_, ferr := s.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
+			return r.Fail(s.now(), actor, "the retry could not start its workflow")
+		})
+		return req, errors.Join(err, ferr)
+	}
+	return s.Ledger.Get(ctx, req.ID)
+}
+
+// retryName is the n-th retry's execution name, as Restart names it from the suffix o<n>: the
+// request id and -o<n>, within the 80 characters Step Functions allows.
+func retryName(id string, n int) string {
+	suffix := fmt.Sprintf("-o%d", n)
+	if len(id)+len(suffix) > 80 {
+		id = id[:80-len(suffix)]
+	}
+	return id + suffix
 }

@@ -233,3 +233,16 @@ func (t *tallyItem) summary() (*mailer.RetentionSummary, error) {
 	}
 	return out, nil
 }
+
+// MonthlyReport reads the tally of month ("2006-01", Moscow time) as the monthly report states it:
+// nil when no run of the sweep finished in that month.
+func MonthlyReport(ctx context.Context, store *platform.Store, month string) (*mailer.RetentionSummary, error) {
+	t, err := platform.Get(ctx, store, tallyItem{Month: month})
+	if errors.Is(err, platform.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the retention tally of %s: %w", month, err)
+	}
+	return t.summary()
+}

@@ -50,8 +50,7 @@ const (
 
 // History notes the sweep writes (and reads back to do nothing twice).
 const (
-	escalatedPrefix = "SLA deadline missed, privacy officer alerted: "
-	redrivenPrefix  = "re-driven by the SLA sweep: "
+	redrivenPrefix = "re-driven by the SLA sweep: "
 )
 
 // OpenStatuses are the statuses of requests that are not closed: the ones the sweep examines.
@@ -243,7 +242,7 @@ func (s *Sweep) one(ctx context.Context, id string, now time.Time, rep *Report) 
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(r.Deadlines)) {
 		at := r.Deadlines[name]
-		if !pending(name, r) {
+		if !r.DeadlinePending(name) {
 			continue
 		}
 		switch {
@@ -267,68 +266,7 @@ func (s *Sweep) one(ctx context.Context, id string, now time.Time, rep *Report) 
 	return errors.Join(errs...)
 }
 
-// rank orders the statuses along the deletion's path (SPEC §3).
-func rank(s request.Status) int {
-	switch s {
-	case request.StatusReceived, request.StatusAwaitingVerification, request.StatusScheduled:
-		return 0
-	case request.StatusSoftDeleted:
-		return 1
-	case request.StatusHardDeleting:
-		return 2
-	case request.StatusAwaitingBackupRotation:
-		return 3
-	default: // completed, cancelled, declined
-		return 4
-	}
-}
-
-// stage is where a request stands on its path; a failed request stands where it failed.
-func stage(r request.Request) request.Status {
-	if r.Status != request.StatusFailed {
-		return r.Status
-	}
-	for i := len(r.History) - 1; i >= 0; i-- {
-		if st := r.History[i].Status; st != request.StatusFailed && st != request.StatusHeld {
-			return st
-		}
-	}
-	return request.StatusReceived
-}
-
-// pending reports whether deadline name of r is still to be met: a deadline is met once the request
-// is past the stage it bounds.
-func pending(name string, r request.Request) bool {
-	st := stage(r)
-	switch name {
-	case request.DeadlineStartBy:
-		return rank(st) < 1
-	case request.DeadlineSoftDeleteEnds:
-		return rank(st) < 2
-	case request.DeadlineHardDeleteBy:
-		return rank(st) < 3
-	case request.DeadlineEscalateAt:
-		// The end-customer workflow itself hands an undecided request to the privacy officer at
-		// this date; it is missed only if that did not happen.
-		if st != request.StatusAwaitingVerification || r.Decision != nil {
-			return false
-		}
-		for _, e := range r.History {
-			if strings.Contains(e.Note, "escalated to the privacy officer") {
-				return false
-			}
-		}
-		return true
-	case request.DeadlineFinalMailBy:
-		return true // removed once the mail is sent
-	default: // backups_rotated_by, complete_by, and any other: until the request is closed
-		return !r.Status.Closed()
-	}
-}
-
-func escalationNote(name string, at time.Time) string {
-	return escalatedPrefix + name + " was due " + at.UTC().Format(time.RFC3339)
-}
+func escalationNote(name string, at time.Time) string { return request.BreachNote(name, at) }
 
 func hasNote(r *request.Request, note string) bool {
 	return slices.ContainsFunc(r.History, func(e request.Event) bool { return e.Note == note })

@@ -24,7 +24,7 @@ func apiOf(g *wiring.Graph) *api.API {
 		config.EnvConsoleOIDCClientID, config.EnvConsoleOIDCScope, config.EnvConsoleDemoSignIn)
 	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
 		Holds: holdsOf(g), ActLinks: g.ActLinks(), Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup},
-		Console: consoleOf(c)})
+		Console: consoleOf(c), Calendar: g.Calendar()})
 }
 
 // holdsOf places and releases legal holds: the TTL of what a hold covers is settled by the

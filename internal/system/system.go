@@ -82,7 +82,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 func (s *System) API() *api.API {
 	return api.New(api.Services{Store: s.Store, Ledger: s.Ledger, Requests: s.Requests, Deletion: s.Deletion,
 		Holds: s.Holds, ActLinks: s.Tasks.ActLinks, Reauth: s.Reauth, Now: s.Now, Ops: api.OpsAccess{Claim: s.Config.OpsGroupClaim, Group: s.Config.OpsGroup},
-		Console: consoleOf(s.Config)})
+		Calendar: s.Calendar, Console: consoleOf(s.Config)})
 }
 
 // TaskHandlers are the workflow tasks by the logical id of the function that runs each in

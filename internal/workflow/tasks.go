@@ -29,6 +29,8 @@ type Deleter interface {
 	Step(ctx context.Context, requestID string, cp erasure.Checkpoint, b erasure.Budget) (erasure.Checkpoint, error)
 	Complete(ctx context.Context, requestID string, cp erasure.Checkpoint) (request.Request, error)
 	Evidence(ctx context.Context, requestID string) ([]evidence.Record, error)
+	// Resume is the checkpoint the request's erase loop last reached (zero if none).
+	Resume(ctx context.Context, requestID string) (erasure.Checkpoint, error)
 }
 
 // Suspender deactivates an account for the soft-delete window and puts it back (internal/erasure).
@@ -177,6 +179,11 @@ func (t *Tasks) openAccountDeletion(ctx context.Context, req request.Request) (O
 		// Cancelled before the workflow got here: the Wait passes at once and BeginHardDelete ends it.
 		return Opened{SoftDeleteEndsAt: now.Format(time.RFC3339Nano)}, nil
 	}
+	if req.Status == request.StatusHardDeleting {
+		// Retried after a failure in the hard delete: the window is long over, BeginHardDelete
+		// proceeds, and the erase loop resumes from its stored checkpoint.
+		return Opened{SoftDeleteEndsAt: req.Deadlines[request.DeadlineSoftDeleteEnds].Format(time.RFC3339Nano)}, nil
+	}
 	acct, err := t.Store.Account(ctx, req.AccountID)
 	if err != nil && req.Status != request.StatusSoftDeleted {
 		return Opened{}, fmt.Errorf("account of %s: %w", req.ID, err)
@@ -281,6 +288,11 @@ func (t *Tasks) botName(ctx context.Context, req request.Request) (string, error
 
 func (t *Tasks) openEndCustomer(ctx context.Context, req request.Request) (Opened, error) {
 	now := t.now()
+	if req.Status == request.StatusHardDeleting && req.Decision != nil && req.Decision.Approved {
+		// Retried after a failure in the deletion it approved: the wait hands the recorded decision
+		// over at once, and the erase loop resumes from its stored checkpoint.
+		return Opened{EscalateAfterSeconds: 3600, DecideWithinSeconds: 3600}, nil
+	}
 	req, err := t.Ledger.Update(ctx, req.ID, func(r *request.Request) error {
 		// A request already decided and being erased (resumed after a legal hold's release) keeps
 		// its status: the wait that follows finds the decision on it and hands it over at once.
@@ -356,7 +368,17 @@ func (t *Tasks) EraseSlice(ctx context.Context, in State) (Erase, error) {
 		cur = *in.Erase
 	}
 	var cp erasure.Checkpoint
-	if cur.Checkpoint != nil {
+	switch {
+	case in.Erase == nil:
+		// The first slice of an execution: the erase loop may have run before, in an execution that
+		// failed (an operator's retry, a sweep's re-drive). Resume where it stopped, so the act
+		// counts everything destroyed. A rescan passes an erase state with no checkpoint: it
+		// starts over on purpose.
+		var err error
+		if cp, err = t.Deleter.Resume(ctx, in.RequestID); err != nil {
+			return cur, err
+		}
+	case cur.Checkpoint != nil:
 		cp = *cur.Checkpoint
 	}
 	budget := erasure.Budget{Duration: t.SliceDuration, Items: t.SliceItems}
@@ -573,6 +595,8 @@ func (t *Tasks) AwaitDecision(ctx context.Context, in Await) (Done, error) {
 	if t.PrivacyOfficer == "" {
 		return Done{}, badInput("no privacy officer address configured")
 	}
+	// The privacy officer decides in the console, with an operator's sign-in.
+	data.DecisionURL = mailer.OfficerRequestPath(req.ID)
 	return Done{Status: req.Status}, t.sendOnce(ctx, req, mailer.Mail{
 		Template: mailer.EndCustomerEscalation, To: []string{t.PrivacyOfficer}, Data: data}, "")
 }

@@ -6,6 +6,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -100,22 +101,25 @@ func (s *Starter) Start(ctx context.Context, req request.Request) (string, error
 	return arn, err
 }
 
-// Restart starts req's machine again under the execution name of its id and suffix (at most 80
-// characters): a request whose first execution has ended, such as one a legal hold stopped and its
-// release resumed. A second start with the same suffix finds the first (ExecutionAlreadyExists) and
-// returns it. The execution is recorded on the request.
+// Restart starts req's machine again under the execution name "<id>-<suffix>" (the id cut so the
+// whole stays within the 80 characters Step Functions allows): Step Functions refuses the name of an
+// execution that ended. Callers choose the suffix, so a second start for the same cause finds the
+// first (ExecutionAlreadyExists) and returns it: a request a legal hold stopped and its release
+// resumed ("h<holdId>"), a failed request an operator retries ("o<n>"). The machine's Open accepts
+// the status the request is resumed in, and its erase loop resumes from the stored checkpoint. The
+// execution is recorded on the request.
 func (s *Starter) Restart(ctx context.Context, req request.Request, suffix string) (string, error) {
 	machine, err := s.Machines.For(req.Kind)
 	if err != nil {
 		return "", err
 	}
-	name := req.ID + "-" + suffix
-	if len(name) > 80 {
-		name = name[:80]
+	name := RestartName(req.ID, suffix)
+	in, err := json.Marshal(Input{RequestID: req.ID})
+	if err != nil {
+		return "", err
 	}
-	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
-		StateMachineArn: aws.String(machine), Name: aws.String(name),
-		Input: aws.String(`{"requestId":"` + req.ID + `"}`)})
+	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine),
+		Name: aws.String(name), Input: aws.String(string(in))})
 	var exists *types.ExecutionAlreadyExists
 	var arn string
 	switch {
@@ -190,4 +194,14 @@ func (n now) get() time.Time {
 		return time.Now().UTC()
 	}
 	return n().UTC()
+}
+
+// RestartName is the execution name Restart uses: the request id and "-<suffix>", the id cut so the
+// name stays within the 80 characters Step Functions allows.
+func RestartName(id, suffix string) string {
+	suffix = "-" + suffix
+	if len(id)+len(suffix) > 80 {
+		id = id[:80-len(suffix)]
+	}
+	return id + suffix
 }

@@ -4,6 +4,8 @@
 
 // PAGES lists every screen, one line each. A page module exports default
 // { route, side: "account"|"ops"|"public", roles, title: {en, ru}, strings: {en, ru}, render(root, ctx) }.
+// A route ending in "/" is a screen of one item ("#/ops/requests/<id>"): ctx.rest is the rest of the
+// hash, and the navigation does not list it.
 const PAGES = [
   "./pages/signin.js",
   "./pages/privacy.js",
@@ -15,6 +17,9 @@ const PAGES = [
   "./pages/end-customer.js",
   "./pages/ops-holds.js",
   "./pages/ops-acts.js",
+  "./pages/ops-register.js",
+  "./pages/ops-request.js",
+  "./pages/ops-reports.js",
 ];
 
 const TOKEN = "lethe.token";
@@ -196,8 +201,11 @@ function allowed(p) {
   return !p.roles || p.roles.length === 0 || p.roles.includes(roleOf());
 }
 
+// itemPage reports whether p is a screen of one item, reached by a link rather than the navigation.
+function itemPage(p) { return p.route.endsWith("/"); }
+
 function firstPage() {
-  const p = pages.find((p) => p.side !== "public" && allowed(p));
+  const p = pages.find((p) => p.side !== "public" && !itemPage(p) && allowed(p));
   return p ? p.route : "";
 }
 
@@ -226,7 +234,7 @@ function renderChrome(current) {
   nav.replaceChildren();
   const signedIn = !!Lethe.token();
   for (const p of pages) {
-    if (p.side === "public" || !signedIn || !allowed(p)) continue;
+    if (p.side === "public" || itemPage(p) || !signedIn || !allowed(p)) continue;
     nav.append(Lethe.el("a", { href: p.route, "aria-current": p === current ? "page" : null }, p.title[Lethe.lang] || p.title.en));
   }
   const out = document.getElementById("signout");
@@ -246,7 +254,8 @@ async function route() {
     location.replace("#/signin");
     return;
   }
-  let page = pages.find((p) => p.route === path);
+  let page = pages.find((p) => p.route === path) ||
+    pages.find((p) => itemPage(p) && path.startsWith(p.route) && path.length > p.route.length);
   if (!page || path === "#/") {
     const first = Lethe.token() ? firstPage() : "#/signin";
     if (first && first !== path) {
@@ -272,11 +281,17 @@ async function route() {
     lang: Lethe.lang, me: Lethe.me, operator: Lethe.operator, params, api: Lethe.api.bind(Lethe),
     t: (k) => Lethe.t(k, page), el: Lethe.el.bind(Lethe), confirm: Lethe.confirm.bind(Lethe),
     navigate: (hash) => { location.hash = hash; }, page,
+    rest: itemPage(page) ? decodeURIComponent(path.slice(page.route.length)) : "",
   };
+  // Each render draws into its own view: a render still awaiting an answer when the hash changed
+  // again (a sign-in sets the hash and routes) draws into a view no longer shown, never twice
+  // into the page.
+  const view = Lethe.el("div", { class: "view" });
+  main.append(view);
   try {
-    await page.render(main, ctx);
+    await page.render(view, ctx);
   } catch (err) {
-    main.append(Lethe.errorBox(err, page));
+    view.append(Lethe.errorBox(err, page));
   }
   main.focus({ preventScroll: true });
 }

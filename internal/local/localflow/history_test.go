@@ -51,6 +51,11 @@ func (v *vastScope) Complete(ctx context.Context, id string, cp erasure.Checkpoi
 
 func (v *vastScope) Evidence(context.Context, string) ([]evidence.Record, error) { return nil, nil }
 
+// Resume: the stand-in stores no checkpoint; every execution's erase starts from the beginning.
+func (v *vastScope) Resume(context.Context, string) (erasure.Checkpoint, error) {
+	return erasure.Checkpoint{}, nil
+}
+
 func TestNoExecutionNearsTheHistoryLimitOnAScopeOfMillions(t *testing.T) {
 	const items, perSlice = 5_000_000, 1_000
 	vast := &vastScope{items: items, perSlice: perSlice}
