@@ -155,7 +155,7 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 		sub, acct = claims.JWT.Claims["sub"], claims.JWT.Claims["account_id"]
 	}
 	if r.ops {
-		return render(a.runOps(ctx, r, req)), nil
+		return a.runOps(ctx, r, req), nil
 	}
 	if sub == "" || acct == "" {
 		return render(problemFor(http.StatusUnauthorized, "the token carries no sub and account_id")), nil

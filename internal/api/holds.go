@@ -15,7 +15,7 @@ import (
 func (a *API) holdRoutes() {
 	a.add(&route{method: http.MethodGet, path: "/v1/ops/holds", ops: true, h: a.listHolds})
 	a.add(&route{method: http.MethodPost, path: "/v1/ops/holds", ops: true, h: a.placeHold})
-	a.add(&route{method: http.MethodPost, path: "/v1/ops/holds/{id}/release", ops: true, h: a.releaseHold})
+	a.add(&route{method: http.MethodPost, path: "/v1/ops/holds/{id}/release", ops: true, idempotent: true, h: a.releaseHold})
 }
 
 // holdView is a legal hold as the ops API shows it (api/openapi.yaml Hold).

@@ -3,6 +3,8 @@ package api
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -53,26 +55,43 @@ const maxName = 200
 // runOps admits an operator to an ops route: a token with a sub and the operator group, whatever
 // account (if any) it also names. An account's token is refused with 403, like a member without the
 // role a route needs.
-func (a *API) runOps(ctx context.Context, r *route, req events.APIGatewayV2HTTPRequest) Response {
+func (a *API) runOps(ctx context.Context, r *route, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	var claims map[string]string
 	if az := req.RequestContext.Authorizer; az != nil && az.JWT != nil {
 		claims = az.JWT.Claims
 	}
 	sub := claims["sub"]
 	if sub == "" || len(sub) > maxSub {
-		return problemFor(http.StatusUnauthorized, "the token carries no usable sub")
+		return render(problemFor(http.StatusUnauthorized, "the token carries no usable sub"))
 	}
 	if !inGroup(claims[a.s.Ops.claim()], a.s.Ops.group()) {
-		return problemFor(http.StatusForbidden, "operator routes need the "+a.s.Ops.group()+" group")
+		return render(problemFor(http.StatusForbidden, "operator routes need the "+a.s.Ops.group()+" group"))
 	}
 	if resp, refused := checkEdge(r, req); refused {
-		return resp
+		return render(resp)
 	}
 	name := strings.TrimSpace(cmp.Or(claims["name"], claims["email"], sub))
 	if len(name) > maxName {
 		name = strings.ToValidUTF8(name[:maxName], "")
 	}
-	return a.run(ctx, r, &Call{Req: req, Sub: sub, Operator: Operator{Sub: sub, Name: name}})
+	c := &Call{Req: req, Sub: sub, Operator: Operator{Sub: sub, Name: name}}
+	if r.idempotent {
+		if key := header(req, "idempotency-key"); key != "" {
+			resp, err := a.idem.do(ctx, operatorIdemScope(sub), key, req, func() events.APIGatewayV2HTTPResponse { return render(a.run(ctx, r, c)) })
+			if err != nil {
+				return render(problemOf(err))
+			}
+			return resp
+		}
+	}
+	return render(a.run(ctx, r, c))
+}
+
+// operatorIdemScope is the scope an operator's Idempotency-Keys are kept in: their sub, hashed to
+// a fixed alphabet ('!' is in no account id, so no account's keys share it).
+func operatorIdemScope(sub string) string {
+	sum := sha256.Sum256([]byte(sub))
+	return "operator!" + hex.EncodeToString(sum[:16])
 }
 
 func (a *API) opsRoutes() {
