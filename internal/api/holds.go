@@ -14,7 +14,7 @@ import (
 
 func (a *API) holdRoutes() {
 	a.add(&route{method: http.MethodGet, path: "/v1/ops/holds", ops: true, h: a.listHolds})
-	a.add(&route{method: http.MethodPost, path: "/v1/ops/holds", ops: true, h: a.placeHold})
+	a.add(&route{method: http.MethodPost, path: "/v1/ops/holds", ops: true, idempotent: true, h: a.placeHold})
 	a.add(&route{method: http.MethodPost, path: "/v1/ops/holds/{id}/release", ops: true, idempotent: true, h: a.releaseHold})
 }
 
