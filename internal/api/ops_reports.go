@@ -59,7 +59,7 @@ func csvTime(t time.Time) string {
 
 // opsRegisterCSV is the register under the same filters, every row.
 func (a *API) opsRegisterCSV(ctx context.Context, c *Call) (Response, error) {
-	f, err := parseRegisterFilter(c.Req.QueryStringParameters)
+	f, err := parseRegisterFilter(c.Req.QueryStringParameters, a.s.Now())
 	if err != nil {
 		return Response{}, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/calendar"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 )
@@ -128,7 +129,8 @@ func (a *API) rowOf(r request.Request, now time.Time) registerRow {
 }
 
 // registerFilter is the register's query: statuses (the open ones when none is named), kind,
-// account, source, overdue only, due within N business days.
+// account, source, overdue only, due within N business days, and the days the closed requests it
+// lists were closed in.
 type registerFilter struct {
 	statuses  []request.Status
 	kind      request.Kind
@@ -136,6 +138,11 @@ type registerFilter struct {
 	source    string
 	overdue   bool
 	dueWithin int // -1: no limit
+	// closedFrom and closedTo bound the closed statuses (completed, cancelled, declined), which
+	// grow without end: the register lists those closed in [closedFrom, closedTo). closedRange is
+	// the range as asked ("" parts for the defaults), which a cursor is bound to.
+	closedFrom, closedTo time.Time
+	closedRange          string
 }
 
 // openStatuses are the statuses the register lists when no status is asked for.
@@ -146,7 +153,38 @@ var openStatuses = []request.Status{request.StatusReceived, request.StatusAwaiti
 // maxFilter bounds a filter's free text (an account id, a source).
 const maxFilter = 200
 
-func parseRegisterFilter(q map[string]string) (registerFilter, error) {
+// Closed requests are listed for the days they were closed in: by default the last
+// defaultClosedDays days (Moscow time, today included), at most maxClosedDays days at a time.
+const (
+	defaultClosedDays = 90
+	maxClosedDays     = 366
+)
+
+// parseClosedRange reads closedFrom and closedTo (YYYY-MM-DD, inclusive, Moscow days) as the
+// half-open range [from, to); either defaults from the other or from today.
+func parseClosedRange(q map[string]string, now time.Time) (from, to time.Time, err error) {
+	today := now.In(mailer.Moscow)
+	to = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, mailer.Moscow).AddDate(0, 0, 1)
+	if s := q["closedTo"]; s != "" {
+		day, err := parseDay("closedTo", s)
+		if err != nil {
+			return from, to, err
+		}
+		to = day.AddDate(0, 0, 1)
+	}
+	from = to.AddDate(0, 0, -defaultClosedDays)
+	if s := q["closedFrom"]; s != "" {
+		if from, err = parseDay("closedFrom", s); err != nil {
+			return from, to, err
+		}
+	}
+	if !from.Before(to) || to.Sub(from) > maxClosedDays*24*time.Hour {
+		return from, to, badRequest("closedTo", fmt.Sprintf("a date on or after closedFrom, at most %d days later", maxClosedDays-1))
+	}
+	return from, to, nil
+}
+
+func parseRegisterFilter(q map[string]string, now time.Time) (registerFilter, error) {
 	f := registerFilter{kind: request.Kind(q["kind"]), account: q["account"], source: q["source"], dueWithin: -1}
 	if s := q["status"]; s != "" {
 		for _, part := range strings.Split(s, ",") {
@@ -184,12 +222,17 @@ func parseRegisterFilter(q map[string]string) (registerFilter, error) {
 		}
 		f.dueWithin = n
 	}
+	var err error
+	if f.closedFrom, f.closedTo, err = parseClosedRange(q, now); err != nil {
+		return f, err
+	}
+	f.closedRange = q["closedFrom"] + ".." + q["closedTo"]
 	return f, nil
 }
 
 // key names the filter, so that a cursor given out for one filter is refused under another.
 func (f registerFilter) key() string {
-	parts := []string{string(f.kind), f.account, f.source, strconv.FormatBool(f.overdue), strconv.Itoa(f.dueWithin)}
+	parts := []string{string(f.kind), f.account, f.source, strconv.FormatBool(f.overdue), strconv.Itoa(f.dueWithin), f.closedRange}
 	for _, s := range f.statuses {
 		parts = append(parts, string(s))
 	}
@@ -199,7 +242,8 @@ func (f registerFilter) key() string {
 
 func (f registerFilter) keep(row registerRow) bool {
 	switch {
-	case f.kind != "" && row.Kind != f.kind,
+	case row.Status.Closed() && !f.closedIn(row),
+		f.kind != "" && row.Kind != f.kind,
 		f.account != "" && row.AccountID != f.account,
 		f.source != "" && row.Source != f.source,
 		f.overdue && (row.NextDeadline == nil || !row.NextDeadline.Overdue):
@@ -208,6 +252,16 @@ func (f registerFilter) keep(row registerRow) bool {
 		return row.NextDeadline != nil && !row.NextDeadline.Overdue && row.NextDeadline.BusinessDaysLeft <= f.dueWithin
 	}
 	return true
+}
+
+// closedIn reports whether a closed request was closed in the filter's range (a request recorded
+// closed without its closing time counts as closed at its last change).
+func (f registerFilter) closedIn(row registerRow) bool {
+	at := row.UpdatedAt
+	if row.ClosedAt != nil {
+		at = *row.ClosedAt
+	}
+	return !at.Before(f.closedFrom) && at.Before(f.closedTo)
 }
 
 // orderKey sorts the register: nearest open deadline first, requests with none last, then by id.
@@ -221,9 +275,14 @@ func orderKey(row registerRow) string {
 // requestsIn reads the requests in statuses from the status index, each once (a request that
 // changed status while they were read is listed as it was read last).
 func (a *API) requestsIn(ctx context.Context, statuses []request.Status, since time.Time) ([]request.Request, error) {
+	return a.requestsSince(ctx, statuses, func(request.Status) time.Time { return since })
+}
+
+// requestsSince is requestsIn reading each status from its own time on (zero: the whole status).
+func (a *API) requestsSince(ctx context.Context, statuses []request.Status, since func(request.Status) time.Time) ([]request.Request, error) {
 	byID := map[string]request.Request{}
 	for _, st := range statuses {
-		rs, err := a.s.Ledger.ByStatusSince(ctx, st, since)
+		rs, err := a.s.Ledger.ByStatusSince(ctx, st, since(st))
 		if err != nil {
 			return nil, fmt.Errorf("list the %s requests: %w", st, err)
 		}
@@ -236,9 +295,16 @@ func (a *API) requestsIn(ctx context.Context, statuses []request.Status, since t
 	return slices.Collect(maps.Values(byID)), nil
 }
 
-// register is every request the filter keeps, in the register's order.
+// register is every request the filter keeps, in the register's order. The open statuses are read
+// whole (the SLA bounds them); a closed status only from closedFrom on: a request closed since then
+// last changed since then, and the index sorts a status by the time of the last change.
 func (a *API) register(ctx context.Context, f registerFilter) ([]registerRow, error) {
-	rs, err := a.requestsIn(ctx, f.statuses, time.Time{})
+	rs, err := a.requestsSince(ctx, f.statuses, func(st request.Status) time.Time {
+		if st.Closed() {
+			return f.closedFrom
+		}
+		return time.Time{}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +326,7 @@ func (a *API) register(ctx context.Context, f registerFilter) ([]registerRow, er
 // the last row shown, so a page starts after it even when requests changed in between.
 func (a *API) opsRegister(ctx context.Context, c *Call) (Response, error) {
 	q := c.Req.QueryStringParameters
-	f, err := parseRegisterFilter(q)
+	f, err := parseRegisterFilter(q, a.s.Now())
 	if err != nil {
 		return Response{}, err
 	}
@@ -307,7 +373,7 @@ type summaryView struct {
 // opsSummary counts the open requests per status, and those overdue, escalated and awaiting a
 // decision, failed, and due within 5 business days.
 func (a *API) opsSummary(ctx context.Context, _ *Call) (Response, error) {
-	rows, err := a.register(ctx, registerFilter{statuses: openStatuses, dueWithin: -1})
+	rows, err := a.register(ctx, registerFilter{statuses: openStatuses, dueWithin: -1}) // no closed status
 	if err != nil {
 		return Response{}, err
 	}

@@ -410,3 +410,95 @@ func TestOpsDecisionWindow(t *testing.T) {
 		t.Errorf("E-due: %s %+v", r.Status, r.Decision)
 	}
 }
+
+// Closed requests are listed by the days they were closed in: by default the last 90 days, an old
+// one only inside an explicit range; open requests are listed whatever the range. The cursor pages
+// through a range each request once and is refused under another range; a bad range is a 400 that
+// names it.
+func TestOpsRegisterBoundsClosedRequestsByTheDaysTheyClosed(t *testing.T) {
+	w := newWorld(t)
+	registerFixture(w) // R-done closes today
+	tok := w.operatorToken("officer-7", "Ирина Смирнова")
+	a0 := w.manifest.Accounts[0].ID
+	then := w.sys.Now()
+	w.create(request.Request{ID: "R-cancelled", AccountID: a0, Kind: request.KindAccountDeletion, Status: request.StatusScheduled})
+	if _, err := w.sys.Ledger.Update(w.ctx, "R-cancelled", func(r *request.Request) error { return r.Cancel(then, "owner:x", "changed my mind") }); err != nil {
+		t.Fatal(err)
+	}
+	w.advance(200 * 24 * time.Hour)
+	w.create(request.Request{ID: "R-recent", AccountID: a0, Kind: request.KindBotDeletion, Status: request.StatusHardDeleting})
+	if _, err := w.sys.Ledger.Update(w.ctx, "R-recent", func(r *request.Request) error {
+		return r.Complete(w.sys.Now(), "system", "done")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	get := func(query string) rowPage {
+		t.Helper()
+		r := w.call("GET", "/v1/ops/requests"+query, tok, "")
+		var p rowPage
+		r.json(t, &p)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", query, r.status, r.body)
+		}
+		return p
+	}
+	day := then.Format("2006-01-02")
+	for query, want := range map[string][]string{
+		"?status=completed,cancelled":                                        {"R-recent"},
+		"?status=completed,cancelled&closedFrom=" + day + "&closedTo=" + day: {"R-cancelled", "R-done"},
+		"?status=completed&closedTo=" + day:                                  {"R-done"},
+		"?status=completed,received&closedFrom=" + day + "&closedTo=" + day:  {"R-none", "R-done"},
+	} {
+		got := ids(get(query).Items)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", query, got, want)
+		}
+	}
+	if got := ids(get("?closedFrom=" + day + "&closedTo=" + day).Items); !slices.Contains(got, "R-ahead") || slices.Contains(got, "R-done") {
+		t.Errorf("the open register under a closed range: %v, want the open requests only", got)
+	}
+
+	// Every closed request of the range, one page at a time, each once.
+	rng := "status=completed,cancelled&closedFrom=" + then.AddDate(0, 0, -1).Format("2006-01-02") + "&closedTo=" + w.sys.Now().Format("2006-01-02")
+	var seen []string
+	cursor := ""
+	for range 10 {
+		q := "?limit=1&" + rng
+		if cursor != "" {
+			q += "&cursor=" + url.QueryEscape(cursor)
+		}
+		p := get(q)
+		if len(p.Items) != 1 {
+			t.Fatalf("%s: %+v", q, p)
+		}
+		seen = append(seen, p.Items[0].ID)
+		if p.NextCursor == "" {
+			break
+		}
+		if cursor == "" {
+			other := "/v1/ops/requests?limit=1&status=completed,cancelled&closedFrom=" + day + "&closedTo=" + day + "&cursor=" + url.QueryEscape(p.NextCursor)
+			if r := w.call("GET", other, tok, ""); r.status != 400 {
+				t.Errorf("a cursor under another closed range: %d %s, want 400", r.status, r.body)
+			}
+		}
+		cursor = p.NextCursor
+	}
+	slices.Sort(seen)
+	if want := []string{"R-cancelled", "R-done", "R-recent"}; !slices.Equal(seen, want) {
+		t.Fatalf("pages %v, want %v", seen, want)
+	}
+
+	for query, field := range map[string]string{"?closedFrom=x": "closedFrom", "?closedTo=2026-02-30": "closedTo",
+		"?closedFrom=2026-03-05&closedTo=2026-03-01": "closedTo", "?closedFrom=2024-01-01&closedTo=2026-03-01": "closedTo"} {
+		r := w.call("GET", "/v1/ops/requests"+query, tok, "")
+		if r.status != 400 || !strings.Contains(string(r.body), `"`+field+`"`) {
+			t.Errorf("%s: %d %s, want a 400 naming %s", query, r.status, r.body, field)
+		}
+	}
+	rows := readCSV(t, w.call("GET", "/v1/ops/exports/requests.csv?status=completed,cancelled&closedFrom="+day+"&closedTo="+day, tok, ""))
+	if len(rows) != 3 {
+		t.Errorf("the register's CSV under a closed range: %v, want R-cancelled and R-done", rows)
+	}
+}
