@@ -29,7 +29,8 @@ export default {
       intro: "Every deletion request of every account, the nearest deadline first. Days are business days on the Russian production calendar.",
       overdue: "Overdue", escalated: "Awaiting your decision", failed: "Failed", dueWithin5: "Due within 5 business days",
       filters: "Filters", status: "Status", openStatuses: "Open (all open statuses)", kind: "Kind", anyKind: "Any kind",
-      account: "Account id", onlyOverdue: "Only overdue", dueWithin: "Due within (business days)", apply: "Apply",
+      account: "Account id", onlyOverdue: "Only overdue", closedFrom: "Closed from", closedTo: "Closed to",
+      closedHint: "Completed, cancelled and declined requests are listed for the days they were closed: the last 90 days unless you set the dates (at most 366 days).", dueWithin: "Due within (business days)", apply: "Apply",
       id: "Request", accountCol: "Account", kindCol: "Kind", statusCol: "Status", next: "Next deadline", daysLeft: "Business days left",
       flags: "Attention", none: "No request matches.", more: "Show more", exportRegister: "Export the register (CSV)",
       journal: "Journal of destruction (Order 179)", from: "From", to: "To", exportJournal: "Export the journal (CSV)",
@@ -40,7 +41,8 @@ export default {
       intro: "Все заявки на удаление по всем аккаунтам, ближайший срок — первым. Дни — рабочие, по производственному календарю РФ.",
       overdue: "Просрочено", escalated: "Ждут вашего решения", failed: "Сбой", dueWithin5: "Срок в ближайшие 5 рабочих дней",
       filters: "Фильтры", status: "Статус", openStatuses: "Открытые (все открытые статусы)", kind: "Тип", anyKind: "Любой тип",
-      account: "Id аккаунта", onlyOverdue: "Только просроченные", dueWithin: "Срок в пределах (рабочих дней)", apply: "Применить",
+      account: "Id аккаунта", onlyOverdue: "Только просроченные", closedFrom: "Закрыты с", closedTo: "Закрыты по",
+      closedHint: "Выполненные, отменённые и отклонённые заявки показываются по дням закрытия: за последние 90 дней, если даты не заданы (не больше 366 дней).", dueWithin: "Срок в пределах (рабочих дней)", apply: "Применить",
       id: "Заявка", accountCol: "Аккаунт", kindCol: "Тип", statusCol: "Статус", next: "Ближайший срок", daysLeft: "Осталось рабочих дней",
       flags: "Внимание", none: "Нет подходящих заявок.", more: "Показать ещё", exportRegister: "Выгрузить реестр (CSV)",
       journal: "Журнал уничтожения (приказ № 179)", from: "С", to: "По", exportJournal: "Выгрузить журнал (CSV)",
@@ -74,6 +76,8 @@ export default {
     const account = el("input", { id: "reg-account", maxlength: "200", value: p.get("account") || "" });
     const overdue = el("input", { id: "reg-overdue", type: "checkbox", checked: p.get("overdue") === "true" });
     const due = el("input", { id: "reg-due", type: "number", min: "0", max: "365", inputmode: "numeric", value: p.get("dueWithin") || "" });
+    const closedFrom = el("input", { id: "reg-closed-from", type: "date", value: p.get("closedFrom") || "" });
+    const closedTo = el("input", { id: "reg-closed-to", type: "date", value: p.get("closedTo") || "" });
     const query = () => {
       const q = new URLSearchParams();
       if (status.value) q.set("status", status.value);
@@ -81,6 +85,8 @@ export default {
       if (account.value.trim()) q.set("account", account.value.trim());
       if (overdue.checked) q.set("overdue", "true");
       if (due.value !== "") q.set("dueWithin", due.value);
+      if (closedFrom.value) q.set("closedFrom", closedFrom.value);
+      if (closedTo.value) q.set("closedTo", closedTo.value);
       return q;
     };
     const form = el("form", { class: "panel", "aria-label": t("filters") },
@@ -89,8 +95,11 @@ export default {
         el("div", {}, el("label", { for: "reg-kind" }, t("kind")), kind),
         el("div", {}, el("label", { for: "reg-account" }, t("account")), account),
         el("div", {}, el("label", { for: "reg-due" }, t("dueWithin")), due),
+        el("div", {}, el("label", { for: "reg-closed-from" }, t("closedFrom")), closedFrom),
+        el("div", {}, el("label", { for: "reg-closed-to" }, t("closedTo")), closedTo),
         el("div", {}, el("label", { class: "inline", for: "reg-overdue" }, overdue, t("onlyOverdue"))),
-        el("div", {}, el("button", { type: "submit" }, t("apply")))));
+        el("div", {}, el("button", { type: "submit" }, t("apply")))),
+      el("p", { class: "notice" }, t("closedHint")));
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       ctx.navigate("#/ops/register?" + query());

@@ -16,6 +16,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/local/localrun"
+	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
@@ -115,6 +116,21 @@ func TestOfficerRetriesAFailedRequest(t *testing.T) {
 	b.Go("#/ops/requests/" + req.ID + "?done")
 	b.WaitText("completed")
 	b.Shot("ops-request-retried")
+
+	// The register lists a completed request for the days it was closed in: by default the last
+	// 90 days; not under dates before it, again under dates that hold its day.
+	b.Go("#/ops/register?status=completed")
+	b.WaitVisible(`[data-testid="register-row-` + req.ID + `"]`)
+	day := r.ClosedAt.In(mailer.Moscow)
+	b.Fill("Closed from", day.AddDate(0, 0, -10).Format(time.DateOnly))
+	b.Fill("Closed to", day.AddDate(0, 0, -1).Format(time.DateOnly))
+	b.ClickButton("Apply")
+	b.WaitVisible(`[data-testid="register-none"]`)
+	b.Fill("Closed to", day.Format(time.DateOnly))
+	b.ClickButton("Apply")
+	b.WaitVisible(`[data-testid="register-row-` + req.ID + `"]`)
+	b.CheckLabels()
+	b.Shot("ops-register-closed")
 }
 
 // The officer decides an end-customer request the bot owner left unanswered: after the virtual clock
