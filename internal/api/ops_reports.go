@@ -99,9 +99,10 @@ func parseDay(field, s string) (time.Time, error) {
 // maxJournalDays bounds the range of one journal extract.
 const maxJournalDays = 366
 
-// opsJournalCSV is the journal of destruction for the days from..to (inclusive, Moscow time): one
-// line per category of data each act destroyed, as an inspector asks for it under Order 179. It
-// names subjects by kind and number, never by name or contact.
+// opsJournalCSV is the journal of destruction for the days from..to (inclusive, Moscow time), as an
+// inspector asks for it under Order 179: one line per category of data each act of a request or of
+// a retention sweep's run destroyed, and one line per item DynamoDB's TTL removed. It names
+// subjects by kind and number (a TTL removal's by identifier), never by name or contact.
 func (a *API) opsJournalCSV(ctx context.Context, c *Call) (Response, error) {
 	q := c.Req.QueryStringParameters
 	from, err := parseDay("from", q["from"])
@@ -135,10 +136,15 @@ func (a *API) opsJournalCSV(ctx context.Context, c *Call) (Response, error) {
 	if err != nil {
 		return Response{}, fmt.Errorf("read the journal of destruction: %w", err)
 	}
-	out := [][]string{{"date", "request_id", "account_id", "subject", "category", "count", "method", "act_id", "request_kind"}}
+	out := [][]string{{"date", "source", "request_id", "account_id", "subject", "subject_kind", "subject_id", "category", "count",
+		"files", "method", "act_id", "request_kind"}}
 	for _, l := range lines {
-		out = append(out, []string{l.Date.In(mailer.Moscow).Format(time.RFC3339), requestOf[l.ActID], accountOf[l.ActID],
-			l.Subjects, l.Category, strconv.FormatInt(l.Count, 10), l.Method, l.ActID, l.RequestKind})
+		req, acct := requestOf[l.ActID], accountOf[l.ActID]
+		if req == "" { // a TTL removal: recorded under the request of its day, platform-wide
+			req, acct = l.ActID, "-"
+		}
+		out = append(out, []string{l.Date.In(mailer.Moscow).Format(time.RFC3339), l.Source, req, acct, l.Subjects, l.SubjectKind,
+			l.SubjectID, l.Category, strconv.FormatInt(l.Count, 10), strconv.FormatInt(l.Objects, 10), l.Method, l.ActID, l.RequestKind})
 	}
 	return csvAnswer(fmt.Sprintf("journal-%s-%s.csv", q["from"], q["to"]), out)
 }

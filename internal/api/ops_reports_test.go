@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/evidence"
+	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
@@ -98,9 +101,10 @@ func TestOpsJournalCSV(t *testing.T) {
 	}
 	got := map[string]int64{}
 	for _, l := range rows[1:] {
-		n, _ := strconv.ParseInt(l[5], 10, 64)
-		got[l[4]] = n
-		if l[1] != r.ID || l[2] != a.ID || l[7] != r.Evidence[0] || l[6] != evidence.MethodLogicalErasure || !strings.HasPrefix(l[3], evidence.SubjectEndUser+" ×") {
+		n, _ := strconv.ParseInt(l[8], 10, 64)
+		got[l[7]] = n
+		if l[1] != evidence.SourceRequest || l[2] != r.ID || l[3] != a.ID || l[11] != r.Evidence[0] || l[10] != evidence.MethodLogicalErasure ||
+			!strings.HasPrefix(l[4], evidence.SubjectEndUser+" ×") {
 			t.Errorf("line %q", l)
 		}
 	}
@@ -116,6 +120,115 @@ func TestOpsJournalCSV(t *testing.T) {
 		if r := w.call("GET", "/v1/ops/exports/journal.csv?"+q, tok, ""); r.status != 400 || !strings.Contains(string(r.body), `"`+field+`"`) {
 			t.Errorf("%s: %d %s, want a 400 naming %s", q, r.status, r.body, field)
 		}
+	}
+}
+
+// The journal of destruction covers every destruction in the range, not only the requests' acts: a
+// retention sweep's run with the counts its act states, and each item DynamoDB's TTL removed, at
+// the time of the removal, by subject identifier, once even after the day's act is drawn up. What
+// happened outside the range is not listed; nothing names a person.
+func TestOpsJournalCSVListsTheRetentionSweepAndTTLRemovals(t *testing.T) {
+	w := newWorld(t)
+	a := w.manifest.Accounts[0]
+	w.advance(14 * 30 * 24 * time.Hour) // the seed's personal data is past its 13 months
+	now := w.sys.Now()
+	removal := func(id string, at time.Time, cat, endUser string) {
+		t.Helper()
+		old := map[string]types.AttributeValue{
+			platform.AttrPK: &types.AttributeValueMemberS{Value: "A#" + a.ID}, platform.AttrSK: &types.AttributeValueMemberS{Value: "TTL#" + id},
+			platform.AttrCategory: &types.AttributeValueMemberS{Value: cat}, "accountId": &types.AttributeValueMemberS{Value: a.ID},
+			"endUserId": &types.AttributeValueMemberS{Value: endUser}}
+		if err := w.sys.RetentionSweep.Observe(w.ctx, retention.Removal{ID: id, At: at, Old: old}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removal("stream-rec-1", now.Add(-time.Minute), datamap.Message, "eu-ttl-today")
+	removal("stream-rec-1", now.Add(-time.Minute), datamap.Message, "eu-ttl-today") // delivered twice
+	removal("stream-rec-2", now.AddDate(0, 0, -3), datamap.InboxMessage, "eu-ttl-earlier")
+	var runID string
+	for range 20 {
+		res, err := w.sys.RetentionSweep.Run(w.ctx, retention.Input{}) // also draws up the TTL days' acts
+		if err != nil {
+			t.Fatal(err)
+		}
+		runID = res.RunID
+		if !res.Partial {
+			break
+		}
+	}
+	run := w.request(runID)
+	if len(run.Evidence) != 1 {
+		t.Fatalf("the sweep's run %s: evidence %v, progress %v", runID, run.Evidence, run.Progress)
+	}
+	acts, err := w.sys.Deletion.Evidence(w.ctx, runID)
+	if err != nil || len(acts) != 1 {
+		t.Fatalf("the run's act: %v %v", acts, err)
+	}
+	if ttl := w.request(retention.TTLRunID(now)); len(ttl.Evidence) != 1 {
+		t.Fatalf("the day's TTL act is not drawn up: %v", ttl.Evidence)
+	}
+
+	tok := w.operatorToken("officer-7", "Ирина Смирнова")
+	extract := func(from, to time.Time) [][]string {
+		t.Helper()
+		resp := w.call("GET", "/v1/ops/exports/journal.csv?from="+from.In(mailer.Moscow).Format(time.DateOnly)+"&to="+to.In(mailer.Moscow).Format(time.DateOnly), tok, "")
+		for _, acct := range w.manifest.Accounts {
+			for _, eu := range acct.EndUsers {
+				if strings.Contains(string(resp.body), eu.Name) {
+					t.Errorf("the journal extract names end user %s", eu.ID)
+				}
+			}
+		}
+		rows := readCSV(t, resp)
+		if h := rows[0]; h[1] != "source" || h[5] != "subject_kind" || h[6] != "subject_id" || h[9] != "files" {
+			t.Fatalf("header %q", h)
+		}
+		return rows[1:]
+	}
+	bySource := func(rows [][]string, source string) [][]string {
+		var out [][]string
+		for _, l := range rows {
+			if l[1] == source {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+
+	today := extract(now, now)
+	want := map[string]int64{}
+	for _, d := range acts[0].Destroyed {
+		want[d.Category] = d.Count
+	}
+	got := map[string]int64{}
+	for _, l := range bySource(today, evidence.SourceRetentionSweep) {
+		n, _ := strconv.ParseInt(l[8], 10, 64)
+		got[l[7]] += n
+		if l[2] != runID || l[11] != runID || l[12] != string(retention.KindRetentionExpiry) || l[10] != evidence.MethodLogicalErasure {
+			t.Errorf("sweep line %q", l)
+		}
+	}
+	if len(want) == 0 || !maps.Equal(got, want) {
+		t.Errorf("the sweep's lines count %v, want its act's %v", got, want)
+	}
+	ttl := bySource(today, evidence.SourceTTL)
+	if len(ttl) != 1 {
+		t.Fatalf("TTL lines today: %q, want the one removal once", ttl)
+	}
+	if l := ttl[0]; l[7] != datamap.Message || l[8] != "1" || l[5] != evidence.SubjectEndUser || l[6] != "eu-ttl-today" ||
+		l[2] != retention.TTLRunID(now) || l[11] != retention.TTLRunID(now) {
+		t.Errorf("TTL line %q", l)
+	}
+	if len(today) != len(want)+1 {
+		t.Errorf("%d lines today, want the sweep's %d and one TTL removal: %q", len(today), len(want), today)
+	}
+
+	earlier := extract(now.AddDate(0, 0, -3), now.AddDate(0, 0, -3))
+	if len(earlier) != 1 || earlier[0][1] != evidence.SourceTTL || earlier[0][6] != "eu-ttl-earlier" || earlier[0][7] != datamap.InboxMessage {
+		t.Errorf("three days earlier: %q, want the earlier TTL removal only", earlier)
+	}
+	if later := extract(now.AddDate(0, 0, 1), now.AddDate(0, 0, 2)); len(later) != 0 {
+		t.Errorf("after the range of every destruction: %q", later)
 	}
 }
 

@@ -30,6 +30,10 @@ type Item struct {
 	Part        string    `dynamodbav:"part"`
 	Body        string    `dynamodbav:"body"` // JSON
 	CompletedAt time.Time `dynamodbav:"completedAt"`
+	// Removed is, on the journal part of a removal DynamoDB's TTL made (RemovalPart), the data-map
+	// category of the item removed; Objects the files deleted with it.
+	Removed string `dynamodbav:"removed,omitempty"`
+	Objects int64  `dynamodbav:"objects,omitempty"`
 }
 
 func (Item) Category() string { return datamap.Evidence }

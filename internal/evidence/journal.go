@@ -20,9 +20,12 @@ import (
 //
 //   - <round>#<slice> for a slice of a request's deletion (RecordSlice),
 //   - a new id for a sweep's writes (RunParts),
-//   - ttl#<stream record> for one removal DynamoDB's TTL made (RemovalPart).
+//   - ttl#<stream record> for one removal DynamoDB's TTL made (RemovalPart), under the request of
+//     its day (TTLDayID), naming the category removed.
 //
 // The act of a round is drawn up from its journal (DrawUp); readers of the act skip the journal.
+// The removals of a day are found by its date, so the extract for a date range lists each of them
+// at the time it was made, whether or not the day's act is drawn up yet.
 const journalPrefix = "journal#"
 
 // journalChunk bounds the subjects of one part a sweep journals (far under DynamoDB's 400 KB item
@@ -83,11 +86,28 @@ func (j Journal) putAll(ctx context.Context, parts []Item) error {
 	return j.Store.PutAll(ctx, recs)
 }
 
-// RemovalPart is the journal part of one removal DynamoDB's TTL made, keyed by its stream record so
-// that a record delivered twice is journaled once; subjects may be empty (the item named nobody).
-func RemovalPart(runID, recordID string, subjects []Subject, at time.Time) Item {
-	return journalPart(runID, "ttl#"+recordID, subjects, at)
+// removalPrefix starts the names of the journal parts of TTL removals.
+const removalPrefix = "ttl#"
+
+// RemovalPart is the journal part of one removal DynamoDB's TTL made, under the request of its day
+// (TTLDayID(at)), keyed by its stream record so that a record delivered twice is journaled once:
+// the category of the item removed, the files deleted with it, and whose it was (subjects may be
+// empty: the item named nobody).
+func RemovalPart(recordID, category string, objects int64, subjects []Subject, at time.Time) Item {
+	p := journalPart(TTLDayID(at), removalPrefix+recordID, subjects, at)
+	p.Removed, p.Objects = category, objects
+	return p
 }
+
+// ttlDayPrefix starts the ids of the requests of days of TTL removals.
+const ttlDayPrefix = "retention-ttl-"
+
+// TTLDayID is the id of the ledger request whose journal records the TTL removals of one day (UTC),
+// and of the day's act.
+func TTLDayID(day time.Time) string { return ttlDayPrefix + day.UTC().Format("20060102") }
+
+// isTTLDay reports whether an act is the act of a day of TTL removals.
+func isTTLDay(actID string) bool { return strings.HasPrefix(actID, ttlDayPrefix) }
 
 // Round reads back, in order and each once, the subjects the slices of one round of a request's
 // deletion recorded.
@@ -172,25 +192,50 @@ func (j Journal) Act(ctx context.Context, actID string) (Record, error) {
 	return rec, nil
 }
 
+// The sources of the destructions an extract lists.
+const (
+	SourceRequest        = "request"         // a deletion request's act
+	SourceRetentionSweep = "retention sweep" // a run of the daily retention sweep
+	SourceTTL            = "TTL"             // a removal DynamoDB's TTL made
+)
+
 // ExtractRow is one line of the journal of destruction as an inspector asks for it under Order 179:
-// one category of data one act destroyed. It names the subjects by kind and number only, never by
-// name or contact.
+// one category of data one act destroyed, or one item DynamoDB's TTL removed. It names the subjects
+// by kind and number, and by identifier where the journal records one subject to the line (a TTL
+// removal), never by name or contact.
 type ExtractRow struct {
 	Date        time.Time
-	ActID       string
+	Source      string // SourceRequest, SourceRetentionSweep, SourceTTL
+	ActID       string // the act, or for a TTL removal the request of its day (its act, once drawn up)
 	RequestKind string
 	Subjects    string // "end_user ×12"
+	SubjectKind string // a TTL removal's subject, when the item named one
+	SubjectID   string
 	Category    string
 	Count       int64
+	Objects     int64 // files deleted with a TTL removal
 	Method      string
 }
 
-// Extract reads the acts actIDs names and returns the rows of those drawn up in [from, to), in
-// order of their date. A listed act that cannot be read fails the extract: an extract never leaves
-// out an act silently.
+// ttlRequestKind is the request kind the acts of TTL removals are drawn up under (the retention
+// package's KindRetentionExpiry).
+const ttlRequestKind = "retention_expiry"
+
+// Extract returns the rows of the journal of destruction in [from, to), in order of their date:
+// those of the acts actIDs names that were drawn up in the range (a request's deletion, a retention
+// sweep's run), and every removal DynamoDB's TTL made in the range, read from the journals of its
+// days; the acts of days of TTL removals among actIDs are left to those rows, so nothing is listed
+// twice. A listed act that cannot be read fails the extract: an extract never leaves out an act
+// silently.
 func (j Journal) Extract(ctx context.Context, actIDs []string, from, to time.Time) ([]ExtractRow, error) {
-	var out []ExtractRow
+	out, err := j.removals(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range actIDs {
+		if isTTLDay(id) {
+			continue
+		}
 		rec, err := j.Act(ctx, id)
 		if err != nil {
 			return nil, err
@@ -203,13 +248,47 @@ func (j Journal) Extract(ctx context.Context, actIDs []string, from, to time.Tim
 			kinds[s.Kind] = true
 		}
 		subjects := fmt.Sprintf("%s ×%d", strings.Join(slices.Sorted(maps.Keys(kinds)), ", "), rec.SubjectCount)
+		source := SourceRequest
+		if rec.Reason == ReasonRetentionExpired {
+			source = SourceRetentionSweep
+		}
 		for _, d := range rec.Destroyed {
-			out = append(out, ExtractRow{Date: rec.CompletedAt, ActID: rec.RequestID, RequestKind: rec.RequestKind,
+			out = append(out, ExtractRow{Date: rec.CompletedAt, Source: source, ActID: rec.RequestID, RequestKind: rec.RequestKind,
 				Subjects: subjects, Category: d.Category, Count: d.Count, Method: rec.Method})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b ExtractRow) int {
 		return cmp.Or(a.Date.Compare(b.Date), strings.Compare(a.ActID, b.ActID))
 	})
+	return out, nil
+}
+
+// removals reads the journals of the days of TTL removals that meet [from, to) and returns a row
+// for each removal made in the range that destroyed personal data.
+func (j Journal) removals(ctx context.Context, from, to time.Time) ([]ExtractRow, error) {
+	var out []ExtractRow
+	for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
+		id := TTLDayID(day)
+		err := platform.EachStoredOf(ctx, j.Store, datamap.Evidence, Item{RequestID: id}.KeyVars(), journalPrefix+removalPrefix, func(item Item) error {
+			if item.CompletedAt.Before(from) || !item.CompletedAt.Before(to) {
+				return nil
+			}
+			var subs []Subject
+			if err := json.Unmarshal([]byte(item.Body), &subs); err != nil {
+				return fmt.Errorf("journal part %s of %s: %w", item.Part, id, err)
+			}
+			row := ExtractRow{Date: item.CompletedAt, Source: SourceTTL, ActID: id, RequestKind: ttlRequestKind,
+				Category: item.Removed, Count: 1, Objects: item.Objects, Method: MethodLogicalErasure}
+			if len(subs) > 0 {
+				row.Subjects = subs[0].Kind + " ×1"
+				row.SubjectKind, row.SubjectID = subs[0].Kind, subs[0].ID
+			}
+			out = append(out, row)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read the TTL removals of %s: %w", id, err)
+		}
+	}
 	return out, nil
 }

@@ -143,7 +143,7 @@ func (s *Sweep) restore(ctx context.Context, old map[string]types.AttributeValue
 }
 
 // TTLRunID is the id of the ledger request that records the TTL removals of one day.
-func TTLRunID(day time.Time) string { return "retention-ttl-" + day.UTC().Format("20060102") }
+func TTLRunID(day time.Time) string { return evidence.TTLDayID(day) }
 
 // journalRemoval records one removal under its day, once: its journal part (the subject, keyed by
 // the stream record) and the day's counts go in one transaction conditional on the part being new.
@@ -153,12 +153,11 @@ func (s *Sweep) journalRemoval(ctx context.Context, r Removal, category string, 
 		return errors.New("retention stream: the DynamoDB client cannot write transactions")
 	}
 	day := r.At.UTC().Truncate(24 * time.Hour)
-	runID := TTLRunID(day)
 	subjects := []evidence.Subject{}
 	if sub, ok := subjectOf(r.Old); ok {
 		subjects = append(subjects, sub)
 	}
-	part, err := platform.Encode(evidence.RemovalPart(runID, r.ID, subjects, r.At), s.Policy)
+	part, err := platform.Encode(evidence.RemovalPart(r.ID, category, objects, subjects, r.At), s.Policy)
 	if err != nil {
 		return err
 	}
