@@ -109,3 +109,43 @@ func TestJournalOfARunAndItsAct(t *testing.T) {
 		t.Fatal("an invalid act was stored")
 	}
 }
+
+// A TTL removal is listed at the time it was made, found by its day's journal: a removal late in a
+// UTC day falls in the next Moscow day's extract and not in its own UTC day's; a removal that named
+// nobody is listed without a subject; the act of a day of removals, named among the acts, is not
+// listed again.
+func TestExtractListsTTLRemovalsByTheirTime(t *testing.T) {
+	j := journalOf(t)
+	ctx := context.Background()
+	msk := time.FixedZone("MSK", 3*60*60)
+	late := time.Date(2026, 11, 20, 22, 30, 0, 0, time.UTC) // 21 November, 01:30 in Moscow
+	noon := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	for _, p := range []Item{
+		RemovalPart("rec-late", "message", 0, []Subject{{Kind: SubjectEndUser, ID: "eu-1"}}, late),
+		RemovalPart("rec-noon", "end_user_file", 2, nil, noon),
+	} {
+		if err := j.Store.Put(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, msk) }
+	rows, err := j.Extract(ctx, []string{TTLDayID(late)}, day(21), day(22))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ExtractRow{
+		{Date: late, Source: SourceTTL, ActID: TTLDayID(late), RequestKind: "retention_expiry", Subjects: SubjectEndUser + " ×1",
+			SubjectKind: SubjectEndUser, SubjectID: "eu-1", Category: "message", Count: 1, Method: MethodLogicalErasure},
+		{Date: noon, Source: SourceTTL, ActID: TTLDayID(noon), RequestKind: "retention_expiry", Category: "end_user_file", Count: 1,
+			Objects: 2, Method: MethodLogicalErasure},
+	}
+	for i := range rows {
+		rows[i].Date = rows[i].Date.UTC()
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("21 November (Moscow):\n%+v\nwant\n%+v", rows, want)
+	}
+	if rows, err := j.Extract(ctx, nil, day(20), day(21)); err != nil || len(rows) != 0 {
+		t.Errorf("20 November (Moscow): %+v %v, want nothing", rows, err)
+	}
+}
