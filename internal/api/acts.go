@@ -2,13 +2,19 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 )
 
@@ -66,6 +72,18 @@ func (a *API) listActs(ctx context.Context, c *Call) (Response, error) {
 	if reqID == "" && account == "" && from.IsZero() {
 		from = a.s.Now().UTC().Add(-defaultActWindow)
 	}
+	limit, err := parseLimit(q["limit"])
+	if err != nil {
+		return Response{}, err
+	}
+	// The cursor is bound to the filters it was given out for (the default window's start too, so a
+	// cursor taken under one default does not silently page another).
+	sum := sha256.Sum256([]byte(strings.Join([]string{reqID, account, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano)}, "\x00")))
+	partition := "OPSACTS#" + hex.EncodeToString(sum[:12])
+	cur, err := platform.DecodeCursor(q["cursor"], partition)
+	if err != nil {
+		return Response{}, err
+	}
 	var reqs []request.Request
 	switch {
 	case reqID != "":
@@ -106,7 +124,7 @@ func (a *API) listActs(ctx context.Context, c *Call) (Response, error) {
 			}
 		}
 	}
-	out := page[actRow]{Items: []actRow{}}
+	var rows []actRow
 	for _, r := range reqs {
 		for i, id := range r.Evidence {
 			rec, err := a.s.Deletion.Act(ctx, id)
@@ -117,12 +135,35 @@ func (a *API) listActs(ctx context.Context, c *Call) (Response, error) {
 			if !from.IsZero() && at.Before(from) || !to.IsZero() && !at.Before(to) {
 				continue
 			}
-			out.Items = append(out.Items, actRow{ID: id, RequestID: r.ID, AccountID: r.AccountID, Round: i + 1,
+			rows = append(rows, actRow{ID: id, RequestID: r.ID, AccountID: r.AccountID, Round: i + 1,
 				DrawnUpAt: at, Kind: string(r.Kind)})
 		}
 	}
-	slices.SortFunc(out.Items, func(x, y actRow) int { return y.DrawnUpAt.Compare(x.DrawnUpAt) })
+	// Newest first; the order key sorts the same way ascending, so a page starts after the last row
+	// shown even when acts were drawn up in between.
+	slices.SortFunc(rows, func(x, y actRow) int { return strings.Compare(actOrder(x), actOrder(y)) })
+	start := 0
+	if cur.After != "" {
+		start, _ = slices.BinarySearchFunc(rows, cur.After, func(row actRow, after string) int {
+			if actOrder(row) <= after {
+				return -1
+			}
+			return 1
+		})
+	}
+	out := page[actRow]{Items: rows[start:min(start+limit, len(rows))]}
+	if start+limit < len(rows) {
+		out.NextCursor = platform.Cursor{Partition: partition, After: actOrder(out.Items[len(out.Items)-1])}.Encode()
+	}
+	if out.Items == nil {
+		out.Items = []actRow{}
+	}
 	return Response{Status: http.StatusOK, Body: out}, nil
+}
+
+// actOrder sorts acts newest first as an ascending string: the time drawn up, inverted, then the id.
+func actOrder(r actRow) string {
+	return fmt.Sprintf("%020d#%s", math.MaxInt64-r.DrawnUpAt.UnixNano(), r.ID)
 }
 
 // dateParam reads a YYYY-MM-DD query parameter as the start of that day in UTC, or, end, of the

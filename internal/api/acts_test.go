@@ -142,3 +142,40 @@ func TestTheSignedLinkToAnAct(t *testing.T) {
 		t.Errorf("no signature: %d", r.status)
 	}
 }
+
+// The acts list pages newest first with an opaque cursor bound to its filters: each act shows up
+// once across the pages, and a cursor given out under other filters is refused.
+func TestOperatorsPageThroughActs(t *testing.T) {
+	w := newWorld(t)
+	first, second := w.deleteEndUser(0), w.deleteEndUser(1)
+	officer := w.operatorToken("officer-1", "Ирина Смирнова")
+	type row struct{ ID string }
+	var p1 struct {
+		Items      []row
+		NextCursor string
+	}
+	r := w.call("GET", "/v1/ops/acts?limit=1", officer, "")
+	r.json(t, &p1)
+	if r.status != 200 || len(p1.Items) != 1 || p1.NextCursor == "" {
+		t.Fatalf("first page: %d %s", r.status, r.body)
+	}
+	var p2 struct {
+		Items      []row
+		NextCursor string
+	}
+	r = w.call("GET", "/v1/ops/acts?limit=1&cursor="+p1.NextCursor, officer, "")
+	r.json(t, &p2)
+	if r.status != 200 || len(p2.Items) != 1 || p2.NextCursor != "" {
+		t.Fatalf("second page: %d %s", r.status, r.body)
+	}
+	got := map[string]bool{p1.Items[0].ID: true, p2.Items[0].ID: true}
+	if !got[first.Evidence[0]] || !got[second.Evidence[0]] {
+		t.Errorf("pages %v, want the acts %s and %s once each", got, first.Evidence[0], second.Evidence[0])
+	}
+	if r := w.call("GET", "/v1/ops/acts?limit=1&account="+first.AccountID+"&cursor="+p1.NextCursor, officer, ""); r.status != 400 {
+		t.Errorf("a cursor under other filters: %d, want 400", r.status)
+	}
+	if r := w.call("GET", "/v1/ops/acts?limit=0", officer, ""); r.status != 400 {
+		t.Errorf("limit 0: %d, want 400", r.status)
+	}
+}

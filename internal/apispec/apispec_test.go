@@ -67,7 +67,25 @@ var specRoutes = []Route{
 	{"GET", "/console/{proxy+}", false},
 	{"GET", "/v1/me", true},
 	{"GET", "/v1/bots/{botId}/end-users/{endUserId}/messages", true},
+	// Issue 17: the operator API (SPEC §8, "Operator API"), the signed link to an act that the final
+	// mail gives, and the button of a mailed link's page.
 	{"GET", "/v1/ops/me", true},
+	{"GET", "/v1/ops/requests", true},
+	{"GET", "/v1/ops/requests/summary", true},
+	{"GET", "/v1/ops/requests/{id}", true},
+	{"POST", "/v1/ops/requests/{id}/decision", true},
+	{"POST", "/v1/ops/requests/{id}/retry", true},
+	{"GET", "/v1/ops/exports/requests.csv", true},
+	{"GET", "/v1/ops/exports/journal.csv", true},
+	{"GET", "/v1/ops/reports/monthly", true},
+	{"GET", "/v1/ops/reports/retention", true},
+	{"GET", "/v1/ops/holds", true},
+	{"POST", "/v1/ops/holds", true},
+	{"POST", "/v1/ops/holds/{id}/release", true},
+	{"GET", "/v1/ops/acts", true},
+	{"GET", "/v1/ops/acts/{id}", true},
+	{"GET", "/v1/acts/{id}", false},
+	{"POST", "/v1/email-actions/{token}", false},
 }
 
 // operation is one operation of the document with its route.
@@ -226,7 +244,7 @@ func TestPagination(t *testing.T) {
 // problemSlugs are the stable problem types by status.
 var problemSlugs = map[int]string{
 	400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-	409: "conflict", 415: "unsupported-media-type", 429: "too-many-requests", 500: "internal",
+	409: "conflict", 410: "gone", 415: "unsupported-media-type", 429: "too-many-requests", 500: "internal",
 }
 
 // enumOf collects the enum a schema places on a property, through allOf.
