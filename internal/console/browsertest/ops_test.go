@@ -70,6 +70,19 @@ func TestOfficerHoldsADeletionReleasesItAndDownloadsTheAct(t *testing.T) {
 	b.WaitVisible(`[data-testid="hold-release-` + hold + `"]`)
 	b.Shot("ops-holds-placed")
 
+	// Without an account the screen lists every hold in force, this one with its account.
+	b.Go("#/ops/holds")
+	b.WaitVisible(`tr[data-hold="` + hold + `"]`)
+	if row := b.Text(`tr[data-hold="` + hold + `"]`); !strings.Contains(row, acct.ID) || !strings.Contains(row, "No. 12/2026") {
+		t.Errorf("the hold's row in every account's list says %q", row)
+	}
+	if text := b.Text("#holds-list-h"); !strings.Contains(text, "In force in every account") {
+		t.Errorf("every account's list is titled %q", text)
+	}
+	b.Shot("ops-holds-all")
+	b.Go("#/ops/holds?account=" + acct.ID)
+	b.WaitVisible(`[data-testid="hold-release-` + hold + `"]`)
+
 	// The owner deletes the bot user: the hold stops the deletion.
 	code, body = b.API("DELETE", "/v1/bots/"+eu.BotID+"/end-users/"+eu.ID, owner.Token, "")
 	var req struct{ ID string }
