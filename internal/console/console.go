@@ -28,6 +28,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/lethe-dev/lethe/internal/evidence"
 )
 
 //go:embed assets
@@ -107,6 +109,10 @@ func (c Config) Serve(rel, ifNoneMatch string) File {
 	switch {
 	case rel == "config.json":
 		body = c.configJSON()
+	case rel == ActStylesheet:
+		// The act's own stylesheet, for the frame that shows an act: the frame inherits this CSP,
+		// which refuses the act's inline copy of it.
+		body = []byte(evidence.Stylesheet)
 	case ct == "" || !fs.ValidPath(rel) || strings.HasPrefix(path.Base(rel), "."):
 		return File{Status: 404}
 	default:
@@ -127,6 +133,10 @@ func (c Config) Serve(rel, ifNoneMatch string) File {
 	}
 	return File{Status: 200, Body: body, Headers: h}
 }
+
+// ActStylesheet is where the console serves the stylesheet of an act of destruction
+// (evidence.Stylesheet), relative to its entry.
+const ActStylesheet = "act.css"
 
 // Entry is the console's first page, where GET /console sends the browser. It is a file, not
 // "/console/": API Gateway's greedy {proxy+} never matches an empty rest.

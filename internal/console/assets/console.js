@@ -157,6 +157,23 @@ export const Lethe = {
     });
   },
 
+  // actFrame shows an act's HTML, as the API answers it, in a sandboxed frame of the page. A frame
+  // of inline content inherits the console's CSP, which refuses inline styles: the act's own
+  // <style> is taken out and the same stylesheet, served by the console (act.css), is linked
+  // instead, which the CSP admits. The style block goes before the HTML is parsed (the parser
+  // checks it against this page's CSP too); the act escapes every value, so no text of it can
+  // open a <style>. Parsing runs no script and fetches nothing.
+  actFrame(html, attrs = {}) {
+    const doc = new DOMParser().parseFromString(html.replace(/<style[^>]*>[\s\S]*?<\/style>/gi, ""), "text/html");
+    doc.querySelectorAll("style, script, link, meta[http-equiv]").forEach((e) => e.remove());
+    const link = doc.createElement("link");
+    link.rel = "stylesheet";
+    link.href = new URL("act.css", document.baseURI).href;
+    doc.head.append(link);
+    return this.el("iframe", Object.assign({ class: "act", sandbox: "allow-same-origin",
+      srcdoc: "<!DOCTYPE html>\n" + doc.documentElement.outerHTML }, attrs));
+  },
+
   // el builds an element: el("button", {type: "button", onclick}, "text", child…).
   el(tag, attrs = {}, ...children) {
     const e = document.createElement(tag);

@@ -236,6 +236,7 @@ func TestRequestsShowProgressAndOpenTheAct(t *testing.T) {
 	if !strings.Contains(act, "Акт об уничтожении персональных данных") && !strings.Contains(act, "Act of Destruction") {
 		t.Errorf("the frame holds no act:\n%.400s", act)
 	}
+	actStyled(t, b, card+` [data-testid="act-frame"]`)
 	b.Shot("requests-act")
 
 	// At a phone's width the screen, the bars and the act stay inside the window.
