@@ -16,7 +16,9 @@
 // where ctx carries t(key) (the page's strings, then the shell's), el(tag, attrs, ...children),
 // api, confirm, me (GET /v1/me) or operator (GET /v1/ops/me), params (the hash's query) and lang.
 // The navigation lists a page to a signed-in person whose token kind is its side and whose role
-// ("operator" for an officer) is in roles.
+// ("operator" for an officer) is in roles. While the person's account is deactivated (soft-deleted,
+// its deletion pending) the API answers only the deletion's own routes: the shell then lists only
+// the account pages marked whileDeactivated: true and shows a banner with the end of the window.
 package console
 
 import (

@@ -10,6 +10,7 @@ export default {
   route: "#/profile/delete-account",
   side: "account",
   roles: ["owner", "account_admin"],
+  whileDeactivated: true, // the one screen the API answers while the account is deactivated
   title: { en: "Delete account", ru: "Удаление аккаунта" },
   strings: {
     en: {
@@ -184,6 +185,7 @@ export default {
           try {
             const r = await ctx.api("/v1/account/deletion/cancel", { method: "POST", headers: { "Idempotency-Key": crypto.randomUUID() } });
             show(r, t("cancelled"));
+            await window.Lethe.refreshIdentity(); // the account's screens come back
           } catch (e) {
             btn.disabled = false;
             sec.append(window.Lethe.errorBox(e, page));
