@@ -45,7 +45,7 @@ export default {
       request: "Request id", account: "Account id", from: "Drawn up from", to: "Drawn up to", search: "Find acts",
       none: "No act matches.", act: "Act", kind: "Request kind", round: "Round", drawnUp: "Drawn up", get: "Download",
       html: "HTML", pdf: "PDF", json: "JSON", journal: "Journal of destruction (CSV) for these dates",
-      view: "Read", actOf: (id) => `Act ${id}`,
+      view: "Read", actOf: (id) => `Act ${id}`, open: "Read or download",
       downloaded: (name, r) => `Downloaded ${name}: ${r.type}, ${r.size} bytes.`,
       journalDates: "Give both dates for the journal.",
     },
@@ -54,7 +54,7 @@ export default {
       request: "ID заявки", account: "ID аккаунта", from: "Составлен с", to: "Составлен по", search: "Найти акты",
       none: "Актов не найдено.", act: "Акт", kind: "Вид заявки", round: "Этап", drawnUp: "Составлен", get: "Скачать",
       html: "HTML", pdf: "PDF", json: "JSON", journal: "Журнал уничтожения (CSV) за эти даты",
-      view: "Открыть", actOf: (id) => `Акт ${id}`,
+      view: "Открыть", actOf: (id) => `Акт ${id}`, open: "Открыть или скачать",
       downloaded: (name, r) => `Скачан ${name}: ${r.type}, ${r.size} байт.`,
       journalDates: "Для журнала укажите обе даты.",
     },
@@ -119,7 +119,7 @@ export default {
       }
       const tbody = el("tbody");
       results.append(el("div", { class: "scroll" }, el("table", { "data-testid": "acts" },
-        el("thead", {}, el("tr", {}, ["act", "account", "kind", "round", "drawnUp", "get"].map((k) => el("th", { scope: "col" }, t(k))))),
+        el("thead", {}, el("tr", {}, ["act", "account", "kind", "round", "drawnUp", "open"].map((k) => el("th", { scope: "col" }, t(k))))),
         tbody)));
       for (const a of page.items) {
         const base = "/v1/ops/acts/" + encodeURIComponent(a.id) + "?format=";
