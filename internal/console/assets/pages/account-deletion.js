@@ -126,6 +126,13 @@ export default {
           pw.value = "";
           show(req);
           await waitForClocks(req);
+          // The account is deactivated a moment after the request: the shell then lists only
+          // this screen, under its banner.
+          for (let i = 0; i < 15 && root.isConnected; i++) {
+            await window.Lethe.refreshIdentity();
+            if (window.Lethe.me && window.Lethe.me.account && window.Lethe.me.account.status === "soft_deleted") break;
+            await new Promise((r) => setTimeout(r, 700));
+          }
         } catch (e2) {
           btn.disabled = false;
           const text = e2.status === 403 ? t("wrongPassword") : e2.status === 429 ? t("locked") : e2.message;
