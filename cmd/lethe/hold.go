@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,12 +26,13 @@ func init() {
 const holdUsage = `usage:
   lethe hold place   --account ID --scope account|bot|end_user [--id BOT_OR_END_USER] --reason TEXT --authority WHO --ref REFERENCE [--until YYYY-MM-DD]
   lethe hold release --hold ID --note TEXT
-  lethe hold list    --account ID [--active]
+  lethe hold list    [--account ID] [--active]
 
 Every action goes through the ops API (/v1/ops/holds) as the operator the token names, who is
 recorded on the hold and in the history of the account's open requests. A hold keeps what it
 covers from every deletion until it is released; releasing it hands the requests it held back to
-their workflows, which finish them.
+their workflows, which finish them. Without --account, list prints the holds of every account
+(every page), newest first.
 
   --api URL        the API (default http://127.0.0.1:$LETHE_API_PORT, port 3000 when unset: make run)
   --token TOKEN    an operator's bearer token (default $LETHE_OPS_TOKEN); without one, a local
@@ -91,12 +93,9 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		method, path, body = http.MethodPost, "/v1/ops/holds/"+url.PathEscape(*holdID)+"/release", map[string]string{"note": *note}
 	case "list":
-		if *account == "" {
-			return errors.New("list needs --account")
-		}
-		q := url.Values{"account": {*account}}
-		if *active {
-			q.Set("active", "true")
+		q := url.Values{"active": {strconv.FormatBool(*active)}}
+		if *account != "" {
+			q.Set("account", *account)
 		}
 		method, path = http.MethodGet, "/v1/ops/holds?"+q.Encode()
 	default:
@@ -112,6 +111,11 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if verb == "list" && *account == "" {
+		if out, err = c.allPages(ctx, path, out); err != nil {
+			return err
+		}
+	}
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, out, "", "  "); err != nil {
 		return fmt.Errorf("the API answered something other than JSON: %w", err)
@@ -119,6 +123,35 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	pretty.WriteByte('\n')
 	_, err = stdout.Write(pretty.Bytes())
 	return err
+}
+
+// allPages follows the nextCursor of a listing whose first page is first and answers every
+// page's items as one listing.
+func (c *opsClient) allPages(ctx context.Context, path string, first []byte) ([]byte, error) {
+	var all struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	page := first
+	for {
+		var p struct {
+			Items      []json.RawMessage `json:"items"`
+			NextCursor string            `json:"nextCursor"`
+		}
+		if err := json.Unmarshal(page, &p); err != nil {
+			return nil, fmt.Errorf("the API answered something other than a listing: %w", err)
+		}
+		all.Items = append(all.Items, p.Items...)
+		if p.NextCursor == "" {
+			if all.Items == nil {
+				all.Items = []json.RawMessage{}
+			}
+			return json.Marshal(all)
+		}
+		var err error
+		if page, err = c.do(ctx, http.MethodGet, path+"&cursor="+url.QueryEscape(p.NextCursor), nil); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // defaultAPI is the local run's API: LETHE_API_PORT, else 3000 as `make run` serves it.

@@ -99,6 +99,10 @@ func TestHoldCommandCallsTheOpsAPI(t *testing.T) {
 	if out, _, err := hold(t, "list", "--api", srv.URL, "--account", acc, "--active"); err != nil || !strings.Contains(out, h.ID) {
 		t.Fatalf("list: %v %s", err, out)
 	}
+	// Without an account: every account's holds in force, all pages.
+	if out, _, err := hold(t, "list", "--api", srv.URL, "--active"); err != nil || !strings.Contains(out, h.ID) {
+		t.Fatalf("list every account's holds: %v %s", err, out)
+	}
 
 	// A token given names another operator, who is recorded on the release.
 	tok, err := iss.MintOperator("officer-2", "Pavel Orlov", config.DefaultOpsGroupClaim, []string{config.DefaultOpsGroup}, time.Hour)
@@ -106,6 +110,23 @@ func TestHoldCommandCallsTheOpsAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv(EnvOpsToken, tok)
+
+	// A listing of every account's holds is followed page by page.
+	out, _, err = hold(t, "place", "--api", srv.URL, "--account", acc, "--scope", "account", "--reason", "audit",
+		"--authority", "court", "--ref", "A-2")
+	var second holdOut
+	if err != nil || json.Unmarshal([]byte(out), &second) != nil {
+		t.Fatalf("place a second hold: %v %s", err, out)
+	}
+	c := &opsClient{base: srv.URL, token: tok}
+	first, err := c.do(w.Ctx, http.MethodGet, "/v1/ops/holds?active=true&limit=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := c.allPages(w.Ctx, "/v1/ops/holds?active=true&limit=1", first)
+	if err != nil || !strings.Contains(string(all), h.ID) || !strings.Contains(string(all), second.ID) || strings.Contains(string(first), h.ID) {
+		t.Fatalf("every page: %v %s (first page %s)", err, all, first)
+	}
 	if _, _, err := hold(t, "release", "--api", srv.URL, "--hold", h.ID); err == nil || !strings.Contains(err.Error(), "note") {
 		t.Fatalf("release without a note: %v", err)
 	}

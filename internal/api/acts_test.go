@@ -2,8 +2,11 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +94,7 @@ func TestOperatorsListAndReadActs(t *testing.T) {
 	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(string(r.body), "Акт об уничтожении") {
 		t.Fatalf("html: %d %s %.200s", r.status, r.header.Get("Content-Type"), r.body)
 	}
+	actCSPAdmitsItsStyleOnly(t, r.header.Get("Content-Security-Policy"), string(r.body))
 	r = w.call("GET", "/v1/ops/acts/"+act+"?format=pdf", officer, "")
 	if r.status != 200 || r.header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(r.body, []byte("%PDF-")) ||
 		!strings.Contains(r.header.Get("Content-Disposition"), "act-"+act+".pdf") {
@@ -177,5 +181,20 @@ func TestOperatorsPageThroughActs(t *testing.T) {
 	}
 	if r := w.call("GET", "/v1/ops/acts?limit=0", officer, ""); r.status != 400 {
 		t.Errorf("limit 0: %d, want 400", r.status)
+	}
+}
+
+// actCSPAdmitsItsStyleOnly checks that an act's HTML is answered with a policy that admits its one
+// inline style block by that block's hash, and no other inline style.
+func actCSPAdmitsItsStyleOnly(t *testing.T, csp, doc string) {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(doc)
+	if m == nil {
+		t.Fatalf("the act has no style block: %.300s", doc)
+	}
+	sum := sha256.Sum256([]byte(m[1]))
+	hash := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	if !strings.Contains(csp, "style-src "+hash) || strings.Contains(csp, "unsafe") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("the act's CSP %q does not admit exactly its style block (%s)", csp, hash)
 	}
 }

@@ -265,9 +265,11 @@ func TestAnotherAccountsRequestIsNotFound(t *testing.T) {
 	if ev.status != 200 || len(acts.Acts) != 1 {
 		t.Fatalf("evidence: %d, %d acts", ev.status, len(acts.Acts))
 	}
-	if html := w.call("GET", "/v1/deletion-requests/"+req.ID+"/evidence", mine, "", "Accept", "text/html"); html.status != 200 || !strings.Contains(string(html.body), req.ID) {
+	html := w.call("GET", "/v1/deletion-requests/"+req.ID+"/evidence", mine, "", "Accept", "text/html")
+	if html.status != 200 || !strings.Contains(string(html.body), req.ID) {
 		t.Fatalf("evidence as HTML: %d", html.status)
 	}
+	actCSPAdmitsItsStyleOnly(t, html.header.Get("Content-Security-Policy"), string(html.body))
 	after, _ := w.sys.Ledger.Get(w.ctx, req.ID)
 	if after.Version != before.Version {
 		t.Error("reading the request changed it")

@@ -79,26 +79,43 @@ func holdViewOf(h platform.LegalHold) holdView {
 	return v
 }
 
-// listHolds lists an account's legal holds, only the active ones with active=true.
+// listHolds lists legal holds, newest first: an account's (all of them, one page) with account,
+// else every account's, a page at a time. Only the active ones with active=true, the default
+// without account; with account the default stays every hold of it.
 func (a *API) listHolds(ctx context.Context, c *Call) (Response, error) {
 	q := c.Req.QueryStringParameters
 	account := q["account"]
-	if account == "" || !idPattern.MatchString(account) {
+	if account != "" && !idPattern.MatchString(account) {
 		return Response{}, badRequest("account", "the id of the account whose holds to list")
 	}
-	active := false
+	active := account == ""
 	switch q["active"] {
-	case "", "false":
+	case "":
+	case "false":
+		active = false
 	case "true":
 		active = true
 	default:
 		return Response{}, badRequest("active", "true or false")
 	}
-	hs, err := a.s.Holds.List(ctx, account, active)
+	out := page[holdView]{Items: []holdView{}}
+	var hs []platform.LegalHold
+	var err error
+	if account != "" {
+		if q["cursor"] != "" || q["limit"] != "" {
+			return Response{}, badRequest("cursor", "an account's holds are one page: no cursor or limit with account")
+		}
+		hs, err = a.s.Holds.List(ctx, account, active)
+	} else {
+		limit, lerr := parseLimit(q["limit"])
+		if lerr != nil {
+			return Response{}, lerr
+		}
+		hs, out.NextCursor, err = a.s.Holds.ListAll(ctx, active, limit, q["cursor"])
+	}
 	if err != nil {
 		return Response{}, err
 	}
-	out := page[holdView]{Items: []holdView{}}
 	for _, h := range hs {
 		out.Items = append(out.Items, holdViewOf(h))
 	}

@@ -217,8 +217,10 @@ func TestPlacingAHoldValidates(t *testing.T) {
 	if hs, err := w.sys.Ledger.Holds(w.ctx, a.ID); err != nil || len(hs) != 0 {
 		t.Errorf("refused holds were placed: %d (%v)", len(hs), err)
 	}
-	if r := w.call("GET", "/v1/ops/holds", officer, ""); r.status != 400 {
-		t.Errorf("list without an account: %d", r.status)
+	for _, q := range []string{"account=a%20b", "active=maybe", "account=" + a.ID + "&cursor=x", "limit=0", "cursor=garbage"} {
+		if r := w.call("GET", "/v1/ops/holds?"+q, officer, ""); r.status != 400 || !strings.Contains(r.header.Get("Content-Type"), "problem+json") {
+			t.Errorf("list with %s: %d %s", q, r.status, r.body)
+		}
 	}
 	if r := w.call("POST", "/v1/ops/holds", w.token(0, platform.RoleOwner), cases["no reason"]); r.status != 403 {
 		t.Errorf("an account owner placing a hold: %d", r.status)
@@ -262,5 +264,84 @@ func TestAReleasedHoldFinishesAnEndCustomerRequest(t *testing.T) {
 	}
 	if _, err := w.sys.Store.EndUser(w.ctx, eu.ID); !errors.Is(err, platform.ErrNotFound) {
 		t.Errorf("the end user is still there: %v", err)
+	}
+}
+
+// Without an account the officer sees the holds of every account, newest first, page by page:
+// the active ones by default, the released ones too with active=false. An account's own list is
+// newest first as well.
+func TestTheOfficerListsTheHoldsOfEveryAccount(t *testing.T) {
+	w := newWorld(t)
+	officer := w.operatorToken("officer-1", "Ирина Смирнова")
+	var ids []string
+	for _, a := range w.manifest.Accounts[:2] {
+		for _, ref := range []string{"A-1", "A-2"} {
+			var h holdReply
+			r := w.call("POST", "/v1/ops/holds", officer, `{"accountId":"`+a.ID+`","scope":{"kind":"account","id":""},
+				"reason":"preservation order","authority":"court","authorityRef":"`+ref+`"}`)
+			if r.status != 201 {
+				t.Fatalf("place: %d %s", r.status, r.body)
+			}
+			r.json(t, &h)
+			ids = append(ids, h.ID)
+		}
+	}
+	if r := w.call("POST", "/v1/ops/holds/"+ids[1]+"/release", officer, `{"note":"closed"}`); r.status != 200 {
+		t.Fatalf("release: %d %s", r.status, r.body)
+	}
+	mine := map[string]bool{}
+	for _, id := range ids {
+		mine[id] = true
+	}
+	walk := func(query string) (got []string, accounts map[string]bool) {
+		t.Helper()
+		accounts = map[string]bool{}
+		cursor := ""
+		for pages := 0; pages < 20; pages++ {
+			var list struct {
+				Items      []holdReply
+				NextCursor string
+			}
+			q := query
+			if cursor != "" {
+				q += "&cursor=" + url.QueryEscape(cursor)
+			}
+			r := w.call("GET", "/v1/ops/holds?"+q, officer, "")
+			if r.status != 200 {
+				t.Fatalf("list %s: %d %s", q, r.status, r.body)
+			}
+			r.json(t, &list)
+			if len(list.Items) > 1 {
+				t.Fatalf("a page of limit 1 has %d holds", len(list.Items))
+			}
+			for _, h := range list.Items {
+				if mine[h.ID] {
+					got = append(got, h.ID)
+					accounts[h.AccountID] = true
+				}
+			}
+			if list.NextCursor == "" {
+				return got, accounts
+			}
+			cursor = list.NextCursor
+		}
+		t.Fatal("the listing never ended")
+		return nil, nil
+	}
+	got, accounts := walk("limit=1")
+	if want := []string{ids[3], ids[2], ids[0]}; strings.Join(got, ",") != strings.Join(want, ",") || len(accounts) != 2 {
+		t.Errorf("holds in force %v (accounts %v), want %v from both accounts", got, accounts, want)
+	}
+	got, _ = walk("limit=1&active=false")
+	if want := []string{ids[3], ids[2], ids[1], ids[0]}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("every hold %v, want %v", got, want)
+	}
+	var one struct{ Items []holdReply }
+	w.call("GET", "/v1/ops/holds?account="+w.manifest.Accounts[0].ID, officer, "").json(t, &one)
+	if len(one.Items) != 2 || one.Items[0].ID != ids[1] || one.Items[1].ID != ids[0] {
+		t.Errorf("the first account's holds: %+v, want %s then %s", one.Items, ids[1], ids[0])
+	}
+	if r := w.call("GET", "/v1/ops/holds", w.token(0, platform.RoleOwner), ""); r.status != 403 {
+		t.Errorf("an account owner listing every hold: %d", r.status)
 	}
 }

@@ -134,7 +134,8 @@ func (a *API) getEvidence(ctx context.Context, c *Call) (Response, error) {
 			}
 			b.WriteString(doc)
 		}
-		return Response{Status: http.StatusOK, Raw: []byte(b.String()), ContentType: "text/html; charset=utf-8"}, nil
+		return Response{Status: http.StatusOK, Raw: []byte(b.String()), ContentType: "text/html; charset=utf-8",
+			Headers: map[string]string{"content-security-policy": actCSP()}}, nil
 	case strings.Contains(accept, "text/markdown"):
 		var parts []string
 		for _, act := range acts {

@@ -16,7 +16,9 @@
 // where ctx carries t(key) (the page's strings, then the shell's), el(tag, attrs, ...children),
 // api, confirm, me (GET /v1/me) or operator (GET /v1/ops/me), params (the hash's query) and lang.
 // The navigation lists a page to a signed-in person whose token kind is its side and whose role
-// ("operator" for an officer) is in roles.
+// ("operator" for an officer) is in roles. While the person's account is deactivated (soft-deleted,
+// its deletion pending) the API answers only the deletion's own routes: the shell then lists only
+// the account pages marked whileDeactivated: true and shows a banner with the end of the window.
 package console
 
 import (
@@ -28,6 +30,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/lethe-dev/lethe/internal/evidence"
 )
 
 //go:embed assets
@@ -107,6 +111,10 @@ func (c Config) Serve(rel, ifNoneMatch string) File {
 	switch {
 	case rel == "config.json":
 		body = c.configJSON()
+	case rel == ActStylesheet:
+		// The act's own stylesheet, for the frame that shows an act: the frame inherits this CSP,
+		// which refuses the act's inline copy of it.
+		body = []byte(evidence.Stylesheet)
 	case ct == "" || !fs.ValidPath(rel) || strings.HasPrefix(path.Base(rel), "."):
 		return File{Status: 404}
 	default:
@@ -127,6 +135,10 @@ func (c Config) Serve(rel, ifNoneMatch string) File {
 	}
 	return File{Status: 200, Body: body, Headers: h}
 }
+
+// ActStylesheet is where the console serves the stylesheet of an act of destruction
+// (evidence.Stylesheet), relative to its entry.
+const ActStylesheet = "act.css"
 
 // Entry is the console's first page, where GET /console sends the browser. It is a file, not
 // "/console/": API Gateway's greedy {proxy+} never matches an empty rest.

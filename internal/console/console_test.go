@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lethe-dev/lethe/internal/evidence"
 )
 
 // Every embedded file is served with its type, a same-origin CSP that allows no inline script or
@@ -118,5 +120,20 @@ func TestEveryPageModuleIsListedOnce(t *testing.T) {
 				t.Errorf("%s has no %s", f, field)
 			}
 		}
+	}
+}
+
+// The console serves the act's stylesheet, the very text the act carries inline, under its own
+// CSP: the frame that shows an act links it instead of the inline copy the CSP refuses.
+func TestServesTheActsStylesheet(t *testing.T) {
+	f := Config{}.Serve(ActStylesheet, "")
+	if f.Status != 200 || string(f.Body) != evidence.Stylesheet || f.Headers["content-type"] != "text/css; charset=utf-8" {
+		t.Fatalf("%s: %d %q %q", ActStylesheet, f.Status, f.Headers["content-type"], f.Body)
+	}
+	if csp := f.Headers["content-security-policy"]; csp != (Config{}).CSP() {
+		t.Errorf("%s: CSP %q", ActStylesheet, csp)
+	}
+	if strings.Contains(Config{}.CSP(), "unsafe") || !strings.Contains(Config{}.CSP(), "style-src 'self';") {
+		t.Errorf("the console's CSP admits more styles than its own files: %q", Config{}.CSP())
 	}
 }

@@ -243,7 +243,9 @@ var Categories = []Category{
 		Retention: Retention{Kind: FiveYearsAfterWithdrawal, Anchor: "withdrawnAt"}},
 	{Name: LegalHold, Title: "Legal holds (lawful authority requests)", Owner: OwnerRetained,
 		Location: Location{Table: LedgerTable, PK: "H#{hold}", SK: "HOLD",
-			Indexes: []IndexKey{{Name: "GSI1", PK: "HOLDS#{account}", SK: "{hold}"}}},
+			// GSI2 is every account's holds in one partition, newest first (the officer's list of
+			// every hold in force): holds are few, placed by hand.
+			Indexes: []IndexKey{{Name: "GSI1", PK: "HOLDS#{account}", SK: "{hold}"}, {Name: "GSI2", PK: "ALLHOLDS", SK: "{hold}"}}},
 		Retention: Retention{Kind: UntilReleased, Anchor: "releasedAt"}},
 	{Name: Evidence, Title: "Act of destruction and journal extract (Order 179)", Owner: OwnerEvidence, Personal: true,
 		Location:  Location{Table: LedgerTable, PK: "R#{request}", SK: "EVIDENCE#{part}"},

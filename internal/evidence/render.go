@@ -2,6 +2,8 @@ package evidence
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -155,14 +157,10 @@ func RenderHTML(r Record, locale string) (string, error) {
 	return b.String(), nil
 }
 
-var pageHTML = template.Must(template.New("evidence").Parse(`<!DOCTYPE html>
-<html lang="{{.Lang}}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>
-@page { size: A4; margin: 20mm 15mm 20mm 25mm; }
+// Stylesheet is the act's HTML stylesheet, inline in the act (its own CSP admits exactly this block
+// by its hash, StyleSrc) and served as a file by the console, whose CSP refuses inline styles in the
+// frame that shows an act.
+const Stylesheet = `@page { size: A4; margin: 20mm 15mm 20mm 25mm; }
 body { font-family: "Times New Roman", Times, serif; font-size: 12pt; line-height: 1.4; color: #000; max-width: 180mm; margin: 0 auto; padding: 1em; }
 h1 { font-size: 14pt; text-align: center; margin: 0 0 .2em; }
 h2 { font-size: 12pt; margin: 1.2em 0 .4em; }
@@ -174,7 +172,21 @@ td.blank { height: 2.5em; }
 section.doc + section.doc { break-before: page; page-break-before: always; }
 footer { margin-top: 2em; font-size: 10pt; }
 @media print { body { padding: 0; max-width: none; } }
-</style>
+`
+
+// StyleSrc is the CSP source that admits the act's inline stylesheet and nothing else.
+func StyleSrc() string {
+	sum := sha256.Sum256([]byte(Stylesheet))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+var pageHTML = template.Must(template.New("evidence").Parse(`<!DOCTYPE html>
+<html lang="{{.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>` + Stylesheet + `</style>
 </head>
 <body>
 {{range .Docs}}<section class="doc">

@@ -218,10 +218,19 @@ var errNotHeld = errors.New("no longer held by this hold")
 // held only by released holds, and starts again one left in hard_deleting without a workflow.
 var ErrResumePending = lerr.New(lerr.EINTERNAL, "legal hold released; resuming its requests is left to the SLA sweep")
 
-// List lists an account's holds, only the active ones if activeOnly.
+// List lists an account's holds, newest first, only the active ones if activeOnly.
 func (s *Service) List(ctx context.Context, accountID string, activeOnly bool) ([]platform.LegalHold, error) {
+	list := s.Ledger.Holds
 	if activeOnly {
-		return s.Ledger.ActiveHolds(ctx, accountID)
+		list = s.Ledger.ActiveHolds
 	}
-	return s.Ledger.Holds(ctx, accountID)
+	hs, err := list(ctx, accountID)
+	slices.Reverse(hs) // the index sorts them by id, which is the time each was placed
+	return hs, err
+}
+
+// ListAll lists the holds of every account, newest first, one page at a time (ledger.AllHolds):
+// the privacy officer's view of every hold in force, or of every hold with activeOnly false.
+func (s *Service) ListAll(ctx context.Context, activeOnly bool, limit int, cursor string) ([]platform.LegalHold, string, error) {
+	return s.Ledger.AllHolds(ctx, activeOnly, limit, cursor)
 }

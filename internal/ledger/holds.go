@@ -67,11 +67,12 @@ func (l *Ledger) PlaceHold(ctx context.Context, h platform.LegalHold, actor stri
 		return platform.LegalHold{}, err
 	}
 	// The hold and the holds epoch move together: a destruction judged before this write, and
-	// conditional on the epoch it read (HoldsUnchanged), cannot be made after it.
+	// conditional on the epoch it read (HoldsUnchanged), cannot be made after it. The same write
+	// counts the hold as one that carries the all-holds index (indexHolds).
 	_, err = l.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &l.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		{Update: &types.Update{TableName: &l.table, Key: holdsEpochKey(), UpdateExpression: aws.String("ADD #e :one"),
-			ExpressionAttributeNames:  map[string]string{"#e": holdsEpochAttr},
+		{Update: &types.Update{TableName: &l.table, Key: holdsEpochKey(), UpdateExpression: aws.String("ADD #e :one, #i :one"),
+			ExpressionAttributeNames:  map[string]string{"#e": holdsEpochAttr, "#i": holdsIndexedAttr},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}}}},
 		{Put: &types.Put{TableName: &l.table, Item: pendingHold(h.ID)}},
 	}})

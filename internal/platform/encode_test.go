@@ -77,7 +77,7 @@ func TestEncodeKeys(t *testing.T) {
 		datamap.Note:              {"U#eu1", "NOTE#n1"},
 		datamap.Payment:           {"P#acc1", "p1"},
 		datamap.Consent:           {"K#acc1", "k1"},
-		datamap.LegalHold:         {"H#h1", "HOLD", "HOLDS#acc1", "h1"},
+		datamap.LegalHold:         {"H#h1", "HOLD", "HOLDS#acc1", "h1", "ALLHOLDS", "h1"},
 		datamap.AnalyticsCounter:  {"M#bot1#messages_in", "2026-05-04#telegram"},
 	}
 	seen := map[string]bool{}

@@ -5,7 +5,9 @@
 // PAGES lists every screen, one line each. A page module exports default
 // { route, side: "account"|"ops"|"public", roles, title: {en, ru}, strings: {en, ru}, render(root, ctx) }.
 // A route ending in "/" is a screen of one item ("#/ops/requests/<id>"): ctx.rest is the rest of the
-// hash, and the navigation does not list it.
+// hash, and the navigation does not list it. While the account is deactivated (its deletion's
+// 30-day window) the API answers only the deletion's own routes: the shell then lists only the
+// account pages that declare whileDeactivated: true.
 const PAGES = [
   "./pages/signin.js",
   "./pages/privacy.js",
@@ -34,6 +36,10 @@ const SHELL = {
     officer: "privacy officer", role_owner: "owner", role_account_admin: "account admin",
     role_bot_admin: "bot admin", role_member: "member", sessionEnded: "Your session has ended: sign in again.",
     noScreens: "There is no screen for your role in this console yet.",
+    deactivated: (at) => `This account is deactivated until ${at}: its deletion is pending, and until then only the deletion can be seen.`,
+    deactivatedNoDate: "This account is deactivated: its deletion is pending, and until then only the deletion can be seen.",
+    deactivatedCancel: "To keep the account, its owner cancels the deletion before that date on the Delete account screen: everything returns as it was.",
+    deactivatedScreen: "This screen is closed while the account's deletion is pending.",
   },
   ru: {
     skip: "К содержимому", signout: "Выйти", language: "Язык", screens: "Разделы",
@@ -42,6 +48,10 @@ const SHELL = {
     officer: "ответственный за персональные данные", role_owner: "владелец", role_account_admin: "администратор аккаунта",
     role_bot_admin: "администратор бота", role_member: "участник", sessionEnded: "Сеанс завершён: войдите снова.",
     noScreens: "Для вашей роли в этой консоли пока нет разделов.",
+    deactivated: (at) => `Аккаунт деактивирован до ${at}: он ожидает удаления, и до этой даты доступно только само удаление.`,
+    deactivatedNoDate: "Аккаунт деактивирован: он ожидает удаления, и до его завершения доступно только само удаление.",
+    deactivatedCancel: "Чтобы сохранить аккаунт, владелец отменяет удаление до этой даты в разделе «Удаление аккаунта»: всё вернётся как было.",
+    deactivatedScreen: "Пока аккаунт ожидает удаления, этот раздел закрыт.",
   },
 };
 
@@ -157,6 +167,30 @@ export const Lethe = {
     });
   },
 
+  // actFrame shows an act's HTML, as the API answers it, in a sandboxed frame of the page. A frame
+  // of inline content inherits the console's CSP, which refuses inline styles: the act's own
+  // <style> is taken out and the same stylesheet, served by the console (act.css), is linked
+  // instead, which the CSP admits. The style block goes before the HTML is parsed (the parser
+  // checks it against this page's CSP too); the act escapes every value, so no text of it can
+  // open a <style>. Parsing runs no script and fetches nothing.
+  actFrame(html, attrs = {}) {
+    const doc = new DOMParser().parseFromString(html.replace(/<style[^>]*>[\s\S]*?<\/style>/gi, ""), "text/html");
+    doc.querySelectorAll("style, script, link, meta[http-equiv]").forEach((e) => e.remove());
+    const link = doc.createElement("link");
+    link.rel = "stylesheet";
+    link.href = new URL("act.css", document.baseURI).href;
+    doc.head.append(link);
+    return this.el("iframe", Object.assign({ class: "act", sandbox: "allow-same-origin",
+      srcdoc: "<!DOCTYPE html>\n" + doc.documentElement.outerHTML }, attrs));
+  },
+
+  // refreshIdentity reads the signed-in person again and redraws the navigation and the banner,
+  // not the screen: after the account's deletion is cancelled, its screens come back.
+  async refreshIdentity() {
+    await loadIdentity();
+    renderChrome(shown);
+  },
+
   // el builds an element: el("button", {type: "button", onclick}, "text", child…).
   el(tag, attrs = {}, ...children) {
     const e = document.createElement(tag);
@@ -189,15 +223,22 @@ export const Lethe = {
 window.Lethe = Lethe;
 
 let pages = [];
+let shown = null; // the page the router last rendered
 
 function roleOf() {
   if (Lethe.kind() === "ops") return "operator";
   return Lethe.me ? Lethe.me.role : "";
 }
 
+// deactivated reports whether the signed-in person's account is soft-deleted (its deletion pending).
+function deactivated() {
+  return !!(Lethe.me && Lethe.me.account && Lethe.me.account.status === "soft_deleted");
+}
+
 function allowed(p) {
   if (p.side === "public") return true;
   if (p.side !== Lethe.kind()) return false;
+  if (deactivated() && !p.whileDeactivated) return false;
   return !p.roles || p.roles.length === 0 || p.roles.includes(roleOf());
 }
 
@@ -210,12 +251,19 @@ function firstPage() {
 }
 
 async function loadIdentity() {
-  Lethe.me = Lethe.operator = null;
+  Lethe.me = Lethe.operator = Lethe.windowEnds = null;
   if (!Lethe.token()) return;
   try {
     if (Lethe.kind() === "account") {
       Lethe.me = await Lethe.api("/v1/me");
       if (!localStorage.getItem(LANG) && Lethe.me.account && Lethe.me.account.language) Lethe.setLang(Lethe.me.account.language);
+      if (deactivated()) {
+        // The banner's date: the end of the deletion's window. Roles that may not read the
+        // deletion get the banner without it.
+        const d = await Lethe.api("/v1/account/deletion").catch(() => null);
+        const end = d && (d.clocks || []).find((c) => c.name === "soft_delete_ends");
+        Lethe.windowEnds = end ? end.at : null;
+      }
     } else {
       Lethe.operator = await Lethe.api("/v1/ops/me");
     }
@@ -236,6 +284,12 @@ function renderChrome(current) {
   for (const p of pages) {
     if (p.side === "public" || itemPage(p) || !signedIn || !allowed(p)) continue;
     nav.append(Lethe.el("a", { href: p.route, "aria-current": p === current ? "page" : null }, p.title[Lethe.lang] || p.title.en));
+  }
+  const banner = document.getElementById("banner");
+  banner.hidden = !deactivated();
+  if (deactivated()) {
+    const text = Lethe.windowEnds ? Lethe.t("deactivated")(Lethe.fmtDate(Lethe.windowEnds, false)) : Lethe.t("deactivatedNoDate");
+    banner.replaceChildren(Lethe.el("strong", {}, text), " ", Lethe.t("deactivatedCancel"));
   }
   const out = document.getElementById("signout");
   out.hidden = !signedIn;
@@ -263,6 +317,7 @@ async function route() {
       return;
     }
   }
+  shown = page;
   renderChrome(page);
   const main = document.getElementById("main");
   main.replaceChildren();
@@ -273,7 +328,8 @@ async function route() {
     return;
   }
   if (!allowed(page)) {
-    main.append(Lethe.el("p", { class: "error", role: "alert", "data-testid": "not-allowed" }, Lethe.t("notAllowed")));
+    const closed = deactivated() && page.side === "account";
+    main.append(Lethe.el("p", { class: "error", role: "alert", "data-testid": "not-allowed" }, Lethe.t(closed ? "deactivatedScreen" : "notAllowed")));
     return;
   }
   document.title = `${page.title[Lethe.lang] || page.title.en} · Lethe`;

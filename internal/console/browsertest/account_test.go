@@ -150,6 +150,11 @@ func TestOwnerRequestsAndCancelsTheAccountDeletion(t *testing.T) {
 	subject := map[string][2]string{"ru": {"Заявка на удаление учётной записи принята", "Удаление учётной записи отменено"},
 		"en": {"Account deletion request received", "Account deletion cancelled"}}[a.Locale]
 	b.WaitMail(a.Email, subject[0], time.Minute)
+	// The account is deactivated: the shell lists only this screen, under its banner.
+	b.WaitVisible(`[data-testid="deactivated"]`)
+	if got := navRoutes(b); strings.Join(got, " ") != "#/profile/delete-account" {
+		t.Errorf("after the request the navigation lists %v, want only the account deletion", got)
+	}
 	b.Shot("account-deletion-timeline")
 
 	b.ClickTestID("cancel-deletion")
@@ -157,6 +162,7 @@ func TestOwnerRequestsAndCancelsTheAccountDeletion(t *testing.T) {
 	if b.Count(`[data-testid="cancel-deletion"]`) != 0 || b.Count(`[data-testid="clocks"]`) != 0 {
 		t.Error("after the cancel the page still offers a cancel or shows the clocks")
 	}
+	b.WaitGone(`[data-testid="deactivated"]:not([hidden])`)
 	var after struct{ ID, Status string }
 	if apiJSON(t, b, "GET", "/v1/account/deletion", owner.Token, "", &after); after.ID != req.ID || after.Status != "cancelled" {
 		t.Fatalf("after the cancel: %+v, want %s cancelled", after, req.ID)
@@ -236,6 +242,7 @@ func TestRequestsShowProgressAndOpenTheAct(t *testing.T) {
 	if !strings.Contains(act, "Акт об уничтожении персональных данных") && !strings.Contains(act, "Act of Destruction") {
 		t.Errorf("the frame holds no act:\n%.400s", act)
 	}
+	actStyled(t, b, card+` [data-testid="act-frame"]`)
 	b.Shot("requests-act")
 
 	// At a phone's width the screen, the bars and the act stay inside the window.

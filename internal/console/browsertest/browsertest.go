@@ -29,6 +29,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -122,6 +124,9 @@ type Browser struct {
 	ctx  context.Context
 	Sys  *localrun.System
 	Base string // the API's origin: http://127.0.0.1:<port>
+
+	mu      sync.Mutex
+	refused []string // the CSP refusals the browser's log reported, of any frame
 }
 
 // Timeout bounds every wait of a Browser.
@@ -159,6 +164,20 @@ func New(t testing.TB) *Browser {
 		t.Fatalf("browser: install the error watch: %v", err)
 	}
 	b := &Browser{t: t, ctx: ctx, Sys: sys, Base: sys.APIURL}
+	// A frame whose scripts the sandbox stops (an act shown in the page) runs no watch: the
+	// browser's own log still reports what a CSP refused in it.
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && e.Entry != nil && strings.Contains(e.Entry.Text, "Content Security Policy") {
+			b.mu.Lock()
+			b.refused = append(b.refused, e.Entry.Text)
+			b.mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("browser: listen to the log: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("browser: enable the log: %v", err)
+	}
 	t.Cleanup(b.checkErrors) // runs before the browser closes
 	return b
 }
@@ -181,6 +200,11 @@ func (b *Browser) checkErrors() {
 	if b.t.Skipped() {
 		return
 	}
+	b.mu.Lock()
+	for _, e := range b.refused {
+		b.t.Errorf("the browser refused under a CSP: %s", e)
+	}
+	b.mu.Unlock()
 	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 	defer cancel()
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { try { return sessionStorage.getItem("lethe.test.errors") || "[]" } catch (e) { return "[]" } })()`))

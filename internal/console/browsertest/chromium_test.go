@@ -43,12 +43,15 @@ func TestNoBrowserFailsOnCIAndSkipsElsewhere(t *testing.T) {
 }
 
 // The watch every Browser installs reports a script error and a CSP violation of the page (here an
-// inline style attribute, which the console's CSP forbids), even across a navigation.
+// inline style attribute, which the console's CSP forbids), even across a navigation; the browser's
+// log reports the refusals too, also those of a sandboxed frame, where no watch runs (here an
+// inline style block in a frame of inline content, which inherits the console's CSP).
 func TestTheErrorWatchReportsScriptErrorsAndCSPViolations(t *testing.T) {
 	b := New(t)
 	b.Open("#/signin")
-	b.Eval(`setTimeout(() => { throw new Error("boom") }); document.body.setAttribute("style", "color: red"); true`, nil)
-	time.Sleep(300 * time.Millisecond)
+	b.Eval(`setTimeout(() => { throw new Error("boom") }); document.body.setAttribute("style", "color: red");
+		document.body.append(Object.assign(document.createElement("iframe"), { sandbox: "allow-same-origin", srcdoc: "<style>p { color: red }</style><p>x</p>" })); true`, nil)
+	time.Sleep(500 * time.Millisecond)
 	b.Open("#/signin")
 	r := &recorder{TB: t}
 	real := b.t
@@ -56,8 +59,12 @@ func TestTheErrorWatchReportsScriptErrorsAndCSPViolations(t *testing.T) {
 	b.checkErrors()
 	b.t = real
 	joined := strings.Join(r.errors, "\n")
-	if len(r.errors) != 2 || !strings.Contains(joined, "boom") || !strings.Contains(joined, "CSP violation: style-src") {
-		t.Errorf("the watch reported %q, want the error and the CSP violation", r.errors)
+	if !strings.Contains(joined, "boom") || strings.Count(joined, "CSP violation: style-src") != 1 ||
+		strings.Count(joined, "refused under a CSP: Applying inline style") != 2 || len(r.errors) != 4 {
+		t.Errorf("the watch reported %q, want the error, the page's CSP violation, and the page's and the frame's refusals", r.errors)
 	}
 	b.Eval(`sessionStorage.removeItem("lethe.test.errors")`, nil)
+	b.mu.Lock()
+	b.refused = nil
+	b.mu.Unlock()
 }

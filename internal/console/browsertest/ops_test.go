@@ -3,6 +3,7 @@ package browsertest_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,19 @@ func TestOfficerHoldsADeletionReleasesItAndDownloadsTheAct(t *testing.T) {
 	b.WaitVisible(`[data-testid="hold-release-` + hold + `"]`)
 	b.Shot("ops-holds-placed")
 
+	// Without an account the screen lists every hold in force, this one with its account.
+	b.Go("#/ops/holds")
+	b.WaitVisible(`tr[data-hold="` + hold + `"]`)
+	if row := b.Text(`tr[data-hold="` + hold + `"]`); !strings.Contains(row, acct.ID) || !strings.Contains(row, "No. 12/2026") {
+		t.Errorf("the hold's row in every account's list says %q", row)
+	}
+	if text := b.Text("#holds-list-h"); !strings.Contains(text, "In force in every account") {
+		t.Errorf("every account's list is titled %q", text)
+	}
+	b.Shot("ops-holds-all")
+	b.Go("#/ops/holds?account=" + acct.ID)
+	b.WaitVisible(`[data-testid="hold-release-` + hold + `"]`)
+
 	// The owner deletes the bot user: the hold stops the deletion.
 	code, body = b.API("DELETE", "/v1/bots/"+eu.BotID+"/end-users/"+eu.ID, owner.Token, "")
 	var req struct{ ID string }
@@ -103,6 +117,10 @@ func TestOfficerHoldsADeletionReleasesItAndDownloadsTheAct(t *testing.T) {
 	b.Go("#/ops/acts?request=" + req.ID)
 	b.WaitVisible(`[data-testid="act-pdf-` + act + `"]`)
 	b.Shot("ops-acts")
+	b.ClickTestID("act-view-" + act)
+	b.WaitVisible(`[data-testid="act-view"] [data-testid="act-frame"]`)
+	actStyled(t, b, `[data-testid="act-view"] [data-testid="act-frame"]`)
+	b.Shot("ops-acts-read")
 	b.ClickTestID("act-html-" + act)
 	b.WaitText("Downloaded act-" + act + ".html: text/html")
 	b.ClickTestID("act-pdf-" + act)
@@ -110,5 +128,33 @@ func TestOfficerHoldsADeletionReleasesItAndDownloadsTheAct(t *testing.T) {
 	b.Shot("ops-acts-downloaded")
 	if code, body := b.API("GET", "/v1/ops/acts/"+act+"?format=pdf", officer.Token, ""); code != 200 || !bytes.HasPrefix(body, []byte("%PDF-")) {
 		t.Errorf("the act's PDF: %d %q", code, body[:min(len(body), 16)])
+	}
+}
+
+// actStyled checks that the act shown in the frame sel has its stylesheet applied (the console's
+// CSP, which the frame inherits, refuses inline styles; the harness fails on any refusal).
+func actStyled(t *testing.T, b *browsertest.Browser, sel string) {
+	t.Helper()
+	var got struct {
+		Font, Collapse, Align string
+		Inline                int
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b.Eval(fmt.Sprintf(`(() => { const d = document.querySelector(%q).contentDocument;
+			if (!d || !d.querySelector("table") || !d.querySelector("h1")) return {};
+			const w = d.defaultView;
+			return { font: w.getComputedStyle(d.body).fontFamily, collapse: w.getComputedStyle(d.querySelector("table")).borderCollapse,
+				align: w.getComputedStyle(d.querySelector("h1")).textAlign, inline: d.querySelectorAll("style").length } })()`, sel), &got)
+		if strings.Contains(got.Font, "Times New Roman") && got.Collapse == "collapse" && got.Align == "center" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the act in the frame is not styled: %+v", got)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got.Inline != 0 {
+		t.Errorf("the framed act carries %d inline style blocks, which the console's CSP refuses", got.Inline)
 	}
 }

@@ -10,6 +10,7 @@ export default {
   route: "#/profile/delete-account",
   side: "account",
   roles: ["owner", "account_admin"],
+  whileDeactivated: true, // the one screen the API answers while the account is deactivated
   title: { en: "Delete account", ru: "Удаление аккаунта" },
   strings: {
     en: {
@@ -125,6 +126,13 @@ export default {
           pw.value = "";
           show(req);
           await waitForClocks(req);
+          // The account is deactivated a moment after the request: the shell then lists only
+          // this screen, under its banner.
+          for (let i = 0; i < 15 && root.isConnected; i++) {
+            await window.Lethe.refreshIdentity();
+            if (window.Lethe.me && window.Lethe.me.account && window.Lethe.me.account.status === "soft_deleted") break;
+            await new Promise((r) => setTimeout(r, 700));
+          }
         } catch (e2) {
           btn.disabled = false;
           const text = e2.status === 403 ? t("wrongPassword") : e2.status === 429 ? t("locked") : e2.message;
@@ -184,6 +192,7 @@ export default {
           try {
             const r = await ctx.api("/v1/account/deletion/cancel", { method: "POST", headers: { "Idempotency-Key": crypto.randomUUID() } });
             show(r, t("cancelled"));
+            await window.Lethe.refreshIdentity(); // the account's screens come back
           } catch (e) {
             btn.disabled = false;
             sec.append(window.Lethe.errorBox(e, page));

@@ -1,6 +1,6 @@
 // Acts of destruction (privacy officers): find acts by request, account or the dates they were
-// drawn up, and download each as a printable HTML page, a PDF or its JSON record; export the
-// journal of destruction for a period as CSV.
+// drawn up, read one in the page, and download each as a printable HTML page, a PDF or its JSON
+// record; export the journal of destruction for a period as CSV.
 import { Lethe } from "../console.js";
 
 // download fetches path with the officer's token and saves it under name; it answers what it saved.
@@ -22,6 +22,18 @@ async function download(path, name) {
   return { type: (resp.headers.get("content-type") || "").split(";")[0], size: blob.size, head: String.fromCharCode(...head) };
 }
 
+// fetchText fetches path with the officer's token and answers its text.
+async function fetchText(path) {
+  const resp = await fetch(path, { headers: { Authorization: "Bearer " + Lethe.token() } });
+  const text = await resp.text();
+  if (!resp.ok) {
+    let p = {};
+    try { p = JSON.parse(text); } catch { /* not a problem body */ }
+    throw new Error([p.title || `HTTP ${resp.status}`, p.detail].filter(Boolean).join(" — "));
+  }
+  return text;
+}
+
 export default {
   route: "#/ops/acts",
   side: "ops",
@@ -33,6 +45,7 @@ export default {
       request: "Request id", account: "Account id", from: "Drawn up from", to: "Drawn up to", search: "Find acts",
       none: "No act matches.", act: "Act", kind: "Request kind", round: "Round", drawnUp: "Drawn up", get: "Download",
       html: "HTML", pdf: "PDF", json: "JSON", journal: "Journal of destruction (CSV) for these dates",
+      view: "Read", actOf: (id) => `Act ${id}`, open: "Read or download",
       downloaded: (name, r) => `Downloaded ${name}: ${r.type}, ${r.size} bytes.`,
       journalDates: "Give both dates for the journal.",
     },
@@ -41,6 +54,7 @@ export default {
       request: "ID заявки", account: "ID аккаунта", from: "Составлен с", to: "Составлен по", search: "Найти акты",
       none: "Актов не найдено.", act: "Акт", kind: "Вид заявки", round: "Этап", drawnUp: "Составлен", get: "Скачать",
       html: "HTML", pdf: "PDF", json: "JSON", journal: "Журнал уничтожения (CSV) за эти даты",
+      view: "Открыть", actOf: (id) => `Акт ${id}`, open: "Открыть или скачать",
       downloaded: (name, r) => `Скачан ${name}: ${r.type}, ${r.size} байт.`,
       journalDates: "Для журнала укажите обе даты.",
     },
@@ -57,11 +71,12 @@ export default {
     const [from, fromBox] = field("acts-from", t("from"), { type: "date" });
     const [to, toBox] = field("acts-to", t("to"), { type: "date" });
     const results = el("section", { "aria-live": "polite" });
+    const frameBox = el("section", { "data-testid": "act-view" });
     const status = el("p", { role: "status", "data-testid": "acts-download" });
     const form = el("form", { class: "panel", "aria-label": t("search") },
       el("div", { class: "row" }, requestBox, accountBox, fromBox, toBox, el("div", {}, el("button", { type: "submit" }, t("search")))));
     const journal = el("button", { type: "button", class: "secondary", "data-testid": "acts-journal" }, t("journal"));
-    root.append(el("h1", {}, ctx.page.title[ctx.lang]), el("p", {}, t("intro")), form, el("p", {}, journal), status, results);
+    root.append(el("h1", {}, ctx.page.title[ctx.lang]), el("p", {}, t("intro")), form, el("p", {}, journal), status, results, frameBox);
 
     const save = async (path, name) => {
       try {
@@ -79,6 +94,18 @@ export default {
       save("/v1/ops/exports/journal.csv?" + q, `journal-${from.value}-${to.value}.csv`);
     });
 
+    // view shows the act in the page, below the list.
+    const view = (a) => el("button", { type: "button", "data-testid": `act-view-${a.id}`, "aria-label": `${t("view")} ${t("act")} ${a.id}`,
+      onclick: async () => {
+        try {
+          const html = await fetchText("/v1/ops/acts/" + encodeURIComponent(a.id) + "?format=html");
+          frameBox.replaceChildren(Lethe.actFrame(html, { title: t("actOf")(a.id), "data-testid": "act-frame" }));
+          frameBox.scrollIntoView();
+        } catch (err) {
+          frameBox.replaceChildren(Lethe.errorBox(err, ctx.page));
+        }
+      } }, t("view"));
+
     async function search() {
       const q = new URLSearchParams();
       for (const [k, input] of [["request", request], ["account", account], ["from", from], ["to", to]]) {
@@ -92,7 +119,7 @@ export default {
       }
       const tbody = el("tbody");
       results.append(el("div", { class: "scroll" }, el("table", { "data-testid": "acts" },
-        el("thead", {}, el("tr", {}, ["act", "account", "kind", "round", "drawnUp", "get"].map((k) => el("th", { scope: "col" }, t(k))))),
+        el("thead", {}, el("tr", {}, ["act", "account", "kind", "round", "drawnUp", "open"].map((k) => el("th", { scope: "col" }, t(k))))),
         tbody)));
       for (const a of page.items) {
         const base = "/v1/ops/acts/" + encodeURIComponent(a.id) + "?format=";
@@ -100,7 +127,7 @@ export default {
           "aria-label": `${t("get")} ${t("act")} ${a.id} ${t(fmt)}`, onclick: () => save(base + fmt, `act-${a.id}.${fmt}`) }, t(fmt));
         tbody.append(el("tr", {}, el("td", {}, el("code", {}, a.id)), el("td", {}, a.accountId), el("td", {}, a.kind),
           el("td", {}, String(a.round)), el("td", {}, Lethe.fmtDate(a.drawnUpAt)),
-          el("td", {}, button("html"), " ", button("pdf"), " ", button("json"))));
+          el("td", {}, view(a), " ", button("html"), " ", button("pdf"), " ", button("json"))));
       }
     }
     form.addEventListener("submit", (e) => {

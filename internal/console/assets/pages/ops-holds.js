@@ -1,5 +1,6 @@
-// Legal holds (privacy officers): an account's holds, active and released; place a hold on the
-// account, one bot or one end user, naming the authority and its reference; release one with a note.
+// Legal holds (privacy officers): every hold in force across the accounts, or one account's holds,
+// active and released, page by page; place a hold on an account, one bot or one end user, naming the
+// authority and its reference; release one with a note.
 // Placing and releasing each ask once, saying what they do: a hold stops every deletion of what it
 // covers, and its release lets the deletions it stopped finish.
 import { Lethe } from "../console.js";
@@ -12,8 +13,10 @@ export default {
   strings: {
     en: {
       intro: "A legal hold keeps what it covers from every deletion, automatic or requested, until it is released. Every action is recorded with your name on the hold and in the account's requests.",
-      account: "Account id", show: "Show holds", activeOnly: "Active holds only",
-      none: "This account has no holds.", scope: "Scope", kind_account: "the whole account", kind_bot: "bot", kind_end_user: "bot user",
+      account: "Account id (empty: every account)", show: "Show holds", activeOnly: "Active holds only",
+      none: "This account has no holds.", noneAll: "No account has a hold.", noneAllActive: "No hold is in force.",
+      allTitle: "Every account", allActiveTitle: "In force in every account", more: "Show more", accountCol: "Account",
+      placeAccount: "Account to hold", scope: "Scope", kind_account: "the whole account", kind_bot: "bot", kind_end_user: "bot user",
       reason: "Reason", authority: "Authority", authorityRef: "Authority's reference", until: "Until (stated by the authority, optional)",
       placed: "Placed", released: "Released", by: "by", state: "State", active: "active", ttl: "Expiry",
       ttl_removing: "being lifted", ttl_removed: "lifted", ttl_restoring: "being restored", ttl_restored: "restored",
@@ -28,8 +31,10 @@ export default {
     },
     ru: {
       intro: "Удержание защищает данные от любого удаления — автоматического или по заявке — до его снятия. Каждое действие записывается с вашим именем в удержание и в заявки аккаунта.",
-      account: "ID аккаунта", show: "Показать удержания", activeOnly: "Только действующие",
-      none: "У этого аккаунта нет удержаний.", scope: "Область", kind_account: "весь аккаунт", kind_bot: "бот", kind_end_user: "пользователь бота",
+      account: "ID аккаунта (пусто — все аккаунты)", show: "Показать удержания", activeOnly: "Только действующие",
+      none: "У этого аккаунта нет удержаний.", noneAll: "Удержаний нет ни в одном аккаунте.", noneAllActive: "Действующих удержаний нет.",
+      allTitle: "Все аккаунты", allActiveTitle: "Действующие во всех аккаунтах", more: "Показать ещё", accountCol: "Аккаунт",
+      placeAccount: "Аккаунт, данные которого удерживать", scope: "Область", kind_account: "весь аккаунт", kind_bot: "бот", kind_end_user: "пользователь бота",
       reason: "Основание", authority: "Орган", authorityRef: "Номер запроса органа", until: "Срок (по запросу органа, необязательно)",
       placed: "Установлено", released: "Снято", by: "—", state: "Состояние", active: "действует", ttl: "Сроки хранения",
       ttl_removing: "снимаются", ttl_removed: "сняты", ttl_restoring: "восстанавливаются", ttl_restored: "восстановлены",
@@ -47,8 +52,12 @@ export default {
   async render(root, ctx) {
     const { t, el } = ctx;
     const what = (h) => h.scope.kind === "account" ? t("kind_account") : `${t("kind_" + h.scope.kind)} ${h.scope.id}`;
-    const account = el("input", { id: "holds-account", name: "account", value: ctx.params.get("account") || "", required: true, autocomplete: "off" });
+    const account = el("input", { id: "holds-account", name: "account", value: ctx.params.get("account") || "", autocomplete: "off" });
+    // Every account's list shows the holds in force unless asked otherwise; one account's list
+    // shows its released holds too.
     const activeOnly = el("input", { id: "holds-active", type: "checkbox" });
+    activeOnly.checked = ctx.params.has("active") ? ctx.params.get("active") === "true" : !account.value;
+    const placeAccount = el("input", { id: "hold-account", name: "accountId", value: account.value, required: true, autocomplete: "off" });
     const list = el("section", { "aria-labelledby": "holds-list-h" });
     const status = el("div", { "aria-live": "polite", "data-testid": "holds-status" });
     const search = el("form", { class: "panel", "aria-label": t("show") },
@@ -67,6 +76,7 @@ export default {
     const place = el("form", { class: "panel", "aria-labelledby": "hold-place-h" },
       el("h2", { id: "hold-place-h" }, t("place")),
       el("div", { class: "row" },
+        el("div", {}, el("label", { for: "hold-account" }, t("placeAccount")), placeAccount),
         el("div", {}, el("label", { for: "hold-kind" }, t("scopeKind")), kind),
         el("div", {}, el("label", { for: "hold-scope-id" }, t("scopeID")), scopeID)),
       el("label", { for: "hold-reason" }, t("reason")), reason,
@@ -78,22 +88,42 @@ export default {
 
     root.append(el("h1", {}, ctx.page.title[ctx.lang]), el("p", {}, t("intro")), search, status, list, place);
 
+    // show lists the holds the filter names from the first page; more() appends the next page.
+    let next = "";
+    const more = el("button", { type: "button", "data-testid": "holds-more", hidden: true, onclick: () => page().catch((err) => list.append(Lethe.errorBox(err, ctx.page))) }, t("more"));
+    let tbody = null;
+
     async function show() {
-      if (!account.value.trim()) return;
-      const q = new URLSearchParams({ account: account.value.trim() });
-      if (activeOnly.checked) q.set("active", "true");
-      const page = await ctx.api("/v1/ops/holds?" + q);
-      list.replaceChildren(el("h2", { id: "holds-list-h" }, `${ctx.page.title[ctx.lang]}: ${account.value.trim()}`));
-      if (page.items.length === 0) {
-        list.append(el("p", { "data-testid": "holds-none" }, t("none")));
+      const acct = account.value.trim();
+      if (acct) placeAccount.value = acct;
+      const title = acct || t(activeOnly.checked ? "allActiveTitle" : "allTitle");
+      list.replaceChildren(el("h2", { id: "holds-list-h" }, `${ctx.page.title[ctx.lang]}: ${title}`));
+      next = "";
+      tbody = null;
+      await page();
+    }
+
+    async function page() {
+      const acct = account.value.trim();
+      const q = new URLSearchParams({ active: activeOnly.checked ? "true" : "false" });
+      if (acct) q.set("account", acct);
+      if (next) q.set("cursor", next);
+      const got = await ctx.api("/v1/ops/holds?" + q);
+      next = got.nextCursor || "";
+      if (!tbody && got.items.length === 0) {
+        list.append(el("p", { "data-testid": "holds-none" }, t(acct ? "none" : activeOnly.checked ? "noneAllActive" : "noneAll")));
         return;
       }
-      const tbody = el("tbody");
-      list.append(el("div", { class: "scroll" }, el("table", { "data-testid": "holds" },
-        el("thead", {}, el("tr", {}, ["scope", "reason", "authority", "placed", "state", "ttl", ""].map((k) => el("th", { scope: "col" }, k ? t(k) : "")))),
-        tbody)));
-      for (const h of page.items) {
+      if (!tbody) {
+        tbody = el("tbody");
+        list.append(el("div", { class: "scroll" }, el("table", { "data-testid": "holds" },
+          el("thead", {}, el("tr", {}, ["accountCol", "scope", "reason", "authority", "placed", "state", "ttl", ""].map((k) => el("th", { scope: "col" }, k ? t(k) : "")))),
+          tbody)), more);
+      }
+      more.hidden = !next;
+      for (const h of got.items) {
         const cells = [
+          el("td", {}, h.accountId),
           el("td", {}, what(h)),
           el("td", {}, h.reason),
           el("td", {}, `${h.authority}, ${h.authorityRef}`, h.until ? ` (${Lethe.fmtDate(h.until, false)})` : ""),
@@ -134,7 +164,7 @@ export default {
     });
     place.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const body = { accountId: account.value.trim(), scope: { kind: kind.value, id: kind.value === "account" ? "" : scopeID.value.trim() },
+      const body = { accountId: placeAccount.value.trim(), scope: { kind: kind.value, id: kind.value === "account" ? "" : scopeID.value.trim() },
         reason: reason.value.trim(), authority: authority.value.trim(), authorityRef: ref.value.trim() };
       if (until.value) body.until = until.value;
       const ok = await ctx.confirm({ title: t("placeTitle"),

@@ -156,7 +156,7 @@ export default {
         act(t("openAct"), "open-act", async () => {
           const html = await fetchAct("text/html");
           const title = typeof t("actOf") === "function" ? t("actOf")(r.id) : r.id;
-          frameBox.replaceChildren(el("iframe", { class: "act", title, sandbox: "allow-same-origin", srcdoc: html, "data-testid": "act-frame" }));
+          frameBox.replaceChildren(window.Lethe.actFrame(html, { title, "data-testid": "act-frame" }));
         }),
         act(t("downloadHtml"), "download-html", async () => save(await fetchAct("text/html"), "text/html", "html")),
         act(t("downloadJson"), "download-json", async () => save(await fetchAct("application/json"), "application/json", "json"))));
