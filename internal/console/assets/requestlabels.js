@@ -1,6 +1,8 @@
-// Names and small views the account's request screens share (pages/account-deletion.js,
-// pages/requests.js, pages/end-customer.js): request kinds, statuses, deadlines and data-map
-// categories in two languages, a deadline with its days left, and progress bars per category.
+// Names and small views the request screens share, the account's (pages/account-deletion.js,
+// pages/requests.js, pages/end-customer.js) and the privacy officer's (pages/ops-*.js): request
+// kinds, statuses, sources, deadlines, history actors and data-map categories in two languages, a
+// request's scope as a sentence, counted nouns in the right plural form, a deadline with its days
+// left, and progress bars per category.
 
 export const LABELS = {
   en: {
@@ -16,7 +18,23 @@ export const LABELS = {
     deadline_hard_delete_by: "Hard delete done by", deadline_backups_rotated_by: "Backups rotated by",
     deadline_complete_by: "Done by", deadline_escalate_at: "Goes to the privacy officer on",
     deadline_decide_by: "Decision due by", deadline_final_mail_by: "Outcome mail due by",
-    in_days: (n) => (n === 1 ? "in 1 day" : `in ${n} days`), today: "today", passed: "passed", overdue: "overdue",
+    ops_status_failed: "failed", ops_status_held: "held (legal hold)",
+    src_dashboard: "dashboard", src_email: "mail", src_webhook: (c) => `the channel's callback (${c})`, src_retention: "retention sweep",
+    src_operator: "privacy officer", src_end_customer: "end customer's request form",
+    actor_system: "Lethe (automatically)", actor_workflow: "Lethe (deletion workflow)", actor_sweep: "Lethe (deadline sweep)",
+    actor_email: "a mail to Lethe", actor_webhook: (c) => `the channel (${c})`, actor_operator: (n) => `privacy officer ${n}`,
+    actor_end_customer: "the end customer",
+    scope_account: () => "The whole account",
+    scope_bot: (s) => `Bot ${s.botId}`,
+    scope_connection: (s) => `Channel connection ${s.connectionId || ""}${s.channel ? ` (${s.channel})` : ""} of bot ${s.botId}`,
+    scope_end_user: (s) => `Bot user ${s.endUserId} of bot ${s.botId}`,
+    scope_end_user_filter: (s) => `Bot users of ${s.botId ? "bot " + s.botId : "all bots"}${s.range ? " whose first conversation was " + s.range : ""}`,
+    scope_channel_identity: (s) => `Everyone the channel ${s.channel || ""} knows by one identity${s.botId ? " on bot " + s.botId : ""}`,
+    scope_inbox_message: (s) => `Inbox message ${s.messageId} of bot user ${s.endUserId} of bot ${s.botId}`,
+    scope_activity_logs: (s) => `${count("en", (s.logIds || []).length, { one: "activity log entry", other: "activity log entries" })}`,
+    breach: (d, at) => `SLA deadline missed (${d}, was due ${at}); the privacy officer was alerted`,
+    range_from_to: (a, b) => `between ${a} and ${b}`, range_from: (a) => `from ${a} on`, range_to: (b) => `up to ${b}`,
+    in_days: (n) => `in ${count("en", n, { one: "day", other: "days" })}`, today: "today", passed: "passed", overdue: "overdue",
     cat_s3_objects: "files (S3 objects)", of: "of", destroyed: "destroyed", you: "you",
     cat_account_profile: "account profile", cat_team_member: "team members", cat_bot: "bots", cat_channel_connection: "channel connections",
     cat_api_token: "API tokens", cat_webhook: "webhooks", cat_integration: "integrations", cat_template: "templates", cat_tag: "tags",
@@ -38,7 +56,23 @@ export const LABELS = {
     deadline_hard_delete_by: "Окончательное удаление до", deadline_backups_rotated_by: "Резервные копии обновятся до",
     deadline_complete_by: "Выполнить до", deadline_escalate_at: "Перейдёт к ответственному за ПДн",
     deadline_decide_by: "Решение до", deadline_final_mail_by: "Письмо об итоге до",
-    in_days: (n) => `через ${n} ${plural(n, "день", "дня", "дней")}`, today: "сегодня", passed: "прошло", overdue: "просрочено",
+    ops_status_failed: "сбой", ops_status_held: "приостановлен (юридическое удержание)",
+    src_dashboard: "личный кабинет", src_email: "почта", src_webhook: (c) => `запрос канала (${c})`, src_retention: "удаление по срокам хранения",
+    src_operator: "ответственный за ПДн", src_end_customer: "форма запроса конечного клиента",
+    actor_system: "Lethe (автоматически)", actor_workflow: "Lethe (процесс удаления)", actor_sweep: "Lethe (проверка сроков)",
+    actor_email: "письмо в Lethe", actor_webhook: (c) => `канал (${c})`, actor_operator: (n) => `ответственный за ПДн ${n}`,
+    actor_end_customer: "конечный клиент",
+    scope_account: () => "Весь аккаунт",
+    scope_bot: (s) => `Бот ${s.botId}`,
+    scope_connection: (s) => `Подключение канала ${s.connectionId || ""}${s.channel ? ` (${s.channel})` : ""} бота ${s.botId}`,
+    scope_end_user: (s) => `Пользователь ${s.endUserId} бота ${s.botId}`,
+    scope_end_user_filter: (s) => `Пользователи ${s.botId ? "бота " + s.botId : "всех ботов"}${s.range ? ", чей первый диалог был " + s.range : ""}`,
+    scope_channel_identity: (s) => `Все, кого канал ${s.channel || ""} знает под одним идентификатором${s.botId ? ", в боте " + s.botId : ""}`,
+    scope_inbox_message: (s) => `Входящее сообщение ${s.messageId} пользователя ${s.endUserId} бота ${s.botId}`,
+    scope_activity_logs: (s) => `${count("ru", (s.logIds || []).length, { one: "запись", few: "записи", many: "записей" })} журнала действий`,
+    breach: (d, at) => `Нарушен срок (${d}, до ${at}); ответственный за ПДн уведомлён`,
+    range_from_to: (a, b) => `с ${a} по ${b}`, range_from: (a) => `начиная с ${a}`, range_to: (b) => `до ${b}`,
+    in_days: (n) => `через ${count("ru", n, { one: "день", few: "дня", many: "дней" })}`, today: "сегодня", passed: "прошло", overdue: "просрочено",
     cat_s3_objects: "файлы (объекты S3)", of: "из", destroyed: "удалено", you: "вы",
     cat_account_profile: "профиль аккаунта", cat_team_member: "участники команды", cat_bot: "боты", cat_channel_connection: "подключения каналов",
     cat_api_token: "API-токены", cat_webhook: "вебхуки", cat_integration: "интеграции", cat_template: "шаблоны", cat_tag: "теги",
@@ -49,11 +83,19 @@ export const LABELS = {
   },
 };
 
-function plural(n, one, few, many) {
-  const m10 = n % 10, m100 = n % 100;
-  if (m10 === 1 && m100 !== 11) return one;
-  if (m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14)) return few;
-  return many;
+const RULES = { en: new Intl.PluralRules("en"), ru: new Intl.PluralRules("ru") };
+
+// plural picks the form of a noun that follows the count n in lang: forms has the language's
+// plural categories, one and other in English, one, few and many in Russian ("1 пользователь",
+// "3 пользователя", "5 пользователей"). A missing category falls back to other, then many.
+export function plural(n, forms, lang = (window.Lethe && window.Lethe.lang) || "en") {
+  const cat = (RULES[lang] || RULES.en).select(n);
+  return forms[cat] ?? forms.other ?? forms.many ?? forms.one;
+}
+
+// count writes the count and its noun: count("en", 1, {one: "bot user", other: "bot users"}).
+export function count(lang, n, forms) {
+  return `${n} ${plural(n, forms, lang)}`;
 }
 
 // useStyles links requests.css, the layout these screens share, once.
@@ -72,7 +114,61 @@ export function label(lang, key, ...args) {
   for (const tb of [LABELS[lang], LABELS.en]) {
     if (tb && key in tb) return typeof tb[key] === "function" ? tb[key](...args) : tb[key];
   }
-  return key.replace(/^[a-z]+_/, "");
+  return key.replace(/^[a-z]+_/, "").replaceAll("_", " ");
+}
+
+// statusText names a status; officer picks the officer's wording where it differs ("failed"
+// rather than "failed (the privacy officer is on it)").
+export function statusText(lang, status, officer) {
+  if (officer && ("ops_status_" + status) in LABELS.en) return label(lang, "ops_status_" + status);
+  return label(lang, "status_" + status);
+}
+
+// sourceText names where a request came from: dashboard, email, webhook:<channel>, retention,
+// operator, …
+export function sourceText(lang, source) {
+  const [src, arg] = String(source || "").split(/:(.*)/s);
+  return label(lang, "src_" + src, arg || "");
+}
+
+// actorText names who caused a history event: "owner:<sub>" reads as the role (the shell's role_…
+// strings), "operator:<sub> (<name>)" as the privacy officer by name, "system", "workflow",
+// "sweep:…", "email" and "webhook:<channel>" as what they are.
+export function actorText(lang, actor) {
+  const [who, rest = ""] = String(actor || "").split(/:(.*)/s);
+  const t = (k) => (window.Lethe ? window.Lethe.t(k) : k);
+  if (who === "operator" || who === "privacy_officer") {
+    const m = /\((.*)\)\s*$/.exec(rest);
+    return label(lang, "actor_operator", m ? m[1] : rest);
+  }
+  if (who === "sweep") return label(lang, "actor_sweep");
+  if (["owner", "account_admin", "bot_admin", "member"].includes(who)) return t("role_" + who);
+  const key = "actor_" + who;
+  if (key in LABELS.en) return label(lang, key, rest);
+  return actor;
+}
+
+const BREACH = /^SLA deadline missed, privacy officer alerted: ([a-z_]+) was due (\S+)$/;
+
+// noteText reads a history note: a breach note ("… complete_by was due <time>") names the deadline
+// in words; any other note is shown as written.
+export function noteText(lang, note) {
+  const m = BREACH.exec(note || "");
+  if (!m) return note || "";
+  const at = window.Lethe ? window.Lethe.fmtDate(m[2]) : m[2];
+  return label(lang, "breach", label(lang, "deadline_" + m[1]), at);
+}
+
+// scopeText says what a request deletes as a sentence: "Bot user 01… of bot 01…".
+export function scopeText(lang, scope = {}) {
+  const s = { ...scope };
+  const day = (v) => (window.Lethe ? window.Lethe.fmtDate(v, false) : String(v).slice(0, 10));
+  if (s.from && s.to) s.range = label(lang, "range_from_to", day(s.from), day(s.to));
+  else if (s.from) s.range = label(lang, "range_from", day(s.from));
+  else if (s.to) s.range = label(lang, "range_to", day(s.to));
+  const key = "scope_" + s.kind;
+  if (key in LABELS.en) return label(lang, key, s);
+  return label(lang, key);
 }
 
 // daysUntil counts calendar days from now to at, a part day counted whole; negative once passed.

@@ -83,7 +83,10 @@ func TestActivityLogsDeletesSelectedEntriesAndARange(t *testing.T) {
 	b.Fill("Start date", day)
 	b.Fill("End date", day)
 	b.ClickButton("Show entries")
-	label := fmt.Sprintf("Delete all %d entries from", len(inDay))
+	label := fmt.Sprintf("Delete all %s from", count(len(inDay), "entry", "entries"))
+	if len(inDay) == 1 {
+		label = "Delete the 1 entry from" // not "all 1 entries"
+	}
 	b.WaitText(label)
 	b.Shot("activity-range")
 	b.ClickTestID("logs-delete-range")

@@ -2,6 +2,10 @@
 // logs within your organisation"): the team's admin actions in a date range; delete the selected
 // entries, or every entry of the range.
 import { Lethe } from "../console.js";
+import { count, plural } from "../requestlabels.js";
+
+const EN = { entries: { one: "entry", other: "entries" }, logEntries: { one: "activity-log entry", other: "activity-log entries" } };
+const RU = { entries: { one: "запись", few: "записи", many: "записей" }, entriesAcc: { one: "запись", few: "записи", many: "записей" } };
 
 const POLL_MS = 1000;
 
@@ -23,12 +27,12 @@ export default {
       from: "Start date", to: "End date", show: "Show entries", none: "No entries in this range.",
       selectAll: "Select every entry shown", select: (e) => `Select the entry: ${e}`,
       at: "Time", who: "Who", action: "Action", target: "Target", more: "Show more",
-      deleteSelected: (n) => `Delete ${n} selected entries`,
-      deleteRange: (n, a, b, all) => all ? `Delete all ${n} entries from ${a} to ${b}` : `Delete every entry from ${a} to ${b}`,
+      deleteSelected: (n) => `Delete ${n} selected ${plural(n, EN.entries, "en")}`,
+      deleteRange: (n, a, b, all) => all ? (n === 1 ? `Delete the 1 entry from ${a} to ${b}` : `Delete all ${count("en", n, EN.entries)} from ${a} to ${b}`) : `Delete every entry from ${a} to ${b}`,
       confirmTitle: "Delete these activity-log entries for good?",
-      confirmSelected: (n) => `This deletes ${n} activity-log entries. It cannot be undone.`,
-      confirmRange: (n, a, b, all) => (all ? `This deletes all ${n} activity-log entries` : "This deletes every activity-log entry") + ` from ${a} to ${b}. It cannot be undone.`,
-      deleted: (n) => `Deleted ${n} entries.`, scheduled: "The deletion runs; the list updates when it is done.",
+      confirmSelected: (n) => `This deletes ${count("en", n, EN.logEntries)}. It cannot be undone.`,
+      confirmRange: (n, a, b, all) => (all ? (n === 1 ? "This deletes the 1 activity-log entry" : `This deletes all ${count("en", n, EN.logEntries)}`) : "This deletes every activity-log entry") + ` from ${a} to ${b}. It cannot be undone.`,
+      deleted: (n) => `Deleted ${count("en", n, EN.entries)}.`, scheduled: "The deletion runs; the list updates when it is done.",
       badRange: "The end date must not be before the start date.",
     },
     ru: {
@@ -36,12 +40,12 @@ export default {
       from: "Дата начала", to: "Дата окончания", show: "Показать записи", none: "За этот период записей нет.",
       selectAll: "Выбрать все показанные записи", select: (e) => `Выбрать запись: ${e}`,
       at: "Время", who: "Кто", action: "Действие", target: "Объект", more: "Показать ещё",
-      deleteSelected: (n) => `Удалить выбранные записи (${n})`,
-      deleteRange: (n, a, b, all) => all ? `Удалить все записи (${n}) с ${a} по ${b}` : `Удалить все записи с ${a} по ${b}`,
+      deleteSelected: (n) => `Удалить ${n} ${plural(n, { one: "выбранную", few: "выбранные", many: "выбранных" }, "ru")} ${plural(n, RU.entriesAcc, "ru")}`,
+      deleteRange: (n, a, b, all) => all ? `Удалить ${count("ru", n, RU.entriesAcc)} с ${a} по ${b}` : `Удалить все записи с ${a} по ${b}`,
       confirmTitle: "Удалить эти записи журнала безвозвратно?",
-      confirmSelected: (n) => `Будут удалены записи журнала (${n}). Отменить это нельзя.`,
-      confirmRange: (n, a, b, all) => (all ? `Будут удалены все записи журнала (${n})` : "Будут удалены все записи журнала") + ` с ${a} по ${b}. Отменить это нельзя.`,
-      deleted: (n) => `Удалено записей: ${n}.`, scheduled: "Удаление идёт; список обновится, когда оно завершится.",
+      confirmSelected: (n) => `Будет удалено: ${count("ru", n, RU.entries)} журнала. Отменить это нельзя.`,
+      confirmRange: (n, a, b, all) => (all ? `Будет удалено: ${count("ru", n, RU.entries)} журнала` : "Будут удалены все записи журнала") + ` с ${a} по ${b}. Отменить это нельзя.`,
+      deleted: (n) => `Удалено: ${count("ru", n, RU.entries)}.`, scheduled: "Удаление идёт; список обновится, когда оно завершится.",
       badRange: "Дата окончания не может быть раньше даты начала.",
     },
   },

@@ -1,6 +1,10 @@
 // Inbox (seed: "You can also delete a specific message from the Inbox module"): find a bot user,
 // list their inbox messages, and delete one message with its attachments.
 import { Lethe } from "../console.js";
+import { count } from "../requestlabels.js";
+
+const EN = { one: "attachment", other: "attachments" };
+const RU = { one: "вложение", few: "вложения", many: "вложений" };
 
 export default {
   route: "#/inbox",
@@ -14,10 +18,10 @@ export default {
       open: (n) => `Show the inbox of ${n}`, inboxOf: (n) => `Inbox of ${n}`, empty: "No inbox messages.",
       sent: "Sent", direction: "Direction", text: "Message", attachments: "Attachments", actions: "Actions",
       dir_in: "from the user", dir_out: "to the user", more: "Show more",
-      deleteButton: (a) => a ? `Delete message and ${a} attachments` : "Delete message",
+      deleteButton: (a) => a ? `Delete message and ${a === 1 ? "its attachment" : count("en", a, EN)}` : "Delete message",
       deleteLabel: (d) => `Delete the message sent ${d}`,
       confirmTitle: "Delete this message for good?",
-      confirmText: (n, d, a) => `This deletes the message ${n} exchanged on ${d}` + (a ? ` and its ${a} attachments` : "") + ". It cannot be undone.",
+      confirmText: (n, d, a) => `This deletes the message ${n} exchanged on ${d}` + (a ? (a === 1 ? " and its attachment" : ` and its ${count("en", a, EN)}`) : "") + ". It cannot be undone.",
       deleted: "Message deleted.",
     },
     ru: {
@@ -26,10 +30,10 @@ export default {
       open: (n) => `Показать входящие: ${n}`, inboxOf: (n) => `Входящие: ${n}`, empty: "Входящих сообщений нет.",
       sent: "Отправлено", direction: "Направление", text: "Сообщение", attachments: "Вложения", actions: "Действия",
       dir_in: "от пользователя", dir_out: "пользователю", more: "Показать ещё",
-      deleteButton: (a) => a ? `Удалить сообщение и вложения (${a})` : "Удалить сообщение",
+      deleteButton: (a) => a ? `Удалить сообщение и ${count("ru", a, RU)}` : "Удалить сообщение",
       deleteLabel: (d) => `Удалить сообщение от ${d}`,
       confirmTitle: "Удалить это сообщение безвозвратно?",
-      confirmText: (n, d, a) => `Будет удалено сообщение переписки с пользователем ${n} от ${d}` + (a ? ` и его вложения (${a})` : "") + ". Отменить это нельзя.",
+      confirmText: (n, d, a) => `Будет удалено сообщение переписки с пользователем ${n} от ${d}` + (a ? ` и ${a === 1 ? "его вложение" : "его " + count("ru", a, RU)}` : "") + ". Отменить это нельзя.",
       deleted: "Сообщение удалено.",
     },
   },

@@ -2,6 +2,7 @@
 // the business days left of its next deadline, the counts that need attention, filters, and the
 // CSV exports of the register and of the journal of destruction (GET /v1/ops/requests…).
 import { Lethe } from "../console.js";
+import { label, statusText } from "../requestlabels.js";
 
 const STATUSES = ["received", "awaiting_verification", "scheduled", "soft_deleted", "hard_deleting",
   "awaiting_backup_rotation", "held", "failed", "completed", "cancelled", "declined"];
@@ -35,7 +36,6 @@ export default {
       flags: "Attention", none: "No request matches.", more: "Show more", exportRegister: "Export the register (CSV)",
       journal: "Journal of destruction (Order 179)", from: "From", to: "To", exportJournal: "Export the journal (CSV)",
       flagEscalated: "escalated", flagFailed: "failed", noDeadline: "—",
-      status_: (s) => s.replaceAll("_", " "), kind_: (k) => k.replaceAll("_", " "),
     },
     ru: {
       intro: "Все заявки на удаление по всем аккаунтам, ближайший срок — первым. Дни — рабочие, по производственному календарю РФ.",
@@ -47,7 +47,6 @@ export default {
       flags: "Внимание", none: "Нет подходящих заявок.", more: "Показать ещё", exportRegister: "Выгрузить реестр (CSV)",
       journal: "Журнал уничтожения (приказ № 179)", from: "С", to: "По", exportJournal: "Выгрузить журнал (CSV)",
       flagEscalated: "эскалация", flagFailed: "сбой", noDeadline: "—",
-      status_: (s) => s.replaceAll("_", " "), kind_: (k) => k.replaceAll("_", " "),
     },
   },
 
@@ -69,9 +68,9 @@ export default {
 
     const p = ctx.params;
     const status = el("select", { id: "reg-status" }, el("option", { value: "" }, t("openStatuses")),
-      STATUSES.map((s) => el("option", { value: s }, t("status_")(s))));
+      STATUSES.map((s) => el("option", { value: s }, statusText(ctx.lang, s, true))));
     status.value = p.get("status") || "";
-    const kind = el("select", { id: "reg-kind" }, el("option", { value: "" }, t("anyKind")), KINDS.map((k) => el("option", { value: k }, t("kind_")(k))));
+    const kind = el("select", { id: "reg-kind" }, el("option", { value: "" }, t("anyKind")), KINDS.map((k) => el("option", { value: k }, label(ctx.lang, "kind_" + k))));
     kind.value = p.get("kind") || "";
     const account = el("input", { id: "reg-account", maxlength: "200", value: p.get("account") || "" });
     const overdue = el("input", { id: "reg-overdue", type: "checkbox", checked: p.get("overdue") === "true" });
@@ -140,9 +139,9 @@ export default {
       return el("tr", { "data-testid": "register-row-" + r.id },
         el("td", {}, el("a", { href: "#/ops/requests/" + encodeURIComponent(r.id) }, r.id)),
         el("td", {}, r.accountId),
-        el("td", {}, t("kind_")(r.kind)),
-        el("td", {}, t("status_")(r.status)),
-        el("td", {}, n ? `${n.name.replaceAll("_", " ")} · ${Lethe.fmtDate(n.at)}` : t("noDeadline")),
+        el("td", {}, label(ctx.lang, "kind_" + r.kind)),
+        el("td", {}, statusText(ctx.lang, r.status, true)),
+        el("td", {}, n ? `${label(ctx.lang, "deadline_" + n.name)} ${Lethe.fmtDate(n.at)}` : t("noDeadline")),
         el("td", { class: n && n.overdue ? "overdue" : "" }, n ? String(n.businessDaysLeft) : t("noDeadline")),
         el("td", {}, flags));
     }

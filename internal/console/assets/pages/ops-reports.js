@@ -2,6 +2,7 @@
 // small chart (GET /v1/ops/reports/monthly), and the retention sweep's monthly report
 // (GET /v1/ops/reports/retention).
 import { Lethe } from "../console.js";
+import { label, count } from "../requestlabels.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -26,9 +27,9 @@ function chart(months, t) {
   months.forEach((m, i) => {
     const x = pad + i * slot + slot / 2;
     g.append(svg("rect", { x: x - bar - 1, y: y(m.received), width: bar, height: h - pad - y(m.received), fill: "#1d4ed8" },
-      svg("title", {}, `${m.month}: ${m.received} ${t("received")}`)));
+      svg("title", {}, `${m.month}: ${t("receivedN")(m.received)}`)));
     g.append(svg("rect", { x: x + 1, y: y(m.breaches), width: bar, height: h - pad - y(m.breaches), fill: "#b42318" },
-      svg("title", {}, `${m.month}: ${m.breaches} ${t("breaches")}`)));
+      svg("title", {}, `${m.month}: ${t("breachesN")(m.breaches)}`)));
     g.append(svg("text", { x, y: h - 8, "font-size": 11, "text-anchor": "middle", fill: "#1b1f24" }, m.month.slice(2)));
   });
   return g;
@@ -42,7 +43,8 @@ export default {
   strings: {
     en: {
       intro: "Requests and SLA breaches per month (Moscow time), and the retention sweep's monthly report.",
-      months: "Months", show: "Show", month: "Month", received: "received", completed: "completed", breaches: "SLA breaches",
+      months: "Months", show: "Show", month: "Month", received: "Received", completed: "Completed", breaches: "SLA breaches",
+      receivedN: (n) => `${n} received`, breachesN: (n) => count("en", n, { one: "SLA breach", other: "SLA breaches" }),
       byDeadline: "Breaches by deadline", chartTitle: "Requests received (blue) and SLA breaches (red) per month",
       legendReceived: "Received", legendBreaches: "SLA breaches",
       retention: "Retention sweep report", retentionMonth: "Month (YYYY-MM)", runs: "Runs", asOf: "As of", category: "Category",
@@ -51,7 +53,8 @@ export default {
     },
     ru: {
       intro: "Заявки и нарушения сроков по месяцам (московское время) и ежемесячный отчёт об удалении по срокам хранения.",
-      months: "Месяцев", show: "Показать", month: "Месяц", received: "получено", completed: "выполнено", breaches: "нарушений сроков",
+      months: "Месяцев", show: "Показать", month: "Месяц", received: "Получено", completed: "Выполнено", breaches: "Нарушения сроков",
+      receivedN: (n) => `получено: ${n}`, breachesN: (n) => `нарушений сроков: ${n}`,
       byDeadline: "Нарушения по срокам", chartTitle: "Получено заявок (синим) и нарушений сроков (красным) по месяцам",
       legendReceived: "Получено", legendBreaches: "Нарушения сроков",
       retention: "Отчёт об удалении по срокам хранения", retentionMonth: "Месяц (ГГГГ-ММ)", runs: "Запусков", asOf: "На момент", category: "Категория",
@@ -81,7 +84,7 @@ export default {
         el("thead", {}, el("tr", {}, ["month", "received", "completed", "breaches", "byDeadline"].map((k) => el("th", { scope: "col" }, t(k))))),
         el("tbody", {}, rep.months.map((m) => el("tr", { "data-testid": "month-" + m.month },
           el("td", {}, m.month), el("td", {}, String(m.received)), el("td", {}, String(m.completed)), el("td", {}, String(m.breaches)),
-          el("td", {}, Object.entries(m.breachesByDeadline).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(", "))))))));
+          el("td", {}, Object.entries(m.breachesByDeadline).map(([k, v]) => `${label(ctx.lang, "deadline_" + k)}: ${v}`).join(", "))))))));
     } catch (err) {
       monthly.append(Lethe.errorBox(err, ctx.page));
     }
@@ -101,7 +104,7 @@ export default {
         out.append(el("p", {}, `${r.reportId} · ${t("runs")}: ${r.runs} · ${t("asOf")}: ${Lethe.fmtDate(r.asOf)}`),
           el("div", { class: "scroll" }, el("table", { "data-testid": "retention-table" },
             el("thead", {}, el("tr", {}, ["category", "deleted", "objects", "repaired", "unrepairable", "oldest"].map((k) => el("th", { scope: "col" }, t(k))))),
-            el("tbody", {}, Object.entries(r.categories).sort().map(([c, v]) => el("tr", {}, el("td", {}, c), el("td", {}, String(v.deleted)),
+            el("tbody", {}, Object.entries(r.categories).sort().map(([c, v]) => el("tr", {}, el("td", {}, label(ctx.lang, "cat_" + c)), el("td", {}, String(v.deleted)),
               el("td", {}, String(v.objects)), el("td", {}, String(v.repaired)), el("td", {}, String(v.unrepairable)),
               el("td", {}, v.oldest ? Lethe.fmtDate(v.oldest, false) : "")))))));
       } catch (err) {

@@ -2,6 +2,7 @@
 // days, history, progress, acts and failure; the decision on an escalated end-customer request, and
 // the retry of a failed one. The escalation mail links here.
 import { Lethe } from "../console.js";
+import { label, statusText, sourceText, actorText, scopeText, noteText } from "../requestlabels.js";
 
 export default {
   route: "#/ops/requests/",
@@ -22,7 +23,7 @@ export default {
       confirmApprove: (r) => `This destroys the data of end user ${r.scope.endUserId} on bot ${r.scope.botId} for good, and tells the requester.`,
       confirmDeclineTitle: "Decline the request?",
       confirmDecline: "Nothing is deleted; the requester is told the reason you gave.",
-      decided: (d) => `${d.approved ? "Approved" : "Declined"} by ${d.by}${d.reason ? ": " + d.reason : ""}`,
+      decided: (d, who) => `${d.approved ? "Approved" : "Declined"} by ${who}${d.reason ? ": " + d.reason : ""}`,
       retryTitle: "Retry", retryIntro: "The request goes back to where it failed and its workflow continues from the last checkpoint: nothing destroyed is counted twice or missed.",
       retry: "Retry this request", confirmRetryTitle: "Retry the failed request?",
       confirmRetry: "Its deletion continues where it stopped, destroying the rest of its scope.", retried: "Retried: running again.",
@@ -40,7 +41,7 @@ export default {
       confirmApprove: (r) => `Данные конечного пользователя ${r.scope.endUserId} в боте ${r.scope.botId} будут уничтожены безвозвратно, заявитель получит уведомление.`,
       confirmDeclineTitle: "Отказать в запросе?",
       confirmDecline: "Ничего не удаляется; заявителю сообщается указанная вами причина.",
-      decided: (d) => `${d.approved ? "Одобрено" : "Отказано"}: ${d.by}${d.reason ? " — " + d.reason : ""}`,
+      decided: (d, who) => `${d.approved ? "Одобрено" : "Отказано"}: ${who}${d.reason ? " — " + d.reason : ""}`,
       retryTitle: "Повтор", retryIntro: "Заявка вернётся туда, где произошёл сбой, и продолжится с последней контрольной точки: ничего уничтоженного не будет пропущено или посчитано дважды.",
       retry: "Повторить заявку", confirmRetryTitle: "Повторить заявку со сбоем?",
       confirmRetry: "Удаление продолжится с места остановки и уничтожит оставшиеся данные области.", retried: "Повторено: заявка снова выполняется.",
@@ -53,12 +54,13 @@ export default {
     const r = await ctx.api("/v1/ops/requests/" + encodeURIComponent(id));
     root.append(el("p", {}, el("a", { href: "#/ops/register" }, t("back"))),
       el("h1", {}, `${ctx.page.title[ctx.lang] || ctx.page.title.en} ${r.id}`));
-    const scope = Object.entries(r.scope).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`).join(" · ");
+    const lang = ctx.lang;
     root.append(el("dl", { class: "facts", "data-testid": "request-facts" },
-      [["account", r.accountId], ["kind", r.kind], ["status", r.status], ["source", r.source], ["scope", scope], ["created", Lethe.fmtDate(r.createdAt)]]
+      [["account", r.accountId], ["kind", label(lang, "kind_" + r.kind)], ["status", statusText(lang, r.status, true)],
+        ["source", sourceText(lang, r.source)], ["scope", scopeText(lang, r.scope)], ["created", Lethe.fmtDate(r.createdAt)]]
         .flatMap(([k, v]) => [el("dt", {}, t(k)), el("dd", { "data-testid": "fact-" + k }, v)])));
     if (r.failure) root.append(el("div", { class: "error", "data-testid": "failure" }, `${t("failure")}: ${r.failure.cause} (${Lethe.fmtDate(r.failure.at)})`));
-    if (r.decision) root.append(el("p", { class: "ok", "data-testid": "decision" }, t("decided")(r.decision)));
+    if (r.decision) root.append(el("p", { class: "ok", "data-testid": "decision" }, t("decided")(r.decision, actorText(lang, r.decision.by))));
 
     const actions = el("section", { "aria-live": "polite" });
     root.append(actions);
@@ -68,7 +70,7 @@ export default {
     root.append(el("h2", {}, t("deadlines")), el("div", { class: "scroll" }, el("table", { "data-testid": "deadlines" },
       el("thead", {}, el("tr", {}, ["deadline", "due", "daysLeft", "state"].map((k) => el("th", { scope: "col" }, t(k))))),
       el("tbody", {}, r.deadlines.map((d) => el("tr", {},
-        el("td", {}, d.name.replaceAll("_", " ")), el("td", {}, Lethe.fmtDate(d.at)),
+        el("td", {}, label(lang, "deadline_" + d.name)), el("td", {}, Lethe.fmtDate(d.at)),
         el("td", { class: d.overdue ? "overdue" : "" }, String(d.businessDaysLeft)),
         el("td", {}, d.met ? t("met") : d.overdue ? t("overdue") : t("pending"))))))));
 
@@ -76,7 +78,7 @@ export default {
     if (progress.length) {
       root.append(el("h2", {}, t("progress")), el("table", { "data-testid": "progress" },
         el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("category")), el("th", { scope: "col" }, t("count")))),
-        el("tbody", {}, progress.map(([c, n]) => el("tr", {}, el("td", {}, c), el("td", {}, String(n)))))));
+        el("tbody", {}, progress.map(([c, n]) => el("tr", {}, el("td", {}, label(lang, "cat_" + c)), el("td", {}, String(n)))))));
     }
     root.append(el("h2", {}, t("evidence")), r.evidence.length
       ? el("ul", { "data-testid": "evidence" }, r.evidence.map((a) => el("li", {}, a)))
@@ -85,7 +87,7 @@ export default {
     root.append(el("h2", {}, t("history")), el("div", { class: "scroll" }, el("table", { "data-testid": "history" },
       el("thead", {}, el("tr", {}, ["at", "status", "actor", "note"].map((k) => el("th", { scope: "col" }, t(k))))),
       el("tbody", {}, r.history.map((e) => el("tr", {},
-        el("td", {}, Lethe.fmtDate(e.at)), el("td", {}, e.status), el("td", {}, e.actor), el("td", {}, e.note || "")))))));
+        el("td", {}, Lethe.fmtDate(e.at)), el("td", {}, statusText(lang, e.status, true)), el("td", {}, actorText(lang, e.actor)), el("td", {}, noteText(lang, e.note))))))));
 
     function decision() {
       const panel = el("div", { class: "panel", "data-testid": "decision-panel" }, el("h2", {}, t("decisionTitle")));

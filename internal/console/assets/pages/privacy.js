@@ -3,6 +3,12 @@
 // deletion would destroy, delete them after one confirmation that repeats the counts, then watch
 // the request until it is done and the confirmation mail is on its way.
 import { Lethe } from "../console.js";
+import { count } from "../requestlabels.js";
+
+const EN = { users: { one: "bot user", other: "bot users" }, conversations: { one: "conversation", other: "conversations" }, messages: { one: "message", other: "messages" } };
+// Russian: the counts as a list (nominative), and whom the button deletes (accusative, animate).
+const RU = { users: { one: "пользователь", few: "пользователя", many: "пользователей" }, usersAcc: { one: "пользователя", few: "пользователей", many: "пользователей" },
+  conversations: { one: "диалог", few: "диалога", many: "диалогов" }, messages: { one: "сообщение", few: "сообщения", many: "сообщений" } };
 
 const POLL_MS = 1000;
 
@@ -28,11 +34,11 @@ export default {
       show: "Show bot users", matching: "Bot users whose first conversation is in this range",
       none: "No bot users match these filters.", name: "Name", channel: "Channel", firstConversation: "First conversation",
       more: "Show more", previewHeading: "What the deletion destroys",
-      counts: (p) => `${p.endUsers} bot users, ${p.conversations} conversations, ${p.messages} messages, with their inbox messages and files`,
-      deleteButton: (n) => `Delete ${n} bot users and their conversations`,
-      confirmTitle: "Delete these bot users for good?",
-      confirmText: (p) => `This deletes ${p.endUsers} bot users, ${p.conversations} conversations and ${p.messages} messages, with their profiles, inbox messages and files. It cannot be undone.`,
-      confirmAction: (n) => `Delete ${n} bot users`,
+      counts: (p) => `${count("en", p.endUsers, EN.users)}, ${count("en", p.conversations, EN.conversations)}, ${count("en", p.messages, EN.messages)}, with their inbox messages and files`,
+      deleteButton: (n) => `Delete ${count("en", n, EN.users)} and their conversations`,
+      confirmTitle: (n) => (n === 1 ? "Delete this bot user for good?" : "Delete these bot users for good?"),
+      confirmText: (p) => `This deletes ${count("en", p.endUsers, EN.users)}, ${count("en", p.conversations, EN.conversations)} and ${count("en", p.messages, EN.messages)}, with their profiles, inbox messages and files. It cannot be undone.`,
+      confirmAction: (n) => `Delete ${count("en", n, EN.users)}`,
       started: "Deletion started", request: "Request", status: "Status",
       status_received: "received", status_hard_deleting: "deleting", status_completed: "done",
       status_awaiting_verification: "awaiting verification", status_scheduled: "scheduled", status_held: "held (legal hold)",
@@ -50,11 +56,11 @@ export default {
       show: "Показать пользователей", matching: "Пользователи ботов, чей первый диалог попадает в этот период",
       none: "Под эти фильтры не попал ни один пользователь.", name: "Имя", channel: "Канал", firstConversation: "Первый диалог",
       more: "Показать ещё", previewHeading: "Что будет удалено",
-      counts: (p) => `Пользователей: ${p.endUsers}, диалогов: ${p.conversations}, сообщений: ${p.messages}, а также их входящие сообщения и файлы`,
-      deleteButton: (n) => `Удалить пользователей (${n}) и их диалоги`,
-      confirmTitle: "Удалить этих пользователей безвозвратно?",
-      confirmText: (p) => `Будут удалены пользователи (${p.endUsers}), диалоги (${p.conversations}) и сообщения (${p.messages}) вместе с профилями, входящими сообщениями и файлами. Отменить это нельзя.`,
-      confirmAction: (n) => `Удалить пользователей (${n})`,
+      counts: (p) => `${count("ru", p.endUsers, RU.users)}, ${count("ru", p.conversations, RU.conversations)}, ${count("ru", p.messages, RU.messages)}, а также их входящие сообщения и файлы`,
+      deleteButton: (n) => `Удалить ${count("ru", n, RU.usersAcc)} и ${n === 1 ? "его" : "их"} диалоги`,
+      confirmTitle: (n) => (n === 1 ? "Удалить этого пользователя безвозвратно?" : "Удалить этих пользователей безвозвратно?"),
+      confirmText: (p) => `Будут удалены: ${count("ru", p.endUsers, RU.users)}, ${count("ru", p.conversations, RU.conversations)} и ${count("ru", p.messages, RU.messages)}, вместе с профилями, входящими сообщениями и файлами. Отменить это нельзя.`,
+      confirmAction: (n) => `Удалить ${count("ru", n, RU.usersAcc)}`,
       started: "Удаление запущено", request: "Заявка", status: "Статус",
       status_received: "принята", status_hard_deleting: "идёт удаление", status_completed: "выполнено",
       status_awaiting_verification: "ждёт подтверждения", status_scheduled: "запланирована", status_held: "приостановлена (удержание)",
@@ -137,7 +143,7 @@ export default {
         el("h2", { id: "privacy-preview-h" }, t("previewHeading")),
         el("p", { "data-testid": "privacy-counts" }, t("counts")(preview)), del), after);
       del.addEventListener("click", async () => {
-        const ok = await ctx.confirm({ title: t("confirmTitle"), message: t("confirmText")(preview), action: t("confirmAction")(preview.endUsers) });
+        const ok = await ctx.confirm({ title: t("confirmTitle")(preview.endUsers), message: t("confirmText")(preview), action: t("confirmAction")(preview.endUsers) });
         if (!ok) return;
         del.disabled = true;
         try {
