@@ -219,6 +219,20 @@ export const Lethe = {
   errorBox(err, page) {
     return this.el("p", { class: "error", role: "alert", "data-testid": "error" }, `${this.t("failed", page)}: ${err.message || err}`);
   },
+
+  // onMore makes a "Show more" button load the next page: disabled while it loads, and a failed
+  // load shown under root as a readable error.
+  onMore(button, load, root, page) {
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await load();
+      } catch (err) {
+        root.append(this.errorBox(err, page));
+      }
+      button.disabled = false;
+    });
+  },
 };
 window.Lethe = Lethe;
 

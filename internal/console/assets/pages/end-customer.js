@@ -154,15 +154,7 @@ export default {
       cursor = pg.nextCursor || "";
       more.hidden = !cursor;
     };
-    more.addEventListener("click", async () => {
-      more.disabled = true;
-      try {
-        await load();
-      } catch (err) {
-        root.append(window.Lethe.errorBox(err, page));
-      }
-      more.disabled = false;
-    });
+    window.Lethe.onMore(more, load, root, page);
     await load();
     // The owner's notice mail links here with ?id=: that request is brought into view and focused.
     const wanted = ctx.params.get("id");

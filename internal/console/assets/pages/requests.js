@@ -63,15 +63,7 @@ export default {
       cursor = pg.nextCursor || "";
       more.hidden = !cursor;
     };
-    more.addEventListener("click", async () => {
-      more.disabled = true;
-      try {
-        await load();
-      } catch (err) {
-        root.append(window.Lethe.errorBox(err, page));
-      }
-      more.disabled = false;
-    });
+    window.Lethe.onMore(more, load, root, page);
 
     const card = (r) => {
       const closed = CLOSED.has(r.status);
