@@ -3,18 +3,12 @@
 // entries, or every entry of the range.
 import { Lethe } from "../console.js";
 import { count, plural } from "../requestlabels.js";
+import { isoDay, startOf, endOf } from "../days.js";
 
 const EN = { entries: { one: "entry", other: "entries" }, logEntries: { one: "activity-log entry", other: "activity-log entries" } };
 const RU = { entries: { one: "запись", few: "записи", many: "записей" }, entriesAcc: { one: "запись", few: "записи", many: "записей" } };
 
 const POLL_MS = 1000;
-
-function isoDay(d) {
-  const z = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${z(d.getMonth() + 1)}-${z(d.getDate())}`;
-}
-function startOf(day) { return new Date(day + "T00:00:00").toISOString(); }
-function endOf(day) { return new Date(day + "T23:59:59.999").toISOString(); }
 
 export default {
   route: "#/activity",

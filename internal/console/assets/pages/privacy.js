@@ -4,6 +4,7 @@
 // the request until it is done and the confirmation mail is on its way.
 import { Lethe } from "../console.js";
 import { count } from "../requestlabels.js";
+import { isoDay, startOf, endOf } from "../days.js";
 
 const EN = { users: { one: "bot user", other: "bot users" }, conversations: { one: "conversation", other: "conversations" }, messages: { one: "message", other: "messages" } };
 // Russian: the counts as a list (nominative), and whom the button deletes (accusative, animate).
@@ -12,14 +13,7 @@ const RU = { users: { one: "пользователь", few: "пользоват�
 
 const POLL_MS = 1000;
 
-function isoDay(d) {
-  const z = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${z(d.getMonth() + 1)}-${z(d.getDate())}`;
-}
 
-// The day inputs mean whole days in the person's time zone.
-function startOf(day) { return new Date(day + "T00:00:00").toISOString(); }
-function endOf(day) { return new Date(day + "T23:59:59.999").toISOString(); }
 
 export default {
   route: "#/privacy",
