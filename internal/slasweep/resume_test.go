@@ -12,6 +12,31 @@ import (
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
+// heldAccountDeletion places a hold on the account's first end user under the authority's ref, then
+// has the account deleted and lets its 30-day window pass: the hard delete stops at the hold.
+func (w *world) heldAccountDeletion(ref string) (platform.LegalHold, request.Request) {
+	w.t.Helper()
+	sys := w.stack.System
+	if len(w.account.EndUsers) == 0 {
+		w.t.Fatal("no end user seeded")
+	}
+	h, err := sys.Ledger.PlaceHold(w.ctx, platform.LegalHold{AccountID: w.account.ID, ScopeKind: platform.HoldEndUser,
+		ScopeID: w.account.EndUsers[0].ID, Reason: "court order", AuthorityRef: ref}, "operator:test")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req, _, err := sys.Requests.RequestAccountDeletion(w.ctx, requests.AccountDeletion{AccountID: w.account.ID, Source: "dashboard"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.settle()
+	w.advance(30*24*time.Hour + time.Minute)
+	if r := w.request(req.ID); r.Status != request.StatusHeld {
+		w.t.Fatalf("status %s, want held", r.Status)
+	}
+	return h, req
+}
+
 // noStart is a workflow service that is down.
 type noStart struct{}
 
@@ -25,20 +50,7 @@ func (noStart) Restart(context.Context, request.Request, string) (string, error)
 func TestAResumedDeletionWithoutItsWorkflowIsRedriven(t *testing.T) {
 	w := newWorld(t)
 	sys := w.stack.System
-	h, err := sys.Ledger.PlaceHold(w.ctx, platform.LegalHold{AccountID: w.account.ID, ScopeKind: platform.HoldEndUser,
-		ScopeID: w.account.EndUsers[0].ID, Reason: "court order", AuthorityRef: "A40-2/2026"}, "operator:test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _, err := sys.Requests.RequestAccountDeletion(w.ctx, requests.AccountDeletion{AccountID: w.account.ID, Source: "dashboard"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.settle()
-	w.advance(30*24*time.Hour + time.Minute)
-	if r := w.request(req.ID); r.Status != request.StatusHeld {
-		t.Fatalf("status %s, want held", r.Status)
-	}
+	h, req := w.heldAccountDeletion("A40-2/2026")
 	svc := &holds.Service{Ledger: sys.Ledger, Store: sys.Store, Workflows: noStart{}, Now: sys.Now}
 	if _, resumed, err := svc.Release(w.ctx, h.ID, "operator:test", "case closed"); err == nil || len(resumed) != 1 {
 		t.Fatalf("release with the workflows down: %d resumed, %v", len(resumed), err)
@@ -62,20 +74,7 @@ func TestAResumedDeletionWithoutItsWorkflowIsRedriven(t *testing.T) {
 func TestARequestHeldOnlyByReleasedHoldsIsResumed(t *testing.T) {
 	w := newWorld(t)
 	sys := w.stack.System
-	h, err := sys.Ledger.PlaceHold(w.ctx, platform.LegalHold{AccountID: w.account.ID, ScopeKind: platform.HoldEndUser,
-		ScopeID: w.account.EndUsers[0].ID, Reason: "court order", AuthorityRef: "A40-3/2026"}, "operator:test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _, err := sys.Requests.RequestAccountDeletion(w.ctx, requests.AccountDeletion{AccountID: w.account.ID, Source: "dashboard"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.settle()
-	w.advance(30*24*time.Hour + time.Minute)
-	if r := w.request(req.ID); r.Status != request.StatusHeld {
-		t.Fatalf("status %s, want held", r.Status)
-	}
+	h, req := w.heldAccountDeletion("A40-3/2026")
 	if rep := w.run(); rep.Held != 1 || rep.Redriven != 0 {
 		t.Fatalf("while the hold stands: %+v", rep)
 	}

@@ -358,23 +358,7 @@ func TestRequestWithNoExecutionIsStarted(t *testing.T) {
 func TestReleasedHoldIsNotRedrivenButFinished(t *testing.T) {
 	w := newWorld(t)
 	sys := w.stack.System
-	if len(w.account.EndUsers) == 0 {
-		t.Fatal("no end user seeded")
-	}
-	h, err := sys.Ledger.PlaceHold(w.ctx, platform.LegalHold{AccountID: w.account.ID, ScopeKind: platform.HoldEndUser,
-		ScopeID: w.account.EndUsers[0].ID, Reason: "court order", AuthorityRef: "A40-1/2026"}, "operator:test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _, err := sys.Requests.RequestAccountDeletion(w.ctx, requests.AccountDeletion{AccountID: w.account.ID, Source: "dashboard"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.settle()
-	w.advance(30*24*time.Hour + time.Minute)
-	if r := w.request(req.ID); r.Status != request.StatusHeld {
-		t.Fatalf("status %s, want held", r.Status)
-	}
+	h, req := w.heldAccountDeletion("A40-1/2026")
 	if rep := w.run(); rep.Held != 1 || rep.Redriven != 0 || rep.Escalated != 0 {
 		t.Fatalf("held: %+v", rep)
 	}
