@@ -262,8 +262,9 @@ var Categories = []Category{
 	{Name: RequestSlot, Title: "Open-request slots (one open account deletion per account)", Owner: OwnerEvidence,
 		Location:  Location{Table: LedgerTable, PK: "SLOT#{slot}", SK: "SLOT"},
 		Retention: Retention{Kind: ThreeYears, Anchor: "createdAt"}},
-	// What an email reply or link names a request by: the SHA-256 of an action token, or the SES
-	// message id a reply's In-Reply-To carries. No personal data: opaque ids only.
+	// What an email reply or link names a request by: the SHA-256 of an action token or of a
+	// status page's code (a Meta deletion's, an end customer's request's), or the SES message id a
+	// reply's In-Reply-To carries. No personal data: opaque ids only.
 	{Name: RequestReference, Title: "Email action tokens and message ids that lead to a request (hashed)", Owner: OwnerEvidence,
 		Location:  Location{Table: LedgerTable, PK: "REF#{ref}", SK: "REF"},
 		Retention: Retention{Kind: ThreeYears, Anchor: "createdAt"}},

@@ -141,6 +141,10 @@ const (
 	RefStatus = "status"
 )
 
+// ActionEndCustomerStatus is the action of the RefStatus reference an end customer's "received"
+// mail links to: the page follows the request through the owner's decision.
+const ActionEndCustomerStatus = "end_customer_status"
+
 // hashHex is the ledger's one way of naming a secret or an outside id it must not store as is: the
 // hex SHA-256 of it.
 func hashHex(s string) string {

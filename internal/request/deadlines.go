@@ -38,12 +38,18 @@ func (r Request) Stage() Status {
 // Escalated reports whether an end-customer request was handed to the privacy officer because the
 // bot owner did not answer in time.
 func (r Request) Escalated() bool {
+	_, ok := r.EscalatedAt()
+	return ok
+}
+
+// EscalatedAt is when an end-customer request was handed to the privacy officer, if it was.
+func (r Request) EscalatedAt() (time.Time, bool) {
 	for _, e := range r.History {
 		if strings.Contains(e.Note, "escalated to the privacy officer") {
-			return true
+			return e.At, true
 		}
 	}
-	return false
+	return time.Time{}, false
 }
 
 // DeadlinePending reports whether deadline name of r is still to be met: a deadline is met once the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/mailer"
 	"github.com/lethe-dev/lethe/internal/request"
 )
 
@@ -29,11 +30,103 @@ type Status struct {
 	// ItemsDeleted counts what was destroyed so far; with the deletion completed, 0 means no data
 	// was held for that identity.
 	ItemsDeleted int64 `json:"itemsDeleted"`
+	// Stages are the steps an end customer's request has reached, in order (absent for other
+	// requests).
+	Stages []Stage `json:"stages,omitempty"`
 }
 
-// statusPage serves GET /deletion-status/{code}: HTML in Russian and English for a person, JSON
-// when asked for. An unknown code answers 404 the same way whatever it is.
+// Stage is one step an end customer's request has reached, and when.
+type Stage struct {
+	Name StageName `json:"name"`
+	At   time.Time `json:"at"`
+	// Reason is the owner's (or the privacy officer's) reason for a decline, as they wrote it.
+	Reason string `json:"reason,omitempty"`
+}
+
+// StageName names a step of an end customer's request.
+type StageName string
+
+const (
+	StageReceived      StageName = "received"
+	StageOwnerNotified StageName = "owner_notified"
+	StageEscalated     StageName = "escalated"
+	StageApproved      StageName = "approved"
+	StageDeclined      StageName = "declined"
+	StageDone          StageName = "done"
+)
+
+// stages reads an end customer's request's steps from the ledger: the owner is notified by the
+// mail the workflow sends once it waits for them (dated by that wait's start), escalated by the
+// event that hands it to the privacy officer, decided by the decision, done when completed. Who
+// decided is not said.
+func stages(r request.Request) []Stage {
+	out := []Stage{{Name: StageReceived, At: r.CreatedAt}}
+	if r.Mail[string(mailer.EndCustomerOwnerNotice)] != "" {
+		for _, e := range r.History {
+			if e.Status == request.StatusAwaitingVerification {
+				out = append(out, Stage{Name: StageOwnerNotified, At: e.At})
+				break
+			}
+		}
+	}
+	if at, ok := r.EscalatedAt(); ok {
+		out = append(out, Stage{Name: StageEscalated, At: at})
+	}
+	if d := r.Decision; d != nil {
+		if d.Approved {
+			out = append(out, Stage{Name: StageApproved, At: d.At})
+		} else {
+			out = append(out, Stage{Name: StageDeclined, At: d.At, Reason: d.Reason})
+		}
+	}
+	if r.Status == request.StatusCompleted && r.ClosedAt != nil {
+		out = append(out, Stage{Name: StageDone, At: *r.ClosedAt})
+	}
+	return out
+}
+
+// customerPage is what the end customer's page renders: the status in the request's language.
+type customerPage struct {
+	St      Status
+	Lang    string
+	Decided bool
+	Words   map[string]string
+}
+
+var customerWords = map[string]map[string]string{
+	"ru": {
+		"title": "Ваш запрос на удаление данных", "request": "Запрос №",
+		string(StageReceived): "Запрос получен", string(StageOwnerNotified): "Владелец бота уведомлён",
+		string(StageEscalated): "Владелец бота не ответил за 10 рабочих дней: решение примет лицо, ответственное за организацию обработки персональных данных на платформе",
+		string(StageApproved):  "Запрос одобрен", string(StageDeclined): "Запрос отклонён", "reason": "Причина",
+		string(StageDone): "Данные удалены", "waiting": "Ждём решения по запросу.", "deleting": "Данные удаляются.",
+		"completeBy": "Срок исполнения — не позднее", "updated": "Обновлено",
+		"failed": "Исполнение задерживается, запрос передан ответственному лицу.",
+		"held":   "Удаление приостановлено по требованию уполномоченного органа.",
+	},
+	"en": {
+		"title": "Your data deletion request", "request": "Request",
+		string(StageReceived): "Request received", string(StageOwnerNotified): "The bot's owner notified",
+		string(StageEscalated): "The bot's owner did not answer within 10 business days: the platform's privacy officer will decide",
+		string(StageApproved):  "Request approved", string(StageDeclined): "Request declined", "reason": "Reason",
+		string(StageDone): "Data deleted", "waiting": "The request awaits a decision.", "deleting": "The data is being deleted.",
+		"completeBy": "To be completed by", "updated": "Updated",
+		"failed": "The request is delayed and was referred to the privacy officer.",
+		"held":   "The deletion is paused by a lawful authority's hold.",
+	},
+}
+
+// statusPage serves GET /deletion-status/{code}: HTML for a person (in Russian and English, or in
+// the language of an end customer's request), JSON when asked for. An unknown code answers 404 the
+// same way whatever it is. The code is the key: no cache keeps the answer and no link on the page
+// hands it to another site in a Referer.
 func (s *Service) statusPage(ctx context.Context, c *call) (answer, error) {
+	a, err := s.status(ctx, c)
+	a.headers = map[string]string{"cache-control": "no-store", "referrer-policy": "no-referrer"}
+	return a, err
+}
+
+func (s *Service) status(ctx context.Context, c *call) (answer, error) {
 	code := strings.ToLower(c.req.PathParameters["confirmationCode"])
 	wantsJSON := strings.Contains(c.header("Accept"), "application/json")
 	notFound := func() answer {
@@ -66,8 +159,19 @@ func (s *Service) statusPage(ctx context.Context, c *call) (answer, error) {
 	for _, n := range req.Progress {
 		st.ItemsDeleted += n
 	}
+	customer := ref.Action == ledger.ActionEndCustomerStatus && req.Kind == request.KindEndCustomerRequest
+	if customer {
+		st.Stages = stages(req)
+	}
 	if wantsJSON {
 		return jsonAnswer(http.StatusOK, st), nil
+	}
+	if customer {
+		lang := req.Locale
+		if customerWords[lang] == nil {
+			lang = "en"
+		}
+		return page(http.StatusOK, "customer", customerPage{St: st, Lang: lang, Decided: req.Decision != nil, Words: customerWords[lang]}), nil
 	}
 	return page(http.StatusOK, "status", st), nil
 }
@@ -141,6 +245,14 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 {{if done .Status}}{{if .ItemsDeleted}}<p>Items deleted: {{.ItemsDeleted}}.</p>{{else}}<p>We held no data about this user: there was nothing to delete.</p>{{end}}{{end}}
 </section>
 <p style="color:#666">Обновлено / Updated {{date .UpdatedAt}}</p></body></html>{{end}}
+{{define "customer"}}<!doctype html><html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="robots" content="noindex"><meta name="referrer" content="no-referrer"><meta name="viewport" content="width=device-width"><title>{{.Words.title}}</title></head><body style="font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.5">
+<h1>{{.Words.title}}</h1>
+<p>{{.Words.request}} <code>{{.St.RequestID}}</code></p>
+<ol>{{$w := .Words}}{{range .St.Stages}}
+<li data-stage="{{.Name}}">{{index $w (print .Name)}} — {{date .At}}{{if .Reason}}<br>{{index $w "reason"}}: {{.Reason}}{{end}}</li>{{end}}
+</ol>
+{{if eq .St.Status "failed"}}<p>{{.Words.failed}}</p>{{else if eq .St.Status "held"}}<p>{{.Words.held}}</p>{{else if not .St.CompletedAt}}<p>{{if .Decided}}{{.Words.deleting}}{{else}}{{.Words.waiting}}{{end}}{{if .St.CompleteBy}} {{.Words.completeBy}} {{date .St.CompleteBy}}.{{end}}</p>{{end}}
+<p style="color:#666">{{.Words.updated}} {{date .St.UpdatedAt}}</p></body></html>{{end}}
 {{define "notfound"}}{{template "head"}}<p>Заявка с таким кодом не найдена. / No deletion has this confirmation code.</p></body></html>{{end}}
 `))
 

@@ -98,6 +98,7 @@ type answer struct {
 	status      int
 	contentType string
 	body        []byte
+	headers     map[string]string // beyond the content type
 }
 
 func text(status int, s string) answer {
@@ -203,6 +204,9 @@ func render(a answer) events.APIGatewayV2HTTPResponse {
 	out := events.APIGatewayV2HTTPResponse{StatusCode: a.status, Headers: map[string]string{}}
 	if a.contentType != "" {
 		out.Headers["content-type"] = a.contentType
+	}
+	for k, v := range a.headers {
+		out.Headers[k] = v
 	}
 	out.Body = string(a.body)
 	return out

@@ -314,8 +314,21 @@ func (t *Tasks) openEndCustomer(ctx context.Context, req request.Request) (Opene
 		if err != nil {
 			return Opened{}, err
 		}
+		data := mailer.Data{BotName: bot}
+		if req.Mail[string(mailer.EndCustomerReceived)] == "" {
+			// The mail links to the public status page by a secret code only its hash is kept of:
+			// the requester has no login to follow the request with.
+			code, err := notify.NewToken()
+			if err != nil {
+				return Opened{}, err
+			}
+			if err := t.Ledger.PutReference(ctx, ledger.RefStatus, code, req.ID, ledger.ActionEndCustomerStatus); err != nil {
+				return Opened{}, err
+			}
+			data.StatusURL = "/deletion-status/" + code
+		}
 		err = t.sendOnce(ctx, req, mailer.Mail{Template: mailer.EndCustomerReceived, To: []string{req.Requester},
-			Data: mailer.Data{BotName: bot}}, "")
+			Data: data}, "")
 		if err != nil {
 			return Opened{}, err
 		}

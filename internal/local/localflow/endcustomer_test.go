@@ -16,11 +16,17 @@ var lastOfApril2026 = time.Date(2026, 4, 30, 9, 0, 0, 0, time.UTC)
 
 func submitEndCustomer(t *testing.T, w *world) (request.Request, platform.ScopeRef) {
 	t.Helper()
+	return submitEndCustomerIn(t, w, "ru")
+}
+
+// submitEndCustomerIn submits an end customer's request written in locale and waits for the owner.
+func submitEndCustomerIn(t *testing.T, w *world, locale string) (request.Request, platform.ScopeRef) {
+	t.Helper()
 	a := w.manifest.Accounts[0]
 	eu := a.EndUsers[0]
 	scope := platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: a.ID, BotID: eu.BotID, EndUserID: eu.ID}
 	req, _, err := w.sys.Requests.SubmitEndCustomer(w.ctx, requests.EndCustomer{ID: "msg-1", AccountID: a.ID, BotID: eu.BotID,
-		EndUserID: eu.ID, Requester: w.env.Address("customer"), Locale: "ru"})
+		EndUserID: eu.ID, Requester: w.env.Address("customer"), Locale: locale})
 	if err != nil {
 		t.Fatal(err)
 	}
