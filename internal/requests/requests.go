@@ -453,7 +453,9 @@ func pick(r *request.Request, approve bool, endUserID string) error {
 // DecideAsOfficer records the privacy officer's answer to an end-customer request of any account,
 // exactly as the owner's (the workflow tells the requester), once the bot owner has left it past
 // its escalation date (ErrNotEscalated before) and until its legal deadline (ErrPastDeadline after).
-func (s *Service) DecideAsOfficer(ctx context.Context, requestID, actor string, approve bool, reason string) (request.Request, error) {
+// Approving a request with several candidates names the one whose data goes (endUserID), as the
+// owner would.
+func (s *Service) DecideAsOfficer(ctx context.Context, requestID, actor string, approve bool, reason, endUserID string) (request.Request, error) {
 	now := s.now()
 	return s.decide(ctx, requestID, actor, approve, reason, func(r *request.Request) error {
 		if r.Decision != nil || r.Status != request.StatusAwaitingVerification {
@@ -465,7 +467,7 @@ func (s *Service) DecideAsOfficer(ctx context.Context, requestID, actor string, 
 		if at, ok := r.Deadlines[request.DeadlineEscalateAt]; !r.Escalated() && (!ok || now.Before(at)) {
 			return ErrNotEscalated
 		}
-		return pick(r, approve, "")
+		return pick(r, approve, endUserID)
 	})
 }
 
