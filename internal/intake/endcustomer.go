@@ -11,12 +11,13 @@ import (
 	"github.com/lethe-dev/lethe/internal/requests"
 )
 
-// endUserPage bounds one read of a bot's end users while looking for a username.
+// endUserPage bounds one read of a bot's end users while looking for a username or a name.
 const endUserPage = 500
 
 // endCustomer handles "Data deletion — end customer" mail: the end customer names a bot, their
-// username and the date of their last message. The request goes to the bot's owner, who decides;
-// outcomes are mailed to the sender, so the sender must have authenticated. When no single end user
+// username (or phone number, channel id, display name) and the date of their last message. The
+// request goes to the bot's owner, who decides, and picks when several of the bot's end users
+// match; outcomes are mailed to the sender, so the sender must have authenticated. When nobody
 // matches, the sender gets the neutral answer, which does not say whether anyone matched.
 func (s *Service) endCustomer(ctx context.Context, in *mailIn) (Result, error) {
 	c := in.class

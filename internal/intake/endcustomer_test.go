@@ -164,6 +164,14 @@ func TestEndCustomerWithSeveralCandidatesGoesToTheOwnerAsOneRequest(t *testing.T
 	if req.Status != request.StatusAwaitingVerification {
 		t.Fatalf("status %s, want awaiting the owner", req.Status)
 	}
+	// The same mail delivered again makes no second request.
+	if err := r.sys.Intake.Handle(r.ctx, r.lastEvent()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.endCustomerRequestsFrom(from)); n != 1 {
+		t.Fatalf("%d requests after a second delivery, want 1", n)
+	}
+	req = r.endCustomerRequestsFrom(from)[0]
 
 	// Approving without picking, or picking someone else, is refused and changes nothing.
 	if _, err := r.sys.Requests.Decide(r.ctx, req.AccountID, req.ID, "owner:test", true, ""); !errors.Is(err, requests.ErrPickCandidate) {
