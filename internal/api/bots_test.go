@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -51,6 +52,65 @@ func endUserOf(a seed.ManifestAccount, bot string) seed.ManifestEndUser {
 		}
 	}
 	return seed.ManifestEndUser{}
+}
+
+// An end-customer request that matched several end users lists them in the queue; the bot's admin
+// approves it only by naming one of them, and only that one's data goes.
+func TestEndCustomerCandidatesOverHTTP(t *testing.T) {
+	w := newWorld(t)
+	a := w.manifest.Accounts[0]
+	sub, theirs, _ := w.botAdmin(0)
+	var both []string
+	for _, eu := range a.EndUsers {
+		if eu.BotID == theirs && len(both) < 2 {
+			both = append(both, eu.ID)
+		}
+	}
+	if len(both) != 2 {
+		t.Fatal("the bot has fewer than two seeded end users")
+	}
+	req, _, err := w.sys.Requests.SubmitEndCustomer(w.ctx, requests.EndCustomer{AccountID: a.ID, BotID: theirs, EndUserID: both[0],
+		Candidates: both, Requester: w.env.Address("customer"), Locale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	tok := w.tokenFor(0, sub)
+	var q struct {
+		Items []struct {
+			ID         string
+			Candidates []struct{ ID, DisplayName, Channel string }
+		}
+	}
+	w.call("GET", "/v1/end-customer-requests", tok, "").json(t, &q)
+	if len(q.Items) != 1 || len(q.Items[0].Candidates) != 2 || q.Items[0].Candidates[0].ID != both[0] ||
+		q.Items[0].Candidates[1].ID != both[1] || q.Items[0].Candidates[1].DisplayName == "" {
+		t.Fatalf("queue: %+v", q)
+	}
+	for name, body := range map[string]string{"no body": "", "no pick": "{}", "not a candidate": `{"endUserId":"01KNOTACANDIDATE000000000"}`,
+		"unknown field": `{"endUser":"` + both[1] + `"}`} {
+		if r := w.call("POST", "/v1/end-customer-requests/"+req.ID+"/approve", tok, body); r.status != 400 || !strings.Contains(r.header.Get("Content-Type"), "problem+json") {
+			t.Fatalf("approve with %s: %d %s", name, r.status, r.body)
+		}
+	}
+	if got, _ := w.sys.Ledger.Get(w.ctx, req.ID); got.Decision != nil || got.Scope.EndUserID != both[0] {
+		t.Fatalf("a refused approval changed the request: %+v", got.Decision)
+	}
+	r := w.call("POST", "/v1/end-customer-requests/"+req.ID+"/approve", tok, `{"endUserId":"`+both[1]+`"}`)
+	if r.status != 200 {
+		t.Fatalf("approve: %d %s", r.status, r.body)
+	}
+	w.settle()
+	got, _ := w.sys.Ledger.Get(w.ctx, req.ID)
+	if got.Status != request.StatusCompleted || got.Scope.EndUserID != both[1] {
+		t.Fatalf("status %s on %s", got.Status, got.Scope.EndUserID)
+	}
+	if _, err := w.sys.Store.EndUser(w.ctx, both[1]); !errors.Is(err, platform.ErrNotFound) {
+		t.Fatalf("the picked end user is still there: %v", err)
+	}
+	if _, err := w.sys.Store.EndUser(w.ctx, both[0]); err != nil {
+		t.Fatalf("the other candidate was touched: %v", err)
+	}
 }
 
 func TestDeleteOneEndUserByRole(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,8 @@ type endCustomerView struct {
 	requestView
 	BotName string           `json:"botName"`
 	EndUser *endCustomerUser `json:"endUser"`
+	// Candidates are the end users the identifier matched when more than one did (the owner picks).
+	Candidates []endCustomerUser `json:"candidates,omitempty"`
 }
 
 type endCustomerUser struct {
@@ -70,16 +73,34 @@ func (a *API) endCustomerView(ctx context.Context, acct string, v requestView, b
 		name, bots[v.Scope.BotID] = bot.Name, bot.Name
 	}
 	out.BotName = name
-	u, err := a.s.Store.EndUser(ctx, v.Scope.EndUserID)
-	if errors.Is(err, platform.ErrNotFound) || err == nil && (u.AccountID != acct || u.BotID != v.Scope.BotID) {
-		return out, nil
+	u, err := a.botEndUser(ctx, acct, v.Scope.BotID, v.Scope.EndUserID)
+	if err != nil {
+		return out, err
+	}
+	out.EndUser = u
+	for _, id := range v.candidates {
+		c, err := a.botEndUser(ctx, acct, v.Scope.BotID, id)
+		if err != nil {
+			return out, err
+		}
+		if c != nil {
+			out.Candidates = append(out.Candidates, *c)
+		}
+	}
+	return out, nil
+}
+
+// botEndUser is an end user of the account's bot as the queue shows them; nil once they are gone.
+func (a *API) botEndUser(ctx context.Context, acct, botID, endUserID string) (*endCustomerUser, error) {
+	u, err := a.s.Store.EndUser(ctx, endUserID)
+	if errors.Is(err, platform.ErrNotFound) || err == nil && (u.AccountID != acct || u.BotID != botID) {
+		return nil, nil
 	}
 	if err != nil {
-		return out, fmt.Errorf("read end user %s: %w", v.Scope.EndUserID, err)
+		return nil, fmt.Errorf("read end user %s: %w", endUserID, err)
 	}
-	out.EndUser = &endCustomerUser{ID: u.ID, DisplayName: u.DisplayName, Username: u.Username, Channel: u.Channel,
-		FirstConversationAt: u.FirstConversationAt, LastActiveAt: u.LastActiveAt}
-	return out, nil
+	return &endCustomerUser{ID: u.ID, DisplayName: u.DisplayName, Username: u.Username, Channel: u.Channel,
+		FirstConversationAt: u.FirstConversationAt, LastActiveAt: u.LastActiveAt}, nil
 }
 
 // endCustomerRequest is a request of the queue; another account's, or one on a bot the caller
@@ -96,11 +117,22 @@ func (a *API) endCustomerRequest(ctx context.Context, c *Call) (request.Request,
 }
 
 func (a *API) approve(ctx context.Context, c *Call) (Response, error) {
+	var in struct {
+		EndUserID string `json:"endUserId"`
+	}
+	if strings.TrimSpace(c.Req.Body) != "" {
+		if err := decode(c.Req, &in); err != nil {
+			return Response{}, err
+		}
+	}
 	r, err := a.endCustomerRequest(ctx, c)
 	if err != nil {
 		return Response{}, err
 	}
-	out, err := a.s.Requests.Decide(ctx, c.Acct, r.ID, c.Member.Role+":"+c.Sub, true, "")
+	if len(r.Candidates) > 1 && !slices.Contains(r.Candidates, in.EndUserID) {
+		return Response{}, badRequest("endUserId", "the request matched several end users: name the one to delete among its candidates")
+	}
+	out, err := a.s.Requests.ApproveCandidate(ctx, c.Acct, r.ID, c.Member.Role+":"+c.Sub, true, "", in.EndUserID)
 	if err != nil {
 		return Response{}, err
 	}

@@ -86,6 +86,8 @@ type registerDetail struct {
 	History  []request.Event  `json:"history"`
 	Progress map[string]int64 `json:"progress"`
 	Evidence []string         `json:"evidence"`
+	// Candidates are the end users an end-customer request matched, when more than one did.
+	Candidates []string `json:"candidates,omitempty"`
 }
 
 // calendar is the production calendar the register counts business days on.
@@ -415,7 +417,8 @@ func (a *API) anyRequest(ctx context.Context, c *Call) (request.Request, error) 
 
 func (a *API) detailOf(r request.Request) registerDetail {
 	v := viewOf(r)
-	return registerDetail{registerRow: a.rowOf(r, a.s.Now().UTC()), History: v.History, Progress: v.Progress, Evidence: v.Evidence}
+	return registerDetail{registerRow: a.rowOf(r, a.s.Now().UTC()), History: v.History, Progress: v.Progress, Evidence: v.Evidence,
+		Candidates: r.Candidates}
 }
 
 func (a *API) opsRequest(ctx context.Context, c *Call) (Response, error) {
@@ -430,8 +433,9 @@ func (a *API) opsRequest(ctx context.Context, c *Call) (Response, error) {
 // the owner's (the requester is told by the workflow), with the operator as its author.
 func (a *API) opsDecide(ctx context.Context, c *Call) (Response, error) {
 	var in struct {
-		Approve *bool  `json:"approve"`
-		Reason  string `json:"reason"`
+		Approve   *bool  `json:"approve"`
+		Reason    string `json:"reason"`
+		EndUserID string `json:"endUserId"`
 	}
 	if err := decode(c.Req, &in); err != nil {
 		return Response{}, err
@@ -449,7 +453,7 @@ func (a *API) opsDecide(ctx context.Context, c *Call) (Response, error) {
 	if r.Kind != request.KindEndCustomerRequest {
 		return Response{}, notFound("no such end-customer request")
 	}
-	out, err := a.s.Requests.DecideAsOfficer(ctx, r.ID, c.Operator.Actor(), *in.Approve, in.Reason)
+	out, err := a.s.Requests.DecideAsOfficer(ctx, r.ID, c.Operator.Actor(), *in.Approve, in.Reason, in.EndUserID)
 	if err != nil {
 		return Response{}, err
 	}

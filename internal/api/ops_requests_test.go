@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -500,5 +501,57 @@ func TestOpsRegisterBoundsClosedRequestsByTheDaysTheyClosed(t *testing.T) {
 	rows := readCSV(t, w.call("GET", "/v1/ops/exports/requests.csv?status=completed,cancelled&closedFrom="+day+"&closedTo="+day, tok, ""))
 	if len(rows) != 3 {
 		t.Errorf("the register's CSV under a closed range: %v, want R-cancelled and R-done", rows)
+	}
+}
+
+// An escalated request whose identifier matched several end users: the register lists the
+// candidates, and the privacy officer approves it only by naming one of them (400 otherwise,
+// nothing changes); only that one's data goes.
+func TestOpsApprovesAnEscalatedRequestByPickingACandidate(t *testing.T) {
+	w := newWorld(t)
+	tok := w.operatorToken("officer-7", "Ирина Смирнова")
+	a := w.manifest.Accounts[0]
+	var both []string
+	for _, eu := range a.EndUsers {
+		if eu.BotID == a.EndUsers[0].BotID && len(both) < 2 {
+			both = append(both, eu.ID)
+		}
+	}
+	req, _, err := w.sys.Requests.SubmitEndCustomer(w.ctx, requests.EndCustomer{AccountID: a.ID, BotID: a.EndUsers[0].BotID, EndUserID: both[0],
+		Candidates: both, Requester: w.env.Address("customer"), Locale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	r := w.request(req.ID)
+	w.advance(r.Deadlines[request.DeadlineEscalateAt].Sub(w.sys.Now()) + time.Minute)
+	r = w.request(r.ID)
+	var d struct{ Candidates []string }
+	w.call("GET", "/v1/ops/requests/"+r.ID, tok, "").json(t, &d)
+	if !slices.Equal(d.Candidates, both) {
+		t.Fatalf("candidates %v, want %v", d.Candidates, both)
+	}
+	path := "/v1/ops/requests/" + r.ID + "/decision"
+	for _, body := range []string{`{"approve":true}`, `{"approve":true,"endUserId":"01KNOTACANDIDATE000000000"}`} {
+		if got := w.call("POST", path, tok, body); got.status != 400 {
+			t.Fatalf("%s: %d %s, want 400", body, got.status, got.body)
+		}
+	}
+	if after := w.request(r.ID); after.Version != r.Version || after.Decision != nil {
+		t.Fatal("a refused approval changed the request")
+	}
+	if got := w.call("POST", path, tok, `{"approve":true,"endUserId":"`+both[1]+`"}`); got.status != 200 {
+		t.Fatalf("approve the pick: %d %s", got.status, got.body)
+	}
+	w.settle()
+	r = w.request(r.ID)
+	if r.Status != request.StatusCompleted || r.Scope.EndUserID != both[1] {
+		t.Fatalf("status %s on %s, want completed on %s", r.Status, r.Scope.EndUserID, both[1])
+	}
+	if _, err := w.sys.Store.EndUser(w.ctx, both[1]); !errors.Is(err, platform.ErrNotFound) {
+		t.Fatalf("the picked end user is still there: %v", err)
+	}
+	if _, err := w.sys.Store.EndUser(w.ctx, both[0]); err != nil {
+		t.Fatalf("the other candidate was touched: %v", err)
 	}
 }

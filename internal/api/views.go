@@ -24,6 +24,9 @@ type requestView struct {
 	CreatedAt time.Time            `json:"createdAt"`
 	UpdatedAt time.Time            `json:"updatedAt"`
 	ClosedAt  *time.Time           `json:"closedAt,omitempty"`
+	// candidates are the end users an end-customer request matched (request.Request.Candidates),
+	// which the queue shows by name.
+	candidates []string
 }
 
 type scopeView struct {
@@ -41,7 +44,7 @@ type scopeView struct {
 func viewOf(r request.Request) requestView {
 	v := requestView{ID: r.ID, Kind: r.Kind, Source: r.Source, Status: r.Status, History: r.History,
 		Deadlines: r.Deadlines, Progress: r.Progress, Planned: r.Planned, Evidence: r.Evidence, Decision: r.Decision,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt, candidates: r.Candidates,
 		Scope: scopeView{Kind: string(r.Scope.Kind), BotID: r.Scope.BotID, ConnectionID: r.Scope.ConnectionID,
 			EndUserID: r.Scope.EndUserID, Channel: r.Scope.Channel, MessageID: r.Scope.MessageID, LogIDs: r.Scope.LogIDs}}
 	if !r.Scope.From.IsZero() {

@@ -110,9 +110,16 @@ func (r *rig) raw(m mail) string {
 	}
 	msgSeq++
 	var b strings.Builder
+	date := r.eng.Clock().Now().Format(time.RFC1123Z)
+	if d, ok := m.Headers["Date"]; ok {
+		date = d // the sender's own clock and zone
+	}
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <t%d.%d@%s>\r\nMIME-Version: 1.0\r\n",
-		m.From, m.To, m.Subject, r.eng.Clock().Now().Format(time.RFC1123Z), msgSeq, time.Now().UnixNano(), r.env.MailDomain)
+		m.From, m.To, m.Subject, date, msgSeq, time.Now().UnixNano(), r.env.MailDomain)
 	for k, v := range m.Headers {
+		if k == "Date" {
+			continue
+		}
 		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
 	}
 	if _, ok := m.Headers["Content-Type"]; !ok {

@@ -38,6 +38,9 @@ const (
 	// IdentityMetaASID is the app-scoped user id Meta sends to the data-deletion callback; it ties
 	// together an end user's Messenger and Instagram conversations on every bot of the platform.
 	IdentityMetaASID = "meta_asid"
+	// IdentityPhone is a phone number, in E.164, that an end user shared in a chat (a Viber contact
+	// message); an end customer who asks for deletion may give it instead of a channel id.
+	IdentityPhone = "phone"
 )
 
 // Channels lists the messaging channels a bot can be connected to.

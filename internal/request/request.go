@@ -104,6 +104,10 @@ type Request struct {
 	TaskToken string `dynamodbav:"taskToken,omitempty"`
 	// Decision records the bot owner's or privacy officer's answer to an end-customer request.
 	Decision *Decision `dynamodbav:"decision,omitempty"`
+	// Candidates lists the end users an end customer's identifier matched when more than one did
+	// (same display name, same phone number on two channels): the bot owner picks one when approving,
+	// and it becomes the scope's end user. Until then the scope names the first.
+	Candidates []string `dynamodbav:"candidates,omitempty"`
 	// Mail holds, per mail template, the SES message id of what was sent, so that a second delivery of
 	// a task sends nothing and replies can be matched by In-Reply-To.
 	Mail      map[string]string `dynamodbav:"mail,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -371,8 +372,11 @@ type EndCustomer struct {
 	AccountID string
 	BotID     string
 	EndUserID string
-	Requester string // where to tell them each outcome
-	Locale    string
+	// Candidates lists every end user the end customer's identifier matched, when more than one
+	// did; EndUserID is one of them. The bot owner picks one when approving.
+	Candidates []string
+	Requester  string // where to tell them each outcome
+	Locale     string
 }
 
 // SubmitEndCustomer records an end customer's request and starts its workflow: the bot owner is
@@ -381,6 +385,9 @@ func (s *Service) SubmitEndCustomer(ctx context.Context, in EndCustomer) (reques
 	if in.AccountID == "" || in.BotID == "" || in.EndUserID == "" || in.Requester == "" {
 		return request.Request{}, false, fmt.Errorf("%w: an end-customer request needs the account, bot, end user and the requester's address", ErrInvalid)
 	}
+	if len(in.Candidates) > 0 && !slices.Contains(in.Candidates, in.EndUserID) {
+		return request.Request{}, false, fmt.Errorf("%w: the end user must be one of the candidates", ErrInvalid)
+	}
 	id := in.ID
 	if id == "" {
 		id = platform.NewID(s.now())
@@ -388,6 +395,9 @@ func (s *Service) SubmitEndCustomer(ctx context.Context, in EndCustomer) (reques
 	r := request.Request{ID: id, AccountID: in.AccountID, Kind: request.KindEndCustomerRequest, Source: "email",
 		Scope:  platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: in.AccountID, BotID: in.BotID, EndUserID: in.EndUserID},
 		Status: request.StatusReceived, Requester: in.Requester, Locale: in.Locale}
+	if len(in.Candidates) > 1 {
+		r.Candidates = slices.Clone(in.Candidates)
+	}
 	return s.createAndStart(ctx, r)
 }
 
@@ -401,20 +411,51 @@ var (
 )
 
 // Decide records the bot owner's answer to an end-customer request and hands it to the waiting
-// workflow. A request of another account is ErrNoRequest.
+// workflow. A request of another account is ErrNoRequest. A request with several candidates is
+// approved only with ApproveCandidate, which says whose data goes.
 func (s *Service) Decide(ctx context.Context, accountID, requestID, actor string, approve bool, reason string) (request.Request, error) {
+	return s.ApproveCandidate(ctx, accountID, requestID, actor, approve, reason, "")
+}
+
+// ErrPickCandidate: the request matched several end users; approving it needs the one the owner
+// picks among them (400).
+var ErrPickCandidate = lerr.Errorf(lerr.EINVALID, "the request matched several end users: approve it naming one of its candidates")
+
+// ApproveCandidate is Decide with the end user the bot owner picked among the request's candidates
+// (endUserID, empty for a request with one end user): approving makes that end user the scope.
+func (s *Service) ApproveCandidate(ctx context.Context, accountID, requestID, actor string, approve bool, reason, endUserID string) (request.Request, error) {
 	return s.decide(ctx, requestID, actor, approve, reason, func(r *request.Request) error {
 		if r.AccountID != accountID {
 			return ErrNoRequest
 		}
-		return nil
+		return pick(r, approve, endUserID)
 	})
+}
+
+// pick makes endUserID, one of the request's candidates, its scope's end user when it is approved.
+func pick(r *request.Request, approve bool, endUserID string) error {
+	if !approve || r.Decision != nil {
+		return nil // a decline names nobody; a second answer is refused by the transition
+	}
+	if len(r.Candidates) == 0 {
+		if endUserID != "" && endUserID != r.Scope.EndUserID {
+			return ErrPickCandidate
+		}
+		return nil
+	}
+	if !slices.Contains(r.Candidates, endUserID) {
+		return ErrPickCandidate
+	}
+	r.Scope.EndUserID = endUserID
+	return nil
 }
 
 // DecideAsOfficer records the privacy officer's answer to an end-customer request of any account,
 // exactly as the owner's (the workflow tells the requester), once the bot owner has left it past
 // its escalation date (ErrNotEscalated before) and until its legal deadline (ErrPastDeadline after).
-func (s *Service) DecideAsOfficer(ctx context.Context, requestID, actor string, approve bool, reason string) (request.Request, error) {
+// Approving a request with several candidates names the one whose data goes (endUserID), as the
+// owner would.
+func (s *Service) DecideAsOfficer(ctx context.Context, requestID, actor string, approve bool, reason, endUserID string) (request.Request, error) {
 	now := s.now()
 	return s.decide(ctx, requestID, actor, approve, reason, func(r *request.Request) error {
 		if r.Decision != nil || r.Status != request.StatusAwaitingVerification {
@@ -426,7 +467,7 @@ func (s *Service) DecideAsOfficer(ctx context.Context, requestID, actor string, 
 		if at, ok := r.Deadlines[request.DeadlineEscalateAt]; !r.Escalated() && (!ok || now.Before(at)) {
 			return ErrNotEscalated
 		}
-		return nil
+		return pick(r, approve, endUserID)
 	})
 }
 

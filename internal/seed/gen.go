@@ -631,8 +631,14 @@ func (g *gen) endUser(ac *acct, bot platform.Bot, conn platform.ChannelConnectio
 		}
 	case platform.ChannelVK:
 		idents[conn.Channel] = g.digits(6 + g.rng.IntN(4))
+		if len(words) > 0 {
+			u.Username = strings.Join(words, "_") // the screen name of vk.com/<screen name>
+		}
 	case platform.ChannelViber:
 		idents[conn.Channel] = g.str(base64Std, 22) + "=="
+		// The number the user shared in the chat; derived from the id, not drawn, so that the
+		// rest of the seed stays as it was.
+		idents[platform.IdentityPhone] = "+" + derivedPhone(ac.loc, id)
 	case platform.ChannelSlack:
 		idents[conn.Channel] = "U0" + g.str(upperNum, 9)
 	}
@@ -641,7 +647,7 @@ func (g *gen) endUser(ac *acct, bot platform.Bot, conn platform.ChannelConnectio
 	}
 
 	g.put(u)
-	for _, ch := range []string{conn.Channel, platform.IdentityMetaASID} {
+	for _, ch := range []string{conn.Channel, platform.IdentityMetaASID, platform.IdentityPhone} {
 		if ext, ok := idents[ch]; ok {
 			g.put(platform.ChannelIdentity{AccountID: ac.id, BotID: bot.ID, EndUserID: id, Channel: ch, ExternalID: ext, LastActiveAt: last})
 		}
@@ -702,6 +708,17 @@ func (g *gen) plan(first time.Time) time.Time {
 // phone is a mobile number in international form without "+": the WhatsApp id of a person.
 func (g *gen) phone(l *locale) string {
 	return l.phonePrefix + g.str("0123456789", l.phoneDigits-len(l.phonePrefix))
+}
+
+// derivedPhone is a phone number of the locale's range made from the digits of a hash of key.
+func derivedPhone(l *locale, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	var b strings.Builder
+	b.WriteString(l.phonePrefix)
+	for i := 0; b.Len() < l.phoneDigits; i++ {
+		b.WriteByte('0' + sum[i%len(sum)]%10)
+	}
+	return b.String()
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -3,6 +3,7 @@ package seed
 import (
 	"errors"
 	"reflect"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -483,4 +484,50 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
+// Demo end users carry what an end customer would give to be found on each channel: a WhatsApp
+// number, a Viber user's shared phone number in E.164, a VK numeric id and screen name, a Slack
+// member id, a display name.
+func TestEndUsersCarryTheirChannelsIdentifiers(t *testing.T) {
+	g := generateAll(t, demo(1))
+	idents := map[string]map[string]string{} // end user → channel → external id
+	for _, r := range g.records {
+		if v, ok := r.(platform.ChannelIdentity); ok {
+			if idents[v.EndUserID] == nil {
+				idents[v.EndUserID] = map[string]string{}
+			}
+			idents[v.EndUserID][v.Channel] = v.ExternalID
+		}
+	}
+	e164 := regexp.MustCompile(`^\+[1-9][0-9]{9,14}$`)
+	digits := regexp.MustCompile(`^[0-9]{6,15}$`)
+	seen := map[string]int{}
+	for _, r := range g.records {
+		u, ok := r.(platform.EndUser)
+		if !ok {
+			continue
+		}
+		seen[u.Channel]++
+		id := idents[u.ID]
+		var bad bool
+		switch u.Channel {
+		case platform.ChannelWhatsApp:
+			bad = !digits.MatchString(id[platform.ChannelWhatsApp])
+		case platform.ChannelViber:
+			bad = !e164.MatchString(id[platform.IdentityPhone]) || id[platform.ChannelViber] == ""
+		case platform.ChannelVK:
+			bad = !digits.MatchString(id[platform.ChannelVK]) || u.Username == ""
+		case platform.ChannelSlack:
+			bad = !strings.HasPrefix(id[platform.ChannelSlack], "U")
+		}
+		if bad || u.NormalizedName == "" {
+			t.Errorf("%s end user %s: identities %v, username %q", u.Channel, u.ID, id, u.Username)
+		}
+	}
+	for _, ch := range []string{platform.ChannelWhatsApp, platform.ChannelViber, platform.ChannelVK, platform.ChannelSlack} {
+		if seen[ch] == 0 {
+			t.Errorf("the demo has no %s end user", ch)
+		}
+	}
 }

@@ -398,3 +398,104 @@ func TestOwnerDeclinesOneEndCustomerRequestAndApprovesAnother(t *testing.T) {
 		t.Error("the approved request's end user still exists")
 	}
 }
+
+// An end customer names themselves by a display name two end users of the owner's bot share: the
+// queue's one card lists both; approving before picking one is refused in the page; once the
+// owner picks, the confirmation names the pick, and only that end user's data goes.
+func TestOwnerPicksAmongEndCustomerCandidates(t *testing.T) {
+	b := browsertest.New(t)
+	demo := b.Demo()
+	a := demo.Accounts[acct]
+	owner := b.Member(acct, platform.RoleOwner)
+	bot := a.Bots[0]
+	ctx := context.Background()
+	var conn string
+	for _, ma := range b.Sys.Manifest.Accounts {
+		for _, mb := range ma.Bots {
+			if mb.ID == bot.ID && len(mb.Connections) > 0 {
+				conn = mb.Connections[0].ID
+			}
+		}
+	}
+	if conn == "" {
+		t.Fatal("the demo bot has no connection")
+	}
+	last := time.Now().UTC().Add(-26 * time.Hour)
+	name := fmt.Sprintf("Ксения Двойникова %d", time.Now().UnixNano()%100000)
+	var ids []string
+	for i, ch := range []string{platform.ChannelViber, platform.ChannelMessenger} {
+		at := last.Add(time.Duration(i) * time.Hour)
+		u := platform.EndUser{AccountID: a.ID, BotID: bot.ID, ConnectionID: conn, ID: platform.NewID(at.Add(-time.Hour)), Channel: ch,
+			DisplayName: name, NormalizedName: platform.NormalizeName(name), FirstConversationAt: at.Add(-time.Hour), LastActiveAt: at}
+		if err := b.Sys.Store.Put(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	from := fmt.Sprintf("twin-%d@example.org", time.Now().UnixNano())
+	msg := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: Data deletion — end customer\r\nMessage-ID: <bt-twin-%d@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBot: %s\r\nUsername: %s\r\nDate of last message: %s\r\n",
+		from, b.Sys.Config.InfoAddress, time.Now().UnixNano(), bot.Name, name, last.Format("2006-01-02"))
+	if err := smtp.SendMail(b.Sys.SMTPAddr, nil, from, []string{b.Sys.Config.InfoAddress}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	var requestID string
+	for deadline := time.Now().Add(time.Minute); requestID == ""; time.Sleep(250 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the queue has no request listing both candidates")
+		}
+		var q struct {
+			Items []struct {
+				ID, Status string
+				Candidates []struct{ ID string }
+			}
+		}
+		apiJSON(t, b, "GET", "/v1/end-customer-requests", owner.Token, "", &q)
+		for _, it := range q.Items {
+			if it.Status == "awaiting_verification" && len(it.Candidates) == 2 && it.Candidates[0].ID == ids[0] && it.Candidates[1].ID == ids[1] {
+				requestID = it.ID
+			}
+		}
+	}
+
+	b.SignIn(owner.Sub)
+	english(b)
+	b.Go("#/end-customer-requests?id=" + requestID)
+	card := `[data-testid="pending-request"][data-id="` + requestID + `"]`
+	b.WaitVisible(card + ` [data-testid="candidates-` + requestID + `"]`)
+	if n := b.Count(card + ` input[type="radio"]`); n != 2 {
+		t.Fatalf("the card lists %d candidates, want 2", n)
+	}
+	b.ClickTestID("approve-" + requestID)
+	b.WaitText("Pick the end user whose data is deleted.")
+	var r struct {
+		Status   string
+		Decision *struct{ Approved bool }
+		Scope    struct{ EndUserID string }
+	}
+	if apiJSON(t, b, "GET", "/v1/deletion-requests/"+requestID, owner.Token, "", &r); r.Decision != nil {
+		t.Fatalf("approving without a pick changed the request: %+v", r)
+	}
+	b.ClickTestID("pick-" + requestID + "-" + ids[1])
+	b.ClickTestID("approve-" + requestID)
+	b.WaitVisible(`[data-testid="confirm-dialog"]`)
+	if text := b.Text("#confirm-title"); !strings.Contains(text, name) || !strings.Contains(text, bot.Name) {
+		t.Errorf("the confirmation %q does not name the pick and the bot", text)
+	}
+	b.ClickTestID("confirm-ok")
+	b.WaitText("Approved: " + name)
+	for deadline := time.Now().Add(2 * time.Minute); r.Status != "completed"; time.Sleep(250 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the approved request is %q after 2 minutes", r.Status)
+		}
+		apiJSON(t, b, "GET", "/v1/deletion-requests/"+requestID, owner.Token, "", &r)
+	}
+	if r.Scope.EndUserID != ids[1] {
+		t.Fatalf("the request deleted %s, want the pick %s", r.Scope.EndUserID, ids[1])
+	}
+	if _, err := b.Sys.Store.EndUser(ctx, ids[1]); err == nil {
+		t.Error("the picked end user still exists")
+	}
+	if _, err := b.Sys.Store.EndUser(ctx, ids[0]); err != nil {
+		t.Errorf("the other candidate was touched: %v", err)
+	}
+}

@@ -1,7 +1,9 @@
 // The end-customer queue (issue 17, SPEC §3): requests end customers mailed about their data on
 // the caller's bots. Each pending one names the bot and the end user it was matched to, with their
 // dates and the deadlines; the owner or an admin approves (the end user's data on that bot is
-// destroyed) or declines with a reason the requester is told. Decided requests follow below.
+// destroyed) or declines with a reason the requester is told. Decided requests follow below. When
+// the end customer's identifier matched several end users, the card lists them and the owner picks
+// the one to delete before approving.
 import { label, dueText, whoDecided, useStyles } from "../requestlabels.js";
 
 export default {
@@ -23,6 +25,8 @@ export default {
       declinedMsg: "Declined: the requester is told the reason.",
       decision: "Decision", approvedBy: "approved", declinedBy: "declined", by: "by", status: "Status",
       theEndUser: "the end user",
+      candidates: "The identifier matches several end users. Pick the one whose data is deleted:",
+      pickOne: "Pick the end user whose data is deleted.",
     },
     ru: {
       intro: "Конечные клиенты, попросившие по почте удалить их данные в ваших ботах. Решите по каждому в течение 10 рабочих дней; после этого решает ответственный за обработку персональных данных платформы.",
@@ -37,6 +41,8 @@ export default {
       declinedMsg: "Отклонено: заявитель получит причину.",
       decision: "Решение", approvedBy: "одобрено", declinedBy: "отклонено", by: "кем", status: "Статус",
       theEndUser: "конечного пользователя",
+      candidates: "Под описание подходят несколько конечных пользователей. Выберите того, чьи данные удалить:",
+      pickOne: "Выберите конечного пользователя, чьи данные удалить.",
     },
   },
 
@@ -91,10 +97,30 @@ export default {
 
     const pendingCard = (r) => {
       const box = el("article", { class: "panel", "data-testid": "pending-request", dataset: { id: r.id } });
-      const name = who(r), bot = r.botName || r.scope.botId;
-      box.append(el("h3", {}, `${name} · ${bot}`), facts(r));
+      const bot = r.botName || r.scope.botId;
+      const several = (r.candidates || []).length > 1;
+      let name = several ? "" : who(r);
+      box.append(el("h3", {}, several ? bot : `${name} · ${bot}`));
+      let picked = "";
+      if (several) {
+        const group = el("fieldset", { "data-testid": `candidates-${r.id}` }, el("legend", {}, t("candidates")));
+        for (const c of r.candidates) {
+          const id = `pick-${r.id}-${c.id}`;
+          const radio = el("input", { type: "radio", name: `pick-${r.id}`, id, value: c.id, "data-testid": id });
+          radio.addEventListener("change", () => {
+            picked = c.id;
+            name = c.displayName;
+            approve.textContent = tf("approve", name, bot);
+          });
+          const text = `${c.displayName}${c.username ? ` (@${c.username})` : ""} — ${c.channel}, ${t("lastActive").toLowerCase()} ${window.Lethe.fmtDate(c.lastActiveAt)}`;
+          group.append(el("div", { class: "row" }, radio, el("label", { for: id }, text)));
+        }
+        box.append(group);
+      } else {
+        box.append(facts(r));
+      }
       const err = el("div", { "aria-live": "assertive" });
-      const approve = el("button", { type: "button", class: "danger", "data-testid": `approve-${r.id}` }, tf("approve", name, bot));
+      const approve = el("button", { type: "button", class: "danger", "data-testid": `approve-${r.id}` }, tf("approve", several ? "…" : name, bot));
       const reasonId = `reason-${r.id}`;
       const reason = el("textarea", { id: reasonId, rows: 2, maxlength: 2000, required: true, "data-testid": `reason-${r.id}` });
       const decline = el("button", { type: "submit", class: "secondary", "data-testid": `decline-${r.id}` }, t("decline"));
@@ -111,12 +137,16 @@ export default {
       };
       approve.addEventListener("click", async () => {
         err.replaceChildren();
+        if (several && !picked) {
+          err.append(el("p", { class: "error", role: "alert", "data-testid": "error" }, t("pickOne")));
+          return;
+        }
         const ok = await ctx.confirm({ title: tf("approveTitle", name, bot), message: tf("approveText", name, bot), action: tf("approve", name, bot) });
         if (!ok) return;
         approve.disabled = decline.disabled = true;
         try {
           const out = await ctx.api(`/v1/end-customer-requests/${encodeURIComponent(r.id)}/approve`, { method: "POST",
-            headers: { "Idempotency-Key": crypto.randomUUID() } });
+            body: several ? { endUserId: picked } : undefined, headers: { "Idempotency-Key": crypto.randomUUID() } });
           decided(Object.assign({}, r, out), tf("approvedMsg", name, bot));
         } catch (e) {
           fail(e);

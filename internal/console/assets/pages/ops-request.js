@@ -20,7 +20,8 @@ export default {
       notEscalated: "The bot owner may still decide until the escalation date; you decide after it.",
       approve: "Approve: delete this person's data", reason: "Reason for declining (told to the requester)", decline: "Decline with this reason",
       confirmApproveTitle: "Approve and delete?",
-      confirmApprove: (r) => `This destroys the data of end user ${r.scope.endUserId} on bot ${r.scope.botId} for good, and tells the requester.`,
+      confirmApprove: (r, id) => `This destroys the data of end user ${id} on bot ${r.scope.botId} for good, and tells the requester.`,
+      candidates: "The identifier matched several end users: the one whose data is deleted",
       confirmDeclineTitle: "Decline the request?",
       confirmDecline: "Nothing is deleted; the requester is told the reason you gave.",
       decided: (d, who) => `${d.approved ? "Approved" : "Declined"} by ${who}${d.reason ? ": " + d.reason : ""}`,
@@ -38,7 +39,8 @@ export default {
       notEscalated: "Владелец бота может решить до даты эскалации; после неё решаете вы.",
       approve: "Одобрить: удалить данные этого человека", reason: "Причина отказа (сообщается заявителю)", decline: "Отказать с этой причиной",
       confirmApproveTitle: "Одобрить и удалить?",
-      confirmApprove: (r) => `Данные конечного пользователя ${r.scope.endUserId} в боте ${r.scope.botId} будут уничтожены безвозвратно, заявитель получит уведомление.`,
+      confirmApprove: (r, id) => `Данные конечного пользователя ${id} в боте ${r.scope.botId} будут уничтожены безвозвратно, заявитель получит уведомление.`,
+      candidates: "Под описание подходят несколько конечных пользователей: чьи данные удалить",
       confirmDeclineTitle: "Отказать в запросе?",
       confirmDecline: "Ничего не удаляется; заявителю сообщается указанная вами причина.",
       decided: (d, who) => `${d.approved ? "Одобрено" : "Отказано"}: ${who}${d.reason ? " — " + d.reason : ""}`,
@@ -107,7 +109,14 @@ export default {
           panel.append(Lethe.errorBox(err, ctx.page));
         }
       };
-      approve.addEventListener("click", () => send({ approve: true }, t("confirmApproveTitle"), t("confirmApprove")(r), t("approve")));
+      // Several candidates: the officer picks the one whose data goes, as the owner would.
+      const several = (r.candidates || []).length > 1;
+      const pick = el("select", { id: "decision-candidate", "data-testid": "candidate" }, ...(r.candidates || []).map((id) => el("option", { value: id }, id)));
+      approve.addEventListener("click", () => {
+        const body = several ? { approve: true, endUserId: pick.value } : { approve: true };
+        send(body, t("confirmApproveTitle"), t("confirmApprove")(r, several ? pick.value : r.scope.endUserId), t("approve"));
+      });
+      if (several) panel.append(el("label", { for: "decision-candidate" }, t("candidates")), pick);
       decline.addEventListener("click", () => {
         if (!reason.value.trim()) {
           reason.setCustomValidity(t("reason"));

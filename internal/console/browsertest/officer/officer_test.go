@@ -6,6 +6,7 @@ package officer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -195,4 +196,65 @@ func TestOfficerDecidesAnEscalatedEndCustomerRequest(t *testing.T) {
 	b.Fill("Language", "ru") // the switch in the bar
 	b.WaitText("Нарушения по срокам")
 	b.Shot("ops-reports-ru")
+}
+
+// An escalated end-customer request whose identifier matched two end users: the officer picks the
+// second in the decision panel, the confirmation names the pick, and only that end user's data goes.
+func TestOfficerPicksAmongCandidates(t *testing.T) {
+	b := browsertest.New(t)
+	b.SetLanguage("en")
+	sys := b.Sys
+	ctx := context.Background()
+	acct := sys.Manifest.Accounts[0]
+	bot := acct.Bots[0]
+	if len(bot.Connections) == 0 {
+		t.Fatal("the demo bot has no connection")
+	}
+	now := sys.Workflows.Engine.Clock().Now()
+	var ids []string
+	for i := range 2 {
+		at := now.Add(-time.Duration(30+i) * time.Hour)
+		u := platform.EndUser{AccountID: acct.ID, BotID: bot.ID, ConnectionID: bot.Connections[0].ID, ID: platform.NewID(at), Channel: bot.Connections[0].Channel,
+			DisplayName: "Twin", NormalizedName: "twin", FirstConversationAt: at, LastActiveAt: at.Add(time.Hour)}
+		if err := sys.Store.Put(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	req, _, err := sys.Workflows.System.Requests.SubmitEndCustomer(ctx, requests.EndCustomer{AccountID: acct.ID, BotID: bot.ID,
+		EndUserID: ids[0], Candidates: ids, Requester: "twin@example.com", Locale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := waitFor(t, sys, req.ID, "awaiting the owner", func(r request.Request) bool {
+		return r.Status == request.StatusAwaitingVerification && r.TaskToken != ""
+	})
+	b.AdvanceClock(r.Deadlines[request.DeadlineEscalateAt].Sub(sys.Workflows.Engine.Clock().Now()) + time.Hour)
+	waitFor(t, sys, req.ID, "escalated", func(r request.Request) bool { return r.Escalated() })
+
+	sub, _ := officer(t, b)
+	b.SignIn(sub)
+	b.Go("#/ops/requests/" + req.ID)
+	b.WaitVisible(`[data-testid="decision-panel"] [data-testid="candidate"]`)
+	if n := b.Count(`[data-testid="candidate"] option`); n != 2 {
+		t.Fatalf("%d candidates offered, want 2", n)
+	}
+	b.Eval(fmt.Sprintf(`(() => { const s = document.querySelector('[data-testid="candidate"]'); s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); return true })()`, ids[1]), nil)
+	b.ClickTestID("approve")
+	b.WaitVisible(`[data-testid="confirm-dialog"]`)
+	if text := b.Text("#confirm-text"); !strings.Contains(text, ids[1]) {
+		t.Errorf("the confirmation says %q, want the pick %s", text, ids[1])
+	}
+	b.ClickTestID("confirm-ok")
+	b.WaitVisible(`[data-testid="decision"]`)
+	done := waitFor(t, sys, req.ID, "completed", func(r request.Request) bool { return r.Status == request.StatusCompleted })
+	if done.Scope.EndUserID != ids[1] {
+		t.Fatalf("the request deleted %s, want the pick %s", done.Scope.EndUserID, ids[1])
+	}
+	if _, err := sys.Store.EndUser(ctx, ids[1]); !errors.Is(err, platform.ErrNotFound) {
+		t.Errorf("the picked end user is still there: %v", err)
+	}
+	if _, err := sys.Store.EndUser(ctx, ids[0]); err != nil {
+		t.Errorf("the other candidate was touched: %v", err)
+	}
 }
