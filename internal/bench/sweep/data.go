@@ -146,21 +146,32 @@ func scannedItems(m seed.Manifest) int64 {
 
 // tune finds the message count whose data set puts about target items in the scanned tables, from
 // the generator's own counts (generation without writing takes a fraction of a second per 100k).
+// The generator's sizes move in steps (one more end user per bot adds a block of items), so a
+// proportional step can circle a target it cannot hit exactly: tune returns the closest count it
+// evaluated, never a guess it did not.
 func tune(opts seed.Options, target int64) (int64, error) {
 	n := max(target*3/4, 1)
-	for range 5 {
+	best, bestOff := n, int64(-1)
+	for range 8 {
 		opts.Size = seed.SizeForMessages(n)
 		m, err := seed.Generate(opts, func(platform.Record) error { return nil }, func(seed.Object) error { return nil })
 		if err != nil {
 			return 0, err
 		}
 		got := scannedItems(m)
+		if off := abs(got - target); bestOff < 0 || off < bestOff {
+			best, bestOff = n, off
+		}
 		if got == 0 || abs(got-target)*200 < target { // within 0.5%
 			break
 		}
-		n = max(n*target/got, 1)
+		next := max(n*target/got, 1)
+		if next == n {
+			break
+		}
+		n = next
 	}
-	return n, nil
+	return best, nil
 }
 
 func abs(v int64) int64 { return max(v, -v) }
