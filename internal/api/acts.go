@@ -48,7 +48,8 @@ var actStatuses = []request.Status{request.StatusCompleted, request.StatusAwaiti
 const defaultActWindow = 31 * 24 * time.Hour
 
 // listActs lists the acts of destruction of one request, of one account's requests, or drawn up
-// between from and to (dates, UTC, both included), newest first.
+// between from and to (Moscow days, as the acts and the journal extract state them, both included),
+// newest first.
 func (a *API) listActs(ctx context.Context, c *Call) (Response, error) {
 	q := c.Req.QueryStringParameters
 	reqID, account := q["request"], q["account"]
@@ -166,20 +167,18 @@ func actOrder(r actRow) string {
 	return fmt.Sprintf("%020d#%s", math.MaxInt64-r.DrawnUpAt.UnixNano(), r.ID)
 }
 
-// dateParam reads a YYYY-MM-DD query parameter as the start of that day in UTC, or, end, of the
-// next (an exclusive bound that includes the day).
+// dateParam reads an optional YYYY-MM-DD query parameter as parseDay does (the start of that day in
+// Moscow time, the day the acts state), or, end, as the start of the next (an exclusive bound that
+// includes the day).
 func dateParam(v, name string, end bool) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	d, err := time.Parse(time.DateOnly, v)
-	if err != nil {
-		return time.Time{}, badRequest(name, "a date, YYYY-MM-DD")
+	d, err := parseDay(name, v)
+	if err != nil || !end {
+		return d, err
 	}
-	if end {
-		d = d.AddDate(0, 0, 1)
-	}
-	return d, nil
+	return d.AddDate(0, 0, 1), nil
 }
 
 // getAct answers one act of destruction as JSON (the record), a printable HTML page or a PDF, in
