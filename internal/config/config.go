@@ -57,6 +57,11 @@ type Config struct {
 	// TelegramAPIBaseURL (TELEGRAM_API_BASE_URL, optional) is the Telegram Bot API the token sweep
 	// asks getMe of; DefaultTelegramAPIBaseURL when unset or empty. Tests point it at a fake.
 	TelegramAPIBaseURL string
+	// MetaGraphBaseURL, SlackAPIBaseURL, VKAPIBaseURL and ViberAPIBaseURL (META_GRAPH_BASE_URL,
+	// SLACK_API_BASE_URL, VK_API_BASE_URL, VIBER_API_BASE_URL, optional) are the other channels' APIs
+	// the connection-health sweep and the one-time codes speak to (internal/chanapi); the real ones
+	// when unset or empty. `make run` points them at its local stand-ins.
+	MetaGraphBaseURL, SlackAPIBaseURL, VKAPIBaseURL, ViberAPIBaseURL string
 	// OpsGroupClaim and OpsGroup (OPS_GROUP_CLAIM, OPS_GROUP) say who is an operator (the privacy
 	// officer's team): a token whose OpsGroupClaim claim (a list, as "cognito:groups" is, or one name)
 	// contains OpsGroup may use /v1/ops/…; DefaultOpsGroupClaim and DefaultOpsGroup when unset.
@@ -81,8 +86,15 @@ const (
 	DefaultOpsGroup      = "privacy-officers"
 )
 
-// DefaultTelegramAPIBaseURL is Telegram's Bot API, what TELEGRAM_API_BASE_URL defaults to.
-const DefaultTelegramAPIBaseURL = "https://api.telegram.org"
+// The channels' real APIs, what TELEGRAM_API_BASE_URL, META_GRAPH_BASE_URL, SLACK_API_BASE_URL,
+// VK_API_BASE_URL and VIBER_API_BASE_URL default to.
+const (
+	DefaultTelegramAPIBaseURL = "https://api.telegram.org"
+	DefaultMetaGraphBaseURL   = "https://graph.facebook.com/v21.0"
+	DefaultSlackAPIBaseURL    = "https://slack.com/api"
+	DefaultVKAPIBaseURL       = "https://api.vk.com/method"
+	DefaultViberAPIBaseURL    = "https://chatapi.viber.com/pa"
+)
 
 // Names of the variables, in one place so the template test can check each is set.
 const (
@@ -115,6 +127,10 @@ const (
 	EnvExtraHolidays             = "BUSINESS_CALENDAR_EXTRA_HOLIDAYS"
 	EnvExtraWorkdays             = "BUSINESS_CALENDAR_EXTRA_WORKDAYS"
 	EnvTelegramAPIBaseURL        = "TELEGRAM_API_BASE_URL"
+	EnvMetaGraphBaseURL          = "META_GRAPH_BASE_URL"
+	EnvSlackAPIBaseURL           = "SLACK_API_BASE_URL"
+	EnvVKAPIBaseURL              = "VK_API_BASE_URL"
+	EnvViberAPIBaseURL           = "VIBER_API_BASE_URL"
 	EnvOpsGroupClaim             = "OPS_GROUP_CLAIM"
 	EnvOpsGroup                  = "OPS_GROUP"
 	EnvActLinkSecret             = "ACT_LINK_SECRET"
@@ -219,10 +235,11 @@ var variables = map[string]variable{
 		c.ConsoleDemoSignIn = v
 		return nil
 	}},
-	EnvTelegramAPIBaseURL: {set: func(c *Config, v string) (err error) {
-		c.TelegramAPIBaseURL, err = telegramBaseURL(v)
-		return err
-	}},
+	EnvTelegramAPIBaseURL: channelBaseURL(EnvTelegramAPIBaseURL, DefaultTelegramAPIBaseURL, func(c *Config) *string { return &c.TelegramAPIBaseURL }),
+	EnvMetaGraphBaseURL:   channelBaseURL(EnvMetaGraphBaseURL, DefaultMetaGraphBaseURL, func(c *Config) *string { return &c.MetaGraphBaseURL }),
+	EnvSlackAPIBaseURL:    channelBaseURL(EnvSlackAPIBaseURL, DefaultSlackAPIBaseURL, func(c *Config) *string { return &c.SlackAPIBaseURL }),
+	EnvVKAPIBaseURL:       channelBaseURL(EnvVKAPIBaseURL, DefaultVKAPIBaseURL, func(c *Config) *string { return &c.VKAPIBaseURL }),
+	EnvViberAPIBaseURL:    channelBaseURL(EnvViberAPIBaseURL, DefaultViberAPIBaseURL, func(c *Config) *string { return &c.ViberAPIBaseURL }),
 }
 
 // A Loader reads the configuration variable by variable, as the services a function builds ask for
@@ -307,20 +324,24 @@ func optionalURL(name string, field func(*Config) *string) variable {
 	}}
 }
 
-// telegramBaseURL reads TELEGRAM_API_BASE_URL: empty means the default; anything else must be an
-// absolute http(s) URL with no query, kept without its trailing slash. The sweep sends bot tokens
-// there, so a value that is not plainly a URL is refused rather than guessed at.
-func telegramBaseURL(v string) (string, error) {
-	v = strings.TrimRight(strings.TrimSpace(v), "/")
-	if v == "" {
-		return DefaultTelegramAPIBaseURL, nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		// The value is not repeated: it may hold credentials.
-		return "", fmt.Errorf("%s is not an http(s) base URL (scheme://host[:port][/path], no credentials or query)", EnvTelegramAPIBaseURL)
-	}
-	return v, nil
+// channelBaseURL reads a channel API's base URL: empty means the default; anything else must be an
+// absolute http(s) URL with no query, kept without its trailing slash. Credentials are sent there,
+// so a value that is not plainly a URL is refused rather than guessed at.
+func channelBaseURL(name, def string, field func(*Config) *string) variable {
+	return variable{set: func(c *Config, v string) error {
+		v = strings.TrimRight(strings.TrimSpace(v), "/")
+		if v == "" {
+			*field(c) = def
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			// The value is not repeated: it may hold credentials.
+			return fmt.Errorf("%s is not an http(s) base URL (scheme://host[:port][/path], no credentials or query)", name)
+		}
+		*field(c) = v
+		return nil
+	}}
 }
 
 // Policy is the retention policy this configuration gives.
@@ -348,6 +369,10 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvJWTAudience:           "lethe-dashboard",
 		// The real Bot API: `make run` has no sweep schedule, and tests start their own fake.
 		EnvTelegramAPIBaseURL: DefaultTelegramAPIBaseURL,
+		EnvMetaGraphBaseURL:   DefaultMetaGraphBaseURL,
+		EnvSlackAPIBaseURL:    DefaultSlackAPIBaseURL,
+		EnvVKAPIBaseURL:       DefaultVKAPIBaseURL,
+		EnvViberAPIBaseURL:    DefaultViberAPIBaseURL,
 		EnvOpsGroupClaim:      DefaultOpsGroupClaim,
 		EnvOpsGroup:           DefaultOpsGroup,
 		EnvActLinkSecret:      "local-act-link-secret-for-make-run-only",
@@ -363,5 +388,5 @@ func Names() []string {
 		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
 		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress, EnvOpsGroupClaim, EnvOpsGroup,
 		EnvActLinkSecret, EnvConsoleOIDCAuthorizeURL, EnvConsoleOIDCTokenURL, EnvConsoleOIDCClientID, EnvConsoleOIDCScope,
-		EnvConsoleDemoSignIn}
+		EnvConsoleDemoSignIn, EnvMetaGraphBaseURL, EnvSlackAPIBaseURL, EnvVKAPIBaseURL, EnvViberAPIBaseURL}
 }

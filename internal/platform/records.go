@@ -159,8 +159,25 @@ type ChannelConnection struct {
 	Name       string            `dynamodbav:"name"`
 	Status     string            `dynamodbav:"status"` // "active", "disabled", "revoked"
 	Secrets    map[string]string `dynamodbav:"secrets"`
-	CreatedAt  time.Time         `dynamodbav:"createdAt"`
+	// Keys are the other ids the channel knows the connection by (ConnKey…): the WhatsApp phone
+	// number id messages are sent from, the Instagram account id of an Instagram connection (whose
+	// ChannelKey is its Facebook page), the app-scoped id of the Meta user who connected a page.
+	Keys      map[string]string `dynamodbav:"keys,omitempty"`
+	CreatedAt time.Time         `dynamodbav:"createdAt"`
 }
+
+// Names of ChannelConnection.Keys.
+const (
+	// ConnKeyPhoneNumberID is a WhatsApp connection's phone number id (Cloud API messages are sent
+	// from it).
+	ConnKeyPhoneNumberID = "phone_number_id"
+	// ConnKeyInstagramAccountID is an Instagram connection's Instagram professional account id.
+	ConnKeyInstagramAccountID = "instagram_account_id"
+	// ConnKeyMetaUserID is the app-scoped id of the Meta user (a page admin) who connected a
+	// Messenger or Instagram connection: Meta's deauthorize callback names them when they remove
+	// the app.
+	ConnKeyMetaUserID = "meta_user_id"
+)
 
 func (ChannelConnection) Category() string { return datamap.ChannelConnection }
 func (c ChannelConnection) KeyVars() map[string]string {

@@ -283,7 +283,7 @@ func (g *gen) bots(ac *acct, created time.Time) []botConns {
 	for _, b := range bots {
 		mb := ManifestBot{ID: b.bot.ID, Name: b.bot.Name}
 		for _, c := range b.conns {
-			mb.Connections = append(mb.Connections, ManifestConnection{ID: c.ID, Channel: c.Channel, ChannelKey: c.ChannelKey, Secrets: c.Secrets})
+			mb.Connections = append(mb.Connections, ManifestConnection{ID: c.ID, Channel: c.Channel, ChannelKey: c.ChannelKey, Secrets: c.Secrets, Keys: c.Keys})
 		}
 		ac.manifest.Bots = append(ac.manifest.Bots, mb)
 	}
@@ -327,7 +327,32 @@ func (g *gen) connection(ac *acct, bot platform.Bot, channel string, k int) plat
 		c.Name = ac.slug + ".slack.com"
 		c.Secrets = map[string]string{"bot_token": "xoxb-" + g.digits(12) + "-" + g.digits(13) + "-" + g.str(alnum, 24)}
 	}
+	c.Keys = connectionKeys(c)
 	return c
+}
+
+// connectionKeys gives a connection the other ids its channel knows it by. They are derived from
+// the connection id rather than drawn from the generator, so that adding them changed nothing else
+// the seed makes.
+func connectionKeys(c platform.ChannelConnection) map[string]string {
+	digits := func(label string, n int) string {
+		sum := sha256.Sum256([]byte(label + "\x00" + c.ID))
+		var b strings.Builder
+		for i := 0; b.Len() < n; i++ {
+			b.WriteByte('0' + sum[i%len(sum)]%10)
+		}
+		return b.String()
+	}
+	switch c.Channel {
+	case platform.ChannelWhatsApp:
+		return map[string]string{platform.ConnKeyPhoneNumberID: "1" + digits("phone_number_id", 14)}
+	case platform.ChannelMessenger:
+		return map[string]string{platform.ConnKeyMetaUserID: "1" + digits("meta_user_id", 15)}
+	case platform.ChannelInstagram:
+		return map[string]string{platform.ConnKeyInstagramAccountID: "178414" + digits("instagram_account_id", 11),
+			platform.ConnKeyMetaUserID: "1" + digits("meta_user_id", 15)}
+	}
+	return nil
 }
 
 func (g *gen) members(ac *acct, created time.Time, domain string, bots []botConns) {

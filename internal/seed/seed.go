@@ -147,6 +147,8 @@ type ManifestConnection struct {
 	Channel    string            `json:"channel"`
 	ChannelKey string            `json:"channelKey"`
 	Secrets    map[string]string `json:"secrets"`
+	// Keys are the connection's other channel ids (platform.ConnKey…), when it has any.
+	Keys map[string]string `json:"keys,omitempty"`
 }
 
 // ManifestEndUser is an end user with the ids channels know them by (channel → external id).

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lethe-dev/lethe/internal/chanapi"
 	"log/slog"
 	"os"
 	"time"
@@ -261,6 +262,15 @@ func (g *Graph) Tasks() *workflow.Tasks {
 // for only by the functions that sign them (the final mail) and the API that checks them.
 func (g *Graph) ActLinks() evidence.ActLinks {
 	return evidence.ActLinks{Secret: []byte(g.Need(config.EnvActLinkSecret).ActLinkSecret)}
+}
+
+// ChannelAPI speaks to the messaging channels' own APIs (internal/chanapi) at the configured base
+// URLs: asked for only by the functions that check connections or send one-time codes.
+func (g *Graph) ChannelAPI() chanapi.Client {
+	c := g.Need(config.EnvTelegramAPIBaseURL, config.EnvMetaGraphBaseURL, config.EnvSlackAPIBaseURL,
+		config.EnvVKAPIBaseURL, config.EnvViberAPIBaseURL)
+	return chanapi.New(chanapi.Endpoints{Telegram: c.TelegramAPIBaseURL, MetaGraph: c.MetaGraphBaseURL,
+		Slack: c.SlackAPIBaseURL, VK: c.VKAPIBaseURL, Viber: c.ViberAPIBaseURL}, nil)
 }
 
 // FinalMailTasks are the workflow tasks of a function that sends the final mail with the act
