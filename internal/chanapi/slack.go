@@ -71,7 +71,7 @@ func (c *Clients) slackCheck(ctx context.Context, token string) (Result, error) 
 			return Result{Verdict: Revoked, StatusCode: a.status, Code: s.Error}, nil
 		}
 	}
-	return Result{}, slackError(cl, a, s, isSlack && a.status == http.StatusOK)
+	return Result{}, slackError(cl, a, s, isSlack)
 }
 
 // slackSend posts the code to the member's id: chat.postMessage opens (or finds) the bot's DM with
@@ -92,5 +92,5 @@ func (c *Clients) slackSend(ctx context.Context, s send) error {
 			return refused(platform.ChannelSlack, sa.Error)
 		}
 	}
-	return slackError(cl, a, sa, isSlack && a.status == http.StatusOK)
+	return slackError(cl, a, sa, isSlack)
 }
