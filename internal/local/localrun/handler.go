@@ -35,8 +35,9 @@ func (s *System) Handler() http.Handler {
 	mux.HandleFunc("GET /_local/executions", s.executions)
 	mux.HandleFunc("POST /_local/sweeps/{name}", s.runSweep)
 	mux.HandleFunc("GET /_local/sweeps", s.listSweeps)
-	mux.HandleFunc("GET "+localTelegramPath+"/{bot}/getMe", s.telegram.getMe)
-	mux.HandleFunc("POST "+localTelegramPath+"/revoke", s.revokeTelegram)
+	s.channels.Register(mux, localChannelsPath)
+	mux.HandleFunc("POST /_local/channels/{connectionId}/revoke", s.revokeConnection)
+	mux.HandleFunc("GET /_local/channels/{connectionId}/messages", s.connectionMessages)
 	mux.HandleFunc("/_local/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound,
 			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))

@@ -24,6 +24,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/intake"
+	"github.com/lethe-dev/lethe/internal/local/chanstand"
 	"github.com/lethe-dev/lethe/internal/local/localauth"
 	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/local/localflow"
@@ -101,7 +102,7 @@ type System struct {
 	// Workflows are the deletion state machines on the local engine, and the services they call.
 	Workflows *localflow.Stack
 
-	telegram *localTelegram
+	channels *chanstand.StandIn
 	sched    scheduler
 }
 
@@ -158,7 +159,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	}()
 
 	sys := &System{APIURL: apiURL, Stack: stack, Config: cfg, Env: env, Tables: map[string]string{}, Buckets: map[string]string{},
-		telegram: &localTelegram{revoked: map[string]bool{}}}
+		channels: chanstand.New(nil)}
 	if err := sys.createResources(ctx, tpl, tenv); err != nil {
 		return err
 	}
@@ -217,10 +218,13 @@ func configure(tpl *samtemplate.Template, apiURL string) (samtemplate.Env, map[s
 	if err != nil {
 		return tenv, nil, config.Config{}, err
 	}
-	// The token sweep talks to the local stand-in for Telegram's Bot API unless told otherwise (a
-	// value this function set on an earlier run in the process is not "told otherwise").
-	if v := os.Getenv(config.EnvTelegramAPIBaseURL); v == "" || strings.HasSuffix(v, localTelegramPath) {
-		env[config.EnvTelegramAPIBaseURL] = apiURL + localTelegramPath
+	// The sweeps and the one-time codes talk to the local stand-ins for the channels' APIs unless
+	// told otherwise (a value this function set on an earlier run in the process is not "told
+	// otherwise").
+	for name, path := range channelBaseURLs {
+		if v := os.Getenv(name); v == "" || strings.HasSuffix(v, localChannelsPath+path) {
+			env[name] = apiURL + localChannelsPath + path
+		}
 	}
 	// The console offers the demo identities' one-click sign-in: only here, never in AWS.
 	env[config.EnvConsoleDemoSignIn] = "/_local/demo"
@@ -308,8 +312,8 @@ func (sys *System) printReady(out io.Writer) {
 	apiURL, stack := sys.APIURL, sys.Stack
 	fmt.Fprintf(out, "\n  web console        %s/console  (sign in with one click as any demo identity)\n", apiURL)
 	fmt.Fprintf(out, "  mail to %s  smtp://%s\n", sys.Config.InfoAddress, sys.SMTPAddr)
-	fmt.Fprintf(out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{telegram,sla,retention,retention-continue,ttl}\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
-		apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
+	fmt.Fprintf(out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{telegram,sla,retention,retention-continue,ttl}\n  chats (codes sent) GET %s/_local/channels/{connectionId}/messages\n  revoke a channel   POST %s/_local/channels/{connectionId}/revoke\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
+		apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
 	fmt.Fprintf(out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)
 }
 

@@ -281,7 +281,7 @@ func TestLocalRunWorkflowsAndClock(t *testing.T) {
 		t.Fatalf("sweep with no token revoked: %d %+v", code, rep)
 	}
 	var revoked map[string]string
-	if code := postJSON(t, sys.APIURL+"/_local/telegram/revoke", `{"connectionId":"`+conn+`"}`, &revoked); code != 200 {
+	if code := postJSON(t, sys.APIURL+"/_local/channels/"+conn+"/revoke", ``, &revoked); code != 200 || revoked["channel"] != platform.ChannelTelegram {
 		t.Fatalf("revoke: %d %v", code, revoked)
 	}
 	if code := postJSON(t, sys.APIURL+"/_local/sweeps/telegram", ``, &rep); code != 200 || rep.Revoked != 1 || rep.Requested != 1 {
