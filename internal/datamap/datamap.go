@@ -131,6 +131,7 @@ const (
 	TeamMember        = "team_member"
 	Bot               = "bot"
 	ChannelConnection = "channel_connection"
+	ConnectionKey     = "connection_key"
 	APIToken          = "api_token"
 	Webhook           = "webhook"
 	Integration       = "integration"
@@ -201,6 +202,16 @@ var Categories = []Category{
 			Indexes: []IndexKey{
 				{Name: "GSI1", PK: "CHKEY#{channel}#{channelKey}", SK: "{connection}"},
 				{Name: "GSI2", PK: "A#{account}#CONN", SK: "{bot}#{connection}"}}},
+		Scopes:    []Scope{ScopeAccount, ScopeBot, ScopeConnection},
+		Retention: Retention{Kind: AccountLifetime}},
+	// The other ids a channel knows a connection by (platform.ConnKey…: an Instagram account id, the
+	// app-scoped id of the page admin who connected it, a WhatsApp phone number id), one item each in
+	// the connection's own partition, so that what a channel's callback names finds the connection
+	// (GSI1, the same index as the connection's own channel key) and goes with it: every scope that
+	// destroys the connection destroys its keys.
+	{Name: ConnectionKey, Title: "Channel connections' other channel ids (Instagram account id, connecting page admin's Meta id, phone number id)", Owner: OwnerAccount, Personal: true,
+		Location: Location{Table: PlatformTable, PK: "C#{connection}", SK: "KEY#{kind}#{value}",
+			Indexes: []IndexKey{{Name: "GSI1", PK: "CHKEY#{kind}#{value}", SK: "{connection}"}}},
 		Scopes:    []Scope{ScopeAccount, ScopeBot, ScopeConnection},
 		Retention: Retention{Kind: AccountLifetime}},
 	account(APIToken, "API tokens", "APITOKEN#{token}"),

@@ -15,7 +15,7 @@ func TestDataMapIsConsistent(t *testing.T) {
 // Every category SPEC §2 names must be in the data map, with the owner the spec gives it.
 func TestEveryCategoryOfTheSpecIsMapped(t *testing.T) {
 	want := map[string]Owner{
-		AccountProfile: OwnerAccount, TeamMember: OwnerAccount, Bot: OwnerAccount, ChannelConnection: OwnerAccount,
+		AccountProfile: OwnerAccount, TeamMember: OwnerAccount, Bot: OwnerAccount, ChannelConnection: OwnerAccount, ConnectionKey: OwnerAccount,
 		APIToken: OwnerAccount, Webhook: OwnerAccount, Integration: OwnerAccount, Template: OwnerAccount,
 		Tag: OwnerAccount, AccountFile: OwnerAccount, ActivityLog: OwnerAccount,
 		EndUserProfile: OwnerEndUser, ChannelIdentity: OwnerEndUser, NameToken: OwnerEndUser,

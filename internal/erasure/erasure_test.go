@@ -166,6 +166,17 @@ func TestEveryScopeDeletesExactly(t *testing.T) {
 			a := w.manifest.Accounts[0]
 			return platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: a.ID, ConnectionID: a.Bots[0].Connections[0].ID}
 		},
+		"instagram connection": func(w *world) platform.ScopeRef {
+			a := w.manifest.Accounts[1]
+			for _, b := range a.Bots {
+				for _, c := range b.Connections {
+					if c.Channel == platform.ChannelInstagram {
+						return platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: a.ID, ConnectionID: c.ID}
+					}
+				}
+			}
+			return platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: a.ID}
+		},
 		"privacy filter, all bots, last 7 days": func(w *world) platform.ScopeRef {
 			return platform.ScopeRef{Kind: datamap.ScopeEndUserFilter, AccountID: w.manifest.Accounts[0].ID, From: now.AddDate(0, 0, -7), To: now}
 		},
@@ -207,6 +218,18 @@ func TestEveryScopeDeletesExactly(t *testing.T) {
 			goneItems, goneObjects := w.expectGone(t, ref, nil)
 			if len(goneItems) == 0 && !strings.HasPrefix(name, "another") {
 				t.Fatal("the oracle expects nothing: the scope is not exercised")
+			}
+			if name == "account" || name == "bot" || name == "instagram connection" {
+				// A connection's key items go with it: the scope must reach some for the diff to show it.
+				keys := 0
+				for _, cat := range goneItems {
+					if cat == datamap.ConnectionKey {
+						keys++
+					}
+				}
+				if keys == 0 {
+					t.Fatal("the oracle expects no connection key item: their deletion is not exercised")
+				}
 			}
 			cp := w.run(t, w.engine, ref, erasure.Budget{Items: 40})
 			after := w.snapshot(t)

@@ -32,6 +32,10 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 			{"held", guardHeld("", "")},
 			{"consents", withdrawConsents},
 			{"end users", users(accountBots, botEndUsers)},
+			{"connection keys", connectionKeys(func(*slice) (platform.QuerySpec, bool) {
+				pk, ok := partition(datamap.ChannelConnection, "GSI2", map[string]string{"account": acc})
+				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: pk}, ok
+			}, skipHeldConnections)},
 			{"connections", keys(func(*slice) (platform.QuerySpec, bool) {
 				pk, ok := partition(datamap.ChannelConnection, "GSI2", map[string]string{"account": acc})
 				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: pk}, ok
@@ -59,6 +63,10 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 		return []stage{
 			{"held", guardHeld(ref.BotID, "")},
 			{"end users", users(oneBot, botEndUsers)},
+			{"connection keys", connectionKeys(func(*slice) (platform.QuerySpec, bool) {
+				pk, ok := partition(datamap.ChannelConnection, "GSI2", map[string]string{"account": acc})
+				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: pk, SKPrefix: ref.BotID + "#"}, ok && ref.BotID != ""
+			}, skipHeldConnections)},
 			{"connections", keys(func(*slice) (platform.QuerySpec, bool) {
 				pk, ok := partition(datamap.ChannelConnection, "GSI2", map[string]string{"account": acc})
 				return platform.QuerySpec{Logical: datamap.PlatformTable, Index: "GSI2", PK: pk, SKPrefix: ref.BotID + "#"}, ok && ref.BotID != ""
@@ -85,6 +93,16 @@ func (e *Engine) plan(ref platform.ScopeRef) ([]stage, error) {
 		return []stage{
 			{"held", guardConnectionHeld},
 			{"end users", users(oneConnection, connectionEndUsers)},
+			{"connection keys", keys(func(*slice) (platform.QuerySpec, bool) {
+				q, ok := keysOfConnection(ref.ConnectionID)
+				return q, ok
+			}, func(ctx context.Context, s *slice, it map[string]types.AttributeValue) (bool, error) {
+				if platform.AttrString(it["accountId"]) != acc {
+					return false, nil // another account's connection: not this scope's
+				}
+				p, err := s.pathsToHeld(ctx, acc)
+				return !p.conns[ref.ConnectionID], err // kept with the connection held end users hang from
+			})},
 			{"connection", item(func(ctx context.Context, s *slice) (string, platform.Key, bool, error) {
 				it, ok, err := s.getItem(ctx, datamap.ChannelConnection, map[string]string{"connection": ref.ConnectionID})
 				if err != nil || !ok {
@@ -218,6 +236,62 @@ func keys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Conte
 				return false, err
 			}
 			if err := s.send(ctx, cat, s.keyOfItem(q.Logical, it), &wg, it); err != nil {
+				return false, err
+			}
+		}
+		if err := wait(ctx, &wg); err != nil {
+			return false, err
+		}
+		s.cp.Cursor = platform.PositionStrings(next)
+		return next == nil, nil
+	}
+}
+
+// keysOfConnection is the query of a connection's key items (its other channel ids), in its own
+// partition; ok is false without a connection id.
+func keysOfConnection(connectionID string) (platform.QuerySpec, bool) {
+	pk, ok := partition(datamap.ConnectionKey, "", map[string]string{"connection": connectionID})
+	return platform.QuerySpec{Logical: datamap.PlatformTable, PK: pk, SKPrefix: datamap.MustLookup(datamap.ConnectionKey).SKPrefix()}, ok
+}
+
+// connectionKeys deletes the key items of the connections a query lists (those keep lets go), one
+// page of connections per step. It runs before the connections' own stage: the connections are
+// how their keys are found, so a deletion cut short between the two can still find them.
+func connectionKeys(query func(*slice) (platform.QuerySpec, bool), keep func(context.Context, *slice, map[string]types.AttributeValue) (bool, error)) func(context.Context, *slice) (bool, error) {
+	return func(ctx context.Context, s *slice) (bool, error) {
+		q, ok := query(s)
+		if !ok {
+			return true, nil
+		}
+		q.Limit = s.e.opts.PageSize
+		q.Start = platform.PositionFrom(s.cp.Cursor)
+		q.IncludeExpired, q.Projection = true, keyAttrs
+		conns, next, err := s.e.store.QueryItems(ctx, q)
+		if err != nil {
+			return false, err
+		}
+		var wg sync.WaitGroup
+		for _, c := range conns {
+			del, err := keep(ctx, s, c)
+			if err != nil {
+				return false, err
+			}
+			if !del {
+				continue
+			}
+			kq, ok := keysOfConnection(platform.AttrString(c["connectionId"]))
+			if !ok {
+				continue
+			}
+			kq.IncludeExpired = true
+			err = s.e.store.EachItem(ctx, kq, func(it map[string]types.AttributeValue) error {
+				cat := platform.AttrString(it[platform.AttrCategory])
+				if err := assertDeletable(cat); err != nil {
+					return err
+				}
+				return s.send(ctx, cat, s.keyOfItem(kq.Logical, it), &wg, it)
+			})
+			if err != nil {
 				return false, err
 			}
 		}

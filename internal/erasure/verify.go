@@ -68,13 +68,13 @@ func (e *Engine) itemHeld(ctx context.Context, s *slice, t platform.Target) (boo
 		return false, err
 	}
 	acc, bot, eu := platform.AttrString(out.Item["accountId"]), platform.AttrString(out.Item["botId"]), platform.AttrString(out.Item["endUserId"])
-	if t.Category == datamap.Bot || t.Category == datamap.ChannelConnection {
+	if t.Category == datamap.Bot || t.Category == datamap.ChannelConnection || t.Category == datamap.ConnectionKey {
 		// Kept while they lead to held data, as the deletion keeps them.
 		p, err := s.pathsToHeld(ctx, acc)
 		if err != nil {
 			return false, err
 		}
-		if t.Category == datamap.Bot && p.bots[bot] || t.Category == datamap.ChannelConnection && p.conns[platform.AttrString(out.Item["connectionId"])] {
+		if t.Category == datamap.Bot && p.bots[bot] || (t.Category == datamap.ChannelConnection || t.Category == datamap.ConnectionKey) && p.conns[platform.AttrString(out.Item["connectionId"])] {
 			return true, nil
 		}
 		eu = ""

@@ -37,6 +37,7 @@ var categoryTitles = map[string]wording{
 	datamap.TeamMember:        {"Члены команды и их роли", "Team members and their roles"},
 	datamap.Bot:               {"Подключённые боты", "Connected bots"},
 	datamap.ChannelConnection: {"Подключения каналов связи с их токенами, API-ключами и секретами подписи", "Channel connections with their tokens, API keys and signing secrets"},
+	datamap.ConnectionKey:     {"Другие идентификаторы подключений в каналах связи (идентификатор аккаунта Instagram, идентификатор Meta подключившего страницу администратора, идентификатор номера телефона)", "Channel connections' other channel IDs (Instagram account ID, Meta ID of the page admin who connected it, phone number ID)"},
 	datamap.APIToken:          {"API-токены", "API tokens"},
 	datamap.Webhook:           {"Исходящие веб-хуки", "Outgoing webhooks"},
 	datamap.Integration:       {"Настройки интеграций", "Integration settings"},

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -188,6 +189,72 @@ func (s *Store) ConnectionsByChannelKey(ctx context.Context, channel, channelKey
 		return nil, err
 	}
 	return queryAll[ChannelConnection](ctx, s, QuerySpec{Logical: datamap.PlatformTable, Index: ix.Name, PK: pk})
+}
+
+// ConnectionsByInstagramAccount finds the Instagram connections of an Instagram professional
+// account id (ConnKeyInstagramAccountID).
+func (s *Store) ConnectionsByInstagramAccount(ctx context.Context, igID string) ([]ChannelConnection, error) {
+	return s.connectionsByKey(ctx, ConnKeyInstagramAccountID, igID)
+}
+
+// ConnectionsByMetaUser finds the connections a Meta user connected (ConnKeyMetaUserID, their
+// app-scoped id): the pages whose admin removing the app Meta's deauthorize callback reports.
+func (s *Store) ConnectionsByMetaUser(ctx context.Context, asid string) ([]ChannelConnection, error) {
+	return s.connectionsByKey(ctx, ConnKeyMetaUserID, asid)
+}
+
+// PageConnections finds every Messenger and Instagram connection of a Facebook page (their
+// ChannelKey is the page id), on any bot of any account.
+func (s *Store) PageConnections(ctx context.Context, pageID string) ([]ChannelConnection, error) {
+	if pageID == "" {
+		return nil, nil
+	}
+	var all []ChannelConnection
+	for _, ch := range []string{ChannelMessenger, ChannelInstagram} {
+		cs, err := s.ConnectionsByChannelKey(ctx, ch, pageID)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, cs...)
+	}
+	return all, nil
+}
+
+// connectionsByKey finds the connections whose Keys hold kind=value, through their key items
+// (GSI1). The connection itself has the last word: one whose Keys no longer hold the value (a key
+// item a rewrite has not yet dropped) is not returned. An empty value finds nothing.
+func (s *Store) connectionsByKey(ctx context.Context, kind, value string) ([]ChannelConnection, error) {
+	if kind == "" || value == "" {
+		return nil, nil
+	}
+	ix := loc(datamap.ConnectionKey).Indexes[0]
+	pk, err := keyOf(ix.PK, map[string]string{"kind": kind, "value": value})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := queryAll[ConnectionKey](ctx, s, QuerySpec{Logical: datamap.PlatformTable, Index: ix.Name, PK: pk})
+	if err != nil {
+		return nil, err
+	}
+	var out []ChannelConnection
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k.ConnectionID] {
+			continue
+		}
+		seen[k.ConnectionID] = true
+		c, err := s.Connection(ctx, k.ConnectionID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.Keys[kind] == value {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // EndUser reads an end-user profile by id.

@@ -13,6 +13,7 @@
 package platform
 
 import (
+	"sort"
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
@@ -185,6 +186,39 @@ func (c ChannelConnection) KeyVars() map[string]string {
 		"channel": c.Channel, "channelKey": c.ChannelKey}
 }
 func (ChannelConnection) RetentionAnchor() time.Time { return time.Time{} }
+
+// KeyRecords are the connection's Keys as the items that find it by them, in a fixed order (by
+// kind). They are derived from the connection alone, so whoever writes a connection writes the same
+// items: Store.Put does, and the seed emits them right after the connection.
+func (c ChannelConnection) KeyRecords() []ConnectionKey {
+	out := make([]ConnectionKey, 0, len(c.Keys))
+	for kind, value := range c.Keys {
+		if kind == "" || value == "" {
+			continue // a key with a hole would name a wrong partition
+		}
+		out = append(out, ConnectionKey{AccountID: c.AccountID, BotID: c.BotID, ConnectionID: c.ID, Kind: kind, Value: value})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return out
+}
+
+// ConnectionKey is one of a connection's other channel ids (ChannelConnection.Keys) stored as an
+// item of its own, in the connection's partition: how a callback that names a page admin or an
+// Instagram account finds the connection. A reader trusts the connection, not this item: a
+// connection is found by a key only while its own Keys still hold it.
+type ConnectionKey struct {
+	AccountID    string `dynamodbav:"accountId"`
+	BotID        string `dynamodbav:"botId"`
+	ConnectionID string `dynamodbav:"connectionId"`
+	Kind         string `dynamodbav:"kind"`
+	Value        string `dynamodbav:"value"`
+}
+
+func (ConnectionKey) Category() string { return datamap.ConnectionKey }
+func (k ConnectionKey) KeyVars() map[string]string {
+	return map[string]string{"account": k.AccountID, "bot": k.BotID, "connection": k.ConnectionID, "kind": k.Kind, "value": k.Value}
+}
+func (ConnectionKey) RetentionAnchor() time.Time { return time.Time{} }
 
 // APIToken is a token for the platform's public API; only its hash is stored.
 type APIToken struct {

@@ -175,7 +175,25 @@ func (w walker) connections(ctx context.Context, accountID, botID string) error 
 	if botID != "" {
 		q.SKPrefix = botID + "#"
 	}
-	return w.each(ctx, q, w.item)
+	return w.each(ctx, q, func(c map[string]types.AttributeValue) error {
+		if err := w.item(c); err != nil {
+			return err
+		}
+		return w.connectionKeys(ctx, AttrString(c["connectionId"]))
+	})
+}
+
+// connectionKeys walks the key items in a connection's partition (its other channel ids).
+func (w walker) connectionKeys(ctx context.Context, connectionID string) error {
+	if connectionID == "" {
+		return nil
+	}
+	c := datamap.MustLookup(datamap.ConnectionKey)
+	pk, err := c.Partition("", map[string]string{"connection": connectionID})
+	if err != nil {
+		return err
+	}
+	return w.each(ctx, QuerySpec{PK: pk, SKPrefix: c.SKPrefix()}, w.item)
 }
 
 func (w walker) connection(ctx context.Context, accountID, connectionID string) error {
@@ -184,6 +202,9 @@ func (w walker) connection(ctx context.Context, accountID, connectionID string) 
 		return err
 	}
 	if err := w.item(c); err != nil {
+		return err
+	}
+	if err := w.connectionKeys(ctx, connectionID); err != nil {
 		return err
 	}
 	return w.each(ctx, QuerySpec{Index: "GSI2", PK: "CONNU#" + connectionID}, func(u map[string]types.AttributeValue) error {

@@ -174,15 +174,83 @@ func Decode[T any](item map[string]types.AttributeValue) (T, error) {
 	return v, err
 }
 
-// Put writes one record.
+// Put writes one record. A channel connection is written with its key items (KeyRecords): those
+// it has are written first, then the connection, then those it no longer has are deleted, so that
+// no writer of a connection can leave the items that find it by its other channel ids saying other
+// than the connection does (and a reader that meets a stale one in between checks the connection).
 func (s *Store) Put(ctx context.Context, r Record) error {
 	item, err := Encode(r, s.policy)
 	if err != nil {
 		return err
 	}
+	conn, isConn := r.(ChannelConnection)
+	if isConn {
+		if err := s.putConnectionKeys(ctx, conn); err != nil {
+			return err
+		}
+	}
 	table := s.tableOf(r)
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
 		return fmt.Errorf("put %s: %w", r.Category(), err)
+	}
+	if isConn {
+		return s.dropStaleConnectionKeys(ctx, conn)
+	}
+	return nil
+}
+
+// putConnectionKeys writes the key items of a connection.
+func (s *Store) putConnectionKeys(ctx context.Context, c ChannelConnection) error {
+	var reqs []bulkwrite.Request
+	for _, k := range c.KeyRecords() {
+		req, err := s.PutRequest(k)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, req)
+	}
+	if len(reqs) == 0 {
+		return nil
+	}
+	w := bulkwrite.Writer{DB: s.db}
+	if _, err := w.WriteAll(ctx, reqs); err != nil {
+		return fmt.Errorf("put %s: %w", datamap.ConnectionKey, err)
+	}
+	return nil
+}
+
+// dropStaleConnectionKeys deletes the key items of a connection's partition that its Keys no
+// longer hold.
+func (s *Store) dropStaleConnectionKeys(ctx context.Context, c ChannelConnection) error {
+	keep := map[Key]bool{}
+	for _, k := range c.KeyRecords() {
+		key, err := s.KeyOf(k)
+		if err != nil {
+			return err
+		}
+		keep[key] = true
+	}
+	cat := datamap.MustLookup(datamap.ConnectionKey)
+	pk, err := cat.Partition("", map[string]string{"connection": c.ID})
+	if err != nil {
+		return fmt.Errorf("%s: %w", cat.Name, err)
+	}
+	table := s.tables[cat.Location.Table]
+	var reqs []bulkwrite.Request
+	err = s.EachItem(ctx, QuerySpec{Logical: cat.Location.Table, PK: pk, SKPrefix: cat.SKPrefix(), IncludeExpired: true},
+		func(it map[string]types.AttributeValue) error {
+			key := Key{Table: table, PK: AttrString(it[AttrPK]), SK: AttrString(it[AttrSK])}
+			if !keep[key] {
+				reqs = append(reqs, bulkwrite.Request{Table: table, Write: types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key.Attributes()}}})
+			}
+			return nil
+		})
+	if err != nil || len(reqs) == 0 {
+		return err
+	}
+	w := bulkwrite.Writer{DB: s.db}
+	if _, err := w.WriteAll(ctx, reqs); err != nil {
+		return fmt.Errorf("delete stale %s: %w", datamap.ConnectionKey, err)
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func (o *Oracle) reaches(ref platform.ScopeRef, r platform.Record, held Holds) b
 	if held != nil {
 		bot := v["bot"]
 		switch {
-		case r.Category() != datamap.Bot && r.Category() != datamap.ChannelConnection && hasEU:
+		case r.Category() != datamap.Bot && !connectionItem(r) && hasEU:
 			if held(eu.AccountID, eu.BotID, eu.ID) {
 				return false
 			}
@@ -84,7 +84,7 @@ func (o *Oracle) reaches(ref platform.ScopeRef, r platform.Record, held Holds) b
 			// which the deletion finishes once the hold is released.
 			for _, u := range o.endUsers {
 				if held(u.AccountID, u.BotID, u.ID) && u.AccountID == v["account"] &&
-					(r.Category() == datamap.Bot && u.BotID == bot || r.Category() == datamap.ChannelConnection && u.ConnectionID == v["connection"]) {
+					(r.Category() == datamap.Bot && u.BotID == bot || connectionItem(r) && u.ConnectionID == v["connection"]) {
 					return false
 				}
 			}
@@ -96,7 +96,7 @@ func (o *Oracle) reaches(ref platform.ScopeRef, r platform.Record, held Holds) b
 	case datamap.ScopeBot:
 		return v["account"] == ref.AccountID && v["bot"] == ref.BotID
 	case datamap.ScopeConnection:
-		if r.Category() == datamap.ChannelConnection {
+		if connectionItem(r) {
 			return v["connection"] == ref.ConnectionID && v["account"] == ref.AccountID
 		}
 		return hasEU && eu.ConnectionID == ref.ConnectionID && eu.AccountID == ref.AccountID
@@ -126,6 +126,12 @@ func (o *Oracle) reaches(ref platform.ScopeRef, r platform.Record, held Holds) b
 		}
 	}
 	return false
+}
+
+// connectionItem reports whether r is a connection or one of its key items: both go with the
+// connection and are kept with it.
+func connectionItem(r platform.Record) bool {
+	return r.Category() == datamap.ChannelConnection || r.Category() == datamap.ConnectionKey
 }
 
 // Objects returns which of the given object keys the scope must delete.

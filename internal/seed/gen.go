@@ -279,6 +279,9 @@ func (g *gen) bots(ac *acct, created time.Time) []botConns {
 		c := g.connection(ac, b.bot, order[j%len(order)], j)
 		b.conns = append(b.conns, c)
 		g.put(c)
+		for _, k := range c.KeyRecords() {
+			g.put(k) // what Store.Put writes with a connection, streamed as records of their own
+		}
 	}
 	for _, b := range bots {
 		mb := ManifestBot{ID: b.bot.ID, Name: b.bot.Name}

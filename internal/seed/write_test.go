@@ -64,6 +64,16 @@ func TestWriteDemoIntoLocalStack(t *testing.T) {
 		conns, err := store.Connections(ctx, a.ID, "")
 		check(t, err)
 		got[datamap.ChannelConnection] += int64(len(conns))
+		for _, c := range conns {
+			check(t, platform.EachOf(ctx, store, datamap.ConnectionKey, map[string]string{"connection": c.ID}, "",
+				func(k platform.ConnectionKey) error {
+					if c.Keys[k.Kind] != k.Value {
+						t.Errorf("connection %s: a key item %s the connection does not have", c.ID, k.Kind)
+					}
+					got[datamap.ConnectionKey]++
+					return nil
+				}))
+		}
 		var q platform.QuerySpec
 		for {
 			page, err := store.ActivityLogs(ctx, a.ID, time.Time{}, time.Time{}, q)
@@ -81,7 +91,7 @@ func TestWriteDemoIntoLocalStack(t *testing.T) {
 		}
 	}
 	for _, c := range []string{datamap.AccountProfile, datamap.TeamMember, datamap.Consent, datamap.Payment,
-		datamap.ChannelConnection, datamap.ActivityLog, datamap.Bot, datamap.EndUserProfile, datamap.Conversation,
+		datamap.ChannelConnection, datamap.ConnectionKey, datamap.ActivityLog, datamap.Bot, datamap.EndUserProfile, datamap.Conversation,
 		datamap.Message, datamap.InboxMessage, datamap.EndUserFile} {
 		if got[c] != m.Counts[c] || got[c] == 0 {
 			t.Errorf("%s: read back %d, generated %d", c, got[c], m.Counts[c])

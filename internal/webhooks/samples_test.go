@@ -3,6 +3,7 @@ package webhooks_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -44,8 +45,12 @@ func (w *world) samples() []sample {
 	_, vkUser := w.blockedUser(vk)
 	_, vbUser := w.blockedUser(vb)
 
+	_, ig := w.connection(platform.ChannelInstagram)
+
 	sr := signedRequest(meta, map[string]any{"algorithm": "HMAC-SHA256", "issued_at": now.Unix(), "user_id": w.man.MetaASIDShared}, false)
 	form := metaForm(sr)
+	// The admin who connected a page removes the app: Meta's deauthorize callback names them.
+	adminForm := metaForm(signedRequest(meta, map[string]any{"algorithm": "HMAC-SHA256", "issued_at": now.Unix(), "user_id": ig.Keys[platform.ConnKeyMetaUserID]}, false))
 	code := w.sys.Webhooks.ConfirmationCode(sr)
 	waBody := `{"object":"whatsapp_business_account","entry":[{"id":"` + wa.ChannelKey + `","time":` + strconv.FormatInt(now.Unix(), 10) +
 		`,"changes":[{"field":"account_update","value":{"event":"PARTNER_APP_UNINSTALLED"}}]}]}`
@@ -67,6 +72,8 @@ func (w *world) samples() []sample {
 			map[string]string{"accept": "application/json"}), "confirmationCode", code)},
 		{"meta-deauthorize.json", 200, gatewayEvent("POST /webhooks/meta/deauthorize", "/webhooks/meta/deauthorize",
 			b64(form), true, map[string]string{"content-type": formType})},
+		{"meta-deauthorize-page-admin.json", 200, gatewayEvent("POST /webhooks/meta/deauthorize", "/webhooks/meta/deauthorize",
+			b64(adminForm), true, map[string]string{"content-type": formType})},
 		{"whatsapp-handshake.json", 200, withQuery(gatewayEvent("GET /webhooks/whatsapp", "/webhooks/whatsapp", "", false, map[string]string{}),
 			url.Values{"hub.mode": {"subscribe"}, "hub.challenge": {"1158201444"}, "hub.verify_token": {w.cfg[config.EnvWhatsAppVerifyToken]}})},
 		{"whatsapp-account-update.json", 200, gatewayEvent("POST /webhooks/whatsapp", "/webhooks/whatsapp", waBody, false,
@@ -148,10 +155,15 @@ func TestSampleEvents(t *testing.T) {
 		if err != nil || resp.StatusCode != s.status {
 			t.Errorf("%s: %d %s %v", s.file, resp.StatusCode, resp.Body, err)
 		}
-		if strings.HasPrefix(s.file, "meta-data-deletion") {
+		if strings.HasPrefix(s.file, "meta-data-deletion") || s.file == "meta-deauthorize-page-admin.json" {
 			if err := w.eng.Settle(w.ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
+	}
+	// The page admin's sample took their page from the app: its Instagram connection is wiped.
+	_, ig := w.connection(platform.ChannelInstagram)
+	if _, err := w.sys.Store.Connection(w.ctx, ig.ID); !errors.Is(err, platform.ErrNotFound) {
+		t.Errorf("meta-deauthorize-page-admin.json: the page's Instagram connection %s is still there (%v)", ig.ID, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -88,36 +89,95 @@ func (s *Service) metaDataDeletion(ctx context.Context, c *call) (answer, error)
 }
 
 // metaDeauthorize: a person removed the app. It is recorded on their end users (blocked), and
-// accounts that enable it wipe those end users' data.
+// accounts that enable it wipe those end users' data. When the person is a page admin who connected
+// a page (or the id is an Instagram account's), the app has lost that page: every Messenger and
+// Instagram connection of the page is wiped, as a channel's revocation is.
 func (s *Service) metaDeauthorize(ctx context.Context, c *call) (answer, error) {
 	signed, sr, err := s.signedRequest(c)
 	if err != nil {
 		return errAnswer(err), nil
 	}
 	return s.once(ctx, "meta", "deauthorize:"+bodyHash([]byte(signed)), answer{status: http.StatusOK}, func(d delivery) error {
-		idents, err := s.Store.IdentitiesOf(ctx, platform.IdentityMetaASID, sr.UserID)
+		if err := s.deauthorizeEndUsers(ctx, d, sr.UserID); err != nil {
+			return err
+		}
+		conns, err := s.removedPages(ctx, sr.UserID)
 		if err != nil {
 			return err
 		}
-		wipe := map[string]bool{}
-		for _, id := range idents {
-			acct, err := s.markBlocked(ctx, id)
-			if err != nil {
-				return err
-			}
-			if acct.Settings.WipeOnDeauthorize {
-				wipe[acct.ID] = true
-			}
-		}
-		for acct := range wipe {
-			if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("account#" + acct), Kind: request.KindChannelIdentity,
-				Scope:  platform.ScopeRef{Kind: datamap.ScopeChannelIdentity, AccountID: acct, Channel: platform.IdentityMetaASID, ExternalID: sr.UserID},
-				Source: "webhook:meta", Actor: "webhook:meta-deauthorize"}); err != nil {
+		for _, conn := range conns {
+			if err := s.wipeConnection(ctx, d, conn, "webhook:meta", "webhook:meta-deauthorize"); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// deauthorizeEndUsers marks blocked every end user Meta knows by the app-scoped id, and wipes them in
+// the accounts that enable it.
+func (s *Service) deauthorizeEndUsers(ctx context.Context, d delivery, asid string) error {
+	idents, err := s.Store.IdentitiesOf(ctx, platform.IdentityMetaASID, asid)
+	if err != nil {
+		return err
+	}
+	wipe := map[string]bool{}
+	for _, id := range idents {
+		acct, err := s.markBlocked(ctx, id)
+		if err != nil {
+			return err
+		}
+		if acct.Settings.WipeOnDeauthorize {
+			wipe[acct.ID] = true
+		}
+	}
+	for acct := range wipe {
+		if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("account#" + acct), Kind: request.KindChannelIdentity,
+			Scope:  platform.ScopeRef{Kind: datamap.ScopeChannelIdentity, AccountID: acct, Channel: platform.IdentityMetaASID, ExternalID: asid},
+			Source: "webhook:meta", Actor: "webhook:meta-deauthorize"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removedPages is what a deauthorize for id takes away: the Messenger and Instagram connections id
+// connected as a page admin or is the Instagram account of, and every other Messenger and Instagram
+// connection of their pages (on any bot or account: the page's token went for all of them). Each
+// connection once, in id order.
+func (s *Service) removedPages(ctx context.Context, id string) ([]platform.ChannelConnection, error) {
+	byAdmin, err := s.Store.ConnectionsByMetaUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	byIG, err := s.Store.ConnectionsByInstagramAccount(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	found := map[string]platform.ChannelConnection{}
+	pages := map[string]bool{}
+	for _, c := range append(byAdmin, byIG...) {
+		if c.Channel != platform.ChannelMessenger && c.Channel != platform.ChannelInstagram {
+			continue // not a page's connection
+		}
+		found[c.ID] = c
+		pages[c.ChannelKey] = true
+	}
+	for page := range pages {
+		cs, err := s.Store.PageConnections(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			found[c.ID] = c
+		}
+	}
+	out := make([]platform.ChannelConnection, 0, len(found))
+	for _, c := range found {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }
 
 // markBlocked records on an end user that they cut the channel off (blocked the bot, removed the
@@ -180,13 +240,20 @@ func (s *Service) wipe(ctx context.Context, d delivery, channel, channelKey stri
 		return err
 	}
 	for _, conn := range conns {
-		if _, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("connection#" + conn.ID), Kind: request.KindConnectionWipe,
-			Scope:  platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: conn.AccountID, BotID: conn.BotID, ConnectionID: conn.ID, Channel: conn.Channel},
-			Source: "webhook:" + channel, Actor: "webhook:" + channel}); err != nil {
+		if err := s.wipeConnection(ctx, d, conn, "webhook:"+channel, "webhook:"+channel); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// wipeConnection requests one connection's wipe, its id derived from the delivery and the
+// connection: a redelivery asks for the same request again, which makes nothing new.
+func (s *Service) wipeConnection(ctx context.Context, d delivery, conn platform.ChannelConnection, source, actor string) error {
+	_, _, err := s.Requests.RequestDeletion(ctx, requests.Deletion{ID: d.requestID("connection#" + conn.ID), Kind: request.KindConnectionWipe,
+		Scope:  platform.ScopeRef{Kind: datamap.ScopeConnection, AccountID: conn.AccountID, BotID: conn.BotID, ConnectionID: conn.ID, Channel: conn.Channel},
+		Source: source, Actor: actor})
+	return err
 }
 
 func (s *Service) whatsappHandshake(_ context.Context, c *call) (answer, error) {

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -591,5 +592,125 @@ func TestMetaDeauthorizeRecordsAndWipesWhereTheAccountSaysSo(t *testing.T) {
 	}
 	if kept == 0 {
 		t.Fatal("the shared identity has no end user in the other account to keep")
+	}
+	// An end user is no page admin: no connection went.
+	for _, a := range w.man.Accounts {
+		for _, b := range a.Bots {
+			for _, c := range b.Connections {
+				if _, err := w.sys.Store.Connection(w.ctx, c.ID); err != nil {
+					t.Errorf("%s connection %s: %v", c.Channel, c.ID, err)
+				}
+			}
+		}
+	}
+}
+
+// addConnection stores one more connection of the account, on bot, as a platform writer does (its
+// key items with it).
+func (w *world) addConnection(accountID, botID, channel, page string, keys map[string]string) platform.ChannelConnection {
+	w.t.Helper()
+	c := platform.ChannelConnection{AccountID: accountID, BotID: botID, ID: platform.NewID(w.eng.Clock().Now()), Channel: channel, ChannelKey: page,
+		Name: "Added", Status: platform.ConnectionActive, Secrets: map[string]string{"page_access_token": "EAAGadded"}, Keys: keys, CreatedAt: w.eng.Clock().Now()}
+	if err := w.sys.Store.Put(w.ctx, c); err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+// connectionKeysOf counts the key items stored in a connection's partition.
+func (w *world) connectionKeysOf(connectionID string) int {
+	w.t.Helper()
+	n := 0
+	err := platform.EachOf(w.ctx, w.sys.Store, datamap.ConnectionKey, map[string]string{"connection": connectionID}, "",
+		func(platform.ConnectionKey) error { n++; return nil })
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+// accountLeft is what account deletion would still find of an account, by category.
+func (w *world) accountLeft(accountID string) string {
+	w.t.Helper()
+	left, err := w.sys.Engine.Verify(w.ctx, platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: accountID})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return fmt.Sprint(left)
+}
+
+// A page admin removing the app (or the page's Instagram account doing so) takes the page from
+// every connection of it: its Messenger and Instagram connections are wiped with their key items,
+// once however often Meta delivers it, and nothing of another page or another account is touched.
+func TestMetaDeauthorizeOfAPageWipesItsMessengerAndInstagramConnections(t *testing.T) {
+	for _, by := range []string{platform.ConnKeyMetaUserID, platform.ConnKeyInstagramAccountID} {
+		t.Run(by, func(t *testing.T) {
+			w := newWorld(t)
+			secret := w.cfg[config.EnvMetaAppSecret]
+			acct, ig := w.connection(platform.ChannelInstagram)
+			_, otherPage := w.connection(platform.ChannelMessenger)
+			if otherPage.ChannelKey == ig.ChannelKey {
+				t.Fatal("the seed put the Messenger and Instagram connections on one page: nothing tells pages apart")
+			}
+			otherBot := ""
+			for _, b := range acct.Bots {
+				if !slices.ContainsFunc(b.Connections, func(c seed.ManifestConnection) bool { return c.ID == ig.ID }) {
+					otherBot = b.ID
+				}
+			}
+			if otherBot == "" {
+				t.Fatal("the account has no other bot")
+			}
+			// The same page's Messenger, connected on another bot by another admin.
+			samePage := w.addConnection(acct.ID, otherBot, platform.ChannelMessenger, ig.ChannelKey, map[string]string{platform.ConnKeyMetaUserID: "1999000111222333"})
+			if w.connectionKeysOf(ig.ID) == 0 || w.connectionKeysOf(samePage.ID) == 0 || w.connectionKeysOf(otherPage.ID) == 0 {
+				t.Fatal("connections stored without their key items")
+			}
+			other := w.man.Accounts[1].ID
+			otherBefore := w.accountLeft(other)
+
+			sr := signedRequest(secret, map[string]any{"algorithm": "HMAC-SHA256", "issued_at": start.Unix(), "user_id": ig.Keys[by]}, false)
+			for i := 0; i < 2; i++ { // and its redelivery
+				if r := w.do("POST", "/webhooks/meta/deauthorize", formType, metaForm(sr)); r.status != 200 {
+					t.Fatalf("deauthorize: %d %s", r.status, r.body)
+				}
+			}
+			reqs := w.requests()
+			wiped := map[string]bool{}
+			for _, r := range reqs {
+				if r.Kind != request.KindConnectionWipe || r.Source != "webhook:meta" || r.Status != request.StatusCompleted || r.Scope.AccountID != acct.ID {
+					t.Errorf("request %s: kind %s, source %s, status %s, account %s; want a completed connection wipe from webhook:meta in %s",
+						r.ID, r.Kind, r.Source, r.Status, r.Scope.AccountID, acct.ID)
+				}
+				if len(r.History) == 0 || r.History[0].Actor != "webhook:meta-deauthorize" {
+					t.Errorf("request %s: history %+v, want it opened by webhook:meta-deauthorize", r.ID, r.History)
+				}
+				wiped[r.Scope.ConnectionID] = true
+				w.revokedEvidence(r.ID)
+			}
+			if len(reqs) != 2 || !wiped[ig.ID] || !wiped[samePage.ID] {
+				t.Fatalf("wipes of %v in %d requests, want one each of the page's Instagram %s and Messenger %s", wiped, len(reqs), ig.ID, samePage.ID)
+			}
+			for _, id := range []string{ig.ID, samePage.ID} {
+				if _, err := w.sys.Store.Connection(w.ctx, id); err == nil {
+					t.Errorf("connection %s still there", id)
+				}
+				if n := w.connectionKeysOf(id); n != 0 {
+					t.Errorf("connection %s: %d key items left", id, n)
+				}
+			}
+			if cs, err := w.sys.Store.ConnectionsByInstagramAccount(w.ctx, ig.Keys[platform.ConnKeyInstagramAccountID]); err != nil || len(cs) != 0 {
+				t.Errorf("the wiped Instagram account still finds %d connections (%v)", len(cs), err)
+			}
+			if _, err := w.sys.Store.Connection(w.ctx, otherPage.ID); err != nil {
+				t.Errorf("the connection of another page went: %v", err)
+			}
+			if n := w.connectionKeysOf(otherPage.ID); n != len(otherPage.Keys) {
+				t.Errorf("the connection of another page has %d key items, want %d", n, len(otherPage.Keys))
+			}
+			if after := w.accountLeft(other); after != otherBefore {
+				t.Errorf("another account changed: %s → %s", otherBefore, after)
+			}
+		})
 	}
 }
