@@ -92,6 +92,9 @@ func TestTablesOfRealTemplate(t *testing.T) {
 	}
 	// The platform table's stream shows what TTL removes (RetentionStreamFunction), with the old image.
 	platform := withGSIs("PlatformTable", "t1-platform")
+	// The connection-health sweep's schedule (GSI3), on the platform table only.
+	platform.Input.AttributeDefinitions = append(platform.Input.AttributeDefinitions, attrs("gsi3pk", "gsi3sk")...)
+	platform.Input.GlobalSecondaryIndexes = append(platform.Input.GlobalSecondaryIndexes, gsi("GSI3", "gsi3pk", "gsi3sk"))
 	platform.Input.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeOldImage}
 	want := []TableSpec{
 		{
