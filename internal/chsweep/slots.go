@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
+	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
@@ -17,23 +16,23 @@ import (
 // part way through one, so the next run resumes without checking anything twice. ctx is the run's,
 // checks its window for checks (the position is saved with ctx after the window closed). It
 // returns the hours gone through to the end, and whether the window closed before the last.
-func (s *Sweep) sweepSlots(ctx, checks context.Context, t *tally, suspects map[string]suspicion, now time.Time) ([]string, bool, error) {
-	pos, err := s.loadPosition(ctx)
+func (s *Sweep) sweepSlots(ctx, checks context.Context, t *tally, suspects map[string]ledger.Suspicion, now time.Time) ([]string, bool, error) {
+	pos, err := s.Checks.Position(ctx)
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("channel sweep: %w", err)
 	}
 	current := now.Truncate(time.Hour)
-	first, start := current, map[string]types.AttributeValue(nil)
+	first, after := current, ""
 	if pos != nil {
-		first, start = pos.Through.UTC().Add(time.Hour), pos.start()
+		first, after = pos.Through.UTC().Add(time.Hour), pos.After
 		if current.Sub(first) >= platform.ConnectionSlots*time.Hour {
 			// More than a day behind: the last 24 hours are every slot once.
-			first, start = current.Add(-(platform.ConnectionSlots-1)*time.Hour), nil
+			first, after = current.Add(-(platform.ConnectionSlots-1)*time.Hour), ""
 		}
 	}
 	var done []string
 	for h := first; !h.After(current); h = h.Add(time.Hour) {
-		finished, err := s.sweepSlot(ctx, checks, t, h, start, suspects)
+		finished, err := s.sweepSlot(ctx, checks, t, h, after, suspects)
 		if err != nil {
 			return done, false, err
 		}
@@ -41,34 +40,34 @@ func (s *Sweep) sweepSlots(ctx, checks context.Context, t *tally, suspects map[s
 			return done, true, nil
 		}
 		done = append(done, h.Format(HourFormat))
-		start = nil
+		after = ""
 	}
 	return done, false, nil
 }
 
-// sweepSlot goes through the slot of hour page by page from start, and reports whether it got to
+// sweepSlot goes through the slot of hour page by page from after, and reports whether it got to
 // its end.
-func (s *Sweep) sweepSlot(ctx, checks context.Context, t *tally, hour time.Time, start map[string]types.AttributeValue,
-	suspects map[string]suspicion) (bool, error) {
+func (s *Sweep) sweepSlot(ctx, checks context.Context, t *tally, hour time.Time, after string,
+	suspects map[string]ledger.Suspicion) (bool, error) {
 	slot := platform.SlotName(hour.Hour())
 	before := hour.Add(-time.Hour)
 	for {
 		if checks.Err() != nil {
 			return false, nil
 		}
-		items, next, err := s.Store.ConnectionsInSlot(checks, slot, start, s.pageSize())
+		entries, next, err := s.Store.ConnectionsInSlot(checks, slot, after, s.pageSize())
 		if err != nil {
 			if checks.Err() != nil {
 				return false, nil
 			}
 			return false, fmt.Errorf("channel sweep: read slot %s: %w", slot, err)
 		}
-		examined := make([]bool, len(items))
+		examined := make([]bool, len(entries))
 		g := s.group()
-		for i, it := range items {
-			conn, err := platform.Decode[platform.ChannelConnection](it)
+		for i, e := range entries {
+			conn := e.Conn
 			switch {
-			case err != nil || conn.ID == "":
+			case e.Err != nil:
 				t.mu.Lock()
 				t.errors++
 				t.mu.Unlock()
@@ -87,38 +86,33 @@ func (s *Sweep) sweepSlot(ctx, checks context.Context, t *tally, hour time.Time,
 		for k < len(examined) && examined[k] {
 			k++
 		}
-		if k < len(items) {
-			// Cut short: resume after the last connection of the unbroken run of examined ones.
+		if k < len(entries) {
+			// Cut short: resume after the last of the unbroken run of examined connections.
 			if k > 0 {
-				after, err := platform.IndexPosition("GSI3", items[k-1])
-				if err != nil {
-					return false, fmt.Errorf("channel sweep: %w", err)
-				}
-				if err := s.save(ctx, before, after); err != nil {
+				if err := s.save(ctx, before, entries[k-1].After); err != nil {
 					return false, err
 				}
 			}
 			return false, nil
 		}
-		if len(next) == 0 {
-			return true, s.save(ctx, hour, nil)
+		if next == "" {
+			return true, s.save(ctx, hour, "")
 		}
 		if err := s.save(ctx, before, next); err != nil {
 			return false, err
 		}
-		start = next
+		after = next
 	}
 }
 
-func hasSuspicion(m map[string]suspicion, id string) bool {
+func hasSuspicion(m map[string]ledger.Suspicion, id string) bool {
 	_, ok := m[id]
 	return ok
 }
 
-func (s *Sweep) save(ctx context.Context, through time.Time, after map[string]types.AttributeValue) error {
-	p, err := positionAfter(through, after)
-	if err != nil {
-		return err
+func (s *Sweep) save(ctx context.Context, through time.Time, after string) error {
+	if err := s.Checks.SavePosition(ctx, ledger.SweepPosition{Through: through, After: after}); err != nil {
+		return fmt.Errorf("channel sweep: %w", err)
 	}
-	return s.savePosition(ctx, p)
+	return nil
 }

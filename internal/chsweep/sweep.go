@@ -28,14 +28,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/lethe-dev/lethe/internal/chanapi"
+	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
 )
@@ -76,23 +76,14 @@ var ErrTooManyRevoked = errors.New("channel sweep: too many credentials refused 
 // ErrNotConfigured: the sweep lacks one of its parts.
 var ErrNotConfigured = errors.New("channel sweep: not configured")
 
-// DB is the part of the DynamoDB client the sweep uses for its own ledger items (the checkpoint and
-// the suspicions) and to mark a connection revoked; *dynamodb.Client satisfies it. It has no Scan:
-// the connections are found by their slot's Query (platform.Store.ConnectionsInSlot).
-type DB interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-}
-
 // Sweep checks the credential of every active channel connection once a day and requests a
 // connection wipe for each one its channel refused twice, at least an hour apart.
 type Sweep struct {
-	DB DB
-	// Ledger is the ledger table's physical name (the checkpoint and the suspicions).
-	Ledger   string
+	// DB marks a connection revoked once its wipe is requested (the one write of the sweep to the
+	// platform table). The sweep has no Scan: each slot is a Query (platform.Store.ConnectionsInSlot).
+	DB platform.UpdateDB
+	// Checks keeps the sweep's position and the suspicions in the ledger.
+	Checks   *ledger.ConnChecks
 	Store    *platform.Store
 	Requests *requests.Service
 	Client   chanapi.Client
@@ -203,7 +194,7 @@ type confirmed struct {
 // counted and logged, not returned: a later run tries those connections again. The error is for a
 // run that could not do its job (the ledger unreadable, the breaker tripped, the context ended).
 func (s *Sweep) Run(ctx context.Context) (Report, error) {
-	if s.DB == nil || s.Store == nil || s.Requests == nil || s.Client == nil || s.Ledger == "" {
+	if s.DB == nil || s.Checks == nil || s.Store == nil || s.Requests == nil || s.Client == nil {
 		return Report{}, ErrNotConfigured
 	}
 	log := s.log()
@@ -212,9 +203,13 @@ func (s *Sweep) Run(ctx context.Context) (Report, error) {
 	checkCtx, cancel := checkWindow(ctx)
 	defer cancel()
 
-	suspects, err := s.suspicions(ctx)
+	list, err := s.Checks.Suspicions(ctx)
 	if err != nil {
-		return Report{}, err
+		return Report{}, fmt.Errorf("channel sweep: %w", err)
+	}
+	suspects := make(map[string]ledger.Suspicion, len(list))
+	for _, sp := range list {
+		suspects[sp.ConnectionID] = sp
 	}
 	found := s.recheck(checkCtx, t, suspects, now)
 	slots, partial, slotErr := s.sweepSlots(ctx, checkCtx, t, suspects, now)
@@ -251,13 +246,13 @@ func (s *Sweep) Run(ctx context.Context) (Report, error) {
 // the credential refused, and returns those refused again. A suspicion whose connection is gone,
 // no longer active, holds another credential or was accepted goes; one that got no definite answer
 // stays for the next run.
-func (s *Sweep) recheck(ctx context.Context, t *tally, suspects map[string]suspicion, now time.Time) []confirmed {
+func (s *Sweep) recheck(ctx context.Context, t *tally, suspects map[string]ledger.Suspicion, now time.Time) []confirmed {
 	var (
 		mu  sync.Mutex
 		out []confirmed
 		g   = s.group()
 	)
-	for _, sp := range sortedSuspicions(suspects) {
+	for _, sp := range oldestFirst(suspects) {
 		if now.Sub(sp.FirstSeenAt) < SuspicionAge {
 			continue // too young to confirm; and its connection is not checked again meanwhile
 		}
@@ -307,6 +302,22 @@ func (s *Sweep) recheck(ctx context.Context, t *tally, suspects map[string]suspi
 	return out
 }
 
+// oldestFirst is the suspicions oldest first (then by id): the longest-standing are rechecked first
+// when time is short.
+func oldestFirst(m map[string]ledger.Suspicion) []ledger.Suspicion {
+	out := make([]ledger.Suspicion, 0, len(m))
+	for _, sp := range m {
+		out = append(out, sp)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].FirstSeenAt.Equal(out[j].FirstSeenAt) {
+			return out[i].FirstSeenAt.Before(out[j].FirstSeenAt)
+		}
+		return out[i].ConnectionID < out[j].ConnectionID
+	})
+	return out
+}
+
 func (t *tally) answer() {
 	t.mu.Lock()
 	t.answered++
@@ -314,8 +325,8 @@ func (t *tally) answer() {
 }
 
 // clear removes a suspicion that no longer stands.
-func (s *Sweep) clear(ctx context.Context, t *tally, sp suspicion, why string) {
-	if err := s.dropSuspicion(ctx, sp.ConnectionID); err != nil {
+func (s *Sweep) clear(ctx context.Context, t *tally, sp ledger.Suspicion, why string) {
+	if err := s.Checks.DropSuspicion(ctx, sp.ConnectionID); err != nil {
 		t.count(sp.Channel, func(c *Counts) { c.Errors++ })
 		s.log().Warn("channel sweep: could not remove a suspicion", "connection", sp.ConnectionID, "err", err)
 		return
@@ -341,9 +352,9 @@ func (s *Sweep) check(ctx context.Context, t *tally, conn platform.ChannelConnec
 			"connection", conn.ID, "channel", conn.Channel, "err", err)
 	case res.Revoked():
 		t.answer()
-		sp := suspicion{ConnectionID: conn.ID, Channel: conn.Channel, FirstSeenAt: s.now(),
+		sp := ledger.Suspicion{ConnectionID: conn.ID, Channel: conn.Channel, FirstSeenAt: s.now(),
 			CredentialSHA256: credentialSum(conn), Code: res.Code}
-		if err := s.suspect(ctx, sp); err != nil {
+		if err := s.Checks.Suspect(ctx, sp); err != nil {
 			t.count(conn.Channel, func(c *Counts) { c.Errors++ })
 			s.log().Error("channel sweep: could not record the refusal; tomorrow's check tries again",
 				"connection", conn.ID, "channel", conn.Channel, "err", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 	"github.com/lethe-dev/lethe/internal/requests"
@@ -30,7 +31,7 @@ func (s *Sweep) wipe(ctx context.Context, t *tally, f confirmed) {
 	conn, err := s.Store.Connection(ctx, f.id)
 	switch {
 	case errors.Is(err, platform.ErrNotFound):
-		s.clear(ctx, t, suspicion{ConnectionID: f.id, Channel: f.channel}, "the connection is gone")
+		s.clear(ctx, t, ledger.Suspicion{ConnectionID: f.id, Channel: f.channel}, "the connection is gone")
 		return
 	case err != nil:
 		t.count(f.channel, func(c *Counts) { c.Errors++ })
@@ -38,7 +39,7 @@ func (s *Sweep) wipe(ctx context.Context, t *tally, f confirmed) {
 		return
 	case conn.Status != platform.ConnectionActive || conn.Channel != f.channel || credentialSum(conn) != f.sum:
 		// Disabled, revoked or given a new credential since the check: what was checked is gone.
-		s.clear(ctx, t, suspicion{ConnectionID: f.id, Channel: f.channel}, "the connection changed since its check; not wiped")
+		s.clear(ctx, t, ledger.Suspicion{ConnectionID: f.id, Channel: f.channel}, "the connection changed since its check; not wiped")
 		return
 	}
 	if err := s.request(ctx, t, conn); err != nil {
@@ -50,7 +51,7 @@ func (s *Sweep) wipe(ctx context.Context, t *tally, f confirmed) {
 	if conn.Channel == platform.ChannelMessenger || conn.Channel == platform.ChannelInstagram {
 		s.wipePage(ctx, t, conn, f.firstSeen)
 	}
-	s.clear(ctx, t, suspicion{ConnectionID: conn.ID, Channel: conn.Channel}, "the connection wipe was requested")
+	s.clear(ctx, t, ledger.Suspicion{ConnectionID: conn.ID, Channel: conn.Channel}, "the connection wipe was requested")
 }
 
 // wipePage requests the wipe of the other active Messenger and Instagram connections of the page
@@ -84,7 +85,7 @@ func (s *Sweep) wipePage(ctx context.Context, t *tally, refused platform.Channel
 					"connection", c.ID, "channel", c.Channel, "page_of", refused.ID, "err", err)
 				continue
 			}
-			if err := s.dropSuspicion(ctx, c.ID); err != nil {
+			if err := s.Checks.DropSuspicion(ctx, c.ID); err != nil {
 				s.log().Warn("channel sweep: could not remove a suspicion", "connection", c.ID, "err", err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -31,36 +32,87 @@ func ConnectionSlot(connectionID string) string {
 // SlotName is the GSI3 slot of an hour of the day (0..23): "00".."23".
 func SlotName(hour int) string { return fmt.Sprintf("%02d", hour) }
 
-// ConnectionsInSlot reads one page of the connections the health sweep checks in an hour slot
-// (GSI3), after start (a previous page's Next; nil for the first), raw and unexpired: the sweep
-// needs each item's keys to say where it stopped.
-func (s *Store) ConnectionsInSlot(ctx context.Context, slot string, start map[string]types.AttributeValue, limit int32) ([]map[string]types.AttributeValue, map[string]types.AttributeValue, error) {
+// SlotEntry is one connection of a slot, in the slot's order.
+type SlotEntry struct {
+	Conn ChannelConnection
+	// Err is set when the item could not be read as a connection (Conn.ID may still be known).
+	Err error
+	// After is the position right after this entry: a sweep that stopped part way through a page
+	// resumes after the last entry it finished, not after the whole page.
+	After string
+}
+
+// ConnectionsInSlot reads one page of the unexpired connections the health sweep checks in an hour
+// slot (GSI3), after the position after ("" from the slot's start; an entry's After or a page's
+// next). next is "" on the slot's last page.
+func (s *Store) ConnectionsInSlot(ctx context.Context, slot, after string, limit int32) (entries []SlotEntry, next string, err error) {
 	ix, ok := datamap.MustLookup(datamap.ChannelConnection).Index("GSI3")
 	if !ok {
-		return nil, nil, errors.New("the data map gives connections no GSI3")
+		return nil, "", errors.New("the data map gives connections no GSI3")
 	}
 	pk, err := datamap.Fill(ix.PK, map[string]string{"slot": slot})
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
-	return s.QueryItems(ctx, QuerySpec{Logical: datamap.PlatformTable, Index: ix.Name, PK: pk, Start: start, Limit: limit})
+	start, err := decodePosition(after)
+	if err != nil {
+		return nil, "", err
+	}
+	items, last, err := s.QueryItems(ctx, QuerySpec{Logical: datamap.PlatformTable, Index: ix.Name, PK: pk, Start: start, Limit: limit})
+	if err != nil {
+		return nil, "", err
+	}
+	pkAttr, skAttr, _ := indexAttrs(ix.Name)
+	for _, it := range items {
+		e := SlotEntry{}
+		e.Conn, e.Err = Decode[ChannelConnection](it)
+		if e.Err == nil && e.Conn.ID == "" {
+			e.Err = errors.New("a connection item without an id")
+		}
+		key := make(map[string]types.AttributeValue, 4)
+		for _, a := range []string{AttrPK, AttrSK, pkAttr, skAttr} {
+			key[a] = it[a]
+		}
+		if e.After, err = encodePosition(key); err != nil {
+			return nil, "", err
+		}
+		entries = append(entries, e)
+	}
+	if next, err = encodePosition(last); err != nil {
+		return nil, "", err
+	}
+	return entries, next, nil
 }
 
-// IndexPosition is the ExclusiveStartKey of a GSI Query that resumes right after item: the
-// index's keys and the table's. A sweep that stopped part way through a page resumes after the
-// last item it finished, not after the whole page.
-func IndexPosition(index string, item map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
-	pkAttr, skAttr, err := indexAttrs(index)
-	if err != nil {
-		return nil, err
+// encodePosition is a Query's ExclusiveStartKey as text ("" for none): string attributes only, as
+// the keys of the platform table and its indexes are.
+func encodePosition(key map[string]types.AttributeValue) (string, error) {
+	if len(key) == 0 {
+		return "", nil
 	}
-	out := make(map[string]types.AttributeValue, 4)
-	for _, a := range []string{AttrPK, AttrSK, pkAttr, skAttr} {
-		v, ok := item[a]
+	m := make(map[string]string, len(key))
+	for k, v := range key {
+		sv, ok := v.(*types.AttributeValueMemberS)
 		if !ok {
-			return nil, fmt.Errorf("the item has no %s", a)
+			return "", fmt.Errorf("position attribute %s is not a string", k)
 		}
-		out[a] = v
+		m[k] = sv.Value
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func decodePosition(s string) (map[string]types.AttributeValue, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("not a position: %w", err)
+	}
+	out := make(map[string]types.AttributeValue, len(m))
+	for k, v := range m {
+		out[k] = &types.AttributeValueMemberS{Value: v}
 	}
 	return out, nil
 }

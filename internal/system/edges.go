@@ -8,6 +8,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/holds"
 	"github.com/lethe-dev/lethe/internal/intake"
+	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
@@ -64,7 +65,7 @@ func webhooksOf(g *wiring.Graph) *webhooks.Service {
 // channelSweepOf wipes the connections whose credential their channel refused twice.
 func channelSweepOf(g *wiring.Graph) *chsweep.Sweep {
 	c := g.Need(config.EnvPlatformTable, config.EnvLedgerTable)
-	return &chsweep.Sweep{DB: g.DynamoDB(), Ledger: c.LedgerTable, Store: g.Store(),
+	return &chsweep.Sweep{DB: g.DynamoDB(), Checks: ledger.NewConnChecks(g.DynamoDB(), c.LedgerTable, g.Policy(), g.Now()), Store: g.Store(),
 		Requests: g.Requests(), Client: g.ChannelAPI(), Now: g.Now()}
 }
 
