@@ -97,6 +97,9 @@ type Sweep struct {
 	Concurrency int
 	// PageSize is how many connections one Query of a slot reads; DefaultPageSize when 0.
 	PageSize int32
+
+	// window is checkWindow unless a test closes the window for checks itself.
+	window func(context.Context) (context.Context, context.CancelFunc)
 }
 
 // Counts is what a run did, for all channels or one. It holds no credential and no personal data.
@@ -200,7 +203,11 @@ func (s *Sweep) Run(ctx context.Context) (Report, error) {
 	log := s.log()
 	now := s.now()
 	t := &tally{channels: map[string]*Counts{}}
-	checkCtx, cancel := checkWindow(ctx)
+	window := s.window
+	if window == nil {
+		window = checkWindow
+	}
+	checkCtx, cancel := window(ctx)
 	defer cancel()
 
 	list, err := s.Checks.Suspicions(ctx)
