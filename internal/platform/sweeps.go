@@ -150,3 +150,77 @@ func (s *Store) SetConnectionStatus(ctx context.Context, db UpdateDB, conn Chann
 	}
 	return err
 }
+
+// BackfillDB is the part of the DynamoDB client the one-time GSI3 backfill uses; *dynamodb.Client
+// satisfies it.
+type BackfillDB interface {
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// BackfillConnectionSlots gives every connection stored before GSI3 existed its slot keys, so that
+// the health sweep, which only Queries GSI3, finds it (`lethe backfill`, once after the
+// deploy that added the index; a connection written since carries them from Encode). It is the one
+// Scan of the platform table outside the retention sweep, run by an operator, never by a Lambda: a
+// paginated Scan for connection items without gsi3pk that reads only their keys and id, and a
+// conditional update of each that never recreates an item a wipe deleted meanwhile. It returns how
+// many items it updated; running it again updates none.
+func BackfillConnectionSlots(ctx context.Context, db BackfillDB, platformTable string) (int, error) {
+	ix, ok := datamap.MustLookup(datamap.ChannelConnection).Index("GSI3")
+	if !ok {
+		return 0, errors.New("the data map gives connections no GSI3")
+	}
+	pkAttr, skAttr, _ := indexAttrs(ix.Name)
+	in := &dynamodb.ScanInput{
+		TableName:            aws.String(platformTable),
+		FilterExpression:     aws.String("#cat = :cat AND attribute_not_exists(#gpk)"),
+		ProjectionExpression: aws.String("#pk, #sk, #id"),
+		ExpressionAttributeNames: map[string]string{"#cat": AttrCategory, "#gpk": pkAttr, "#pk": AttrPK, "#sk": AttrSK,
+			"#id": "connectionId"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":cat": &types.AttributeValueMemberS{Value: datamap.ChannelConnection}},
+	}
+	n := 0
+	for {
+		page, err := db.Scan(ctx, in)
+		if err != nil {
+			return n, fmt.Errorf("scan the platform table: %w", err)
+		}
+		for _, it := range page.Items {
+			id, _ := it["connectionId"].(*types.AttributeValueMemberS)
+			if id == nil || id.Value == "" {
+				continue // not a readable connection: nothing to place
+			}
+			vars := map[string]string{"slot": ConnectionSlot(id.Value), "connection": id.Value}
+			gpk, err := datamap.Fill(ix.PK, vars)
+			if err != nil {
+				return n, err
+			}
+			gsk, err := datamap.Fill(ix.SK, vars)
+			if err != nil {
+				return n, err
+			}
+			_, err = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName:                aws.String(platformTable),
+				Key:                      map[string]types.AttributeValue{AttrPK: it[AttrPK], AttrSK: it[AttrSK]},
+				UpdateExpression:         aws.String("SET #gpk = :gpk, #gsk = :gsk"),
+				ConditionExpression:      aws.String("attribute_exists(#pk)"),
+				ExpressionAttributeNames: map[string]string{"#gpk": pkAttr, "#gsk": skAttr, "#pk": AttrPK},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":gpk": &types.AttributeValueMemberS{Value: gpk}, ":gsk": &types.AttributeValueMemberS{Value: gsk}},
+			})
+			var gone *types.ConditionalCheckFailedException
+			switch {
+			case errors.As(err, &gone):
+				continue // wiped since the page was read
+			case err != nil:
+				return n, fmt.Errorf("place connection %s in its slot: %w", id.Value, err)
+			}
+			n++
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return n, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
