@@ -7,7 +7,7 @@ import (
 
 // edgePackages serve one edge each; a workflow task's Lambda needs none of them.
 var edgePackages = []string{"internal/system", "internal/api", "internal/webhooks", "internal/intake", "internal/inmail",
-	"internal/tgsweep", "internal/slasweep", "internal/retention"}
+	"internal/chsweep", "internal/slasweep", "internal/retention"}
 
 // taskFunctions are the Lambdas the state machines invoke (internal/system/wiring/tasks.go).
 var taskFunctions = []string{"open-request", "begin-hard-delete", "erase-slice", "complete-deletion", "finish-request",

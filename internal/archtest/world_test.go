@@ -14,7 +14,7 @@ const testWorld = module + "/internal/testenv/world"
 // worldUsers are the packages whose tests start in the shared test world rather than assembling
 // their own from flowtest and seed.
 var worldUsers = []string{"internal/api", "internal/webhooks", "internal/intake", "internal/slasweep",
-	"internal/tgsweep", "internal/retention"}
+	"internal/chsweep", "internal/retention"}
 
 // The shared test world is test support: no Lambda links it and no production package imports it;
 // the service tests set up through it, not through their own copy of flowtest.Start and seed.Write.

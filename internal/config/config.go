@@ -54,8 +54,9 @@ type Config struct {
 	// Business-calendar adjustments on top of the built-in decrees (BUSINESS_CALENDAR_EXTRA_HOLIDAYS,
 	// BUSINESS_CALENDAR_EXTRA_WORKDAYS: comma-separated YYYY-MM-DD), parsed by internal/calendar.
 	ExtraHolidays, ExtraWorkdays string
-	// TelegramAPIBaseURL (TELEGRAM_API_BASE_URL, optional) is the Telegram Bot API the token sweep
-	// asks getMe of; DefaultTelegramAPIBaseURL when unset or empty. Tests point it at a fake.
+	// TelegramAPIBaseURL (TELEGRAM_API_BASE_URL, optional) is the Telegram Bot API the
+	// connection-health sweep asks getMe of (internal/chanapi); DefaultTelegramAPIBaseURL when unset
+	// or empty. Tests point it at a fake.
 	TelegramAPIBaseURL string
 	// MetaGraphBaseURL, SlackAPIBaseURL, VKAPIBaseURL and ViberAPIBaseURL (META_GRAPH_BASE_URL,
 	// SLACK_API_BASE_URL, VK_API_BASE_URL, VIBER_API_BASE_URL, optional) are the other channels' APIs

@@ -101,7 +101,7 @@ type Location struct {
 
 // IndexKey is a GSI key pattern.
 type IndexKey struct {
-	Name string // GSI1, GSI2
+	Name string // GSI1, GSI2, GSI3
 	PK   string
 	SK   string
 }
@@ -127,43 +127,44 @@ const (
 
 // Category names; the item type attribute "cat" of every stored item holds one of these.
 const (
-	AccountProfile    = "account_profile"
-	TeamMember        = "team_member"
-	Bot               = "bot"
-	ChannelConnection = "channel_connection"
-	ConnectionKey     = "connection_key"
-	APIToken          = "api_token"
-	Webhook           = "webhook"
-	Integration       = "integration"
-	Template          = "template"
-	Tag               = "tag"
-	AccountFile       = "account_file"
-	ActivityLog       = "activity_log"
-	EndUserProfile    = "end_user_profile"
-	ChannelIdentity   = "channel_identity"
-	NameToken         = "name_token"
-	Conversation      = "conversation"
-	Message           = "message"
-	InboxMessage      = "inbox_message"
-	EndUserFile       = "end_user_file"
-	Contact           = "contact"
-	EndUserTag        = "end_user_tag"
-	Note              = "note"
-	Payment           = "payment"
-	Consent           = "consent"
-	LegalHold         = "legal_hold"
-	Evidence          = "deletion_evidence"
-	DeletionRequest   = "deletion_request"
-	RequestSlot       = "request_slot"
-	RequestReference  = "request_reference"
-	ReauthAttempts    = "reauth_attempts"
-	IdempotencyRecord = "idempotency_record"
-	PreviewToken      = "preview_token"
-	InboundMail       = "inbound_mail"
-	WebhookDelivery   = "webhook_delivery"
-	SweepCheckpoint   = "sweep_checkpoint"
-	RetentionTally    = "retention_tally"
-	AnalyticsCounter  = "analytics_counter"
+	AccountProfile      = "account_profile"
+	TeamMember          = "team_member"
+	Bot                 = "bot"
+	ChannelConnection   = "channel_connection"
+	ConnectionKey       = "connection_key"
+	APIToken            = "api_token"
+	Webhook             = "webhook"
+	Integration         = "integration"
+	Template            = "template"
+	Tag                 = "tag"
+	AccountFile         = "account_file"
+	ActivityLog         = "activity_log"
+	EndUserProfile      = "end_user_profile"
+	ChannelIdentity     = "channel_identity"
+	NameToken           = "name_token"
+	Conversation        = "conversation"
+	Message             = "message"
+	InboxMessage        = "inbox_message"
+	EndUserFile         = "end_user_file"
+	Contact             = "contact"
+	EndUserTag          = "end_user_tag"
+	Note                = "note"
+	Payment             = "payment"
+	Consent             = "consent"
+	LegalHold           = "legal_hold"
+	Evidence            = "deletion_evidence"
+	DeletionRequest     = "deletion_request"
+	RequestSlot         = "request_slot"
+	RequestReference    = "request_reference"
+	ReauthAttempts      = "reauth_attempts"
+	IdempotencyRecord   = "idempotency_record"
+	PreviewToken        = "preview_token"
+	InboundMail         = "inbound_mail"
+	WebhookDelivery     = "webhook_delivery"
+	SweepCheckpoint     = "sweep_checkpoint"
+	ConnectionSuspicion = "connection_suspicion"
+	RetentionTally      = "retention_tally"
+	AnalyticsCounter    = "analytics_counter"
 )
 
 func account(name, title, sk string, scopes ...Scope) Category {
@@ -201,7 +202,12 @@ var Categories = []Category{
 		Location: Location{Table: PlatformTable, PK: "C#{connection}", SK: "CONN",
 			Indexes: []IndexKey{
 				{Name: "GSI1", PK: "CHKEY#{channel}#{channelKey}", SK: "{connection}"},
-				{Name: "GSI2", PK: "A#{account}#CONN", SK: "{bot}#{connection}"}}},
+				{Name: "GSI2", PK: "A#{account}#CONN", SK: "{bot}#{connection}"},
+				// GSI3 is the connection-health sweep's schedule (internal/chsweep): each
+				// connection is checked once a day in the hour of its slot ("00".."23", from a
+				// hash of its id: platform.ConnectionSlot), found by a Query of that slot's
+				// partition, never a Scan. Only connections carry it: the index is sparse.
+				{Name: "GSI3", PK: "CONNCHECK#{slot}", SK: "{connection}"}}},
 		Scopes:    []Scope{ScopeAccount, ScopeBot, ScopeConnection},
 		Retention: Retention{Kind: AccountLifetime}},
 	// The other ids a channel knows a connection by (platform.ConnKey…: an Instagram account id, the
@@ -305,10 +311,21 @@ var Categories = []Category{
 		Retention: Retention{Kind: TwoDays, Anchor: "createdAt"}},
 	// Where the daily retention sweep (internal/retention) stands: the position of each parallel Scan
 	// segment, the counts so far and the ledger request of the run, so that a run cut short by its
-	// time budget or a failure resumes where it stopped. Opaque keys and counts only.
-	{Name: SweepCheckpoint, Title: "Retention-sweep checkpoints (scan positions and counts; no personal data)", Owner: OwnerService,
+	// time budget or a failure resumes where it stopped. The hourly connection-health sweep
+	// (internal/chsweep) keeps its own: the last hour slot done and the position within the next.
+	// Opaque keys and counts only.
+	{Name: SweepCheckpoint, Title: "Sweep checkpoints (retention and connection-health scan positions and counts; no personal data)", Owner: OwnerService,
 		Location:  Location{Table: LedgerTable, PK: "SWEEP#{sweep}", SK: "CHECKPOINT"},
 		Retention: Retention{Kind: TwoDays, Anchor: "updatedAt"}},
+	// A connection whose channel refused its credential once (internal/chsweep): the refusal must
+	// be seen again at least an hour later, for the same credential, before its wipe is requested.
+	// One small partition the sweep reads whole each run. The connection id, its channel, when the
+	// refusal was first seen and the SHA-256 of the credential refused: no credential, no personal
+	// data. Two days: a suspicion no later run could confirm or clear is dropped, and the
+	// connection's next daily check starts over.
+	{Name: ConnectionSuspicion, Title: "Channel connections whose credential was refused once, awaiting a second check (connection id, channel, credential hash; no personal data)", Owner: OwnerService,
+		Location:  Location{Table: LedgerTable, PK: "SUSPECTS", SK: "{connection}"},
+		Retention: Retention{Kind: TwoDays, Anchor: "firstSeenAt"}},
 	// What the retention sweep's finished runs did in one calendar month (Moscow time): counts per
 	// category and the oldest personal item per category the last run saw; the privacy officer's
 	// monthly report is written from it, and it records that the report went. Counts and dates only.

@@ -26,7 +26,7 @@ func TestEveryCategoryOfTheSpecIsMapped(t *testing.T) {
 		// The ledger's own bookkeeping: open-request slots and email references.
 		RequestSlot: OwnerEvidence, RequestReference: OwnerEvidence, InboundMail: OwnerEvidence,
 		ReauthAttempts: OwnerService, IdempotencyRecord: OwnerService, PreviewToken: OwnerService, WebhookDelivery: OwnerService,
-		SweepCheckpoint: OwnerService, RetentionTally: OwnerService,
+		SweepCheckpoint: OwnerService, RetentionTally: OwnerService, ConnectionSuspicion: OwnerService,
 	}
 	if len(Categories) != len(want) {
 		t.Errorf("data map has %d categories, the spec %d", len(Categories), len(want))

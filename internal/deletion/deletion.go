@@ -358,7 +358,8 @@ func reason(r request.Request) (string, error) {
 	case r.Kind == request.KindChannelIdentity:
 		return evidence.ReasonSubjectRequest, nil
 	case r.Kind == request.KindConnectionWipe && revoked:
-		// The channel revoked access: a webhook said so, or the token sweep found the token dead.
+		// The channel revoked access: a webhook said so, or the connection-health sweep found the
+		// credential refused twice.
 		return evidence.ReasonChannelRevoked, nil
 	case r.Kind == request.KindEndUserDeletion && strings.HasPrefix(r.Source, "webhook"):
 		// The end user blocked the bot, and the account deletes the data of those who do.

@@ -183,7 +183,7 @@ const (
 func (ChannelConnection) Category() string { return datamap.ChannelConnection }
 func (c ChannelConnection) KeyVars() map[string]string {
 	return map[string]string{"account": c.AccountID, "bot": c.BotID, "connection": c.ID,
-		"channel": c.Channel, "channelKey": c.ChannelKey}
+		"channel": c.Channel, "channelKey": c.ChannelKey, "slot": ConnectionSlot(c.ID)}
 }
 func (ChannelConnection) RetentionAnchor() time.Time { return time.Time{} }
 

@@ -163,6 +163,8 @@ func indexAttrs(name string) (pk, sk string, err error) {
 		return "gsi1pk", "gsi1sk", nil
 	case "GSI2":
 		return "gsi2pk", "gsi2sk", nil
+	case "GSI3":
+		return "gsi3pk", "gsi3sk", nil
 	}
 	return "", "", fmt.Errorf("unknown index %q", name)
 }
@@ -349,7 +351,7 @@ type Page[T any] struct {
 // QuerySpec is one Query: a partition of the table or of an index, an optional sort-key condition.
 type QuerySpec struct {
 	Logical string // logical table
-	Index   string // "", "GSI1" or "GSI2"
+	Index   string // "", "GSI1", "GSI2" or "GSI3"
 	PK      string
 	// SKPrefix, or SKFrom/SKTo (inclusive), restrict the sort key.
 	SKPrefix     string

@@ -217,6 +217,8 @@ func builderOf(t *testing.T, p listedPackage) (string, func(*wiring.Graph) any) 
 func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[string]bool) {
 	t.Helper()
 	valid := map[string]string{config.EnvTTLSafetyMargin: "168h", config.EnvTelegramAPIBaseURL: "https://api.telegram.org",
+		config.EnvMetaGraphBaseURL: config.DefaultMetaGraphBaseURL, config.EnvSlackAPIBaseURL: config.DefaultSlackAPIBaseURL,
+		config.EnvVKAPIBaseURL: config.DefaultVKAPIBaseURL, config.EnvViberAPIBaseURL: config.DefaultViberAPIBaseURL,
 		config.EnvExtraHolidays: "2030-01-02", config.EnvExtraWorkdays: "2030-01-05",
 		config.EnvActLinkSecret:           strings.Repeat("k", 32),
 		config.EnvConsoleOIDCAuthorizeURL: "https://auth.example.com/oauth2/authorize", config.EnvConsoleOIDCTokenURL: "https://auth.example.com/oauth2/token",
@@ -256,8 +258,12 @@ func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[str
 // default) that the template sets only on the functions that use them; everywhere else the default
 // is right. Each is set on exactly these functions and not in Globals.
 var setOnlyWhereUsed = map[string][]string{
-	// Only the Telegram sweep sends bot tokens to the Bot API.
-	config.EnvTelegramAPIBaseURL: {"TelegramSweepFunction"},
+	// Only the connection-health sweep sends the connections' credentials to their channels.
+	config.EnvTelegramAPIBaseURL: {"ChannelSweepFunction"},
+	config.EnvMetaGraphBaseURL:   {"ChannelSweepFunction"},
+	config.EnvSlackAPIBaseURL:    {"ChannelSweepFunction"},
+	config.EnvVKAPIBaseURL:       {"ChannelSweepFunction"},
+	config.EnvViberAPIBaseURL:    {"ChannelSweepFunction"},
 }
 
 // TestFunctionEnvironmentIsWhatTheCodeReads: for every function, the variables its code reads (every

@@ -92,6 +92,9 @@ func TestTablesOfRealTemplate(t *testing.T) {
 	}
 	// The platform table's stream shows what TTL removes (RetentionStreamFunction), with the old image.
 	platform := withGSIs("PlatformTable", "t1-platform")
+	// The connection-health sweep's schedule (GSI3), on the platform table only.
+	platform.Input.AttributeDefinitions = append(platform.Input.AttributeDefinitions, attrs("gsi3pk", "gsi3sk")...)
+	platform.Input.GlobalSecondaryIndexes = append(platform.Input.GlobalSecondaryIndexes, gsi("GSI3", "gsi3pk", "gsi3sk"))
 	platform.Input.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeOldImage}
 	want := []TableSpec{
 		{
@@ -188,6 +191,10 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"JWT_AUDIENCE":            "lethe-dashboard",
 		"TTL_SAFETY_MARGIN":       "168h",
 		"TELEGRAM_API_BASE_URL":   "https://api.telegram.org",
+		"META_GRAPH_BASE_URL":     "https://graph.facebook.com/v21.0",
+		"SLACK_API_BASE_URL":      "https://slack.com/api",
+		"VK_API_BASE_URL":         "https://api.vk.com/method",
+		"VIBER_API_BASE_URL":      "https://chatapi.viber.com/pa",
 		"OPS_GROUP_CLAIM":         "cognito:groups",
 		"OPS_GROUP":               "privacy-officers",
 		"ACT_LINK_SECRET":         "an-act-link-secret-of-32-characters",

@@ -2,15 +2,16 @@ package system
 
 import (
 	"github.com/lethe-dev/lethe/internal/api"
+	"github.com/lethe-dev/lethe/internal/chsweep"
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/console"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/holds"
 	"github.com/lethe-dev/lethe/internal/intake"
+	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
-	"github.com/lethe-dev/lethe/internal/tgsweep"
 	"github.com/lethe-dev/lethe/internal/webhooks"
 )
 
@@ -61,11 +62,11 @@ func webhooksOf(g *wiring.Graph) *webhooks.Service {
 		WhatsAppVerifyToken: c.WhatsAppVerifyToken, PublicBaseURL: c.PublicBaseURL, Now: g.Now()}
 }
 
-// telegramSweepOf wipes the connections whose bot token Telegram refuses.
-func telegramSweepOf(g *wiring.Graph) *tgsweep.Sweep {
-	c := g.Need(config.EnvPlatformTable, config.EnvTelegramAPIBaseURL)
-	return &tgsweep.Sweep{DB: g.DynamoDB(), Table: c.PlatformTable, Store: g.Store(),
-		Requests: g.Requests(), Client: &tgsweep.Client{BaseURL: c.TelegramAPIBaseURL}, Now: g.Now()}
+// channelSweepOf wipes the connections whose credential their channel refused twice.
+func channelSweepOf(g *wiring.Graph) *chsweep.Sweep {
+	c := g.Need(config.EnvPlatformTable, config.EnvLedgerTable)
+	return &chsweep.Sweep{DB: g.DynamoDB(), Checks: ledger.NewConnChecks(g.DynamoDB(), c.LedgerTable, g.Policy(), g.Now()), Store: g.Store(),
+		Requests: g.Requests(), Client: g.ChannelAPI(), Now: g.Now()}
 }
 
 // slaSweepOf escalates missed deadlines and re-drives stalled workflows.

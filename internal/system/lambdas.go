@@ -6,10 +6,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lethe-dev/lethe/internal/chsweep"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
-	"github.com/lethe-dev/lethe/internal/tgsweep"
 )
 
 // The edges' builders (the workflow tasks' are in wiring): each asks the Graph for the services its
@@ -45,9 +45,9 @@ func SLASweep(g *wiring.Graph) func(context.Context, json.RawMessage) (slasweep.
 	return slaSweepOf(g).Handle
 }
 
-// telegramSweep is the hourly bot-token sweep (functions/telegram-sweep).
-func TelegramSweep(g *wiring.Graph) func(context.Context, json.RawMessage) (tgsweep.Report, error) {
-	return telegramSweepOf(g).Handle
+// ChannelSweep is the hourly connection-health sweep (functions/channel-sweep).
+func ChannelSweep(g *wiring.Graph) func(context.Context, json.RawMessage) (chsweep.Report, error) {
+	return channelSweepOf(g).Handle
 }
 
 // Lambdas lists every Lambda's builder (here or in wiring) by its name, the one functions/*/main.go
@@ -61,7 +61,7 @@ func Lambdas() map[string]func(*wiring.Graph) any {
 		"RetentionStream":  func(g *wiring.Graph) any { return RetentionStream(g) },
 		"RetentionSweep":   func(g *wiring.Graph) any { return RetentionSweep(g) },
 		"SLASweep":         func(g *wiring.Graph) any { return SLASweep(g) },
-		"TelegramSweep":    func(g *wiring.Graph) any { return TelegramSweep(g) },
+		"ChannelSweep":     func(g *wiring.Graph) any { return ChannelSweep(g) },
 		"OpenRequest":      func(g *wiring.Graph) any { return wiring.OpenRequest(g) },
 		"BeginHardDelete":  func(g *wiring.Graph) any { return wiring.BeginHardDelete(g) },
 		"EraseSlice":       func(g *wiring.Graph) any { return wiring.EraseSlice(g) },

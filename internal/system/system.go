@@ -13,6 +13,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/api"
 	"github.com/lethe-dev/lethe/internal/calendar"
+	"github.com/lethe-dev/lethe/internal/chsweep"
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/deletion"
 	"github.com/lethe-dev/lethe/internal/erasure"
@@ -26,7 +27,6 @@ import (
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
-	"github.com/lethe-dev/lethe/internal/tgsweep"
 	"github.com/lethe-dev/lethe/internal/webhooks"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
@@ -51,8 +51,9 @@ type System struct {
 	Holds *holds.Service
 	// intake acts on the mail the info@ mailbox receives (the SES receipt rule's Lambda action).
 	Intake *intake.Service
-	// telegramSweep wipes the connections whose bot token Telegram refuses (functions/telegram-sweep).
-	TelegramSweep *tgsweep.Sweep
+	// ChannelSweep wipes the connections whose credential their channel refused twice
+	// (functions/channel-sweep).
+	ChannelSweep *chsweep.Sweep
 	// slaSweep escalates missed deadlines and re-drives stalled workflows (functions/sla-sweep).
 	SLASweep *slasweep.Sweep
 	// retentionSweep deletes what is past its retention and repairs missing TTLs (functions/retention-sweep).
@@ -70,7 +71,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 	retention := retentionSweepOf(g)
 	s := &System{Config: cfg, Store: g.Store(), Ledger: g.Ledger(), Engine: g.Engine(), Deletion: g.Deletion(),
 		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.FinalMailTasks(), Requests: g.Requests(),
-		Reauth: g.Reauth(), Holds: holdsOf(g), Intake: intakeOf(g), TelegramSweep: telegramSweepOf(g), SLASweep: slaSweepOf(g),
+		Reauth: g.Reauth(), Holds: holdsOf(g), Intake: intakeOf(g), ChannelSweep: channelSweepOf(g), SLASweep: slaSweepOf(g),
 		RetentionSweep: retention, Webhooks: webhooksOf(g), Now: g.Now()}
 	if err := g.Err(); err != nil {
 		return nil, err

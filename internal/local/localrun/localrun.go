@@ -312,7 +312,7 @@ func (sys *System) printReady(out io.Writer) {
 	apiURL, stack := sys.APIURL, sys.Stack
 	fmt.Fprintf(out, "\n  web console        %s/console  (sign in with one click as any demo identity)\n", apiURL)
 	fmt.Fprintf(out, "  mail to %s  smtp://%s\n", sys.Config.InfoAddress, sys.SMTPAddr)
-	fmt.Fprintf(out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{telegram,sla,retention,retention-continue,ttl}\n  chats (codes sent) GET %s/_local/channels/{connectionId}/messages\n  revoke a channel   POST %s/_local/channels/{connectionId}/revoke\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
+	fmt.Fprintf(out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{channels,sla,retention,retention-continue,ttl}\n  chats (codes sent) GET %s/_local/channels/{connectionId}/messages\n  revoke a channel   POST %s/_local/channels/{connectionId}/revoke\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
 		apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
 	fmt.Fprintf(out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)
 }

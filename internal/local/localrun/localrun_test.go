@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/smtp"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -266,8 +267,10 @@ func TestLocalRunWorkflowsAndClock(t *testing.T) {
 		t.Fatalf("minted token: %v", err)
 	}
 
-	// The Telegram token sweep runs on demand against the local stand-in for Telegram's Bot API:
-	// nothing is revoked, nothing is wiped; a token revoked there is found and its connection wiped.
+	// The connection-health sweep runs on demand against the local stand-ins for the channels'
+	// APIs: a Telegram token revoked there is refused in its connection's hour slot, refused again
+	// an hour later, and the connection is wiped. (The scheduler may run the hourly sweep itself as
+	// the clock moves: the outcome is asserted, not which run got there.)
 	var conn string
 	for _, b := range sys.Manifest.Accounts[1].Bots {
 		for _, c := range b.Connections {
@@ -276,19 +279,34 @@ func TestLocalRunWorkflowsAndClock(t *testing.T) {
 			}
 		}
 	}
-	var rep struct{ Checked, Revoked, Requested, Errors int }
-	if code := postJSON(t, sys.APIURL+"/_local/sweeps/telegram", ``, &rep); code != 200 || rep.Checked == 0 || rep.Revoked != 0 || rep.Errors != 0 {
+	var rep struct {
+		Total struct{ Checked, Suspected, Confirmed, Requested, Errors int }
+	}
+	if code := postJSON(t, sys.APIURL+"/_local/sweeps/channels", ``, &rep); code != 200 || rep.Total.Suspected != 0 {
 		t.Fatalf("sweep with no token revoked: %d %+v", code, rep)
 	}
 	var revoked map[string]string
 	if code := postJSON(t, sys.APIURL+"/_local/channels/"+conn+"/revoke", ``, &revoked); code != 200 || revoked["channel"] != platform.ChannelTelegram {
 		t.Fatalf("revoke: %d %v", code, revoked)
 	}
-	if code := postJSON(t, sys.APIURL+"/_local/sweeps/telegram", ``, &rep); code != 200 || rep.Revoked != 1 || rep.Requested != 1 {
-		t.Fatalf("sweep after a revocation: %d %+v", code, rep)
+	var clock struct{ Now time.Time }
+	slot, _ := strconv.Atoi(platform.ConnectionSlot(conn))
+	now := sys.Workflows.Engine.Clock().Now()
+	k := (slot - now.Hour() + 24) % 24
+	if k == 0 {
+		k = 24 // this hour's slot may be done already: the next day's
+	}
+	toSlot := now.Truncate(time.Hour).Add(time.Duration(k)*time.Hour + time.Minute).Sub(now)
+	for _, d := range []time.Duration{toSlot, time.Hour + time.Minute} {
+		if code := postJSON(t, sys.APIURL+"/_local/clock/advance", `{"duration":"`+d.String()+`"}`, &clock); code != 200 {
+			t.Fatalf("advance: %d", code)
+		}
+		if code := postJSON(t, sys.APIURL+"/_local/sweeps/channels", ``, &rep); code != 200 {
+			t.Fatalf("sweep after a revocation: %d %+v", code, rep)
+		}
 	}
 	if _, err := sys.Store.Connection(ctx, conn); err == nil {
-		t.Error("the revoked connection is still there after the sweep's wipe")
+		t.Error("the revoked connection is still there after the sweep's two checks")
 	}
 	// The other scheduled sweeps run on demand too.
 	var sla struct{ Open int }
@@ -408,7 +426,7 @@ func TestLocalRunSchedulesTheSweeps(t *testing.T) {
 		return time.Time{}
 	}
 	var first time.Time
-	for _, name := range []string{"telegram", "sla", "retention", "ttl", "retention-continue"} {
+	for _, name := range []string{"channels", "sla", "retention", "ttl", "retention-continue"} {
 		at := wait(name, time.Time{})
 		if name == "retention" {
 			first = at

@@ -37,7 +37,7 @@ type scheduler struct {
 func (s *System) sweeps() []sweep {
 	sys := s.Workflows.System
 	return []sweep{
-		{"telegram", time.Hour, func(ctx context.Context) (any, error) { return sys.TelegramSweep.Run(ctx) }},
+		{"channels", time.Hour, func(ctx context.Context) (any, error) { return sys.ChannelSweep.Run(ctx) }},
 		{"sla", time.Hour, func(ctx context.Context) (any, error) { return sys.SLASweep.Run(ctx) }},
 		{"retention", 24 * time.Hour, func(ctx context.Context) (any, error) { return sys.RetentionSweep.Run(ctx, retention.Input{}) }},
 		// DynamoDB's TTL (which DynamoDB Local lacks) and the stream event source mappings: the
@@ -111,7 +111,7 @@ func (s *System) runSweep(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, res.Report)
 		return
 	}
-	writeProblem(w, http.StatusNotFound, "sweeps: telegram, sla, retention, ttl, retention-continue")
+	writeProblem(w, http.StatusNotFound, "sweeps: channels, sla, retention, ttl, retention-continue")
 }
 
 // listSweeps serves GET /_local/sweeps: each sweep's schedule and its last run.

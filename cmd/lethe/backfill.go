@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/platform"
+)
+
+func init() {
+	register(command{name: "backfill", summary: "once after the deploy that added GSI3: put the connections stored before it in their health-sweep slots", run: runBackfill})
+}
+
+// runBackfill places the connections stored before GSI3 existed in their hour slots: the
+// channel sweep only Queries GSI3, and would never check a connection without its keys.
+func runBackfill(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
+	tf := addTargetFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: lethe backfill [--aws | --stack NAME]\n\n"+
+			"Scans the platform table once for channel connections without GSI3 keys and sets them (a\n"+
+			"conditional update; a wiped connection is not brought back). Running it again does nothing.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	t, err := tf.open(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := platform.BackfillConnectionSlots(ctx, t.db, t.tables[datamap.PlatformTable])
+	fmt.Printf("%d connections placed in their slots\n", n)
+	return err
+}
