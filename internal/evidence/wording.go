@@ -61,6 +61,7 @@ var categoryTitles = map[string]wording{
 	datamap.DeletionRequest:   {"Заявки на удаление: охват, история статусов, сроки, ход выполнения", "Deletion requests: scope, status history, deadlines, progress"},
 	datamap.RequestSlot:       {"Отметки открытых заявок (одна заявка на удаление аккаунта)", "Open-request slots (one account deletion per account)"},
 	datamap.ReauthAttempts:    {"Неудачные повторные вводы пароля (счётчик блокировки)", "Failed password re-entries (lockout counter)"},
+	datamap.VerificationTries: {"Попытки ввода одноразового кода по адресам (хэш адреса, счётчик за час)", "One-time code tries per address (hashed address, hourly count)"},
 	datamap.PreviewToken:      {"Предпросмотры удаления в модуле «Приватность» (хэш токена, фильтры)", "Privacy-module deletion previews (token hash, filters)"},
 	datamap.IdempotencyRecord: {"Ответы, сохранённые для повторов с Idempotency-Key", "Responses kept for Idempotency-Key retries"},
 	datamap.RequestReference:  {"Ссылки из писем на заявки (хэши токенов, идентификаторы писем)", "Email references to requests (token hashes, message ids)"},
