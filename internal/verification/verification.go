@@ -71,8 +71,9 @@ var (
 
 // LimitError is a limit reached: a request's codes, or an address's tries (429 with Retry-After).
 type LimitError struct {
-	Until time.Time
-	What  string
+	// At is when the limit was met, Until when it lifts.
+	At, Until time.Time
+	What      string
 }
 
 func (e *LimitError) Error() string { return "verification: " + e.What }
@@ -180,10 +181,10 @@ func (s *Service) Send(ctx context.Context, r request.Request, endUserID, actor 
 		}
 		v.Sends = slices.DeleteFunc(slices.Clone(v.Sends), func(t time.Time) bool { return !now.Before(t.Add(24 * time.Hour)) })
 		if len(v.Sends) >= SendsPerDay {
-			return &LimitError{Until: v.Sends[0].Add(24 * time.Hour), What: fmt.Sprintf("at most %d codes a request in 24 hours", SendsPerDay)}
+			return &LimitError{At: now, Until: v.Sends[0].Add(24 * time.Hour), What: fmt.Sprintf("at most %d codes a request in 24 hours", SendsPerDay)}
 		}
 		if n := len(v.Sends); n > 0 && now.Before(v.Sends[n-1].Add(SendInterval)) {
-			return &LimitError{Until: v.Sends[n-1].Add(SendInterval), What: "one code a minute"}
+			return &LimitError{At: now, Until: v.Sends[n-1].Add(SendInterval), What: "one code a minute"}
 		}
 		v.EndUserID, v.Channel, v.ConnectionID = endUserID, conn.Channel, conn.ID
 		v.CodeHash, v.SentAt, v.ExpiresAt, v.Attempts = hash, now, now.Add(CodeTTL), 0
@@ -299,7 +300,7 @@ func (s *Service) Enter(ctx context.Context, requestID, code, addr string) (Ente
 		return Entered{}, err
 	}
 	if n > AddressTriesPerHour {
-		return Entered{}, &LimitError{Until: ledger.HourEnds(now), What: fmt.Sprintf("at most %d codes an hour from one address", AddressTriesPerHour)}
+		return Entered{}, &LimitError{At: now, Until: ledger.HourEnds(now), What: fmt.Sprintf("at most %d codes an hour from one address", AddressTriesPerHour)}
 	}
 	code = strings.TrimSpace(code)
 	var outcome error
