@@ -217,8 +217,11 @@ func builderOf(t *testing.T, p listedPackage) (string, func(*wiring.Graph) any) 
 func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[string]bool) {
 	t.Helper()
 	valid := map[string]string{config.EnvTTLSafetyMargin: "168h", config.EnvTelegramAPIBaseURL: "https://api.telegram.org",
+		config.EnvMetaGraphBaseURL: "https://graph.facebook.com/v21.0", config.EnvSlackAPIBaseURL: "https://slack.com/api",
+		config.EnvVKAPIBaseURL: "https://api.vk.com/method", config.EnvViberAPIBaseURL: "https://chatapi.viber.com/pa",
 		config.EnvExtraHolidays: "2030-01-02", config.EnvExtraWorkdays: "2030-01-05",
 		config.EnvActLinkSecret:           strings.Repeat("k", 32),
+		config.EnvVerificationSecret:      strings.Repeat("v", 32),
 		config.EnvConsoleOIDCAuthorizeURL: "https://auth.example.com/oauth2/authorize", config.EnvConsoleOIDCTokenURL: "https://auth.example.com/oauth2/token",
 		config.EnvConsoleDemoSignIn: "/_local/demo"}
 	value := func(name string) string {
@@ -256,8 +259,8 @@ func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[str
 // default) that the template sets only on the functions that use them; everywhere else the default
 // is right. Each is set on exactly these functions and not in Globals.
 var setOnlyWhereUsed = map[string][]string{
-	// Only the Telegram sweep sends bot tokens to the Bot API.
-	config.EnvTelegramAPIBaseURL: {"TelegramSweepFunction"},
+	// Only the Telegram sweep and the API (which sends one-time codes) speak to the Bot API.
+	config.EnvTelegramAPIBaseURL: {"ApiFunction", "TelegramSweepFunction"},
 }
 
 // TestFunctionEnvironmentIsWhatTheCodeReads: for every function, the variables its code reads (every
