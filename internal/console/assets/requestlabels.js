@@ -42,6 +42,8 @@ export const LABELS = {
     cat_channel_identity: "channel identities", cat_name_token: "name search entries", cat_conversation: "conversations",
     cat_message: "messages", cat_inbox_message: "inbox messages", cat_end_user_file: "end-user files", cat_contact: "contacts",
     cat_end_user_tag: "end-user tags", cat_note: "notes", cat_payment: "payments", cat_consent: "consents",
+    channel_telegram: "Telegram", channel_whatsapp: "WhatsApp", channel_messenger: "Messenger", channel_instagram: "Instagram",
+    channel_slack: "Slack", channel_vk: "VK", channel_viber: "Viber",
     verif_verified: "Verified", verif_ask: "Ask for proof", verif_ask_again: "Send a new code",
     verif_none: "The requester has not proved the chat is theirs.",
     verif_verified_text: (ch, at) => `The requester entered the code sent to the ${ch} chat (${at}).`,
@@ -89,6 +91,7 @@ export const LABELS = {
     cat_channel_identity: "идентификаторы в каналах", cat_name_token: "записи поиска по имени", cat_conversation: "диалоги",
     cat_message: "сообщения", cat_inbox_message: "входящие сообщения", cat_end_user_file: "файлы конечных пользователей", cat_contact: "контакты",
     cat_end_user_tag: "теги конечных пользователей", cat_note: "заметки", cat_payment: "платежи", cat_consent: "согласия",
+    channel_vk: "ВКонтакте",
     verif_verified: "Подтверждён", verif_ask: "Запросить подтверждение", verif_ask_again: "Отправить новый код",
     verif_none: "Заявитель не подтверждал, что чат принадлежит ему.",
     verif_verified_text: (ch, at) => `Заявитель ввёл код, отправленный в чат ${ch} (${at}).`,
@@ -177,9 +180,9 @@ const VERIFIED = /^verified: the requester entered the code sent to the end user
 // in words, a one-time code's note says what happened to it; any other note is shown as written.
 export function noteText(lang, note) {
   let v;
-  if ((v = VERIF_SENT.exec(note || ""))) return label(lang, "note_verification_sent", v[1]);
+  if ((v = VERIF_SENT.exec(note || ""))) return label(lang, "note_verification_sent", label(lang, "channel_" + v[1]));
   if (VERIF_UNDELIVERED.test(note || "")) return label(lang, "note_verification_undelivered");
-  if ((v = VERIFIED.exec(note || ""))) return label(lang, "note_verified", v[1]);
+  if ((v = VERIFIED.exec(note || ""))) return label(lang, "note_verified", label(lang, "channel_" + v[1]));
   const m = BREACH.exec(note || "");
   if (!m) return note || "";
   const at = window.Lethe ? window.Lethe.fmtDate(m[2]) : m[2];
@@ -250,13 +253,14 @@ export function verificationBox(el, lang, r, ask, errorBox) {
   let v = r.verification || { status: "none" };
   const box = el("div", { class: "verification", "data-testid": `verification-${r.id}` });
   const fmt = (at) => (window.Lethe ? window.Lethe.fmtDate(at) : at);
+  const ch = () => label(lang, "channel_" + v.channel);
   const draw = (err) => {
     box.dataset.status = v.status;
     const text = {
       none: () => label(lang, "verif_none"),
-      pending: () => label(lang, "verif_pending", v.channel, fmt(v.sentAt), fmt(v.expiresAt)),
-      verified: () => label(lang, "verif_verified_text", v.channel, fmt(v.verifiedAt)),
-      expired: () => label(lang, "verif_expired", v.channel),
+      pending: () => label(lang, "verif_pending", ch(), fmt(v.sentAt), fmt(v.expiresAt)),
+      verified: () => label(lang, "verif_verified_text", ch(), fmt(v.verifiedAt)),
+      expired: () => label(lang, "verif_expired", ch()),
     }[v.status] || (() => "");
     box.replaceChildren(
       v.status === "verified" ? el("strong", { class: "ok verified-mark", "data-testid": "verified-mark" }, "✓ " + label(lang, "verif_verified")) : "",
