@@ -27,6 +27,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
 	"github.com/lethe-dev/lethe/internal/requests"
+	"github.com/lethe-dev/lethe/internal/verification"
 )
 
 // Services are what the routes call; build them once (internal/system).
@@ -45,6 +46,8 @@ type Services struct {
 	Ops OpsAccess
 	// Calendar counts the register's business days (the built-in production calendar when nil).
 	Calendar *calendar.Calendar
+	// Verification sends the one-time codes that prove an end customer controls a chat.
+	Verification *verification.Service
 	// Console says how the web console signs people in (CONSOLE_OIDC_*, CONSOLE_DEMO_SIGN_IN).
 	Console console.Config
 }

@@ -17,6 +17,7 @@ func (a *API) endCustomerRoutes() {
 	a.add(&route{method: http.MethodGet, path: "/v1/end-customer-requests", roles: botRoles, h: a.listEndCustomer})
 	a.add(&route{method: http.MethodPost, path: "/v1/end-customer-requests/{id}/approve", roles: botRoles, idempotent: true, h: a.approve})
 	a.add(&route{method: http.MethodPost, path: "/v1/end-customer-requests/{id}/decline", roles: botRoles, idempotent: true, h: a.decline})
+	a.add(&route{method: http.MethodPost, path: "/v1/end-customer-requests/{id}/verification", roles: botRoles, idempotent: true, h: a.askVerification})
 }
 
 // listEndCustomer is the caller's queue: end-customer requests on the bots they administer, each
@@ -63,6 +64,7 @@ type endCustomerUser struct {
 }
 
 func (a *API) endCustomerView(ctx context.Context, acct string, v requestView, bots map[string]string) (endCustomerView, error) {
+	v.Verification = a.verificationOf(v.Kind, v.verification)
 	out := endCustomerView{requestView: v}
 	name, ok := bots[v.Scope.BotID]
 	if !ok {

@@ -30,6 +30,7 @@ func (a *API) opsRequestRoutes() {
 	a.add(&route{method: http.MethodGet, path: "/v1/ops/requests/{id}", ops: true, h: a.opsRequest})
 	a.add(&route{method: http.MethodPost, path: "/v1/ops/requests/{id}/decision", ops: true, idempotent: true, h: a.opsDecide})
 	a.add(&route{method: http.MethodPost, path: "/v1/ops/requests/{id}/retry", ops: true, idempotent: true, h: a.opsRetry})
+	a.add(&route{method: http.MethodPost, path: "/v1/ops/requests/{id}/verification", ops: true, idempotent: true, h: a.opsAskVerification})
 	a.add(&route{method: http.MethodGet, path: "/v1/ops/exports/requests.csv", ops: true, h: a.opsRegisterCSV})
 	a.add(&route{method: http.MethodGet, path: "/v1/ops/exports/journal.csv", ops: true, h: a.opsJournalCSV})
 	a.add(&route{method: http.MethodGet, path: "/v1/ops/reports/monthly", ops: true, h: a.opsMonthly})
@@ -88,6 +89,8 @@ type registerDetail struct {
 	Evidence []string         `json:"evidence"`
 	// Candidates are the end users an end-customer request matched, when more than one did.
 	Candidates []string `json:"candidates,omitempty"`
+	// Verification is an end-customer request's proof that the requester controls the chat.
+	Verification *verificationView `json:"verification,omitempty"`
 }
 
 // calendar is the production calendar the register counts business days on.
@@ -418,7 +421,7 @@ func (a *API) anyRequest(ctx context.Context, c *Call) (request.Request, error) 
 func (a *API) detailOf(r request.Request) registerDetail {
 	v := viewOf(r)
 	return registerDetail{registerRow: a.rowOf(r, a.s.Now().UTC()), History: v.History, Progress: v.Progress, Evidence: v.Evidence,
-		Candidates: r.Candidates}
+		Candidates: r.Candidates, Verification: a.verificationOf(r.Kind, r.Verification)}
 }
 
 func (a *API) opsRequest(ctx context.Context, c *Call) (Response, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/lerr"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
+	"github.com/lethe-dev/lethe/internal/verification"
 )
 
 // Problem is an RFC 9457 problem details body.
@@ -60,6 +61,10 @@ func problemOf(err error) Response {
 		if errors.As(err, &locked) {
 			secs := int(time.Until(locked.Until).Seconds())
 			r.Headers = map[string]string{"retry-after": strconv.Itoa(max(1, secs))}
+		}
+		var limit *verification.LimitError
+		if errors.As(err, &limit) {
+			r.Headers = map[string]string{"retry-after": retryAfter(limit.Until, limit.At)}
 		}
 		return r
 	}

@@ -103,7 +103,9 @@ func (a *API) getRequest(ctx context.Context, c *Call) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Status: http.StatusOK, Body: viewOf(r)}, nil
+	v := viewOf(r)
+	v.Verification = a.verificationOf(r.Kind, r.Verification)
+	return Response{Status: http.StatusOK, Body: v}, nil
 }
 
 // getEvidence answers the acts of destruction: JSON, or the readable documents by Accept.

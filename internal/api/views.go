@@ -24,6 +24,11 @@ type requestView struct {
 	CreatedAt time.Time            `json:"createdAt"`
 	UpdatedAt time.Time            `json:"updatedAt"`
 	ClosedAt  *time.Time           `json:"closedAt,omitempty"`
+	// Verification is an end-customer request's proof that the requester controls the chat, where
+	// the answer shows it (the queue, the request's detail); set with API.verificationOf.
+	Verification *verificationView `json:"verification,omitempty"`
+	// verification is the request's stored proof, for Verification.
+	verification *request.Verification
 	// candidates are the end users an end-customer request matched (request.Request.Candidates),
 	// which the queue shows by name.
 	candidates []string
@@ -44,7 +49,7 @@ type scopeView struct {
 func viewOf(r request.Request) requestView {
 	v := requestView{ID: r.ID, Kind: r.Kind, Source: r.Source, Status: r.Status, History: r.History,
 		Deadlines: r.Deadlines, Progress: r.Progress, Planned: r.Planned, Evidence: r.Evidence, Decision: r.Decision,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt, candidates: r.Candidates,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt, candidates: r.Candidates, verification: r.Verification,
 		Scope: scopeView{Kind: string(r.Scope.Kind), BotID: r.Scope.BotID, ConnectionID: r.Scope.ConnectionID,
 			EndUserID: r.Scope.EndUserID, Channel: r.Scope.Channel, MessageID: r.Scope.MessageID, LogIDs: r.Scope.LogIDs}}
 	if !r.Scope.From.IsZero() {

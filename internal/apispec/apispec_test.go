@@ -86,6 +86,11 @@ var specRoutes = []Route{
 	{"GET", "/v1/ops/acts/{id}", true},
 	{"GET", "/v1/acts/{id}", false},
 	{"POST", "/v1/email-actions/{token}", false},
+	// Issue 18 §1: proof that an end customer controls the chat, by a one-time code the bot sends
+	// (asked for by the owner, or the officer once escalated) and entered on the status page.
+	{"POST", "/v1/end-customer-requests/{id}/verification", true},
+	{"POST", "/v1/ops/requests/{id}/verification", true},
+	{"POST", "/deletion-status/{confirmationCode}/verification", false},
 }
 
 // operation is one operation of the document with its route.
@@ -244,7 +249,8 @@ func TestPagination(t *testing.T) {
 // problemSlugs are the stable problem types by status.
 var problemSlugs = map[int]string{
 	400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-	409: "conflict", 410: "gone", 415: "unsupported-media-type", 429: "too-many-requests", 500: "internal",
+	409: "conflict", 410: "gone", 415: "unsupported-media-type", 422: "unprocessable", 429: "too-many-requests", 500: "internal",
+	503: "unavailable",
 }
 
 // enumOf collects the enum a schema places on a property, through allOf.
@@ -378,6 +384,8 @@ func TestRequestBodies(t *testing.T) {
 		{"POST", "/v1/end-customer-requests/{id}/decline", map[string]any{"reason": ""}, false},
 		{"POST", "/webhooks/meta/data-deletion", map[string]any{"signed_request": "c2ln.eyJ1c2VyX2lkIjoiMSJ9"}, true},
 		{"POST", "/webhooks/meta/data-deletion", map[string]any{"signed_request": "no-dot"}, false},
+		{"POST", "/deletion-status/{confirmationCode}/verification", map[string]any{"code": "042917"}, true},
+		{"POST", "/deletion-status/{confirmationCode}/verification", map[string]any{}, false},
 	}
 	for _, tc := range tests {
 		err := body(tc.method, tc.path).VisitJSON(tc.body)

@@ -11,7 +11,7 @@ import (
 // other way round.
 var domain = []string{"internal/request", "internal/requests", "internal/notify", "internal/ledger",
 	"internal/deletion", "internal/holds", "internal/erasure", "internal/evidence", "internal/retention", "internal/mailer",
-	"internal/platform", "internal/datamap", "internal/calendar"}
+	"internal/platform", "internal/datamap", "internal/calendar", "internal/verification"}
 
 // No domain package depends on the workflow adapter, directly or through another package: the
 // request lifecycle and its timeline live in the domain, and requests starts workflows through the

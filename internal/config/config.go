@@ -71,6 +71,12 @@ type Config struct {
 	// destruction that the final mail carries (evidence.ActLinks): set for the functions that sign
 	// them (the final mail: finish-request, the SLA sweep) and the API that verifies them.
 	ActLinkSecret string
+	// VerificationSecret (VERIFICATION_SECRET) keys the HMACs of the one-time codes an end customer
+	// enters to prove they control a chat (over the request id and the code, so the ledger cannot
+	// give a six-digit code back) and of the source addresses their tries are counted by: set for
+	// the API (which sends codes) and the channel-webhook function (which serves the status page
+	// they are entered on).
+	VerificationSecret string
 	// ConsoleOIDC* (CONSOLE_OIDC_AUTHORIZE_URL, CONSOLE_OIDC_TOKEN_URL, CONSOLE_OIDC_CLIENT_ID,
 	// CONSOLE_OIDC_SCOPE, all optional) are how the web console signs people in: Authorization Code
 	// with PKCE against the provider that issues the dashboard's JWTs. Without an authorize URL the
@@ -135,6 +141,7 @@ const (
 	EnvOpsGroupClaim             = "OPS_GROUP_CLAIM"
 	EnvOpsGroup                  = "OPS_GROUP"
 	EnvActLinkSecret             = "ACT_LINK_SECRET"
+	EnvVerificationSecret        = "VERIFICATION_SECRET"
 	EnvConsoleOIDCAuthorizeURL   = "CONSOLE_OIDC_AUTHORIZE_URL"
 	EnvConsoleOIDCTokenURL       = "CONSOLE_OIDC_TOKEN_URL"
 	EnvConsoleOIDCClientID       = "CONSOLE_OIDC_CLIENT_ID"
@@ -214,6 +221,14 @@ var variables = map[string]variable{
 			return fmt.Errorf("%s must be at least 32 characters", EnvActLinkSecret)
 		}
 		c.ActLinkSecret = v
+		return nil
+	}},
+	EnvVerificationSecret: {required: true, set: func(c *Config, v string) error {
+		if len(v) < 32 {
+			// The value is not repeated: it is a secret.
+			return fmt.Errorf("%s must be at least 32 characters", EnvVerificationSecret)
+		}
+		c.VerificationSecret = v
 		return nil
 	}},
 	EnvExtraWorkdays: text(false, func(c *Config) *string { return &c.ExtraWorkdays }),
@@ -377,6 +392,7 @@ func LocalDefaults(apiPort int) map[string]string {
 		EnvOpsGroupClaim:      DefaultOpsGroupClaim,
 		EnvOpsGroup:           DefaultOpsGroup,
 		EnvActLinkSecret:      "local-act-link-secret-for-make-run-only",
+		EnvVerificationSecret: "local-verification-secret-for-make-run-only",
 	}
 }
 
@@ -389,5 +405,6 @@ func Names() []string {
 		EnvAccountDeletionMachine, EnvEndUserDeletionMachine, EnvConnectionWipeMachine, EnvEndCustomerRequestMachine,
 		EnvExtraHolidays, EnvExtraWorkdays, EnvTelegramAPIBaseURL, EnvForwardAddress, EnvOpsGroupClaim, EnvOpsGroup,
 		EnvActLinkSecret, EnvConsoleOIDCAuthorizeURL, EnvConsoleOIDCTokenURL, EnvConsoleOIDCClientID, EnvConsoleOIDCScope,
-		EnvConsoleDemoSignIn, EnvMetaGraphBaseURL, EnvSlackAPIBaseURL, EnvVKAPIBaseURL, EnvViberAPIBaseURL}
+		EnvConsoleDemoSignIn, EnvMetaGraphBaseURL, EnvSlackAPIBaseURL, EnvVKAPIBaseURL, EnvViberAPIBaseURL,
+		EnvVerificationSecret}
 }

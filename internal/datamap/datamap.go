@@ -157,6 +157,7 @@ const (
 	RequestSlot         = "request_slot"
 	RequestReference    = "request_reference"
 	ReauthAttempts      = "reauth_attempts"
+	VerificationTries   = "verification_tries"
 	IdempotencyRecord   = "idempotency_record"
 	PreviewToken        = "preview_token"
 	InboundMail         = "inbound_mail"
@@ -288,6 +289,12 @@ var Categories = []Category{
 	// Failed password re-entries before a destructive action (5 failures lock it for 15 minutes).
 	{Name: ReauthAttempts, Title: "Failed password re-entries before account deletion (lockout counter)", Owner: OwnerService,
 		Location:  Location{Table: LedgerTable, PK: "REAUTH#{account}#{action}", SK: "REAUTH"},
+		Retention: Retention{Kind: TwoDays, Anchor: "updatedAt"}},
+	// One-time codes entered on end customers' status pages, counted per source address and hour
+	// (20 tries an hour, whatever the request): the address is kept only as an HMAC under
+	// VERIFICATION_SECRET, and the counter lives two days.
+	{Name: VerificationTries, Title: "One-time code tries per source address and hour (hashed address, a count)", Owner: OwnerService,
+		Location:  Location{Table: LedgerTable, PK: "VERIFYTRY#{address}#{hour}", SK: "VERIFYTRY"},
 		Retention: Retention{Kind: TwoDays, Anchor: "updatedAt"}},
 	// The first response to a mutating call with an Idempotency-Key, returned again to a retry.
 	{Name: IdempotencyRecord, Title: "Responses kept for Idempotency-Key retries", Owner: OwnerService,

@@ -25,7 +25,7 @@ func TestEveryCategoryOfTheSpecIsMapped(t *testing.T) {
 		Evidence: OwnerEvidence, DeletionRequest: OwnerEvidence, AnalyticsCounter: OwnerAnalytics,
 		// The ledger's own bookkeeping: open-request slots and email references.
 		RequestSlot: OwnerEvidence, RequestReference: OwnerEvidence, InboundMail: OwnerEvidence,
-		ReauthAttempts: OwnerService, IdempotencyRecord: OwnerService, PreviewToken: OwnerService, WebhookDelivery: OwnerService,
+		ReauthAttempts: OwnerService, VerificationTries: OwnerService, IdempotencyRecord: OwnerService, PreviewToken: OwnerService, WebhookDelivery: OwnerService,
 		SweepCheckpoint: OwnerService, RetentionTally: OwnerService, ConnectionSuspicion: OwnerService,
 	}
 	if len(Categories) != len(want) {

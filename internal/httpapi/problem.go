@@ -36,8 +36,13 @@ var problemTypes = map[int]struct{ slug, title string }{
 	http.StatusConflict:             {"conflict", "Conflict"},
 	http.StatusGone:                 {"gone", "Gone"},
 	http.StatusUnsupportedMediaType: {"unsupported-media-type", "Unsupported Media Type"},
-	http.StatusTooManyRequests:      {"too-many-requests", "Too Many Requests"},
-	http.StatusInternalServerError:  {"internal", "Internal Server Error"},
+	// 422: understood and well-formed, but it cannot be done as asked (no chat to send a one-time
+	// code to, a wrong code).
+	http.StatusUnprocessableEntity: {"unprocessable", "Unprocessable Content"},
+	http.StatusTooManyRequests:     {"too-many-requests", "Too Many Requests"},
+	http.StatusInternalServerError: {"internal", "Internal Server Error"},
+	// 503: a service Lethe depends on (a channel's API) gave no answer; the call may be tried later.
+	http.StatusServiceUnavailable: {"unavailable", "Service Unavailable"},
 }
 
 // statusOf is the one map from an error's code to its HTTP status; a code not here is a 500.

@@ -315,6 +315,11 @@ func (s *Store) NameTokensOf(ctx context.Context, endUserID string) ([]NameToken
 	return partitionOf[NameToken](ctx, s, datamap.NameToken, map[string]string{"endUser": endUserID})
 }
 
+// Identities lists the ids the channels know an end user by, from their own partition.
+func (s *Store) Identities(ctx context.Context, endUserID string) ([]ChannelIdentity, error) {
+	return partitionOf[ChannelIdentity](ctx, s, datamap.ChannelIdentity, map[string]string{"endUser": endUserID})
+}
+
 // Conversations lists an end user's conversations.
 func (s *Store) Conversations(ctx context.Context, endUserID string) ([]Conversation, error) {
 	return partitionOf[Conversation](ctx, s, datamap.Conversation, map[string]string{"endUser": endUserID})

@@ -108,6 +108,9 @@ type Request struct {
 	// (same display name, same phone number on two channels): the bot owner picks one when approving,
 	// and it becomes the scope's end user. Until then the scope names the first.
 	Candidates []string `dynamodbav:"candidates,omitempty"`
+	// Verification is the one-time code the owner (or the officer) asked the end customer to enter,
+	// proving they control the chat identity the request names; nil until one is asked for.
+	Verification *Verification `dynamodbav:"verification,omitempty"`
 	// Mail holds, per mail template, the SES message id of what was sent, so that a second delivery of
 	// a task sends nothing and replies can be matched by In-Reply-To.
 	Mail      map[string]string `dynamodbav:"mail,omitempty"`

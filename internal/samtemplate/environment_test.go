@@ -221,6 +221,7 @@ func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[str
 		config.EnvVKAPIBaseURL: config.DefaultVKAPIBaseURL, config.EnvViberAPIBaseURL: config.DefaultViberAPIBaseURL,
 		config.EnvExtraHolidays: "2030-01-02", config.EnvExtraWorkdays: "2030-01-05",
 		config.EnvActLinkSecret:           strings.Repeat("k", 32),
+		config.EnvVerificationSecret:      strings.Repeat("v", 32),
 		config.EnvConsoleOIDCAuthorizeURL: "https://auth.example.com/oauth2/authorize", config.EnvConsoleOIDCTokenURL: "https://auth.example.com/oauth2/token",
 		config.EnvConsoleDemoSignIn: "/_local/demo"}
 	value := func(name string) string {
@@ -258,12 +259,12 @@ func builderReads(t *testing.T, build func(*wiring.Graph) any) (required map[str
 // default) that the template sets only on the functions that use them; everywhere else the default
 // is right. Each is set on exactly these functions and not in Globals.
 var setOnlyWhereUsed = map[string][]string{
-	// Only the connection-health sweep sends the connections' credentials to their channels.
-	config.EnvTelegramAPIBaseURL: {"ChannelSweepFunction"},
-	config.EnvMetaGraphBaseURL:   {"ChannelSweepFunction"},
-	config.EnvSlackAPIBaseURL:    {"ChannelSweepFunction"},
-	config.EnvVKAPIBaseURL:       {"ChannelSweepFunction"},
-	config.EnvViberAPIBaseURL:    {"ChannelSweepFunction"},
+	// The connection-health sweep and the API (which sends one-time codes) speak to the channels.
+	config.EnvTelegramAPIBaseURL: {"ApiFunction", "ChannelSweepFunction"},
+	config.EnvMetaGraphBaseURL:   {"ApiFunction", "ChannelSweepFunction"},
+	config.EnvSlackAPIBaseURL:    {"ApiFunction", "ChannelSweepFunction"},
+	config.EnvVKAPIBaseURL:       {"ApiFunction", "ChannelSweepFunction"},
+	config.EnvViberAPIBaseURL:    {"ApiFunction", "ChannelSweepFunction"},
 }
 
 // TestFunctionEnvironmentIsWhatTheCodeReads: for every function, the variables its code reads (every

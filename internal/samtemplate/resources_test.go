@@ -162,8 +162,8 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		vars["JWT_AUDIENCE"] = aud[0]
 	}
 	secrets := map[string]string{"MetaAppSecret": "m", "SlackSigningSecret": "s", "WhatsAppVerifyToken": "w",
-		"ActLinkSecret": "an-act-link-secret-of-32-characters",
-		"OperatorName":  "ООО «Оператор»", "OperatorAddress": "Москва"}
+		"ActLinkSecret": "an-act-link-secret-of-32-characters", "VerificationSecret": "a-verification-secret-of-32-chars",
+		"OperatorName": "ООО «Оператор»", "OperatorAddress": "Москва"}
 	got, err := tmpl.Resolve(vars, Env{StackName: "t1", AccountID: "111122223333", Parameters: secrets})
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +198,7 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 		"OPS_GROUP_CLAIM":         "cognito:groups",
 		"OPS_GROUP":               "privacy-officers",
 		"ACT_LINK_SECRET":         "an-act-link-secret-of-32-characters",
+		"VERIFICATION_SECRET":     "a-verification-secret-of-32-chars",
 		"CONSOLE_OIDC_SCOPE":      "openid email profile",
 
 		"CONSOLE_OIDC_AUTHORIZE_URL": "",
@@ -226,11 +227,12 @@ func TestFunctionEnvironmentOfRealTemplate(t *testing.T) {
 func TestParametersOfRealTemplate(t *testing.T) {
 	tmpl := loadReal(t)
 	params := tmpl.Raw()["Parameters"].(map[string]any)
-	secrets := map[string]bool{"MetaAppSecret": true, "SlackSigningSecret": true, "WhatsAppVerifyToken": true, "ActLinkSecret": true}
+	secrets := map[string]bool{"MetaAppSecret": true, "SlackSigningSecret": true, "WhatsAppVerifyToken": true, "ActLinkSecret": true,
+		"VerificationSecret": true}
 	// The operator's legal identity is stated in every act of destruction: a deploy must name it,
 	// never fall back to a placeholder.
 	required := map[string]bool{"OperatorName": true, "OperatorAddress": true}
-	for _, name := range []string{"MetaAppSecret", "SlackSigningSecret", "WhatsAppVerifyToken", "ActLinkSecret", "InfoAddress",
+	for _, name := range []string{"MetaAppSecret", "SlackSigningSecret", "WhatsAppVerifyToken", "ActLinkSecret", "VerificationSecret", "InfoAddress",
 		"SenderAddress", "PrivacyOfficerAddress", "ForwardAddress", "PublicBaseUrl", "JwtIssuer", "JwtAudience", "TtlSafetyMargin",
 		"OperatorName", "OperatorAddress", "OperatorInn"} {
 		if _, ok := params[name]; !ok {

@@ -12,6 +12,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
+	"github.com/lethe-dev/lethe/internal/verification"
 	"github.com/lethe-dev/lethe/internal/webhooks"
 )
 
@@ -25,7 +26,21 @@ func apiOf(g *wiring.Graph) *api.API {
 		config.EnvConsoleOIDCClientID, config.EnvConsoleOIDCScope, config.EnvConsoleDemoSignIn)
 	return api.New(api.Services{Store: g.Store(), Ledger: g.Ledger(), Requests: g.Requests(), Deletion: g.Deletion(),
 		Holds: holdsOf(g), ActLinks: g.ActLinks(), Reauth: g.Reauth(), Now: g.Now(), Ops: api.OpsAccess{Claim: c.OpsGroupClaim, Group: c.OpsGroup},
-		Console: consoleOf(c), Calendar: g.Calendar()})
+		Console: consoleOf(c), Calendar: g.Calendar(), Verification: verificationOf(g, true)})
+}
+
+// verificationOf sends (send) and checks the one-time codes that prove an end customer controls a
+// chat, keyed by VERIFICATION_SECRET: the API sends them through the channels' APIs; the
+// channel-webhook function, where the status page takes them, only checks them and speaks to no
+// channel.
+func verificationOf(g *wiring.Graph, send bool) *verification.Service {
+	c := g.Need(config.EnvVerificationSecret, config.EnvLedgerTable)
+	v := &verification.Service{Ledger: g.Ledger(), Store: g.Store(), Secret: []byte(c.VerificationSecret), Now: g.Now(),
+		Tries: ledger.NewCodeTries(g.DynamoDB(), c.LedgerTable, g.Policy())}
+	if send {
+		v.Channels = g.ChannelAPI()
+	}
+	return v
 }
 
 // holdsOf places and releases legal holds: the TTL of what a hold covers is settled by the
@@ -59,7 +74,8 @@ func webhooksOf(g *wiring.Graph) *webhooks.Service {
 		config.EnvPublicBaseURL)
 	return &webhooks.Service{Ledger: g.Ledger(), Store: g.Store(), Requests: g.Requests(),
 		MetaAppSecret: c.MetaAppSecret, SlackSigningSecret: c.SlackSigningSecret,
-		WhatsAppVerifyToken: c.WhatsAppVerifyToken, PublicBaseURL: c.PublicBaseURL, Now: g.Now()}
+		WhatsAppVerifyToken: c.WhatsAppVerifyToken, PublicBaseURL: c.PublicBaseURL, Now: g.Now(),
+		Verification: verificationOf(g, false)}
 }
 
 // channelSweepOf wipes the connections whose credential their channel refused twice.

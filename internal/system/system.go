@@ -27,6 +27,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
+	"github.com/lethe-dev/lethe/internal/verification"
 	"github.com/lethe-dev/lethe/internal/webhooks"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
@@ -60,7 +61,10 @@ type System struct {
 	RetentionSweep *retention.Sweep
 	// webhooks serves the channels' public routes (functions/channel-webhook).
 	Webhooks *webhooks.Service
-	Now      func() time.Time
+	// Verification sends and checks the one-time codes of end customers' requests; the API and
+	// the status page share it here (a test may give it a recording channel client).
+	Verification *verification.Service
+	Now          func() time.Time
 }
 
 // New builds every service from a configuration loaded whole (the local run and the tests); now is
@@ -72,7 +76,8 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 	s := &System{Config: cfg, Store: g.Store(), Ledger: g.Ledger(), Engine: g.Engine(), Deletion: g.Deletion(),
 		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.FinalMailTasks(), Requests: g.Requests(),
 		Reauth: g.Reauth(), Holds: holdsOf(g), Intake: intakeOf(g), ChannelSweep: channelSweepOf(g), SLASweep: slaSweepOf(g),
-		RetentionSweep: retention, Webhooks: webhooksOf(g), Now: g.Now()}
+		RetentionSweep: retention, Webhooks: webhooksOf(g), Verification: verificationOf(g, true), Now: g.Now()}
+	s.Webhooks.Verification = s.Verification
 	if err := g.Err(); err != nil {
 		return nil, err
 	}
@@ -83,7 +88,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 func (s *System) API() *api.API {
 	return api.New(api.Services{Store: s.Store, Ledger: s.Ledger, Requests: s.Requests, Deletion: s.Deletion,
 		Holds: s.Holds, ActLinks: s.Tasks.ActLinks, Reauth: s.Reauth, Now: s.Now, Ops: api.OpsAccess{Claim: s.Config.OpsGroupClaim, Group: s.Config.OpsGroup},
-		Calendar: s.Calendar, Console: consoleOf(s.Config)})
+		Calendar: s.Calendar, Console: consoleOf(s.Config), Verification: s.Verification})
 }
 
 // TaskHandlers are the workflow tasks by the logical id of the function that runs each in

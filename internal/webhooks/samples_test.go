@@ -11,11 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/ledger"
 	"github.com/lethe-dev/lethe/internal/platform"
+	"github.com/lethe-dev/lethe/internal/request"
 )
 
 // samplesDir holds a sample of every event the channel function receives (SPEC §1: events/), as API
@@ -64,12 +68,17 @@ func (w *world) samples() []sample {
 	vkConfirm := `{"type":"confirmation","group_id":` + vk.ChannelKey + `,"secret":"` + vk.Secrets["secret"] + `"}`
 	vbBody := `{"event":"unsubscribed","timestamp":` + strconv.FormatInt(now.UnixMilli(), 10) + `,"chat_hostname":"SN-376_","user_id":"` + vbUser + `","message_token":5741311803571721087}`
 	ts := strconv.FormatInt(now.Unix(), 10)
+	codePage := w.pendingCode(now)
 
 	return []sample{
 		{"meta-data-deletion.json", 200, gatewayEvent("POST /webhooks/meta/data-deletion", "/webhooks/meta/data-deletion",
 			b64(form), true, map[string]string{"content-type": formType})},
 		{"deletion-status.json", 200, withPath(gatewayEvent("GET /deletion-status/{confirmationCode}", "/deletion-status/"+code, "", false,
 			map[string]string{"accept": "application/json"}), "confirmationCode", code)},
+		// A wrong one-time code entered on an end customer's page: 422, with the tries left.
+		{"deletion-status-verification.json", 422, withPath(gatewayEvent("POST /deletion-status/{confirmationCode}/verification",
+			"/deletion-status/"+codePage+"/verification", "code=123456", false,
+			map[string]string{"content-type": formType}), "confirmationCode", codePage)},
 		{"meta-deauthorize.json", 200, gatewayEvent("POST /webhooks/meta/deauthorize", "/webhooks/meta/deauthorize",
 			b64(form), true, map[string]string{"content-type": formType})},
 		{"meta-deauthorize-page-admin.json", 200, gatewayEvent("POST /webhooks/meta/deauthorize", "/webhooks/meta/deauthorize",
@@ -91,6 +100,27 @@ func (w *world) samples() []sample {
 		{"viber-unsubscribed.json", 200, withPath(gatewayEvent("POST /webhooks/viber/{connectionId}", "/webhooks/viber/"+vb.ID, vbBody, false,
 			map[string]string{"content-type": "application/json", "x-viber-content-signature": hmacHex(vb.Secrets["auth_token"], vbBody)}), "connectionId", vb.ID)},
 	}
+}
+
+// pendingCode records an end customer's request waiting for the owner, with a one-time code sent
+// at now whose hash no entered code matches, and returns the code of its status page.
+func (w *world) pendingCode(now time.Time) string {
+	w.t.Helper()
+	a := w.man.Accounts[0]
+	eu := a.EndUsers[0]
+	const id, page = "01SAMPLEENDCUSTOMER0000000", "samplestatuspagecodeforverification"
+	r := request.Request{ID: id, AccountID: a.ID, Kind: request.KindEndCustomerRequest, Source: "email", Status: request.StatusAwaitingVerification,
+		Scope:  platform.ScopeRef{Kind: datamap.ScopeEndUser, AccountID: a.ID, BotID: eu.BotID, EndUserID: eu.ID},
+		Locale: "en", CreatedAt: now,
+		Verification: &request.Verification{EndUserID: eu.ID, Channel: platform.ChannelTelegram, ConnectionID: "sample",
+			CodeHash: strings.Repeat("0", 64), SentAt: now, ExpiresAt: now.Add(15 * time.Minute), Sends: []time.Time{now}}}
+	if _, err := w.sys.Ledger.Create(w.ctx, r); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := w.sys.Ledger.PutReference(w.ctx, ledger.RefStatus, page, id, ledger.ActionEndCustomerStatus); err != nil {
+		w.t.Fatal(err)
+	}
+	return page
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

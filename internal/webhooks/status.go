@@ -33,6 +33,28 @@ type Status struct {
 	// Stages are the steps an end customer's request has reached, in order (absent for other
 	// requests).
 	Stages []Stage `json:"stages,omitempty"`
+	// Verification is the one-time code the requester may be asked to enter, proving the chat is
+	// theirs (absent for other requests): which channel's chat it went to and until when it may be
+	// entered. Never the chat, the end user, nor the code.
+	Verification *StatusVerification `json:"verification,omitempty"`
+}
+
+// StatusVerification is where the requester's proof stands on their status page.
+type StatusVerification struct {
+	Status     request.VerificationStatus `json:"status"`
+	Channel    string                     `json:"channel,omitempty"`
+	ExpiresAt  *time.Time                 `json:"expiresAt,omitempty"`
+	VerifiedAt *time.Time                 `json:"verifiedAt,omitempty"`
+}
+
+// statusVerification is the request's proof as its status page shows it.
+func statusVerification(r request.Request, now time.Time) *StatusVerification {
+	out := &StatusVerification{Status: r.VerificationStatus(now)}
+	if v := r.Verification; v != nil && !v.SentAt.IsZero() {
+		exp := v.ExpiresAt
+		out.Channel, out.ExpiresAt, out.VerifiedAt = v.Channel, &exp, v.VerifiedAt
+	}
+	return out
 }
 
 // Stage is one step an end customer's request has reached, and when.
@@ -91,7 +113,15 @@ type customerPage struct {
 	Lang    string
 	Decided bool
 	Words   map[string]string
+	// Channel is the channel's name the code went to, as people write it.
+	Channel string
+	// Notice says what became of a code just entered (wrong, expired, too many tries).
+	Notice string
 }
+
+// channelNames are the channels as the page names them.
+var channelNames = map[string]string{"telegram": "Telegram", "whatsapp": "WhatsApp", "messenger": "Messenger",
+	"instagram": "Instagram", "slack": "Slack", "vk": "VK", "viber": "Viber"}
 
 var customerWords = map[string]map[string]string{
 	"ru": {
@@ -101,8 +131,15 @@ var customerWords = map[string]map[string]string{
 		string(StageApproved):  "Запрос одобрен", string(StageDeclined): "Запрос отклонён", "reason": "Причина",
 		string(StageDone): "Данные удалены", "waiting": "Ждём решения по запросу.", "deleting": "Данные удаляются.",
 		"completeBy": "Срок исполнения — не позднее", "updated": "Обновлено",
-		"failed": "Исполнение задерживается, запрос передан ответственному лицу.",
-		"held":   "Удаление приостановлено по требованию уполномоченного органа.",
+		"failed":    "Исполнение задерживается, запрос передан ответственному лицу.",
+		"held":      "Удаление приостановлено по требованию уполномоченного органа.",
+		"codeSent":  "Мы отправили код подтверждения в ваш чат %s. Введите его, чтобы подтвердить, что этот чат ваш. Код действует до %s.",
+		"codeLabel": "Код из чата", "codeSubmit": "Подтвердить",
+		"verified": "Вы подтвердили, что чат принадлежит вам.",
+		"wrong":    "Неверный код. Осталось попыток: %d.",
+		"spent":    "Код больше не действует: его срок истёк или попытки исчерпаны. Владелец бота может отправить новый.",
+		"tooMany":  "Слишком много попыток с вашего адреса. Попробуйте позже.",
+		"noCode":   "Сейчас нет кода, который нужно ввести.",
 	},
 	"en": {
 		"title": "Your data deletion request", "request": "Request",
@@ -111,8 +148,15 @@ var customerWords = map[string]map[string]string{
 		string(StageApproved):  "Request approved", string(StageDeclined): "Request declined", "reason": "Reason",
 		string(StageDone): "Data deleted", "waiting": "The request awaits a decision.", "deleting": "The data is being deleted.",
 		"completeBy": "To be completed by", "updated": "Updated",
-		"failed": "The request is delayed and was referred to the privacy officer.",
-		"held":   "The deletion is paused by a lawful authority's hold.",
+		"failed":    "The request is delayed and was referred to the privacy officer.",
+		"held":      "The deletion is paused by a lawful authority's hold.",
+		"codeSent":  "We sent a confirmation code to your %s chat. Enter it to confirm the chat is yours. The code is valid until %s.",
+		"codeLabel": "Code from the chat", "codeSubmit": "Confirm",
+		"verified": "You confirmed the chat is yours.",
+		"wrong":    "Wrong code. Tries left: %d.",
+		"spent":    "The code is no longer valid: it expired or its tries are used up. The bot's owner may send a new one.",
+		"tooMany":  "Too many tries from your address. Please try again later.",
+		"noCode":   "There is no code to enter now.",
 	},
 }
 
@@ -129,29 +173,46 @@ func (s *Service) statusPage(ctx context.Context, c *call) (answer, error) {
 func (s *Service) status(ctx context.Context, c *call) (answer, error) {
 	code := strings.ToLower(c.req.PathParameters["confirmationCode"])
 	wantsJSON := strings.Contains(c.header("Accept"), "application/json")
-	notFound := func() answer {
-		if wantsJSON {
-			return problem(http.StatusNotFound, "no deletion has this confirmation code")
-		}
-		return page(http.StatusNotFound, "notfound", nil)
+	ref, req, found, err := s.lookupStatus(ctx, code)
+	if err != nil || !found {
+		return statusNotFound(wantsJSON), err
 	}
+	return s.render(code, ref, req, wantsJSON, http.StatusOK, ""), nil
+}
+
+func statusNotFound(wantsJSON bool) answer {
+	if wantsJSON {
+		return problem(http.StatusNotFound, "no deletion has this confirmation code")
+	}
+	return page(http.StatusNotFound, "notfound", nil)
+}
+
+// lookupStatus finds the request a status page's code names; found is false for any code that
+// names none.
+func (s *Service) lookupStatus(ctx context.Context, code string) (ledger.Ref, request.Request, bool, error) {
 	if code == "" || len(code) > 128 {
-		return notFound(), nil
+		return ledger.Ref{}, request.Request{}, false, nil
 	}
 	ref, err := s.Ledger.ReferenceInfo(ctx, ledger.RefStatus, code)
 	if errors.Is(err, ledger.ErrUnknownReference) {
-		return notFound(), nil
+		return ref, request.Request{}, false, nil
 	}
 	if err != nil {
-		return answer{}, err
+		return ref, request.Request{}, false, err
 	}
 	req, err := s.Ledger.Get(ctx, ref.RequestID)
 	if errors.Is(err, ledger.ErrNotFound) {
-		return notFound(), nil
+		return ref, req, false, nil
 	}
 	if err != nil {
-		return answer{}, err
+		return ref, req, false, err
 	}
+	return ref, req, true, nil
+}
+
+// render is the status page of req (HTML or JSON) with the given status and, on an end
+// customer's page, a notice.
+func (s *Service) render(code string, ref ledger.Ref, req request.Request, wantsJSON bool, status int, notice string) answer {
 	st := Status{ConfirmationCode: code, RequestID: req.ID, Kind: req.Kind, Status: req.Status, CreatedAt: req.CreatedAt, UpdatedAt: req.UpdatedAt, CompletedAt: req.ClosedAt}
 	if at, ok := req.Deadlines[request.DeadlineCompleteBy]; ok {
 		st.CompleteBy = &at
@@ -162,18 +223,29 @@ func (s *Service) status(ctx context.Context, c *call) (answer, error) {
 	customer := ref.Action == ledger.ActionEndCustomerStatus && req.Kind == request.KindEndCustomerRequest
 	if customer {
 		st.Stages = stages(req)
+		st.Verification = statusVerification(req, s.now())
 	}
 	if wantsJSON {
-		return jsonAnswer(http.StatusOK, st), nil
+		return jsonAnswer(status, st)
 	}
 	if customer {
-		lang := req.Locale
-		if customerWords[lang] == nil {
-			lang = "en"
+		lang := customerLang(req)
+		ch := ""
+		if st.Verification.Channel != "" {
+			ch = channelNames[st.Verification.Channel]
 		}
-		return page(http.StatusOK, "customer", customerPage{St: st, Lang: lang, Decided: req.Decision != nil, Words: customerWords[lang]}), nil
+		return page(status, "customer", customerPage{St: st, Lang: lang, Decided: req.Decision != nil, Words: customerWords[lang],
+			Channel: ch, Notice: notice})
 	}
-	return page(http.StatusOK, "status", st), nil
+	return page(status, "status", st)
+}
+
+// customerLang is the language of an end customer's page: their mail's.
+func customerLang(r request.Request) string {
+	if customerWords[r.Locale] == nil {
+		return "en"
+	}
+	return r.Locale
 }
 
 var statusWords = map[request.Status][2]string{
@@ -251,6 +323,11 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 <ol>{{$w := .Words}}{{range .St.Stages}}
 <li data-stage="{{.Name}}">{{index $w (print .Name)}} — {{date .At}}{{if .Reason}}<br>{{index $w "reason"}}: {{.Reason}}{{end}}</li>{{end}}
 </ol>
+{{with .St.Verification}}{{if eq .Status "verified"}}<p data-verification="verified"><strong>{{$.Words.verified}}</strong></p>{{else if eq .Status "pending"}}<section data-verification="pending">
+<p>{{printf (index $.Words "codeSent") $.Channel (date .ExpiresAt)}}</p>
+{{if $.Notice}}<p role="alert" style="color:#a00">{{$.Notice}}</p>{{end}}
+<form method="post" action="{{$.St.ConfirmationCode}}/verification"><label>{{$.Words.codeLabel}} <input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required></label> <button type="submit">{{$.Words.codeSubmit}}</button></form>
+</section>{{else if $.Notice}}<p role="alert" style="color:#a00">{{$.Notice}}</p>{{end}}{{end}}
 {{if eq .St.Status "failed"}}<p>{{.Words.failed}}</p>{{else if eq .St.Status "held"}}<p>{{.Words.held}}</p>{{else if not .St.CompletedAt}}<p>{{if .Decided}}{{.Words.deleting}}{{else}}{{.Words.waiting}}{{end}}{{if .St.CompleteBy}} {{.Words.completeBy}} {{date .St.CompleteBy}}.{{end}}</p>{{end}}
 <p style="color:#666">{{.Words.updated}} {{date .St.UpdatedAt}}</p></body></html>{{end}}
 {{define "notfound"}}{{template "head"}}<p>Заявка с таким кодом не найдена. / No deletion has this confirmation code.</p></body></html>{{end}}

@@ -33,6 +33,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/requests"
+	"github.com/lethe-dev/lethe/internal/verification"
 )
 
 // MaxBody bounds what a route reads: no channel's signal is near it.
@@ -50,6 +51,8 @@ type Service struct {
 	// Secrets from configuration (SPEC §8): Meta's app secret signs the Meta callbacks and WhatsApp's
 	// X-Hub-Signature-256; Slack's signing secret; the token of WhatsApp's GET handshake.
 	MetaAppSecret, SlackSigningSecret, WhatsAppVerifyToken string
+	// Verification checks the one-time codes end customers enter on their status page.
+	Verification *verification.Service
 	// PublicBaseURL is where the status page is served (PUBLIC_BASE_URL).
 	PublicBaseURL string
 	Now           func() time.Time
@@ -146,6 +149,7 @@ func (s *Service) routes() []route {
 		{http.MethodPost, "/webhooks/vk/{connectionId}", s.vkCallback},
 		{http.MethodPost, "/webhooks/viber/{connectionId}", s.viberCallback},
 		{http.MethodGet, "/deletion-status/{confirmationCode}", s.statusPage},
+		{http.MethodPost, "/deletion-status/{confirmationCode}/verification", s.verifyCode},
 	}
 }
 

@@ -42,6 +42,17 @@ export const LABELS = {
     cat_channel_identity: "channel identities", cat_name_token: "name search entries", cat_conversation: "conversations",
     cat_message: "messages", cat_inbox_message: "inbox messages", cat_end_user_file: "end-user files", cat_contact: "contacts",
     cat_end_user_tag: "end-user tags", cat_note: "notes", cat_payment: "payments", cat_consent: "consents",
+    channel_telegram: "Telegram", channel_whatsapp: "WhatsApp", channel_messenger: "Messenger", channel_instagram: "Instagram",
+    channel_slack: "Slack", channel_vk: "VK", channel_viber: "Viber",
+    verif_verified: "Verified", verif_ask: "Ask for proof", verif_ask_again: "Send a new code",
+    verif_none: "The requester has not proved the chat is theirs.",
+    verif_verified_text: (ch, at) => `The requester entered the code sent to the ${ch} chat (${at}).`,
+    verif_pending: (ch, at, until) => `A code went to the ${ch} chat ${at}; the requester may enter it on their status page until ${until}.`,
+    verif_expired: (ch) => `The code sent to the ${ch} chat expired or its tries are used up.`,
+    note_verification_sent: (ch) => `A one-time code was sent to the end user's ${ch} chat`,
+    note_verification_undelivered: "The channel did not deliver the one-time code",
+    note_verified: (ch) => `The requester entered the one-time code sent to the end user's ${ch} chat`,
+    verif_help: "Proof: the bot sends a one-time code into the end user's chat, and the requester enters it on their status page.",
   },
   ru: {
     kind_account_deletion: "Удаление аккаунта", kind_bot_deletion: "Удаление бота", kind_connection_wipe: "Очистка подключения канала",
@@ -80,6 +91,16 @@ export const LABELS = {
     cat_channel_identity: "идентификаторы в каналах", cat_name_token: "записи поиска по имени", cat_conversation: "диалоги",
     cat_message: "сообщения", cat_inbox_message: "входящие сообщения", cat_end_user_file: "файлы конечных пользователей", cat_contact: "контакты",
     cat_end_user_tag: "теги конечных пользователей", cat_note: "заметки", cat_payment: "платежи", cat_consent: "согласия",
+    channel_vk: "ВКонтакте",
+    verif_verified: "Подтверждён", verif_ask: "Запросить подтверждение", verif_ask_again: "Отправить новый код",
+    verif_none: "Заявитель не подтверждал, что чат принадлежит ему.",
+    verif_verified_text: (ch, at) => `Заявитель ввёл код, отправленный в чат ${ch} (${at}).`,
+    verif_pending: (ch, at, until) => `Код отправлен в чат ${ch} ${at}; заявитель может ввести его на странице статуса до ${until}.`,
+    verif_expired: (ch) => `Код, отправленный в чат ${ch}, истёк или попытки исчерпаны.`,
+    note_verification_sent: (ch) => `Одноразовый код отправлен в чат ${ch} конечного пользователя`,
+    note_verification_undelivered: "Канал не доставил одноразовый код",
+    note_verified: (ch) => `Заявитель ввёл одноразовый код, отправленный в чат ${ch} конечного пользователя`,
+    verif_help: "Подтверждение: бот отправит одноразовый код в чат конечного пользователя, а заявитель введёт его на странице статуса запроса.",
   },
 };
 
@@ -150,9 +171,18 @@ export function actorText(lang, actor) {
 
 const BREACH = /^SLA deadline missed, privacy officer alerted: ([a-z_]+) was due (\S+)$/;
 
+// The notes of a one-time code (internal/request: verification_sent, verified), by the channel.
+const VERIF_SENT = /^verification_sent: a one-time code to the end user's (\S+) chat$/;
+const VERIF_UNDELIVERED = /^verification_sent: the channel did not deliver/;
+const VERIFIED = /^verified: the requester entered the code sent to the end user's (\S+) chat$/;
+
 // noteText reads a history note: a breach note ("… complete_by was due <time>") names the deadline
-// in words; any other note is shown as written.
+// in words, a one-time code's note says what happened to it; any other note is shown as written.
 export function noteText(lang, note) {
+  let v;
+  if ((v = VERIF_SENT.exec(note || ""))) return label(lang, "note_verification_sent", label(lang, "channel_" + v[1]));
+  if (VERIF_UNDELIVERED.test(note || "")) return label(lang, "note_verification_undelivered");
+  if ((v = VERIFIED.exec(note || ""))) return label(lang, "note_verified", label(lang, "channel_" + v[1]));
   const m = BREACH.exec(note || "");
   if (!m) return note || "";
   const at = window.Lethe ? window.Lethe.fmtDate(m[2]) : m[2];
@@ -212,4 +242,46 @@ export function whoDecided(t, by, me) {
   if (role === "privacy_officer" || role === "operator") return t("officer");
   const name = t("role_" + role);
   return me && sub === me.sub ? `${name} (${label(lang, "you")})` : name;
+}
+
+// verificationBox says whether the requester of an end-customer request proved they control the
+// chat (r.verification: a one-time code the bot sent into it, entered on their status page) with a
+// "Verified" mark, and, when ask is given (the request awaits a decision and the caller may ask),
+// a button that asks for the proof. ask() posts the ask and answers what was sent; a failure is
+// shown with errorBox(e).
+export function verificationBox(el, lang, r, ask, errorBox) {
+  let v = r.verification || { status: "none" };
+  const box = el("div", { class: "verification", "data-testid": `verification-${r.id}` });
+  const fmt = (at) => (window.Lethe ? window.Lethe.fmtDate(at) : at);
+  const ch = () => label(lang, "channel_" + v.channel);
+  const draw = (err) => {
+    box.dataset.status = v.status;
+    const text = {
+      none: () => label(lang, "verif_none"),
+      pending: () => label(lang, "verif_pending", ch(), fmt(v.sentAt), fmt(v.expiresAt)),
+      verified: () => label(lang, "verif_verified_text", ch(), fmt(v.verifiedAt)),
+      expired: () => label(lang, "verif_expired", ch()),
+    }[v.status] || (() => "");
+    box.replaceChildren(
+      v.status === "verified" ? el("strong", { class: "ok verified-mark", "data-testid": "verified-mark" }, "✓ " + label(lang, "verif_verified")) : "",
+      el("p", { "data-testid": "verification-text" }, text()));
+    if (ask && v.status !== "verified") {
+      const btn = el("button", { type: "button", class: "secondary", "data-testid": `ask-proof-${r.id}`, title: label(lang, "verif_help") },
+        label(lang, v.status === "none" ? "verif_ask" : "verif_ask_again"));
+      btn.addEventListener("click", async () => {
+        btn.disabled = true;
+        try {
+          const sent = await ask();
+          v = { status: "pending", endUserId: sent.endUserId, channel: sent.channel, sentAt: sent.sentAt, expiresAt: sent.expiresAt };
+          draw();
+        } catch (e) {
+          draw(e);
+        }
+      });
+      box.append(el("p", { class: "help" }, label(lang, "verif_help")), el("div", { class: "row" }, btn));
+    }
+    if (err) box.append(errorBox(err));
+  };
+  draw();
+  return box;
 }

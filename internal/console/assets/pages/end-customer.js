@@ -3,8 +3,9 @@
 // dates and the deadlines; the owner or an admin approves (the end user's data on that bot is
 // destroyed) or declines with a reason the requester is told. Decided requests follow below. When
 // the end customer's identifier matched several end users, the card lists them and the owner picks
-// the one to delete before approving.
-import { label, dueText, whoDecided, useStyles } from "../requestlabels.js";
+// the one to delete before approving. The owner may ask the requester for proof that the chat is
+// theirs (a one-time code the bot sends into it); a verified request carries a "Verified" mark.
+import { label, dueText, whoDecided, useStyles, verificationBox } from "../requestlabels.js";
 
 export default {
   route: "#/end-customer-requests",
@@ -88,6 +89,7 @@ export default {
       if (message) box.append(el("p", { class: "ok", role: "status", "data-testid": "result" }, message));
       box.append(el("p", {}, `${t("status")}: `, el("strong", {}, label(lang, "status_" + r.status))));
       box.append(facts(r));
+      if (r.verification && r.verification.status !== "none") box.append(verificationBox(el, lang, r, null, (e) => window.Lethe.errorBox(e, page)));
       if (r.decision) {
         box.append(el("p", {}, `${t("decision")}: ${t(r.decision.approved ? "approvedBy" : "declinedBy")} — ${t("by")} ${decider(r.decision.by)}, ${window.Lethe.fmtDate(r.decision.at)}`,
           r.decision.reason ? `: «${r.decision.reason}»` : ""));
@@ -119,6 +121,10 @@ export default {
       } else {
         box.append(facts(r));
       }
+      // Proof that the requester controls the chat: the code goes to the picked candidate's chat.
+      const ask = () => ctx.api(`/v1/end-customer-requests/${encodeURIComponent(r.id)}/verification`, { method: "POST",
+        body: several && picked ? { endUserId: picked } : undefined, headers: { "Idempotency-Key": crypto.randomUUID() } });
+      box.append(verificationBox(el, lang, r, ask, (e) => window.Lethe.errorBox(e, page)));
       const err = el("div", { "aria-live": "assertive" });
       const approve = el("button", { type: "button", class: "danger", "data-testid": `approve-${r.id}` }, tf("approve", several ? "…" : name, bot));
       const reasonId = `reason-${r.id}`;

@@ -1,8 +1,9 @@
 // One request as the privacy officer sees it (GET /v1/ops/requests/{id}): its deadlines in business
 // days, history, progress, acts and failure; the decision on an escalated end-customer request, and
-// the retry of a failed one. The escalation mail links here.
+// the retry of a failed one. The escalation mail links here. An end-customer request shows whether
+// its requester proved the chat is theirs, and once escalated the officer may ask for that proof.
 import { Lethe } from "../console.js";
-import { label, statusText, sourceText, actorText, scopeText, noteText } from "../requestlabels.js";
+import { label, statusText, sourceText, actorText, scopeText, noteText, verificationBox } from "../requestlabels.js";
 
 export default {
   route: "#/ops/requests/",
@@ -64,6 +65,12 @@ export default {
     if (r.failure) root.append(el("div", { class: "error", "data-testid": "failure" }, `${t("failure")}: ${r.failure.cause} (${Lethe.fmtDate(r.failure.at)})`));
     if (r.decision) root.append(el("p", { class: "ok", "data-testid": "decision" }, t("decided")(r.decision, actorText(lang, r.decision.by))));
 
+    if (r.kind === "end_customer_request") {
+      const open = r.status === "awaiting_verification" && !r.decision && r.escalated;
+      const ask = open ? () => ctx.api(`/v1/ops/requests/${encodeURIComponent(r.id)}/verification`, { method: "POST",
+        headers: { "Idempotency-Key": crypto.randomUUID() } }) : null;
+      root.append(verificationBox(el, lang, r, ask, (e) => Lethe.errorBox(e, ctx.page)));
+    }
     const actions = el("section", { "aria-live": "polite" });
     root.append(actions);
     if (r.kind === "end_customer_request" && r.status === "awaiting_verification" && !r.decision) decision();
