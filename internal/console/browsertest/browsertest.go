@@ -521,10 +521,14 @@ type Demo struct {
 			Name string `json:"name"`
 		} `json:"bots"`
 		EndUsers []struct {
-			ID                  string    `json:"id"`
-			BotID               string    `json:"botId"`
-			Name                string    `json:"name"`
-			FirstConversationAt time.Time `json:"firstConversationAt"`
+			ID           string `json:"id"`
+			BotID        string `json:"botId"`
+			ConnectionID string `json:"connectionId"`
+			Name         string `json:"name"`
+			Channel      string `json:"channel"`
+			// Identities are the ids channels know the end user by, by channel.
+			Identities          map[string]string `json:"identities"`
+			FirstConversationAt time.Time         `json:"firstConversationAt"`
 		} `json:"endUsers"`
 		Inbox []struct {
 			ID        string `json:"id"`
