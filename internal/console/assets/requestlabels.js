@@ -20,8 +20,10 @@ export const LABELS = {
     deadline_decide_by: "Decision due by", deadline_final_mail_by: "Outcome mail due by",
     ops_status_failed: "failed", ops_status_held: "held (legal hold)",
     src_dashboard: "dashboard", src_email: "mail", src_webhook: (c) => `the channel's callback (${c})`, src_retention: "retention sweep",
+    src_sweep: (c) => `connection check (${c})`,
     src_operator: "privacy officer", src_end_customer: "end customer's request form",
     actor_system: "Lethe (automatically)", actor_workflow: "Lethe (deletion workflow)", actor_sweep: "Lethe (deadline sweep)",
+    actor_channel_sweep: (c) => `Lethe (connection check: ${c} refused the credential twice)`,
     actor_email: "a mail to Lethe", actor_webhook: (c) => `the channel (${c})`, actor_operator: (n) => `privacy officer ${n}`,
     actor_end_customer: "the end customer",
     scope_account: () => "The whole account",
@@ -69,8 +71,10 @@ export const LABELS = {
     deadline_decide_by: "Решение до", deadline_final_mail_by: "Письмо об итоге до",
     ops_status_failed: "сбой", ops_status_held: "приостановлен (юридическое удержание)",
     src_dashboard: "личный кабинет", src_email: "почта", src_webhook: (c) => `запрос канала (${c})`, src_retention: "удаление по срокам хранения",
+    src_sweep: (c) => `проверка подключения (${c})`,
     src_operator: "ответственный за ПДн", src_end_customer: "форма запроса конечного клиента",
     actor_system: "Lethe (автоматически)", actor_workflow: "Lethe (процесс удаления)", actor_sweep: "Lethe (проверка сроков)",
+    actor_channel_sweep: (c) => `Lethe (проверка подключения: ${c} дважды отклонил ключ доступа)`,
     actor_email: "письмо в Lethe", actor_webhook: (c) => `канал (${c})`, actor_operator: (n) => `ответственный за ПДн ${n}`,
     actor_end_customer: "конечный клиент",
     scope_account: () => "Весь аккаунт",
@@ -149,6 +153,7 @@ export function statusText(lang, status, officer) {
 // operator, …
 export function sourceText(lang, source) {
   const [src, arg] = String(source || "").split(/:(.*)/s);
+  if (src === "sweep" && arg) return label(lang, "src_sweep", channelName(lang, arg));
   return label(lang, "src_" + src, arg || "");
 }
 
@@ -162,6 +167,8 @@ export function actorText(lang, actor) {
     const m = /\((.*)\)\s*$/.exec(rest);
     return label(lang, "actor_operator", m ? m[1] : rest);
   }
+  // "sweep:sla" is the deadline sweep; "sweep:<channel>" the connection-health sweep's wipe.
+  if (who === "sweep" && rest && rest !== "sla") return label(lang, "actor_channel_sweep", channelName(lang, rest));
   if (who === "sweep") return label(lang, "actor_sweep");
   if (["owner", "account_admin", "bot_admin", "member"].includes(who)) return t("role_" + who);
   const key = "actor_" + who;
@@ -187,6 +194,11 @@ export function noteText(lang, note) {
   if (!m) return note || "";
   const at = window.Lethe ? window.Lethe.fmtDate(m[2]) : m[2];
   return label(lang, "breach", label(lang, "deadline_" + m[1]), at);
+}
+
+// channelName is a channel as people call it ("VK / ВКонтакте"), or its id when it has no label.
+function channelName(lang, channel) {
+  return "channel_" + channel in LABELS.en ? label(lang, "channel_" + channel) : channel;
 }
 
 // scopeText says what a request deletes as a sentence: "Bot user 01… of bot 01…".

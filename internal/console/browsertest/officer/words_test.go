@@ -88,4 +88,14 @@ func TestOfficerScreensShowWordsNotCodes(t *testing.T) {
 		b.WaitVisible(`[data-testid="monthly-table"]`)
 		scan("reports")
 	}
+
+	// A connection the health sweep wiped reads as that sweep's, by its channel; the deadline
+	// sweep's own actions as the deadline sweep's.
+	var words struct{ Source, Actor, SLA, SourceRU string }
+	b.Eval(`import("/console/requestlabels.js").then((m) => ({source: m.sourceText("en", "sweep:vk"),
+		actor: m.actorText("en", "sweep:vk"), sla: m.actorText("en", "sweep:sla"), sourceRU: m.sourceText("ru", "sweep:vk")}))`, &words)
+	if words.Source != "connection check (VK)" || words.Actor != "Lethe (connection check: VK refused the credential twice)" ||
+		words.SLA != "Lethe (deadline sweep)" || words.SourceRU != "проверка подключения (ВКонтакте)" {
+		t.Errorf("the sweeps read %+v", words)
+	}
 }
