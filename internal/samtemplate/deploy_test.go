@@ -148,8 +148,8 @@ func TestStateMachinesAreObservable(t *testing.T) {
 			continue
 		}
 		group := resourceDecl(t, raw, ga[0].(string), "AWS::Logs::LogGroup")
-		if days, _ := dig(group, "Properties", "RetentionInDays").(int); days < 1 || days > 30 {
-			t.Errorf("%s: RetentionInDays = %v, want at most 30", ga[0], dig(group, "Properties", "RetentionInDays"))
+		if days := retentionDays(t, tmpl, ga[0].(string)); days < 1 || days > maxLogRetentionDays {
+			t.Errorf("%s: RetentionInDays = %d, want 1 to %d", ga[0], days, maxLogRetentionDays)
 		}
 		name, err := tmpl.Resolve(dig(group, "Properties", "LogGroupName"), sweepDeployed)
 		if s, _ := name.(string); err != nil || !strings.HasPrefix(s, "/aws/vendedlogs/states/t1-") {

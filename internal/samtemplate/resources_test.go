@@ -230,8 +230,8 @@ func TestParametersOfRealTemplate(t *testing.T) {
 	secrets := map[string]bool{"MetaAppSecret": true, "SlackSigningSecret": true, "WhatsAppVerifyToken": true, "ActLinkSecret": true,
 		"VerificationSecret": true}
 	// The operator's legal identity is stated in every act of destruction: a deploy must name it,
-	// never fall back to a placeholder.
-	required := map[string]bool{"OperatorName": true, "OperatorAddress": true}
+	// never fall back to a placeholder. Nor may the alarms mail a placeholder address.
+	required := map[string]bool{"OperatorName": true, "OperatorAddress": true, "AlarmEmail": true}
 	for _, name := range []string{"MetaAppSecret", "SlackSigningSecret", "WhatsAppVerifyToken", "ActLinkSecret", "VerificationSecret", "InfoAddress",
 		"SenderAddress", "PrivacyOfficerAddress", "ForwardAddress", "PublicBaseUrl", "JwtIssuer", "JwtAudience", "TtlSafetyMargin",
 		"OperatorName", "OperatorAddress", "OperatorInn"} {
