@@ -85,6 +85,40 @@ func OptionsFromEnv(root string) (Options, error) {
 	return o, nil
 }
 
+// Endpoints are where a local run serves: what `make run` listens on, and what every `lethe`
+// command that talks to the local run (hold, seed, backfill) dials, so the two never disagree.
+type Endpoints struct {
+	API, DynamoDB, SES, S3 string // base URLs, http://127.0.0.1:<port>
+	SMTP                   string // 127.0.0.1:<port>
+}
+
+// Endpoints answers where a run with these ports serves (a port of -1, any free one, is only
+// known once the run listens: its System says).
+func (o Options) Endpoints() Endpoints {
+	url := func(p int) string { return fmt.Sprintf("http://127.0.0.1:%d", p) }
+	return Endpoints{API: url(o.APIPort), DynamoDB: url(o.DynamoDBPort), SES: url(o.SESPort), S3: url(o.S3Port),
+		SMTP: fmt.Sprintf("127.0.0.1:%d", o.SMTPPort)}
+}
+
+// EndpointsFromEnv answers where `make run` serves in this environment: OptionsFromEnv's ports
+// (LETHE_API_PORT … with SPEC §6's defaults). An emulator named by its endpoint variable
+// (LETHE_DYNAMODB_ENDPOINT, LETHE_SES_ENDPOINT, LETHE_S3_ENDPOINT: what `lethe testenv` hands its
+// command) is that emulator instead, since a command run under testenv means those.
+func EndpointsFromEnv() (Endpoints, error) {
+	o, err := OptionsFromEnv("")
+	if err != nil {
+		return Endpoints{}, err
+	}
+	e := o.Endpoints()
+	for name, dst := range map[string]*string{localaws.EnvDynamoDBEndpoint: &e.DynamoDB, localaws.EnvSESEndpoint: &e.SES,
+		localaws.EnvS3Endpoint: &e.S3} {
+		if v := os.Getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	return e, nil
+}
+
 // System is a running local Lethe.
 type System struct {
 	APIURL string
