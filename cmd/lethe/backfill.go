@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/platform"
@@ -15,26 +16,27 @@ func init() {
 
 // runBackfill places the connections stored before GSI3 existed in their hour slots: the
 // channel sweep only Queries GSI3, and would never check a connection without its keys.
-func runBackfill(ctx context.Context, args []string) error {
+func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
 	tf := addTargetFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: lethe backfill [--aws | --stack NAME]\n\n"+
+		fmt.Fprint(fs.Output(), "usage: lethe backfill [--aws | --stack NAME]\n\n"+
 			"Scans the platform table once for channel connections without GSI3 keys and sets them (a\n"+
-			"conditional update; a wiped connection is not brought back). Running it again does nothing.\n\n")
+			"conditional update; a wiped connection is not brought back). Running it again does nothing.\n"+
+			localUsage("Without --aws it works on the local stack's tables")+"\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return usageError(fs, stderr, "unexpected arguments %q", fs.Args())
 	}
 	t, err := tf.open(ctx)
 	if err != nil {
 		return err
 	}
 	n, err := platform.BackfillConnectionSlots(ctx, t.db, t.tables[datamap.PlatformTable])
-	fmt.Printf("%d connections placed in their slots\n", n)
+	fmt.Fprintf(stdout, "%d connections placed in their slots\n", n)
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -21,9 +22,9 @@ func init() {
 // eraseWorker is the hidden subcommand the hard-delete benchmark runs the engine in.
 const eraseWorker = "erase-worker"
 
-func runBench(ctx context.Context, args []string) error {
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == eraseWorker {
-		return harddelete.RunWorker(ctx, args[1:], os.Stdout)
+		return harddelete.RunWorker(ctx, args[1:], stdout)
 	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	quick := fs.Bool("quick", envBool("BENCH_QUICK"), "the reduced set, under 3 minutes (default from BENCH_QUICK)")
@@ -39,11 +40,11 @@ func runBench(ctx context.Context, args []string) error {
 			"<out>/results.json, the plots and the report.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return usageError(fs, stderr, "unexpected arguments %q", fs.Args())
 	}
 	exe, err := os.Executable()
 	if err != nil {

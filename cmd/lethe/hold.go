@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +19,7 @@ import (
 )
 
 func init() {
-	register(command{name: "hold", summary: "place, release and list legal holds (privacy officers, through the ops API)", run: runHold})
+	register(command{name: "hold", summary: "place, release and list legal holds (privacy officers, through the ops API)", run: holdCommand})
 }
 
 const holdUsage = `usage:
@@ -34,7 +33,8 @@ covers from every deletion until it is released; releasing it hands the requests
 their workflows, which finish them. Without --account, list prints the holds of every account
 (every page), newest first.
 
-  --api URL        the API (default http://127.0.0.1:$LETHE_API_PORT, port 3000 when unset: make run)
+  --api URL        the API (default: where make run serves it, http://127.0.0.1:$LETHE_API_PORT,
+                   port 3000 when unset)
   --token TOKEN    an operator's bearer token (default $LETHE_OPS_TOKEN); without one, a local
                    token is asked of the local run's POST /_local/token for --operator-sub and
                    --operator-name (default: the first demo officer)
@@ -43,19 +43,24 @@ their workflows, which finish them. Without --account, list prints the holds of 
 // EnvOpsToken is the operator token `lethe hold` sends when --token is not given.
 const EnvOpsToken = "LETHE_OPS_TOKEN"
 
-func runHold(ctx context.Context, args []string) error {
-	return holdCommand(ctx, args, os.Stdout, os.Stderr)
-}
+// holdVerbs are the actions of `lethe hold`.
+var holdVerbs = map[string]bool{"place": true, "release": true, "list": true}
 
 func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, holdUsage)
-		return flag.ErrHelp
+	switch {
+	case len(args) > 0 && isHelp(args[0]):
+		fmt.Fprint(stdout, holdUsage)
+		return exitCode(0)
+	case len(args) == 0:
+		fmt.Fprint(stderr, "lethe hold: place, release or list?\n\n"+holdUsage)
+		return exitCode(2)
+	case !holdVerbs[args[0]]:
+		fmt.Fprintf(stderr, "lethe hold: unknown action %q\n\n%s", args[0], holdUsage)
+		return exitCode(2)
 	}
 	verb, args := args[0], args[1:]
 	fs := flag.NewFlagSet("hold "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, holdUsage) }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), holdUsage) }
 	apiURL := fs.String("api", "", "the API's base URL")
 	token := fs.String("token", "", "an operator's bearer token (default $"+EnvOpsToken+")")
 	opSub := fs.String("operator-sub", localrun.DemoOfficers[0].Sub, "local run only: the operator to ask a token for")
@@ -70,10 +75,20 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	holdID := fs.String("hold", "", "hold id")
 	note := fs.String("note", "", "why the hold is released")
 	active := fs.Bool("active", false, "list only the holds not released")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
-	c := &opsClient{base: strings.TrimRight(cmp.Or(*apiURL, defaultAPI()), "/"), token: cmp.Or(*token, os.Getenv(EnvOpsToken))}
+	if fs.NArg() > 0 {
+		return usageError(fs, stderr, "unexpected arguments %q", fs.Args())
+	}
+	if *apiURL == "" {
+		local, err := localrun.EndpointsFromEnv()
+		if err != nil {
+			return err
+		}
+		*apiURL = local.API
+	}
+	c := &opsClient{base: strings.TrimRight(*apiURL, "/"), token: cmp.Or(*token, os.Getenv(EnvOpsToken))}
 	var (
 		method, path string
 		body         any
@@ -89,7 +104,7 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		body = b
 	case "release":
 		if *holdID == "" {
-			return errors.New("release needs --hold")
+			return usageError(fs, stderr, "release needs --hold")
 		}
 		method, path, body = http.MethodPost, "/v1/ops/holds/"+url.PathEscape(*holdID)+"/release", map[string]string{"note": *note}
 	case "list":
@@ -98,9 +113,6 @@ func holdCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			q.Set("account", *account)
 		}
 		method, path = http.MethodGet, "/v1/ops/holds?"+q.Encode()
-	default:
-		fmt.Fprint(stderr, holdUsage)
-		return fmt.Errorf("unknown hold action %q", verb)
 	}
 	if c.token == "" {
 		if err := c.localToken(ctx, *opSub, *opName); err != nil {
@@ -152,11 +164,6 @@ func (c *opsClient) allPages(ctx context.Context, path string, first []byte) ([]
 			return nil, err
 		}
 	}
-}
-
-// defaultAPI is the local run's API: LETHE_API_PORT, else 3000 as `make run` serves it.
-func defaultAPI() string {
-	return "http://127.0.0.1:" + cmp.Or(os.Getenv(localrun.EnvAPIPort), "3000")
 }
 
 // opsClient calls the ops API with an operator's token.

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
-	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/seed"
 )
@@ -18,7 +16,7 @@ func init() {
 	register(command{name: "seed", summary: "write deterministic demo or benchmark data into local DynamoDB and S3", run: runSeed})
 }
 
-func runSeed(ctx context.Context, args []string) error {
+func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	seedN := fs.Uint64("seed", 1, "random seed: the same seed and --now give the same ids, secrets and data")
 	nowFlag := fs.String("now", "", "the time the data is generated at, RFC 3339 (default: now)")
@@ -29,17 +27,14 @@ func runSeed(ctx context.Context, args []string) error {
 	tf := addTargetFlags(fs)
 	pw := fs.String("password", seed.DefaultPassword, "the demo owners' password")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: lethe seed [flags]\n\n"+
-			"Writes into the stack's tables and buckets (created if missing) at $%s (default %s)\n"+
-			"and $%s (default %s).\n\n", localaws.EnvDynamoDBEndpoint, defaultDynamoDBEndpoint,
-			localaws.EnvS3Endpoint, defaultS3Endpoint)
+		fmt.Fprint(fs.Output(), "usage: lethe seed [flags]\n\n"+localUsage("Writes into the stack's tables and buckets (created if missing)")+"\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return usageError(fs, stderr, "unexpected arguments %q", fs.Args())
 	}
 
 	opts := seed.Options{Seed: *seedN, Password: *pw}
@@ -49,7 +44,7 @@ func runSeed(ctx context.Context, args []string) error {
 	case *demo:
 		opts.Size = seed.DemoSize()
 	default:
-		return errors.New("nothing to seed: pass --demo or --messages N")
+		return usageError(fs, stderr, "nothing to seed: pass --demo or --messages N")
 	}
 	if *accounts > 0 {
 		opts.Size.Accounts = *accounts
@@ -70,24 +65,24 @@ func runSeed(ctx context.Context, args []string) error {
 		return err
 	}
 	store := platform.NewStore(t.db, t.tables, t.policy, func() time.Time { return opts.Now })
-	m, st, err := seed.Write(ctx, store, t.s3, t.buckets, opts, os.Stderr)
+	m, st, err := seed.Write(ctx, store, t.s3, t.buckets, opts, stderr)
 	if err != nil {
 		return err
 	}
 
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(m); err != nil {
 			return err
 		}
 	} else {
 		for _, a := range m.Accounts {
-			fmt.Printf("account %s (%s)  %s  password %q  %d bots\n", a.ID, a.Locale, a.Email, a.Password, len(a.Bots))
+			fmt.Fprintf(stdout, "account %s (%s)  %s  password %q  %d bots\n", a.ID, a.Locale, a.Email, a.Password, len(a.Bots))
 		}
-		fmt.Printf("shared Meta ASID %s; seed %d, now %s\n", m.MetaASIDShared, m.Seed, m.Now.Format(time.RFC3339))
+		fmt.Fprintf(stdout, "shared Meta ASID %s; seed %d, now %s\n", m.MetaASIDShared, m.Seed, m.Now.Format(time.RFC3339))
 	}
-	fmt.Fprintf(os.Stderr, "lethe seed: %d records and %d objects in %v: %.0f records/s\n",
+	fmt.Fprintf(stderr, "lethe seed: %d records and %d objects in %v: %.0f records/s\n",
 		st.Records, st.Objects, st.Elapsed.Round(time.Millisecond), float64(st.Records)/st.Elapsed.Seconds())
 	return nil
 }

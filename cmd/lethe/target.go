@@ -15,18 +15,21 @@ import (
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/local/localaws"
+	"github.com/lethe-dev/lethe/internal/local/localrun"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 )
 
-// Endpoints of a running local stack (`lethe local` listens on these by default).
-const (
-	defaultDynamoDBEndpoint = "http://127.0.0.1:8000"
-	defaultS3Endpoint       = "http://127.0.0.1:8006"
-)
+// localUsage is the usage paragraph of a command that works on the local run's DynamoDB and S3:
+// what it does (the start of the sentence) and where it finds them.
+func localUsage(what string) string {
+	return what + " at the local run's DynamoDB and S3,\n" +
+		"where make run serves them: http://127.0.0.1:$" + localrun.EnvDynamoDBPort + " (8000) and http://127.0.0.1:$" + localrun.EnvS3Port + " (8006);\n" +
+		"$" + localaws.EnvDynamoDBEndpoint + " and $" + localaws.EnvS3Endpoint + ", as `lethe testenv` sets them, name others.\n"
+}
 
 // targetFlags choose what a command works on: the local stack (tables named by template.yaml for a
-// stack name, endpoints from LETHE_*_ENDPOINT) or, with --aws, the deployed one (the AWS default
+// stack name, at the local run's endpoints: localrun.EndpointsFromEnv) or, with --aws, the deployed one (the AWS default
 // credentials and the table and bucket names in PLATFORM_TABLE … as a Lambda function reads them).
 type targetFlags struct {
 	stack  string
@@ -108,7 +111,11 @@ func (f *targetFlags) open(ctx context.Context) (*target, error) {
 	for _, b := range t.bucketSpecs {
 		t.buckets[b.LogicalID] = b.Name
 	}
-	t.dynamoDBURL, t.s3URL = envOr(localaws.EnvDynamoDBEndpoint, defaultDynamoDBEndpoint), envOr(localaws.EnvS3Endpoint, defaultS3Endpoint)
+	at, err := localrun.EndpointsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	t.dynamoDBURL, t.s3URL = at.DynamoDB, at.S3
 	local := localaws.Connect(t.dynamoDBURL, "", t.s3URL)
 	t.db, t.s3 = local.DynamoDB(), local.S3()
 	return t, nil
@@ -126,11 +133,4 @@ func (t *target) ensureLocal(ctx context.Context) error {
 		return fmt.Errorf("buckets at %s: %w", t.s3URL, err)
 	}
 	return nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"syscall"
@@ -24,7 +25,7 @@ func init() {
 // runTestenv starts one in-memory stack on free ports, hands its endpoints to the command through
 // LETHE_*_ENDPOINT, and stops the stack when the command ends. Every Go test package is its own
 // process; this is how they all share one JVM and one node instead of starting one each.
-func runTestenv(ctx context.Context, args []string) error {
+func runTestenv(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("testenv", flag.ContinueOnError)
 	verbose := fs.Bool("v", false, "show the emulators' output")
 	fs.Usage = func() {
@@ -32,14 +33,14 @@ func runTestenv(ctx context.Context, args []string) error {
 			"Without a command, prints the endpoint variables and waits for Ctrl-C.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	argv := fs.Args()
 
 	opts := localaws.Options{}
 	if *verbose {
-		opts.Stdout, opts.Stderr = os.Stderr, os.Stderr
+		opts.Stdout, opts.Stderr = stderr, stderr
 	}
 	began := time.Now()
 	stack, err := localaws.Start(ctx, opts)
@@ -47,12 +48,12 @@ func runTestenv(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stack.Close()
-	fmt.Fprintf(os.Stderr, "lethe testenv: emulators up in %v (DynamoDB %s, SES %s, S3 %s)\n",
+	fmt.Fprintf(stderr, "lethe testenv: emulators up in %v (DynamoDB %s, SES %s, S3 %s)\n",
 		time.Since(began).Round(10*time.Millisecond), stack.DynamoDBEndpoint, stack.SESEndpoint, stack.S3Endpoint)
 
 	if len(argv) == 0 {
 		for _, kv := range stack.Env() {
-			fmt.Println("export " + kv)
+			fmt.Fprintln(stdout, "export "+kv)
 		}
 		select {
 		case <-ctx.Done():
@@ -62,9 +63,9 @@ func runTestenv(ctx context.Context, args []string) error {
 		return stack.Close()
 	}
 
-	code, err := runChild(ctx, argv, append(os.Environ(), stack.Env()...))
+	code, err := runChild(ctx, argv, append(os.Environ(), stack.Env()...), stdout, stderr)
 	if cerr := stack.Close(); cerr != nil {
-		fmt.Fprintf(os.Stderr, "lethe testenv: stop emulators: %v\n", cerr)
+		fmt.Fprintf(stderr, "lethe testenv: stop emulators: %v\n", cerr)
 	}
 	if err != nil {
 		return err
@@ -78,10 +79,10 @@ func runTestenv(ctx context.Context, args []string) error {
 // runChild runs argv with stdio attached and returns its exit status. The child stays in our process
 // group, so a terminal's Ctrl-C reaches it (and its test binaries) directly; a SIGTERM aimed at us
 // alone is passed on.
-func runChild(ctx context.Context, argv []string, env []string) (int, error) {
+func runChild(ctx context.Context, argv []string, env []string, stdout, stderr io.Writer) (int, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
