@@ -225,7 +225,16 @@ func (in *Instance) Invoke(ctx context.Context, payload []byte) (answer []byte, 
 		return nil, false, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		if strings.Contains(in.log.String(), "INIT RTDONE(status: error)") || strings.Contains(in.log.String(), "Init failed") {
+		// The emulator may answer before its own report of the init, and the function's last words,
+		// have come through their pipes: wait (boundedly) for the INIT REPORT it always prints and,
+		// when the init failed, for the function's first line.
+		initFailed := func(log string) bool {
+			return strings.Contains(log, "INIT RTDONE(status: error)") || strings.Contains(log, "Init failed")
+		}
+		in.log.waitFor(10*time.Second, func(log string) bool {
+			return initReport.MatchString(log) && (!initFailed(log) || in.FirstLogLine() != "")
+		})
+		if initFailed(in.log.String()) {
 			return nil, false, &InitError{Function: in.Function.LogicalID, FirstLine: in.FirstLogLine(), Status: resp.StatusCode}
 		}
 		return nil, false, fmt.Errorf("rietest: invoke %s: HTTP %d %s; log:\n%s", in.Function.LogicalID, resp.StatusCode, body, in.log.String())
@@ -356,14 +365,42 @@ func freePorts(n int) ([]int, error) {
 
 // logBuffer collects the emulator's output from both of its streams.
 type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{} // closed and replaced on every write
 }
 
 func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.written != nil {
+		close(b.written)
+		b.written = nil
+	}
 	return b.buf.Write(p)
+}
+
+// waitFor waits until done holds of the output, or for at most timeout; it wakes on every write.
+func (b *logBuffer) waitFor(timeout time.Duration, done func(string) bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		b.mu.Lock()
+		s := b.buf.String()
+		if b.written == nil {
+			b.written = make(chan struct{})
+		}
+		written := b.written
+		b.mu.Unlock()
+		if done(s) {
+			return true
+		}
+		select {
+		case <-written:
+		case <-deadline.C:
+			return false
+		}
+	}
 }
 
 func (b *logBuffer) String() string {

@@ -233,6 +233,7 @@ func TestEveryFunctionAnswersUnderTheEmulatorAsInProcess(t *testing.T) {
 			if !slices.Equal(w, g) {
 				t.Errorf("%s: Step Functions calls under the emulator %q, in process %q", fn.LogicalID, g, w)
 			}
+			checkJSONLog(t, in)
 			d, ok := in.InitDuration()
 			if !ok {
 				t.Errorf("%s: no INIT REPORT in the emulator's log:\n%s", fn.LogicalID, in.Log())
@@ -291,9 +292,31 @@ func TestAWrongTableNameFailsTheFirstInvocationThatReadsIt(t *testing.T) {
 	if !failed || !strings.Contains(string(got), "ResourceNotFoundException") {
 		t.Errorf("with a wrong table name the function answered (failed %v) %s; want DynamoDB's ResourceNotFoundException", failed, got)
 	}
+	// The failure is logged, as a JSON record.
+	if len(in.FunctionLog()) == 0 {
+		t.Errorf("%s logged nothing of its failure", fn.LogicalID)
+	}
+	checkJSONLog(t, in)
 	want, wantFailed := s.inProcess(t, fn.Folder)(payload)
 	if wantFailed == failed && equalJSON(normalize(want, s.env.StackName), normalize(got, s.env.StackName)) {
 		t.Errorf("the wrong table answered as the right one: %s", got)
+	}
+}
+
+// checkJSONLog: Globals' LoggingConfig (LogFormat: JSON) reaches the binary, so every line it
+// wrote is one JSON object (slog's records with the request id, EMF metrics, the runtime's error
+// records), none the plain text lambdacontext's handler writes without AWS_LAMBDA_LOG_FORMAT.
+// The AWS SDK's own logger is apart: it writes "SDK <date> WARN …" text whatever the format (seen
+// when DynamoDB Local's error answers fail the SDK's CRC32 check).
+func checkJSONLog(t *testing.T, in *rietest.Instance) {
+	t.Helper()
+	for _, l := range in.FunctionLog() {
+		if strings.HasPrefix(l, "SDK ") {
+			continue
+		}
+		if !strings.HasPrefix(l, "{") || !json.Valid([]byte(l)) {
+			t.Errorf("%s logged a line that is not a JSON object: %q", in.Function.LogicalID, clip([]byte(l)))
+		}
 	}
 }
 
