@@ -15,13 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/intake"
 	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
@@ -202,6 +205,10 @@ func TestEveryFunctionAnswersUnderTheEmulatorAsInProcess(t *testing.T) {
 				local.seedSampleRequest(t)
 				deployed.seedSampleRequest(t)
 			}
+			if fn.Folder == "inbound-email" {
+				local.storeSampleMail(t, samples)
+				deployed.storeSampleMail(t, samples)
+			}
 			invoke := local.inProcess(t, fn.Folder)
 			in := deployed.start(t, b, fn, nil)
 			for _, path := range samples {
@@ -221,6 +228,14 @@ func TestEveryFunctionAnswersUnderTheEmulatorAsInProcess(t *testing.T) {
 						fn.LogicalID, name, gotFailed, got, wantFailed, want, in.FunctionLog())
 				}
 				t.Logf("%s %s: failed=%v %s", fn.LogicalID, name, gotFailed, clip(got))
+				if fn.Folder == "inbound-email" {
+					// The intake answers nothing: what it did is in its journal of the mail.
+					w, g := local.inboundOutcome(t, payload), deployed.inboundOutcome(t, payload)
+					if w != g {
+						t.Errorf("%s %s: the mail's journal under the emulator %s, in process %s", fn.LogicalID, name, g, w)
+					}
+					t.Logf("%s %s: journal %s", fn.LogicalID, name, g)
+				}
 			}
 			// The workflows each started (or were refused), by the same calls.
 			w, g := local.sfn.Calls(), deployed.sfn.Calls()
@@ -233,6 +248,9 @@ func TestEveryFunctionAnswersUnderTheEmulatorAsInProcess(t *testing.T) {
 			if !slices.Equal(w, g) {
 				t.Errorf("%s: Step Functions calls under the emulator %q, in process %q", fn.LogicalID, g, w)
 			}
+			for _, c := range g {
+				t.Logf("%s: Step Functions %s", fn.LogicalID, clip([]byte(c)))
+			}
 			checkJSONLog(t, in)
 			d, ok := in.InitDuration()
 			if !ok {
@@ -241,6 +259,47 @@ func TestEveryFunctionAnswersUnderTheEmulatorAsInProcess(t *testing.T) {
 			t.Logf("%s: init %s, binary %.1f MB", fn.LogicalID, d.Round(10*time.Microsecond), float64(fn.Size)/(1<<20))
 		})
 	}
+}
+
+// storeSampleMail stores, where the receipt rule's S3 action puts it, the message each
+// events/inbound-email sample names: Jane Doe asking info@ to delete her data, so that the
+// intake reads it from the bucket and answers her by mail (SES) as it would in AWS.
+func (s stack) storeSampleMail(t *testing.T, samples []string) {
+	t.Helper()
+	for _, path := range samples {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev events.SimpleEmailEvent
+		if err := json.Unmarshal(data, &ev); err != nil || len(ev.Records) != 1 {
+			t.Fatalf("%s: %v", path, err)
+		}
+		m := ev.Records[0].SES.Mail
+		raw := "From: " + m.CommonHeaders.From[0] + "\r\nTo: " + m.CommonHeaders.To[0] + "\r\nSubject: " + m.CommonHeaders.Subject +
+			"\r\nDate: " + m.CommonHeaders.Date + "\r\nMessage-ID: " + m.CommonHeaders.MessageID +
+			"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease delete all my personal data.\r\n"
+		if _, err := s.env.S3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(s.env.Buckets["InboundMailBucket"]),
+			Key: aws.String(intake.ObjectPrefix + m.MessageID), Body: strings.NewReader(raw)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// inboundOutcome is what the intake recorded of the mail a sample names: its state, kind, outcome,
+// how many requests it made and whether it answered by mail (the SES message id itself differs).
+func (s stack) inboundOutcome(t *testing.T, sample []byte) string {
+	t.Helper()
+	var ev events.SimpleEmailEvent
+	if err := json.Unmarshal(sample, &ev); err != nil || len(ev.Records) != 1 {
+		t.Fatalf("sample: %v", err)
+	}
+	g := s.graph()
+	j, err := g.Ledger().Inbound(context.Background(), ev.Records[0].SES.Mail.MessageID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("state=%s kind=%s outcome=%s requests=%d replied=%v error=%s", j.State, j.Kind, j.Outcome, len(j.Requests), j.Replied != "", j.Error)
 }
 
 // taskFunctions are the workflows' tasks, whose samples name the sample request.
