@@ -416,3 +416,55 @@ func clip(b []byte) string {
 	}
 	return s
 }
+
+// MeasureInit, the benchmarks' helper, reports a function's cold start from the emulator's INIT
+// REPORT and the size of the binary the deployment ships.
+func TestMeasureInitReportsTheColdStartAndSize(t *testing.T) {
+	b := built(t)
+	fn, _ := b.Function("notify-declined")
+	s := newStack(t, fn.LogicalID)
+	env := rietest.RuntimeEnv(shared.tpl, s.env.TemplateEnv, fn.LogicalID, s.vars,
+		rietest.Endpoints{DynamoDB: s.env.DynamoDBEndpoint, S3: s.env.S3Endpoint, SES: s.env.SESEndpoint, SFN: s.sfn.URL}, t.TempDir())
+	payload, err := os.ReadFile(filepath.Join(shared.root, "events", fn.Folder, "declined.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := rietest.MeasureInit(context.Background(), b.RIE, fn, env, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(fn.Bootstrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.LogicalID != "NotifyDeclinedFunction" || m.Size != st.Size() || m.Init <= 0 || m.Init > time.Minute {
+		t.Errorf("measure %+v; want NotifyDeclinedFunction, %d bytes, an init between 0 and the timeout", m, st.Size())
+	}
+	// Without a variable it needs, the measure is the init failure, not a number.
+	delete(env, config.EnvLedgerTable)
+	if _, err := rietest.MeasureInit(context.Background(), b.RIE, fn, env, payload); !errors.Is(err, rietest.ErrInit) {
+		t.Errorf("measure without %s: %v, want the init failure", config.EnvLedgerTable, err)
+	}
+}
+
+func TestLogicalIDAndErrorDocument(t *testing.T) {
+	for folder, want := range map[string]string{"api": "ApiFunction", "sla-sweep": "SlaSweepFunction",
+		"open-request": "OpenRequestFunction", "retention-stream": "RetentionStreamFunction"} {
+		if got := rietest.LogicalID(folder); got != want {
+			t.Errorf("LogicalID(%q) = %q, want %q", folder, got, want)
+		}
+	}
+	for doc, want := range map[string]bool{
+		`{"errorMessage":"request not found","errorType":"RequestNotFound"}`:            true,
+		`{"errorMessage":"x","errorType":"Internal","stackTrace":[]}`:                   true,
+		`{"statusCode":500,"body":"{\"errorMessage\":\"x\",\"errorType\":\"y\"}"}`:      false,
+		`{"errorMessage":"x","errorType":"y","requestId":"01KB76JMC0Z0NKTAX3X6FMPSM2"}`: false,
+		`{"errorMessage":"x"}`: false,
+		`null`:                 false,
+		`{}`:                   false,
+	} {
+		if got := rietest.IsErrorDocument([]byte(doc)); got != want {
+			t.Errorf("IsErrorDocument(%s) = %v, want %v", doc, got, want)
+		}
+	}
+}
