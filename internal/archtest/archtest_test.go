@@ -43,9 +43,18 @@ func list(t *testing.T, patterns ...string) []pkg {
 // testSupport are the packages that exist for tests, benchmarks and the local run; like the local
 // stand-ins, no Lambda links them.
 var testSupport = []string{"internal/testenv", "internal/faults", "internal/scopetest", "internal/seed",
-	"internal/bench", "internal/apispec", "internal/archtest", "internal/console/browsertest"}
+	"internal/bench", "internal/apispec", "internal/archtest", "internal/console/browsertest", "internal/rietest"}
+
+// testTools are the modules go.mod pins only to run in tests (its tool directives): AWS's Lambda
+// Runtime Interface Emulator runs the built functions in internal/rietest and is never part of one.
+var testTools = []string{"github.com/aws/aws-lambda-runtime-interface-emulator"}
 
 func isLocal(path string) bool {
+	for _, m := range testTools {
+		if path == m || strings.HasPrefix(path, m+"/") {
+			return true
+		}
+	}
 	rel, ok := strings.CutPrefix(path, module+"/")
 	if !ok {
 		return false
