@@ -143,22 +143,7 @@ func (a *API) listActs(ctx context.Context, c *Call) (Response, error) {
 	// Newest first; the order key sorts the same way ascending, so a page starts after the last row
 	// shown even when acts were drawn up in between.
 	slices.SortFunc(rows, func(x, y actRow) int { return strings.Compare(actOrder(x), actOrder(y)) })
-	start := 0
-	if cur.After != "" {
-		start, _ = slices.BinarySearchFunc(rows, cur.After, func(row actRow, after string) int {
-			if actOrder(row) <= after {
-				return -1
-			}
-			return 1
-		})
-	}
-	out := page[actRow]{Items: rows[start:min(start+limit, len(rows))]}
-	if start+limit < len(rows) {
-		out.NextCursor = platform.Cursor{Partition: partition, After: actOrder(out.Items[len(out.Items)-1])}.Encode()
-	}
-	if out.Items == nil {
-		out.Items = []actRow{}
-	}
+	out := pageOf(rows, actOrder, cur, partition, limit)
 	return Response{Status: http.StatusOK, Body: out}, nil
 }
 

@@ -347,22 +347,7 @@ func (a *API) opsRegister(ctx context.Context, c *Call) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	start := 0
-	if cur.After != "" {
-		start, _ = slices.BinarySearchFunc(rows, cur.After, func(row registerRow, after string) int {
-			if orderKey(row) <= after {
-				return -1
-			}
-			return 1
-		})
-	}
-	out := page[registerRow]{Items: rows[start:min(start+limit, len(rows))]}
-	if start+limit < len(rows) {
-		out.NextCursor = platform.Cursor{Partition: f.key(), After: orderKey(out.Items[len(out.Items)-1])}.Encode()
-	}
-	if out.Items == nil {
-		out.Items = []registerRow{}
-	}
+	out := pageOf(rows, orderKey, cur, f.key(), limit)
 	return Response{Status: http.StatusOK, Body: out}, nil
 }
 

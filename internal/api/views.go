@@ -1,9 +1,11 @@
 package api
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 )
 
@@ -80,6 +82,29 @@ func viewOf(r request.Request) requestView {
 type page[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// pageOf is one page of rows held in memory, sorted ascending by key: the rows after the cursor's
+// position (the key of the last row shown, so a page starts after it even when rows came or went in
+// between), at most limit, and a cursor bound to partition when more follow.
+func pageOf[T any](rows []T, key func(T) string, cur platform.Cursor, partition string, limit int) page[T] {
+	start := 0
+	if cur.After != "" {
+		start, _ = slices.BinarySearchFunc(rows, cur.After, func(row T, after string) int {
+			if key(row) <= after {
+				return -1
+			}
+			return 1
+		})
+	}
+	out := page[T]{Items: rows[start:min(start+limit, len(rows))]}
+	if start+limit < len(rows) {
+		out.NextCursor = platform.Cursor{Partition: partition, After: key(out.Items[len(out.Items)-1])}.Encode()
+	}
+	if out.Items == nil {
+		out.Items = []T{}
+	}
+	return out
 }
 
 func parseLimit(s string) (int, error) {
