@@ -84,21 +84,13 @@ func (s *Store) ConnectionsInSlot(ctx context.Context, slot, after string, limit
 	return entries, next, nil
 }
 
-// encodePosition is a Query's ExclusiveStartKey as text ("" for none): string attributes only, as
-// the keys of the platform table and its indexes are.
+// encodePosition is a Query's ExclusiveStartKey as text ("" for none), through the listing
+// position every checkpoint stores (PositionStrings).
 func encodePosition(key map[string]types.AttributeValue) (string, error) {
 	if len(key) == 0 {
 		return "", nil
 	}
-	m := make(map[string]string, len(key))
-	for k, v := range key {
-		sv, ok := v.(*types.AttributeValueMemberS)
-		if !ok {
-			return "", fmt.Errorf("position attribute %s is not a string", k)
-		}
-		m[k] = sv.Value
-	}
-	b, err := json.Marshal(m)
+	b, err := json.Marshal(PositionStrings(key))
 	return string(b), err
 }
 
@@ -110,11 +102,7 @@ func decodePosition(s string) (map[string]types.AttributeValue, error) {
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
 		return nil, fmt.Errorf("not a position: %w", err)
 	}
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, v := range m {
-		out[k] = &types.AttributeValueMemberS{Value: v}
-	}
-	return out, nil
+	return PositionFrom(m), nil
 }
 
 // UpdateDB is the part of the DynamoDB client a conditional update uses; *dynamodb.Client satisfies
