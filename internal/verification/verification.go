@@ -197,7 +197,7 @@ func (s *Service) Send(ctx context.Context, r request.Request, endUserID, actor 
 	if err != nil {
 		return Sent{}, err
 	}
-	if err := s.Channels.SendCode(ctx, conn, to, code, locale(out.Locale)); err != nil {
+	if err := s.Channels.SendCode(ctx, conn, to, code, out.Locale); err != nil {
 		werr := s.withdraw(ctx, r.ID, hash, prev, now)
 		switch {
 		case errors.Is(err, chanapi.ErrRecipientRefused):
@@ -274,13 +274,6 @@ func (s *Service) chat(ctx context.Context, r request.Request, endUserID string)
 		return platform.ChannelConnection{}, "", ErrNoChat
 	}
 	return conn, best.ExternalID, nil
-}
-
-func locale(l string) string {
-	if l == "ru" {
-		return "ru"
-	}
-	return "en"
 }
 
 // Entered is the outcome of a right code.
