@@ -25,12 +25,12 @@ func TemplateEnv(tpl *samtemplate.Template, tenv samtemplate.Env, logicalID stri
 		return nil, err
 	}
 	raw := tpl.Raw()
-	fn, ok := dig(raw, "Resources", logicalID).(map[string]any)
+	fn, ok := localflow.Dig(raw, "Resources", logicalID).(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("rietest: template.yaml has no %s", logicalID)
 	}
 	env := map[string]string{}
-	for _, vars := range []any{dig(raw, "Globals", "Function", "Environment", "Variables"), dig(fn, "Properties", "Environment", "Variables")} {
+	for _, vars := range []any{localflow.Dig(raw, "Globals", "Function", "Environment", "Variables"), localflow.Dig(fn, "Properties", "Environment", "Variables")} {
 		m, _ := vars.(map[string]any)
 		for name := range m {
 			env[name] = all[name]
@@ -47,7 +47,7 @@ func TemplateEnv(tpl *samtemplate.Template, tenv samtemplate.Env, logicalID stri
 func RuntimeEnv(tpl *samtemplate.Template, tenv samtemplate.Env, logicalID string, vars map[string]string, ep Endpoints, scratch string) map[string]string {
 	raw := tpl.Raw()
 	prop := func(name string) string {
-		for _, v := range []any{dig(raw, "Resources", logicalID, "Properties", name), dig(raw, "Globals", "Function", name)} {
+		for _, v := range []any{localflow.Dig(raw, "Resources", logicalID, "Properties", name), localflow.Dig(raw, "Globals", "Function", name)} {
 			switch v := v.(type) {
 			case int:
 				return strconv.Itoa(v)
@@ -67,8 +67,8 @@ func RuntimeEnv(tpl *samtemplate.Template, tenv samtemplate.Env, logicalID strin
 		"AWS_LAMBDA_FUNCTION_NAME":        tenv.StackName + "-" + logicalID,
 		"AWS_LAMBDA_FUNCTION_TIMEOUT":     prop("Timeout"),
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": prop("MemorySize"),
-		"AWS_LAMBDA_LOG_FORMAT":           fmt.Sprint(dig(raw, "Globals", "Function", "LoggingConfig", "LogFormat")),
-		"AWS_LAMBDA_LOG_LEVEL":            fmt.Sprint(dig(raw, "Globals", "Function", "LoggingConfig", "ApplicationLogLevel")),
+		"AWS_LAMBDA_LOG_FORMAT":           fmt.Sprint(localflow.Dig(raw, "Globals", "Function", "LoggingConfig", "LogFormat")),
+		"AWS_LAMBDA_LOG_LEVEL":            fmt.Sprint(localflow.Dig(raw, "Globals", "Function", "LoggingConfig", "ApplicationLogLevel")),
 		"AWS_REGION":                      region,
 		"AWS_DEFAULT_REGION":              region,
 		"AWS_ACCESS_KEY_ID":               "local",
@@ -85,15 +85,4 @@ func RuntimeEnv(tpl *samtemplate.Template, tenv samtemplate.Env, logicalID strin
 		env[k] = v
 	}
 	return env
-}
-
-func dig(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
 }

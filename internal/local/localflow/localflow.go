@@ -103,7 +103,7 @@ func Start(o Options) (*Stack, error) {
 func registerFunctions(eng *statemachine.Engine, tpl *samtemplate.Template, env samtemplate.Env, handlers map[string]func(context.Context, json.RawMessage) (json.RawMessage, error)) error {
 	raw := tpl.Raw()
 	resources, _ := raw["Resources"].(map[string]any)
-	globalMem := memory(dig(raw, "Globals", "Function", "MemorySize"), 128)
+	globalMem := memory(Dig(raw, "Globals", "Function", "MemorySize"), 128)
 	for id, h := range handlers {
 		decl, ok := resources[id].(map[string]any)
 		if !ok || decl["Type"] != "AWS::Serverless::Function" {
@@ -113,7 +113,7 @@ func registerFunctions(eng *statemachine.Engine, tpl *samtemplate.Template, env 
 		if err != nil {
 			return fmt.Errorf("ARN of %s: %w", id, err)
 		}
-		eng.RegisterLambda(fmt.Sprint(arn), memory(dig(decl, "Properties", "MemorySize"), globalMem), statemachine.LambdaFunc(h))
+		eng.RegisterLambda(fmt.Sprint(arn), memory(Dig(decl, "Properties", "MemorySize"), globalMem), statemachine.LambdaFunc(h))
 	}
 	var unserved []string
 	for id, v := range resources {
@@ -137,7 +137,7 @@ func isTask(raw map[string]any, fn string) bool {
 		if decl["Type"] != "AWS::Serverless::StateMachine" {
 			continue
 		}
-		subs, _ := dig(decl, "Properties", "DefinitionSubstitutions").(map[string]any)
+		subs, _ := Dig(decl, "Properties", "DefinitionSubstitutions").(map[string]any)
 		for _, s := range subs {
 			if ga, ok := s.(map[string]any)["Fn::GetAtt"]; ok && fmt.Sprint(ga) == fmt.Sprint([]any{fn, "Arn"}) {
 				return true
@@ -161,7 +161,8 @@ func memory(v any, def int) int {
 	return def
 }
 
-func dig(v any, path ...string) any {
+// Dig reads a value at a path of map keys in a decoded template (nil when any step is missing).
+func Dig(v any, path ...string) any {
 	for _, p := range path {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -186,7 +187,7 @@ func Parameters(tpl *samtemplate.Template, values map[string]string) map[string]
 		if !ok {
 			continue
 		}
-		if _, isParam := dig(raw, "Parameters", ref).(map[string]any); !isParam {
+		if _, isParam := Dig(raw, "Parameters", ref).(map[string]any); !isParam {
 			continue
 		}
 		if val, ok := values[name]; ok && val != "" {
