@@ -238,6 +238,8 @@ window.Lethe = Lethe;
 
 let pages = [];
 let shown = null; // the page the router last rendered
+let routes = 0; // how many renders route has begun: only the latest may take the focus
+let routed = 0; // how many have finished (body[data-routed], for whoever waits on the screen)
 
 function roleOf() {
   if (Lethe.kind() === "ops") return "operator";
@@ -316,6 +318,7 @@ function renderChrome(current) {
 
 // route renders the screen the hash names ("#/privacy?bot=…": the part after ? is its params).
 async function route() {
+  const mine = ++routes;
   const [path, query] = (location.hash || "#/").split("?");
   const params = new URLSearchParams(query || "");
   if (!Lethe.token() && path !== "#/signin") {
@@ -363,7 +366,10 @@ async function route() {
   } catch (err) {
     view.append(Lethe.errorBox(err, page));
   }
-  main.focus({ preventScroll: true });
+  // A render that finished after a newer one began (a slow screen left at once) leaves the focus
+  // alone: it is where the person now types.
+  if (mine === routes) main.focus({ preventScroll: true });
+  document.body.dataset.routed = String(++routed);
 }
 
 // finishOIDC completes the Authorization Code flow when the provider sends the browser back with

@@ -422,6 +422,23 @@ func (b *Browser) WaitTextFor(text string, d time.Duration) {
 	}
 }
 
+// WaitTrue waits until the JavaScript expression js is true in the page.
+func (b *Browser) WaitTrue(js string) {
+	b.t.Helper()
+	deadline := time.Now().Add(Timeout)
+	for {
+		var ok bool
+		b.Eval(js, &ok)
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("browser: %s was not true in %s\npage text:\n%s", js, Timeout, b.pageText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // HasText reports whether the page's visible text contains text now.
 func (b *Browser) HasText(text string) bool { return strings.Contains(b.pageText(), text) }
 

@@ -219,3 +219,32 @@ func TestEveryScreenSpeaksRussianAndEnglish(t *testing.T) {
 		}
 	}
 }
+
+// A screen left before its answers came (a slow Privacy screen, then Conversations at once) does not
+// take the focus when they come: what the person types on the screen they moved to stays there. The
+// Privacy screen's calls are held in the page until the person has typed.
+func TestALeftScreenAnsweringLateLeavesTheFocusAlone(t *testing.T) {
+	b := browsertest.New(t)
+	b.SetLanguage("en")
+	admin := b.Member(0, platform.RoleAccountAdmin)
+	b.SignIn(admin.Sub)
+	b.Eval(`(() => { window.heldCalls = []; const real = window.fetch;
+		window.fetch = (url, opts) => String(url).includes("/v1/privacy/")
+			? new Promise((ok, fail) => window.heldCalls.push(() => real(url, opts).then(ok, fail)))
+			: real(url, opts); })()`, nil)
+	var before int
+	b.Eval(`Number(document.body.dataset.routed || 0)`, &before)
+	b.Go("#/privacy?bot=") // the first screen after the sign-in is #/privacy: another hash renders it again
+	b.WaitTrue(`window.heldCalls.length > 0`)
+	b.Go("#/conversations")
+	b.WaitVisible("#conv-name")
+	b.Type("Name", "Ivan")
+	// Both renders finish: Conversations at once, Privacy once its calls are let through.
+	b.Eval(`window.heldCalls.splice(0).forEach((go) => go())`, nil)
+	b.WaitTrue(fmt.Sprintf(`Number(document.body.dataset.routed || 0) >= %d && window.heldCalls.length === 0`, before+2))
+	var focus struct{ ID, Value string }
+	b.Eval(`({ID: document.activeElement.id, Value: document.querySelector("#conv-name").value})`, &focus)
+	if focus.ID != "conv-name" || focus.Value != "Ivan" {
+		t.Errorf("after the left screen answered, the focus is on %q and the name field holds %q; want conv-name holding %q", focus.ID, focus.Value, "Ivan")
+	}
+}
