@@ -11,6 +11,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/bench"
 	"github.com/lethe-dev/lethe/internal/bench/harddelete"
+	"github.com/lethe-dev/lethe/internal/bench/initbench"
 	"github.com/lethe-dev/lethe/internal/bench/lifecycle"
 	"github.com/lethe-dev/lethe/internal/bench/sweep"
 )
@@ -30,7 +31,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	quick := fs.Bool("quick", envBool("BENCH_QUICK"), "the reduced set, under 3 minutes (default from BENCH_QUICK)")
 	sizes := fs.String("sizes", "", "hard-delete account sizes in items, comma-separated (10k,100k,1m); default 10k,100k,1m (quick: 10k,100k)")
 	sweepSizes := fs.String("sweep-sizes", "", "retention-sweep table sizes in scanned items, comma-separated; default 100k,1m (quick: 10k,100k)")
-	only := fs.String("only", "", "run only these benchmarks, comma-separated (account-lifecycle, hard-delete, retention-sweep)")
+	only := fs.String("only", "", "run only these benchmarks, comma-separated (account-lifecycle, hard-delete, retention-sweep, lambda-init)")
+	coldStarts := fs.Int("cold-starts", 0, fmt.Sprintf("cold starts of each Lambda in the init benchmark; default %d (quick: %d)", initbench.DefaultColdStarts, initbench.QuickColdStarts))
 	profile := fs.Bool("profile", false, "write a CPU profile of each erase worker, and of the retention sweeps, under <out>/tmp/")
 	out := fs.String("out", "bench", "folder for results.json and the plots")
 	report := fs.String("report", "BENCHMARKS.md", "the Markdown report to write")
@@ -69,7 +71,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 {
 		command = "bin/lethe bench " + strings.Join(args, " ")
 	}
-	benchmarks := []bench.Benchmark{lifecycle.Benchmark(), harddelete.Benchmark(hd), sweep.Benchmark(sw)}
+	benchmarks := []bench.Benchmark{lifecycle.Benchmark(), harddelete.Benchmark(hd), sweep.Benchmark(sw),
+		initbench.Benchmark(initbench.Options{ColdStarts: *coldStarts})}
 	if *only != "" {
 		if benchmarks, err = selectBenchmarks(benchmarks, *only); err != nil {
 			return err

@@ -98,23 +98,30 @@ func BuildAll(ctx context.Context, root, dir string, parallel int) (*Build, erro
 	for i := range b.Functions {
 		f := &b.Functions[i]
 		g.Go(func() error {
-			// The Makefile's build-%Function, but GOARCH of this machine.
-			env := []string{"GOOS=linux", "GOARCH=" + runtime.GOARCH, "CGO_ENABLED=0"}
-			if err := goBuild(gctx, root, env, f.Bootstrap, "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "./functions/"+f.Folder); err != nil {
-				return err
-			}
-			st, err := os.Stat(f.Bootstrap)
-			if err != nil {
-				return err
-			}
-			f.Size = st.Size()
-			return nil
+			size, err := BuildBootstrap(gctx, root, "./functions/"+f.Folder, f.Bootstrap)
+			f.Size = size
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// BuildBootstrap builds the main package pkg (relative to root: "./functions/api") into out as the
+// Makefile's build-%Function builds a function, but for this machine's architecture: GOOS=linux,
+// CGO_ENABLED=0, -tags lambda.norpc, -trimpath -ldflags='-s -w'. It returns the binary's size.
+func BuildBootstrap(ctx context.Context, root, pkg, out string) (int64, error) {
+	env := []string{"GOOS=linux", "GOARCH=" + runtime.GOARCH, "CGO_ENABLED=0"}
+	if err := goBuild(ctx, root, env, out, "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", pkg); err != nil {
+		return 0, err
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
 }
 
 // goBuild runs `go build -o out args...` in root with env added to the process's.
