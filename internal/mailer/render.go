@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode"
@@ -53,9 +54,13 @@ var Moscow = time.FixedZone("MSK", 3*3600)
 // baseURL resolves links given as paths. It fails, with a *MissingDataError, when the template
 // lacks a fact it must state.
 func Render(ml Mail, baseURL string) (Rendered, error) {
-	sets, ok := parsed[ml.Template]
+	parse, ok := parsed[ml.Template]
 	if !ok {
 		return Rendered{}, fmt.Errorf("%w %q", ErrUnknownTemplate, ml.Template)
+	}
+	sets, err := parse()
+	if err != nil {
+		return Rendered{}, err
 	}
 	loc := normLocale(ml.Locale)
 	d := ml.Data
@@ -692,24 +697,37 @@ type templateSet struct {
 	html *htmltemplate.Template
 }
 
-// parsed holds every template × locale, parsed once; a broken template fails at start-up (and in
-// every test), not when a deletion is half done.
-var parsed = func() map[Template]map[string]templateSet {
-	out := map[Template]map[string]templateSet{}
+// parsed holds every template × locale, each template parsed on its first render: a Lambda that
+// sends one kind of mail does not parse the other sixteen at its cold start (they took ~20 ms of
+// every function's init). Every test renders every template in both locales, and
+// TestEveryTemplateParses parses each, so a broken template fails the tests, not a deletion.
+var parsed = func() map[Template]func() (map[string]templateSet, error) {
+	out := map[Template]func() (map[string]templateSet, error){}
 	for _, t := range Templates {
-		out[t] = map[string]templateSet{}
-		for _, loc := range []string{LocaleRU, LocaleEN} {
-			files := []string{"templates/" + loc + "/layout.tmpl", "templates/" + loc + "/" + string(t) + ".tmpl"}
-			for _, f := range files {
-				if _, err := fs.Stat(templateFS, f); err != nil {
-					panic(fmt.Sprintf("mailer: template %s: %v", f, err))
-				}
-			}
-			out[t][loc] = templateSet{
-				text: texttemplate.Must(texttemplate.New(string(t)).Option("missingkey=error").ParseFS(templateFS, files...)),
-				html: htmltemplate.Must(htmltemplate.New(string(t)).Option("missingkey=error").ParseFS(templateFS, files...)),
-			}
-		}
+		out[t] = sync.OnceValues(func() (map[string]templateSet, error) { return parseTemplate(t) })
 	}
 	return out
 }()
+
+// parseTemplate parses one template in every locale, its layout with it, by both engines.
+func parseTemplate(t Template) (map[string]templateSet, error) {
+	out := map[string]templateSet{}
+	for _, loc := range []string{LocaleRU, LocaleEN} {
+		files := []string{"templates/" + loc + "/layout.tmpl", "templates/" + loc + "/" + string(t) + ".tmpl"}
+		for _, f := range files {
+			if _, err := fs.Stat(templateFS, f); err != nil {
+				return nil, fmt.Errorf("mailer: template %s: %w", f, err)
+			}
+		}
+		text, err := texttemplate.New(string(t)).Option("missingkey=error").ParseFS(templateFS, files...)
+		if err != nil {
+			return nil, fmt.Errorf("mailer: template %s/%s: %w", loc, t, err)
+		}
+		html, err := htmltemplate.New(string(t)).Option("missingkey=error").ParseFS(templateFS, files...)
+		if err != nil {
+			return nil, fmt.Errorf("mailer: template %s/%s: %w", loc, t, err)
+		}
+		out[loc] = templateSet{text: text, html: html}
+	}
+	return out, nil
+}

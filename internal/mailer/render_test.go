@@ -246,6 +246,22 @@ func TestEveryTemplateIsTested(t *testing.T) {
 	}
 }
 
+// Templates are parsed on first use (not at a Lambda's init): each one, in each locale, parses.
+func TestEveryTemplateParses(t *testing.T) {
+	for _, tm := range Templates {
+		sets, err := parsed[tm]()
+		if err != nil {
+			t.Errorf("%s: %v", tm, err)
+			continue
+		}
+		for _, loc := range []string{LocaleRU, LocaleEN} {
+			if s, ok := sets[loc]; !ok || s.text.Lookup("subject") == nil || s.html == nil {
+				t.Errorf("%s in %s: not parsed with its subject", tm, loc)
+			}
+		}
+	}
+}
+
 func TestRenderStatesTheFacts(t *testing.T) {
 	for _, tm := range Templates {
 		for _, loc := range []string{LocaleRU, LocaleEN} {
