@@ -7,13 +7,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/lethe-dev/lethe/internal/system"
+	"github.com/lethe-dev/lethe/internal/system/apiedge"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
 )
 
 func main() {
 	g := wiring.FromEnvironment(context.Background())
-	handler := system.API(g)
+	handler := apiedge.API(g)
 	if err := g.Err(); err != nil {
 		log.Fatal(err)
 	}

@@ -9,13 +9,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/lethe-dev/lethe/internal/system"
+	"github.com/lethe-dev/lethe/internal/system/webhookedge"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
 )
 
 func main() {
 	g := wiring.FromEnvironment(context.Background())
-	handler := system.ChannelWebhook(g)
+	handler := webhookedge.ChannelWebhook(g)
 	if err := g.Err(); err != nil {
 		log.Fatal(err)
 	}

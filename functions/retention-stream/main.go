@@ -10,13 +10,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/lethe-dev/lethe/internal/system"
+	"github.com/lethe-dev/lethe/internal/system/retentionedge"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
 )
 
 func main() {
 	g := wiring.FromEnvironment(context.Background())
-	handler := system.RetentionStream(g)
+	handler := retentionedge.RetentionStream(g)
 	if err := g.Err(); err != nil {
 		log.Fatal(err)
 	}

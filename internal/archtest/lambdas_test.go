@@ -1,6 +1,7 @@
 package archtest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,58 @@ func TestTaskLambdasLinkNoEdge(t *testing.T) {
 				if d == module+"/"+e {
 					t.Errorf("%s links %s", strings.TrimPrefix(f.ImportPath, module+"/"), e)
 				}
+			}
+		}
+	}
+}
+
+// ownEdges are the edge packages each edge Lambda's handler uses: the API's legal holds settle TTLs
+// through the retention sweep's batches; everything else serves one edge.
+var ownEdges = map[string][]string{
+	"api":              {"internal/api", "internal/retention"},
+	"channel-webhook":  {"internal/webhooks"},
+	"inbound-email":    {"internal/intake", "internal/inmail"},
+	"retention-sweep":  {"internal/retention"},
+	"retention-stream": {"internal/retention"},
+	"sla-sweep":        {"internal/slasweep"},
+	"channel-sweep":    {"internal/chsweep"},
+}
+
+// An edge Lambda links its own edge and no other (nor internal/system, which links them all): Go
+// runs the package initialisation of everything a binary links at every cold start, and the
+// intake's alone (phone-number metadata, mail parsing) cost every edge ~18 ms of init when they all
+// linked it (internal/bench/initbench measures it).
+func TestEdgeLambdasLinkOnlyTheirOwnEdge(t *testing.T) {
+	var patterns []string
+	for f := range ownEdges {
+		patterns = append(patterns, "./functions/"+f)
+	}
+	fns := list(t, patterns...)
+	if len(fns) != len(ownEdges) {
+		t.Fatalf("found %d edge functions, want %d", len(fns), len(ownEdges))
+	}
+	linked := map[string]bool{}
+	for _, f := range fns {
+		folder := strings.TrimPrefix(f.ImportPath, module+"/functions/")
+		for _, d := range f.Deps {
+			if d == "github.com/nyaruka/phonenumbers" && folder != "inbound-email" {
+				t.Errorf("%s links the phone-number library, which only the intake uses", folder)
+			}
+			for _, e := range edgePackages {
+				if d != module+"/"+e {
+					continue
+				}
+				linked[folder+" "+e] = true
+				if !slices.Contains(ownEdges[folder], e) {
+					t.Errorf("%s links %s, another edge's package", folder, e)
+				}
+			}
+		}
+	}
+	for folder, edges := range ownEdges {
+		for _, e := range edges {
+			if !linked[folder+" "+e] {
+				t.Errorf("%s does not link %s: this test's list of its own edge is out of date", folder, e)
 			}
 		}
 	}

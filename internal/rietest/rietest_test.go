@@ -78,8 +78,8 @@ func built(t *testing.T) *rietest.Build {
 	return shared.build
 }
 
-// builderCall is how a functions/*/main.go builds its handler: system.API(g), wiring.EraseSlice(g).
-var builderCall = regexp.MustCompile(`\b(?:system|wiring)\.([A-Za-z]+)\(g\)`)
+// builderCall is how a functions/*/main.go builds its handler: apiedge.API(g), wiring.EraseSlice(g).
+var builderCall = regexp.MustCompile(`\b(?:wiring|[a-z]+edge)\.([A-Za-z]+)\(g\)`)
 
 // builderOf is the builder of system.Lambdas the function's main.go calls.
 func builderOf(t *testing.T, folder string) func(*wiring.Graph) any {

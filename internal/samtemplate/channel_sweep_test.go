@@ -32,7 +32,7 @@ func TestChannelSweepFunction(t *testing.T) {
 		t.Errorf("CodeUri %v, BuildMethod %v, Timeout %v", props["CodeUri"], dig(decl, "Metadata", "BuildMethod"), props["Timeout"])
 	}
 	// make's build-ChannelSweepFunction builds functions/channel-sweep, whose main starts the sweep.
-	if err := startsHandler(root, "channel-sweep", "ChannelSweep", "channelSweepOf(g).Handle"); err != nil {
+	if err := startsHandler(root, "channel-sweep", "ChannelSweep", "Sweep(g).Handle"); err != nil {
 		t.Errorf("functions/channel-sweep/main.go does not start the ChannelSweep's Handle (%v)", err)
 	}
 	// Every channel's real API, as the configuration's defaults name them.

@@ -187,7 +187,7 @@ func environmentAccess(t *testing.T, p listedPackage, consts map[string]map[stri
 }
 
 // builderOf is the builder a function's main.go calls on wiring.FromEnvironment's Graph
-// (wiring.EraseSlice(g), system.API(g) …), by its name in system.Lambdas.
+// (wiring.EraseSlice(g), apiedge.API(g) …), by its name in system.Lambdas.
 func builderOf(t *testing.T, p listedPackage) (string, func(*wiring.Graph) any) {
 	t.Helper()
 	var name string
@@ -202,7 +202,7 @@ func builderOf(t *testing.T, p listedPackage) (string, func(*wiring.Graph) any) 
 				return true
 			}
 			if fn, ok := c.Fun.(*ast.SelectorExpr); ok {
-				if x, ok := fn.X.(*ast.Ident); ok && (x.Name == "system" || x.Name == "wiring") && system.Lambdas()[fn.Sel.Name] != nil {
+				if x, ok := fn.X.(*ast.Ident); ok && (x.Name == "wiring" || strings.HasSuffix(x.Name, "edge")) && system.Lambdas()[fn.Sel.Name] != nil {
 					name = fn.Sel.Name
 				}
 			}
@@ -328,7 +328,7 @@ func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
 		}
 		reads := readsOf(main)
 		if len(reads) == 0 {
-			t.Errorf("%s: functions/%s reads no configuration (does it still start through system.FromEnvironment?)", id, folder)
+			t.Errorf("%s: functions/%s reads no configuration (does it still start through wiring.FromEnvironment?)", id, folder)
 		}
 		own, _ := dig(raw, "Resources", id, "Properties", "Environment", "Variables").(map[string]any)
 		set := func(v string) bool { _, g := globals[v]; _, o := own[v]; return g || o }
@@ -424,24 +424,32 @@ func TestEveryParameterConfiguresTheFunctions(t *testing.T) {
 	}
 }
 
-// startsHandler checks that functions/<folder>/main.go starts what system's builder of that name
-// returns (internal/system/lambdas.go: `func <builder>(g *wiring.Graph) … { return <handler> }`).
+// startsHandler checks that functions/<folder>/main.go starts what the builder of that name returns
+// (its edge's package, internal/system/<pkg>: `func <builder>(g *wiring.Graph) … { return <handler> }`).
 func startsHandler(root, folder, builder, handler string) error {
 	main, err := os.ReadFile(filepath.Join(root, "functions", folder, "main.go"))
 	if err != nil {
 		return err
 	}
+	call := regexp.MustCompile(`handler := ([a-z]+edge)\.` + builder + `\(g\)`).FindSubmatch(main)
 	if !strings.Contains(string(main), "g := wiring.FromEnvironment(context.Background())") ||
-		!strings.Contains(string(main), "handler := system."+builder+"(g)") || !strings.Contains(string(main), "lambda.Start(handler)") {
-		return fmt.Errorf("functions/%s/main.go does not start system.%s", folder, builder)
+		call == nil || !strings.Contains(string(main), "lambda.Start(handler)") {
+		return fmt.Errorf("functions/%s/main.go does not start an edge's %s", folder, builder)
 	}
-	lambdas, err := os.ReadFile(filepath.Join(root, "internal", "system", "lambdas.go"))
-	if err != nil {
-		return err
+	pkg := string(call[1])
+	files, err := filepath.Glob(filepath.Join(root, "internal", "system", pkg, "*.go"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no internal/system/%s (%v)", pkg, err)
 	}
 	re := regexp.MustCompile(`func ` + builder + `\(g \*wiring\.Graph\)[^{]*\{\s*return ` + regexp.QuoteMeta(handler) + `\s*\}`)
-	if !re.Match(lambdas) {
-		return fmt.Errorf("system.%s does not return %s", builder, handler)
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if re.Match(src) {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("%s.%s does not return %s", pkg, builder, handler)
 }

@@ -24,7 +24,7 @@ func TestRetentionStreamFunction(t *testing.T) {
 		t.Fatalf("template.yaml has no function RetentionStreamFunction: %v", decl)
 	}
 	props := decl["Properties"].(map[string]any)
-	if err := startsHandler(root, "retention-stream", "RetentionStream", "retentionSweepOf(g).HandleStream"); err != nil {
+	if err := startsHandler(root, "retention-stream", "RetentionStream", "Sweep(g).HandleStream"); err != nil {
 		t.Errorf("functions/retention-stream/main.go does not start the RetentionSweep's HandleStream (%v)", err)
 	}
 	evs, _ := props["Events"].(map[string]any)

@@ -21,7 +21,7 @@ func TestRetentionSweepFunction(t *testing.T) {
 	if props["CodeUri"] != "." || dig(decl, "Metadata", "BuildMethod") != "makefile" || props["Timeout"] != 900 {
 		t.Errorf("CodeUri %v, BuildMethod %v, Timeout %v", props["CodeUri"], dig(decl, "Metadata", "BuildMethod"), props["Timeout"])
 	}
-	if err := startsHandler(root, "retention-sweep", "RetentionSweep", "retentionSweepOf(g).Handle"); err != nil {
+	if err := startsHandler(root, "retention-sweep", "RetentionSweep", "Sweep(g).Handle"); err != nil {
 		t.Errorf("functions/retention-sweep/main.go does not start the RetentionSweep's Handle (%v)", err)
 	}
 	checkSchedules(t, root, props, "retention-sweep", map[string]schedule{

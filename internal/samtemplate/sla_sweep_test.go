@@ -27,7 +27,7 @@ func TestSlaSweepFunction(t *testing.T) {
 	if folder != "sla-sweep" {
 		t.Fatalf("make build-%s builds functions/%s, not functions/sla-sweep", logical, folder)
 	}
-	if err := startsHandler(root, folder, "SLASweep", "slaSweepOf(g).Handle"); err != nil {
+	if err := startsHandler(root, folder, "SLASweep", "Sweep(g).Handle"); err != nil {
 		t.Errorf("functions/%s/main.go does not start the SLASweep's Handle (%v)", folder, err)
 	}
 

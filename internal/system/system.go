@@ -1,7 +1,8 @@
-// Package system builds the edges (the dashboard API, webhooks, intake, the sweeps) on the shared
-// services of internal/system/wiring, and New assembles every service for the local run and the
-// tests through the same Graph the Lambdas build from, so local and deployed cannot differ in
-// wiring, only in the clients they are given; a Lambda builds only what its handler uses.
+// Package system assembles every service for the local run and the tests (New) through the same
+// Graph (internal/system/wiring) and the same edge constructors (internal/system/*edge) the Lambdas
+// build from, so local and deployed cannot differ in wiring, only in the clients they are given; a
+// Lambda builds only what its handler uses, and links only its own edge. No Lambda links this
+// package.
 package system
 
 import (
@@ -26,6 +27,12 @@ import (
 	"github.com/lethe-dev/lethe/internal/requests"
 	"github.com/lethe-dev/lethe/internal/retention"
 	"github.com/lethe-dev/lethe/internal/slasweep"
+	"github.com/lethe-dev/lethe/internal/system/apiedge"
+	"github.com/lethe-dev/lethe/internal/system/chsweepedge"
+	"github.com/lethe-dev/lethe/internal/system/intakeedge"
+	"github.com/lethe-dev/lethe/internal/system/retentionedge"
+	"github.com/lethe-dev/lethe/internal/system/slaedge"
+	"github.com/lethe-dev/lethe/internal/system/webhookedge"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
 	"github.com/lethe-dev/lethe/internal/verification"
 	"github.com/lethe-dev/lethe/internal/webhooks"
@@ -72,11 +79,11 @@ type System struct {
 // Lambda's own builder does, through the same Graph.
 func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 	g := wiring.NewGraph(config.Loaded(cfg), c, now)
-	retention := retentionSweepOf(g)
 	s := &System{Config: cfg, Store: g.Store(), Ledger: g.Ledger(), Engine: g.Engine(), Deletion: g.Deletion(),
 		Mailer: g.Mailer(), Calendar: g.Calendar(), Starter: g.Starter(), Tasks: g.FinalMailTasks(), Requests: g.Requests(),
-		Reauth: g.Reauth(), Holds: holdsOf(g), Intake: intakeOf(g), ChannelSweep: channelSweepOf(g), SLASweep: slaSweepOf(g),
-		RetentionSweep: retention, Webhooks: webhooksOf(g), Verification: verificationOf(g, true), Now: g.Now()}
+		Reauth: g.Reauth(), Holds: apiedge.Holds(g), Intake: intakeedge.Intake(g), ChannelSweep: chsweepedge.Sweep(g),
+		SLASweep: slaedge.Sweep(g), RetentionSweep: retentionedge.Sweep(g), Webhooks: webhookedge.Webhooks(g),
+		Verification: g.Verification(true), Now: g.Now()}
 	s.Webhooks.Verification = s.Verification
 	if err := g.Err(); err != nil {
 		return nil, err
@@ -88,7 +95,7 @@ func New(cfg config.Config, c Clients, now func() time.Time) (*System, error) {
 func (s *System) API() *api.API {
 	return api.New(api.Services{Store: s.Store, Ledger: s.Ledger, Requests: s.Requests, Deletion: s.Deletion,
 		Holds: s.Holds, ActLinks: s.Tasks.ActLinks, Reauth: s.Reauth, Now: s.Now, Ops: api.OpsAccess{Claim: s.Config.OpsGroupClaim, Group: s.Config.OpsGroup},
-		Calendar: s.Calendar, Console: consoleOf(s.Config), Verification: s.Verification})
+		Calendar: s.Calendar, Console: apiedge.Console(s.Config), Verification: s.Verification})
 }
 
 // TaskHandlers are the workflow tasks by the logical id of the function that runs each in

@@ -33,6 +33,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
 	"github.com/lethe-dev/lethe/internal/requests"
+	"github.com/lethe-dev/lethe/internal/verification"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
 
@@ -287,4 +288,18 @@ func (g *Graph) Reauth() *reauth.Guard {
 		g.made.reauth = reauth.New(g.DynamoDB(), g.Need(config.EnvLedgerTable).LedgerTable, g.Policy(), g.now)
 	}
 	return g.made.reauth
+}
+
+// Verification sends (sendCodes) and checks the one-time codes that prove an end customer controls
+// a chat, keyed by VERIFICATION_SECRET: the API sends them through the channels' APIs; the
+// channel-webhook function, where the status page takes them, only checks them and speaks to no
+// channel. Not memoized: the two differ, and a Lambda asks once.
+func (g *Graph) Verification(sendCodes bool) *verification.Service {
+	c := g.Need(config.EnvVerificationSecret, config.EnvLedgerTable)
+	v := &verification.Service{Ledger: g.Ledger(), Store: g.Store(), Secret: []byte(c.VerificationSecret), Now: g.now,
+		Tries: ledger.NewCodeTries(g.DynamoDB(), c.LedgerTable, g.Policy())}
+	if sendCodes {
+		v.Channels = g.ChannelAPI()
+	}
+	return v
 }
