@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
@@ -130,8 +131,10 @@ func (a *API) emailAction(ctx context.Context, c *Call) (Response, error) {
 }
 
 // The pages speak the request's language. A page without a request (an unknown link) says it in
-// both: the person may not read the other.
-var pages = template.Must(template.New("").Parse(`
+// both: the person may not read the other. They are parsed on first use, not at every cold start of
+// the API (TestTheCancelLinkOfTheConfirmationMail renders them).
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Parse(`
 {{define "head"}}<!doctype html><html lang="{{or .Lang "ru"}}"><head><meta charset="utf-8"><meta name="robots" content="noindex"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Lethe</title></head><body style="font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em;line-height:1.5">{{end}}
 {{define "what"}}{{if eq .Lang "en"}}{{if eq .Action "cancel"}}Cancel the deletion of the account «{{.Account}}», requested on {{.Requested}}{{if .Due}}; it is permanently deleted from {{.Due}} unless cancelled{{end}}.{{else}}Confirm the deletion request ({{.Kind}}) for the account «{{.Account}}», received on {{.Requested}}{{if .Due}}; the link works until {{.Due}}{{end}}.{{end}}{{else}}{{if eq .Action "cancel"}}Отменить удаление учётной записи «{{.Account}}», запрошенное {{.Requested}}{{if .Due}}; без отмены она будет удалена безвозвратно с {{.Due}}{{end}}.{{else}}Подтвердить заявку на удаление ({{.Kind}}) для учётной записи «{{.Account}}», полученную {{.Requested}}{{if .Due}}; ссылка действует до {{.Due}}{{end}}.{{end}}{{end}}{{end}}
 {{define "ref"}}<p style="color:#555">{{if eq .Lang "en"}}Request{{else}}Заявка №{{end}} {{.RequestID}}</p>{{end}}
@@ -143,6 +146,7 @@ var pages = template.Must(template.New("").Parse(`
 {{define "toolate"}}{{template "head" .}}{{if .RequestID}}<p>{{if eq .Lang "en"}}Too late: the deletion has started or the request was already decided.{{else}}Слишком поздно: удаление уже началось или решение по заявке уже принято.{{end}}</p>{{template "ref" .}}{{else}}<p>Слишком поздно: удаление уже началось или решение уже принято. / Too late: the deletion has started or the request was decided.</p>{{end}}</body></html>{{end}}
 {{define "notfound"}}{{template "head" .}}<p>Ссылка недействительна или устарела. / This link is unknown or has expired.</p></body></html>{{end}}
 `))
+})
 
 const (
 	pageAsk       = "ask"
@@ -155,7 +159,7 @@ const (
 // htmlPage renders a page; its form posts back to the page's own address.
 func htmlPage(status int, name string, p actionPage) Response {
 	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name, p); err != nil {
+	if err := pages().ExecuteTemplate(&b, name, p); err != nil {
 		return problemFor(http.StatusInternalServerError, "")
 	}
 	return Response{Status: status, Raw: []byte(b.String()), ContentType: "text/html; charset=utf-8",

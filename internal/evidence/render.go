@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -151,7 +152,7 @@ func RenderHTML(r Record, locale string) (string, error) {
 		return "", err
 	}
 	var b bytes.Buffer
-	if err := pageHTML.Execute(&b, p); err != nil {
+	if err := pageHTML().Execute(&b, p); err != nil {
 		return "", fmt.Errorf("render evidence %s as HTML: %w", r.RequestID, err)
 	}
 	return b.String(), nil
@@ -180,7 +181,10 @@ func StyleSrc() string {
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
-var pageHTML = template.Must(template.New("evidence").Parse(`<!DOCTYPE html>
+// pageHTML is the act's page, parsed on first use rather than at the init of every Lambda that links
+// the evidence package.
+var pageHTML = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("evidence").Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
@@ -206,6 +210,7 @@ var pageHTML = template.Must(template.New("evidence").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+})
 
 // page is both documents in one language, as plain text: each renderer escapes it its own way,
 // so Markdown and HTML cannot say different things.
