@@ -27,8 +27,8 @@ func (w logWriter) Write(p []byte) (int, error) {
 }
 
 // The init benchmark, one cold start each on the shared local stack, yields a median init, a ratio
-// to the minimal binary and a size for every functions/* folder, and the minimal binary's own,
-// with the target's figure and one table row per binary.
+// to the minimal binary and a size for every functions/* folder, and the minimal binary's and the
+// SDK floor's own, with the target's figure and one table row per binary.
 func TestTheBenchmarkMeasuresEveryFunctionAndTheMinimalOne(t *testing.T) {
 	root, err := localaws.FindRepoRoot()
 	if err != nil {
@@ -73,6 +73,8 @@ func TestTheBenchmarkMeasuresEveryFunctionAndTheMinimalOne(t *testing.T) {
 	}
 	minimal := positive(FigureName(MinimalName, "ms"))
 	positive(FigureName(MinimalName, "bytes"))
+	positive(FigureName(SDKFloorName, "ms"))
+	positive(FigureName(SDKFloorName, "ratio"))
 	worst := 0.0
 	for _, f := range folders {
 		ms, ratio := positive(FigureName(f, "ms")), positive(FigureName(f, "ratio"))
@@ -86,8 +88,8 @@ func TestTheBenchmarkMeasuresEveryFunctionAndTheMinimalOne(t *testing.T) {
 	if v := Target.Check(r); !v.Measured || v.Value != worst {
 		t.Errorf("%s = %v (measured %v), want the worst ratio %v", Target.Figure, v.Value, v.Measured, worst)
 	}
-	if len(sec.Tables) != 1 || len(sec.Tables[0].Rows) != len(folders)+1 {
-		t.Errorf("the section's table has %d rows, want the minimal binary and %d functions", len(sec.Tables[0].Rows), len(folders))
+	if len(sec.Tables) != 1 || len(sec.Tables[0].Rows) != len(folders)+2 {
+		t.Errorf("the section's table has %d rows, want the minimal binary, the SDK floor and %d functions", len(sec.Tables[0].Rows), len(folders))
 	}
 	if len(sec.Targets) != 1 || sec.Targets[0] != Target {
 		t.Errorf("section targets %+v", sec.Targets)

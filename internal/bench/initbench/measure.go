@@ -52,6 +52,15 @@ type Summary struct {
 	Minimal Row
 	Rows    []Row // in the order given
 	Worst   Row   // the function of the highest ratio
+	// References are other binaries measured against the baseline that are no function (the SDK
+	// floor): shown, never the worst.
+	References []Row
+}
+
+// Reference adds a binary that is no function, measured against the baseline.
+func (s *Summary) Reference(b Binary) {
+	m := Median(b.Inits)
+	s.References = append(s.References, Row{Binary: b, Median: m, Ratio: Ratio(m, s.Minimal.Median)})
 }
 
 // Pass says whether every function is within Bar × the baseline; it fails when nothing was

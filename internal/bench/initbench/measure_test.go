@@ -90,6 +90,8 @@ func TestRecordAndSection(t *testing.T) {
 	s := Summarize(minimal, []Binary{
 		{Name: "open-request", LogicalID: "OpenRequestFunction", Size: 25 << 20, Inits: []time.Duration{5 * ms1}},
 		{Name: "inbound-email", LogicalID: "InboundEmailFunction", Size: 31 << 20, Inits: []time.Duration{8 * ms1, 7 * ms1, 9 * ms1}}})
+	// A reference slower than every function is shown and recorded, but is never the worst.
+	s.Reference(Binary{Name: SDKFloorName, Size: 12 << 20, Inits: []time.Duration{10 * ms1}})
 	r := bench.NewResults()
 	record(r, s, 3, 10*time.Second, 4*time.Second)
 	for name, want := range map[string]float64{
@@ -97,6 +99,7 @@ func TestRecordAndSection(t *testing.T) {
 		"lambda_init_open_request_ms": 5, "lambda_init_open_request_ratio": 1.25, "lambda_init_open_request_bytes": 25 << 20,
 		"lambda_init_inbound_email_ms": 8, "lambda_init_inbound_email_ratio": 2,
 		"lambda_init_worst_ratio": 2, "lambda_init_cold_starts": 3,
+		"lambda_init_sdk_floor_ms": 10, "lambda_init_sdk_floor_ratio": 2.5, "lambda_init_sdk_floor_bytes": 12 << 20,
 	} {
 		if got, ok := r.Number(name); !ok || got != want {
 			t.Errorf("%s = %v (%v), want %v", name, got, ok, want)
@@ -118,8 +121,9 @@ func TestRecordAndSection(t *testing.T) {
 		t.Errorf("targets %+v", sec.Targets)
 	}
 	rows := sec.Tables[0].Rows
-	if len(rows) != 3 || !strings.Contains(rows[0][0], "minimal") || rows[1][0] != "`open-request`" ||
-		rows[2][0] != "**`inbound-email`**" || rows[2][1] != "8.0" || rows[2][2] != "7.0–9.0" || rows[2][3] != "2.00" || rows[2][4] != "31.0" {
+	if len(rows) != 4 || !strings.Contains(rows[0][0], "minimal") || !strings.Contains(rows[1][0], SDKFloorName) || rows[1][3] != "2.50" ||
+		rows[2][0] != "`open-request`" ||
+		rows[3][0] != "**`inbound-email`**" || rows[3][1] != "8.0" || rows[3][2] != "7.0–9.0" || rows[3][3] != "2.00" || rows[3][4] != "31.0" {
 		t.Errorf("table rows %q", rows)
 	}
 	if !strings.Contains(sec.Reading, "`inbound-email`") || !strings.Contains(sec.Reading, "**over**") {

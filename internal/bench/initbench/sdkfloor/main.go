@@ -1,0 +1,41 @@
+// Command sdkfloor is the minimal aws-lambda-go binary (../minimal) plus what every Lethe Lambda
+// does with the AWS SDK at init: it links the four service clients internal/system/wiring links
+// (DynamoDB, S3, SES v2, Step Functions) and loads the default configuration, as
+// wiring.FromEnvironment does, then makes a DynamoDB client. The init benchmark shows it beside the
+// minimal binary: the part of every function's init that is the SDK's, whatever Lethe does.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+)
+
+func main() {
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	// The other clients are made on first use, as wiring makes them; an empty event makes none.
+	clients := map[string]func() any{
+		"s3":    func() any { return s3.NewFromConfig(cfg) },
+		"sesv2": func() any { return sesv2.NewFromConfig(cfg) },
+		"sfn":   func() any { return sfn.NewFromConfig(cfg) },
+	}
+	lambda.Start(func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+		var ask struct{ Client string }
+		if json.Unmarshal(in, &ask) == nil && clients[ask.Client] != nil {
+			_ = clients[ask.Client]()
+		}
+		_ = db
+		return in, nil
+	})
+}
