@@ -201,17 +201,34 @@ func section(s Summary, coldStarts int, build, window time.Duration) bench.Secti
 		}
 		return fmt.Sprintf("%.1f–%.1f", ms(lo), ms(hi))
 	}
-	rows := [][]string{{"minimal aws-lambda-go (baseline)", fmt.Sprintf("%.1f", ms(s.Minimal.Median)), spread(s.Minimal), "1", mb(s.Minimal.Size)}}
+	// Against the SDK floor too, when it was measured: how much of each init is Lethe's own.
+	var floor *Row
+	if len(s.References) > 0 {
+		floor = &s.References[0]
+	}
+	vsFloor := func(r Row) []string {
+		if floor == nil {
+			return nil
+		}
+		return []string{fmt.Sprintf("%.2f", Ratio(r.Median, floor.Median))}
+	}
+	header := []string{"function", "median init, ms", "range, ms", "÷ minimal", "binary, MiB"}
+	if floor != nil {
+		header = append(header, "÷ "+floor.Name)
+	}
+	rows := [][]string{append([]string{"minimal aws-lambda-go (baseline)", fmt.Sprintf("%.1f", ms(s.Minimal.Median)), spread(s.Minimal), "1", mb(s.Minimal.Size)},
+		vsFloor(s.Minimal)...)}
 	for _, r := range s.References {
-		rows = append(rows, []string{"_" + r.Name + ": minimal + AWS SDK (reference)_", fmt.Sprintf("%.1f", ms(r.Median)), spread(r),
-			fmt.Sprintf("%.2f", r.Ratio), mb(r.Size)})
+		rows = append(rows, append([]string{"_" + r.Name + ": minimal + AWS SDK (reference)_", fmt.Sprintf("%.1f", ms(r.Median)), spread(r),
+			fmt.Sprintf("%.2f", r.Ratio), mb(r.Size)}, vsFloor(r)...))
 	}
 	for _, r := range s.Rows {
 		name := "`" + r.Name + "`"
 		if r.Name == s.Worst.Name {
 			name = "**" + name + "**"
 		}
-		rows = append(rows, []string{name, fmt.Sprintf("%.1f", ms(r.Median)), spread(r), fmt.Sprintf("%.2f", r.Ratio), mb(r.Size)})
+		rows = append(rows, append([]string{name, fmt.Sprintf("%.1f", ms(r.Median)), spread(r), fmt.Sprintf("%.2f", r.Ratio), mb(r.Size)},
+			vsFloor(r)...))
 	}
 	verdict := "within"
 	if !s.Pass() {
@@ -242,7 +259,7 @@ func section(s Summary, coldStarts int, build, window time.Duration) bench.Secti
 			strings.TrimPrefix(MinimalPackage, "./"), coldStarts, strings.TrimPrefix(SDKFloorPackage, "./"), formatBar()),
 		Targets: []bench.Target{Target},
 		Tables: []bench.Table{{Caption: "Init of each Lambda (the worst in bold)",
-			Header: []string{"function", "median init, ms", "range, ms", "÷ minimal", "binary, MiB"}, Rows: rows}},
+			Header: header, Rows: rows}},
 		Reading: reading,
 	}
 }

@@ -123,7 +123,8 @@ func TestRecordAndSection(t *testing.T) {
 	rows := sec.Tables[0].Rows
 	if len(rows) != 4 || !strings.Contains(rows[0][0], "minimal") || !strings.Contains(rows[1][0], SDKFloorName) || rows[1][3] != "2.50" ||
 		rows[2][0] != "`open-request`" ||
-		rows[3][0] != "**`inbound-email`**" || rows[3][1] != "8.0" || rows[3][2] != "7.0–9.0" || rows[3][3] != "2.00" || rows[3][4] != "31.0" {
+		rows[3][0] != "**`inbound-email`**" || rows[3][1] != "8.0" || rows[3][2] != "7.0–9.0" || rows[3][3] != "2.00" || rows[3][4] != "31.0" ||
+		rows[3][5] != "0.80" || rows[1][5] != "1.00" {
 		t.Errorf("table rows %q", rows)
 	}
 	if !strings.Contains(sec.Reading, "`inbound-email`") || !strings.Contains(sec.Reading, "**over**") {
