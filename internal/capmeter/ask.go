@@ -213,17 +213,18 @@ func deref(p *float64) float64 {
 	return *p
 }
 
-// RequireAsk is an API option for tests: it calls missing with the operation's name whenever a call
-// that could ask for ReturnConsumedCapacity=TOTAL does not. Add it after Ask (or instead of it, to
-// prove a code path asks on its own).
-func RequireAsk(missing func(op string)) func(*middleware.Stack) error {
+// CheckAsk is an API option for tests: it calls seen with each call's operation name and whether the
+// call, as it is about to be serialized (after every Initialize middleware, Ask's included), asks for
+// ReturnConsumedCapacity=TOTAL. Calls that cannot ask (DescribeTable) are not reported. Put it in an
+// aws.Config's APIOptions to check every client made from that configuration.
+func CheckAsk(seen func(op string, asks bool)) func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
-		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("capmeter.RequireAsk",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				if has, asks := AsksConsumedCapacity(in.Parameters); has && !asks {
-					missing(middleware.GetOperationName(ctx))
+		return s.Serialize.Add(middleware.SerializeMiddlewareFunc("capmeter.CheckAsk",
+			func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+				if has, asks := AsksConsumedCapacity(in.Parameters); has {
+					seen(middleware.GetOperationName(ctx), asks)
 				}
-				return next.HandleInitialize(ctx, in)
-			}), middleware.After)
+				return next.HandleSerialize(ctx, in)
+			}), middleware.Before)
 	}
 }
