@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lethe-dev/lethe/internal/bench"
+	"github.com/lethe-dev/lethe/internal/bench/cost"
 	"github.com/lethe-dev/lethe/internal/bench/harddelete"
 	"github.com/lethe-dev/lethe/internal/bench/lifecycle"
 	"github.com/lethe-dev/lethe/internal/bench/sweep"
@@ -30,7 +31,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	quick := fs.Bool("quick", envBool("BENCH_QUICK"), "the reduced set, under 3 minutes (default from BENCH_QUICK)")
 	sizes := fs.String("sizes", "", "hard-delete account sizes in items, comma-separated (10k,100k,1m); default 10k,100k,1m (quick: 10k,100k)")
 	sweepSizes := fs.String("sweep-sizes", "", "retention-sweep table sizes in scanned items, comma-separated; default 100k,1m (quick: 10k,100k)")
-	only := fs.String("only", "", "run only these benchmarks, comma-separated (account-lifecycle, hard-delete, retention-sweep)")
+	only := fs.String("only", "", "run only these benchmarks, comma-separated (account-lifecycle, hard-delete, retention-sweep, cost)")
 	profile := fs.Bool("profile", false, "write a CPU profile of each erase worker, and of the retention sweeps, under <out>/tmp/")
 	out := fs.String("out", "bench", "folder for results.json and the plots")
 	report := fs.String("report", "BENCHMARKS.md", "the Markdown report to write")
@@ -69,7 +70,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 {
 		command = "bin/lethe bench " + strings.Join(args, " ")
 	}
-	benchmarks := []bench.Benchmark{lifecycle.Benchmark(), harddelete.Benchmark(hd), sweep.Benchmark(sw)}
+	// cost goes last: it prices the figures the others recorded.
+	benchmarks := []bench.Benchmark{lifecycle.Benchmark(), harddelete.Benchmark(hd), sweep.Benchmark(sw), cost.Benchmark()}
 	if *only != "" {
 		if benchmarks, err = selectBenchmarks(benchmarks, *only); err != nil {
 			return err
