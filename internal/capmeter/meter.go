@@ -3,6 +3,8 @@ package capmeter
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -27,6 +29,17 @@ type Totals struct {
 	// FilteredEstimated counts items a Query or Scan read but a filter (or Select COUNT) kept out of
 	// the answer; each was charged at a known size where the meter had one and else at the page's mean.
 	FilteredEstimated int `json:"filteredEstimated"`
+	// Deleted counts the items the calls deleted (DeleteItem without a failed condition, the processed
+	// deletes of BatchWriteItem and TransactWriteItems), and DeleteMinimum is their documented
+	// minimum: one WCU per started KB of each, where its size was known (else 1).
+	Deleted       int     `json:"deleted"`
+	DeleteMinimum float64 `json:"deleteMinimum"`
+	// PageItems and PageBytes are the items Query and Scan pages read and their sizes (estimated for
+	// the filtered ones), for a mean item size.
+	PageItems int   `json:"pageItems"`
+	PageBytes int64 `json:"pageBytes"`
+	// WriteByOp is Metered.Write per operation ("UpdateItem", "BatchWriteItem", …).
+	WriteByOp map[string]float64 `json:"writeByOp,omitempty"`
 }
 
 type sized struct {
@@ -69,7 +82,9 @@ func (m *Meter) Register(table string, item map[string]types.AttributeValue) {
 func (m *Meter) Totals() Totals {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.t
+	t := m.t
+	t.WriteByOp = maps.Clone(m.t.WriteByOp)
+	return t
 }
 
 // Reset zeroes the totals and keeps the sizes it knows.
@@ -173,6 +188,15 @@ func (m *Meter) observe(params, result any, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.t.Calls++
+	before := m.t.Metered.Write
+	defer func() {
+		if d := m.t.Metered.Write - before; d > 0 {
+			if m.t.WriteByOp == nil {
+				m.t.WriteByOp = map[string]float64{}
+			}
+			m.t.WriteByOp[strings.TrimSuffix(strings.TrimPrefix(fmt.Sprintf("%T", params), "*dynamodb."), "Input")] += d
+		}
+	}()
 	if u, ok := Reported(result); ok {
 		m.t.Reported = m.t.Reported.Add(u)
 	}
@@ -247,6 +271,8 @@ func (m *Meter) observe(params, result any, err error) {
 		m.t.Metered.Write += WriteUnits(size)
 		if !failedCondition {
 			m.forget(table, in.Key)
+			m.t.Deleted++
+			m.t.DeleteMinimum += WriteUnits(size)
 		}
 	case *dynamodb.BatchWriteItemInput:
 		out, _ := result.(*dynamodb.BatchWriteItemOutput)
@@ -269,8 +295,11 @@ func (m *Meter) observe(params, result any, err error) {
 					m.t.Metered.Write += WriteUnits(max(m.chargeStoredQuiet(table, r.PutRequest.Item), ItemSize(r.PutRequest.Item)))
 					m.learn(table, r.PutRequest.Item)
 				} else if r.DeleteRequest != nil {
-					m.t.Metered.Write += WriteUnits(m.chargeStored(table, r.DeleteRequest.Key))
+					u := WriteUnits(m.chargeStored(table, r.DeleteRequest.Key))
+					m.t.Metered.Write += u
 					m.forget(table, r.DeleteRequest.Key)
+					m.t.Deleted++
+					m.t.DeleteMinimum += u
 				}
 			}
 		}
@@ -285,9 +314,12 @@ func (m *Meter) observe(params, result any, err error) {
 				}
 			case ti.Delete != nil:
 				t := deref2(ti.Delete.TableName)
-				m.t.Metered.Write += 2 * WriteUnits(m.chargeStored(t, ti.Delete.Key))
+				u := WriteUnits(m.chargeStored(t, ti.Delete.Key))
+				m.t.Metered.Write += 2 * u
 				if err == nil {
 					m.forget(t, ti.Delete.Key)
+					m.t.Deleted++
+					m.t.DeleteMinimum += u
 				}
 			case ti.Update != nil:
 				m.t.Metered.Write += 2 * WriteUnits(m.chargeStored(deref2(ti.Update.TableName), ti.Update.Key))
@@ -331,6 +363,8 @@ func (m *Meter) page(table string, index *string, projected bool, items []map[st
 		m.t.FilteredEstimated += unseen
 	}
 	m.t.Metered.Read += ReadUnits(sum, strong)
+	m.t.PageItems += max(scanned, len(items))
+	m.t.PageBytes += int64(sum)
 }
 
 func writeKey(r types.WriteRequest) map[string]types.AttributeValue {

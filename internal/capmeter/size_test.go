@@ -127,7 +127,7 @@ func TestDeletesAreChargedTheSizeOfWhatTheyDelete(t *testing.T) {
 		{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{"pk": s("a"), "sk": s("3")}}},
 	}}}, nil)
 	got := m.Totals()
-	if got.Metered.Write != 3+1 || got.SizesLearned != 2 || got.SizesUnknown != 0 {
+	if got.Metered.Write != 3+1 || got.SizesLearned != 2 || got.SizesUnknown != 0 || got.Deleted != 2 || got.DeleteMinimum != 4 {
 		t.Fatalf("BatchWrite deletes = %+v, want 4 WCU (3 + 1), both sizes learned, the unprocessed one not charged", got)
 	}
 	// Registered by the caller; a conditional delete that fails still costs.
@@ -140,14 +140,14 @@ func TestDeletesAreChargedTheSizeOfWhatTheyDelete(t *testing.T) {
 	m.observe(&dynamodb.DeleteItemInput{TableName: aws.String("T"), Key: map[string]types.AttributeValue{"pk": s("a"), "sk": s("1")}},
 		&dynamodb.DeleteItemOutput{}, nil)
 	got = m.Totals()
-	if got.Metered.Write != 3+3+1 || got.SizesRegistered != 2 || got.SizesUnknown != 1 {
+	if got.Metered.Write != 3+3+1 || got.SizesRegistered != 2 || got.SizesUnknown != 1 || got.Deleted != 2 || got.DeleteMinimum != 3+1 {
 		t.Fatalf("DeleteItem = %+v, want 3 (failed condition) + 3 + 1 (already gone)", got)
 	}
 	// Transactional writes cost twice.
 	m.Reset()
 	m.observe(&dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: &types.Put{TableName: aws.String("T"), Item: big}}}},
 		&dynamodb.TransactWriteItemsOutput{}, nil)
-	if got := m.Totals().Metered.Write; got != 6 {
-		t.Fatalf("transactional put of 2.5 KB = %v WCU, want 6", got)
+	if got := m.Totals(); got.Metered.Write != 6 || got.WriteByOp["TransactWriteItems"] != 6 {
+		t.Fatalf("transactional put of 2.5 KB = %+v, want 6 WCU", got)
 	}
 }
