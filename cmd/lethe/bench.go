@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lethe-dev/lethe/internal/bench"
+	"github.com/lethe-dev/lethe/internal/bench/cost"
 	"github.com/lethe-dev/lethe/internal/bench/harddelete"
 	"github.com/lethe-dev/lethe/internal/bench/initbench"
 	"github.com/lethe-dev/lethe/internal/bench/lifecycle"
@@ -31,7 +32,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	quick := fs.Bool("quick", envBool("BENCH_QUICK"), "the reduced set, under 3 minutes (default from BENCH_QUICK)")
 	sizes := fs.String("sizes", "", "hard-delete account sizes in items, comma-separated (10k,100k,1m); default 10k,100k,1m (quick: 10k,100k)")
 	sweepSizes := fs.String("sweep-sizes", "", "retention-sweep table sizes in scanned items, comma-separated; default 100k,1m (quick: 10k,100k)")
-	only := fs.String("only", "", "run only these benchmarks, comma-separated (account-lifecycle, hard-delete, retention-sweep, lambda-init)")
+	only := fs.String("only", "", "run only these benchmarks, comma-separated (account-lifecycle, hard-delete, retention-sweep, lambda-init, cost)")
 	coldStarts := fs.Int("cold-starts", 0, fmt.Sprintf("cold starts of each Lambda in the init benchmark; default %d (quick: %d)", initbench.DefaultColdStarts, initbench.QuickColdStarts))
 	profile := fs.Bool("profile", false, "write a CPU profile of each erase worker, and of the retention sweeps, under <out>/tmp/")
 	out := fs.String("out", "bench", "folder for results.json and the plots")
@@ -71,8 +72,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 {
 		command = "bin/lethe bench " + strings.Join(args, " ")
 	}
+	// cost goes last: it prices the figures the others recorded.
 	benchmarks := []bench.Benchmark{lifecycle.Benchmark(), harddelete.Benchmark(hd), sweep.Benchmark(sw),
-		initbench.Benchmark(initbench.Options{ColdStarts: *coldStarts})}
+		initbench.Benchmark(initbench.Options{ColdStarts: *coldStarts}), cost.Benchmark()}
 	if *only != "" {
 		if benchmarks, err = selectBenchmarks(benchmarks, *only); err != nil {
 			return err

@@ -10,12 +10,13 @@ import (
 	"github.com/lethe-dev/lethe/internal/datamap"
 )
 
-// storagePackages may speak DynamoDB: the two stores (ledger, platform), the batch writer, and the
+// storagePackages may speak DynamoDB: the two stores (ledger, platform), the batch writer, the
+// capacity meter (middleware on the clients: it reads calls' inputs and outputs, makes none), and the
 // two engines that by design act on raw items page by page (erasure executes the data map's scope
 // plans, retention sweeps tables and consumes the TTL stream). The list is the one in the
 // platform package comment.
 var storagePackages = []string{"internal/ledger", "internal/platform", "internal/bulkwrite",
-	"internal/erasure", "internal/retention"}
+	"internal/capmeter", "internal/erasure", "internal/retention"}
 
 // keyOwners are the packages that may spell a key: the data map that declares the patterns and the
 // two stores that fill them.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lethe-dev/lethe/internal/capmeter"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/erasure"
 	"github.com/lethe-dev/lethe/internal/evidence"
@@ -57,6 +58,17 @@ func (s *Service) now() time.Time {
 // Step runs one slice of a request's deletion and returns the checkpoint for the next. It refuses
 // unless the request is hard_deleting, so a cancelled request is never touched.
 func (s *Service) Step(ctx context.Context, requestID string, cp erasure.Checkpoint, b erasure.Budget) (erasure.Checkpoint, error) {
+	// The capacity DynamoDB reports for the slice's calls (a client with capmeter.Ask), as metrics
+	// (CloudWatch: Lethe/ConsumedReadCapacity, Lethe/ConsumedWriteCapacity, Function=EraseSlice).
+	ctx, cc := capmeter.WithCounter(ctx)
+	defer func() {
+		u, calls := cc.Units()
+		if calls > 0 {
+			obs.Emit(map[string]string{"Function": "EraseSlice"},
+				obs.Metric{Name: "ConsumedReadCapacity", Unit: obs.Count, Value: u.Read},
+				obs.Metric{Name: "ConsumedWriteCapacity", Unit: obs.Count, Value: u.Write})
+		}
+	}()
 	req, err := s.Ledger.Get(ctx, requestID)
 	if err != nil {
 		return cp, err

@@ -4,7 +4,8 @@
 //
 // Storage is sealed behind this package and ledger. The storage packages — the only production
 // packages that import the DynamoDB client or its attribute types — are: platform and ledger (the
-// two stores, which alone fill the data map's key patterns), bulkwrite (batched writes), and the two
+// two stores, which alone fill the data map's key patterns), bulkwrite (batched writes), capmeter
+// (client middleware that asks for and counts consumed capacity; it makes no call), and the two
 // engines that by design act on raw items page by page: erasure (executes the data map's scope
 // plans) and retention (the sweep, TTL holds and the stream consumer). Every other package reads and
 // writes through their methods, pages with opaque cursors (Cursor) and names no key; the

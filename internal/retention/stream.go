@@ -15,9 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lethe-dev/lethe/internal/capmeter"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 )
@@ -64,6 +66,17 @@ func IsTTLRemoval(rec events.DynamoDBEventRecord) bool {
 // delivers it again (the ones before it are done, and a second delivery of one is journaled once).
 func (s *Sweep) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
+	ctx, _ = capmeter.WithCounter(ctx)
+	settled := 0
+	defer func() {
+		// One line per batch: counts and the capacity DynamoDB reported, never an item.
+		rcu, wcu := consumed(ctx)
+		s.log().Info("retention stream", "records", len(ev.Records), "settled", settled,
+			"failed", len(resp.BatchItemFailures), "consumedRCU", rcu, "consumedWCU", wcu)
+		obs.Emit(map[string]string{"Function": "RetentionStream"},
+			obs.Metric{Name: "ConsumedReadCapacity", Unit: obs.Count, Value: rcu},
+			obs.Metric{Name: "ConsumedWriteCapacity", Unit: obs.Count, Value: wcu})
+	}()
 	// One view of the holds for the batch: its records share few accounts.
 	holds := &holdView{s: s}
 	for i, rec := range ev.Records {
@@ -81,6 +94,7 @@ func (s *Sweep) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (even
 			}
 			return resp, nil
 		}
+		settled++
 	}
 	return resp, nil
 }

@@ -31,9 +31,11 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lethe-dev/lethe/internal/capmeter"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/ledger"
+	"github.com/lethe-dev/lethe/internal/obs"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/request"
 )
@@ -213,6 +215,9 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 	if s.DB == nil || s.Ledger == nil || s.Tables[datamap.PlatformTable] == "" || s.Tables[datamap.LedgerTable] == "" {
 		return Result{}, errors.New("retention sweep: not configured")
 	}
+	// The capacity DynamoDB reports for the invocation's calls (through a client with capmeter.Ask),
+	// for its log line and metrics.
+	ctx, _ = capmeter.WithCounter(ctx)
 	s.settleBeforeScan(ctx)
 	cp, idle, err := s.open(ctx, in)
 	if idle != nil {
@@ -380,12 +385,16 @@ func (s *Sweep) conclude(ctx context.Context, r *run) (Result, error) {
 	} else {
 		s.logReport(cp)
 	}
+	rcu, wcu := consumed(ctx)
 	s.log().Info("retention sweep", "run", cp.RunID, "at", s.now(), "partial", res.Partial, "invocation", cp.Invocations,
 		"deleted", total(cp, func(c *CategoryReport) int64 { return c.Deleted }),
 		"objects", total(cp, func(c *CategoryReport) int64 { return c.Objects }),
 		"repaired", total(cp, func(c *CategoryReport) int64 { return c.Repaired }),
 		"unrepairable", total(cp, func(c *CategoryReport) int64 { return c.Unrepairable }),
-		"errors", r.errors)
+		"errors", r.errors, "consumedRCU", rcu, "consumedWCU", wcu)
+	obs.Emit(map[string]string{"Function": "RetentionSweep"},
+		obs.Metric{Name: "ConsumedReadCapacity", Unit: obs.Count, Value: rcu},
+		obs.Metric{Name: "ConsumedWriteCapacity", Unit: obs.Count, Value: wcu})
 	return res, nil
 }
 
@@ -903,4 +912,14 @@ func (s *Sweep) log() *slog.Logger {
 		return s.Log
 	}
 	return slog.Default()
+}
+
+// consumed is the read and write capacity DynamoDB reported for the calls made with ctx so far (zero
+// when ctx carries no capmeter.Counter or the client does not ask).
+func consumed(ctx context.Context) (rcu, wcu float64) {
+	if c := capmeter.CounterFrom(ctx); c != nil {
+		u, _ := c.Units()
+		return u.Read, u.Write
+	}
+	return 0, 0
 }

@@ -98,6 +98,7 @@ func run(ctx context.Context, env *bench.Env) (bench.Section, error) {
 	rs.Set("account_lifecycle_emails", emails)
 	rs.Set("account_lifecycle_cost_usd", cost)
 	rs.Set("account_lifecycle_items", total(r.Progress))
+	rs.Set("account_lifecycle_lambda_gb_s", ex.LambdaGBSeconds) // priced by internal/bench/cost
 
 	row := func(k, v string) []string { return []string{k, v} }
 	return bench.Section{

@@ -121,7 +121,7 @@ func Benchmark(o Options) bench.Benchmark {
 			b.record(r)
 		}
 		b.headline()
-		return b.section(), nil
+		return b.withCapacity(b.section()), nil
 	}}
 }
 
@@ -177,6 +177,7 @@ type round struct {
 	rawCalls           map[string]callStats // one repetition's
 	sweepCalls         map[string]callStats // one repetition's
 	result             retention.Result     // the last sweep's
+	capacity           *capFigures          // capacity.go
 	deleted, repaired  int64                // per sweep
 	objects            int64                // S3 objects deleted per sweep
 	unrepairable       int64
@@ -343,6 +344,15 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 		}
 		r.ratioMin, r.ratioMax = min(r.ratioMin, ratio), max(r.ratioMax, ratio)
 		r.reps++
+	}
+	// Capacity (issue 19 §3): one more sweep, metered, and the data restored after it.
+	if err := b.capacity(ctx, r, sw, db, tables, workers, func() error {
+		if err := writeSpecials(ctx, store, env.Stack.S3(), res.Buckets, d); err != nil {
+			return err
+		}
+		return restoreLedger(ctx, db, tables[1], baseline)
+	}); err != nil {
+		return nil, fmt.Errorf("capacity: %w", err)
 	}
 	return r, nil
 }

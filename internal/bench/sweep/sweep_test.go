@@ -216,7 +216,21 @@ func TestSmallRun(t *testing.T) {
 	if n, _ := env.Results.Number("sweep_repeats_3k"); n != 2 {
 		t.Errorf("%v repeats, want 2", n)
 	}
-	if len(s.Targets) != len(targets) || len(s.Tables) != 3 || s.Reading == "" {
+	// Capacity (capacity.go): the metered sweep deleted what was expired, charged at least the
+	// documented minimum, and its reads per item scanned are those of a plain Scan or more.
+	for _, name := range []string{"sweep_capacity_write_vs_min_ratio", "sweep_capacity_read_vs_scan_ratio",
+		"sweep_capacity_wcu_per_deleted", "sweep_capacity_rcu_per_scanned", "sweep_capacity_mean_item_bytes"} {
+		if v, ok := env.Results.Number(name); !ok || v <= 0 {
+			t.Errorf("figure %s = %v, %v; want a positive number", name, v, ok)
+		}
+	}
+	if v := mustNumber(t, env.Results, "sweep_capacity_write_vs_min_ratio"); v < 1 {
+		t.Errorf("sweep writes ÷ minimum = %v, below the minimum", v)
+	}
+	if v := mustNumber(t, env.Results, "sweep_capacity_read_vs_scan_ratio"); v < 0.99 {
+		t.Errorf("sweep reads ÷ plain Scan = %v: the sweep reads every item a Scan does", v)
+	}
+	if len(s.Targets) != len(targets)+len(capacityTargets) || len(s.Tables) != 4 || s.Reading == "" {
 		t.Errorf("incomplete section: %d targets, %d tables, reading %q", len(s.Targets), len(s.Tables), s.Reading)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/lethe-dev/lethe/internal/calendar"
+	"github.com/lethe-dev/lethe/internal/capmeter"
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/deletion"
@@ -55,13 +56,18 @@ func FromEnvironment(ctx context.Context) *Graph {
 	// invocation's request id when logged with its context), and metrics as EMF lines on stdout.
 	slog.SetDefault(slog.New(lambdacontext.NewLogHandler()))
 	obs.SetOutput(os.Stdout)
-	g := newGraph(config.NewLoader(os.Getenv), Clients{}, nil, nil)
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	g := ForAWS(config.NewLoader(os.Getenv), awsCfg, Clients{}, nil)
 	if err != nil {
 		g.err = fmt.Errorf("aws configuration: %w", err)
 	}
-	g.aws = &awsCfg
 	return g
+}
+
+// ForAWS is a Graph whose missing clients (nil in c) are made from cfg on first use, as a Lambda's
+// are; tests point cfg at the local emulators to exercise the clients a function really makes.
+func ForAWS(l *config.Loader, cfg aws.Config, c Clients, now func() time.Time) *Graph {
+	return newGraph(l, c, &cfg, now)
 }
 
 // Graph builds the services a handler asks for, each once and on first use, reading only the
@@ -118,7 +124,9 @@ func (g *Graph) Now() func() time.Time { return g.now }
 // DynamoDB is the DynamoDB client, made on first use.
 func (g *Graph) DynamoDB() *dynamodb.Client {
 	if g.clients.DynamoDB == nil && g.aws != nil {
-		g.clients.DynamoDB = dynamodb.NewFromConfig(*g.aws)
+		// capmeter.Ask: every call asks DynamoDB for the capacity it consumed, so each run's log line
+		// and metrics can say what AWS charged (issue 19 §3).
+		g.clients.DynamoDB = dynamodb.NewFromConfig(*g.aws, capmeter.Ask)
 	}
 	return g.clients.DynamoDB
 }
