@@ -81,7 +81,7 @@ func (r *Results) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Target is a bar a figure must meet, e.g. hard_delete_vs_batch_ratio ≥ 0.9.
+// Target is a bar a figure must meet, e.g. hard_delete_vs_list_and_batch_ratio ≥ 1.
 type Target struct {
 	Figure string  // name in Results
 	Label  string  // what it measures, for people

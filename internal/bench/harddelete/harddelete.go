@@ -237,11 +237,13 @@ type round struct {
 	seeded   time.Duration
 	records  int64 // everything seeded, kept categories and analytics included
 
-	walk phase // Store.Walk enumerating the keys: the raw loop's untimed head start
-	// raw and lethe sum the repetitions; ratioMin and ratioMax are the spread of Lethe ÷ raw.
+	walk phase // Store.Walk enumerating the keys once, untimed: the counts and the sequential sample
+	// list, raw and lethe sum the repetitions: list is Store.Walk finding the keys with Query as the
+	// engine must, raw the parallel BatchWriteItem loop deleting them right after, timed together
+	// as "list, then delete"; ratioMin and ratioMax are the spread of Lethe ÷ (list + raw).
 	reps               int
 	remeasured         int // phases measured again because other processes disturbed them
-	raw, lethe         phase
+	list, raw, lethe   phase
 	rawStats           bulkwrite.Stats // per repetition
 	worker             WorkerReport    // the last repetition's, with the highest peak RSS of all
 	s3CPU              time.Duration   // this process's CPU during the engine runs: the in-process S3 serving them
@@ -294,8 +296,8 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 	}
 	ref := platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: m.Accounts[0].ID}
 
-	// The keys, enumerated once and outside every timing: the raw loop is handed them. The walk is
-	// timed all the same, as the enumeration the engine does and the raw loop is spared.
+	// The keys, enumerated once, untimed: their count and categories check the engine, and the first
+	// of them are the sequential loop's sample. (Each raw run lists them again, timed.)
 	server0, client0, began := b.jvmCPU(), bench.SelfCPU(), time.Now()
 	keys, counts, err := walkCount(ctx, store, ref)
 	if err != nil {
@@ -316,12 +318,14 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 	if err := restore(ctx, store, opts, sampled); err != nil {
 		return nil, fmt.Errorf("restore the sequential loop's sample: %w", err)
 	}
+	keys, sampled = nil, nil // each raw run lists its own
 
-	// 2 and 3, as many times as the size calls for, alternating: raw, parallel BatchWriteItem over
-	// exactly these keys; then Lethe, the same data again deleted by the engine in the erase worker.
+	// 2 and 3, as many times as the size calls for, alternating: raw, the keys listed with Query
+	// (Store.Walk) and then deleted by parallel BatchWriteItem, timed together; then Lethe, the same
+	// data again deleted by the engine in the erase worker, which finds and deletes at once.
 	engine := erasure.New(store, db, env.Stack.S3(), res.Buckets, ledger.New(db, res.Tables[datamap.LedgerTable], policy, clock), erasure.Options{Now: clock})
 	for i := range reps {
-		var raw phase
+		var list, raw phase
 		var stats bulkwrite.Stats
 		for attempt := 0; ; attempt++ {
 			if i > 0 || attempt > 0 {
@@ -329,22 +333,33 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 					return nil, err
 				}
 			}
-			if raw, stats, err = b.rawDelete(ctx, db, keys); err != nil {
+			var listed []platform.Key
+			if listed, list, err = b.list(ctx, store, ref); err != nil {
+				return nil, fmt.Errorf("list the keys: %w", err)
+			}
+			if int64(len(listed)) != r.items {
+				return nil, fmt.Errorf("listed %d keys; the scope held %d", len(listed), r.items)
+			}
+			if raw, stats, err = b.rawDelete(ctx, db, listed); err != nil {
 				return nil, fmt.Errorf("raw loop: %w", err)
 			}
-			env.Logf("  %s: raw BatchWriteItem deleted %d items in %v (%.0f items/s)", name, raw.items, raw.wall.Round(time.Millisecond), raw.rate())
+			listed = nil
+			both := list.add(raw)
+			both.items = raw.items
+			env.Logf("  %s: listed %d keys in %v, then raw BatchWriteItem deleted them in %v: %v in all (%.0f items/s; delete alone %.0f items/s)",
+				name, list.items, list.wall.Round(time.Millisecond), raw.wall.Round(time.Millisecond), both.wall.Round(time.Millisecond), both.rate(), raw.rate())
 			if raw.items != r.items {
 				return nil, fmt.Errorf("raw loop deleted %d items of %d", raw.items, r.items)
 			}
 			if left, err := walkKeys(ctx, store, ref); err != nil || len(left) > 0 {
 				return nil, fmt.Errorf("raw loop left %d items (%v)", len(left), err)
 			}
-			if !b.again(r, "the raw loop", raw, attempt) {
+			if !b.again(r, "the raw loop", both, attempt) {
 				break
 			}
 		}
 		if i == reps-1 {
-			keys, sampled = nil, nil // the keys are needed by the raw loop alone
+			// The listed keys are garbage now: the engine's peak RSS is its own, and this process's too.
 			runtime.GC()
 			debug.FreeOSMemory()
 		}
@@ -359,9 +374,9 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 			if lethe, rep, s3CPU, err = b.lethe(ctx, r.label, res, ref); err != nil {
 				return nil, err
 			}
-			env.Logf("  %s: Lethe deleted %d items and %d objects in %d slices, %v (%.0f items/s, %.2f× raw); worker peak RSS %.1f MiB",
+			env.Logf("  %s: Lethe deleted %d items and %d objects in %d slices, %v (%.0f items/s, %.2f× list then raw); worker peak RSS %.1f MiB",
 				name, rep.Items, rep.Objects, rep.Slices, lethe.wall.Round(time.Millisecond), lethe.rate(),
-				lethe.rate()/raw.rate(), float64(rep.PeakRSS)/(1<<20))
+				(list.wall+raw.wall).Seconds()/lethe.wall.Seconds(), float64(rep.PeakRSS)/(1<<20))
 			// Verification is no part of the timed deletion.
 			left, err := engine.Verify(ctx, ref)
 			if err != nil {
@@ -378,11 +393,11 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 			}
 		}
 
-		r.raw, r.lethe = r.raw.add(raw), r.lethe.add(lethe)
+		r.list, r.raw, r.lethe = r.list.add(list), r.raw.add(raw), r.lethe.add(lethe)
 		r.rawStats.Calls += stats.Calls
 		r.rawStats.Retries += stats.Retries
 		r.s3CPU += s3CPU
-		ratio := lethe.rate() / raw.rate()
+		ratio := (list.wall + raw.wall).Seconds() / lethe.wall.Seconds()
 		if i == 0 {
 			r.ratioMin, r.ratioMax = ratio, ratio
 		}
@@ -468,6 +483,16 @@ func scopeItems(opts seed.Options) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// list is the raw loop's head: the scope's keys found with Query (Store.Walk, as the engine must
+// find them), timed.
+func (b *run) list(ctx context.Context, store *platform.Store, ref platform.ScopeRef) ([]platform.Key, phase, error) {
+	machine0, server0, client0, began := bench.MachineCPU(), b.jvmCPU(), bench.SelfCPU(), time.Now()
+	keys, err := walkKeys(ctx, store, ref)
+	p := phase{items: int64(len(keys)), wall: time.Since(began), client: bench.SelfCPU() - client0, server: b.jvmCPU() - server0}
+	p.window, p.other = p.wall, max(0, bench.MachineCPU()-machine0-p.client-p.server)
+	return keys, p, err
 }
 
 // walkKeys lists the DynamoDB keys of a scope.
