@@ -36,8 +36,10 @@ const (
 	defaultWorkers = 8      // the engine's default, and the raw loop's
 	defaultBudget  = 50_000 // items per slice
 	defaultSample  = 10_000 // keys the sequential loop deletes
+	quickSample    = 2_000  // and in a quick run
 	defaultSeed    = 20260
 	warmupItems    = 10_000
+	quickWarmup    = 5_000 // the warm-up round of a quick run
 	warmupSample   = 2_000
 	scalingItems   = 20_000
 	// rawChunk bounds the delete requests the raw loop builds at once (outside the timing).
@@ -46,8 +48,13 @@ const (
 
 var policy = datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}
 
-// DefaultSizes are the account sizes, in DynamoDB items, of a full run; a quick run stops at 100k.
-var DefaultSizes = []int64{10_000, 100_000, 1_000_000}
+// DefaultSizes are the account sizes, in DynamoDB items, of a full run; QuickSizes of a quick one
+// (BENCH_QUICK=1), which also leaves out the raw loop by worker count, samples 2,000 keys for the
+// sequential loop and warms up with 5,000 items, so that the whole quick set stays under 3 minutes.
+var (
+	DefaultSizes = []int64{10_000, 100_000, 1_000_000}
+	QuickSizes   = []int64{10_000, 50_000}
+)
 
 // Options of the benchmark; zero values take the defaults.
 type Options struct {
@@ -71,10 +78,15 @@ type Options struct {
 
 func (o *Options) defaults(quick bool) {
 	if len(o.Sizes) == 0 {
-		for _, s := range DefaultSizes {
-			if !quick || s <= 100_000 {
-				o.Sizes = append(o.Sizes, s)
-			}
+		o.Sizes = DefaultSizes
+		if quick {
+			o.Sizes = QuickSizes
+		}
+	}
+	if quick {
+		o.SkipScaling = true
+		if o.Sample <= 0 {
+			o.Sample = quickSample
 		}
 	}
 	if o.Workers <= 0 {
@@ -100,8 +112,12 @@ func Benchmark(o Options) bench.Benchmark {
 		}
 		b := &run{o: o, env: env, now: time.Now().UTC().Truncate(time.Second)}
 		if !o.SkipWarmup {
-			env.Logf("hard delete: warming DynamoDB Local's JVM with a throwaway round of %d items", warmupItems)
-			if _, err := b.round(ctx, warmupItems, "warmup", warmupSample, 1); err != nil {
+			b.warmup = warmupItems
+			if env.Quick {
+				b.warmup = quickWarmup
+			}
+			env.Logf("hard delete: warming DynamoDB Local's JVM with a throwaway round of %d items", b.warmup)
+			if _, err := b.round(ctx, b.warmup, "warmup", warmupSample, 1); err != nil {
 				return bench.Section{}, fmt.Errorf("warm-up: %w", err)
 			}
 		}
@@ -128,6 +144,7 @@ type run struct {
 	o       Options
 	env     *bench.Env
 	now     time.Time // the clock of the seeded data and of the engine
+	warmup  int64     // items of the throwaway round (0: none)
 	rounds  []*round
 	scaling []scalePoint
 }

@@ -99,6 +99,20 @@ func (b *run) headline() {
 	res.Set("hard_delete_budget_items", b.o.Budget)
 }
 
+// quickNote says what a quick run leaves out.
+func (b *run) quickNote() string {
+	if !b.env.Quick {
+		return ""
+	}
+	sizes := make([]string, len(b.rounds))
+	for i, r := range b.rounds {
+		sizes[i] = display(r.label)
+	}
+	return fmt.Sprintf("\n\nA quick run (`BENCH_QUICK=1`) measures %s (the full run: 10k, 100k and 1M), samples %d keys for the "+
+		"sequential loop, warms up with %d items and leaves out the raw loop by worker count, so that the whole quick set "+
+		"stays under 3 minutes.", strings.Join(sizes, " and "), b.o.Sample, b.warmup)
+}
+
 // scalingNote says how the raw loop scaled with workers, when that was measured.
 func (b *run) scalingNote() string {
 	if len(b.scaling) == 0 {
@@ -184,10 +198,10 @@ Raw and Lethe alternate, re-seeding before each, three times at up to 20k items,
 (once in a quick run), once above; their rates are total items over total time, and the ratio's spread over the runs is shown.
 A raw or Lethe phase during which other processes took more than 5%% of the machine's CPU is measured
 again, once (the machine may be shared).
-A throwaway %d-item round warms the JVM first. Rates are DynamoDB items per second of wall time.
+A throwaway %d-item round warms the JVM first.%s Rates are DynamoDB items per second of wall time.
 CPU figures are per item deleted: *DynamoDB Local* is the JVM's CPU time (all threads) during the
 timed phase, *client* the deleting process's, *S3* this process's while the engine ran (it serves the
-in-process S3), *list* the Query listing of the keys timed with the raw loop.`, b.o.Seed, b.o.Sample, b.o.Workers, b.o.Workers, b.o.Budget, warmupItems)
+in-process S3), *list* the Query listing of the keys timed with the raw loop.`, b.o.Seed, b.o.Sample, b.o.Workers, b.o.Workers, b.o.Budget, b.warmup, b.quickNote())
 
 	main := bench.Table{Header: []string{"size", "items", "S3 objects", "list s", "raw s", "list + raw items/s", "Lethe s", "Lethe items/s",
 		"slices", "Lethe ÷ (list + raw)", "Lethe ÷ raw", "sequential items/s", "raw ÷ sequential (ceiling)", "Lethe ÷ sequential", "Lethe µs/item", "engine peak RSS MiB"}}
