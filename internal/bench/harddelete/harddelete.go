@@ -322,7 +322,7 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 	}
 	r.items = int64(len(keys))
 	r.walk = phase{items: r.items, wall: time.Since(began), client: bench.SelfCPU() - client0, server: b.jvmCPU() - server0}
-	env.Logf("  %s: Store.Walk listed %d keys in %v (untimed for the raw loop)", name, r.items, r.walk.wall.Round(time.Millisecond))
+	env.Logf("  %s: Store.Walk listed %d keys in %v (untimed: the counts and the sequential sample)", name, r.items, r.walk.wall.Round(time.Millisecond))
 
 	// 1. sequential: one DeleteItem after another over the sample, which is then written back from
 	// the same generator, so the other two modes start from the identical data.
