@@ -185,7 +185,9 @@ keys are listed once with `+"`Store.Walk`"+`, untimed, to count them, and the sa
 2. **list, then raw** — the account's keys found with Query as the engine must find them (`+"`Store.Walk`"+`,
    timed), and then all of them deleted by `+"`bulkwrite.Writer.WriteAll`"+` with %d workers: parallel
    BatchWriteItem of 25 and nothing else (the requests are built outside the timing). The two are timed
-   together, as the like-for-like baseline of the engine; the delete alone is the *raw* loop;
+   together, as the like-for-like baseline of the engine; the delete alone is the *raw* loop. The listing is
+   the plain one: whole items, one Query after another, where the engine reads only the attributes it needs
+   and lists end users in parallel — part of what the engine gains over it is that;
 3. **Lethe** — after an identical re-seed, the erasure engine (`+"`erasure.Engine.Delete`"+`, %d workers,
    slices of %d items) deletes the account scope to completion, finding what to delete itself with
    Query, in a child process (`+"`lethe bench erase-worker`"+`) whose peak RSS (VmHWM) is the engine's alone.
