@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -106,4 +107,18 @@ type logWriter struct{ t *testing.T }
 func (w logWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// TestQuickDefaults: a quick run uses the sizes its help names, leaves out the raw loop by worker
+// count and samples fewer keys; a full run does neither.
+func TestQuickDefaults(t *testing.T) {
+	var q, f Options
+	q.defaults(true)
+	f.defaults(false)
+	if !slices.Equal(q.Sizes, QuickSizes) || !q.SkipScaling || q.Sample != quickSample {
+		t.Errorf("quick: sizes %v, skip scaling %v, sample %d", q.Sizes, q.SkipScaling, q.Sample)
+	}
+	if !slices.Equal(f.Sizes, DefaultSizes) || f.SkipScaling || f.Sample != defaultSample {
+		t.Errorf("full: sizes %v, skip scaling %v, sample %d", f.Sizes, f.SkipScaling, f.Sample)
+	}
 }
