@@ -29,9 +29,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return harddelete.RunWorker(ctx, args[1:], stdout)
 	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	quick := fs.Bool("quick", envBool("BENCH_QUICK"), "the reduced set, under 3 minutes (default from BENCH_QUICK)")
-	sizes := fs.String("sizes", "", "hard-delete account sizes in items, comma-separated (10k,100k,1m); default 10k,100k,1m (quick: 10k,100k)")
-	sweepSizes := fs.String("sweep-sizes", "", "retention-sweep table sizes in scanned items, comma-separated; default 100k,1m (quick: 10k,100k)")
+	quick := fs.Bool("quick", envBool("BENCH_QUICK"), fmt.Sprintf("the reduced set, under 3 minutes: hard delete at %s items, the sweep at %s, "+
+		"%d cold starts per Lambda (default from BENCH_QUICK)", formatSizes(harddelete.QuickSizes), formatSizes(sweep.QuickSizes), initbench.QuickColdStarts))
+	sizes := fs.String("sizes", "", fmt.Sprintf("hard-delete account sizes in items, comma-separated; default %s (quick: %s)",
+		formatSizes(harddelete.DefaultSizes), formatSizes(harddelete.QuickSizes)))
+	sweepSizes := fs.String("sweep-sizes", "", fmt.Sprintf("retention-sweep table sizes in scanned items, comma-separated; default %s (quick: %s)",
+		formatSizes(sweep.DefaultSizes), formatSizes(sweep.QuickSizes)))
 	only := fs.String("only", "", "run only these benchmarks, comma-separated (account-lifecycle, hard-delete, retention-sweep, lambda-init, cost)")
 	coldStarts := fs.Int("cold-starts", 0, fmt.Sprintf("cold starts of each Lambda in the init benchmark; default %d (quick: %d)", initbench.DefaultColdStarts, initbench.QuickColdStarts))
 	profile := fs.Bool("profile", false, "write a CPU profile of each erase worker, and of the retention sweeps, under <out>/tmp/")
@@ -105,6 +108,22 @@ func selectBenchmarks(all []bench.Benchmark, names string) ([]bench.Benchmark, e
 func envBool(name string) bool {
 	v, err := strconv.ParseBool(os.Getenv(name))
 	return err == nil && v
+}
+
+// formatSizes writes sizes as parseSizes reads them: "10k,100k,1m".
+func formatSizes(sizes []int64) string {
+	out := make([]string, len(sizes))
+	for i, n := range sizes {
+		switch {
+		case n%1_000_000 == 0:
+			out[i] = fmt.Sprintf("%dm", n/1_000_000)
+		case n%1_000 == 0:
+			out[i] = fmt.Sprintf("%dk", n/1_000)
+		default:
+			out[i] = fmt.Sprint(n)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // parseSizes reads "10k,100k,1m".

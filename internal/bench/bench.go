@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -194,10 +195,14 @@ func Run(ctx context.Context, o Options, benchmarks ...Benchmark) error {
 	var sections []Section
 	for _, b := range benchmarks {
 		env.Logf("benchmark %s", b.Name)
+		began := time.Now()
 		s, err := b.Run(ctx, env)
 		if err != nil {
 			return fmt.Errorf("benchmark %s: %w", b.Name, err)
 		}
+		// Where a run's time goes (a quick run must stay under 3 minutes).
+		res.Set("bench_seconds_"+strings.ReplaceAll(b.Name, "-", "_"), time.Since(began).Seconds())
+		env.Logf("benchmark %s took %v", b.Name, time.Since(began).Round(time.Second))
 		sections = append(sections, s)
 	}
 	if m, err := SelfMemory(); err == nil {

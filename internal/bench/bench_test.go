@@ -3,6 +3,7 @@ package bench
 import (
 	"encoding/json"
 	"encoding/xml"
+	"math"
 	"strings"
 	"testing"
 )
@@ -47,6 +48,41 @@ func TestTargetCheck(t *testing.T) {
 		if v.Pass != tt.pass || v.Measured != tt.found {
 			t.Errorf("%s %s: got pass=%v measured=%v, want %v %v", tt.target.Figure, tt.target, v.Pass, v.Measured, tt.pass, tt.found)
 		}
+	}
+}
+
+func TestRelativeTargetCheck(t *testing.T) {
+	r := NewResults()
+	r.Set("engine_vs_seq", 4.6)
+	r.Set("raw_vs_seq", 5.0) // the ceiling: 0.9 × 5 = 4.5
+	r.Set("low_ceiling", 10.0)
+	tests := []struct {
+		target   Target
+		pass     bool
+		measured bool
+		bar      float64
+		text     string
+	}{
+		{Target{Figure: "engine_vs_seq", Op: ">=", Bound: 0.9, Of: "raw_vs_seq"}, true, true, 4.5, "≥ 0.9 × `raw_vs_seq` = 4.5"},
+		{Target{Figure: "engine_vs_seq", Op: ">=", Bound: 0.9, Of: "low_ceiling"}, false, true, 9, "≥ 0.9 × `low_ceiling` = 9"},
+		{Target{Figure: "engine_vs_seq", Op: "<=", Bound: 0.9, Of: "raw_vs_seq"}, false, true, 4.5, "≤ 0.9 × `raw_vs_seq` = 4.5"},
+		// A ceiling the run did not measure fails the bar, and so does a figure it did not.
+		{Target{Figure: "engine_vs_seq", Op: ">=", Bound: 0.9, Of: "missing"}, false, false, 0, "≥ 0.9 × `missing`"},
+		{Target{Figure: "missing", Op: ">=", Bound: 0.9, Of: "raw_vs_seq"}, false, false, 4.5, "≥ 0.9 × `raw_vs_seq`"},
+	}
+	for _, tt := range tests {
+		v := tt.target.Check(r)
+		if v.Pass != tt.pass || v.Measured != tt.measured || math.Abs(v.Bar-tt.bar) > 1e-9 {
+			t.Errorf("%s %s: got pass=%v measured=%v bar=%v, want %v %v %v", tt.target.Figure, tt.target, v.Pass, v.Measured, v.Bar, tt.pass, tt.measured, tt.bar)
+		}
+		if got := v.BarString(); got != tt.text {
+			t.Errorf("%s %s: BarString %q, want %q", tt.target.Figure, tt.target, got, tt.text)
+		}
+	}
+	// The same figure exactly at the bar passes (≥ is inclusive).
+	r.Set("at_bar", 4.5)
+	if v := (Target{Figure: "at_bar", Op: ">=", Bound: 0.9, Of: "raw_vs_seq"}).Check(r); !v.Pass {
+		t.Errorf("a figure at the relative bar failed: %+v", v)
 	}
 }
 

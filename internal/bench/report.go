@@ -124,7 +124,7 @@ func (r report) markdown() []byte {
 	for _, s := range r.sections {
 		for _, t := range s.Targets {
 			v := t.Check(r.results)
-			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", t.Label, t.Figure, t.String(), measured(v), passFail(v))
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", t.Label, t.Figure, v.BarString(), measured(v), passFail(v))
 		}
 	}
 	b.WriteString("\n")
@@ -217,7 +217,7 @@ func (r report) text(w io.Writer) {
 	for _, s := range r.sections {
 		for _, t := range s.Targets {
 			v := t.Check(r.results)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Figure, t.String(), measured(v), stripMarkdown(passFail(v)))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Figure, stripMarkdown(v.BarString()), measured(v), stripMarkdown(passFail(v)))
 		}
 	}
 	tw.Flush()

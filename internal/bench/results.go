@@ -81,12 +81,15 @@ func (r *Results) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Target is a bar a figure must meet, e.g. hard_delete_vs_batch_ratio ≥ 0.9.
+// Target is a bar a figure must meet, e.g. hard_delete_vs_list_and_batch_ratio ≥ 1.
 type Target struct {
 	Figure string  // name in Results
 	Label  string  // what it measures, for people
 	Op     string  // ">=" or "<="
 	Bound  float64 // the bar
+	// Of, when set, makes the bar relative: Bound times the figure named Of, measured in the same
+	// run (e.g. the engine ÷ sequential ≥ 0.9 × the raw loop ÷ sequential, the emulator's ceiling).
+	Of string
 	// Note qualifies the target in the report (what it is measured against).
 	Note string
 }
@@ -94,25 +97,34 @@ type Target struct {
 // Verdict is a target checked against a run.
 type Verdict struct {
 	Target
-	Value    float64
-	Measured bool // the figure exists in this run
+	Value float64
+	// Bar is the bound the figure was held to: Bound, or Bound × the figure Of.
+	Bar      float64
+	Measured bool // the figure (and the figure Of, for a relative bar) exists in this run
 	Pass     bool
 }
 
-// Check compares the figure with the bar; a figure the run did not produce fails.
+// Check compares the figure with the bar; a figure the run did not produce fails, and so does a
+// relative bar whose reference figure the run did not produce.
 func (t Target) Check(r *Results) Verdict {
 	v, ok := r.Number(t.Figure)
-	out := Verdict{Target: t, Value: v, Measured: ok}
+	out := Verdict{Target: t, Value: v, Measured: ok, Bar: t.Bound}
+	if t.Of != "" {
+		ref, refOK := r.Number(t.Of)
+		out.Bar = t.Bound * ref
+		out.Measured = ok && refOK
+		ok = out.Measured
+	}
 	switch t.Op {
 	case ">=":
-		out.Pass = ok && v >= t.Bound
+		out.Pass = ok && v >= out.Bar
 	case "<=":
-		out.Pass = ok && v <= t.Bound
+		out.Pass = ok && v <= out.Bar
 	}
 	return out
 }
 
-// String is the bar as people read it ("≥ 0.9").
+// String is the bar as people read it ("≥ 0.9", or "≥ 0.9 × `other_figure`").
 func (t Target) String() string {
 	op := t.Op
 	switch op {
@@ -121,7 +133,20 @@ func (t Target) String() string {
 	case "<=":
 		op = "≤"
 	}
+	if t.Of != "" {
+		return op + " " + formatNumber(t.Bound) + " × `" + t.Of + "`"
+	}
 	return op + " " + formatNumber(t.Bound)
+}
+
+// BarString is the bar as people read it with, for a relative bar, the bound it came to in the run
+// ("≥ 0.9 × `ceiling` = 5.2").
+func (v Verdict) BarString() string {
+	s := v.Target.String()
+	if v.Of != "" && v.Measured {
+		s += " = " + formatNumber(v.Bar)
+	}
+	return s
 }
 
 func round(f float64, digits int) float64 {

@@ -36,8 +36,10 @@ const (
 	defaultWorkers = 8      // the engine's default, and the raw loop's
 	defaultBudget  = 50_000 // items per slice
 	defaultSample  = 10_000 // keys the sequential loop deletes
+	quickSample    = 2_000  // and in a quick run
 	defaultSeed    = 20260
 	warmupItems    = 10_000
+	quickWarmup    = 5_000 // the warm-up round of a quick run
 	warmupSample   = 2_000
 	scalingItems   = 20_000
 	// rawChunk bounds the delete requests the raw loop builds at once (outside the timing).
@@ -46,8 +48,13 @@ const (
 
 var policy = datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}
 
-// DefaultSizes are the account sizes, in DynamoDB items, of a full run; a quick run stops at 100k.
-var DefaultSizes = []int64{10_000, 100_000, 1_000_000}
+// DefaultSizes are the account sizes, in DynamoDB items, of a full run; QuickSizes of a quick one
+// (BENCH_QUICK=1), which also leaves out the raw loop by worker count, samples 2,000 keys for the
+// sequential loop and warms up with 5,000 items, so that the whole quick set stays under 3 minutes.
+var (
+	DefaultSizes = []int64{10_000, 100_000, 1_000_000}
+	QuickSizes   = []int64{10_000, 50_000}
+)
 
 // Options of the benchmark; zero values take the defaults.
 type Options struct {
@@ -71,10 +78,15 @@ type Options struct {
 
 func (o *Options) defaults(quick bool) {
 	if len(o.Sizes) == 0 {
-		for _, s := range DefaultSizes {
-			if !quick || s <= 100_000 {
-				o.Sizes = append(o.Sizes, s)
-			}
+		o.Sizes = DefaultSizes
+		if quick {
+			o.Sizes = QuickSizes
+		}
+	}
+	if quick {
+		o.SkipScaling = true
+		if o.Sample <= 0 {
+			o.Sample = quickSample
 		}
 	}
 	if o.Workers <= 0 {
@@ -100,8 +112,12 @@ func Benchmark(o Options) bench.Benchmark {
 		}
 		b := &run{o: o, env: env, now: time.Now().UTC().Truncate(time.Second)}
 		if !o.SkipWarmup {
-			env.Logf("hard delete: warming DynamoDB Local's JVM with a throwaway round of %d items", warmupItems)
-			if _, err := b.round(ctx, warmupItems, "warmup", warmupSample, 1); err != nil {
+			b.warmup = warmupItems
+			if env.Quick {
+				b.warmup = quickWarmup
+			}
+			env.Logf("hard delete: warming DynamoDB Local's JVM with a throwaway round of %d items", b.warmup)
+			if _, err := b.round(ctx, b.warmup, "warmup", warmupSample, 1); err != nil {
 				return bench.Section{}, fmt.Errorf("warm-up: %w", err)
 			}
 		}
@@ -128,6 +144,7 @@ type run struct {
 	o       Options
 	env     *bench.Env
 	now     time.Time // the clock of the seeded data and of the engine
+	warmup  int64     // items of the throwaway round (0: none)
 	rounds  []*round
 	scaling []scalePoint
 }
@@ -237,11 +254,13 @@ type round struct {
 	seeded   time.Duration
 	records  int64 // everything seeded, kept categories and analytics included
 
-	walk phase // Store.Walk enumerating the keys: the raw loop's untimed head start
-	// raw and lethe sum the repetitions; ratioMin and ratioMax are the spread of Lethe ÷ raw.
+	walk phase // Store.Walk enumerating the keys once, untimed: the counts and the sequential sample
+	// list, raw and lethe sum the repetitions: list is Store.Walk finding the keys with Query as the
+	// engine must, raw the parallel BatchWriteItem loop deleting them right after, timed together
+	// as "list, then delete"; ratioMin and ratioMax are the spread of Lethe ÷ (list + raw).
 	reps               int
 	remeasured         int // phases measured again because other processes disturbed them
-	raw, lethe         phase
+	list, raw, lethe   phase
 	rawStats           bulkwrite.Stats // per repetition
 	worker             WorkerReport    // the last repetition's, with the highest peak RSS of all
 	s3CPU              time.Duration   // this process's CPU during the engine runs: the in-process S3 serving them
@@ -294,8 +313,8 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 	}
 	ref := platform.ScopeRef{Kind: datamap.ScopeAccount, AccountID: m.Accounts[0].ID}
 
-	// The keys, enumerated once and outside every timing: the raw loop is handed them. The walk is
-	// timed all the same, as the enumeration the engine does and the raw loop is spared.
+	// The keys, enumerated once, untimed: their count and categories check the engine, and the first
+	// of them are the sequential loop's sample. (Each raw run lists them again, timed.)
 	server0, client0, began := b.jvmCPU(), bench.SelfCPU(), time.Now()
 	keys, counts, err := walkCount(ctx, store, ref)
 	if err != nil {
@@ -303,7 +322,7 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 	}
 	r.items = int64(len(keys))
 	r.walk = phase{items: r.items, wall: time.Since(began), client: bench.SelfCPU() - client0, server: b.jvmCPU() - server0}
-	env.Logf("  %s: Store.Walk listed %d keys in %v (untimed for the raw loop)", name, r.items, r.walk.wall.Round(time.Millisecond))
+	env.Logf("  %s: Store.Walk listed %d keys in %v (untimed: the counts and the sequential sample)", name, r.items, r.walk.wall.Round(time.Millisecond))
 
 	// 1. sequential: one DeleteItem after another over the sample, which is then written back from
 	// the same generator, so the other two modes start from the identical data.
@@ -316,12 +335,14 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 	if err := restore(ctx, store, opts, sampled); err != nil {
 		return nil, fmt.Errorf("restore the sequential loop's sample: %w", err)
 	}
+	keys, sampled = nil, nil // each raw run lists its own
 
-	// 2 and 3, as many times as the size calls for, alternating: raw, parallel BatchWriteItem over
-	// exactly these keys; then Lethe, the same data again deleted by the engine in the erase worker.
+	// 2 and 3, as many times as the size calls for, alternating: raw, the keys listed with Query
+	// (Store.Walk) and then deleted by parallel BatchWriteItem, timed together; then Lethe, the same
+	// data again deleted by the engine in the erase worker, which finds and deletes at once.
 	engine := erasure.New(store, db, env.Stack.S3(), res.Buckets, ledger.New(db, res.Tables[datamap.LedgerTable], policy, clock), erasure.Options{Now: clock})
 	for i := range reps {
-		var raw phase
+		var list, raw phase
 		var stats bulkwrite.Stats
 		for attempt := 0; ; attempt++ {
 			if i > 0 || attempt > 0 {
@@ -329,22 +350,33 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 					return nil, err
 				}
 			}
-			if raw, stats, err = b.rawDelete(ctx, db, keys); err != nil {
+			var listed []platform.Key
+			if listed, list, err = b.list(ctx, store, ref); err != nil {
+				return nil, fmt.Errorf("list the keys: %w", err)
+			}
+			if int64(len(listed)) != r.items {
+				return nil, fmt.Errorf("listed %d keys; the scope held %d", len(listed), r.items)
+			}
+			if raw, stats, err = b.rawDelete(ctx, db, listed); err != nil {
 				return nil, fmt.Errorf("raw loop: %w", err)
 			}
-			env.Logf("  %s: raw BatchWriteItem deleted %d items in %v (%.0f items/s)", name, raw.items, raw.wall.Round(time.Millisecond), raw.rate())
+			listed = nil
+			both := list.add(raw)
+			both.items = raw.items
+			env.Logf("  %s: listed %d keys in %v, then raw BatchWriteItem deleted them in %v: %v in all (%.0f items/s; delete alone %.0f items/s)",
+				name, list.items, list.wall.Round(time.Millisecond), raw.wall.Round(time.Millisecond), both.wall.Round(time.Millisecond), both.rate(), raw.rate())
 			if raw.items != r.items {
 				return nil, fmt.Errorf("raw loop deleted %d items of %d", raw.items, r.items)
 			}
 			if left, err := walkKeys(ctx, store, ref); err != nil || len(left) > 0 {
 				return nil, fmt.Errorf("raw loop left %d items (%v)", len(left), err)
 			}
-			if !b.again(r, "the raw loop", raw, attempt) {
+			if !b.again(r, "the raw loop", both, attempt) {
 				break
 			}
 		}
 		if i == reps-1 {
-			keys, sampled = nil, nil // the keys are needed by the raw loop alone
+			// The listed keys are garbage now: the engine's peak RSS is its own, and this process's too.
 			runtime.GC()
 			debug.FreeOSMemory()
 		}
@@ -359,9 +391,9 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 			if lethe, rep, s3CPU, err = b.lethe(ctx, r.label, res, ref); err != nil {
 				return nil, err
 			}
-			env.Logf("  %s: Lethe deleted %d items and %d objects in %d slices, %v (%.0f items/s, %.2f× raw); worker peak RSS %.1f MiB",
+			env.Logf("  %s: Lethe deleted %d items and %d objects in %d slices, %v (%.0f items/s, %.2f× list then raw); worker peak RSS %.1f MiB",
 				name, rep.Items, rep.Objects, rep.Slices, lethe.wall.Round(time.Millisecond), lethe.rate(),
-				lethe.rate()/raw.rate(), float64(rep.PeakRSS)/(1<<20))
+				(list.wall+raw.wall).Seconds()/lethe.wall.Seconds(), float64(rep.PeakRSS)/(1<<20))
 			// Verification is no part of the timed deletion.
 			left, err := engine.Verify(ctx, ref)
 			if err != nil {
@@ -378,11 +410,11 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 			}
 		}
 
-		r.raw, r.lethe = r.raw.add(raw), r.lethe.add(lethe)
+		r.list, r.raw, r.lethe = r.list.add(list), r.raw.add(raw), r.lethe.add(lethe)
 		r.rawStats.Calls += stats.Calls
 		r.rawStats.Retries += stats.Retries
 		r.s3CPU += s3CPU
-		ratio := lethe.rate() / raw.rate()
+		ratio := (list.wall + raw.wall).Seconds() / lethe.wall.Seconds()
 		if i == 0 {
 			r.ratioMin, r.ratioMax = ratio, ratio
 		}
@@ -468,6 +500,16 @@ func scopeItems(opts seed.Options) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// list is the raw loop's head: the scope's keys found with Query (Store.Walk, as the engine must
+// find them), timed.
+func (b *run) list(ctx context.Context, store *platform.Store, ref platform.ScopeRef) ([]platform.Key, phase, error) {
+	machine0, server0, client0, began := bench.MachineCPU(), b.jvmCPU(), bench.SelfCPU(), time.Now()
+	keys, err := walkKeys(ctx, store, ref)
+	p := phase{items: int64(len(keys)), wall: time.Since(began), client: bench.SelfCPU() - client0, server: b.jvmCPU() - server0}
+	p.window, p.other = p.wall, max(0, bench.MachineCPU()-machine0-p.client-p.server)
+	return keys, p, err
 }
 
 // walkKeys lists the DynamoDB keys of a scope.

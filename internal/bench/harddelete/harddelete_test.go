@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,6 +82,7 @@ func TestSmallRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"hard_delete_items_1500", "hard_delete_items_3k", "hard_delete_vs_batch_ratio",
+		"hard_delete_vs_list_and_batch_ratio", "hard_delete_list_seconds_3k", "hard_delete_raw_vs_sequential_ratio",
 		"hard_delete_vs_sequential_ratio", "hard_delete_growth_ratio", "hard_delete_peak_rss_mb", "hard_delete_lethe_slices_3k"} {
 		if v, ok := env.Results.Number(name); !ok || v <= 0 {
 			t.Errorf("figure %s = %v, %v; want a positive number", name, v, ok)
@@ -88,6 +90,12 @@ func TestSmallRun(t *testing.T) {
 	}
 	if n, _ := env.Results.Number("hard_delete_sequential_items_3k"); n != 200 {
 		t.Errorf("sequential loop deleted %v items, want the sample of 200", n)
+	}
+	// The like-for-like baseline is the listing and the delete together: slower than the delete alone.
+	withList, _ := env.Results.Number("hard_delete_list_and_raw_items_per_s_3k")
+	alone, _ := env.Results.Number("hard_delete_raw_items_per_s_3k")
+	if withList <= 0 || withList >= alone {
+		t.Errorf("list + raw %v items/s, raw alone %v: the listing is not timed with the raw loop", withList, alone)
 	}
 	if len(s.Targets) != len(targets) || len(s.Plots) != 2 || s.Reading == "" {
 		t.Errorf("incomplete section: %d targets, %d plots, reading %q", len(s.Targets), len(s.Plots), s.Reading)
@@ -99,4 +107,18 @@ type logWriter struct{ t *testing.T }
 func (w logWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// TestQuickDefaults: a quick run uses the sizes its help names, leaves out the raw loop by worker
+// count and samples fewer keys; a full run does neither.
+func TestQuickDefaults(t *testing.T) {
+	var q, f Options
+	q.defaults(true)
+	f.defaults(false)
+	if !slices.Equal(q.Sizes, QuickSizes) || !q.SkipScaling || q.Sample != quickSample {
+		t.Errorf("quick: sizes %v, skip scaling %v, sample %d", q.Sizes, q.SkipScaling, q.Sample)
+	}
+	if !slices.Equal(f.Sizes, DefaultSizes) || f.SkipScaling || f.Sample != defaultSample {
+		t.Errorf("full: sizes %v, skip scaling %v, sample %d", f.Sizes, f.SkipScaling, f.Sample)
+	}
 }

@@ -12,7 +12,7 @@ import (
 
 // The targets this benchmark measures.
 var targets = []bench.Target{
-	{Figure: "sweep_vs_scan_ratio", Label: "retention sweep vs raw parallel Scan, items scanned per second (worst size)", Op: ">=", Bound: 0.8},
+	{Figure: "sweep_vs_scan_and_writes_ratio", Label: "retention sweep vs raw parallel Scan plus the same conditional deletes and repairs by a plain loop, items scanned per second (worst size)", Op: ">=", Bound: 0.9},
 	{Figure: "sweep_growth_ratio", Label: "retention sweep time per item, largest ÷ smallest size (linear cost)", Op: "<=", Bound: 1.2},
 }
 
@@ -32,6 +32,12 @@ func (b *run) record(r *round) {
 	set("raw_server_cpu_us_per_item", r.raw.perItem(r.raw.server))
 	set("raw_client_cpu_us_per_item", r.raw.perItem(r.raw.client))
 	set("raw_scan_calls", r.rawCalls["dynamodb.Scan"].Calls)
+	set("raw_writes_seconds", r.rawWriteTime().Seconds())
+	set("raw_writes_items_per_s", r.rawWrite.rate())
+	set("raw_writes_server_cpu_us_per_item", r.rawWrite.perItem(r.rawWrite.server))
+	set("raw_writes_client_cpu_us_per_item", r.rawWrite.perItem(r.rawWrite.client))
+	set("raw_writes_deleteitem_calls", r.rawWriteCalls["dynamodb.DeleteItem"].Calls)
+	set("raw_writes_updateitem_calls", r.rawWriteCalls["dynamodb.UpdateItem"].Calls)
 
 	set("seconds", r.sweepTime().Seconds())
 	set("items_per_s", r.sweep.rate())
@@ -58,14 +64,16 @@ func (b *run) record(r *round) {
 	set("write_server_cpu_us", r.writeServerCPU())
 	set("transactions", r.sweepCalls["dynamodb.TransactWriteItems"].Calls)
 
+	set("vs_scan_and_writes_ratio", r.sweep.rate()/r.rawWrite.rate())
 	set("vs_scan_ratio", r.sweep.rate()/r.raw.rate())
 	set("repeats", r.reps)
 	set("remeasured", r.remeasured)
 	if r.reps > 1 {
-		set("vs_scan_ratio_min", r.ratioMin)
-		set("vs_scan_ratio_max", r.ratioMax)
+		set("vs_scan_and_writes_ratio_min", r.ratioMin)
+		set("vs_scan_and_writes_ratio_max", r.ratioMax)
 	}
 	set("raw_other_cpu_share", r.raw.otherShare())
+	set("raw_writes_other_cpu_share", r.rawWrite.otherShare())
 	set("other_cpu_share", r.sweep.otherShare())
 	set("restore_seconds", r.restoreTime.Seconds())
 }
@@ -74,22 +82,23 @@ func (b *run) record(r *round) {
 func (b *run) worst() *round {
 	w := b.rounds[0]
 	for _, r := range b.rounds[1:] {
-		if r.sweep.rate()/r.raw.rate() < w.sweep.rate()/w.raw.rate() {
+		if r.sweep.rate()/r.rawWrite.rate() < w.sweep.rate()/w.rawWrite.rate() {
 			w = r
 		}
 	}
 	return w
 }
 
-// headline sets the figures the targets read: the sweep against the raw scan at the size where it
-// did worst (at the largest sizes DynamoDB Local's own Scan dominates both), and the largest size's
+// headline sets the figures the targets read: the sweep against the raw scan and writes at the
+// size where it did worst (at the largest sizes DynamoDB Local's own Scan dominates both), and the largest size's
 // time per item against the smallest's.
 func (b *run) headline() {
 	res := b.env.Results
 	small, large, worst := b.rounds[0], b.rounds[len(b.rounds)-1], b.worst()
 	res.Set("sweep_items", large.data.scanned)
+	res.Set("sweep_vs_scan_and_writes_ratio", worst.sweep.rate()/worst.rawWrite.rate())
+	res.Set("sweep_vs_scan_and_writes_ratio_size", worst.label)
 	res.Set("sweep_vs_scan_ratio", worst.sweep.rate()/worst.raw.rate())
-	res.Set("sweep_vs_scan_ratio_size", worst.label)
 	if len(b.rounds) > 1 {
 		gr := large.sweep.perItem(large.sweep.wall) / small.sweep.perItem(small.sweep.wall)
 		rawGr := large.raw.perItem(large.raw.wall) / small.raw.perItem(small.raw.wall)
@@ -105,7 +114,10 @@ func (b *run) headline() {
 }
 
 // rawTime and sweepTime are one run's time (the mean over the repetitions).
-func (r *round) rawTime() time.Duration   { return r.raw.wall / time.Duration(max(r.reps, 1)) }
+func (r *round) rawTime() time.Duration { return r.raw.wall / time.Duration(max(r.reps, 1)) }
+func (r *round) rawWriteTime() time.Duration {
+	return r.rawWrite.wall / time.Duration(max(r.reps, 1))
+}
 func (r *round) sweepTime() time.Duration { return r.sweep.wall / time.Duration(max(r.reps, 1)) }
 func (r *round) cleanTime() time.Duration { return r.clean.wall / time.Duration(max(r.reps, 1)) }
 
@@ -183,7 +195,8 @@ func (b *run) section() bench.Section {
 			"and alternates twice above 20k items, so that the whole quick set stays under 3 minutes.", strings.Join(sizes, " and "))
 	}
 	s.Intro = fmt.Sprintf(`The daily retention sweep (`+"`retention.Sweep.Run`"+`, one invocation to the end) against a raw
-parallel Scan of the same tables, at %[1]s items. Each size is seeded into fresh tables of the template with
+parallel Scan of the same tables plus the same conditional writes made by a plain loop, and against the raw Scan
+alone, at %[1]s items. Each size is seeded into fresh tables of the template with
 `+"`seed.Write`"+` (seed %[2]d; `+"`seed.SizeForMessages`"+` tuned so that the platform and ledger tables — the two the
 sweep scans — hold about the target number of items): one account of end users with conversations, messages,
 inbox messages with attachments in S3, contacts, tags, notes, activity logs, payments and consents, every item
@@ -198,7 +211,12 @@ their deletions (one request per write for a client without transactions). The r
 Both scans use %[5]s, and %[6]s, eventually consistent. (On DynamoDB Local a Scan page costs in proportion to the
 part of the table its segment spans, so segments sized to the table keep the cost per item flat; with a fixed 4
 segments a million items take many minutes.) The **raw** scan reads every page of
-both tables and does nothing with the items; the **sweep** judges every item by the data map, hands each page's
+both tables and does nothing with the items; the **raw scan and writes** — the like-for-like baseline — is the
+same scan which, handed the answer (the keys the benchmark made past retention or TTL-less; it judges nothing),
+makes the sweep's writes as a plain loop would: one conditional DeleteItem per expired item (its S3 objects
+deleted first) and one conditional UpdateItem per TTL-less one, on the same condition expressions (the item
+still exists and holds the TTL the scan saw), 8 in flight while the scan goes on, as the sweep's writer keeps,
+and nothing else (no journal, checkpoint or act); the **sweep** judges every item by the data map, hands each page's
 deletions and repairs to its writer and scans on, records a page's position once its writes are made, stores its
 checkpoint every 5 s, and at the end records its run in the ledger with an act of destruction. Right after each
 sweep, the **second sweep** runs over the swept tables, timed apart: nothing is left to delete or repair, so it
@@ -206,20 +224,24 @@ is the scan and the judging without the writes. Raw and sweep alternate at every
 times up to 200k items (twice in a quick run above 20k), once above, where one scan takes minutes; an untimed
 raw scan warms DynamoDB Local first up to 200k, and an untimed sweep at the first size. After each sweep the deleted and repaired items are
 written back exactly as they were (with the deleted items' S3 objects) and the run's ledger records removed,
-outside the timing, so every raw scan and every sweep reads identical contents: the raw scan's item count is
-checked against the seeded count each time, and every sweep must delete and repair exactly the prepared items.
+outside the timing, and likewise after each raw scan and writes, so every raw scan and every sweep reads identical
+contents: the raw scan's item count is checked against the seeded count each time, and every sweep and raw loop
+must delete and repair exactly the prepared items.
 Rates are items scanned per second of wall time, total items over total time of the repetitions; the
 ratio's spread over the runs is shown. A phase during which other processes took more than 5%% of the
 machine's CPU is measured again, once. CPU figures are per item scanned: *DynamoDB Local* is the JVM's CPU
 during the phase, *client* this process's (the scan or the sweep, and the in-process S3).%[7]s`,
 		strings.Join(sizes, " and "), b.o.Seed, percent(b.o.ExpiredShare), percent(b.o.NoTTLShare), segments, pageSize(b.o.PageSize), quick)
 
-	main := bench.Table{Header: []string{"size", "items scanned", "past retention", "no TTL", "raw s", "raw items/s",
-		"sweep s", "sweep items/s", "sweep ÷ raw", "sweep µs/item", "raw µs/item", "second sweep s", "second ÷ raw"}}
+	main := bench.Table{Header: []string{"size", "items scanned", "past retention", "no TTL", "raw scan + writes s", "raw scan + writes items/s",
+		"raw scan s", "raw scan items/s", "sweep s", "sweep items/s", "sweep ÷ (scan + writes)", "sweep ÷ scan", "sweep µs/item", "raw scan µs/item",
+		"second sweep s", "second ÷ scan"}}
 	for _, r := range b.rounds {
 		main.Rows = append(main.Rows, []string{display(r.label), fmt.Sprint(r.data.scanned), fmt.Sprint(r.data.count(expired)),
-			fmt.Sprint(r.data.count(noTTL)), secs(r.rawTime()), f0(r.raw.rate()), secs(r.sweepTime()), f0(r.sweep.rate()),
-			"**" + f2(r.sweep.rate()/r.raw.rate()) + "**" + spread(r), f2(r.sweep.perItem(r.sweep.wall)), f2(r.raw.perItem(r.raw.wall)),
+			fmt.Sprint(r.data.count(noTTL)), secs(r.rawWriteTime()), f0(r.rawWrite.rate()), secs(r.rawTime()), f0(r.raw.rate()),
+			secs(r.sweepTime()), f0(r.sweep.rate()),
+			"**" + f2(r.sweep.rate()/r.rawWrite.rate()) + "**" + spread(r), f2(r.sweep.rate() / r.raw.rate()),
+			f2(r.sweep.perItem(r.sweep.wall)), f2(r.raw.perItem(r.raw.wall)),
 			secs(r.cleanTime()), f2(r.clean.rate() / r.raw.rate())})
 	}
 	s.Tables = append(s.Tables, main)
@@ -272,13 +294,17 @@ func (b *run) reading() string {
 	}
 	for _, r := range b.rounds {
 		fmt.Fprintf(&w, "- At %s (%d items) the sweep scanned both tables in %s s at %.0f items/s, deleting %d items past retention "+
-			"(and %d S3 objects) and repairing %d TTLs on the way: **%.2f×** the raw parallel Scan of the same tables (%.0f items/s)%s.\n",
+			"(and %d S3 objects) and repairing %d TTLs on the way: **%.2f×** the raw parallel Scan with the same conditional writes "+
+			"made by a plain loop (%s s, %.0f items/s)%s, and %.2f× the raw Scan alone (%.0f items/s), which writes nothing.\n",
 			display(r.label), r.data.scanned, secs(r.sweepTime()), r.sweep.rate(), r.deleted, r.objects, r.repaired,
-			r.sweep.rate()/r.raw.rate(), r.raw.rate(), spread(r))
+			r.sweep.rate()/r.rawWrite.rate(), secs(r.rawWriteTime()), r.rawWrite.rate(), spread(r), r.sweep.rate()/r.raw.rate(), r.raw.rate())
 	}
 	worst := b.worst()
-	fmt.Fprintf(&w, "- The target takes the worst size, %s: **%.2f×**, which %s the %s bar.\n", display(worst.label),
-		worst.sweep.rate()/worst.raw.rate(), verdict(targets[0]), targets[0].String())
+	fmt.Fprintf(&w, "- The target takes the worst size, %s: **%.2f×**, which %s the %s bar. The plain loop sent %d DeleteItem and %d "+
+		"UpdateItem requests; the sweep sends the same conditional writes in TransactWriteItems calls of up to 99, which on DynamoDB "+
+		"Local cost far less per write than one request each.\n", display(worst.label),
+		worst.sweep.rate()/worst.rawWrite.rate(), verdict(targets[0]), targets[0].String(),
+		worst.rawWriteCalls["dynamodb.DeleteItem"].Calls, worst.rawWriteCalls["dynamodb.UpdateItem"].Calls)
 	if len(b.rounds) > 1 {
 		gr := large.sweep.perItem(large.sweep.wall) / small.sweep.perItem(small.sweep.wall)
 		rawGr := large.raw.perItem(large.raw.wall) / small.raw.perItem(small.raw.wall)
@@ -332,9 +358,9 @@ func (b *run) reading() string {
 		"ratios are of phases alternated within seconds of each other on identical contents.", runtime.NumCPU())
 	var busy []string
 	for _, r := range b.rounds {
-		if sh := max(r.raw.otherShare(), r.sweep.otherShare()); sh > bench.DisturbedShare {
-			busy = append(busy, fmt.Sprintf("%s (%.0f%% of the machine's CPU during raw, %.0f%% during the sweep)", display(r.label),
-				100*r.raw.otherShare(), 100*r.sweep.otherShare()))
+		if sh := max(r.raw.otherShare(), r.rawWrite.otherShare(), r.sweep.otherShare()); sh > bench.DisturbedShare {
+			busy = append(busy, fmt.Sprintf("%s (%.0f%% of the machine's CPU during the raw scan, %.0f%% during the raw scan and writes, %.0f%% during the sweep)",
+				display(r.label), 100*r.raw.otherShare(), 100*r.rawWrite.otherShare(), 100*r.sweep.otherShare()))
 		}
 	}
 	if len(busy) > 0 {

@@ -1,8 +1,9 @@
 // Package sweep is the retention-sweep benchmark: the daily sweep (internal/retention) scanning a
 // table of mostly live personal data — with a small share past retention, which it deletes, and a
 // small share without a TTL, which it repairs — measured against a raw parallel Scan of the same
-// tables (same segments, same page size, nothing done with the items), alternating, within one run,
-// on DynamoDB Local; and its time per item at two sizes, to show the cost is linear.
+// tables (same segments, same page size) that makes the same conditional deletes and repairs with a
+// plain loop of single requests, and against the raw Scan alone, alternating, within one run, on
+// DynamoDB Local; and its time per item at two sizes, to show the cost is linear.
 package sweep
 
 import (
@@ -169,12 +170,16 @@ type round struct {
 	reps  int
 	// remeasured counts phases measured again because other processes disturbed them.
 	remeasured int
-	raw, sweep phase
+	// raw is the raw Scan alone; rawWrite the raw Scan with the sweep's conditional writes made by a
+	// plain loop (rawScanWrite): the like-for-like baseline of the sweep.
+	raw, rawWrite, sweep phase
 	// clean is the sweep run again right after a sweep, over tables with nothing left to delete or
 	// repair: the scan and the judging alone, to tell them from the writes.
-	clean              phase
+	clean phase
+	// ratioMin and ratioMax are the spread of sweep ÷ rawWrite over the repetitions.
 	ratioMin, ratioMax float64
 	rawCalls           map[string]callStats // one repetition's
+	rawWriteCalls      map[string]callStats // one repetition's
 	sweepCalls         map[string]callStats // one repetition's
 	result             retention.Result     // the last sweep's
 	capacity           *capFigures          // capacity.go
@@ -246,6 +251,11 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 	}
 	r.segments = []int{plan[datamap.PlatformTable], plan[datamap.LedgerTable]}
 	workers := retention.DefaultConcurrency
+	actions, err := rawActions(d, policy, res.Buckets)
+	if err != nil {
+		return nil, err
+	}
+	s3c := countingS3{Client: env.Stack.S3(), c: &c}
 	env.Logf("  sweep %s: %d and %d segments (platform, ledger), %d at once", name, r.segments[0], r.segments[1], workers)
 
 	// An untimed scan first: the table's first read after its writes warms DynamoDB Local (not at
@@ -286,6 +296,34 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 			}
 		}
 
+		// The raw scan again, with the sweep's conditional writes made by a plain loop; the items it
+		// deleted and repaired are then written back (untimed).
+		var rawWrite phase
+		for attempt := 0; ; attempt++ {
+			var t rawTally
+			if rawWrite, err = b.measure(func() (int64, error) {
+				var err error
+				t, err = rawScanWrite(ctx, cdb, s3c, tables, r.segments, workers, b.o.PageSize, actions)
+				return t.scanned, err
+			}); err != nil {
+				return nil, fmt.Errorf("raw scan and writes: %w", err)
+			}
+			r.rawWriteCalls = c.snapshot()
+			if t.scanned != d.scanned || t.deleted != d.count(expired) || t.repaired != d.count(noTTL) || t.objects != int64(len(d.restore)) {
+				return nil, fmt.Errorf("the raw loop read %d items, deleted %d (%d objects), repaired %d; want %d, %d (%d), %d",
+					t.scanned, t.deleted, t.objects, t.repaired, d.scanned, d.count(expired), len(d.restore), d.count(noTTL))
+			}
+			env.Logf("  sweep %s: raw Scan with the same conditional writes read %d items, deleted %d, repaired %d in %v (%.0f items/s)",
+				name, t.scanned, t.deleted, t.repaired, rawWrite.wall.Round(time.Millisecond), rawWrite.rate())
+			if err := writeSpecials(ctx, store, env.Stack.S3(), res.Buckets, d); err != nil {
+				return nil, err
+			}
+			c.snapshot()
+			if !b.again(r, "the raw scan and writes", rawWrite, attempt) {
+				break
+			}
+		}
+
 		var sweep, clean phase
 		for attempt := 0; ; attempt++ {
 			var result retention.Result
@@ -304,8 +342,8 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 			if err := r.check(result); err != nil {
 				return nil, err
 			}
-			env.Logf("  sweep %s: the sweep read %d items, deleted %d (%d objects), repaired %d in %v (%.0f items/s, %.2f× raw)",
-				name, sweep.items, r.deleted, r.objects, r.repaired, sweep.wall.Round(time.Millisecond), sweep.rate(), sweep.rate()/raw.rate())
+			env.Logf("  sweep %s: the sweep read %d items, deleted %d (%d objects), repaired %d in %v (%.0f items/s, %.2f× raw scan and writes)",
+				name, sweep.items, r.deleted, r.objects, r.repaired, sweep.wall.Round(time.Millisecond), sweep.rate(), sweep.rate()/rawWrite.rate())
 			// The same sweep again, at once: nothing is left to delete or repair.
 			var again retention.Result
 			if clean, err = b.measure(func() (int64, error) {
@@ -337,8 +375,8 @@ func (b *run) round(ctx context.Context, size int64) (*round, error) {
 			}
 		}
 
-		r.raw, r.sweep, r.clean = r.raw.add(raw), r.sweep.add(sweep), r.clean.add(clean)
-		ratio := sweep.rate() / raw.rate()
+		r.raw, r.rawWrite, r.sweep, r.clean = r.raw.add(raw), r.rawWrite.add(rawWrite), r.sweep.add(sweep), r.clean.add(clean)
+		ratio := sweep.rate() / rawWrite.rate()
 		if i == 0 {
 			r.ratioMin, r.ratioMax = ratio, ratio
 		}

@@ -205,13 +205,21 @@ func TestSmallRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"sweep_items_1500", "sweep_items_3k", "sweep_expired_3k", "sweep_no_ttl_3k", "sweep_deleted_3k",
-		"sweep_repaired_3k", "sweep_vs_scan_ratio", "sweep_growth_ratio", "sweep_raw_items_per_s_3k", "sweep_items_per_s_3k"} {
+		"sweep_repaired_3k", "sweep_vs_scan_ratio", "sweep_growth_ratio", "sweep_raw_items_per_s_3k", "sweep_items_per_s_3k",
+		"sweep_vs_scan_and_writes_ratio", "sweep_raw_writes_items_per_s_3k", "sweep_vs_scan_and_writes_ratio_3k"} {
 		if v, ok := env.Results.Number(name); !ok || v <= 0 {
 			t.Errorf("figure %s = %v, %v; want a positive number", name, v, ok)
 		}
 	}
 	if d, _ := env.Results.Number("sweep_deleted_3k"); d != mustNumber(t, env.Results, "sweep_expired_3k") {
 		t.Errorf("deleted %v, expired %v", d, mustNumber(t, env.Results, "sweep_expired_3k"))
+	}
+	// The baseline made the same writes as the sweep, one request each.
+	if d, _ := env.Results.Number("sweep_raw_writes_deleteitem_calls_3k"); d != mustNumber(t, env.Results, "sweep_expired_3k") {
+		t.Errorf("the raw loop sent %v DeleteItem, expired %v", d, mustNumber(t, env.Results, "sweep_expired_3k"))
+	}
+	if u, _ := env.Results.Number("sweep_raw_writes_updateitem_calls_3k"); u != mustNumber(t, env.Results, "sweep_no_ttl_3k") {
+		t.Errorf("the raw loop sent %v UpdateItem, TTL-less %v", u, mustNumber(t, env.Results, "sweep_no_ttl_3k"))
 	}
 	if n, _ := env.Results.Number("sweep_repeats_3k"); n != 2 {
 		t.Errorf("%v repeats, want 2", n)
