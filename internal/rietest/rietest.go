@@ -84,9 +84,9 @@ func BuildAll(ctx context.Context, root, dir string, parallel int) (*Build, erro
 	return BuildAllReporting(ctx, root, dir, parallel, nil)
 }
 
-// BuildAllReporting is BuildAll telling report (when not nil) of each binary built: its name, how
-// many are built and of how many. Calls come from the build goroutines, one at a time.
-func BuildAllReporting(ctx context.Context, root, dir string, parallel int, report func(name string, done, total int)) (*Build, error) {
+// BuildAllReporting is BuildAll telling report (when not nil) of each binary built: how many are
+// built and of how many. Calls come from the build goroutines, one at a time.
+func BuildAllReporting(ctx context.Context, root, dir string, parallel int, report func(done, total int)) (*Build, error) {
 	entries, err := os.ReadDir(filepath.Join(root, "functions"))
 	if err != nil {
 		return nil, fmt.Errorf("rietest: %w", err)
@@ -98,26 +98,10 @@ func BuildAllReporting(ctx context.Context, root, dir string, parallel int, repo
 				Bootstrap: filepath.Join(dir, e.Name(), "bootstrap")})
 		}
 	}
-	var mu sync.Mutex
-	done, total := 0, len(b.Functions)+1
-	built := func(name string) {
-		if report == nil {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		done++
-		report(name, done, total)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(parallel, 1))
-	g.Go(func() error {
-		if err := goBuild(gctx, root, nil, b.RIE, RIEPackage); err != nil {
-			return err
-		}
-		built("aws-lambda-rie")
-		return nil
-	})
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.SetLimit(max(parallel, 1))
+	g := &reportingGroup{g: eg, report: report, total: len(b.Functions) + 1}
+	g.Go(func() error { return goBuild(gctx, root, nil, b.RIE, RIEPackage) })
 	for i := range b.Functions {
 		f := &b.Functions[i]
 		g.Go(func() error {
@@ -131,7 +115,6 @@ func BuildAllReporting(ctx context.Context, root, dir string, parallel int, repo
 				return err
 			}
 			f.Size = st.Size()
-			built(f.Folder)
 			return nil
 		})
 	}
@@ -140,6 +123,32 @@ func BuildAllReporting(ctx context.Context, root, dir string, parallel int, repo
 	}
 	return b, nil
 }
+
+// reportingGroup is an errgroup that reports each function that returned without an error.
+type reportingGroup struct {
+	g      *errgroup.Group
+	report func(done, total int)
+	mu     sync.Mutex
+	done   int
+	total  int
+}
+
+func (r *reportingGroup) Go(f func() error) {
+	r.g.Go(func() error {
+		if err := f(); err != nil {
+			return err
+		}
+		if r.report != nil {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.done++
+			r.report(r.done, r.total)
+		}
+		return nil
+	})
+}
+
+func (r *reportingGroup) Wait() error { return r.g.Wait() }
 
 // goBuild runs `go build -o out args...` in root with env added to the process's.
 func goBuild(ctx context.Context, root string, env []string, out string, args ...string) error {

@@ -92,8 +92,8 @@ func startLambdas(ctx context.Context, offset func() time.Duration, tpl *samtemp
 	}
 	fmt.Fprintf(out, "lethe: building the functions as the deployment does (%s/%s, -tags lambda.norpc) into %s …\n", runtime.GOOS, runtime.GOARCH, dir)
 	begin := time.Now()
-	b, err := rietest.BuildAllReporting(ctx, root, dir, 2, func(name string, done, total int) {
-		fmt.Fprintf(out, "lethe:   built %-18s (%d/%d, %s)\n", name, done, total, time.Since(begin).Round(100*time.Millisecond))
+	b, err := rietest.BuildAllReporting(ctx, root, dir, 2, func(done, total int) {
+		fmt.Fprintf(out, "lethe:   built %d of %d binaries (%s)\n", done, total, time.Since(begin).Round(100*time.Millisecond))
 	})
 	if err != nil {
 		return nil, err
