@@ -124,32 +124,6 @@ func BuildAllReporting(ctx context.Context, root, dir string, parallel int, repo
 	return b, nil
 }
 
-// reportingGroup is an errgroup that reports each function that returned without an error.
-type reportingGroup struct {
-	g      *errgroup.Group
-	report func(done, total int)
-	mu     sync.Mutex
-	done   int
-	total  int
-}
-
-func (r *reportingGroup) Go(f func() error) {
-	r.g.Go(func() error {
-		if err := f(); err != nil {
-			return err
-		}
-		if r.report != nil {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			r.done++
-			r.report(r.done, r.total)
-		}
-		return nil
-	})
-}
-
-func (r *reportingGroup) Wait() error { return r.g.Wait() }
-
 // goBuild runs `go build -o out args...` in root with env added to the process's.
 func goBuild(ctx context.Context, root string, env []string, out string, args ...string) error {
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
@@ -463,3 +437,29 @@ func (b *logBuffer) lines() []string {
 	}
 	return out
 }
+
+// reportingGroup is an errgroup that reports each function that returned without an error.
+type reportingGroup struct {
+	g      *errgroup.Group
+	report func(done, total int)
+	mu     sync.Mutex
+	done   int
+	total  int
+}
+
+func (r *reportingGroup) Go(f func() error) {
+	r.g.Go(func() error {
+		if err := f(); err != nil {
+			return err
+		}
+		if r.report != nil {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.done++
+			r.report(r.done, r.total)
+		}
+		return nil
+	})
+}
+
+func (r *reportingGroup) Wait() error { return r.g.Wait() }
