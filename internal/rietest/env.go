@@ -24,19 +24,33 @@ func TemplateEnv(tpl *samtemplate.Template, tenv samtemplate.Env, logicalID stri
 	if err != nil {
 		return nil, err
 	}
+	names, err := VariableNames(tpl, logicalID)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, name := range names {
+		env[name] = all[name]
+	}
+	return env, nil
+}
+
+// VariableNames are the environment variables template.yaml gives one function: Globals' and its
+// own.
+func VariableNames(tpl *samtemplate.Template, logicalID string) ([]string, error) {
 	raw := tpl.Raw()
 	fn, ok := localflow.Dig(raw, "Resources", logicalID).(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("rietest: template.yaml has no %s", logicalID)
 	}
-	env := map[string]string{}
+	var names []string
 	for _, vars := range []any{localflow.Dig(raw, "Globals", "Function", "Environment", "Variables"), localflow.Dig(fn, "Properties", "Environment", "Variables")} {
 		m, _ := vars.(map[string]any)
 		for name := range m {
-			env[name] = all[name]
+			names = append(names, name)
 		}
 	}
-	return env, nil
+	return names, nil
 }
 
 // RuntimeEnv is the whole environment of a function under the emulator: its template environment

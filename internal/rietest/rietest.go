@@ -81,6 +81,12 @@ func LogicalID(folder string) string {
 // for this machine's architecture, which the emulator runs natively; the deployment builds arm64
 // with otherwise the same command.
 func BuildAll(ctx context.Context, root, dir string, parallel int) (*Build, error) {
+	return BuildAllReporting(ctx, root, dir, parallel, nil)
+}
+
+// BuildAllReporting is BuildAll telling report (when not nil) of each binary built: how many are
+// built and of how many. Calls come from the build goroutines, one at a time.
+func BuildAllReporting(ctx context.Context, root, dir string, parallel int, report func(done, total int)) (*Build, error) {
 	entries, err := os.ReadDir(filepath.Join(root, "functions"))
 	if err != nil {
 		return nil, fmt.Errorf("rietest: %w", err)
@@ -92,8 +98,9 @@ func BuildAll(ctx context.Context, root, dir string, parallel int) (*Build, erro
 				Bootstrap: filepath.Join(dir, e.Name(), "bootstrap")})
 		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(parallel, 1))
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.SetLimit(max(parallel, 1))
+	g := &reportingGroup{g: eg, report: report, total: len(b.Functions) + 1}
 	g.Go(func() error { return goBuild(gctx, root, nil, b.RIE, RIEPackage) })
 	for i := range b.Functions {
 		f := &b.Functions[i]
@@ -172,6 +179,12 @@ type Instance struct {
 // until the emulator accepts connections. The function's init runs on the first Invoke, as on a
 // cold start.
 func Start(ctx context.Context, rie string, fn Function, env map[string]string) (*Instance, error) {
+	return StartLogged(ctx, rie, fn, env, nil)
+}
+
+// StartLogged is Start with everything the emulator and the function write copied to out as well
+// (when not nil): the local run shows it, each line prefixed with the function's name.
+func StartLogged(ctx context.Context, rie string, fn Function, env map[string]string, out io.Writer) (*Instance, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
@@ -185,7 +198,11 @@ func Start(ctx context.Context, rie string, fn Function, env map[string]string) 
 	}
 	slices.Sort(cmd.Env)
 	in := &Instance{Function: fn, url: "http://" + addr + invokePath, cmd: cmd, log: &logBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = in.log, in.log
+	var w io.Writer = in.log
+	if out != nil {
+		w = io.MultiWriter(in.log, out)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("rietest: start %s: %w", fn.LogicalID, err)
 	}
@@ -427,3 +444,29 @@ func (b *logBuffer) lines() []string {
 	}
 	return out
 }
+
+// reportingGroup is an errgroup that reports each function that returned without an error.
+type reportingGroup struct {
+	g      *errgroup.Group
+	report func(done, total int)
+	mu     sync.Mutex
+	done   int
+	total  int
+}
+
+func (r *reportingGroup) Go(f func() error) {
+	r.g.Go(func() error {
+		if err := f(); err != nil {
+			return err
+		}
+		if r.report != nil {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.done++
+			r.report(r.done, r.total)
+		}
+		return nil
+	})
+}
+
+func (r *reportingGroup) Wait() error { return r.g.Wait() }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lethe-dev/lethe/internal/capmeter"
 	"github.com/lethe-dev/lethe/internal/config"
+	"github.com/lethe-dev/lethe/internal/system/retentionedge"
 	"github.com/lethe-dev/lethe/internal/system/wiring"
 	"github.com/lethe-dev/lethe/internal/testenv"
 )
@@ -46,7 +47,7 @@ func TestTheRetentionSweepAsksForCapacityOnEveryCall(t *testing.T) {
 	}))
 	g := wiring.ForAWS(config.NewLoader(func(k string) string { return vars[k] }), cfg,
 		wiring.Clients{S3: env.S3, SES: env.SES}, nil)
-	sweep := RetentionSweep(g)
+	sweep := retentionedge.RetentionSweep(g)
 	if err := g.Err(); err != nil {
 		t.Fatal(err)
 	}

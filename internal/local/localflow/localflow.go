@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/lethe-dev/lethe/internal/config"
 	"github.com/lethe-dev/lethe/internal/datamap"
 	"github.com/lethe-dev/lethe/internal/local/localttl"
@@ -33,6 +35,35 @@ type Options struct {
 	Seed                          uint64
 	// Tune, if set, adjusts the services before any execution runs (tests bound slices by items).
 	Tune func(*system.System)
+	// Invoke, if set, serves the task functions and the stream consumers instead of their handlers
+	// in process: `make run` with LETHE_LAMBDA_RUNTIME=rie invokes the built functions through it.
+	Invoke Invoker
+}
+
+// Invoker invokes the function template.yaml declares under logicalID with payload, as Lambda's
+// Invoke API does, and answers its response payload; a function error is a
+// messages.InvokeResponse_Error carrying the errorType the runtime reported, so the engine names
+// it exactly as it names an in-process handler's error.
+type Invoker func(ctx context.Context, logicalID string, payload []byte) (json.RawMessage, error)
+
+// StreamHandler is a stream consumer served by invoke: the DynamoDB event as the event source
+// mapping sends it, the batch response as the function answers it.
+func (invoke Invoker) StreamHandler(logicalID string) localttl.Handler {
+	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var resp events.DynamoDBEventResponse
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return resp, err
+		}
+		out, err := invoke(ctx, logicalID, payload)
+		if err != nil {
+			return resp, err
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			return resp, fmt.Errorf("%s answered %q: %w", logicalID, out, err)
+		}
+		return resp, nil
+	}
 }
 
 // Stack is the running workflows and the services they call.
@@ -73,7 +104,15 @@ func Start(o Options) (*Stack, error) {
 	if o.Tune != nil {
 		o.Tune(sys)
 	}
-	if err := registerFunctions(eng, o.Template, o.Env, sys.TaskHandlers()); err != nil {
+	handlers := sys.TaskHandlers()
+	if o.Invoke != nil {
+		for id := range handlers {
+			handlers[id] = func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+				return o.Invoke(ctx, id, payload)
+			}
+		}
+	}
+	if err := registerFunctions(eng, o.Template, o.Env, handlers); err != nil {
 		return nil, err
 	}
 	machines, err := statemachine.LoadTemplate(o.Template, o.Env)
@@ -88,6 +127,9 @@ func Start(o Options) (*Stack, error) {
 		tables := map[string]string{datamap.PlatformTable: o.Config.PlatformTable, datamap.LedgerTable: o.Config.LedgerTable,
 			datamap.AnalyticsTable: o.Config.AnalyticsTable}
 		for id, h := range sys.StreamHandlers() {
+			if o.Invoke != nil {
+				h = o.Invoke.StreamHandler(id)
+			}
 			l, err := localttl.New(c.DynamoDB, o.Template, tables, id, h, eng.Clock().Now)
 			if err != nil {
 				return nil, err

@@ -43,7 +43,11 @@ func (s *System) Handler() http.Handler {
 			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 	})
 	// Everything else goes through the local API Gateway, to the handlers the Lambdas run.
-	routes := append(s.Workflows.System.API().Routes(), s.Workflows.System.Webhooks.Routes()...)
+	api, hooks := s.Workflows.System.API().Routes(), s.Workflows.System.Webhooks.Routes()
+	if s.lambdas != nil { // LETHE_LAMBDA_RUNTIME=rie: each route's proxy event to its function's binary
+		api, hooks = routesOver(api, s.lambdas.http("ApiFunction")), routesOver(hooks, s.lambdas.http("ChannelWebhookFunction"))
+	}
+	routes := append(api, hooks...)
 	mux.Handle("/", &gateway.Gateway{Routes: routes, Authorizer: gateway.JWTAuthorizer(s.Issuer),
 		Now: s.Workflows.Engine.Clock().Now})
 	return mux

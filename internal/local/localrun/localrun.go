@@ -65,6 +65,15 @@ type Options struct {
 	// SweepTick is how often the scheduled sweeps are checked against the virtual clock (a minute
 	// when zero); a negative value runs them only when asked for (POST /_local/sweeps/{name}).
 	SweepTick time.Duration
+	// LambdaRuntime is how the Lambdas are served: RuntimeInProcess ("" too) or RuntimeRIE (the
+	// built binaries under aws-lambda-rie); anything else is refused before anything starts.
+	LambdaRuntime string
+	// FunctionsDir is where RuntimeRIE builds the functions: DataDir/functions when empty (a
+	// temporary folder without a DataDir). A kept folder makes the next build only relink.
+	FunctionsDir string
+	// LambdaLog receives the emulators' and functions' output under RuntimeRIE, each line prefixed
+	// with the function's name (Out when nil).
+	LambdaLog io.Writer
 }
 
 // OptionsFromEnv reads ports and the data folder from the environment, with SPEC §6's defaults.
@@ -81,6 +90,10 @@ func OptionsFromEnv(root string) (Options, error) {
 	}
 	if v := os.Getenv(EnvDataDir); v != "" {
 		o.DataDir = v
+	}
+	var err error
+	if o.LambdaRuntime, err = checkRuntime(os.Getenv(EnvLambdaRuntime)); err != nil {
+		return Options{}, err
 	}
 	return o, nil
 }
@@ -135,7 +148,10 @@ type System struct {
 	Issuer   *localauth.Issuer
 	// Workflows are the deletion state machines on the local engine, and the services they call.
 	Workflows *localflow.Stack
+	// LambdaRuntime is how the Lambdas are served (RuntimeInProcess or RuntimeRIE).
+	LambdaRuntime string
 
+	lambdas  *lambdas // under RuntimeRIE: the functions' emulators
 	channels *chanstand.StandIn
 	sched    scheduler
 }
@@ -151,6 +167,9 @@ func port(p int) int {
 func Run(ctx context.Context, o Options) (err error) {
 	if o.Out == nil {
 		o.Out = io.Discard
+	}
+	if o.LambdaRuntime, err = checkRuntime(o.LambdaRuntime); err != nil {
+		return err
 	}
 	tplPath, err := samtemplate.Find()
 	if err != nil {
@@ -193,21 +212,50 @@ func Run(ctx context.Context, o Options) (err error) {
 	}()
 
 	sys := &System{APIURL: apiURL, Stack: stack, Config: cfg, Env: env, Tables: map[string]string{}, Buckets: map[string]string{},
-		channels: chanstand.New(nil)}
+		channels: chanstand.New(nil), LambdaRuntime: o.LambdaRuntime}
 	if err := sys.createResources(ctx, tpl, tenv); err != nil {
 		return err
 	}
 	// The workflows' clock follows the wall, and /_local/clock/advance moves it on: every service
-	// reads it, so a 30-day Wait and the deadlines it checks move together.
+	// reads it, so a 30-day Wait and the deadlines it checks move together (the functions under the
+	// emulator too: each runs with its lead on the wall, and is restarted when it changes).
+	clock := statemachine.NewClock(time.Now(), true)
+	var invoke localflow.Invoker
+	var sfnLn net.Listener
+	if o.LambdaRuntime == RuntimeRIE {
+		// The functions' Step Functions client reaches the local engine through its API.
+		if sfnLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return err
+		}
+		defer sfnLn.Close()
+		fnDir, scratch := o.FunctionsDir, filepath.Join(dataDir, "lambda-scratch")
+		if fnDir == "" {
+			fnDir = filepath.Join(dataDir, "functions")
+		}
+		logTo := o.LambdaLog
+		if logTo == nil {
+			logTo = o.Out
+		}
+		if sys.lambdas, err = startLambdas(ctx, clock.Offset, tpl, tenv, env, stack, "http://"+sfnLn.Addr().String(), fnDir, scratch, o.Out, logTo); err != nil {
+			return err
+		}
+		defer sys.lambdas.Close()
+		invoke = sys.lambdas.invoker()
+	}
 	flow, err := localflow.Start(localflow.Options{Template: tpl, Env: tenv, Config: cfg,
 		Clients:          system.Clients{DynamoDB: stack.DynamoDB(), S3: stack.S3(), SES: stack.SES()},
 		DynamoDBEndpoint: stack.DynamoDBEndpoint, SESEndpoint: stack.SESEndpoint,
-		Clock: statemachine.NewClock(time.Now(), true)})
+		Clock: clock, Invoke: invoke})
 	if err != nil {
 		return err
 	}
 	defer flow.Engine.Close()
 	sys.Workflows, sys.Store = flow, flow.System.Store
+	if sfnLn != nil {
+		sfnSrv := &http.Server{Handler: sfnAPI{engine: flow.Engine}, ReadHeaderTimeout: 10 * time.Second}
+		go sfnSrv.Serve(sfnLn)
+		defer sfnSrv.Close()
+	}
 
 	if sys.Manifest, err = seedOnce(ctx, sys, o); err != nil {
 		return err
@@ -319,6 +367,9 @@ func (sys *System) receiveMail(ctx context.Context, o Options) (stop func(), err
 		Bucket: sys.Buckets["InboundMailBucket"], Prefix: intake.ObjectPrefix, Recipients: []string{sys.Config.InfoAddress},
 		FunctionARN: "arn:aws:lambda:local:000000000000:function:" + StackName + "-InboundEmailFunction",
 		Handler:     flow.System.Intake.Handle, Now: flow.Engine.Clock().Now}
+	if sys.lambdas != nil {
+		smtpSrv.Handler = sys.lambdas.mail
+	}
 	if sys.SMTPAddr, err = smtpSrv.Start(ctx); err != nil {
 		return nil, fmt.Errorf("SMTP port: %w (set %s to use another)", err, EnvSMTPPort)
 	}
@@ -348,6 +399,10 @@ func (sys *System) printReady(out io.Writer) {
 	fmt.Fprintf(out, "  mail to %s  smtp://%s\n", sys.Config.InfoAddress, sys.SMTPAddr)
 	fmt.Fprintf(out, "  API and webhooks   %s\n  demo data, tokens  %s/_local/demo\n  health             %s/_local/health\n  executions         %s/_local/executions\n  advance the clock  POST %s/_local/clock/advance {\"duration\":\"720h\"}\n  run a sweep        POST %s/_local/sweeps/{channels,sla,retention,retention-continue,ttl}\n  chats (codes sent) GET %s/_local/channels/{connectionId}/messages\n  revoke a channel   POST %s/_local/channels/{connectionId}/revoke\n  mail sent (SES UI) %s\n  DynamoDB Local     %s\n  S3                 %s\n\n",
 		apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, apiURL, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.S3Endpoint)
+	if sys.lambdas != nil {
+		fmt.Fprintf(out, "  Lambdas            %d bootstrap binaries under aws-lambda-rie (%s=%s), built in %s\n\n",
+			len(sys.lambdas.build.Functions), EnvLambdaRuntime, RuntimeRIE, filepath.Dir(sys.lambdas.build.RIE))
+	}
 	fmt.Fprintf(out, "lethe: ready at %s — Ctrl-C to stop\n", apiURL)
 }
 

@@ -2,6 +2,7 @@ package localrun
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -36,6 +37,9 @@ type scheduler struct {
 
 func (s *System) sweeps() []sweep {
 	sys := s.Workflows.System
+	if s.lambdas != nil {
+		return s.sweepsOverRIE()
+	}
 	return []sweep{
 		{"channels", time.Hour, func(ctx context.Context) (any, error) { return sys.ChannelSweep.Run(ctx) }},
 		{"sla", time.Hour, func(ctx context.Context) (any, error) { return sys.SLASweep.Run(ctx) }},
@@ -134,4 +138,29 @@ func (s *System) listSweeps(w http.ResponseWriter, _ *http.Request) {
 		out.Sweeps = append(out.Sweeps, e)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// sweepsOverRIE are the sweeps invoked as EventBridge Scheduler invokes them, with each
+// schedule's Input of template.yaml, on the built functions under the emulator.
+func (s *System) sweepsOverRIE() []sweep {
+	invoke := func(logicalID, input string) func(ctx context.Context) (any, error) {
+		return func(ctx context.Context) (any, error) {
+			out, err := s.lambdas.Invoke(ctx, logicalID, []byte(input))
+			if err != nil {
+				return nil, err
+			}
+			return json.RawMessage(out), nil
+		}
+	}
+	return []sweep{
+		{"channels", time.Hour, invoke("ChannelSweepFunction", `{"sweep": "channels"}`)},
+		{"sla", time.Hour, invoke("SlaSweepFunction", `{"sweep": "sla"}`)},
+		{"retention", 24 * time.Hour, invoke("RetentionSweepFunction", `{"sweep": "retention"}`)},
+		// The stream consumer is the engine's: localflow invokes RetentionStreamFunction.
+		{"ttl", time.Hour, func(ctx context.Context) (any, error) {
+			n, err := s.Workflows.RunStreams(ctx)
+			return map[string]int{"removed": n}, err
+		}},
+		{"retention-continue", time.Hour, invoke("RetentionSweepFunction", `{"sweep": "retention", "continueOnly": true}`)},
+	}
 }

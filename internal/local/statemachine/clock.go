@@ -51,6 +51,17 @@ func (c *Clock) tick() {
 // Stop ends a wall-following clock's background ticker; the clock still reads the time.
 func (c *Clock) Stop() { c.stopOnce.Do(func() { close(c.stop) }) }
 
+// Offset is how far the virtual time is ahead of the wall: what a process that reads the wall
+// clock must add to read this one (constant between advances of a wall-following clock).
+func (c *Clock) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.followWall {
+		return c.offset
+	}
+	return time.Until(c.now)
+}
+
 // Now is the current virtual time, in UTC.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()

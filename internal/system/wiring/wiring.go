@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"github.com/lethe-dev/lethe/internal/chanapi"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -56,10 +58,12 @@ func FromEnvironment(ctx context.Context) *Graph {
 	// invocation's request id when logged with its context), and metrics as EMF lines on stdout.
 	slog.SetDefault(slog.New(lambdacontext.NewLogHandler()))
 	obs.SetOutput(os.Stdout)
+	now, clockErr := localClock(os.Getenv)
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	g := ForAWS(config.NewLoader(os.Getenv), awsCfg, Clients{}, nil)
+	g := ForAWS(config.NewLoader(os.Getenv), awsCfg, Clients{}, now)
+	g.err = clockErr
 	if err != nil {
-		g.err = fmt.Errorf("aws configuration: %w", err)
+		g.err = errors.Join(g.err, fmt.Errorf("aws configuration: %w", err))
 	}
 	return g
 }
@@ -68,6 +72,30 @@ func FromEnvironment(ctx context.Context) *Graph {
 // are; tests point cfg at the local emulators to exercise the clients a function really makes.
 func ForAWS(l *config.Loader, cfg aws.Config, c Clients, now func() time.Time) *Graph {
 	return newGraph(l, c, &cfg, now)
+}
+
+// EnvLocalClockOffset shifts a function's clock by a Go duration ("720h0m0.5s"). Only the local run
+// sets it (LETHE_LAMBDA_RUNTIME=rie), so that a binary under the emulator reads the virtual clock
+// of the local workflows (POST /_local/clock/advance) as the in-process handlers do. It is refused
+// unless the function's DynamoDB client is pointed at a loopback address (AWS_ENDPOINT_URL_DYNAMODB,
+// which a deployed function never has), so no deployed function can run on a shifted clock.
+const EnvLocalClockOffset = "LETHE_LOCAL_CLOCK_OFFSET"
+
+// localClock is the clock EnvLocalClockOffset asks for: nil (time.Now) when it is unset.
+func localClock(getenv func(string) string) (func() time.Time, error) {
+	v := getenv(EnvLocalClockOffset)
+	if v == "" {
+		return nil, nil
+	}
+	off, err := time.ParseDuration(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%q: %w", EnvLocalClockOffset, v, err)
+	}
+	u, err := url.Parse(getenv("AWS_ENDPOINT_URL_DYNAMODB"))
+	if ip := net.ParseIP(u.Hostname()); err != nil || (u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		return nil, fmt.Errorf("%s is set, but DynamoDB is not a local emulator (AWS_ENDPOINT_URL_DYNAMODB is not a loopback address): a deployed function never runs on a shifted clock", EnvLocalClockOffset)
+	}
+	return func() time.Time { return time.Now().Add(off) }, nil
 }
 
 // Graph builds the services a handler asks for, each once and on first use, reading only the
