@@ -252,7 +252,7 @@ func TestEveryFunctionAnswersUnderTheEmulatorAsInProcess(t *testing.T) {
 				t.Logf("%s: Step Functions %s", fn.LogicalID, clip([]byte(c)))
 			}
 			checkJSONLog(t, in)
-			d, ok := in.InitDuration()
+			d, ok := in.WaitInitDuration(context.Background())
 			if !ok {
 				t.Errorf("%s: no INIT REPORT in the emulator's log:\n%s", fn.LogicalID, in.Log())
 			}
