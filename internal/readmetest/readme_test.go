@@ -176,18 +176,19 @@ func TestReadmeCommandsRunInOrder(t *testing.T) {
 	// One script: each block in braces (its variables and functions stay for the next), a marker
 	// after each, and an ERR trap that names the script line of the command that failed.
 	var script strings.Builder
-	script.WriteString("set -eE -o pipefail\ntrap 'echo \"@@FAILED $LINENO\"' ERR\n")
+	script.WriteString("set -eE -o pipefail\ntrap 'printf \"\\n@@FAILED %d\\n\" $LINENO' ERR\n")
 	scriptLine := map[int]int{} // script line → README line
 	n := 3
 	for i, b := range blocks {
-		fmt.Fprintf(&script, "echo '@@BLOCK %d'\n{\n", i)
+		fmt.Fprintf(&script, "printf '\\n@@BLOCK %d\\n'\n{\n", i)
 		n += 2
 		for j, l := range b.lines {
 			script.WriteString(ports.Replace(l) + "\n")
 			scriptLine[n] = b.line + j
 			n++
 		}
-		fmt.Fprintf(&script, "}\necho '@@DONE %d'\n", i)
+		// A command's output may end without a newline: each marker starts a line of its own.
+		fmt.Fprintf(&script, "}\nprintf '\\n@@DONE %d\\n'\n", i)
 		n += 2
 	}
 
