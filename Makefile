@@ -42,9 +42,13 @@ build:
 vet:
 	$(GO) vet ./...
 
-# The lethe CLI, built rather than `go run` so that signals reach it directly.
+# The lethe CLI, built rather than `go run` so that signals reach it directly. A first build compiles
+# the AWS SDK and every dependency, which takes minutes on a small machine: say so before it starts.
 $(LETHE): FORCE
-	$(GO) build -o $@ ./cmd/lethe
+	@if [ ! -x $@ ]; then echo "building $@ (first run: several minutes on 2 CPUs; later runs take seconds) …"; \
+	else echo "building $@ (up to date in seconds unless the code changed) …"; fi
+	$(GO) build -v -o $@ ./cmd/lethe 2>&1 | awk '/^[^ :]+$$/ { if (++n % 50 == 0) { printf "  … %d packages compiled\n", n; fflush() } next } { print; fflush() } \
+		END { if (n) printf "  %d packages compiled\n", n }'
 .PHONY: FORCE
 FORCE:
 
@@ -67,7 +71,7 @@ FUZZ_TARGETS := ./internal/inmail:FuzzParseClassify \
 
 ## test: vet, ASL validation, every Go test against one shared set of local emulators, the concurrent
 ## packages again under the race detector, short fuzzing
-test: deps vet asl chromium $(LETHE)
+test: deps vet asl chromium readme-tools $(LETHE)
 	$(LETHE) testenv -- $(GO) test $(GO_TEST_FLAGS) ./...
 	$(LETHE) testenv -- $(GO) test -race $(GO_TEST_FLAGS) $(RACE_PKGS)
 	$(MAKE) --no-print-directory fuzz
@@ -85,6 +89,22 @@ chromium:
 	else \
 		echo "chromium: not found; install it (sudo apt-get install chromium) or set LETHE_CHROMIUM to a Chromium binary."; \
 		echo "chromium: the browser tests skip without it, and fail under CI=true."; \
+	fi
+
+## readme-tools: what the README's commands use (bash, curl, jq, openssl), which internal/readmetest runs;
+## installed with apt-get when missing and this runs as root (CI). Otherwise a message says how, and
+## the README test skips with that reason, except under CI=true, where it fails.
+README_TOOLS := bash:bash curl:curl jq:jq openssl:openssl
+.PHONY: readme-tools
+readme-tools:
+	@missing=""; for t in $(README_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "readme-tools: installing Debian's$$missing for the README test"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+		echo "readme-tools: missing$$missing; install them (sudo apt-get install$$missing)."; \
+		echo "readme-tools: the README test skips without them, and fails under CI=true."; \
 	fi
 
 ## fuzz: run every fuzz target for FUZZ_TIME

@@ -31,6 +31,7 @@ func (s *System) Handler() http.Handler {
 	mux.HandleFunc("GET /_local/health", s.health)
 	mux.HandleFunc("GET /_local/demo", s.demo)
 	mux.HandleFunc("POST /_local/token", s.token)
+	mux.HandleFunc("GET /_local/clock", s.clock)
 	mux.HandleFunc("POST /_local/clock/advance", s.advanceClock)
 	mux.HandleFunc("GET /_local/executions", s.executions)
 	mux.HandleFunc("POST /_local/sweeps/{name}", s.runSweep)
@@ -258,6 +259,14 @@ func (s *System) token(w http.ResponseWriter, r *http.Request) {
 
 // maxAdvance bounds one clock step: a year covers every timeline of SPEC §3.
 const maxAdvance = 366 * 24 * time.Hour
+
+// clock answers the service's (virtual) time, which every deadline, token and signature window is
+// judged by: a client signing a webhook (Slack's 5-minute window) takes its timestamp from here
+// once the clock has been advanced.
+func (s *System) clock(w http.ResponseWriter, _ *http.Request) {
+	now := s.Workflows.Engine.Clock().Now()
+	writeJSON(w, http.StatusOK, map[string]any{"now": now, "unix": now.Unix()})
+}
 
 // advanceClock moves the virtual clock on ({"duration":"720h"}): every Wait, timeout and retry due
 // in between happens, in time order, before it answers with the new time.

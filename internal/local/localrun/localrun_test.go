@@ -251,6 +251,15 @@ func TestLocalRunWorkflowsAndClock(t *testing.T) {
 	if code := postJSON(t, sys.APIURL+"/_local/clock/advance", `{"duration":"721h"}`, &adv); code != 200 || adv.Now.Sub(before) < 721*time.Hour {
 		t.Fatalf("advance: %d, now %v (was %v)", code, adv.Now, before)
 	}
+	// GET /_local/clock answers the virtual time the advance reached (what a locally signed webhook uses).
+	var svcClock struct {
+		Now  time.Time
+		Unix int64
+	}
+	if code := getJSON(t, sys.APIURL+"/_local/clock", &svcClock); code != 200 || svcClock.Now.Before(adv.Now) ||
+		svcClock.Unix != svcClock.Now.Unix() || time.Until(svcClock.Now) < 720*time.Hour {
+		t.Fatalf("clock after the advance: %d %+v (advanced to %v)", code, svcClock, adv.Now)
+	}
 	r, err := sys.Workflows.System.Ledger.Get(ctx, req.ID)
 	if err != nil || r.Status != request.StatusAwaitingBackupRotation {
 		t.Fatalf("after 30 days: %s %v", r.Status, err)
