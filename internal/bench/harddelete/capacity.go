@@ -33,7 +33,7 @@ type WorkerCapacity struct {
 }
 
 // capacityTarget is issue 19 §3's bar on what the engine's hard delete costs in capacity.
-var capacityTarget = bench.Target{Figure: "hard_delete_capacity_vs_min_ratio",
+var capacityTarget = bench.Target{Figure: cost.FigHardDeleteVsMin,
 	Label: "hard delete RCU+WCU per item ÷ documented minimum (largest size)", Op: "<=", Bound: 1.15,
 	Note: "metered on the engine; minimum: Σ ceil(size/1 KB) WCU to delete + 0.5 RCU per started 4 KB to find by Query"}
 
