@@ -6,12 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/lethe-dev/lethe/internal/bench"
-	"github.com/lethe-dev/lethe/internal/bench/cost"
 	"github.com/lethe-dev/lethe/internal/samtemplate"
 	"github.com/lethe-dev/lethe/internal/seed"
 	"github.com/lethe-dev/lethe/internal/testenv"
@@ -91,39 +89,10 @@ func TestSmallRun(t *testing.T) {
 	if n, _ := env.Results.Number("hard_delete_sequential_items_3k"); n != 200 {
 		t.Errorf("sequential loop deleted %v items, want the sample of 200", n)
 	}
-	// The engine's capacity, metered: per item, against the documented minimum, which is a floor.
-	for _, l := range []string{"1500", "3k"} {
-		for _, f := range []string{"rcu_per_item", "wcu_per_item", "per_item", "min_per_item", "vs_min_ratio"} {
-			if v, ok := env.Results.Number("hard_delete_capacity_" + f + "_" + l); !ok || v <= 0 {
-				t.Errorf("figure hard_delete_capacity_%s_%s = %v, %v; want a positive number", f, l, v, ok)
-			}
-		}
-		if v, ok := env.Results.Number("hard_delete_capacity_vs_min_ratio_" + l); !ok || v < 1 {
-			t.Errorf("%s: engine capacity ÷ minimum = %v; the minimum is a floor", l, v)
-		}
-		if v, ok := env.Results.Number("hard_delete_capacity_sizes_unknown_" + l); !ok || v != 0 {
-			t.Errorf("%s: %v deletes or updates charged at an unknown size, want 0", l, v)
-		}
-		t.Logf("%s: engine %.4f RCU/item + %.4f WCU/item; minimum %.4f per item; ratio %.4f", l,
-			num(env.Results, "hard_delete_capacity_rcu_per_item_"+l), num(env.Results, "hard_delete_capacity_wcu_per_item_"+l),
-			num(env.Results, "hard_delete_capacity_min_per_item_"+l), num(env.Results, "hard_delete_capacity_vs_min_ratio_"+l))
-	}
-	for _, name := range []string{"hard_delete_capacity_vs_min_ratio", cost.FigHardDeleteWCUPerItem, cost.FigHardDeleteRCUPerItem} {
-		if v, ok := env.Results.Number(name); !ok || v <= 0 {
-			t.Errorf("figure %s = %v, %v; want a positive number", name, v, ok)
-		}
-	}
-	if !strings.Contains(cost.Section(env.Results).Reading, "measured by the capacity meter on the erase engine") {
-		t.Error("the cost section does not price the engine's measured capacity")
-	}
-	if len(s.Targets) != len(targets)+1 || len(s.Plots) != 2 || s.Reading == "" {
+	if len(s.Targets) != len(targets) || len(s.Plots) != 2 || s.Reading == "" {
 		t.Errorf("incomplete section: %d targets, %d plots, reading %q", len(s.Targets), len(s.Plots), s.Reading)
 	}
-}
-
-func num(r *bench.Results, name string) float64 {
-	v, _ := r.Number(name)
-	return v
+	checkCapacity(t, env.Results, []string{"1500", "3k"})
 }
 
 type logWriter struct{ t *testing.T }
