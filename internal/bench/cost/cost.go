@@ -93,6 +93,7 @@ func (d Deletion) At(n float64) Usage { return d.Fixed.Add(d.PerItem.Scale(n)) }
 const (
 	FigHardDeleteWCUPerItem = "hard_delete_capacity_wcu_per_item"
 	FigHardDeleteRCUPerItem = "hard_delete_capacity_rcu_per_item"
+	FigHardDeleteVsMin      = "hard_delete_capacity_vs_min_ratio"
 	FigSweepWCUPerDeleted   = "sweep_capacity_wcu_per_deleted"
 	FigSweepRCUPerScanned   = "sweep_capacity_rcu_per_scanned"
 	FigSweepMinWCUPerDelete = "sweep_capacity_min_wcu_per_deleted"
@@ -148,6 +149,11 @@ func Section(r *bench.Results) bench.Section {
 	if w, ok := num(FigHardDeleteWCUPerItem); ok {
 		rd, _ := num(FigHardDeleteRCUPerItem)
 		d.PerItem.WRU, d.PerItem.RRU = w, rd
+		capSource += fmt.Sprintf(" (%.4f WCU + %.4f RCU per item destroyed", w, rd)
+		if ratio, ok := num(FigHardDeleteVsMin); ok {
+			capSource += fmt.Sprintf(", %.3f× the documented minimum for the same items", ratio)
+		}
+		capSource += ")"
 	} else if size, ok := num(FigSweepMeanItemBytes); ok {
 		min := MinimumPerItem(size)
 		d.PerItem.WRU, d.PerItem.RRU = min.WRU, min.RRU

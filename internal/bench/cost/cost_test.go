@@ -74,3 +74,20 @@ func TestSectionPricesTheFiguresAndSaysWhatIsExtrapolated(t *testing.T) {
 		t.Fatalf("TTL row %v", s.Tables[1].Rows[2])
 	}
 }
+
+func TestSectionPricesTheEnginesMeasuredCapacityOverTheMinimum(t *testing.T) {
+	r := bench.NewResults()
+	r.Set(FigSweepMeanItemBytes, 1500) // the minimum would be 2 WRU per item
+	r.Set(FigHardDeleteWCUPerItem, 1.25)
+	r.Set(FigHardDeleteRCUPerItem, 0.5)
+	r.Set(FigHardDeleteVsMin, 1.07)
+	s := Section(r)
+	if strings.Contains(s.Reading, "NOT measured") || !strings.Contains(s.Reading, "measured by the capacity meter on the erase engine") ||
+		!strings.Contains(s.Reading, "1.070× the documented minimum") {
+		t.Fatalf("the reading must say the engine's capacity was measured: %s", s.Reading)
+	}
+	want := USEast1.Price(Usage{WRU: 1.25e6, RRU: 0.5e6}).Total()
+	if got, _ := r.Number(FigDeletion1MUSD); math.Abs(got-want) > 1e-3*want {
+		t.Fatalf("1M deletion = %v, want %v (the measured capacity, not the minimum)", got, want)
+	}
+}

@@ -133,9 +133,10 @@ func Benchmark(o Options) bench.Benchmark {
 			}
 			b.rounds = append(b.rounds, r)
 			b.record(r)
+			b.recordCapacity(r)
 		}
 		b.headline()
-		return b.section(), nil
+		return b.withCapacity(b.section()), nil
 	}}
 }
 
@@ -268,6 +269,8 @@ type round struct {
 	sequential         phase
 
 	parentRSS bench.Memory // this process after the round
+
+	capacity *WorkerCapacity // the engine's, from an extra metered run
 }
 
 // round seeds an account of about target items and deletes it three times over.
@@ -428,6 +431,11 @@ func (b *run) round(ctx context.Context, target int64, name string, sample, reps
 	// Per repetition, the call counts are those of one run.
 	r.rawStats.Calls /= int64(r.reps)
 	r.rawStats.Retries /= int64(r.reps)
+	if name != "warmup" {
+		if err := b.meterCapacity(ctx, r, res, ref, reseed, engine); err != nil {
+			return nil, err
+		}
+	}
 	r.parentRSS, _ = bench.SelfMemory()
 	return r, nil
 }
@@ -620,8 +628,8 @@ func (b *run) sequentialDelete(ctx context.Context, db *dynamodb.Client, keys []
 
 // lethe runs the erase worker on the account and reads its report. s3CPU is this process's CPU
 // meanwhile: the in-process S3 serving the engine.
-func (b *run) lethe(ctx context.Context, name string, res *bench.Resources, ref platform.ScopeRef) (p phase, rep WorkerReport, s3CPU time.Duration, err error) {
-	args := append(append([]string{}, b.o.Worker[1:]...),
+func (b *run) lethe(ctx context.Context, name string, res *bench.Resources, ref platform.ScopeRef, extra ...string) (p phase, rep WorkerReport, s3CPU time.Duration, err error) {
+	args := append(append(append([]string{}, b.o.Worker[1:]...), extra...),
 		"-account", ref.AccountID, "-now", b.now.Format(time.RFC3339Nano),
 		"-workers", fmt.Sprint(b.o.Workers), "-budget", fmt.Sprint(b.o.Budget))
 	if b.o.Profile {

@@ -100,6 +100,7 @@ func TestSmallRun(t *testing.T) {
 	if len(s.Targets) != len(targets) || len(s.Plots) != 2 || s.Reading == "" {
 		t.Errorf("incomplete section: %d targets, %d plots, reading %q", len(s.Targets), len(s.Plots), s.Reading)
 	}
+	checkCapacity(t, env.Results, []string{"1500", "3k"})
 }
 
 type logWriter struct{ t *testing.T }

@@ -15,6 +15,7 @@ var targets = []bench.Target{
 	{Figure: "hard_delete_vs_sequential_ratio", Label: "hard delete ÷ sequential DeleteItem, against the emulator's ceiling: the raw loop ÷ sequential (largest size)", Op: ">=", Bound: 0.9, Of: "hard_delete_raw_vs_sequential_ratio"},
 	{Figure: "hard_delete_growth_ratio", Label: "time per item, largest ÷ smallest size (linear cost)", Op: "<=", Bound: 1.2},
 	{Figure: "hard_delete_peak_rss_growth_ratio", Label: "engine peak RSS, largest ÷ smallest size (memory independent of items)", Op: "<=", Bound: 1.25},
+	capacityTarget,
 }
 
 // record sets the figures of one size, named with its label (hard_delete_items_100k …).

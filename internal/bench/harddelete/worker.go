@@ -43,6 +43,8 @@ type WorkerReport struct {
 	Calls map[string]CallStats `json:"calls"`
 	// BatchSizes counts BatchWriteItem calls by the number of requests they carried.
 	BatchSizes map[string]int64 `json:"batch_sizes"`
+	// Capacity is the engine's metered capacity, in a run with -meter.
+	Capacity *WorkerCapacity `json:"capacity,omitempty"`
 }
 
 // CallStats describes the calls of one operation.
@@ -66,6 +68,7 @@ func RunWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	workers := fs.Int("workers", defaultWorkers, "parallel BatchWriteItem calls")
 	budget := fs.Int64("budget", defaultBudget, "items per slice")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the deletion to `file`")
+	meter := fs.Bool("meter", false, "meter the engine's DynamoDB capacity (sizes from an untimed Scan first)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,7 +91,14 @@ func RunWorker(ctx context.Context, args []string, stdout io.Writer) error {
 
 	clock := func() time.Time { return now }
 	calls := newCallCounter()
-	db := countingDB{Client: stack.DynamoDB(), c: calls}
+	base := stack.DynamoDB()
+	var capacity func() (*WorkerCapacity, error)
+	if *meter {
+		if base, capacity, err = meteredDB(ctx, base, tables[datamap.PlatformTable], tables[datamap.LedgerTable]); err != nil {
+			return fmt.Errorf("erase-worker: %w", err)
+		}
+	}
+	db := countingDB{Client: base, c: calls}
 	store := platform.NewStore(db, tables, policy, clock)
 	holds := ledger.New(db, tables[datamap.LedgerTable], policy, clock)
 	engine := erasure.New(store, db, countingS3{Client: stack.S3(), c: calls}, buckets, holds, erasure.Options{Workers: *workers, Now: clock})
@@ -121,6 +131,11 @@ func RunWorker(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rep := WorkerReport{ElapsedNS: elapsed.Nanoseconds(), CPUNS: cpu.Nanoseconds(), Items: cp.Total() - cp.Objects,
 		Objects: cp.Objects, Deleted: cp.Deleted, Slices: cp.Slices, PeakRSS: mem.Peak, Calls: calls.stats(), BatchSizes: calls.batchSizes()}
+	if capacity != nil {
+		if rep.Capacity, err = capacity(); err != nil {
+			return fmt.Errorf("erase-worker: %w", err)
+		}
+	}
 	return json.NewEncoder(stdout).Encode(rep)
 }
 
