@@ -137,7 +137,7 @@ build-%Function:
 deploy:
 	sam build && sam deploy --guided
 
-## bench: benchmarks on a stack of their own → bench/results.json, BENCHMARKS.md: hard delete at 10k,100k,1m items, the sweep at 100k,1m (BENCH_QUICK=1: 10k,50k and 10k,50k, under 3 min)
+## bench: benchmarks on a stack of their own → bench/results.json, BENCHMARKS.md: hard delete at 10k,100k,1m items, the sweep at 100k,1m (BENCH_QUICK=1: 10k,20k and 10k,20k, under 3 min)
 .PHONY: bench
 bench: deps $(LETHE)
 	$(LETHE) bench

@@ -110,8 +110,8 @@ func (b *run) quickNote() string {
 		sizes[i] = display(r.label)
 	}
 	return fmt.Sprintf("\n\nA quick run (`BENCH_QUICK=1`) measures %s (the full run: 10k, 100k and 1M), samples %d keys for the "+
-		"sequential loop, warms up with %d items and leaves out the raw loop by worker count, so that the whole quick set "+
-		"stays under 3 minutes.", strings.Join(sizes, " and "), b.o.Sample, b.warmup)
+		"sequential loop, warms up with %d items, alternates raw and Lethe twice at 10k and once above, meters capacity at "+
+		"its largest size only and leaves out the raw loop by worker count, so that the whole quick set stays under 3 minutes.", strings.Join(sizes, " and "), b.o.Sample, b.warmup)
 }
 
 // scalingNote says how the raw loop scaled with workers, when that was measured.
@@ -197,8 +197,8 @@ keys are listed once with `+"`Store.Walk`"+`, untimed, to count them, and the sa
 The ceiling this emulator allows a batching client over one DeleteItem at a time is *raw ÷ sequential*
 (both handed their keys); the engine's *Lethe ÷ sequential* is held to 0.9 of it, in the same run.
 
-Raw and Lethe alternate, re-seeding before each, three times at up to 20k items, twice up to 200k
-(once in a quick run), once above; their rates are total items over total time, and the ratio's spread over the runs is shown.
+Raw and Lethe alternate, re-seeding before each, three times at up to 20k items, twice up to 200k, once above
+(a quick run: twice at 10k, once above); their rates are total items over total time, and the ratio's spread over the runs is shown.
 A raw or Lethe phase during which other processes took more than 5%% of the machine's CPU is measured
 again, once (the machine may be shared).
 A throwaway %d-item round warms the JVM first.%s Rates are DynamoDB items per second of wall time.

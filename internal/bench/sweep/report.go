@@ -192,7 +192,7 @@ func (b *run) section() bench.Section {
 	quick := ""
 	if b.quick {
 		quick = fmt.Sprintf("\n\nA quick run (`BENCH_QUICK=1`) measures %s instead of the full run's 100k and 1M, "+
-			"and alternates twice above 20k items, so that the whole quick set stays under 3 minutes.", strings.Join(sizes, " and "))
+			"and alternates twice at every size, so that the whole quick set stays under 3 minutes.", strings.Join(sizes, " and "))
 	}
 	s.Intro = fmt.Sprintf(`The daily retention sweep (`+"`retention.Sweep.Run`"+`, one invocation to the end) against a raw
 parallel Scan of the same tables plus the same conditional writes made by a plain loop, and against the raw Scan
@@ -221,7 +221,7 @@ deletions and repairs to its writer and scans on, records a page's position once
 checkpoint every 5 s, and at the end records its run in the ledger with an act of destruction. Right after each
 sweep, the **second sweep** runs over the swept tables, timed apart: nothing is left to delete or repair, so it
 is the scan and the judging without the writes. Raw and sweep alternate at every size: three
-times up to 200k items (twice in a quick run above 20k), once above, where one scan takes minutes; an untimed
+times up to 200k items (twice in a quick run), once above, where one scan takes minutes; an untimed
 raw scan warms DynamoDB Local first up to 200k, and an untimed sweep at the first size. After each sweep the deleted and repaired items are
 written back exactly as they were (with the deleted items' S3 objects) and the run's ledger records removed,
 outside the timing, and likewise after each raw scan and writes, so every raw scan and every sweep reads identical

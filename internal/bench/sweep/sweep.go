@@ -56,7 +56,7 @@ var operator = evidence.Operator{Name: "ООО «Демо Боты» (local demo
 // (small, so that the whole quick set stays under 3 minutes).
 var (
 	DefaultSizes = []int64{100_000, 1_000_000}
-	QuickSizes   = []int64{10_000, 50_000}
+	QuickSizes   = []int64{10_000, 20_000}
 )
 
 // Options of the benchmark; zero values take the defaults.
@@ -102,7 +102,7 @@ func (o Options) repeats(size int64, quick bool) int {
 		return o.Repeats
 	case size > 200_000:
 		return 1
-	case quick && size > 20_000:
+	case quick:
 		return 2
 	}
 	return 3
