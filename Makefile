@@ -48,7 +48,7 @@ $(LETHE): FORCE
 	@if [ ! -x $@ ]; then echo "building $@ (first run: several minutes on 2 CPUs; later runs take seconds) …"; \
 	else echo "building $@ (up to date in seconds unless the code changed) …"; fi
 	$(GO) build -v -o $@ ./cmd/lethe 2>&1 | awk '/^[^ :]+$$/ { if (++n % 50 == 0) { printf "  … %d packages compiled\n", n; fflush() } next } { print; fflush() } \
-		END { if (n) printf "  %d packages compiled\n", n }'
+		END { if (n) printf "  %d package%s compiled\n", n, (n == 1 ? "" : "s") }'
 .PHONY: FORCE
 FORCE:
 
