@@ -45,7 +45,7 @@ vet:
 # The lethe CLI, built rather than `go run` so that signals reach it directly. A first build compiles
 # the AWS SDK and every dependency, which takes minutes on a small machine: say so before it starts.
 $(LETHE): FORCE
-	@if [ ! -x $@ ]; then echo "building $@ (first run: several minutes on 2 CPUs; later runs take seconds) …"; \
+	@if [ ! -x $@ ]; then echo "building $@ (first run: about 2 minutes on 2 quiet CPUs, longer on a busy machine; later runs take seconds) …"; \
 	else echo "building $@ (up to date in seconds unless the code changed) …"; fi
 	$(GO) build -v -o $@ ./cmd/lethe 2>&1 | awk '/^[^ :]+$$/ { if (++n % 50 == 0) { printf "  … %d packages compiled\n", n; fflush() } next } { print; fflush() } \
 		END { if (n) printf "  %d package%s compiled\n", n, (n == 1 ? "" : "s") }'
