@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -83,10 +82,8 @@ type objectDeleter interface {
 // them in flight while the scan goes on. No judging, no journal, no checkpoints, no act.
 func rawScanWrite(ctx context.Context, db retention.DB, s3c objectDeleter, tables []string, segments []int, workers int,
 	pageSize int32, actions map[[2]string]rawAction) (rawTally, error) {
-	var scanned, deleted, repaired, objects atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
-	writes, wctx := errgroup.WithContext(ctx) // not gctx: it ends when the scans do, before their writes
+	var deleted, repaired, objects atomic.Int64
+	writes, wctx := errgroup.WithContext(ctx) // not the scans' context: it ends when the scans do, before their writes
 	writes.SetLimit(rawWriters)
 	names := map[string]string{"#pk": platform.AttrPK, "#exp": platform.AttrExpiresAt}
 	write := func(table string, item map[string]types.AttributeValue, a rawAction) error {
@@ -130,36 +127,13 @@ func rawScanWrite(ctx context.Context, db retention.DB, s3c objectDeleter, table
 		}
 		return err
 	}
-	for seg := range slices.Max(segments) {
-		for t, table := range tables {
-			if seg >= segments[t] {
-				continue
+	n, err := scanPages(ctx, db, tables, segments, workers, pageSize, func(table string, items []map[string]types.AttributeValue) {
+		for _, it := range items {
+			if a, ok := actions[[2]string{platform.AttrString(it[platform.AttrPK]), platform.AttrString(it[platform.AttrSK])}]; ok {
+				writes.Go(func() error { return write(table, it, a) })
 			}
-			g.Go(func() error {
-				in := &dynamodb.ScanInput{TableName: aws.String(table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments[t]))}
-				if pageSize > 0 {
-					in.Limit = aws.Int32(pageSize)
-				}
-				for {
-					out, err := db.Scan(gctx, in)
-					if err != nil {
-						return err
-					}
-					scanned.Add(int64(len(out.Items)))
-					for _, it := range out.Items {
-						a, ok := actions[[2]string{platform.AttrString(it[platform.AttrPK]), platform.AttrString(it[platform.AttrSK])}]
-						if ok {
-							writes.Go(func() error { return write(table, it, a) })
-						}
-					}
-					if len(out.LastEvaluatedKey) == 0 {
-						return nil
-					}
-					in.ExclusiveStartKey = out.LastEvaluatedKey
-				}
-			})
 		}
-	}
-	err := errors.Join(g.Wait(), writes.Wait())
-	return rawTally{scanned: scanned.Load(), deleted: deleted.Load(), repaired: repaired.Load(), objects: objects.Load()}, err
+	})
+	err = errors.Join(err, writes.Wait())
+	return rawTally{scanned: n, deleted: deleted.Load(), repaired: repaired.Load(), objects: objects.Load()}, err
 }

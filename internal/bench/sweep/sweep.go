@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -507,7 +508,14 @@ type scanner interface {
 // (0: 1 MB), eventually consistent like the sweep's, and does nothing with them: the sweep's scan
 // with none of its work.
 func rawScan(ctx context.Context, db scanner, tables []string, segments []int, workers int, pageSize int32) (int64, error) {
-	var counts []*int64
+	return scanPages(ctx, db, tables, segments, workers, pageSize, nil)
+}
+
+// scanPages is rawScan's parallel Scan, handing each page to onPage (nil: none) from the segment's
+// goroutine; it returns the items scanned.
+func scanPages(ctx context.Context, db scanner, tables []string, segments []int, workers int, pageSize int32,
+	onPage func(table string, items []map[string]types.AttributeValue)) (int64, error) {
+	var scanned atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for seg := range slices.Max(segments) {
@@ -515,8 +523,6 @@ func rawScan(ctx context.Context, db scanner, tables []string, segments []int, w
 			if seg >= segments[t] {
 				continue
 			}
-			n := new(int64)
-			counts = append(counts, n)
 			g.Go(func() error {
 				in := &dynamodb.ScanInput{TableName: aws.String(table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments[t]))}
 				if pageSize > 0 {
@@ -527,7 +533,10 @@ func rawScan(ctx context.Context, db scanner, tables []string, segments []int, w
 					if err != nil {
 						return err
 					}
-					*n += int64(len(out.Items))
+					scanned.Add(int64(len(out.Items)))
+					if onPage != nil {
+						onPage(table, out.Items)
+					}
 					if len(out.LastEvaluatedKey) == 0 {
 						return nil
 					}
@@ -537,11 +546,7 @@ func rawScan(ctx context.Context, db scanner, tables []string, segments []int, w
 		}
 	}
 	err := g.Wait()
-	var n int64
-	for _, c := range counts {
-		n += *c
-	}
-	return n, err
+	return scanned.Load(), err
 }
 
 // keySet lists the keys of a table (a small one: the ledger).
