@@ -122,6 +122,9 @@ type Record struct {
 	// Subjects are named inline up to MaxInlineSubjects; SubjectCount counts them all.
 	Subjects     []Subject       `json:"subjects,omitempty"`
 	SubjectCount int64           `json:"subjectCount"`
+	// SubjectsInJournal: the act's subjects are stored once, in its request's journal (a retention
+	// sweep's run, DrawUpFromJournal), not copied into subject parts; Act reads them from there.
+	SubjectsInJournal bool `json:"subjectsInJournal,omitempty"`
 	Destroyed    []CategoryCount `json:"destroyed"`
 	Kept         []Kept          `json:"kept,omitempty"`
 	Method       string          `json:"method"`

@@ -1,8 +1,11 @@
 package evidence
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -34,6 +37,14 @@ type Item struct {
 	// category of the item removed; Objects the files deleted with it.
 	Removed string `dynamodbav:"removed,omitempty"`
 	Objects int64  `dynamodbav:"objects,omitempty"`
+	// Packed is, on a subjects part of a record and a sweep's journal part (RunIntent,
+	// Withdrawal), its JSON gzipped, in place of Body: DynamoDB bills a part by its size, and a
+	// sweep names one subject per few items it destroys (issue 19 §3: the sweep's writes against
+	// the minimum for what it deletes).
+	Packed []byte `dynamodbav:"packed,omitempty"`
+	// Withdraws names, on a withdrawal part, the sweep's part whose subjects it takes back: none of
+	// their deletions announced in that part was made.
+	Withdraws string `dynamodbav:"withdraws,omitempty"`
 }
 
 func (Item) Category() string { return datamap.Evidence }
@@ -43,6 +54,27 @@ func (i Item) KeyVars() map[string]string {
 func (i Item) RetentionAnchor() time.Time { return i.CompletedAt }
 
 func subjectsPartName(n int) string { return fmt.Sprintf("%s%04d", subjectsPrefix, n) }
+
+// pack gzips a part's JSON.
+func pack(body []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // a valid level: no error
+	_, _ = zw.Write(body)                                    // into memory: cannot fail
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+// body is a part's JSON: Body, or Packed unzipped (at most maxPackedBytes of it).
+func (i Item) body() ([]byte, error) {
+	if len(i.Packed) == 0 {
+		return []byte(i.Body), nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(i.Packed))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.LimitReader(zr, maxPackedBytes))
+}
 
 // mustMarshal marshals records and subjects: strings, integers and fixed-form times, which cannot fail.
 func mustMarshal(v any) []byte {
@@ -87,8 +119,10 @@ func Items(r Record, allSubjects []Subject) []Item {
 		chunks = append(chunks, cur)
 	}
 	for i, c := range chunks {
+		// Stored gzipped: a run of the retention sweep names one subject per few items it destroys,
+		// and DynamoDB bills a part by its size (issue 19 §3).
 		body := mustMarshal(subjectsBody{Part: i + 1, Of: len(chunks), Subjects: c})
-		items = append(items, Item{RequestID: r.RequestID, Part: subjectsPartName(i + 1), Body: string(body), CompletedAt: completed})
+		items = append(items, Item{RequestID: r.RequestID, Part: subjectsPartName(i + 1), Packed: pack(body), CompletedAt: completed})
 	}
 	return items
 }
@@ -130,8 +164,12 @@ func FromItems(items []Item) (Record, []Subject, error) {
 		if _, dup := parts[n]; dup {
 			return corrupt("part %s twice", it.Part)
 		}
+		raw, err := it.body()
+		if err != nil {
+			return corrupt("part %s: %v", it.Part, err)
+		}
 		var b subjectsBody
-		if err := json.Unmarshal([]byte(it.Body), &b); err != nil {
+		if err := json.Unmarshal(raw, &b); err != nil {
 			return corrupt("part %s: %v", it.Part, err)
 		}
 		if b.Part != n || b.Of < 1 || of != 0 && b.Of != of {
@@ -153,7 +191,7 @@ func FromItems(items []Item) (Record, []Subject, error) {
 	if len(parts) != of {
 		return corrupt("%d of %d subject parts", len(parts), of)
 	}
-	if of == 0 && r.SubjectCount > 0 {
+	if of == 0 && r.SubjectCount > 0 && !r.SubjectsInJournal {
 		return corrupt("no subject parts for %d subjects", r.SubjectCount)
 	}
 	var all []Subject

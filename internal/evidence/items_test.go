@@ -88,7 +88,7 @@ func TestItemsStayFarUnder400KB(t *testing.T) {
 	r.Subjects = all[:MaxInlineSubjects]
 	items := Items(r, all)
 	for _, it := range items {
-		if size := len(it.Body); size > maxPartBytes+1024 {
+		if size := len(it.Body) + len(it.Packed); size > maxPartBytes+1024 {
 			t.Errorf("%s: %d bytes", it.Part, size)
 		}
 	}
@@ -116,9 +116,15 @@ func TestFromItemsRefusesIncompleteOrMixedParts(t *testing.T) {
 		{"another request's part", func(it []Item) []Item { it[2].RequestID = "req-other"; return it }},
 		{"another completion time", func(it []Item) []Item { it[1].CompletedAt = it[1].CompletedAt.Add(1); return it }},
 		{"an unknown part", func(it []Item) []Item { it[3].Part = "subjects#3"; return it }},
-		{"a broken body", func(it []Item) []Item { it[1].Body = "{"; return it }},
+		{"a broken body", func(it []Item) []Item { it[1].Packed = pack([]byte("{")); return it }},
+		{"a broken gzip stream", func(it []Item) []Item { it[1].Packed = it[1].Packed[:len(it[1].Packed)/2]; return it }},
+		{"not gzip at all", func(it []Item) []Item { it[1].Packed = []byte("{}"); return it }},
 		{"a part claiming another number", func(it []Item) []Item {
-			it[1].Body = strings.Replace(it[1].Body, `"part":1`, `"part":2`, 1)
+			body, err := it[1].body()
+			if err != nil {
+				t.Fatal(err)
+			}
+			it[1].Packed = pack([]byte(strings.Replace(string(body), `"part":1`, `"part":2`, 1)))
 			return it
 		}},
 	}

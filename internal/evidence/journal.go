@@ -19,7 +19,8 @@ import (
 // that destroyed the data, named journalPrefix and then
 //
 //   - <round>#<slice> for a slice of a request's deletion (RecordSlice),
-//   - a new id for a sweep's writes (RunParts),
+//   - a new id for a group of a sweep's deletions (RunIntent), and that id followed by
+//     withdrawalSuffix for the subjects of the group whose deletions were not made (Withdrawal),
 //   - ttl#<stream record> for one removal DynamoDB's TTL made (RemovalPart), under the request of
 //     its day (TTLDayID), naming the category removed.
 //
@@ -27,10 +28,6 @@ import (
 // The removals of a day are found by its date, so the extract for a date range lists each of them
 // at the time it was made, whether or not the day's act is drawn up yet.
 const journalPrefix = "journal#"
-
-// journalChunk bounds the subjects of one part a sweep journals (far under DynamoDB's 400 KB item
-// limit).
-const journalChunk = 1000
 
 // Journal stores and reads the evidence of destructions in the ledger table through the platform
 // store: the journal parts and the acts drawn up from them. No other package reads or writes them.
@@ -51,31 +48,48 @@ func (j Journal) RecordSlice(ctx context.Context, requestID string, round, slice
 	return j.Store.Put(ctx, journalPart(requestID, fmt.Sprintf("%03d#%05d", round, slice), subjects, at))
 }
 
-// RunParts are the journal parts naming the subjects of a sweep's deletions under its request, in
-// order, journalChunk to a part: for a writer that stores them in one transaction with the
-// deletions they record (RecordRun stores them otherwise).
-func RunParts(runID string, subjects map[Subject]bool, at time.Time) []Item {
-	if len(subjects) == 0 {
-		return nil
-	}
-	list := slices.SortedFunc(maps.Keys(subjects), func(a, b Subject) int {
-		return strings.Compare(a.Kind+"/"+a.ID, b.Kind+"/"+b.ID)
-	})
-	var parts []Item
-	for i := 0; i < len(list); i += journalChunk {
-		parts = append(parts, journalPart(runID, platform.NewID(at), list[i:min(i+journalChunk, len(list))], at))
-	}
-	return parts
+// RunIntent is the journal part a sweep stores under its run before it makes a group of
+// deletions: whose data they destroy (the subjects not journaled in the run before), gzipped. If
+// some of them are not made after all (the item changed since the scan, or a legal hold placed
+// meanwhile kept it), Withdrawal takes their subjects back. Subjects reads the two together, so
+// a journal never lacks a deletion made and names none that was not.
+func RunIntent(runID string, subjects []Subject, at time.Time) Item {
+	return packedPart(runID, platform.NewID(at), subjects, at)
 }
 
-// RecordRun stores the RunParts of deletions made one request each, in one batch write.
-func (j Journal) RecordRun(ctx context.Context, runID string, subjects map[Subject]bool, at time.Time) error {
-	parts := RunParts(runID, subjects, at)
-	if len(parts) == 0 {
-		return nil
-	}
-	return j.putAll(ctx, parts)
+// Withdrawal is the part taking back, from the sweep's part intent, the subjects none of whose
+// announced deletions was made.
+func Withdrawal(intent Item, subjects []Subject, at time.Time) Item {
+	p := packedPart(intent.RequestID, strings.TrimPrefix(intent.Part, journalPrefix)+withdrawalSuffix, subjects, at)
+	p.Withdraws = intent.Part
+	return p
 }
+
+// withdrawalSuffix ends a withdrawal part's name: it sorts right after its part.
+const withdrawalSuffix = "~withdrawn"
+
+func packedPart(requestID, name string, subjects []Subject, at time.Time) Item {
+	if subjects == nil {
+		subjects = []Subject{}
+	}
+	return Item{RequestID: requestID, Part: journalPrefix + name, Packed: pack(mustMarshal(subjects)), CompletedAt: at}
+}
+
+// partSubjects decodes the subjects a journal part names, packed or not.
+func partSubjects(item Item) ([]Subject, error) {
+	body, err := item.body()
+	if err != nil {
+		return nil, fmt.Errorf("journal part %s: %w", item.Part, err)
+	}
+	var subs []Subject
+	if err := json.Unmarshal(body, &subs); err != nil {
+		return nil, fmt.Errorf("journal part %s: %w", item.Part, err)
+	}
+	return subs, nil
+}
+
+// maxPackedBytes bounds a packed part's JSON when it is read (a part holds a sweep group's subjects).
+const maxPackedBytes = 16 << 20
 
 // putAll stores parts with batch writes.
 func (j Journal) putAll(ctx context.Context, parts []Item) error {
@@ -121,19 +135,47 @@ func (j Journal) Subjects(ctx context.Context, requestID string) ([]Subject, err
 	return j.subjects(ctx, requestID, "")
 }
 
-// subjects reads the journal parts whose names start with journalPrefix+prefix. One person
-// recorded twice (a connection names the owner by id, the profile by name) is listed once, by what
-// names them best. Parts past their TTL are read too: a fact of destruction is never dropped.
+// subjects reads the journal parts whose names start with journalPrefix+prefix, a sweep's
+// withdrawals taken off the parts they correct. One person recorded twice (a connection names the
+// owner by id, the profile by name) is listed once, by what names them best. Parts past their TTL
+// are read too: a fact of destruction is never dropped.
 func (j Journal) subjects(ctx context.Context, requestID, prefix string) ([]Subject, error) {
+	type part struct {
+		name string
+		subs []Subject
+	}
+	var parts []part
+	withdrawn := map[string]map[string]bool{}
+	err := platform.EachStoredOf(ctx, j.Store, datamap.Evidence, Item{RequestID: requestID}.KeyVars(), journalPrefix+prefix, func(item Item) error {
+		subs, err := partSubjects(item)
+		if err != nil {
+			return err
+		}
+		if item.Withdraws != "" {
+			w := withdrawn[item.Withdraws]
+			if w == nil {
+				w = map[string]bool{}
+				withdrawn[item.Withdraws] = w
+			}
+			for _, x := range subs {
+				w[x.Kind+"/"+x.ID] = true
+			}
+			return nil
+		}
+		parts = append(parts, part{item.Part, subs})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	var out []Subject
 	seen := map[string]int{}
-	err := platform.EachStoredOf(ctx, j.Store, datamap.Evidence, Item{RequestID: requestID}.KeyVars(), journalPrefix+prefix, func(item Item) error {
-		var subs []Subject
-		if err := json.Unmarshal([]byte(item.Body), &subs); err != nil {
-			return fmt.Errorf("journal part %s: %w", item.Part, err)
-		}
-		for _, x := range subs {
+	for _, p := range parts {
+		for _, x := range p.subs {
 			k := x.Kind + "/" + x.ID
+			if withdrawn[p.name][k] {
+				continue
+			}
 			if i, ok := seen[k]; ok {
 				if out[i].Name == "" {
 					out[i].Name = x.Name
@@ -146,9 +188,8 @@ func (j Journal) subjects(ctx context.Context, requestID, prefix string) ([]Subj
 			seen[k] = len(out)
 			out = append(out, x)
 		}
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // DrawUp stores the act of destruction and journal extract of rec naming subjects (every one of
@@ -161,6 +202,26 @@ func (j Journal) DrawUp(ctx context.Context, rec Record, subjects []Subject) err
 		return err
 	}
 	if err := j.putAll(ctx, Items(rec, subjects)); err != nil {
+		return fmt.Errorf("store the act: %w", err)
+	}
+	return nil
+}
+
+// DrawUpFromJournal stores the act of destruction of rec, whose subjects are those its request's
+// journal names (a retention sweep's run: Subjects, given as subjects), without copying them: the
+// act's record counts them and says where they are, and Act reads them from the journal. A sweep
+// names about one subject per item it destroys; stored twice, they would cost the run's writes a
+// second time (issue 19 §3). Each journal part is kept for the evidence period from its own
+// time, the act from its completion: in the last hours of an act's three years, the parts of the
+// run's first destructions may already have gone, at the end of their own three years.
+func (j Journal) DrawUpFromJournal(ctx context.Context, rec Record, subjects []Subject) error {
+	rec.Subjects = subjects[:min(len(subjects), MaxInlineSubjects)]
+	rec.SubjectCount = int64(len(subjects))
+	rec.SubjectsInJournal = true
+	if err := rec.Validate(); err != nil {
+		return err
+	}
+	if err := j.putAll(ctx, Items(rec, []Subject{})); err != nil {
 		return fmt.Errorf("store the act: %w", err)
 	}
 	return nil
@@ -188,6 +249,16 @@ func (j Journal) Act(ctx context.Context, actID string) (Record, error) {
 	rec, _, err := FromItems(items)
 	if err != nil {
 		return Record{}, fmt.Errorf("evidence %s: %w", actID, err)
+	}
+	if rec.SubjectsInJournal {
+		subjects, err := j.Subjects(ctx, actID)
+		if err != nil {
+			return Record{}, fmt.Errorf("evidence %s: its journal: %w", actID, err)
+		}
+		if len(subjects) > 0 {
+			k := min(len(subjects), MaxInlineSubjects)
+			rec.Subjects = subjects[:k:k]
+		}
 	}
 	return rec, nil
 }
@@ -273,9 +344,9 @@ func (j Journal) removals(ctx context.Context, from, to time.Time) ([]ExtractRow
 			if item.CompletedAt.Before(from) || !item.CompletedAt.Before(to) {
 				return nil
 			}
-			var subs []Subject
-			if err := json.Unmarshal([]byte(item.Body), &subs); err != nil {
-				return fmt.Errorf("journal part %s of %s: %w", item.Part, id, err)
+			subs, err := partSubjects(item)
+			if err != nil {
+				return fmt.Errorf("%s: %w", id, err)
 			}
 			row := ExtractRow{Date: item.CompletedAt, Source: SourceTTL, ActID: id, RequestKind: ttlRequestKind,
 				Category: item.Removed, Count: 1, Objects: item.Objects, Method: MethodLogicalErasure}

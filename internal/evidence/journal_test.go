@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,40 +60,69 @@ func TestJournalReadsEachSubjectOnceByItsBestName(t *testing.T) {
 	}
 }
 
-// A sweep's subjects go in sorted parts of at most journalChunk, and the act drawn up under the
-// same request reads back without its journal, naming every subject.
+// A sweep journals each group of deletions before it makes them (RunIntent, packed) and takes back
+// the subjects of the ones it did not make (Withdrawal): the journal reads back the subjects of
+// the deletions made, each once, a subject withdrawn from one part but announced and kept in
+// another included; the act drawn up under the same request reads back without its journal,
+// naming every subject.
 func TestJournalOfARunAndItsAct(t *testing.T) {
 	j := journalOf(t)
 	ctx := context.Background()
-	subjects := map[Subject]bool{}
+	var subjects []Subject
 	for i := range 2500 {
-		subjects[Subject{Kind: SubjectEndUser, ID: fmt.Sprintf("eu-%04d", i)}] = true
+		subjects = append(subjects, Subject{Kind: SubjectEndUser, ID: fmt.Sprintf("eu-%04d", i)})
 	}
-	parts := RunParts("run-1", subjects, started)
-	if len(parts) != 3 {
-		t.Fatalf("%d parts, want 3", len(parts))
+	parts := []Item{RunIntent("run-1", subjects[:1000], started), RunIntent("run-1", subjects[1000:2000], started),
+		RunIntent("run-1", append(subjects[2000:], subjects[10]), started)}
+	raw := len(mustMarshal(subjects[:1000]))
+	if n := len(parts[0].Packed); n == 0 || n*3 > raw || parts[0].Body != "" {
+		t.Errorf("a packed part of 1000 subjects holds %d bytes (Body %d), want under a third of their %d bytes of JSON", n, len(parts[0].Body), raw)
 	}
-	if err := j.RecordRun(ctx, "run-1", subjects, started); err != nil {
-		t.Fatal(err)
+	// Of the first part, eu-0005 and eu-0010 were not deleted; eu-0010 was in the third part too.
+	// Of the second, eu-1500 was not.
+	parts = append(parts, Withdrawal(parts[0], []Subject{subjects[5], subjects[10]}, started), Withdrawal(parts[1], []Subject{subjects[1500]}, started))
+	for _, p := range parts {
+		if err := j.Store.Put(ctx, p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	all, err := j.Subjects(ctx, "run-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 2500 || all[0].ID != "eu-0000" || all[2499].ID != "eu-2499" {
-		t.Fatalf("%d subjects read back, from %+v", len(all), all[:min(len(all), 1)])
+	ids := map[string]bool{}
+	for _, s := range all {
+		ids[s.ID] = true
+	}
+	if len(all) != 2498 || len(ids) != 2498 || ids["eu-0005"] || ids["eu-1500"] || !ids["eu-0010"] || !ids["eu-0000"] || !ids["eu-2499"] {
+		t.Fatalf("%d subjects read back (%d distinct; eu-0005 %v, eu-1500 %v, eu-0010 %v), want the 2498 not withdrawn",
+			len(all), len(ids), ids["eu-0005"], ids["eu-1500"], ids["eu-0010"])
 	}
 
+	// The run's act counts the journal's subjects and does not copy them: its record is its only
+	// part beside the journal, and reading it back names them from the journal.
 	rec := sample()
 	rec.RequestID = "run-1"
-	if err := j.DrawUp(ctx, rec, all); err != nil {
+	if err := j.DrawUpFromJournal(ctx, rec, all); err != nil {
 		t.Fatal(err)
+	}
+	var own []string
+	if err := platform.EachOf(ctx, j.Store, datamap.Evidence, Item{RequestID: "run-1"}.KeyVars(), "", func(it Item) error {
+		if !strings.HasPrefix(it.Part, journalPrefix) {
+			own = append(own, it.Part)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(own) != 1 || own[0] != PartRecord {
+		t.Errorf("the run's act is stored in parts %v, want its record alone", own)
 	}
 	got, err := j.Act(ctx, "run-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.SubjectCount != 2500 || len(got.Subjects) != MaxInlineSubjects || got.Subjects[0] != all[0] {
+	if got.SubjectCount != 2498 || len(got.Subjects) != MaxInlineSubjects || got.Subjects[0] != all[0] || !got.SubjectsInJournal {
 		t.Errorf("act names %d of %d subjects", len(got.Subjects), got.SubjectCount)
 	}
 	if got.RequestID != "run-1" || got.Reason != rec.Reason || !reflect.DeepEqual(got.Destroyed, rec.Destroyed) {
@@ -102,7 +132,7 @@ func TestJournalOfARunAndItsAct(t *testing.T) {
 	// An act missing an element Order 179 requires is never stored.
 	bad := sample()
 	bad.RequestID, bad.Operator.Name = "run-2", ""
-	if err := j.DrawUp(ctx, bad, all); err == nil {
+	if err := j.DrawUpFromJournal(ctx, bad, all); err == nil {
 		t.Fatal("an act without its operator was drawn up")
 	}
 	if _, err := j.Act(ctx, "run-2"); err == nil {
