@@ -39,29 +39,6 @@ func (s *Sweep) journal() evidence.Journal {
 	return evidence.Journal{Store: platform.NewStore(s.DB, platform.Tables(s.Tables), s.Policy, s.now)}
 }
 
-// journalSubjects stores the subjects of deletions made one request each under the run's request,
-// before the position of their page is stored: a run that fails later still has them. (Deletions
-// made in a transaction carry their journal parts in it: journalParts.)
-func (s *Sweep) journalSubjects(ctx context.Context, runID string, subjects map[evidence.Subject]bool) error {
-	if err := s.journal().RecordRun(ctx, runID, subjects, s.now()); err != nil {
-		return fmt.Errorf("retention sweep: journal the subjects: %w", err)
-	}
-	return nil
-}
-
-// journalParts are the stored items of the journal parts naming subjects, for a transaction.
-func (s *Sweep) journalParts(runID string, subjects map[evidence.Subject]bool) ([]map[string]types.AttributeValue, error) {
-	var parts []map[string]types.AttributeValue
-	for _, p := range evidence.RunParts(runID, subjects, s.now()) {
-		item, err := platform.Encode(p, s.Policy)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, item)
-	}
-	return parts, nil
-}
-
 // drawUpAct draws up the act of destruction and journal extract of a finished run that destroyed
 // something: reason retention_expired, the categories and counts, every subject by identifier. It
 // returns false when there is nothing to record (nothing destroyed, or no subject named).
@@ -101,7 +78,7 @@ func (s *Sweep) drawUpAct(ctx context.Context, cp *Checkpoint, performedBy strin
 		PerformedBy:  cmp.Or(performedBy, "Lethe retention sweep, request "+cp.RunID),
 		StartedAt:    cp.StartedAt, CompletedAt: s.now(),
 	}
-	if err := s.journal().DrawUp(ctx, rec, subjects); err != nil {
+	if err := s.journal().DrawUpFromJournal(ctx, rec, subjects); err != nil {
 		return false, fmt.Errorf("retention sweep: evidence of %s: %w", cp.RunID, err)
 	}
 	return true, nil

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,32 +22,39 @@ import (
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
-// A page's writes — expired items deleted, missing TTLs set — go to DynamoDB in TransactWriteItems
-// calls of up to 100 conditional writes rather than one request each, when the client can send them
-// (*dynamodb.Client can; a DB wrapper without TransactWriteItems gets one request per write). Every
-// write keeps its own condition, the same as a single request's: the item still exists and holds the
-// TTL the scan saw. A transaction is all or nothing: when some conditions fail, DynamoDB cancels it
-// and says which; those items changed since the scan and are left alone, and the rest go again in a
-// new transaction.
+// A page's writes — expired items deleted, missing TTLs set — are plain conditional requests, one
+// per item: what DynamoDB bills least (a DeleteItem is 1 WCU per started KB of the item; the same
+// delete in a transaction is 2, issue 19 §3). Every write keeps its condition: the item still
+// exists and holds the TTL the scan saw, so one changed since (a conversation that got a message)
+// is left alone. The writer gathers the changes of however many pages into groups, and gives each
+// group what a transaction used to, by the order of its steps (write):
 //
-// On DynamoDB Local a request costs far more than the item it carries, so this is what keeps the
-// sweep near the speed of its scan (BENCHMARKS.md, "Retention sweep"). On DynamoDB a transactional
-// write consumes twice the write capacity of a plain one; the sweep writes about one item in a
-// hundred it reads, and needs a twelfth of the round trips.
-
-// transactor is the optional part of the DB the transactions need; *dynamodb.Client has it.
-type transactor interface {
-	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
-}
+//  1. Judged again by the holds of the current epoch (holds.go).
+//  2. Evidence first: one journal part naming the subjects of the group's deletions that the run
+//     has not journaled yet (evidence.RunIntent, packed), and a pending record of the keys of the
+//     removed items' S3 objects with their items' keys (files.go), in one BatchWriteItem. No
+//     deletion is made before its journal entry is stored.
+//  3. The deletions and repairs, deleteConcurrency requests at once.
+//  4. The holds epoch read again, strongly consistent. If a hold was placed since step 1, every
+//     item of the group it covers that went is put back from the image the scan read, without
+//     TTL, as the TTL stream does for a removal DynamoDB made under a hold (stream.go): nothing a
+//     hold covers stays destroyed by a write judged before it. (A deletion that completed before
+//     that read and found the epoch unchanged was made before the hold.)
+//  5. A withdrawal part takes back the subjects none of whose deletions in the group was made.
+//  6. The files of the items that went are deleted, then the pending record. A run that stops in
+//     between leaves the record; the next deletes those of its files whose item is gone.
+//
+// A group is as many changes as arrive within groupLinger, up to groupMost, or until every segment
+// being scanned waits for its writes (waitFor), so the journal part that goes with it is a small
+// share of what the group deletes.
 
 const (
-	// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems call.
-	maxTransactItems = 100
-	// transactAttempts bounds the transactions one group is sent in before its writes that are
-	// left go one request each (cancellations for conflicts with other writers or throttling).
-	transactAttempts = 5
-	// codeConditionFailed is a cancellation reason's code for a condition that did not hold.
-	codeConditionFailed = "ConditionalCheckFailed"
+	// groupMost bounds the changes of one group.
+	groupMost = 250
+	// groupLinger is how long a group waits for more changes before it is written.
+	groupLinger = 250 * time.Millisecond
+	// groupsInFlight bounds the groups being written at once (each with deleteConcurrency requests).
+	groupsInFlight = 4
 )
 
 // change is one conditional write of a page: an expired item deleted (decision remove), or its TTL
@@ -60,7 +68,7 @@ type change struct {
 	// page is the page the change is of.
 	page *pageWrites
 	// epoch is the holds epoch the change was judged at; held: a hold placed since covers the
-	// item, so the change was dropped (holds.go).
+	// item, so the change was dropped, or its deletion undone (holds.go).
 	epoch int64
 	held  bool
 	// keys are a removed item's S3 objects, deleted once the item is; objects counts those
@@ -86,24 +94,6 @@ func conditionNames() map[string]string {
 
 func itemKey(item map[string]types.AttributeValue) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{platform.AttrPK: item[platform.AttrPK], platform.AttrSK: item[platform.AttrSK]}
-}
-
-// transactItem is a change as one action of a transaction: the same write and condition as
-// deleteItem's or repair's request.
-func (s *Sweep) transactItem(c *change) types.TransactWriteItem {
-	cond, vals := condition(c.d)
-	table := aws.String(s.Tables[c.d.category.Location.Table])
-	if c.d.action == repair {
-		v := map[string]types.AttributeValue{":e": &types.AttributeValueMemberN{Value: strconv.FormatInt(c.d.expires.Unix(), 10)}}
-		for k, x := range vals {
-			v[k] = x
-		}
-		return types.TransactWriteItem{Update: &types.Update{TableName: table, Key: itemKey(c.item),
-			UpdateExpression: aws.String("SET #exp = :e"), ConditionExpression: aws.String(cond),
-			ExpressionAttributeNames: conditionNames(), ExpressionAttributeValues: v}}
-	}
-	return types.TransactWriteItem{Delete: &types.Delete{TableName: table, Key: itemKey(c.item),
-		ConditionExpression: aws.String(cond), ExpressionAttributeNames: conditionNames(), ExpressionAttributeValues: vals}}
 }
 
 // pageWrites is one page's changes on their way through the writer.
@@ -136,39 +126,34 @@ func (p *pageWrites) fail(err error) {
 	p.mu.Unlock()
 }
 
-// writer makes the changes of every segment's pages: it gathers them, from however many pages, into
-// transactions of up to 99 conditional writes and the journal part naming the subjects of the
-// transaction's deletions (so no deletion is ever stored without its journal entry), with at most
-// deleteConcurrency calls in flight. A DB without TransactWriteItems gets one conditional request per
-// change, and the journal part after them.
+// writer makes the changes of every segment's pages in groups (see above), at most groupsInFlight
+// groups at once.
 type writer struct {
 	s     *Sweep
 	ctx   context.Context
 	runID string
-	// tx is the DB's TransactWriteItems; nil when it has none.
-	tx    transactor
 	holds *holdView
 	// in carries a page's changes whole (cut only where a page holds more than a group may), so a
 	// group never starts while half a page is still being handed over.
 	in    chan []*change
-	most  int // the changes a group may hold
 	ended chan struct{}
+	// hurry tells the group being gathered to go now: every segment scanning waits for its writes.
+	hurry chan struct{}
+	// scanning counts the segments being scanned, waiting those of them waiting for a page's writes.
+	segMu             sync.Mutex
+	scanning, waiting int
+	// journaled are the subjects whose deletions this invocation has journaled and made: a later
+	// group's deletions of theirs need no journal entry.
+	mu        sync.Mutex
+	journaled map[evidence.Subject]bool
 }
 
 // changeBuffer is how many changes may wait for the writer before a page's submit blocks.
 const changeBuffer = 1024
 
 func (s *Sweep) newWriter(ctx context.Context, runID string, holds *holdView) *writer {
-	w := &writer{s: s, ctx: ctx, runID: runID, holds: holds, ended: make(chan struct{})}
-	w.tx, _ = s.DB.(transactor)
-	// A group takes what is waiting, up to a transaction's worth (leaving room for its journal
-	// part, its pending files and the holds epoch's condition): full ones while the scan outruns
-	// the writes, single pages' when it does not.
-	w.most = maxTransactItems - 3
-	if w.tx == nil {
-		w.most = deleteConcurrency * 4
-	}
-	w.in = make(chan []*change, max(1, changeBuffer/w.most))
+	w := &writer{s: s, ctx: ctx, runID: runID, holds: holds, ended: make(chan struct{}), hurry: make(chan struct{}, 1), journaled: map[evidence.Subject]bool{}}
+	w.in = make(chan []*change, changeBuffer/groupMost)
 	go w.loop()
 	return w
 }
@@ -184,10 +169,55 @@ func (w *writer) submit(p *pageWrites) {
 		c.page = p
 	}
 	for rest := p.changes; len(rest) > 0; {
-		n := min(len(rest), w.most)
+		n := min(len(rest), groupMost)
 		w.in <- rest[:n:n]
 		rest = rest[n:]
 	}
+}
+
+// rush sends the group being gathered on its way.
+func (w *writer) rush() {
+	select {
+	case w.hurry <- struct{}{}:
+	default:
+	}
+}
+
+// segmentStarted and segmentEnded count a segment being scanned.
+func (w *writer) segmentStarted() {
+	w.segMu.Lock()
+	w.scanning++
+	w.segMu.Unlock()
+}
+
+func (w *writer) segmentEnded() {
+	w.segMu.Lock()
+	w.scanning--
+	idle := w.scanning > 0 && w.waiting >= w.scanning
+	w.segMu.Unlock()
+	if idle {
+		w.rush()
+	}
+}
+
+// waitFor waits until a page's writes are done. When every segment being scanned waits so (each
+// has as many pages in flight as it may, or its scan ended), no more changes are coming for a
+// while: the group being gathered goes at once rather than after groupLinger.
+func (w *writer) waitFor(p *pageWrites) {
+	if p.finished() {
+		return
+	}
+	w.segMu.Lock()
+	w.waiting++
+	idle := w.waiting >= w.scanning
+	w.segMu.Unlock()
+	if idle {
+		w.rush()
+	}
+	<-p.done
+	w.segMu.Lock()
+	w.waiting--
+	w.segMu.Unlock()
 }
 
 // close waits for every change submitted to be made.
@@ -198,10 +228,11 @@ func (w *writer) close() {
 
 func (w *writer) loop() {
 	defer close(w.ended)
-	sem := make(chan struct{}, deleteConcurrency)
+	sem := make(chan struct{}, groupsInFlight)
 	var wg sync.WaitGroup
 	var carry []*change // a page's changes that did not fit the group before
-	for {
+	open := true
+	for open || carry != nil {
 		group := carry
 		carry = nil
 		if group == nil {
@@ -210,22 +241,29 @@ func (w *writer) loop() {
 				break
 			}
 		}
+		linger := time.NewTimer(groupLinger)
 	fill:
-		for len(group) < w.most {
+		for open && len(group) < groupMost {
 			select {
 			case more, ok := <-w.in:
 				if !ok {
+					open = false
 					break fill
 				}
-				if len(group)+len(more) > w.most {
+				if len(group)+len(more) > groupMost {
 					carry = more
 					break fill
 				}
 				group = append(group[:len(group):len(group)], more...)
-			default:
+			case <-linger.C:
+				break fill
+			case <-w.hurry:
+				break fill
+			case <-w.ctx.Done():
 				break fill
 			}
 		}
+		linger.Stop()
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
@@ -236,7 +274,7 @@ func (w *writer) loop() {
 	wg.Wait()
 }
 
-// write makes one group of changes and resolves them.
+// write makes one group of changes and resolves them, in the steps described above.
 func (w *writer) write(group []*change) {
 	defer func() {
 		for _, c := range group {
@@ -245,153 +283,199 @@ func (w *writer) write(group []*change) {
 			}
 		}
 	}()
-	if w.tx != nil {
-		w.transact(group)
-		return
-	}
-	w.each(group)
-}
-
-// each makes the changes one conditional request each, then journals the deletions made. The
-// changes are judged again by the holds of the current epoch first; a request cannot carry the
-// epoch's condition, so this path (a DB without transactions, or a group the transactions gave up
-// on) leaves the moment between that check and the request open.
-func (w *writer) each(group []*change) {
-	group, _, err := w.holds.recheck(w.ctx, group)
-	if err != nil {
-		for _, c := range group {
+	s, ctx := w.s, w.ctx
+	fail := func(cs []*change, err error) {
+		for _, c := range cs {
 			c.err = err
 		}
+	}
+	// 1. Judged by the holds of the current epoch.
+	todo, epoch, err := w.holds.recheck(ctx, group)
+	if err != nil {
+		fail(group, err)
 		return
 	}
+	if len(todo) == 0 {
+		return
+	}
+	// 2. The journal part of the deletions and the pending record of their files, first.
+	intent, announced := w.intent(todo)
+	files, err := s.pendingFiles(w.runID, todo)
+	if err != nil {
+		fail(todo, err)
+		return
+	}
+	if err := s.putLedger(ctx, files, intent...); err != nil {
+		fail(todo, fmt.Errorf("retention sweep: journal the deletions: %w", err))
+		return
+	}
+	// 3. The writes.
 	var g errgroup.Group
 	g.SetLimit(deleteConcurrency)
-	for _, c := range group {
-		g.Go(func() error { w.s.applyOne(w.ctx, c); return nil })
+	for _, c := range todo {
+		g.Go(func() error {
+			if c.d.action == repair {
+				c.applied, c.err = s.repair(ctx, c.item, c.d)
+			} else {
+				c.applied, c.err = s.deleteItem(ctx, c.item, c.d)
+			}
+			return nil
+		})
 	}
 	_ = g.Wait()
-	var made []*change
-	for _, c := range group {
-		if c.applied && c.err == nil {
-			made = append(made, c)
-		}
-	}
-	subjects := subjectsOf(made)
-	if err := w.s.journalSubjects(w.ctx, w.runID, subjects); err != nil {
-		for _, c := range made {
+	// 4. A hold placed since step 1 gets back what it covers.
+	if err := w.undoHeld(todo, epoch); err != nil {
+		for _, c := range todo {
 			c.page.fail(err)
 		}
 	}
+	// 5. The subjects of deletions not made are taken back.
+	made := map[evidence.Subject]bool{}
+	for _, c := range todo {
+		if c.applied && c.err == nil && c.d.action == remove {
+			if sub, ok := subjectOf(c.item); ok {
+				made[sub] = true
+			}
+		}
+	}
+	var withdrawn []evidence.Subject
+	for _, sub := range announced {
+		if !made[sub] {
+			withdrawn = append(withdrawn, sub)
+		}
+	}
+	if len(withdrawn) > 0 {
+		if err := s.putLedger(ctx, nil, evidence.Withdrawal(intent[0], withdrawn, s.now())); err != nil {
+			// The page is not passed, and the run not finished: no act is drawn up from the journal
+			// until a later invocation makes the page's deletions again and its journal is whole.
+			err = fmt.Errorf("retention sweep: withdraw journal entries of deletions not made: %w", err)
+			for _, c := range todo {
+				c.page.fail(err)
+			}
+		}
+	}
+	w.mu.Lock()
+	for sub := range made {
+		w.journaled[sub] = true
+	}
+	w.mu.Unlock()
+	// 6. The files of the items that went.
+	s.deleteFiles(ctx, todo, files)
 }
 
-// subjectsOf is whose data the deletions among changes destroy.
-func subjectsOf(changes []*change) map[evidence.Subject]bool {
-	out := map[evidence.Subject]bool{}
-	for _, c := range changes {
-		if c.d.action == repair {
+// intent is the journal part announcing the subjects of the group's deletions that this invocation
+// has not journaled and made yet (nil when there are none), and those subjects.
+func (w *writer) intent(group []*change) ([]evidence.Item, []evidence.Subject) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen := map[evidence.Subject]bool{}
+	var subs []evidence.Subject
+	for _, c := range group {
+		if c.d.action != remove {
 			continue
 		}
-		if sub, ok := subjectOf(c.item); ok {
-			out[sub] = true
+		if sub, ok := subjectOf(c.item); ok && !w.journaled[sub] && !seen[sub] {
+			seen[sub] = true
+			subs = append(subs, sub)
 		}
 	}
-	return out
+	if len(subs) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(subs, func(a, b evidence.Subject) int { return strings.Compare(a.Kind+"/"+a.ID, b.Kind+"/"+b.ID) })
+	return []evidence.Item{evidence.RunIntent(w.runID, subs, w.s.now())}, subs
 }
 
-// applyOne makes one change with its own conditional request. A removed item's files go first, so
-// an item is never removed while its files remain (a request cannot carry the pending record).
-func (s *Sweep) applyOne(ctx context.Context, c *change) {
-	if c.d.action == repair {
-		c.applied, c.err = s.repair(ctx, c.item, c.d)
-		return
+// undoHeld reads the holds epoch again after a group's writes: if a hold was placed since the
+// group was judged at epoch, each item it covers that the group deleted is put back as the scan
+// read it, without TTL, and counted as held.
+func (w *writer) undoHeld(group []*change, epoch int64) error {
+	deleted := false
+	for _, c := range group {
+		deleted = deleted || (c.applied && c.d.action == remove)
 	}
-	if len(c.keys) > 0 {
-		n, err := s.deleteObjects(ctx, c.d.category, c.keys)
+	if !deleted {
+		return nil
+	}
+	now, err := w.holds.refresh(w.ctx)
+	if err != nil {
+		return fmt.Errorf("retention sweep: read the holds epoch after a group's deletions: %w", err)
+	}
+	if now == epoch {
+		return nil
+	}
+	var failed error
+	for _, c := range group {
+		if !c.applied || c.d.action != remove {
+			continue
+		}
+		held, err := w.holds.covers(w.ctx, now, c.d.category, c.item)
 		if err != nil {
-			// The item stays, pointing at what is left of its files: the next run tries again.
-			c.err = fmt.Errorf("delete its files: %w", err)
-			return
+			failed = errors.Join(failed, err)
+			continue
 		}
-		c.objects = n
+		if !held {
+			continue
+		}
+		if err := w.s.putBack(w.ctx, c.d.category, c.item); err != nil {
+			failed = errors.Join(failed, err)
+			continue
+		}
+		c.applied, c.held = false, true
 	}
-	c.applied, c.err = s.deleteItem(ctx, c.item, c.d)
+	return failed
 }
 
-// transact makes a group of changes in one transaction with the journal part of its deletions. The
-// changes whose condition failed are left alone; the others are sent again (a cancelled transaction
-// wrote nothing). A transaction that fails otherwise, or is cancelled transactAttempts times, leaves
-// what remains to one request per change.
-func (w *writer) transact(group []*change) {
-	s, ctx := w.s, w.ctx
-	pending := group
+// putBack stores an item the sweep deleted again, as it was scanned, without TTL (a hold keeps it),
+// unless something was stored under its key since.
+func (s *Sweep) putBack(ctx context.Context, c datamap.Category, item map[string]types.AttributeValue) error {
+	back := make(map[string]types.AttributeValue, len(item))
+	for k, v := range item {
+		if k != platform.AttrExpiresAt {
+			back[k] = v
+		}
+	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
-	for attempt := 0; len(pending) > 0 && attempt < transactAttempts; attempt++ {
-		// Judged again by the holds of the current epoch, and made only if it is still current.
-		var epoch int64
-		var err error
-		if pending, epoch, err = w.holds.recheck(ctx, pending); err != nil {
-			for _, c := range pending {
-				c.err = err
-			}
-			return
+	var err error
+	for attempt := range putBackAttempts {
+		_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Tables[c.Location.Table]), Item: back,
+			ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": platform.AttrPK}})
+		var cf *types.ConditionalCheckFailedException
+		if err == nil || errors.As(err, &cf) {
+			return nil
 		}
-		if len(pending) == 0 {
-			return
-		}
-		items := make([]types.TransactWriteItem, 0, len(pending)+2)
-		for _, c := range pending {
-			items = append(items, s.transactItem(c))
-		}
-		journal, err := s.journalParts(w.runID, subjectsOf(pending))
-		if err != nil || len(items)+len(journal)+1 > maxTransactItems {
-			break // the rest go one request each, journaled after them
-		}
-		for _, it := range journal {
-			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: it}})
-		}
-		// The files of the items deleted go after them; until they are, a pending record keeps
-		// their keys, written with the deletions.
-		files, err := s.pendingFiles(w.runID, pending)
-		if err != nil {
+		if bulkwrite.Sleep(ctx, bulkwrite.Backoff(rng, attempt, 20*time.Millisecond, time.Second)) != nil {
 			break
 		}
-		if files != nil {
-			if len(items)+2 > maxTransactItems {
-				break
-			}
-			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: files}})
-		}
-		items = append(items, s.Ledger.HoldsUnchanged(epoch))
-		_, err = w.tx.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
-			for _, c := range pending {
-				c.applied = true
-			}
-			s.deleteFiles(ctx, pending, files)
-			return
-		}
-		var tc *types.TransactionCanceledException
-		if !errors.As(err, &tc) || len(tc.CancellationReasons) != len(items) {
-			break
-		}
-		var next []*change
-		for i, c := range pending {
-			if aws.ToString(tc.CancellationReasons[i].Code) != codeConditionFailed {
-				next = append(next, c)
-			}
-		}
-		if aws.ToString(tc.CancellationReasons[len(items)-1].Code) == codeConditionFailed {
-			// A hold was placed: the next attempt judges them again by the new holds.
-			attempt--
-		} else if len(next) == len(pending) {
-			// No condition failed: a conflict with another writer, or throttling. Wait a little.
-			if bulkwrite.Sleep(ctx, bulkwrite.Backoff(rng, attempt, 20*time.Millisecond, time.Second)) != nil {
-				break
-			}
-		}
-		pending = next
 	}
-	w.each(pending)
+	s.log().Error("retention sweep: an item a legal hold placed during the run covers was deleted and could not be put back", "category", c.Name, "err", err)
+	return fmt.Errorf("retention sweep: put back a held %s: %w", c.Name, err)
+}
+
+// putBackAttempts bounds the attempts to put back one held item.
+const putBackAttempts = 8
+
+// putLedger stores journal parts and a pending files record (either may be absent) in the ledger
+// table, in one BatchWriteItem with its unprocessed items retried.
+func (s *Sweep) putLedger(ctx context.Context, files map[string]types.AttributeValue, parts ...evidence.Item) error {
+	table := s.Tables[datamap.LedgerTable]
+	var reqs []bulkwrite.Request
+	for _, p := range parts {
+		item, err := platform.Encode(p, s.Policy)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, bulkwrite.Request{Table: table, Write: types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}})
+	}
+	if files != nil {
+		reqs = append(reqs, bulkwrite.Request{Table: table, Write: types.WriteRequest{PutRequest: &types.PutRequest{Item: files}}})
+	}
+	if len(reqs) == 0 {
+		return nil
+	}
+	w := bulkwrite.Writer{DB: s.DB, Workers: 1}
+	_, err := w.WriteAll(ctx, reqs)
+	return err
 }
 
 // pending is a Scan page being read.

@@ -11,13 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/retention"
 )
 
-// txDB is the DynamoDB client (so the sweep writes in transactions) with a hook run after the first
-// Scan page with items — a writer acting between the sweep's scan and its writes — and its
-// transactions counted.
+// txDB is the DynamoDB client with a hook run after the first Scan page with items — a writer
+// acting between the sweep's scan and its writes — and its transactions and single writes counted.
 type txDB struct {
 	*dynamodb.Client
 	once         sync.Once
@@ -56,10 +56,11 @@ func (d *txDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opt
 	return d.Client.UpdateItem(ctx, in, optFns...)
 }
 
-// In a transaction as with single requests, a write is conditional on the TTL the scan saw: of one
-// page's expired conversations, the one a writer refreshed in between survives and the others go;
-// the note whose TTL a writer set in between keeps that TTL; the one without is repaired.
-func TestSweepTransactionsSpareItemsChangedSinceTheScan(t *testing.T) {
+// Every write is conditional on the TTL the scan saw: of one page's expired conversations, the one a
+// writer refreshed in between survives and the others go; the note whose TTL a writer set in
+// between keeps that TTL; the one without is repaired. The writes are plain requests, one each (a
+// transactional write costs twice the capacity), and the run's journal names the subject.
+func TestSweepWritesSpareItemsChangedSinceTheScan(t *testing.T) {
 	r := newRig(t, false)
 	store := r.stack.System.Store
 	var convs []platform.Conversation
@@ -70,7 +71,10 @@ func TestSweepTransactionsSpareItemsChangedSinceTheScan(t *testing.T) {
 		{AccountID: "a1", BotID: "b1", EndUserID: "u1", ID: "n1", AuthorSub: "s", Text: "x", UpdatedAt: t0.AddDate(0, -2, 0)},
 		{AccountID: "a1", BotID: "b1", EndUserID: "u1", ID: "n2", AuthorSub: "s", Text: "x", UpdatedAt: t0.AddDate(0, -2, 0)},
 	}
-	for _, c := range convs {
+	// u2's only expired conversation is refreshed too: none of u2's deletions is made, so the
+	// journal, which announced u2 before the writes, takes u2 back.
+	other := platform.Conversation{AccountID: "a1", BotID: "b1", EndUserID: "u2", ID: "c5", LastMessageAt: t0.AddDate(-2, 0, 0)}
+	for _, c := range append(convs, other) {
 		if err := store.Put(r.ctx, c); err != nil {
 			t.Fatal(err)
 		}
@@ -91,10 +95,11 @@ func TestSweepTransactionsSpareItemsChangedSinceTheScan(t *testing.T) {
 	const writerTTL = "4102444800" // 2100-01-01, what the writer sets on n2
 	db := &txDB{Client: r.env.DynamoDB, platform: r.env.Tables[datamap.PlatformTable]}
 	db.hook = func() {
-		fresh := convs[1]
-		fresh.LastMessageAt = t0
-		if err := store.Put(r.ctx, fresh); err != nil {
-			t.Error(err)
+		for _, c := range []platform.Conversation{convs[1], other} {
+			c.LastMessageAt = t0
+			if err := store.Put(r.ctx, c); err != nil {
+				t.Error(err)
+			}
 		}
 		key, _ := store.KeyOf(notes[1])
 		if _, err := r.env.DynamoDB.UpdateItem(r.ctx, &dynamodb.UpdateItemInput{TableName: aws.String(key.Table), Key: key.Attributes(),
@@ -145,12 +150,21 @@ func TestSweepTransactionsSpareItemsChangedSinceTheScan(t *testing.T) {
 	if got := ttl(notes[1]); got != writerTTL {
 		t.Errorf("n2 expiresAt = %q, want the writer's %s", got, writerTTL)
 	}
-	// One page: its six writes in one transaction, cancelled for the two changed items, then the
-	// other four in a second; no single requests.
-	if n := db.transactions.Load(); n != 2 {
-		t.Errorf("%d transactions, want 2", n)
+	if got, err := store.Conversations(r.ctx, "u2"); err != nil || len(got) != 1 {
+		t.Errorf("u2's conversations left: %+v (%v), want the refreshed c5", got, err)
 	}
-	if n := db.single.Load(); n != 0 {
-		t.Errorf("%d single DeleteItem/UpdateItem calls, want none", n)
+	// Seven conditional requests, three of which found their item changed; no transaction.
+	if n := db.transactions.Load(); n != 0 {
+		t.Errorf("%d transactions, want none", n)
+	}
+	if n := db.single.Load(); n != 7 {
+		t.Errorf("%d single DeleteItem/UpdateItem calls on the platform table, want 7", n)
+	}
+	subjects, err := evidence.Journal{Store: store}.Subjects(r.ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subjects) != 1 || subjects[0].ID != "u1" {
+		t.Errorf("the run's journal names %+v, want end user u1 alone", subjects)
 	}
 }

@@ -14,10 +14,12 @@ import (
 	"github.com/lethe-dev/lethe/internal/platform"
 )
 
-// The S3 objects of the items a transaction deletes are deleted after it, so that a legal hold
-// placed before the transaction (which then fails on the holds epoch) spares them too. A pending
-// record written in the transaction keeps their keys until they are gone: a run that fails in
-// between leaves it, and the next run deletes them (deletePendingFiles).
+// The S3 objects of the items a group deletes are deleted after the group's writes and its second
+// look at the holds epoch, so that a legal hold placed meanwhile spares them too (fast.go). A
+// pending record, written with the group's journal part before its deletions, keeps their keys and
+// their items' keys until they are gone: a run that stops in between leaves it, and the next run
+// deletes those whose item is gone (deletePendingFiles) — an item whose conditional delete did not
+// happen keeps its files.
 
 // pendingFilesPK is the partition of the pending records; they name no category (the sweep passes
 // them) and carry no TTL (they go once their files have).
@@ -27,6 +29,10 @@ const pendingFilesPK = "RETENTION#FILES"
 type pendingFile struct {
 	Category string `json:"c"`
 	Key      string `json:"k"`
+	// PK and SK are the key of the item the file is of, in its category's table; records written
+	// before the sweep's writes were plain have none (their items went in the same transaction).
+	PK string `json:"pk,omitempty"`
+	SK string `json:"sk,omitempty"`
 }
 
 // pendingFiles is the pending record of the files of a group's removals; nil when they have none.
@@ -35,7 +41,8 @@ func (s *Sweep) pendingFiles(runID string, changes []*change) (map[string]types.
 	for _, c := range changes {
 		if c.d.action == remove {
 			for _, k := range c.keys {
-				files = append(files, pendingFile{Category: c.d.category.Name, Key: k})
+				files = append(files, pendingFile{Category: c.d.category.Name, Key: k,
+					PK: platform.AttrString(c.item[platform.AttrPK]), SK: platform.AttrString(c.item[platform.AttrSK])})
 			}
 		}
 	}
@@ -53,15 +60,15 @@ func (s *Sweep) pendingFiles(runID string, changes []*change) (map[string]types.
 	}, nil
 }
 
-// deleteFiles deletes the files of the removals just made and then their pending record; a failure
-// leaves the record for the next run.
+// deleteFiles deletes the files of the removals just made (those not made keep theirs) and then
+// their pending record; a failure leaves the record for the next run.
 func (s *Sweep) deleteFiles(ctx context.Context, changes []*change, record map[string]types.AttributeValue) {
 	if record == nil {
 		return
 	}
 	var failed error
 	for _, c := range changes {
-		if c.d.action != remove || len(c.keys) == 0 {
+		if c.d.action != remove || len(c.keys) == 0 || !c.applied {
 			continue
 		}
 		c.objects, c.filesErr = s.deleteObjects(ctx, c.d.category, c.keys)
@@ -81,7 +88,9 @@ func (s *Sweep) dropPending(ctx context.Context, record map[string]types.Attribu
 	return err
 }
 
-// deletePendingFiles deletes the files that earlier runs' deletions left pending, and their records.
+// deletePendingFiles deletes the files that earlier runs' deletions left pending, and their records:
+// a file whose item is still stored (its conditional delete did not happen, or a hold put it back)
+// is its item's again, and stays.
 func (s *Sweep) deletePendingFiles(ctx context.Context) error {
 	in := &dynamodb.QueryInput{TableName: aws.String(s.Tables[datamap.LedgerTable]), ConsistentRead: aws.Bool(true),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
@@ -99,6 +108,15 @@ func (s *Sweep) deletePendingFiles(ctx context.Context) error {
 			}
 			byCat := map[string][]string{}
 			for _, f := range files {
+				if f.PK != "" {
+					stored, err := s.stillStored(ctx, f)
+					if err != nil {
+						return fmt.Errorf("retention sweep: read the item of a pending file: %w", err)
+					}
+					if stored {
+						continue
+					}
+				}
 				byCat[f.Category] = append(byCat[f.Category], f.Key)
 			}
 			for cat, keys := range byCat {
@@ -116,4 +134,19 @@ func (s *Sweep) deletePendingFiles(ctx context.Context) error {
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
+}
+
+// stillStored reports whether the item a pending file is of is stored (a strongly consistent read).
+func (s *Sweep) stillStored(ctx context.Context, f pendingFile) (bool, error) {
+	c, ok := datamap.Lookup(f.Category)
+	if !ok {
+		return false, fmt.Errorf("unknown category %q", f.Category)
+	}
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Tables[c.Location.Table]), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{platform.AttrPK: &types.AttributeValueMemberS{Value: f.PK}, platform.AttrSK: &types.AttributeValueMemberS{Value: f.SK}},
+		ProjectionExpression: aws.String("#pk"), ExpressionAttributeNames: map[string]string{"#pk": platform.AttrPK}})
+	if err != nil {
+		return false, err
+	}
+	return len(out.Item) > 0, nil
 }

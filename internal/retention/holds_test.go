@@ -2,6 +2,8 @@ package retention_test
 
 import (
 	"context"
+	"maps"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lethe-dev/lethe/internal/datamap"
+	"github.com/lethe-dev/lethe/internal/evidence"
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/retention"
 )
@@ -171,44 +174,64 @@ func isPersonal13(it map[string]types.AttributeValue) bool {
 	return ok && c.Personal && c.Retention.Kind == datamap.Personal13Months
 }
 
-// holdOnWrite is DynamoDB Local with an operator in between: just before the sweep's first
-// transaction that deletes a platform item, a hold is placed on that item's account.
+// holdOnWrite is DynamoDB Local with an operator in between: just before (or just after, when
+// after is set) the sweep's first DeleteItem of a platform item, a hold is placed on that item's
+// account — the worst moments, between the writer's look at the holds and its write.
 type holdOnWrite struct {
 	*dynamodb.Client
 	r      *rig
 	table  string
+	after  bool
 	mu     sync.Mutex
 	placed string // the held account
 }
 
-func (d *holdOnWrite) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+func (d *holdOnWrite) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	if aws.ToString(in.TableName) != d.table {
+		return d.Client.DeleteItem(ctx, in, opts...)
+	}
 	d.mu.Lock()
-	if d.placed == "" {
-		for _, it := range in.TransactItems {
-			if it.Delete == nil || aws.ToString(it.Delete.TableName) != d.table {
-				continue
-			}
-			out, err := d.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: it.Delete.TableName, Key: it.Delete.Key})
-			if err != nil || out.Item == nil {
-				continue
-			}
-			account := platform.AttrString(out.Item["accountId"])
-			if _, err := d.r.stack.System.Ledger.PlaceHold(ctx, platform.LegalHold{AccountID: account, ScopeKind: platform.HoldAccount,
-				Reason: "preservation order", AuthorityRef: "A-1"}, "operator:test"); err != nil {
-				d.mu.Unlock()
-				return nil, err
-			}
-			d.placed = account
-			break
+	defer d.mu.Unlock()
+	if d.placed != "" {
+		return d.Client.DeleteItem(ctx, in, opts...)
+	}
+	got, err := d.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: in.TableName, Key: in.Key})
+	if err != nil || got.Item == nil {
+		return d.Client.DeleteItem(ctx, in, opts...)
+	}
+	var out *dynamodb.DeleteItemOutput
+	if d.after {
+		if out, err = d.Client.DeleteItem(ctx, in, opts...); err != nil {
+			return out, err
 		}
 	}
-	d.mu.Unlock()
-	return d.Client.TransactWriteItems(ctx, in, opts...)
+	account := platform.AttrString(got.Item["accountId"])
+	if _, err := d.r.stack.System.Ledger.PlaceHold(ctx, platform.LegalHold{AccountID: account, ScopeKind: platform.HoldAccount,
+		Reason: "preservation order", AuthorityRef: "A-1"}, "operator:test"); err != nil {
+		return nil, err
+	}
+	d.placed = account
+	if d.after {
+		return out, nil
+	}
+	return d.Client.DeleteItem(ctx, in, opts...)
 }
 
 // A hold placed while a sweep runs wins: the writes the sweep judged before it, already on their
-// way, destroy nothing it covers, neither items nor files.
+// way, destroy nothing it covers, neither items nor files, whether the hold lands just before such
+// a write or just after it (the item is then put back, without TTL); the run's journal names none
+// of the held account's end users.
 func TestLegalHoldPlacedDuringASweepWins(t *testing.T) {
+	for _, after := range []bool{false, true} {
+		name := "before its first delete"
+		if after {
+			name = "after its first delete"
+		}
+		t.Run(name, func(t *testing.T) { holdDuringASweep(t, after) })
+	}
+}
+
+func holdDuringASweep(t *testing.T, after bool) {
 	r := newRig(t, true)
 	before := map[string]map[string]types.AttributeValue{}
 	for _, it := range r.scan(datamap.PlatformTable) {
@@ -219,33 +242,49 @@ func TestLegalHoldPlacedDuringASweepWins(t *testing.T) {
 		files[k] = true
 	}
 	r.advanceTo(t0.AddDate(0, 13, 1))
-	db := &holdOnWrite{Client: r.env.DynamoDB, r: r, table: r.env.Tables[datamap.PlatformTable]}
+	db := &holdOnWrite{Client: r.env.DynamoDB, r: r, table: r.env.Tables[datamap.PlatformTable], after: after}
 	sw := *r.sweep
 	sw.DB = db
-	if _, err := sw.Run(r.ctx, retention.Input{}); err != nil {
+	res, err := sw.Run(r.ctx, retention.Input{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if db.placed == "" {
 		t.Fatal("the sweep deleted nothing: the test proves nothing")
 	}
-	after := map[string]bool{}
+	after_ := map[string]map[string]types.AttributeValue{}
 	for _, it := range r.scan(datamap.PlatformTable) {
-		after[keyOf(it)] = true
+		after_[keyOf(it)] = it
 	}
 	left := map[string]bool{}
 	for _, k := range r.objects("accounts/") {
 		left[k] = true
 	}
 	gone := 0
+	heldUsers := map[string]bool{}
 	for k, it := range before {
 		if platform.AttrString(it["accountId"]) != db.placed {
-			if !after[k] {
+			if after_[k] == nil {
 				gone++
 			}
 			continue
 		}
-		if !after[k] {
+		if u := platform.AttrString(it["endUserId"]); u != "" {
+			heldUsers[u] = true
+		}
+		now := after_[k]
+		if now == nil {
 			t.Errorf("a %s of the account held during the run was destroyed", cat(it))
+			continue
+		}
+		// As it was, or put back as it was without its TTL.
+		want := it
+		if _, ok := now[platform.AttrExpiresAt]; !ok {
+			want = maps.Clone(it)
+			delete(want, platform.AttrExpiresAt)
+		}
+		if !reflect.DeepEqual(now, want) {
+			t.Errorf("a %s of the held account changed: %v, was %v", cat(it), now, it)
 		}
 		for _, f := range retention.ObjectKeys(it) {
 			if files[f] && !left[f] {
@@ -255,6 +294,25 @@ func TestLegalHoldPlacedDuringASweepWins(t *testing.T) {
 	}
 	if gone == 0 {
 		t.Error("nothing of the other account expired: the test proves nothing")
+	}
+	var held int64
+	for _, c := range res.Categories {
+		held += c.Held
+	}
+	if held == 0 {
+		t.Error("the run counts nothing held")
+	}
+	subjects, err := evidence.Journal{Store: r.stack.System.Store}.Subjects(r.ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subjects) == 0 {
+		t.Error("the run's journal names nobody")
+	}
+	for _, s := range subjects {
+		if heldUsers[s.ID] {
+			t.Errorf("the run's journal names %s %s, whose data the hold kept", s.Kind, s.ID)
+		}
 	}
 }
 

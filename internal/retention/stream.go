@@ -156,6 +156,15 @@ func (s *Sweep) restore(ctx context.Context, old map[string]types.AttributeValue
 	return nil
 }
 
+// transactor is the optional part of the DB the stream consumer's journal needs; *dynamodb.Client
+// has it.
+type transactor interface {
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// codeConditionFailed is a cancellation reason's code for a condition that did not hold.
+const codeConditionFailed = "ConditionalCheckFailed"
+
 // TTLRunID is the id of the ledger request that records the TTL removals of one day.
 func TTLRunID(day time.Time) string { return evidence.TTLDayID(day) }
 

@@ -579,6 +579,8 @@ func (r *run) pastDeadline() bool { return !r.deadline.IsZero() && time.Now().Af
 // in page order, so a stored position never passes a write that has not been made.
 func (r *run) segment(ctx context.Context, logical string, seg int) error {
 	s := r.s
+	r.w.segmentStarted()
+	defer r.w.segmentEnded()
 	r.mu.Lock()
 	pos := r.cp.Positions[logical][seg]
 	r.mu.Unlock()
@@ -596,7 +598,7 @@ func (r *run) segment(ctx context.Context, logical string, seg int) error {
 	settle := func() error {
 		p := queue[0]
 		queue = queue[1:]
-		<-p.done
+		r.w.waitFor(p)
 		err := r.settle(ctx, logical, seg, p, !failed)
 		failed = failed || err != nil
 		return err
