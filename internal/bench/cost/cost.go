@@ -95,6 +95,8 @@ const (
 	FigHardDeleteRCUPerItem = "hard_delete_capacity_rcu_per_item"
 	FigHardDeleteVsMin      = "hard_delete_capacity_vs_min_ratio"
 	FigSweepWCUPerDeleted   = "sweep_capacity_wcu_per_deleted"
+	// FigSweepWCUPerRun is what a sweep run writes whatever it finds (lease, checkpoints, record).
+	FigSweepWCUPerRun       = "sweep_capacity_write_per_run"
 	FigSweepRCUPerScanned   = "sweep_capacity_rcu_per_scanned"
 	FigSweepMinWCUPerDelete = "sweep_capacity_min_wcu_per_deleted"
 	FigSweepMeanItemBytes   = "sweep_capacity_mean_item_bytes"
@@ -191,6 +193,11 @@ func Section(r *bench.Results) bench.Section {
 				{"sweep: reads per item it scans (expired or not)", fmt.Sprintf("%.4f RCU", rd), usd(reads.Total())},
 				{"TTL deletion by DynamoDB", "0 (TTL deletes are free)", usd(0)},
 			}})
+		if pr, ok := num(FigSweepWCUPerRun); ok {
+			tables[len(tables)-1].Rows = append(tables[len(tables)-1].Rows,
+				[]string{"sweep: writes per run, whatever it finds (lease, checkpoints, the run's record; once a day)", fmt.Sprintf("%.1f WCU", pr),
+					usd(p.Price(Usage{WRU: pr * 1e6}).Total()) + " per million runs"})
+		}
 		notes = append(notes, "TTL deletions cost no write capacity; the stream consumer's own reads and journal writes per removal are not metered here")
 	} else {
 		notes = append(notes, "the sweep's capacity was not measured in this run")
