@@ -120,14 +120,14 @@ type Record struct {
 	// InformationSystem is the name of the personal-data information system the data left.
 	InformationSystem string `json:"informationSystem"`
 	// Subjects are named inline up to MaxInlineSubjects; SubjectCount counts them all.
-	Subjects     []Subject       `json:"subjects,omitempty"`
-	SubjectCount int64           `json:"subjectCount"`
+	Subjects     []Subject `json:"subjects,omitempty"`
+	SubjectCount int64     `json:"subjectCount"`
 	// SubjectsInJournal: the act's subjects are stored once, in its request's journal (a retention
 	// sweep's run, DrawUpFromJournal), not copied into subject parts; Act reads them from there.
-	SubjectsInJournal bool `json:"subjectsInJournal,omitempty"`
-	Destroyed    []CategoryCount `json:"destroyed"`
-	Kept         []Kept          `json:"kept,omitempty"`
-	Method       string          `json:"method"`
+	SubjectsInJournal bool            `json:"subjectsInJournal,omitempty"`
+	Destroyed         []CategoryCount `json:"destroyed"`
+	Kept              []Kept          `json:"kept,omitempty"`
+	Method            string          `json:"method"`
 	// AuthorizedBy is who asked ("account owner (dashboard)", a request reference); PerformedBy is
 	// the system that destroyed ("Lethe erasure engine <version>, execution <arn>").
 	AuthorizedBy string    `json:"authorizedBy"`

@@ -143,7 +143,7 @@ func (s *Sweep) stillStored(ctx context.Context, f pendingFile) (bool, error) {
 		return false, fmt.Errorf("unknown category %q", f.Category)
 	}
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Tables[c.Location.Table]), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{platform.AttrPK: &types.AttributeValueMemberS{Value: f.PK}, platform.AttrSK: &types.AttributeValueMemberS{Value: f.SK}},
+		Key:                  map[string]types.AttributeValue{platform.AttrPK: &types.AttributeValueMemberS{Value: f.PK}, platform.AttrSK: &types.AttributeValueMemberS{Value: f.SK}},
 		ProjectionExpression: aws.String("#pk"), ExpressionAttributeNames: map[string]string{"#pk": platform.AttrPK}})
 	if err != nil {
 		return false, err
