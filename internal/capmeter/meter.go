@@ -34,6 +34,9 @@ type Totals struct {
 	// minimum: one WCU per started KB of each, where its size was known (else 1).
 	Deleted       int     `json:"deleted"`
 	DeleteMinimum float64 `json:"deleteMinimum"`
+	// ProjectedUnknown counts items a projected Query or Scan returned whose full size the meter did
+	// not know: each was charged only the size of what it returned, which under-counts.
+	ProjectedUnknown int `json:"projectedUnknown"`
 	// PageItems and PageBytes are the items Query and Scan pages read and their sizes (estimated for
 	// the filtered ones), for a mean item size.
 	PageItems int   `json:"pageItems"`
@@ -343,14 +346,19 @@ func (m *Meter) page(table string, index *string, projected bool, items []map[st
 	sum := 0
 	for _, it := range items {
 		s := ItemSize(it)
-		if index == nil {
-			if projected {
-				if full, ok := m.stored(table, it); ok {
-					s = max(s, full)
-				}
+		switch {
+		case projected:
+			// DynamoDB charges a read by the size of what it reads, whatever the projection returns:
+			// the table's whole item, or the index's entry — the whole item too for an index that
+			// projects ALL, as every index of Lethe's tables does. The item's full size is charged
+			// where the meter knows it (registered, or learned from an earlier whole read).
+			if full, ok := m.stored(table, it); ok {
+				s = max(s, full)
 			} else {
-				m.learn(table, it)
+				m.t.ProjectedUnknown++
 			}
+		case index == nil:
+			m.learn(table, it)
 		}
 		sum += s
 	}

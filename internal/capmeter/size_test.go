@@ -151,3 +151,34 @@ func TestDeletesAreChargedTheSizeOfWhatTheyDelete(t *testing.T) {
 		t.Fatalf("transactional put of 2.5 KB = %+v, want 6 WCU", got)
 	}
 }
+
+// A projection does not make a read cheaper: DynamoDB charges the whole item read, from the table or
+// from an index that projects ALL.
+func TestProjectedQueryIsChargedTheWholeItem(t *testing.T) {
+	m := New()
+	big := map[string]types.AttributeValue{"pk": s("a"), "sk": s("1"), "gsi1pk": s("g"), "d": s(strings.Repeat("x", 5000))}
+	keys := map[string]types.AttributeValue{"pk": s("a"), "sk": s("1")}
+	m.Register("T", big)
+	m.Reset()
+	// 5 KB+ strongly consistent: 2 RCU, where the keys alone would be 1.
+	m.observe(&dynamodb.QueryInput{TableName: aws.String("T"), ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("pk, sk")},
+		&dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{keys}, ScannedCount: 1, Count: 1}, nil)
+	if got := m.Totals(); got.Metered.Read != 2 || got.ProjectedUnknown != 0 {
+		t.Fatalf("projected table Query of a 5 KB item = %+v, want 2 RCU", got)
+	}
+	// From an index, eventually consistent: 1 RCU.
+	m.Reset()
+	m.observe(&dynamodb.QueryInput{TableName: aws.String("T"), IndexName: aws.String("GSI1"), ProjectionExpression: aws.String("pk, sk")},
+		&dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{keys}, ScannedCount: 1, Count: 1}, nil)
+	if got := m.Totals(); got.Metered.Read != 1 || got.ProjectedUnknown != 0 {
+		t.Fatalf("projected index Query of a 5 KB item = %+v, want 1 RCU", got)
+	}
+	// An item the meter never saw is charged what came back, and counted as such.
+	m.Reset()
+	other := map[string]types.AttributeValue{"pk": s("b"), "sk": s("1")}
+	m.observe(&dynamodb.QueryInput{TableName: aws.String("T"), ProjectionExpression: aws.String("pk, sk")},
+		&dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{other}, ScannedCount: 1, Count: 1}, nil)
+	if got := m.Totals(); got.Metered.Read != 0.5 || got.ProjectedUnknown != 1 {
+		t.Fatalf("projected Query of an unknown item = %+v, want 0.5 RCU and 1 unknown", got)
+	}
+}

@@ -359,7 +359,8 @@ type QuerySpec struct {
 	Limit        int32
 	Start        map[string]types.AttributeValue
 	Descending   bool
-	// Projection limits the attributes read (pk, sk and cat are always read).
+	// Projection limits the attributes read (pk, sk, cat and expiresAt are always read); nil reads
+	// whole items, an empty non-nil slice only those four.
 	Projection []string
 	// IncludeExpired also returns items whose TTL has passed but that DynamoDB still stores: what
 	// deletes and verifies must see, and no reader may.
@@ -390,7 +391,7 @@ func (s *Store) queryInput(q QuerySpec) (*dynamodb.QueryInput, error) {
 	if q.Limit > 0 {
 		in.Limit = aws.Int32(q.Limit)
 	}
-	if len(q.Projection) > 0 {
+	if q.Projection != nil {
 		attrs := append([]string{AttrPK, AttrSK, AttrCategory, AttrExpiresAt}, q.Projection...)
 		names := make([]string, len(attrs))
 		for i, a := range attrs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -340,4 +341,51 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// A nil projection reads whole items; an empty one only the keys, category and TTL — what a
+// deletion needs of an item it does not read (the erasure engine's messages).
+func TestQueryProjection(t *testing.T) {
+	env := testenv.New(t)
+	store := platform.NewStore(env.DynamoDB, platform.Tables(env.Tables), datamap.Policy{SafetyMargin: datamap.DefaultSafetyMargin}, func() time.Time { return seedNow })
+	ctx := context.Background()
+	m := platform.Message{AccountID: "a", BotID: "b", EndUserID: "u", ConversationID: "c", ID: platform.NewID(seedNow), SentAt: seedNow, Text: "hello"}
+	if err := store.PutAll(ctx, []platform.Record{m}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := store.KeyOf(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name       string
+		projection []string
+		want       []string
+	}{
+		{"nil", nil, nil},
+		{"empty", []string{}, []string{platform.AttrCategory, platform.AttrExpiresAt, platform.AttrPK, platform.AttrSK}},
+		{"text", []string{"text"}, []string{platform.AttrCategory, platform.AttrExpiresAt, platform.AttrPK, platform.AttrSK, "text"}},
+	} {
+		items, _, err := store.QueryItems(ctx, platform.QuerySpec{Logical: datamap.PlatformTable, PK: k.PK, Projection: c.projection})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1 {
+			t.Fatalf("%s: %d items, want 1", c.name, len(items))
+		}
+		var got []string
+		for a := range items[0] {
+			got = append(got, a)
+		}
+		sort.Strings(got)
+		if c.want == nil {
+			if platform.AttrString(items[0]["text"]) != "hello" || platform.AttrString(items[0]["messageId"]) != m.ID {
+				t.Errorf("nil projection read %v, want the whole item", got)
+			}
+			continue
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("%s projection read %v, want %v", c.name, got, c.want)
+		}
+	}
 }

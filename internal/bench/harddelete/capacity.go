@@ -123,6 +123,10 @@ func (b *run) meterCapacity(ctx context.Context, r *round, res *bench.Resources,
 	if c == nil || c.Destroyed != r.items {
 		return fmt.Errorf("metered run: capacity %+v for %d items", c, r.items)
 	}
+	if n := c.Totals.ProjectedUnknown; n > 0 {
+		// Charged only what the projection returned: the capacity would be under-counted.
+		return fmt.Errorf("metered run: %d items read with a projection were of unknown size", n)
+	}
 	r.capacity = c
 	e, m, ratio := c.PerItem()
 	b.env.Logf("  %s: metered engine: %.1f RCU + %.1f WCU for %d items destroyed (%.3f per item); minimum %.1f WCU + %.1f RCU (%.3f per item); ratio %.3f; sizes registered %d, learned %d, unknown %d; writes by call %v",
