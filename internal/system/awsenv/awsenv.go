@@ -16,7 +16,11 @@
 //
 // The HTTP client, retryer and defaults mode stay the clients' own defaults, as LoadDefaultConfig
 // leaves them when nothing configures them. Profiles, shared config files, web identity, SSO,
-// container and IMDS credentials are not read: the CLI (cmd/lethe) keeps LoadDefaultConfig for them.
+// container and IMDS credentials are not read, nor the legacy AWS_ACCESS_KEY / AWS_SECRET_KEY
+// spellings: the CLI (cmd/lethe) keeps LoadDefaultConfig for them. (Only SnapStart hands a Lambda
+// container credentials instead of the three variables, and the Go runtime has no SnapStart.)
+// Unlike LoadDefaultConfig, a missing region or key fails the function's init, naming the variable,
+// rather than its first call.
 package awsenv
 
 import (
