@@ -87,3 +87,45 @@ func TestEdgeLambdasLinkOnlyTheirOwnEdge(t *testing.T) {
 		}
 	}
 }
+
+// sdkConfigMachinery is what config.LoadDefaultConfig links: the shared config files, and every
+// credential source but the environment's (STS, SSO, SSO OIDC, sign-in, IMDS, processes, containers).
+var sdkConfigMachinery = []string{"github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/internal/ini",
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds", "github.com/aws/aws-sdk-go-v2/service/sts",
+	"github.com/aws/aws-sdk-go-v2/service/sso", "github.com/aws/aws-sdk-go-v2/service/ssooidc",
+	"github.com/aws/aws-sdk-go-v2/service/signin", "github.com/aws/aws-sdk-go-v2/credentials/stscreds",
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds", "github.com/aws/aws-sdk-go-v2/credentials/processcreds",
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds", "github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"}
+
+// lambdaServices are the AWS services Lethe's Lambdas call (DynamoDB Streams' types come with the
+// DynamoDB attribute-value package).
+var lambdaServices = []string{"dynamodb", "dynamodbstreams", "s3", "sesv2", "sfn"}
+
+// A Lambda builds its AWS configuration from the variables its runtime sets (internal/system/awsenv)
+// and links no other credential source nor the shared-config machinery: Go initialises every linked
+// package at each cold start, and LoadDefaultConfig's (STS, SSO, SSO OIDC, sign-in and their
+// endpoint and schema tables) cost every function ~1 ms of init. Nor does it link the client of a
+// service none of them calls.
+func TestLambdasLinkNoSharedConfigNorOtherServices(t *testing.T) {
+	fns := list(t, "./functions/...")
+	if len(fns) < len(taskFunctions)+len(ownEdges) {
+		t.Fatalf("found %d functions, want at least %d", len(fns), len(taskFunctions)+len(ownEdges))
+	}
+	const servicePrefix = "github.com/aws/aws-sdk-go-v2/service/"
+	for _, f := range fns {
+		folder := strings.TrimPrefix(f.ImportPath, module+"/functions/")
+		for _, d := range f.Deps {
+			if slices.Contains(sdkConfigMachinery, d) {
+				t.Errorf("%s links %s: a Lambda's AWS configuration comes from its environment (internal/system/awsenv)", folder, d)
+				continue
+			}
+			svc, ok := strings.CutPrefix(d, servicePrefix)
+			if !ok {
+				continue
+			}
+			if svc, _, _ = strings.Cut(svc, "/"); svc != "internal" && !slices.Contains(lambdaServices, svc) {
+				t.Errorf("%s links %s, a service no Lambda calls", folder, d)
+			}
+		}
+	}
+}

@@ -3,7 +3,6 @@ package inmail
 import (
 	"mime"
 	"net/textproto"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -84,7 +83,7 @@ func Classify(m *Message, infoAddress string) Classified {
 	}
 	bodyAndSignature := strings.TrimSpace(m.Text + "\n\n" + m.Signature)
 	switch {
-	case endCustomerSubject.MatchString(subject):
+	case endCustomerSubject().MatchString(subject):
 		c.Kind = KindEndCustomer
 		c.BotName = cleanValue(fields.bot)
 		c.Username = strings.TrimLeft(cleanValue(fields.username), "@")
@@ -95,13 +94,13 @@ func Classify(m *Message, infoAddress string) Classified {
 			// 20 November 2026").
 			c.LastMessage = d
 		}
-	case accountSubject.MatchString(subject):
+	case accountSubject().MatchString(subject):
 		c.Kind = KindAccountDeletion
 		c.FullName = fullName(fields, m.Text, m.Signature)
 		c.AccountEmail = accountEmail(fields, bodyAndSignature, infoAddress)
 		// "Data deletion: Telegram connection" names the channel in the subject itself; any other
 		// text after "Data deletion" makes it a different subject (a person reads it).
-		rest := accountSubject.FindStringSubmatch(subject)[1]
+		rest := accountSubject().FindStringSubmatch(subject)[1]
 		restChannel, _ := channelIn(rest)
 		if rest != "" && restChannel == "" {
 			c = Classified{Kind: KindOther, Reason: "subject is not a data deletion request", Tokens: c.Tokens, Referenced: c.Referenced}
@@ -171,7 +170,7 @@ func canonical(name string) string { return textproto.CanonicalMIMEHeaderKey(str
 
 // subjectPrefix: reply and forward prefixes of the clients people use (English, Russian, German,
 // Scandinavian), with an optional count ("Re[2]:", "Fwd(3):"), and list or ticket tags.
-var subjectPrefix = regexp.MustCompile(`(?i)^\s*(?:(?:re|fwd?|fw|aw|wg|sv|vs|tr|отв|ответ|пересл|переслано)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]|\[[^\]]*\])\s*`)
+var subjectPrefix = lazyRegexp(`(?i)^\s*(?:(?:re|fwd?|fw|aw|wg|sv|vs|tr|отв|ответ|пересл|переслано)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]|\[[^\]]*\])\s*`)
 
 // subjectQuotes: the quotes people put a subject in («Удаление данных», "Data deletion",
 // 'Data deletion', “…”, „…“), opening and closing.
@@ -182,7 +181,7 @@ var subjectQuotes = [][2]string{{"«", "»"}, {`"`, `"`}, {"'", "'"}, {"“", "�
 func normalizeSubject(s string) string {
 	for i := 0; i < 100; i++ {
 		before := s
-		if loc := subjectPrefix.FindStringIndex(s); loc != nil && loc[1] > 0 {
+		if loc := subjectPrefix().FindStringIndex(s); loc != nil && loc[1] > 0 {
 			s = s[loc[1]:]
 		}
 		s = strings.TrimSpace(s)
@@ -203,10 +202,10 @@ func normalizeSubject(s string) string {
 var (
 	// endCustomerSubject: "data deletion — end customer" with any dash, a colon or nothing between,
 	// and the Russian «удаление данных — конечный клиент» / «— клиент бота».
-	endCustomerSubject = regexp.MustCompile(`^(?:data deletion|удаление данных)\s*[—–‒―\-:]*\s*(?:end[\s\-]?customer|end[\s\-]?user|конечн(?:ый|ого) (?:клиент|пользовател)(?:ь|я|а)?|клиент(?:а)? бота|пользовател(?:ь|я) бота)$`)
+	endCustomerSubject = lazyRegexp(`^(?:data deletion|удаление данных)\s*[—–‒―\-:]*\s*(?:end[\s\-]?customer|end[\s\-]?user|конечн(?:ый|ого) (?:клиент|пользовател)(?:ь|я|а)?|клиент(?:а)? бота|пользовател(?:ь|я) бота)$`)
 	// accountSubject: "data deletion" exactly, or followed by a separator and what to delete
 	// ("Data deletion: Telegram connection"); group 1 is that rest.
-	accountSubject = regexp.MustCompile(`^(?:data deletion|удаление данных)(?:\s*[—–‒―\-:]+\s*(.+))?$`)
+	accountSubject = lazyRegexp(`^(?:data deletion|удаление данных)(?:\s*[—–‒―\-:]+\s*(.+))?$`)
 )
 
 // replyTokens: the tokens of info+<token>@ addresses among To and Cc, lower-cased, once each.
@@ -272,7 +271,7 @@ func normalizeEmail(s string) string {
 
 // deletionWords: what a person writes when their mail is about deleting data, in any form the
 // intake cannot read as a request (no subject, another subject, a question about deletion).
-var deletionWords = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:delet\p{L}*|remov\p{L}*|eras\p{L}*|forget me|right to be forgotten|gdpr|personal data|удал\p{L}*|стер\p{L}*|сотр\p{L}*|забуд\p{L}*|персональн\p{L}* данн\p{L}*|152-фз)`)
+var deletionWords = lazyRegexp(`(?i)(?:^|[^\p{L}])(?:delet\p{L}*|remov\p{L}*|eras\p{L}*|forget me|right to be forgotten|gdpr|personal data|удал\p{L}*|стер\p{L}*|сотр\p{L}*|забуд\p{L}*|персональн\p{L}* данн\p{L}*|152-фз)`)
 
 // MentionsDeletion reports whether m, which Classify found no request in, is still about deleting
 // data: such a mail is answered with how to write a request, while a mail about anything else is
@@ -285,5 +284,5 @@ func MentionsDeletion(m *Message) bool {
 	if len(text) > 64<<10 {
 		text = text[:64<<10]
 	}
-	return deletionWords.MatchString(m.Subject) || deletionWords.MatchString(text)
+	return deletionWords().MatchString(m.Subject) || deletionWords().MatchString(text)
 }

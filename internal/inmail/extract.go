@@ -18,10 +18,10 @@ type fields struct {
 
 // labelLine: "Label: value", the label short and starting the line; bullets, list numbers and
 // markdown or html2text emphasis ("*Name:* …") around it are allowed.
-var labelLine = regexp.MustCompile(`^[\s\-•*·–—]*(?:\d{1,2}[.)]\s*)?\**([^:：\n]{1,48}?)\**\s*[:：]\s*\**\s*(.*?)\s*$`)
+var labelLine = lazyRegexp(`^[\s\-•*·–—]*(?:\d{1,2}[.)]\s*)?\**([^:：\n]{1,48}?)\**\s*[:：]\s*\**\s*(.*?)\s*$`)
 
 // labelWords drops what people put before a label ("Your name", «Ваше имя», «Мой ник»).
-var labelWords = regexp.MustCompile(`^(?:your|my|the|ваш[аеи]?|мо[йяеё]|моего|вашего)\s+`)
+var labelWords = lazyRegexp(`^(?:your|my|the|ваш[аеи]?|мо[йяеё]|моего|вашего)\s+`)
 
 var (
 	nameLabels = set("full name", "name", "name and surname", "first and last name", "full legal name",
@@ -71,7 +71,7 @@ func labelledFields(text string) fields {
 		}
 		// "Full name: …, account email: …" gives two fields on one line.
 		for _, seg := range lineSegments(line) {
-			m := labelLine.FindStringSubmatch(seg)
+			m := labelLine().FindStringSubmatch(seg)
 			if m == nil {
 				continue
 			}
@@ -109,7 +109,7 @@ func labelledFields(text string) fields {
 func labelKind(raw string) string {
 	label := strings.ToLower(strings.Join(strings.Fields(strings.Trim(raw, " *_")), " "))
 	label = strings.ReplaceAll(label, "ё", "е")
-	label = labelWords.ReplaceAllString(label, "")
+	label = labelWords().ReplaceAllString(label, "")
 	label = strings.TrimSuffix(strings.TrimSpace(label), ".")
 	switch {
 	case nameLabels[label]:
@@ -142,9 +142,9 @@ func labelKind(raw string) string {
 
 var (
 	// segmentBreak: where a line may hold a second "label: value" (after a comma, semicolon or bar).
-	segmentBreak = regexp.MustCompile(`\s*[,;|]\s*`)
+	segmentBreak = lazyRegexp(`\s*[,;|]\s*`)
 	// segmentLabel: the label that must follow such a break for the line to be split there.
-	segmentLabel = regexp.MustCompile(`^\**([^:：,;|\n]{1,48}?)\**\s*[:：]`)
+	segmentLabel = lazyRegexp(`^\**([^:：,;|\n]{1,48}?)\**\s*[:：]`)
 )
 
 // lineSegments splits a line before each known label that follows a comma, semicolon or bar, so
@@ -153,8 +153,8 @@ var (
 func lineSegments(line string) []string {
 	var out []string
 	start := 0
-	for _, loc := range segmentBreak.FindAllStringIndex(line, 20) {
-		if m := segmentLabel.FindStringSubmatch(line[loc[1]:]); m != nil && labelKind(m[1]) != "" {
+	for _, loc := range segmentBreak().FindAllStringIndex(line, 20) {
+		if m := segmentLabel().FindStringSubmatch(line[loc[1]:]); m != nil && labelKind(m[1]) != "" {
 			out = append(out, line[start:loc[0]])
 			start = loc[1]
 		}
@@ -175,12 +175,12 @@ func cleanValue(s string) string {
 var (
 	// namePhrase: a name given in a sentence ("My name is …", «Меня зовут …»), up to the end of
 	// the sentence or line; the words that are not the name are cut by nameWords.
-	namePhrase = regexp.MustCompile(`(?i)(?:my (?:full )?name is|меня зовут|моё имя|мое имя|я,?\s+владелец аккаунта,?)\s+([^\n.,;!?()<>]{2,100})`)
+	namePhrase = lazyRegexp(`(?i)(?:my (?:full )?name is|меня зовут|моё имя|мое имя|я,?\s+владелец аккаунта,?)\s+([^\n.,;!?()<>]{2,100})`)
 	// selfPhrase: a weaker introduction ("I am …", "I, …, ask", "this is …", «Я, …», «это …»): only a name
 	// written with capitals counts after it ("I am writing" is no name).
-	selfPhrase = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:i am|i'm|i’m|this is|i\s*,|я|это)(?:\s*[,—–-]\s*|\s+)([^\n.,;!?()<>]{2,100})`)
+	selfPhrase = lazyRegexp(`(?i)(?:^|[^\p{L}])(?:i am|i'm|i’m|this is|i\s*,|я|это)(?:\s*[,—–-]\s*|\s+)([^\n.,;!?()<>]{2,100})`)
 	// closing: the line a sender signs off with; the name follows on it or on the next line.
-	closing = regexp.MustCompile(`(?i)^(?:(?:best|kind|warm|many)\s+(?:regards|wishes|thanks)|regards|thanks|thank you|many thanks|sincerely|yours(?: sincerely| truly| faithfully)?|cheers|best|с уважением|спасибо|заранее спасибо|всего доброго|всего наилучшего|благодарю|с наилучшими пожеланиями)(?:[\s,.!:—–-]+(.*))?$`)
+	closing = lazyRegexp(`(?i)^(?:(?:best|kind|warm|many)\s+(?:regards|wishes|thanks)|regards|thanks|thank you|many thanks|sincerely|yours(?: sincerely| truly| faithfully)?|cheers|best|с уважением|спасибо|заранее спасибо|всего доброго|всего наилучшего|благодарю|с наилучшими пожеланиями)(?:[\s,.!:—–-]+(.*))?$`)
 	// notNameWord: words that end a name in running text ("Ivan Petrov and my email is …").
 	notNameWord = set("and", "my", "the", "from", "with", "please", "account", "email", "e-mail", "owner", "here", "writing",
 		"и", "а", "мой", "моя", "моё", "мое", "с", "из", "прошу", "пожалуйста", "почта", "аккаунт", "владелец", "пишу")
@@ -189,14 +189,14 @@ var (
 // fullName: the name on a name line; else one given in a sentence; else the signature's.
 func fullName(f fields, text, signature string) string {
 	if f.name != "" {
-		return cleanValue(emailPattern.ReplaceAllString(f.name, ""))
+		return cleanValue(emailPattern().ReplaceAllString(f.name, ""))
 	}
-	if m := namePhrase.FindStringSubmatch(text); m != nil {
+	if m := namePhrase().FindStringSubmatch(text); m != nil {
 		if n := nameWords(m[1], false); n != "" {
 			return n
 		}
 	}
-	for _, m := range selfPhrase.FindAllStringSubmatch(text, 10) {
+	for _, m := range selfPhrase().FindAllStringSubmatch(text, 10) {
 		if n := nameWords(m[1], true); n != "" {
 			return n
 		}
@@ -238,7 +238,7 @@ func isNameWord(w string) bool {
 func signatureName(text, signature string) string {
 	lines := strings.Split(text, "\n")
 	for i := len(lines) - 1; i >= 0 && i >= len(lines)-12; i-- {
-		m := closing.FindStringSubmatch(strings.TrimSpace(lines[i]))
+		m := closing().FindStringSubmatch(strings.TrimSpace(lines[i]))
 		if m == nil {
 			continue
 		}
@@ -268,19 +268,19 @@ func signatureName(text, signature string) string {
 }
 
 // emailPattern: an address as people write it, internationalized domains (пример.рф) included.
-var emailPattern = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}`)
+var emailPattern = lazyRegexp(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}`)
 
 // accountEmail: the address on the email line, else the first address of the body that is not
 // the info address (nor one of its plus-addresses).
 func accountEmail(f fields, text, info string) string {
-	if e := emailPattern.FindString(f.email); e != "" {
+	if e := emailPattern().FindString(f.email); e != "" {
 		return normalizeEmail(e)
 	}
 	infoEmail := ""
 	if as := addresses(info); len(as) > 0 {
 		infoEmail = as[0].Email
 	}
-	for _, e := range emailPattern.FindAllString(text, 50) {
+	for _, e := range emailPattern().FindAllString(text, 50) {
 		e = normalizeEmail(e)
 		if e == infoEmail {
 			continue
@@ -298,7 +298,7 @@ func accountEmail(f fields, text, info string) string {
 // when written in Latin letters: «мессенджер» is the Russian common noun.
 var channelNames = []struct {
 	channel string
-	re      *regexp.Regexp
+	re      func() *regexp.Regexp
 }{
 	{platform.ChannelTelegram, word(`telegram\p{Cyrillic}*|телеграмм?\p{Cyrillic}*|телег[аеуи]|тг`)},
 	{platform.ChannelWhatsApp, word(`whats\s?app\p{Cyrillic}*|ва[тц]сапп?\p{Cyrillic}*|вотсапп?\p{Cyrillic}*|вацапп?\p{Cyrillic}*|ватсапп?\p{Cyrillic}*`)},
@@ -310,15 +310,15 @@ var channelNames = []struct {
 }
 
 // word wraps alternatives in letter boundaries; Go's \b knows only ASCII letters.
-func word(alts string) *regexp.Regexp {
-	return regexp.MustCompile(`(?i)(?:^|[^\p{L}\p{N}_])(` + alts + `)(?:$|[^\p{L}\p{N}_])`)
+func word(alts string) func() *regexp.Regexp {
+	return lazyRegexp(`(?i)(?:^|[^\p{L}\p{N}_])(` + alts + `)(?:$|[^\p{L}\p{N}_])`)
 }
 
 // channelIn returns the channel named first in s, and where.
 func channelIn(s string) (string, int) {
 	best, at := "", -1
 	for _, c := range channelNames {
-		if loc := c.re.FindStringSubmatchIndex(s); loc != nil && (at < 0 || loc[2] < at) {
+		if loc := c.re().FindStringSubmatchIndex(s); loc != nil && (at < 0 || loc[2] < at) {
 			best, at = c.channel, loc[2]
 		}
 	}
@@ -328,15 +328,15 @@ func channelIn(s string) (string, int) {
 var (
 	// wipeVerb: asking to remove something. Russian by stem, so every mood and aspect matches
 	// («удалить», «удалите», «удаляйте», «отключите», «сотрите»).
-	wipeVerb = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(wipe|delete|remove|erase|purge|clear|disconnect|unlink|revoke|detach|удал\p{L}*|стер\p{L}*|сотр\p{L}*|отключ\p{L}*|отвяз\p{L}*|отвяж\p{L}*|очист\p{L}*|отозв\p{L}*)`)
+	wipeVerb = lazyRegexp(`(?i)(?:^|[^\p{L}])(wipe|delete|remove|erase|purge|clear|disconnect|unlink|revoke|detach|удал\p{L}*|стер\p{L}*|сотр\p{L}*|отключ\p{L}*|отвяз\p{L}*|отвяж\p{L}*|очист\p{L}*|отозв\p{L}*)`)
 	// strongVerb: verbs that are about a connection by themselves ("disconnect Viber").
-	strongVerb = regexp.MustCompile(`(?i)^(?:wipe|disconnect|unlink|revoke|detach|отключ|отвяз|отвяж|отозв)`)
+	strongVerb = lazyRegexp(`(?i)^(?:wipe|disconnect|unlink|revoke|detach|отключ|отвяз|отвяж|отозв)`)
 	// connectionNoun: what a wipe request names besides the channel.
-	connectionNoun = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:connection|integration|channel|link|подключени\p{L}*|интеграци\p{L}*|канал\p{L}*|привязк\p{L}*|связк\p{L}*|коннект\p{L}*)`)
+	connectionNoun = lazyRegexp(`(?i)(?:^|[^\p{L}])(?:connection|integration|channel|link|подключени\p{L}*|интеграци\p{L}*|канал\p{L}*|привязк\p{L}*|связк\p{L}*|коннект\p{L}*)`)
 	// accountPhrase: the whole account is asked for, which covers any connection.
-	accountPhrase = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:delete|remove|close|erase|terminate|cancel)\s+(?:my|the|our|this)?\s*(?:whole\s+|entire\s+|full\s+)?(?:etochatbot\s+)?(?:account|profile)|(?:удал|закр)\p{L}*\s+(?:(?:мой|мою|мо[её]|наш\p{L}*|вес\p{L}*|вс\p{L}*|полностью|целиком)\s+)*(?:аккаунт|учетн|учётн|профил)`)
-	negation      = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:not|don't|do not|dont|never|не|нельзя|без)\s+(?:\p{L}+\s+)?$`)
-	sentenceBreak = regexp.MustCompile(`[.!?;]+(?:\s|$)|\n\s*\n`)
+	accountPhrase = lazyRegexp(`(?i)(?:^|[^\p{L}])(?:delete|remove|close|erase|terminate|cancel)\s+(?:my|the|our|this)?\s*(?:whole\s+|entire\s+|full\s+)?(?:etochatbot\s+)?(?:account|profile)|(?:удал|закр)\p{L}*\s+(?:(?:мой|мою|мо[её]|наш\p{L}*|вес\p{L}*|вс\p{L}*|полностью|целиком)\s+)*(?:аккаунт|учетн|учётн|профил)`)
+	negation      = lazyRegexp(`(?i)(?:^|[^\p{L}])(?:not|don't|do not|dont|never|не|нельзя|без)\s+(?:\p{L}+\s+)?$`)
+	sentenceBreak = lazyRegexp(`[.!?;]+(?:\s|$)|\n\s*\n`)
 )
 
 // wipeRequest returns the channel of a connection the body asks to wipe, or "". A sentence must
@@ -348,22 +348,22 @@ func wipeRequest(text string, f fields, subjectRest string) string {
 	if len(text) > 64<<10 {
 		text = text[:64<<10]
 	}
-	if affirmed(accountPhrase, text) {
+	if affirmed(accountPhrase(), text) {
 		return ""
 	}
 	if ch, _ := channelIn(subjectRest); ch != "" {
 		return ch
 	}
-	for _, s := range sentenceBreak.Split(text, 200) {
+	for _, s := range sentenceBreak().Split(text, 200) {
 		ch, _ := channelIn(s)
 		if ch == "" {
 			continue
 		}
-		for _, loc := range wipeVerb.FindAllStringSubmatchIndex(s, -1) {
+		for _, loc := range wipeVerb().FindAllStringSubmatchIndex(s, -1) {
 			if negated(s[:loc[2]]) {
 				continue
 			}
-			if strongVerb.MatchString(s[loc[2]:loc[3]]) || connectionNoun.MatchString(s) {
+			if strongVerb().MatchString(s[loc[2]:loc[3]]) || connectionNoun().MatchString(s) {
 				return ch
 			}
 		}
@@ -390,7 +390,7 @@ func negated(before string) bool {
 	if len(before) > 48 {
 		before = before[len(before)-48:]
 	}
-	return negation.MatchString(before)
+	return negation().MatchString(before)
 }
 
 func leadingNonLetters(s string) int {
@@ -425,12 +425,12 @@ func init() {
 }
 
 var (
-	isoDate     = regexp.MustCompile(`(?:^|[^\d])(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[^\d])`)
-	numericDate = regexp.MustCompile(`(?:^|[^\d])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?:$|[^\d])`)
+	isoDate     = lazyRegexp(`(?:^|[^\d])(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[^\d])`)
+	numericDate = lazyRegexp(`(?:^|[^\d])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?:$|[^\d])`)
 	// dayMonth: «20 ноября 2026», "20 November 2026", "20th Nov. 2026".
-	dayMonth = regexp.MustCompile(`(?i)(?:^|[^\p{L}\d])(\d{1,2})(?:st|nd|rd|th)?\s+(\p{L}{3,9})\.?,?\s+(\d{4})`)
+	dayMonth = lazyRegexp(`(?i)(?:^|[^\p{L}\d])(\d{1,2})(?:st|nd|rd|th)?\s+(\p{L}{3,9})\.?,?\s+(\d{4})`)
 	// monthDay: "November 20, 2026", "Nov 20th 2026".
-	monthDay = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(\p{L}{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})`)
+	monthDay = lazyRegexp(`(?i)(?:^|[^\p{L}])(\p{L}{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})`)
 )
 
 // parseDate reads the first date in s, in any of the forms people write; date only, UTC
@@ -451,10 +451,10 @@ func parseDate(s string) (time.Time, bool) {
 			best = &cand{at, t}
 		}
 	}
-	if m := isoDate.FindStringSubmatchIndex(s); m != nil {
+	if m := isoDate().FindStringSubmatchIndex(s); m != nil {
 		try(m[2], atoi(s[m[2]:m[3]]), atoi(s[m[4]:m[5]]), atoi(s[m[6]:m[7]]))
 	}
-	if m := numericDate.FindStringSubmatchIndex(s); m != nil {
+	if m := numericDate().FindStringSubmatchIndex(s); m != nil {
 		a, b, y := atoi(s[m[2]:m[3]]), atoi(s[m[4]:m[5]]), atoi(s[m[6]:m[7]])
 		if y < 100 {
 			y += 2000
@@ -464,13 +464,13 @@ func parseDate(s string) (time.Time, bool) {
 		}
 		try(m[2], y, b, a)
 	}
-	for _, m := range dayMonth.FindAllStringSubmatchIndex(s, 10) {
+	for _, m := range dayMonth().FindAllStringSubmatchIndex(s, 10) {
 		if mon, ok := months[strings.ToLower(s[m[4]:m[5]])]; ok {
 			try(m[2], atoi(s[m[6]:m[7]]), int(mon), atoi(s[m[2]:m[3]]))
 			break
 		}
 	}
-	for _, m := range monthDay.FindAllStringSubmatchIndex(s, 10) {
+	for _, m := range monthDay().FindAllStringSubmatchIndex(s, 10) {
 		if mon, ok := months[strings.ToLower(s[m[2]:m[3]])]; ok {
 			try(m[2], atoi(s[m[6]:m[7]]), int(mon), atoi(s[m[4]:m[5]]))
 			break

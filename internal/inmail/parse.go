@@ -20,7 +20,6 @@ import (
 	"mime"
 	"net/mail"
 	"net/textproto"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -212,18 +211,18 @@ func addresses(s string) []Address {
 		}
 		return out
 	}
-	for _, e := range emailPattern.FindAllString(s, -1) {
+	for _, e := range emailPattern().FindAllString(s, -1) {
 		out = append(out, Address{Email: normalizeEmail(e)})
 	}
 	return out
 }
 
 // msgIDPattern finds <id> tokens; ids outside angle brackets are taken word by word.
-var msgIDPattern = regexp.MustCompile(`<([^<>\s]+)>`)
+var msgIDPattern = lazyRegexp(`<([^<>\s]+)>`)
 
 func messageIDs(s string) []string {
 	var out []string
-	if ms := msgIDPattern.FindAllStringSubmatch(s, -1); len(ms) > 0 {
+	if ms := msgIDPattern().FindAllStringSubmatch(s, -1); len(ms) > 0 {
 		for _, m := range ms {
 			out = append(out, m[1])
 		}

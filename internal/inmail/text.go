@@ -3,7 +3,6 @@ package inmail
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/inbucket/html2text"
@@ -77,21 +76,21 @@ func insideAttachedMessage(p *enmime.Part) bool {
 var (
 	// forwardSubject: a forwarded message's content is the request itself (someone forwarding
 	// their earlier mail), so it is kept, not stripped like quoted reply text.
-	forwardSubject = regexp.MustCompile(`(?i)^\s*(?:(?:re|aw|отв|ответ)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*|\[[^\]]*\]\s*)*(?:fwd?|fw|пересл|wg|tr)\s*(?:\[\d+\]|\(\d+\))?\s*:`)
+	forwardSubject = lazyRegexp(`(?i)^\s*(?:(?:re|aw|отв|ответ)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*|\[[^\]]*\]\s*)*(?:fwd?|fw|пересл|wg|tr)\s*(?:\[\d+\]|\(\d+\))?\s*:`)
 	// forwardMarker: the line mail clients put above a forwarded message.
-	forwardMarker = regexp.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:forwarded message|original message|пересылаемое сообщение|пересланное сообщение|исходное сообщение|forwarded message from .*)\s*-{2,}|begin forwarded message:|начало переадресованного сообщения:|-{3,}\s*forwarded by .*)\s*$`)
+	forwardMarker = lazyRegexp(`(?i)^\s*(?:-{2,}\s*(?:forwarded message|original message|пересылаемое сообщение|пересланное сообщение|исходное сообщение|forwarded message from .*)\s*-{2,}|begin forwarded message:|начало переадресованного сообщения:|-{3,}\s*forwarded by .*)\s*$`)
 	// replyHeader: the line a client puts above quoted text, "On … wrote:", «… написал(а):»,
 	// and the Yandex / Mail.ru form "20.11.2026, 10:00, "Lethe" <info@…>:".
-	replyHeader = regexp.MustCompile(`(?i)(?:\bwrote|написал\s*\(а\)|написала|написал|пишет|schrieb|a écrit)\s*:\s*$|<[^<>\s]+@[^<>\s]+>\s*:\s*$`)
+	replyHeader = lazyRegexp(`(?i)(?:\bwrote|написал\s*\(а\)|написала|написал|пишет|schrieb|a écrit)\s*:\s*$|<[^<>\s]+@[^<>\s]+>\s*:\s*$`)
 	// originalMessage: Outlook's separators above the message it replies to.
-	originalMessage = regexp.MustCompile(`(?i)^\s*-{2,}\s*(?:original message|исходное сообщение)\s*-{2,}\s*$`)
-	underscores     = regexp.MustCompile(`^\s*_{10,}\s*$`)
-	outlookFrom     = regexp.MustCompile(`(?i)^\s*\*?(?:from|от|отправитель)\s*:\*?\s*\S`)
-	outlookSent     = regexp.MustCompile(`(?i)^\s*\*?(?:sent|date|отправлено|дата)\s*:\*?\s*\S`)
-	mobileFooter    = regexp.MustCompile(`(?i)^\s*(?:sent from my \S+.*|отправлено (?:с|из) .{1,40}|get outlook for \S+.*)\s*$`)
+	originalMessage = lazyRegexp(`(?i)^\s*-{2,}\s*(?:original message|исходное сообщение)\s*-{2,}\s*$`)
+	underscores     = lazyRegexp(`^\s*_{10,}\s*$`)
+	outlookFrom     = lazyRegexp(`(?i)^\s*\*?(?:from|от|отправитель)\s*:\*?\s*\S`)
+	outlookSent     = lazyRegexp(`(?i)^\s*\*?(?:sent|date|отправлено|дата)\s*:\*?\s*\S`)
+	mobileFooter    = lazyRegexp(`(?i)^\s*(?:sent from my \S+.*|отправлено (?:с|из) .{1,40}|get outlook for \S+.*)\s*$`)
 )
 
-func isForward(subject string) bool { return forwardSubject.MatchString(subject) }
+func isForward(subject string) bool { return forwardSubject().MatchString(subject) }
 
 // stripQuoted removes what the sender did not write now: quoted lines ("> …"), a reply header and
 // the original message under it, Outlook's "Original Message" block, the signature after "-- "
@@ -112,7 +111,7 @@ func stripQuoted(text string, forward bool) (string, string) {
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimRight(lines[i], " \t")
 		trim := strings.TrimSpace(line)
-		if forwardMarker.MatchString(trim) && (forward || !originalMessage.MatchString(trim)) {
+		if forwardMarker().MatchString(trim) && (forward || !originalMessage().MatchString(trim)) {
 			// Everything below is the forwarded message: keep it, signature state ends.
 			forward = true
 			inSignature = false
@@ -132,7 +131,7 @@ func stripQuoted(text string, forward bool) (string, string) {
 			inSignature = true
 			continue
 		}
-		if mobileFooter.MatchString(trim) {
+		if mobileFooter().MatchString(trim) {
 			continue
 		}
 		if forward {
@@ -141,10 +140,10 @@ func stripQuoted(text string, forward bool) (string, string) {
 		}
 		// A reply header, possibly wrapped over two lines ("On Mon, 20 Nov 2026 at 10:00, Lethe
 		// <info@…>\nwrote:").
-		header, span := replyHeader.MatchString(trim) && replyHeaderStart(trim), 1
+		header, span := replyHeader().MatchString(trim) && replyHeaderStart(trim), 1
 		if !header && i+1 < len(lines) {
 			joined := trim + " " + strings.TrimSpace(lines[i+1])
-			if replyHeader.MatchString(joined) && replyHeaderStart(joined) && !strings.HasSuffix(trim, ":") {
+			if replyHeader().MatchString(joined) && replyHeaderStart(joined) && !strings.HasSuffix(trim, ":") {
 				header, span = true, 2
 			}
 		}
@@ -157,10 +156,10 @@ func stripQuoted(text string, forward bool) (string, string) {
 			}
 			break
 		}
-		if originalMessage.MatchString(trim) {
+		if originalMessage().MatchString(trim) {
 			break
 		}
-		if (underscores.MatchString(trim) || outlookFrom.MatchString(trim)) && outlookBlock(lines, i) {
+		if (underscores().MatchString(trim) || outlookFrom().MatchString(trim)) && outlookBlock(lines, i) {
 			break
 		}
 		out = append(out, line)
@@ -173,9 +172,9 @@ const maxSignatureLines = 12
 
 // replyHeaderStart keeps a sentence of the sender's that merely ends in "wrote:" from cutting the
 // body: a reply header starts with "On", a date, a weekday or «В …», or names an address.
-var replyHeaderStartPattern = regexp.MustCompile(`(?i)^(?:on\s|в\s|\d|am\s|le\s|mon|tue|wed|thu|fri|sat|sun|пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|среду|четверг|пятниц|суббот|воскресенье)|@`)
+var replyHeaderStartPattern = lazyRegexp(`(?i)^(?:on\s|в\s|\d|am\s|le\s|mon|tue|wed|thu|fri|sat|sun|пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|среду|четверг|пятниц|суббот|воскресенье)|@`)
 
-func replyHeaderStart(s string) bool { return replyHeaderStartPattern.MatchString(s) }
+func replyHeaderStart(s string) bool { return replyHeaderStartPattern().MatchString(s) }
 
 // outlookBlock: Outlook quotes nothing; it puts "From: …" and "Sent: …" (optionally under a line
 // of underscores) above the original. Both must be there, so a "From:" line the sender typed
@@ -185,9 +184,9 @@ func outlookBlock(lines []string, i int) bool {
 	for j := i; j < len(lines) && j < i+6; j++ {
 		t := strings.TrimSpace(lines[j])
 		switch {
-		case outlookFrom.MatchString(t):
+		case outlookFrom().MatchString(t):
 			from = true
-		case from && outlookSent.MatchString(t):
+		case from && outlookSent().MatchString(t):
 			return true
 		}
 	}

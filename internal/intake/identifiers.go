@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -26,12 +25,12 @@ type claim struct {
 }
 
 var (
-	vkLink     = regexp.MustCompile(`(?i)^(?:https?://)?(?:m\.|www\.)?vk\.(?:com|ru)/([A-Za-z0-9_.]+)/?$`)
-	vkID       = regexp.MustCompile(`(?i)^id([0-9]{1,12})$`)
-	digitsOnly = regexp.MustCompile(`^[0-9]{1,15}$`)
-	slackID    = regexp.MustCompile(`(?i)^[UW][A-Z0-9]{6,14}$`)
-	phoneLike  = regexp.MustCompile(`^\+?[0-9 ()\-.]{7,24}$`)
-	nonDigit   = regexp.MustCompile(`[^0-9]`)
+	vkLink     = lazyRegexp(`(?i)^(?:https?://)?(?:m\.|www\.)?vk\.(?:com|ru)/([A-Za-z0-9_.]+)/?$`)
+	vkID       = lazyRegexp(`(?i)^id([0-9]{1,12})$`)
+	digitsOnly = lazyRegexp(`^[0-9]{1,15}$`)
+	slackID    = lazyRegexp(`(?i)^[UW][A-Z0-9]{6,14}$`)
+	phoneLike  = lazyRegexp(`^\+?[0-9 ()\-.]{7,24}$`)
+	nonDigit   = lazyRegexp(`[^0-9]`)
 )
 
 // readClaim reads what an end customer gave as their username.
@@ -42,9 +41,9 @@ func readClaim(s string) claim {
 		return c
 	}
 	c.name = platform.NormalizeName(s)
-	if m := vkLink.FindStringSubmatch(s); m != nil {
+	if m := vkLink().FindStringSubmatch(s); m != nil {
 		s = m[1] // vk.com/id123 or vk.com/screen_name
-		if id := vkID.FindStringSubmatch(s); id != nil {
+		if id := vkID().FindStringSubmatch(s); id != nil {
 			c.idents = append(c.idents, identKey{platform.ChannelVK, id[1]})
 			return c
 		}
@@ -52,13 +51,13 @@ func readClaim(s string) claim {
 		return c
 	}
 	c.username = strings.TrimPrefix(s, "@")
-	if id := vkID.FindStringSubmatch(s); id != nil {
+	if id := vkID().FindStringSubmatch(s); id != nil {
 		c.idents = append(c.idents, identKey{platform.ChannelVK, id[1]})
 	}
-	if slackID.MatchString(s) {
+	if slackID().MatchString(s) {
 		c.idents = append(c.idents, identKey{platform.ChannelSlack, strings.ToUpper(s)})
 	}
-	if digitsOnly.MatchString(s) {
+	if digitsOnly().MatchString(s) {
 		// A bare number is a VK or Telegram id as much as a phone number.
 		c.idents = append(c.idents, identKey{platform.ChannelVK, s}, identKey{platform.ChannelTelegram, s})
 	}
@@ -74,10 +73,10 @@ func readClaim(s string) claim {
 // phoneE164 reads s as a phone number, in any of the ways people write one ("+7 912 123-45-67",
 // "8 (912) 123-45-67", "79121234567"), and returns it in E.164.
 func phoneE164(s string) (string, bool) {
-	if !phoneLike.MatchString(s) {
+	if !phoneLike().MatchString(s) {
 		return "", false
 	}
-	digits := nonDigit.ReplaceAllString(s, "")
+	digits := nonDigit().ReplaceAllString(s, "")
 	if len(digits) < 10 || len(digits) > 15 {
 		return "", false
 	}

@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -170,14 +169,14 @@ func (s *Service) Handle(ctx context.Context, ev events.SimpleEmailEvent) error 
 }
 
 // objectKey is where the S3 action stored the message; SES message ids are letters and digits.
-var messageIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._=-]{0,254}$`)
+var messageIDPattern = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._=-]{0,254}$`)
 
 var errHandled = errors.New("already handled")
 
 // HandleRecord processes one received message, exactly once.
 func (s *Service) HandleRecord(ctx context.Context, rec events.SimpleEmailService) (Result, error) {
 	msgID := rec.Mail.MessageID
-	if !messageIDPattern.MatchString(msgID) || strings.Contains(msgID, "..") {
+	if !messageIDPattern().MatchString(msgID) || strings.Contains(msgID, "..") {
 		return Result{}, fmt.Errorf("%w: the message id is not an SES message id", ErrBadEvent)
 	}
 	received := rec.Receipt.Timestamp

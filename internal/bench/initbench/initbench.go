@@ -241,7 +241,7 @@ func section(s Summary, coldStarts int, build, window time.Duration) bench.Secti
 		build.Round(100*time.Millisecond), coldStarts*(len(s.Rows)+1+len(s.References)), window.Round(100*time.Millisecond))
 	for _, r := range s.References {
 		reading += fmt.Sprintf(" The reference `%s` — the minimal binary linking the four AWS clients every function links "+
-			"and loading the SDK's default configuration, as each function's init does — starts in %.1f ms, %.2f× the "+
+			"and building the AWS configuration from the environment (`internal/system/awsenv`), as each function's init does — starts in %.1f ms, %.2f× the "+
 			"minimal binary: that part of every function's init is the SDK's own package initialisation, whatever Lethe does.",
 			r.Name, ms(r.Median), r.Ratio)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -36,6 +35,7 @@ import (
 	"github.com/lethe-dev/lethe/internal/platform"
 	"github.com/lethe-dev/lethe/internal/reauth"
 	"github.com/lethe-dev/lethe/internal/requests"
+	"github.com/lethe-dev/lethe/internal/system/awsenv"
 	"github.com/lethe-dev/lethe/internal/verification"
 	"github.com/lethe-dev/lethe/internal/workflow"
 )
@@ -50,21 +50,20 @@ type Clients struct {
 }
 
 // FromEnvironment is the Graph of a Lambda function: configuration from the environment, read only
-// as far as the function's builder asks for it, and AWS clients from the default configuration of
-// the function's role and region, made only for the services that use them. After the builder, the
-// Graph's Err says whether the function may start.
-func FromEnvironment(ctx context.Context) *Graph {
+// as far as the function's builder asks for it, and AWS clients from the region, role credentials
+// and endpoints the Lambda runtime puts in the environment (internal/system/awsenv, built by hand:
+// config.LoadDefaultConfig would link and initialise STS, SSO and the shared-config machinery in
+// every function), made only for the services that use them. After the builder, the Graph's Err
+// says whether the function may start.
+func FromEnvironment(_ context.Context) *Graph {
 	// Logs as the Lambda runtime wants them (JSON under LoggingConfig, each record with the
 	// invocation's request id when logged with its context), and metrics as EMF lines on stdout.
 	slog.SetDefault(slog.New(lambdacontext.NewLogHandler()))
 	obs.SetOutput(os.Stdout)
 	now, clockErr := localClock(os.Getenv)
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Config(os.Getenv)
 	g := ForAWS(config.NewLoader(os.Getenv), awsCfg, Clients{}, now)
-	g.err = clockErr
-	if err != nil {
-		g.err = errors.Join(g.err, fmt.Errorf("aws configuration: %w", err))
-	}
+	g.err = errors.Join(clockErr, err)
 	return g
 }
 

@@ -1,25 +1,28 @@
 // Command sdkfloor is the minimal aws-lambda-go binary (../minimal) plus what every Lethe Lambda
-// does with the AWS SDK at init: it links the four service clients internal/system/wiring links
-// (DynamoDB, S3, SES v2, Step Functions) and loads the default configuration, as
-// wiring.FromEnvironment does, then makes a DynamoDB client. The init benchmark shows it beside the
-// minimal binary: the part of every function's init that is the SDK's, whatever Lethe does.
+// does with the AWS SDK at init: it builds the AWS configuration from the environment by hand
+// (internal/system/awsenv), as wiring.FromEnvironment does, links the four service clients
+// internal/system/wiring links (DynamoDB, S3, SES v2, Step Functions), and makes a DynamoDB client.
+// The init benchmark shows it beside the minimal binary: the part of every function's init that is
+// the SDK's, whatever Lethe does.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"log"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/lethe-dev/lethe/internal/system/awsenv"
 )
 
 func main() {
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	cfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
