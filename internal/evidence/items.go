@@ -37,8 +37,8 @@ type Item struct {
 	// category of the item removed; Objects the files deleted with it.
 	Removed string `dynamodbav:"removed,omitempty"`
 	Objects int64  `dynamodbav:"objects,omitempty"`
-	// Packed is, on a subjects part of a record and a sweep's journal part (RunIntent,
-	// Withdrawal), its JSON gzipped, in place of Body: DynamoDB bills a part by its size, and a
+	// Packed is, on a subjects part of a record and a sweep's journal part (Announce,
+	// Withdraw), its JSON gzipped, in place of Body: DynamoDB bills a part by its size, and a
 	// sweep names one subject per few items it destroys (issue 19 §3: the sweep's writes against
 	// the minimum for what it deletes).
 	Packed []byte `dynamodbav:"packed,omitempty"`

@@ -19,8 +19,8 @@ import (
 // that destroyed the data, named journalPrefix and then
 //
 //   - <round>#<slice> for a slice of a request's deletion (RecordSlice),
-//   - a new id for a group of a sweep's deletions (RunIntent), and that id followed by
-//     withdrawalSuffix for the subjects of the group whose deletions were not made (Withdrawal),
+//   - a new id for a group of a sweep's deletions (Announce), and that id followed by
+//     withdrawalSuffix for the subjects of the group whose deletions were not made (Withdraw),
 //   - ttl#<stream record> for one removal DynamoDB's TTL made (RemovalPart), under the request of
 //     its day (TTLDayID), naming the category removed.
 //
@@ -48,18 +48,32 @@ func (j Journal) RecordSlice(ctx context.Context, requestID string, round, slice
 	return j.Store.Put(ctx, journalPart(requestID, fmt.Sprintf("%03d#%05d", round, slice), subjects, at))
 }
 
-// RunIntent is the journal part a sweep stores under its run before it makes a group of
-// deletions: whose data they destroy (the subjects not journaled in the run before), gzipped. If
-// some of them are not made after all (the item changed since the scan, or a legal hold placed
-// meanwhile kept it), Withdrawal takes their subjects back. Subjects reads the two together, so
-// a journal never lacks a deletion made and names none that was not.
-func RunIntent(runID string, subjects []Subject, at time.Time) Item {
+// Announce stores, under a sweep's run, the journal part of a group of deletions it is about to
+// make: whose data they destroy (the subjects not journaled in the run before), gzipped. It
+// returns the part's name. If some of them are not made after all (the item changed since the
+// scan, or a legal hold placed meanwhile kept it), Withdraw takes their subjects back. Subjects
+// reads the two together, so a journal never lacks a deletion made and names none that was not.
+func (j Journal) Announce(ctx context.Context, runID string, subjects []Subject, at time.Time) (string, error) {
+	p := runIntent(runID, subjects, at)
+	if err := j.Store.Put(ctx, p); err != nil {
+		return "", err
+	}
+	return p.Part, nil
+}
+
+// Withdraw stores the part taking back, from the announced part of a sweep's run, the subjects
+// none of whose announced deletions was made.
+func (j Journal) Withdraw(ctx context.Context, runID, part string, subjects []Subject, at time.Time) error {
+	return j.Store.Put(ctx, withdrawal(Item{RequestID: runID, Part: part}, subjects, at))
+}
+
+// runIntent is the part Announce stores.
+func runIntent(runID string, subjects []Subject, at time.Time) Item {
 	return packedPart(runID, platform.NewID(at), subjects, at)
 }
 
-// Withdrawal is the part taking back, from the sweep's part intent, the subjects none of whose
-// announced deletions was made.
-func Withdrawal(intent Item, subjects []Subject, at time.Time) Item {
+// withdrawal is the part Withdraw stores.
+func withdrawal(intent Item, subjects []Subject, at time.Time) Item {
 	p := packedPart(intent.RequestID, strings.TrimPrefix(intent.Part, journalPrefix)+withdrawalSuffix, subjects, at)
 	p.Withdraws = intent.Part
 	return p

@@ -60,8 +60,8 @@ func TestJournalReadsEachSubjectOnceByItsBestName(t *testing.T) {
 	}
 }
 
-// A sweep journals each group of deletions before it makes them (RunIntent, packed) and takes back
-// the subjects of the ones it did not make (Withdrawal): the journal reads back the subjects of
+// A sweep journals each group of deletions before it makes them (Announce, packed) and takes back
+// the subjects of the ones it did not make (Withdraw): the journal reads back the subjects of
 // the deletions made, each once, a subject withdrawn from one part but announced and kept in
 // another included; the act drawn up under the same request reads back without its journal,
 // naming every subject.
@@ -72,15 +72,15 @@ func TestJournalOfARunAndItsAct(t *testing.T) {
 	for i := range 2500 {
 		subjects = append(subjects, Subject{Kind: SubjectEndUser, ID: fmt.Sprintf("eu-%04d", i)})
 	}
-	parts := []Item{RunIntent("run-1", subjects[:1000], started), RunIntent("run-1", subjects[1000:2000], started),
-		RunIntent("run-1", append(subjects[2000:], subjects[10]), started)}
+	parts := []Item{runIntent("run-1", subjects[:1000], started), runIntent("run-1", subjects[1000:2000], started),
+		runIntent("run-1", append(subjects[2000:], subjects[10]), started)}
 	raw := len(mustMarshal(subjects[:1000]))
 	if n := len(parts[0].Packed); n == 0 || n*3 > raw || parts[0].Body != "" {
 		t.Errorf("a packed part of 1000 subjects holds %d bytes (Body %d), want under a third of their %d bytes of JSON", n, len(parts[0].Body), raw)
 	}
 	// Of the first part, eu-0005 and eu-0010 were not deleted; eu-0010 was in the third part too.
 	// Of the second, eu-1500 was not.
-	parts = append(parts, Withdrawal(parts[0], []Subject{subjects[5], subjects[10]}, started), Withdrawal(parts[1], []Subject{subjects[1500]}, started))
+	parts = append(parts, withdrawal(parts[0], []Subject{subjects[5], subjects[10]}, started), withdrawal(parts[1], []Subject{subjects[1500]}, started))
 	for _, p := range parts {
 		if err := j.Store.Put(ctx, p); err != nil {
 			t.Fatal(err)

@@ -31,16 +31,17 @@ import (
 //
 //  1. Judged again by the holds of the current epoch (holds.go).
 //  2. Evidence first: one journal part naming the subjects of the group's deletions that the run
-//     has not journaled yet (evidence.RunIntent, packed), and a pending record of the keys of the
-//     removed items' S3 objects with their items' keys (files.go), in one BatchWriteItem. No
-//     deletion is made before its journal entry is stored.
+//     has not journaled yet (evidence's Announce, packed), and a pending record of the keys of
+//     the removed items' S3 objects with their items' keys (files.go). No deletion is made before
+//     its journal entry is stored.
 //  3. The deletions and repairs, deleteConcurrency requests at once.
 //  4. The holds epoch read again, strongly consistent. If a hold was placed since step 1, every
 //     item of the group it covers that went is put back from the image the scan read, without
 //     TTL, as the TTL stream does for a removal DynamoDB made under a hold (stream.go): nothing a
 //     hold covers stays destroyed by a write judged before it. (A deletion that completed before
 //     that read and found the epoch unchanged was made before the hold.)
-//  5. A withdrawal part takes back the subjects none of whose deletions in the group was made.
+//  5. A withdrawal part (evidence's Withdraw) takes back the subjects none of whose deletions in
+//     the group was made.
 //  6. The files of the items that went are deleted, then the pending record. A run that stops in
 //     between leaves the record; the next deletes those of its files whose item is gone.
 //
@@ -299,14 +300,20 @@ func (w *writer) write(group []*change) {
 		return
 	}
 	// 2. The journal part of the deletions and the pending record of their files, first.
-	intent, announced := w.intent(todo)
-	files, err := s.pendingFiles(w.runID, todo)
-	if err != nil {
-		fail(todo, err)
-		return
+	announced := w.announced(todo)
+	var part string
+	if len(announced) > 0 {
+		if part, err = s.journal().Announce(ctx, w.runID, announced, s.now()); err != nil {
+			fail(todo, fmt.Errorf("retention sweep: journal the deletions: %w", err))
+			return
+		}
 	}
-	if err := s.putLedger(ctx, files, intent...); err != nil {
-		fail(todo, fmt.Errorf("retention sweep: journal the deletions: %w", err))
+	files, err := s.pendingFiles(w.runID, todo)
+	if err == nil && files != nil {
+		err = s.putPending(ctx, files)
+	}
+	if err != nil {
+		fail(todo, fmt.Errorf("retention sweep: record the files of the deletions: %w", err))
 		return
 	}
 	// 3. The writes.
@@ -345,7 +352,7 @@ func (w *writer) write(group []*change) {
 		}
 	}
 	if len(withdrawn) > 0 {
-		if err := s.putLedger(ctx, nil, evidence.Withdrawal(intent[0], withdrawn, s.now())); err != nil {
+		if err := s.journal().Withdraw(ctx, w.runID, part, withdrawn, s.now()); err != nil {
 			// The page is not passed, and the run not finished: no act is drawn up from the journal
 			// until a later invocation makes the page's deletions again and its journal is whole.
 			err = fmt.Errorf("retention sweep: withdraw journal entries of deletions not made: %w", err)
@@ -363,9 +370,9 @@ func (w *writer) write(group []*change) {
 	s.deleteFiles(ctx, todo, files)
 }
 
-// intent is the journal part announcing the subjects of the group's deletions that this invocation
-// has not journaled and made yet (nil when there are none), and those subjects.
-func (w *writer) intent(group []*change) ([]evidence.Item, []evidence.Subject) {
+// announced are the subjects of the group's deletions that this invocation has not journaled and
+// made yet: those its journal part announces.
+func (w *writer) announced(group []*change) []evidence.Subject {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	seen := map[evidence.Subject]bool{}
@@ -379,11 +386,8 @@ func (w *writer) intent(group []*change) ([]evidence.Item, []evidence.Subject) {
 			subs = append(subs, sub)
 		}
 	}
-	if len(subs) == 0 {
-		return nil, nil
-	}
 	slices.SortFunc(subs, func(a, b evidence.Subject) int { return strings.Compare(a.Kind+"/"+a.ID, b.Kind+"/"+b.ID) })
-	return []evidence.Item{evidence.RunIntent(w.runID, subs, w.s.now())}, subs
+	return subs
 }
 
 // undoHeld reads the holds epoch again after a group's writes: if a hold was placed since the
@@ -455,26 +459,9 @@ func (s *Sweep) putBack(ctx context.Context, c datamap.Category, item map[string
 // putBackAttempts bounds the attempts to put back one held item.
 const putBackAttempts = 8
 
-// putLedger stores journal parts and a pending files record (either may be absent) in the ledger
-// table, in one BatchWriteItem with its unprocessed items retried.
-func (s *Sweep) putLedger(ctx context.Context, files map[string]types.AttributeValue, parts ...evidence.Item) error {
-	table := s.Tables[datamap.LedgerTable]
-	var reqs []bulkwrite.Request
-	for _, p := range parts {
-		item, err := platform.Encode(p, s.Policy)
-		if err != nil {
-			return err
-		}
-		reqs = append(reqs, bulkwrite.Request{Table: table, Write: types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}})
-	}
-	if files != nil {
-		reqs = append(reqs, bulkwrite.Request{Table: table, Write: types.WriteRequest{PutRequest: &types.PutRequest{Item: files}}})
-	}
-	if len(reqs) == 0 {
-		return nil
-	}
-	w := bulkwrite.Writer{DB: s.DB, Workers: 1}
-	_, err := w.WriteAll(ctx, reqs)
+// putPending stores a pending files record in the ledger table.
+func (s *Sweep) putPending(ctx context.Context, record map[string]types.AttributeValue) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Tables[datamap.LedgerTable]), Item: record})
 	return err
 }
 
