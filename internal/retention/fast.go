@@ -45,13 +45,18 @@ import (
 //  6. The files of the items that went are deleted, then the pending record. A run that stops in
 //     between leaves the record; the next deletes those of its files whose item is gone.
 //
-// A group is as many changes as arrive within groupLinger, up to groupMost, or until every segment
-// being scanned waits for its writes (waitFor), so the journal part that goes with it is a small
-// share of what the group deletes.
+// A group is as many changes as arrive within groupLinger, up to groupMost changes or
+// groupDeletions deletions, or until every segment being scanned waits for its writes (waitFor), so
+// the journal part that goes with it is a small share of what the group deletes.
 
 const (
 	// groupMost bounds the changes of one group.
 	groupMost = 250
+	// groupDeletions is the most deletions a group holds, and how many make it go at once: the
+	// journal part naming their subjects (about 18 bytes each, gzipped, beside some 250 bytes of
+	// keys and times) then fills one 1 KB write unit without passing it; more deletions per part
+	// would save little capacity and hold the writes back from overlapping the scan.
+	groupDeletions = 36
 	// groupLinger is how long a group waits for more changes before it is written.
 	groupLinger = 250 * time.Millisecond
 	// groupsInFlight bounds the groups being written at once (each with deleteConcurrency requests).
@@ -243,8 +248,9 @@ func (w *writer) loop() {
 			}
 		}
 		linger := time.NewTimer(groupLinger)
+		deletions := countRemovals(group)
 	fill:
-		for open && len(group) < groupMost {
+		for open && len(group) < groupMost && deletions < groupDeletions {
 			select {
 			case more, ok := <-w.in:
 				if !ok {
@@ -255,7 +261,24 @@ func (w *writer) loop() {
 					carry = more
 					break fill
 				}
-				group = append(group[:len(group):len(group)], more...)
+				// A group takes deletions up to groupDeletions, the rest of the page's changes
+				// going in the next (the page is all handed over: its changes are in more).
+				take := len(more)
+				for i, n := 0, deletions; i < len(more); i++ {
+					if more[i].d.action == remove {
+						if n == groupDeletions {
+							take = i
+							break
+						}
+						n++
+					}
+				}
+				group = append(group[:len(group):len(group)], more[:take]...)
+				deletions += countRemovals(more[:take])
+				if take < len(more) {
+					carry = more[take:]
+					break fill
+				}
 			case <-linger.C:
 				break fill
 			case <-w.hurry:
@@ -273,6 +296,17 @@ func (w *writer) loop() {
 		}()
 	}
 	wg.Wait()
+}
+
+// countRemovals counts the deletions among changes.
+func countRemovals(changes []*change) int {
+	n := 0
+	for _, c := range changes {
+		if c.d.action == remove {
+			n++
+		}
+	}
+	return n
 }
 
 // write makes one group of changes and resolves them, in the steps described above.

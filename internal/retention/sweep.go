@@ -478,20 +478,31 @@ func (s *Sweep) Plan(ctx context.Context) (map[string]int, error) {
 	if per <= 0 {
 		per = DefaultSegmentItems
 	}
+	// The tables are described at once: a run waits for the slower of the two, not their sum.
+	var mu sync.Mutex
+	var g errgroup.Group
 	for _, t := range sweptTables {
 		if s.Segments > 0 {
 			plan[t] = s.Segments
 			continue
 		}
-		out, err := s.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.Tables[t])})
-		if err != nil {
-			return nil, fmt.Errorf("retention sweep: size the scan of %s: %w", t, err)
-		}
-		var items int64
-		if out.Table != nil {
-			items = aws.ToInt64(out.Table.ItemCount)
-		}
-		plan[t] = int(min(max((items+per-1)/per, DefaultSegments), MaxSegments))
+		g.Go(func() error {
+			out, err := s.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.Tables[t])})
+			if err != nil {
+				return fmt.Errorf("retention sweep: size the scan of %s: %w", t, err)
+			}
+			var items int64
+			if out.Table != nil {
+				items = aws.ToInt64(out.Table.ItemCount)
+			}
+			mu.Lock()
+			plan[t] = int(min(max((items+per-1)/per, DefaultSegments), MaxSegments))
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return plan, nil
 }
