@@ -66,9 +66,10 @@ func (l *Ledger) PlaceHold(ctx context.Context, h platform.LegalHold, actor stri
 	if err != nil {
 		return platform.LegalHold{}, err
 	}
-	// The hold and the holds epoch move together: a destruction judged before this write, and
-	// conditional on the epoch it read (HoldsUnchanged), cannot be made after it. The same write
-	// counts the hold as one that carries the all-holds index (indexHolds).
+	// The hold and the holds epoch move together: a job that judged data by the holds of an older
+	// epoch and reads the epoch again after its destructions sees this hold (the retention sweep
+	// then puts back what it covers). The same write counts the hold as one that carries the
+	// all-holds index (indexHolds).
 	_, err = l.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &l.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		{Update: &types.Update{TableName: &l.table, Key: holdsEpochKey(), UpdateExpression: aws.String("ADD #e :one, #i :one"),
@@ -197,8 +198,9 @@ func (l *Ledger) noteOpenRequests(ctx context.Context, accountID, actor, note st
 }
 
 // The holds epoch is one ledger item whose number every hold placed increments (in the same
-// transaction): a job that judged data by the holds it read at one epoch makes its destructions
-// conditional on the epoch being unchanged.
+// transaction): a job that judged data by the holds it read at one epoch reads it again,
+// strongly consistent, after its destructions; an unchanged epoch means they were all made before
+// any new hold.
 const holdsEpochAttr = "epoch"
 
 func holdsEpochKey() map[string]types.AttributeValue {
@@ -219,19 +221,6 @@ func (l *Ledger) HoldsEpoch(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	return strconv.ParseInt(n.Value, 10, 64)
-}
-
-// HoldsUnchanged is a transaction's condition that no hold was placed since the epoch was read.
-func (l *Ledger) HoldsUnchanged(epoch int64) types.TransactWriteItem {
-	cc := &types.ConditionCheck{TableName: aws.String(l.table), Key: holdsEpochKey(),
-		ExpressionAttributeNames: map[string]string{"#e": holdsEpochAttr}}
-	if epoch == 0 {
-		cc.ConditionExpression = aws.String("attribute_not_exists(#e)")
-	} else {
-		cc.ConditionExpression = aws.String("#e = :e")
-		cc.ExpressionAttributeValues = map[string]types.AttributeValue{":e": &types.AttributeValueMemberN{Value: strconv.FormatInt(epoch, 10)}}
-	}
-	return types.TransactWriteItem{ConditionCheck: cc}
 }
 
 func holdKey(id string) (map[string]types.AttributeValue, bool) {
