@@ -53,12 +53,11 @@ func (j Journal) RecordSlice(ctx context.Context, requestID string, round, slice
 // returns the part's name. If some of them are not made after all (the item changed since the
 // scan, or a legal hold placed meanwhile kept it), Withdraw takes their subjects back. Subjects
 // reads the two together, so a journal never lacks a deletion made and names none that was not.
+// The part's name comes back with an error too: a write whose answer was lost may have been made,
+// and withdrawing from a part never stored takes nothing back.
 func (j Journal) Announce(ctx context.Context, runID string, subjects []Subject, at time.Time) (string, error) {
 	p := runIntent(runID, subjects, at)
-	if err := j.Store.Put(ctx, p); err != nil {
-		return "", err
-	}
-	return p.Part, nil
+	return p.Part, j.Store.Put(ctx, p)
 }
 
 // Withdraw stores the part taking back, from the announced part of a sweep's run, the subjects

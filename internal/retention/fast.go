@@ -30,10 +30,10 @@ import (
 // group what a transaction used to, by the order of its steps (write):
 //
 //  1. Judged again by the holds of the current epoch (holds.go).
-//  2. Evidence first: one journal part naming the subjects of the group's deletions that the run
-//     has not journaled yet (evidence's Announce, packed), and a pending record of the keys of
-//     the removed items' S3 objects with their items' keys (files.go). No deletion is made before
-//     its journal entry is stored.
+//  2. Evidence first: a pending record of the keys of the removed items' S3 objects with their
+//     items' keys (files.go), then one journal part naming the subjects of the group's deletions
+//     that the run has not journaled yet (evidence's Announce, packed). No deletion is made
+//     before its journal entry is stored.
 //  3. The deletions and repairs, deleteConcurrency requests at once.
 //  4. The holds epoch read again, strongly consistent. If a hold was placed since step 1, every
 //     item of the group it covers that went is put back from the image the scan read, without
@@ -44,6 +44,11 @@ import (
 //     the group was made.
 //  6. The files of the items that went are deleted, then the pending record. A run that stops in
 //     between leaves the record; the next deletes those of its files whose item is gone.
+//
+// Steps 2 to 6 go on after the invocation's context ends. What remains open is a process dying
+// between steps 2 and 5: its journal may then name a subject whose deletion was not made, and the
+// next invocation, which scans the page again, makes the deletion (the item being still expired)
+// unless the item changed meanwhile.
 //
 // A group is as many changes as arrive within groupLinger, up to groupMost changes or
 // groupDeletions deletions, or until every segment being scanned waits for its writes (waitFor), so
@@ -61,6 +66,9 @@ const (
 	groupLinger = 250 * time.Millisecond
 	// groupsInFlight bounds the groups being written at once (each with deleteConcurrency requests).
 	groupsInFlight = 4
+	// settleTimeout bounds what a group does from its journal part on (its writes, the holds
+	// check, putting back, the withdrawal, the files) once the invocation's context has ended.
+	settleTimeout = 20 * time.Second
 )
 
 // change is one conditional write of a page: an expired item deleted (decision remove), or its TTL
@@ -333,15 +341,9 @@ func (w *writer) write(group []*change) {
 	if len(todo) == 0 {
 		return
 	}
-	// 2. The journal part of the deletions and the pending record of their files, first.
-	announced := w.announced(todo)
-	var part string
-	if len(announced) > 0 {
-		if part, err = s.journal().Announce(ctx, w.runID, announced, s.now()); err != nil {
-			fail(todo, fmt.Errorf("retention sweep: journal the deletions: %w", err))
-			return
-		}
-	}
+	// 2. The pending record of the deletions' files and their journal part, first. (The record
+	// first: a record whose deletions are never made is harmless, its files' items being still
+	// stored; a journal part naming them would not be.)
 	files, err := s.pendingFiles(w.runID, todo)
 	if err == nil && files != nil {
 		err = s.putPending(ctx, files)
@@ -349,6 +351,27 @@ func (w *writer) write(group []*change) {
 	if err != nil {
 		fail(todo, fmt.Errorf("retention sweep: record the files of the deletions: %w", err))
 		return
+	}
+	// From the journal part on, the group's steps go on if the invocation's context ends (its
+	// deadline, a failing segment): a part whose write was cut off may have been stored, and the
+	// writes that follow it must be settled, so that no held item stays deleted and the journal
+	// names no deletion that was not made.
+	if err := ctx.Err(); err != nil {
+		fail(todo, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	announced := w.announced(todo)
+	var part string
+	if len(announced) > 0 {
+		if part, err = s.journal().Announce(ctx, w.runID, announced, s.now()); err != nil {
+			if werr := s.journal().Withdraw(ctx, w.runID, part, announced, s.now()); werr != nil {
+				s.log().Error("retention sweep: a journal part whose write failed could not be withdrawn", "run", w.runID, "err", werr)
+			}
+			fail(todo, fmt.Errorf("retention sweep: journal the deletions: %w", err))
+			return
+		}
 	}
 	// 3. The writes.
 	var g errgroup.Group
@@ -365,7 +388,7 @@ func (w *writer) write(group []*change) {
 	}
 	_ = g.Wait()
 	// 4. A hold placed since step 1 gets back what it covers.
-	if err := w.undoHeld(todo, epoch); err != nil {
+	if err := w.undoHeld(ctx, todo, epoch); err != nil {
 		for _, c := range todo {
 			c.page.fail(err)
 		}
@@ -427,7 +450,7 @@ func (w *writer) announced(group []*change) []evidence.Subject {
 // undoHeld reads the holds epoch again after a group's writes: if a hold was placed since the
 // group was judged at epoch, each item it covers that the group deleted is put back as the scan
 // read it, without TTL, and counted as held.
-func (w *writer) undoHeld(group []*change, epoch int64) error {
+func (w *writer) undoHeld(ctx context.Context, group []*change, epoch int64) error {
 	deleted := false
 	for _, c := range group {
 		deleted = deleted || (c.applied && c.d.action == remove)
@@ -435,7 +458,7 @@ func (w *writer) undoHeld(group []*change, epoch int64) error {
 	if !deleted {
 		return nil
 	}
-	now, err := w.holds.refresh(w.ctx)
+	now, err := w.holds.refresh(ctx)
 	if err != nil {
 		return fmt.Errorf("retention sweep: read the holds epoch after a group's deletions: %w", err)
 	}
@@ -447,7 +470,7 @@ func (w *writer) undoHeld(group []*change, epoch int64) error {
 		if !c.applied || c.d.action != remove {
 			continue
 		}
-		held, err := w.holds.covers(w.ctx, now, c.d.category, c.item)
+		held, err := w.holds.covers(ctx, now, c.d.category, c.item)
 		if err != nil {
 			failed = errors.Join(failed, err)
 			continue
@@ -455,7 +478,7 @@ func (w *writer) undoHeld(group []*change, epoch int64) error {
 		if !held {
 			continue
 		}
-		if err := w.s.putBack(w.ctx, c.d.category, c.item); err != nil {
+		if err := w.s.putBack(ctx, c.d.category, c.item); err != nil {
 			failed = errors.Join(failed, err)
 			continue
 		}

@@ -168,3 +168,73 @@ func TestSweepWritesSpareItemsChangedSinceTheScan(t *testing.T) {
 		t.Errorf("the run's journal names %+v, want end user u1 alone", subjects)
 	}
 }
+
+// cancelAtFirstDelete is DynamoDB Local with the invocation ending (its context cancelled) at the
+// sweep's first DeleteItem of a platform item, which is then not made.
+type cancelAtFirstDelete struct {
+	*dynamodb.Client
+	table  string
+	cancel context.CancelFunc
+	once   sync.Once
+	hit    atomic.Bool
+}
+
+func (d *cancelAtFirstDelete) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	if aws.ToString(in.TableName) == d.table {
+		first := false
+		d.once.Do(func() { first = true })
+		if first {
+			d.hit.Store(true)
+			d.cancel()
+			return nil, context.Canceled
+		}
+	}
+	return d.Client.DeleteItem(ctx, in, optFns...)
+}
+
+// An invocation that ends in the middle of a group's writes still takes back, from the journal part
+// it stored before them, the subjects whose deletions it did not make: the journal names no one
+// whose data is all still there.
+func TestAnInvocationEndingMidGroupLeavesNoDeletionJournaledThatWasNotMade(t *testing.T) {
+	r := newRig(t, true)
+	byUser := map[string][]string{}
+	for _, it := range r.scan(datamap.PlatformTable) {
+		if u := platform.AttrString(it["endUserId"]); u != "" {
+			byUser[u] = append(byUser[u], keyOf(it))
+		}
+	}
+	r.advanceTo(t0.AddDate(0, 13, 1))
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	db := &cancelAtFirstDelete{Client: r.env.DynamoDB, table: r.env.Tables[datamap.PlatformTable], cancel: cancel}
+	sw := *r.sweep
+	sw.DB = db
+	res, _ := sw.Run(ctx, retention.Input{})
+	if !db.hit.Load() {
+		t.Fatal("the sweep deleted nothing: the test proves nothing")
+	}
+	if res.RunID == "" {
+		t.Fatal("no run id")
+	}
+	stored := map[string]bool{}
+	for _, it := range r.scan(datamap.PlatformTable) {
+		stored[keyOf(it)] = true
+	}
+	subjects, err := evidence.Journal{Store: r.stack.System.Store}.Subjects(r.ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subjects {
+		keys := byUser[s.ID]
+		if len(keys) == 0 {
+			continue // an account owner, or a subject this test does not track
+		}
+		gone := false
+		for _, k := range keys {
+			gone = gone || !stored[k]
+		}
+		if !gone {
+			t.Errorf("the journal names %s %s, none of whose items was deleted", s.Kind, s.ID)
+		}
+	}
+}
