@@ -244,25 +244,36 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 // to the next invocation.
 func (s *Sweep) settleBeforeScan(ctx context.Context) {
 	log := s.log()
-	// The acts of the days whose TTL removals changed since their act was drawn (stream.go). A
-	// failure leaves their journal as it is: the next invocation draws them.
-	if err := s.DrawTTLActs(ctx); err != nil {
-		log.Error("retention sweep: could not draw up the acts of TTL removals", "err", err)
-	}
-	if err := s.deletePendingFiles(ctx); err != nil {
-		log.Error("retention sweep: could not delete the files earlier runs left pending", "err", err)
-	}
+	// The three are independent of one another (the TTL acts are journal reads and act writes, the
+	// pending files S3 deletions of items already gone, the holds' batches TTL updates of held
+	// items): they go at once, so an invocation waits for the slowest, not their sum.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// The acts of the days whose TTL removals changed since their act was drawn (stream.go). A
+		// failure leaves their journal as it is: the next invocation draws them.
+		if err := s.DrawTTLActs(ctx); err != nil {
+			log.Error("retention sweep: could not draw up the acts of TTL removals", "err", err)
+		}
+	})
+	wg.Go(func() {
+		if err := s.deletePendingFiles(ctx); err != nil {
+			log.Error("retention sweep: could not delete the files earlier runs left pending", "err", err)
+		}
+	})
 	// The legal holds whose items' TTL is still to be taken off or given back, for a part of the
 	// budget; the next invocation continues them. (The sweep honours every active hold in any case.)
 	if s.Store != nil {
-		dl := s.deadline(ctx)
-		if budget := time.Until(dl) / 4; !dl.IsZero() {
-			dl = time.Now().Add(budget)
-		}
-		if err := s.SettleHolds(ctx, dl); err != nil {
-			log.Error("retention sweep: could not settle the TTL of legal holds", "err", err)
-		}
+		wg.Go(func() {
+			dl := s.deadline(ctx)
+			if budget := time.Until(dl) / 4; !dl.IsZero() {
+				dl = time.Now().Add(budget)
+			}
+			if err := s.SettleHolds(ctx, dl); err != nil {
+				log.Error("retention sweep: could not settle the TTL of legal holds", "err", err)
+			}
+		})
 	}
+	wg.Wait()
 }
 
 // open takes the sweep's lease and the checkpoint of the run the invocation goes on with: in's, the
