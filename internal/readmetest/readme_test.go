@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lethe-dev/lethe/internal/local/localaws"
 	"github.com/lethe-dev/lethe/internal/local/localrun"
 )
 
@@ -84,20 +85,12 @@ func TestParseBlocksSkipsNorunAndReadsExpectations(t *testing.T) {
 }
 
 func repoRoot(t *testing.T) string {
-	dir, err := os.Getwd()
+	t.Helper()
+	root, err := localaws.FindRepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // TestReadmeCommandsRunInOrder runs every shell block of README.md in order against a fresh local run.

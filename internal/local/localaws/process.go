@@ -183,8 +183,8 @@ func startChild(name, path string, args []string, dir string, removeDir bool, o 
 	}
 	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
-	cmd.Stdout = io.MultiWriter(c.tail, &prefixWriter{w: o.Stdout, prefix: name + ": "})
-	cmd.Stderr = io.MultiWriter(c.tail, &prefixWriter{w: o.Stderr, prefix: name + ": "})
+	cmd.Stdout = io.MultiWriter(c.tail, NewPrefixWriter(o.Stdout, name+": "))
+	cmd.Stderr = io.MultiWriter(c.tail, NewPrefixWriter(o.Stderr, name+": "))
 	cmd.SysProcAttr = sysProcAttr()
 	if err := spawn(cmd); err != nil {
 		if removeDir {
@@ -367,7 +367,13 @@ func (t *tail) report() string {
 	return "; its last output:\n\t" + strings.Join(lines, "\n\t")
 }
 
-// prefixWriter writes each complete line to w with a prefix.
+// NewPrefixWriter writes each complete line it is given to w after prefix, one whole line at a time
+// across every such writer, so the lines of several processes sharing w never interleave within a
+// line. A nil w or io.Discard drops everything; a failing w never stops the writer's source.
+func NewPrefixWriter(w io.Writer, prefix string) io.Writer {
+	return &prefixWriter{w: w, prefix: prefix}
+}
+
 type prefixWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -375,8 +381,11 @@ type prefixWriter struct {
 	part   []byte
 }
 
+// lineMu makes each line one write on the shared output.
+var lineMu sync.Mutex
+
 func (p *prefixWriter) Write(b []byte) (int, error) {
-	if p.w == io.Discard {
+	if p.w == nil || p.w == io.Discard {
 		return len(b), nil
 	}
 	p.mu.Lock()
@@ -390,7 +399,10 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		line := make([]byte, 0, len(p.prefix)+i+1)
 		line = append(append(line, p.prefix...), p.part[:i+1]...)
 		p.part = p.part[i+1:]
-		if _, err := p.w.Write(line); err != nil {
+		lineMu.Lock()
+		_, err := p.w.Write(line)
+		lineMu.Unlock()
+		if err != nil {
 			return len(b), nil // a broken log sink must not stall the child
 		}
 	}

@@ -148,7 +148,7 @@ func (p *riePool) start(ctx context.Context) (*instance, error) {
 	if clock != 0 {
 		env[wiring.EnvLocalClockOffset] = clock.String()
 	}
-	ri, err := rietest.StartLogged(ctx, p.rie, p.fn, env, &prefixWriter{prefix: p.fn.LogicalID + " | ", w: p.log})
+	ri, err := rietest.StartLogged(ctx, p.rie, p.fn, env, localaws.NewPrefixWriter(p.log, p.fn.LogicalID+" | "))
 	if err != nil {
 		return nil, err
 	}
@@ -316,39 +316,4 @@ func routesOver(routes []httpapi.Route, h httpapi.Handler) []httpapi.Route {
 		out[i].Handler = h
 	}
 	return out
-}
-
-// prefixWriter writes each whole line it is given to w, after prefix; lines from several
-// emulators do not interleave within a line.
-type prefixWriter struct {
-	prefix string
-	w      io.Writer
-	mu     sync.Mutex
-	buf    []byte
-}
-
-var logMu sync.Mutex // one line at a time on the run's output
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	if p.w == nil {
-		return len(b), nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.buf = append(p.buf, b...)
-	for {
-		i := bytes.IndexByte(p.buf, '\n')
-		if i < 0 {
-			break
-		}
-		line := append([]byte(p.prefix), p.buf[:i+1]...)
-		p.buf = p.buf[i+1:]
-		logMu.Lock()
-		_, err := p.w.Write(line)
-		logMu.Unlock()
-		if err != nil {
-			return len(b), nil // the run's output failing does not stop the function
-		}
-	}
-	return len(b), nil
 }
