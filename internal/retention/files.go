@@ -107,13 +107,19 @@ func (s *Sweep) deletePendingFiles(ctx context.Context) error {
 				return fmt.Errorf("retention sweep: a pending files record: %w", err)
 			}
 			byCat := map[string][]string{}
+			stored := map[[3]string]bool{} // by category, pk, sk: an item's files are read for once
 			for _, f := range files {
 				if f.PK != "" {
-					stored, err := s.stillStored(ctx, f)
-					if err != nil {
-						return fmt.Errorf("retention sweep: read the item of a pending file: %w", err)
+					k := [3]string{f.Category, f.PK, f.SK}
+					there, seen := stored[k]
+					if !seen {
+						var err error
+						if there, err = s.stillStored(ctx, f); err != nil {
+							return fmt.Errorf("retention sweep: read the item of a pending file: %w", err)
+						}
+						stored[k] = there
 					}
-					if stored {
+					if there {
 						continue
 					}
 				}
