@@ -487,22 +487,13 @@ func (w *writer) undoHeld(ctx context.Context, group []*change, epoch int64) err
 	return failed
 }
 
-// putBack stores an item the sweep deleted again, as it was scanned, without TTL (a hold keeps it),
-// unless something was stored under its key since.
+// putBack stores an item the sweep deleted again, as restore does for the TTL stream, retrying a
+// while: a held item must not stay deleted.
 func (s *Sweep) putBack(ctx context.Context, c datamap.Category, item map[string]types.AttributeValue) error {
-	back := make(map[string]types.AttributeValue, len(item))
-	for k, v := range item {
-		if k != platform.AttrExpiresAt {
-			back[k] = v
-		}
-	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	var err error
 	for attempt := range putBackAttempts {
-		_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Tables[c.Location.Table]), Item: back,
-			ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": platform.AttrPK}})
-		var cf *types.ConditionalCheckFailedException
-		if err == nil || errors.As(err, &cf) {
+		if err = s.restore(ctx, item); err == nil {
 			return nil
 		}
 		if bulkwrite.Sleep(ctx, bulkwrite.Backoff(rng, attempt, 20*time.Millisecond, time.Second)) != nil {
@@ -510,7 +501,7 @@ func (s *Sweep) putBack(ctx context.Context, c datamap.Category, item map[string
 		}
 	}
 	s.log().Error("retention sweep: an item a legal hold placed during the run covers was deleted and could not be put back", "category", c.Name, "err", err)
-	return fmt.Errorf("retention sweep: put back a held %s: %w", c.Name, err)
+	return fmt.Errorf("retention sweep: %s: %w", c.Name, err)
 }
 
 // putBackAttempts bounds the attempts to put back one held item.

@@ -128,7 +128,11 @@ func (s *Sweep) observe(ctx context.Context, holds *holdView, r Removal) error {
 		return fmt.Errorf("retention: read the holds of an account: %w", err)
 	}
 	if held {
-		return s.restore(ctx, r.Old)
+		if err := s.restore(ctx, r.Old); err != nil {
+			return fmt.Errorf("retention stream: %w", err)
+		}
+		s.log().Info("retention stream: a TTL removal of held data was undone")
+		return nil
 	}
 	var objects int64
 	if keys := ObjectKeys(r.Old); len(keys) > 0 {
@@ -142,7 +146,9 @@ func (s *Sweep) observe(ctx context.Context, holds *holdView, r Removal) error {
 	return s.journalRemoval(ctx, r, c.Name, objects)
 }
 
-// restore puts a held item back as it was, without its TTL, unless it was written again since.
+// restore puts a held item of the platform table back as it was, without its TTL (the hold keeps
+// it), unless something was written under its key since: a removal DynamoDB's TTL made (stream) or
+// a sweep's deletion judged before the hold (fast.go).
 func (s *Sweep) restore(ctx context.Context, old map[string]types.AttributeValue) error {
 	item := maps.Clone(old)
 	delete(item, platform.AttrExpiresAt)
@@ -150,9 +156,8 @@ func (s *Sweep) restore(ctx context.Context, old map[string]types.AttributeValue
 		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": platform.AttrPK}})
 	var cf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &cf) {
-		return fmt.Errorf("retention stream: put back a held item: %w", err)
+		return fmt.Errorf("put back a held item: %w", err)
 	}
-	s.log().Info("retention stream: a TTL removal of held data was undone")
 	return nil
 }
 
