@@ -66,8 +66,11 @@ func (j Journal) Withdraw(ctx context.Context, runID, part string, subjects []Su
 	return j.Store.Put(ctx, withdrawal(Item{RequestID: runID, Part: part}, subjects, at))
 }
 
-// runIntent is the part Announce stores.
+// runIntent is the part Announce stores, its subjects in order.
 func runIntent(runID string, subjects []Subject, at time.Time) Item {
+	subjects = slices.SortedFunc(slices.Values(subjects), func(a, b Subject) int {
+		return strings.Compare(a.Kind+"/"+a.ID, b.Kind+"/"+b.ID)
+	})
 	return packedPart(runID, platform.NewID(at), subjects, at)
 }
 

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -443,7 +441,6 @@ func (w *writer) announced(group []*change) []evidence.Subject {
 			subs = append(subs, sub)
 		}
 	}
-	slices.SortFunc(subs, func(a, b evidence.Subject) int { return strings.Compare(a.Kind+"/"+a.ID, b.Kind+"/"+b.ID) })
 	return subs
 }
 
