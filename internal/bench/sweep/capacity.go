@@ -46,29 +46,31 @@ func (b *run) capacity(ctx context.Context, r *round, sw *retention.Sweep, db *d
 		return fmt.Errorf("metered scan: %w", err)
 	}
 	plain := m.Totals()
-	m.Reset()
+	var t capmeter.Totals
 	msw := *sw
 	msw.DB = mdb
 	msw.Ledger = ledger.New(mdb, tables[1], policy, func() time.Time { return b.now })
-	res, err := msw.Run(ctx, retention.Input{})
-	if err != nil {
-		return fmt.Errorf("metered sweep: %w", err)
+	// One whole metered run: its result and what the meter counted.
+	run := func(what string) (retention.Result, capmeter.Totals, error) {
+		m.Reset()
+		res, err := msw.Run(ctx, retention.Input{})
+		if err == nil && res.Partial {
+			err = fmt.Errorf("it stopped part way")
+		}
+		if err != nil {
+			return res, capmeter.Totals{}, fmt.Errorf("metered %s: %w", what, err)
+		}
+		return res, m.Totals(), nil
 	}
-	if res.Partial {
-		return fmt.Errorf("the metered sweep stopped part way")
+	if _, t, err = run("sweep"); err != nil {
+		return err
 	}
-	t := m.Totals()
 	// A second run over what the first left: nothing to delete or repair, so its writes are what
 	// every run writes whatever it finds.
-	m.Reset()
-	again, err := msw.Run(ctx, retention.Input{})
+	again, empty, err := run("second sweep")
 	if err != nil {
-		return fmt.Errorf("metered second sweep: %w", err)
+		return err
 	}
-	if again.Partial {
-		return fmt.Errorf("the metered second sweep stopped part way")
-	}
-	empty := m.Totals()
 	for cat, c := range again.Categories {
 		if c.Deleted != 0 || c.Repaired != 0 {
 			return fmt.Errorf("the metered second sweep deleted %d and repaired %d %s items: the first left work undone", c.Deleted, c.Repaired, cat)
