@@ -218,12 +218,17 @@ func (s *Sweep) Run(ctx context.Context, in Input) (Result, error) {
 	// The capacity DynamoDB reports for the invocation's calls (through a client with capmeter.Ask),
 	// for its log line and metrics.
 	ctx, _ = capmeter.WithCounter(ctx)
-	// A new run sizes its scan from the tables' item counts (Plan): asked for now, while the
-	// invocation settles what earlier ones left, rather than after (DescribeTable is free, and on
-	// DynamoDB Local it counts the table, which takes a while).
-	plan := s.planAhead(ctx, in)
-	s.settleBeforeScan(ctx)
-	cp, idle, err := s.open(ctx, in, plan)
+	// What earlier invocations left is settled while this one takes the lease and opens its run
+	// (a new run sizes its scan with DescribeTable, which DynamoDB Local answers by counting the
+	// table): the invocation waits for the slower of the two, not their sum. Settling never needed
+	// the lease, and is done before the scan and before an idle invocation returns.
+	settled := make(chan struct{})
+	go func() {
+		defer close(settled)
+		s.settleBeforeScan(ctx)
+	}()
+	cp, idle, err := s.open(ctx, in)
+	<-settled
 	if idle != nil {
 		return *idle, err
 	}
@@ -279,7 +284,7 @@ func (s *Sweep) settleBeforeScan(ctx context.Context) {
 // open takes the sweep's lease and the checkpoint of the run the invocation goes on with: in's, the
 // stored one, or a new run's. idle is the result when there is nothing to do (with the error of
 // releasing the lease, if any).
-func (s *Sweep) open(ctx context.Context, in Input, plan func() (map[string]int, error)) (cp *Checkpoint, idle *Result, err error) {
+func (s *Sweep) open(ctx context.Context, in Input) (cp *Checkpoint, idle *Result, err error) {
 	// One invocation at a time runs the sweep: the daily start and the hourly continuation may fire
 	// together. The lease is on the checkpoint item and ends with the invocation (or, if it dies,
 	// after the longest a Lambda invocation can last).
@@ -304,7 +309,7 @@ func (s *Sweep) open(ctx context.Context, in Input, plan func() (map[string]int,
 		return nil, &Result{Idle: true}, s.release(ctx, owner, nil)
 	}
 	if cp == nil {
-		if cp, err = s.begin(ctx, owner, plan); err != nil {
+		if cp, err = s.begin(ctx, owner); err != nil {
 			return nil, nil, errors.Join(err, s.release(ctx, owner, nil))
 		}
 	}
@@ -428,9 +433,9 @@ func (s *Sweep) logReport(cp *Checkpoint) {
 }
 
 // begin starts a new run: a new run id, a checkpoint at the start of every segment.
-func (s *Sweep) begin(ctx context.Context, owner string, plan func() (map[string]int, error)) (*Checkpoint, error) {
+func (s *Sweep) begin(ctx context.Context, owner string) (*Checkpoint, error) {
 	now := s.now()
-	segs, err := plan()
+	segs, err := s.Plan(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -482,27 +487,6 @@ func (s *Sweep) record(ctx context.Context, cp *Checkpoint) error {
 		return err
 	}
 	return s.clearCheckpoint(ctx, cp.owner)
-}
-
-// planAhead starts Plan for an invocation that may begin a new run (not an hourly continuation,
-// which never does) and returns its result when asked; it is dropped when no run begins.
-func (s *Sweep) planAhead(ctx context.Context, in Input) func() (map[string]int, error) {
-	if in.ContinueOnly || in.Checkpoint != nil {
-		return func() (map[string]int, error) { return s.Plan(ctx) }
-	}
-	type result struct {
-		plan map[string]int
-		err  error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		p, err := s.Plan(ctx)
-		ch <- result{p, err}
-	}()
-	return sync.OnceValues(func() (map[string]int, error) {
-		r := <-ch
-		return r.plan, r.err
-	})
 }
 
 // Plan is the Scan segments a new run gives each swept table (by logical id): Segments when set,
